@@ -1,0 +1,61 @@
+#pragma once
+/// \file Node: one vertex of the recorded graph. Leaves are plain Nodes; ops derive OpNode<Op> (op.hpp).
+
+#include <memory>
+#include <vector>
+
+#include <adgraph/autodiff/tensor.hpp>
+
+namespace adg {
+
+/// A graph vertex: an evaluated value, the requires-grad flag, a leaf's accumulated grad and, for op results,
+/// the input edges and the op's rules. Tangents and cotangents handed to rules carry a leading axis of k
+/// directions: shape (k, value.shape).
+class Node {
+public:
+    /// A leaf holding `value`.
+    explicit Node(Array value, bool requires_grad = false);
+    /// Frees the graph upstream iteratively (a 10^6-node chain must not recurse).
+    virtual ~Node();
+    Node(const Node&) = delete;
+    Node& operator=(const Node&) = delete;
+
+    /// The value.
+    const Array& value() const { return value_; }
+    /// The value, mutable (optimizers update leaves in place).
+    Array& value_mut() { return value_; }
+    /// True if gradients flow to or through this node.
+    bool requires_grad() const { return requires_grad_; }
+    /// Sets the flag (leaves only; op nodes get it from their inputs).
+    void set_requires_grad(bool on) { requires_grad_ = on; }
+    /// True for nodes made by an op.
+    virtual bool has_op() const { return false; }
+    /// The op's name ("leaf" for leaves).
+    virtual const char* name() const { return "leaf"; }
+    /// Input edges (empty for leaves and after release).
+    const std::vector<std::shared_ptr<Node>>& inputs() const { return inputs_; }
+    /// True once a sweep without retain_graph has dropped this node's edges.
+    bool released() const { return released_; }
+    /// Drops the edges (and anything the op saved) after a sweep that does not retain the graph.
+    void release();
+
+    /// JVP rule: tangent of this node, shape (k, value.shape), from input tangents `t` (undefined = zero).
+    virtual Tensor jvp(const std::vector<Tensor>& in, const Tensor& out, const std::vector<Tensor>& t) const;
+    /// VJP rule: cotangent of input `i`, shape (k, in[i].shape), from this node's cotangent `ct`.
+    virtual Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const;
+
+    /// Accumulated gradient of a leaf (undefined if none).
+    Tensor grad;
+
+protected:
+    /// An op result with `inputs` as edges.
+    Node(Array value, std::vector<std::shared_ptr<Node>> inputs);
+
+private:
+    Array value_;
+    std::vector<std::shared_ptr<Node>> inputs_;
+    bool requires_grad_ = false;
+    bool released_ = false;
+};
+
+}  // namespace adg

@@ -1,0 +1,282 @@
+#pragma once
+/// \file Writing an op: OpNode, apply(), and the kinds that derive rules from a little maths.
+///
+/// An op is a struct with `name`, `using kind = ...;`, and what its kind does not derive: `forward(const
+/// Array&...)` (leading axes beyond the op's own are kept: that is how one op applies to a batch of k tangents),
+/// `jvp(in, out, t)` and `vjp(in, out, ct, i)`. Kinds derive rules: Elementwise from `d(x, y)`, Binary from
+/// `da`/`db`, Linear from `transpose`; an op may still define any member itself, which then wins.
+/// Rules use adgraph ops, so a sweep with create_graph is itself recorded.
+
+#include <type_traits>
+#include <utility>
+
+#include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/node.hpp>
+#include <adgraph/autodiff/op_list.hpp>
+#include <adgraph/autodiff/ops.hpp>
+#include <adgraph/tensor/elementwise.hpp>
+
+namespace adg {
+
+/// Kinds an op can declare with `using kind = ...;`; each derives what the op does not define itself.
+struct Elementwise;
+struct Binary;
+struct Linear;
+/// The op defines forward, jvp and vjp itself.
+struct Custom {};
+
+namespace detail {
+
+template <class Op, class = void>
+struct has_forward : std::false_type {};
+template <class Op>
+struct has_forward<Op, std::void_t<decltype(&Op::forward)>> : std::true_type {};
+template <class Op, class = void>
+struct has_jvp : std::false_type {};
+template <class Op>
+struct has_jvp<Op, std::void_t<decltype(&Op::jvp)>> : std::true_type {};
+template <class Op, class = void>
+struct has_vjp : std::false_type {};
+template <class Op>
+struct has_vjp<Op, std::void_t<decltype(&Op::vjp)>> : std::true_type {};
+template <class Op, class = void>
+struct has_samples : std::false_type {};
+template <class Op>
+struct has_samples<Op, std::void_t<decltype(&Op::samples)>> : std::true_type {};
+template <class Op, class = void>
+struct has_domain : std::false_type {};
+template <class Op>
+struct has_domain<Op, std::void_t<decltype(&Op::domain)>> : std::true_type {};
+template <class Op, class = void>
+struct has_examples : std::false_type {};
+template <class Op>
+struct has_examples<Op, std::void_t<decltype(&Op::examples)>> : std::true_type {};
+template <class Op, class = void>
+struct has_domain_b : std::false_type {};
+template <class Op>
+struct has_domain_b<Op, std::void_t<decltype(&Op::domain_b)>> : std::true_type {};
+template <class Op, class = void>
+struct has_separation : std::false_type {};
+template <class Op>
+struct has_separation<Op, std::void_t<decltype(&Op::separation)>> : std::true_type {};
+
+}  // namespace detail
+
+/// What running and differentiating Op means: the op's own member if it has one, else its kind's derivation.
+template <class Op>
+struct OpRules {
+    using Kind = typename Op::kind;
+    template <class... A>
+    static Array forward(const Op& op, const A&... xs) {
+        if constexpr (detail::has_forward<Op>::value) {
+            return op.forward(xs...);
+        } else {
+            return Kind::forward(op, xs...);
+        }
+    }
+    static Tensor jvp(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const std::vector<Tensor>& t) {
+        if constexpr (detail::has_jvp<Op>::value) {
+            return op.jvp(in, out, t);
+        } else {
+            return Kind::jvp(op, in, out, t);
+        }
+    }
+    static Tensor vjp(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct,
+                      std::size_t i) {
+        if constexpr (detail::has_vjp<Op>::value) {
+            return op.vjp(in, out, ct, i);
+        } else {
+            return Kind::vjp(op, in, out, ct, i);
+        }
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        if constexpr (detail::has_samples<Op>::value) {
+            return Op::samples(gen);
+        } else {
+            return Kind::template samples<Op>(gen);
+        }
+    }
+};
+
+/// The graph node of one application of `Op` (holds the op's parameters).
+template <class Op>
+class OpNode final : public Node {
+public:
+    /// Records `op` producing `value` from `inputs`.
+    OpNode(Op op, Array value, std::vector<std::shared_ptr<Node>> inputs)
+        : Node(std::move(value), std::move(inputs)), op_(std::move(op)) {}
+    /// The op's name.
+    const char* name() const override { return Op::name; }
+    /// Always true.
+    bool has_op() const override { return true; }
+    /// The op's JVP rule.
+    Tensor jvp(const std::vector<Tensor>& in, const Tensor& out, const std::vector<Tensor>& t) const override {
+        return OpRules<Op>::jvp(op_, in, out, t);
+    }
+    /// The op's VJP rule.
+    Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const override {
+        return OpRules<Op>::vjp(op_, in, out, ct, i);
+    }
+
+private:
+    Op op_;
+};
+
+/// Computes `op` on the inputs' values; records a node if grad mode is on and some input requires grad.
+template <class Op, class... Ts>
+Tensor apply(const Op& op, const Ts&... xs) {
+    static_assert((std::is_same_v<Ts, Tensor> && ...), "apply takes Tensors");
+    Array y = OpRules<Op>::forward(op, xs.value()...);
+    if (!grad_enabled() || !(xs.needs_grad() || ...)) return Tensor(std::move(y));
+    return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}));
+}
+
+/// apply() for ops taking a list of inputs (`forward(const std::vector<Array>&)`).
+template <class Op>
+Tensor apply_list(const Op& op, const std::vector<Tensor>& xs) {
+    std::vector<Array> values;
+    bool record = false;
+    for (const auto& x : xs) {
+        values.push_back(x.value());
+        record |= x.needs_grad();
+    }
+    Array y = op.forward(values);
+    if (!grad_enabled() || !record) return Tensor(std::move(y));
+    std::vector<std::shared_ptr<Node>> nodes;
+    for (const auto& x : xs) nodes.push_back(x.node());
+    return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::move(nodes)));
+}
+
+/// Where test samples of an operand are drawn: U(lo, hi), kept `margin` away from each kink.
+struct Domain {
+    double lo = -2.0, hi = 2.0;
+    std::vector<double> kinks = {};
+    double margin = 0.05;
+};
+
+/// A float64 tensor of `shape` drawn from `d`.
+Tensor sample_tensor(const Shape& shape, const Domain& d, Generator& gen);
+
+/// Shapes every unary op is sampled at: {}, {3}, {2,3}.
+const std::vector<Shape>& unary_sample_shapes();
+/// Shape pairs every binary op is sampled at, broadcast pairs included.
+const std::vector<std::pair<Shape, Shape>>& binary_sample_shapes();
+
+/// An OpInfo for `Op` (its name and samples).
+template <class Op>
+OpInfo op_info() {
+    return OpInfo{Op::name, [](Generator& gen) { return OpRules<Op>::samples(gen); }};
+}
+
+/// The list of `Ops...`.
+template <class... Ops>
+OpList op_list() {
+    return OpList{op_info<Ops>()...};
+}
+
+/// Samples of a one-input op at unary_sample_shapes().
+template <class Op>
+std::vector<OpSample> unary_samples(const Op& op, const Domain& domain, Generator& gen) {
+    std::vector<OpSample> out;
+    for (const auto& s : unary_sample_shapes()) {
+        out.push_back({std::string(Op::name) + " " + shape_str(s), {sample_tensor(s, domain, gen)},
+                       [op](const std::vector<Tensor>& xs) { return apply(op, xs[0]); }});
+    }
+    return out;
+}
+
+/// Elementwise unary op: the op gives `f(expr)` (an xtensor expression) and `d(x, y)`, the derivative dy/dx as
+/// a tensor; derived: jvp = d ⊙ ẋ, vjp = d ⊙ ȳ. Optional: `static Domain domain()`, `static std::vector<Op>
+/// examples()` (parameter choices to test).
+struct Elementwise {
+    template <class Op>
+    static Array forward(const Op& op, const Array& x) {
+        return map(x, [&op](const auto& a) { return op.f(a); });
+    }
+    template <class Op>
+    static Tensor jvp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) {
+        return op.d(x[0], y) * t[0];
+    }
+    template <class Op>
+    static Tensor vjp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) {
+        return op.d(x[0], y) * ct;
+    }
+    template <class Op>
+    static std::vector<OpSample> samples(Generator& gen) {
+        Domain domain;
+        if constexpr (detail::has_domain<Op>::value) domain = Op::domain();
+        std::vector<Op> examples{Op{}};
+        if constexpr (detail::has_examples<Op>::value) examples = Op::examples();
+        std::vector<OpSample> out;
+        for (const Op& op : examples) {
+            for (auto& s : unary_samples(op, domain, gen)) out.push_back(std::move(s));
+        }
+        return out;
+    }
+};
+
+/// Binary op with numpy broadcasting: the op gives `f(a, b)` and the partials `da(a, b, y)`, `db(a, b, y)`;
+/// derived: tangents aligned to the output, ẏ = ∂a ⊙ ȧ + ∂b ⊙ ḃ, and x̄ᵢ = sum_to(∂ᵢ ⊙ ȳ, shape of xᵢ).
+/// Optional: `static Domain domain_b()` (denominators), `static double separation()` (min |a - b|, for kinks
+/// at a = b).
+struct Binary {
+    template <class Op>
+    static Array forward(const Op& op, const Array& a, const Array& b) {
+        return zip(a, b, Op::name, [&op](const auto& x, const auto& y) { return op.f(x, y); });
+    }
+    template <class Op>
+    static Tensor jvp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) {
+        Tensor r;
+        for (std::size_t i = 0; i < 2; ++i) {
+            if (!t[i].defined()) continue;
+            Tensor term = partial(op, x, y, i) * align_core(t[i], x[i].shape(), y.shape());
+            r = r.defined() ? r + term : term;
+        }
+        return broadcast_to_core(r, Shape(r.shape().begin() + 1, r.shape().end()), y.shape());
+    }
+    template <class Op>
+    static Tensor vjp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) {
+        Tensor g = partial(op, x, y, i) * ct;
+        return sum_to_core(g, Shape(g.shape().begin() + 1, g.shape().end()), x[i].shape());
+    }
+    template <class Op>
+    static std::vector<OpSample> samples(Generator& gen) {
+        Domain db;
+        if constexpr (detail::has_domain_b<Op>::value) db = Op::domain_b();
+        double gap = 0.0;
+        if constexpr (detail::has_separation<Op>::value) gap = Op::separation();
+        std::vector<OpSample> out;
+        for (const auto& [sa, sb] : binary_sample_shapes()) {
+            Tensor a, b;
+            do {
+                a = sample_tensor(sa, {}, gen);
+                b = sample_tensor(sb, db, gen);
+            } while (gap > 0 && !separated(a, b, gap));
+            out.push_back({std::string(Op::name) + " " + shape_str(sa) + "·" + shape_str(sb), {a, b},
+                           [](const std::vector<Tensor>& xs) { return apply(Op{}, xs[0], xs[1]); }});
+        }
+        return out;
+    }
+
+private:
+    template <class Op>
+    static Tensor partial(const Op& op, const std::vector<Tensor>& x, const Tensor& y, std::size_t i) {
+        return i == 0 ? op.da(x[0], x[1], y) : op.db(x[0], x[1], y);
+    }
+    static bool separated(const Tensor& a, const Tensor& b, double gap);
+};
+
+/// Linear op: the op gives `forward` (keeping leading axes) and `transpose(ct)`, its adjoint written with ops;
+/// derived: jvp = the op applied to ẋ, vjp = transpose(ȳ). Linear ops give their own `samples`.
+struct Linear {
+    template <class Op>
+    static Tensor jvp(const Op& op, const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>& t) {
+        return apply(op, t[0]);
+    }
+    template <class Op>
+    static Tensor vjp(const Op& op, const std::vector<Tensor>&, const Tensor&, const Tensor& ct, std::size_t) {
+        return op.transpose(ct);
+    }
+};
+
+}  // namespace adg

@@ -1,0 +1,152 @@
+#pragma once
+/// \file The differentiable ops users call. Each records a graph node when grad mode is on and an input requires
+/// grad; each has a JVP and a VJP rule (see the op files, e.g. ops_elementwise.cpp).
+
+#include <vector>
+
+#include <adgraph/autodiff/tensor.hpp>
+
+namespace adg {
+
+// ---- elementwise unary -------------------------------------------------------------------------------------
+
+/// -x.
+Tensor neg(const Tensor& x);
+/// eˣ.
+Tensor exp(const Tensor& x);
+/// Natural logarithm.
+Tensor log(const Tensor& x);
+/// √x.
+Tensor sqrt(const Tensor& x);
+/// |x| (derivative sign(x), 0 at 0).
+Tensor abs(const Tensor& x);
+/// x².
+Tensor square(const Tensor& x);
+/// xᵖ for a scalar exponent p.
+Tensor pow(const Tensor& x, double p);
+/// sin x.
+Tensor sin(const Tensor& x);
+/// cos x.
+Tensor cos(const Tensor& x);
+/// tanh x.
+Tensor tanh(const Tensor& x);
+/// 1 / (1 + e⁻ˣ).
+Tensor sigmoid(const Tensor& x);
+/// max(x, 0) (derivative 0 at 0).
+Tensor relu(const Tensor& x);
+/// x for x > 0, slope·x otherwise.
+Tensor leaky_relu(const Tensor& x, double slope = 0.01);
+/// log(1 + eˣ), computed without overflow.
+Tensor softplus(const Tensor& x);
+/// x limited to [lo, hi] (derivative 1 strictly inside, 0 elsewhere).
+Tensor clamp(const Tensor& x, double lo, double hi);
+/// The tensor converted to `dtype` (gradients are converted back).
+Tensor cast(const Tensor& x, Dtype dtype);
+
+// ---- binary with numpy broadcasting, and tensor∘scalar forms ---------------------------------------------------
+
+/// a + b.
+Tensor add(const Tensor& a, const Tensor& b);
+/// a - b.
+Tensor sub(const Tensor& a, const Tensor& b);
+/// a · b elementwise.
+Tensor mul(const Tensor& a, const Tensor& b);
+/// a / b elementwise.
+Tensor div(const Tensor& a, const Tensor& b);
+/// Elementwise maximum; at ties the gradient goes to a.
+Tensor maximum(const Tensor& a, const Tensor& b);
+/// Elementwise minimum; at ties the gradient goes to a.
+Tensor minimum(const Tensor& a, const Tensor& b);
+/// a where cond ≠ 0, else b (cond is a constant mask; no gradient flows to it).
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+/// a + b.
+Tensor operator+(const Tensor& a, const Tensor& b);
+/// a - b.
+Tensor operator-(const Tensor& a, const Tensor& b);
+/// a · b elementwise.
+Tensor operator*(const Tensor& a, const Tensor& b);
+/// a / b elementwise.
+Tensor operator/(const Tensor& a, const Tensor& b);
+/// -x.
+Tensor operator-(const Tensor& x);
+/// x + c.
+Tensor operator+(const Tensor& x, double c);
+/// c + x.
+Tensor operator+(double c, const Tensor& x);
+/// x - c.
+Tensor operator-(const Tensor& x, double c);
+/// c - x.
+Tensor operator-(double c, const Tensor& x);
+/// x · c.
+Tensor operator*(const Tensor& x, double c);
+/// c · x.
+Tensor operator*(double c, const Tensor& x);
+/// x / c.
+Tensor operator/(const Tensor& x, double c);
+/// c / x.
+Tensor operator/(double c, const Tensor& x);
+
+// ---- reductions ------------------------------------------------------------------------------------------------
+
+/// Sum over `axes` (all if empty); `keepdims` keeps them with size 1.
+Tensor sum(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+/// Mean over `axes` (all if empty).
+Tensor mean(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+/// Maximum over `axes` (all if empty); tied maxima share the gradient equally.
+Tensor max(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+/// log Σ exp over `axes` (all if empty), shifted by the maximum so it never overflows.
+Tensor logsumexp(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+/// exp(x) / Σ exp(x) along `axis`, stable for large |x|.
+Tensor softmax(const Tensor& x, long axis = -1);
+/// x - logsumexp(x) along `axis`, stable for large |x|.
+Tensor log_softmax(const Tensor& x, long axis = -1);
+
+// ---- shape and indexing (all linear) ---------------------------------------------------------------------------
+
+/// The same elements under `shape`.
+Tensor reshape(const Tensor& x, const Shape& shape);
+/// Axes permuted: result axis i is input axis perm[i].
+Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm);
+/// The last two axes swapped (a matrix transpose).
+Tensor transpose(const Tensor& x);
+/// Broadcast (numpy rules) to `shape`.
+Tensor broadcast_to(const Tensor& x, const Shape& shape);
+/// Summed down to `shape`, the adjoint of broadcast_to.
+Tensor sum_to(const Tensor& x, const Shape& shape);
+/// Entries start..stop-1 along `axis`.
+Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop);
+/// `x` placed at `start` along `axis` in zeros of length `total` there, the adjoint of slice.
+Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total);
+/// Joined along an existing `axis`.
+Tensor concat(const std::vector<Tensor>& xs, long axis = 0);
+/// Joined along a new `axis`.
+Tensor stack(const std::vector<Tensor>& xs, long axis = 0);
+/// Entries `index` along `axis` (rows of a matrix for axis 0); indices may repeat.
+Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index);
+/// Zeros of length `size` along `axis` with entry j of `x` added at index[j], the adjoint of index_select.
+Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size);
+/// Rows of the identity: shape (labels.size(), classes); not differentiable.
+Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype = f32);
+
+// ---- linear algebra --------------------------------------------------------------------------------------------
+
+/// Matrix product with numpy semantics: 1-D operands are vectors, a leading batch axis broadcasts.
+Tensor matmul(const Tensor& a, const Tensor& b);
+/// x·Wᵀ + b for x (in) or (batch, in), W (out, in), b (out): one GEMM with the bias folded in.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+/// x·Wᵀ without bias.
+Tensor linear(const Tensor& x, const Tensor& w);
+
+// ---- for writing rules: shape ops on the trailing axes, keeping any leading (direction) axes -------------------
+
+/// (lead..., from) → (lead..., to) with equal element counts.
+Tensor reshape_core(const Tensor& x, const Shape& from, const Shape& to);
+/// (lead..., from) → (lead..., to) with `from` broadcast to `to`.
+Tensor broadcast_to_core(const Tensor& x, const Shape& from, const Shape& to);
+/// (lead..., from) → (lead..., to), summing what broadcast_to_core would have repeated.
+Tensor sum_to_core(const Tensor& x, const Shape& from, const Shape& to);
+/// A batch of tangents (k, in) reshaped to (k, 1, ..., 1, in) so it broadcasts against an output of shape `out`.
+Tensor align_core(const Tensor& t, const Shape& in, const Shape& out);
+
+}  // namespace adg

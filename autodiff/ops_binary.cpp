@@ -1,0 +1,170 @@
+// Binary ops with numpy broadcasting: each states its value and its partials ∂y/∂a, ∂y/∂b; the Binary kind
+// aligns tangents to the output and sums cotangents back to each input's shape (sum_to).
+
+#include <adgraph/autodiff/op.hpp>
+
+namespace adg {
+
+namespace {
+
+// A constant mask of the broadcast shape of a and b.
+template <class F>
+Tensor constant_zip(const Tensor& a, const Tensor& b, const char* op, F&& f) {
+    return Tensor(zip(a.value(), b.value(), op, std::forward<F>(f)));
+}
+
+// ẏ = ±ȧ ± ḃ for the linear ops add and sub (signs sa, sb), broadcast to the output.
+Tensor signed_sum(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t, bool negate_b) {
+    Tensor r;
+    if (t[0].defined()) r = align_core(t[0], x[0].shape(), y.shape());
+    if (t[1].defined()) {
+        Tensor tb = align_core(t[1], x[1].shape(), y.shape());
+        if (!r.defined()) {
+            r = negate_b ? -tb : tb;
+        } else {
+            r = negate_b ? r - tb : r + tb;
+        }
+    }
+    return broadcast_to_core(r, Shape(r.shape().begin() + 1, r.shape().end()), y.shape());
+}
+
+// a + b: linear; ẏ = ȧ + ḃ, āᵢ = sum_to(ȳ)
+struct Add {
+    using kind = Binary;
+    static constexpr const char* name = "add";
+    template <class A, class B>
+    auto f(const A& a, const B& b) const { return a + b; }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return signed_sum(x, y, t, false);
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
+        return sum_to_core(ct, y.shape(), x[i].shape());
+    }
+};
+
+// a - b: linear; ẏ = ȧ - ḃ, ā = sum_to(ȳ), b̄ = -sum_to(ȳ)
+struct Sub {
+    using kind = Binary;
+    static constexpr const char* name = "sub";
+    template <class A, class B>
+    auto f(const A& a, const B& b) const { return a - b; }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return signed_sum(x, y, t, true);
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
+        Tensor g = sum_to_core(ct, y.shape(), x[i].shape());
+        return i == 0 ? g : -g;
+    }
+};
+
+// ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
+struct Mul {
+    using kind = Binary;
+    static constexpr const char* name = "mul";
+    template <class A, class B>
+    auto f(const A& a, const B& b) const { return a * b; }
+    Tensor da(const Tensor&, const Tensor& b, const Tensor&) const { return b; }
+    Tensor db(const Tensor& a, const Tensor&, const Tensor&) const { return a; }
+};
+
+// ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b² = -y/b
+struct Div {
+    using kind = Binary;
+    static constexpr const char* name = "div";
+    template <class A, class B>
+    auto f(const A& a, const B& b) const { return a / b; }
+    Tensor da(const Tensor&, const Tensor& b, const Tensor&) const { return 1.0 / b; }
+    Tensor db(const Tensor&, const Tensor& b, const Tensor& y) const { return -y / b; }
+    static Domain domain_b() { return {-2.0, 2.0, {0.0}, 0.3}; }
+};
+
+// ∂max(a,b)/∂a = [a >= b], ∂/∂b = [a < b] (ties go to a)
+struct Maximum {
+    using kind = Binary;
+    static constexpr const char* name = "maximum";
+    template <class A, class B>
+    auto f(const A& a, const B& b) const { return xt::maximum(a, b); }
+    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
+        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 1.0, 0.0); });
+    }
+    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const {
+        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 0.0, 1.0); });
+    }
+    static double separation() { return 0.05; }
+};
+
+// ∂min(a,b)/∂a = [a <= b], ∂/∂b = [a > b] (ties go to a)
+struct Minimum {
+    using kind = Binary;
+    static constexpr const char* name = "minimum";
+    template <class A, class B>
+    auto f(const A& a, const B& b) const { return xt::minimum(a, b); }
+    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
+        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 1.0, 0.0); });
+    }
+    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const {
+        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 0.0, 1.0); });
+    }
+    static double separation() { return 0.05; }
+};
+
+// where(c, a, b): ∂/∂a = [c ≠ 0], ∂/∂b = [c = 0]; the condition is a constant held by the op
+struct Where {
+    using kind = Binary;
+    static constexpr const char* name = "where";
+    Array cond;
+    Array forward(const Array& a, const Array& b) const {
+        check_same_dtype(a, b, name);
+        broadcast_shape(broadcast_shape(cond.shape(), a.shape(), name), b.shape(), name);
+        return a.visit([&](const auto& x) {
+            using T = typename std::decay_t<decltype(x)>::value_type;
+            const auto& y = b.get<T>();
+            const auto& c = cond.to(dtype_of<T>()).template get<T>();
+            xt::xarray<T> r = xt::where(xt::not_equal(c, T(0)), x, y);
+            return Array(std::move(r));
+        });
+    }
+    Tensor da(const Tensor&, const Tensor&, const Tensor& y) const { return mask(y, false); }
+    Tensor db(const Tensor&, const Tensor&, const Tensor& y) const { return mask(y, true); }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        for (const auto& [sa, sb] : binary_sample_shapes()) {
+            const Shape sc = broadcast_shape(sa, sb);
+            Tensor c = sample_tensor(sc, {}, gen);
+            Where op{Tensor(map(c.value(), [](const auto& v) { return xt::where(v > 0, 1.0, 0.0); })).value()};
+            out.push_back({"where " + shape_str(sa) + "·" + shape_str(sb),
+                           {sample_tensor(sa, {}, gen), sample_tensor(sb, {}, gen)},
+                           [op](const std::vector<Tensor>& xs) { return apply(op, xs[0], xs[1]); }});
+        }
+        return out;
+    }
+
+private:
+    // [c ≠ 0] (or its complement) in the output's dtype.
+    Tensor mask(const Tensor& like, bool complement) const {
+        const double on = complement ? 0.0 : 1.0, off = 1.0 - on;
+        return Tensor(map(cond.to(like.dtype()), [on, off](const auto& c) { return xt::where(xt::not_equal(c, 0), on, off); }));
+    }
+};
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) { return apply(Add{}, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return apply(Sub{}, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return apply(Mul{}, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return apply(Div{}, a, b); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return apply(Maximum{}, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return apply(Minimum{}, a, b); }
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) { return apply(Where{cond.value()}, a, b); }
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+
+const OpList& binary_ops() {
+    static const OpList list = op_list<Add, Sub, Mul, Div, Maximum, Minimum, Where>();
+    return list;
+}
+
+}  // namespace adg

@@ -1,0 +1,143 @@
+// Bilinear ops: matmul (BLAS, transposes as flags) and the fused linear layer x·Wᵀ + b.
+
+#include <adgraph/autodiff/op.hpp>
+#include <adgraph/tensor/matmul.hpp>
+
+namespace adg {
+
+namespace {
+
+Shape core_of(const Tensor& t) { return Shape(t.shape().begin() + 1, t.shape().end()); }
+
+// C = op(A)·op(B) over the last two axes, leading axes broadcast.
+// Ȧ-term: op(Ȧ)·op(B); Ḃ-term: op(A)·op(Ḃ). Cotangents: for C = A·B, Ā = C̄·Bᵀ and B̄ = Aᵀ·C̄; the flag cases
+// below are the same identities with the transposes moved into the flags (no transposed copies).
+struct MatMul {
+    using kind = Custom;
+    static constexpr const char* name = "matmul";
+    bool ta = false, tb = false;
+    Array forward(const Array& a, const Array& b) const { return kernels::matmul(a, b, ta, tb); }
+    Tensor mm(const Tensor& a, const Tensor& b, bool fa, bool fb) const { return apply(MatMul{fa, fb}, a, b); }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        Tensor r;
+        if (t[0].defined()) r = mm(align_core(t[0], x[0].shape(), y.shape()), x[1], ta, tb);
+        if (t[1].defined()) {
+            Tensor term = mm(x[0], align_core(t[1], x[1].shape(), y.shape()), ta, tb);
+            r = r.defined() ? r + term : term;
+        }
+        return r;
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
+        const Tensor& a = x[0];
+        const Tensor& b = x[1];
+        Tensor g;
+        if (i == 0) {
+            g = ta ? mm(b, ct, tb, true) : mm(ct, b, false, !tb);
+        } else if (!ta && !tb && a.dim() > 2 && b.dim() == 2) {
+            // A batched against one B: fold the batch into the rows, B̄ = A₂ᵀ·C̄₂ in one GEMM per direction.
+            const Shape& as = a.shape();
+            const std::size_t rows = numel(as) / as.back();
+            const Shape cs = core_of(ct);
+            g = mm(reshape(a, {rows, as.back()}), reshape_core(ct, cs, {rows, cs.back()}), true, false);
+        } else {
+            g = tb ? mm(ct, a, true, ta) : mm(a, ct, !ta, false);
+        }
+        return sum_to_core(g, core_of(g), x[i].shape());
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        struct Case {
+            Shape a, b;
+            bool ta, tb;
+        };
+        const std::vector<Case> cases = {{{2, 3}, {3, 4}, false, false}, {{3, 2}, {3, 4}, true, false},
+                                         {{2, 3}, {4, 3}, false, true},  {{3, 2}, {4, 3}, true, true},
+                                         {{2, 2, 3}, {3, 4}, false, false}, {{2, 3}, {2, 3, 4}, false, false},
+                                         {{2, 2, 3}, {2, 3, 2}, false, false}};
+        std::vector<OpSample> out;
+        for (const auto& c : cases) {
+            out.push_back({"matmul " + shape_str(c.a) + (c.ta ? "ᵀ" : "") + "·" + shape_str(c.b) + (c.tb ? "ᵀ" : ""),
+                           {sample_tensor(c.a, {}, gen), sample_tensor(c.b, {}, gen)},
+                           [c](const std::vector<Tensor>& xs) { return apply(MatMul{c.ta, c.tb}, xs[0], xs[1]); }});
+        }
+        return out;
+    }
+};
+
+// y = x·Wᵀ + b: ẏ = ẋ·Wᵀ + x·Ẇᵀ + ḃ; x̄ = ȳ·W, W̄ = ȳᵀ·x, b̄ = Σ_rows ȳ
+struct LinearOp {
+    using kind = Custom;
+    static constexpr const char* name = "linear";
+    Array forward(const Array& x, const Array& w, const Array& b) const { return kernels::linear(x, w, &b); }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        Tensor r;
+        const auto add = [&r](const Tensor& term) { r = r.defined() ? r + term : term; };
+        if (t[0].defined()) add(apply(MatMul{false, true}, t[0], x[1]));
+        if (t[1].defined()) {
+            // x (in) is treated as one row so the product is (k, 1, out), then reshaped to (k, out).
+            Tensor term = apply(MatMul{false, true}, as_rows(x[0]), t[1]);
+            add(reshape_core(term, core_of(term), y.shape()));
+        }
+        if (t[2].defined()) add(broadcast_to_core(t[2], x[2].shape(), y.shape()));
+        return r;
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
+        if (i == 0) return apply(MatMul{}, ct, x[1]);
+        if (i == 2) return sum_to_core(ct, y.shape(), x[2].shape());
+        const Shape& ys = y.shape();
+        const Tensor rows_ct = ys.size() == 1 ? reshape_core(ct, ys, {1, ys[0]}) : ct;
+        return apply(MatMul{true, false}, rows_ct, as_rows(x[0]));
+    }
+    static Tensor as_rows(const Tensor& x) { return x.dim() == 1 ? reshape(x, {1, x.shape()[0]}) : x; }
+    static std::vector<OpSample> samples(Generator& gen) {
+        return {{"linear (2,3)·(4,3)ᵀ+(4)",
+                 {sample_tensor({2, 3}, {}, gen), sample_tensor({4, 3}, {}, gen), sample_tensor({4}, {}, gen)},
+                 [](const std::vector<Tensor>& xs) { return apply(LinearOp{}, xs[0], xs[1], xs[2]); }},
+                {"linear (3)·(2,3)ᵀ+(2)",
+                 {sample_tensor({3}, {}, gen), sample_tensor({2, 3}, {}, gen), sample_tensor({2}, {}, gen)},
+                 [](const std::vector<Tensor>& xs) { return apply(LinearOp{}, xs[0], xs[1], xs[2]); }}};
+    }
+};
+
+void check_linear_input(const Tensor& x, const Tensor& w) {
+    if (x.dim() < 1 || x.dim() > 2 || w.dim() != 2 || x.shape().back() != w.shape()[1]) {
+        throw shape_error("linear: input " + shape_str(x.shape()) + " and weight " + shape_str(w.shape()) +
+                          " do not fit: need input (in) or (batch, in) and weight (out, in) with equal in");
+    }
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+    if (a.dim() == 0 || b.dim() == 0) {
+        throw shape_error("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
+                          " include a scalar; use * to scale");
+    }
+    // numpy semantics: a vector on the left is a row (1,n), on the right a column (n,1); that axis is dropped.
+    const bool va = a.dim() == 1, vb = b.dim() == 1;
+    const Tensor a2 = va ? reshape(a, {1, a.shape()[0]}) : a;
+    const Tensor b2 = vb ? reshape(b, {b.shape()[0], 1}) : b;
+    Tensor r = apply(MatMul{}, a2, b2);
+    if (!va && !vb) return r;
+    Shape s = r.shape();
+    if (vb) s.erase(s.end() - 1);
+    if (va) s.erase(s.end() - 1 - (vb ? 0 : 1));
+    return reshape(r, s);
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+    check_linear_input(x, w);
+    return apply(LinearOp{}, x, w, b);
+}
+
+Tensor linear(const Tensor& x, const Tensor& w) {
+    check_linear_input(x, w);
+    const Tensor r = apply(MatMul{false, true}, LinearOp::as_rows(x), w);
+    return x.dim() == 1 ? reshape(r, {w.shape()[0]}) : r;
+}
+
+const OpList& matmul_ops() {
+    static const OpList list = op_list<MatMul, LinearOp>();
+    return list;
+}
+
+}  // namespace adg

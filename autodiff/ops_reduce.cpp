@@ -1,0 +1,200 @@
+// Reductions and the softmax family. sum and mean are compositions of linear shape ops; max, logsumexp,
+// softmax and log_softmax are fused ops with their own rules (stable for logits of ±1e4).
+
+#include <numeric>
+
+#include <adgraph/autodiff/op.hpp>
+#include <adgraph/tensor/kernels.hpp>
+
+namespace adg {
+
+namespace {
+
+std::vector<std::size_t> positions(const std::vector<long>& neg_axes, std::size_t rank) {
+    std::vector<std::size_t> out;
+    for (long a : neg_axes) out.push_back(static_cast<std::size_t>(static_cast<long>(rank) + a));
+    return out;
+}
+
+std::vector<long> negative_axes(const Tensor& x, const Axes& axes, const char* op) {
+    std::vector<long> out;
+    for (auto p : normalize_axes(axes, x.dim(), op)) out.push_back(static_cast<long>(p) - static_cast<long>(x.dim()));
+    return out;
+}
+
+Shape kept_shape(const Shape& s, const std::vector<long>& neg_axes) {
+    return reduced_shape(s, positions(neg_axes, s.size()));
+}
+
+// log Σ exp(x) over `pos` with kept dims, shifted by the maximum (a finite shift: all -inf rows stay -inf).
+Array logsumexp_value(const Array& x, const std::vector<std::size_t>& pos) {
+    const Array m = map(kernels::max_keepdims(x, pos), [](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        return xt::where(xt::isfinite(a), a, T(0));
+    });
+    const Array e = zip(x, m, "logsumexp", [](const auto& a, const auto& b) { return xt::exp(a - b); });
+    const Array s = kernels::sum_to(e, m.shape());
+    return zip(s, m, "logsumexp", [](const auto& a, const auto& b) { return xt::log(a) + b; });
+}
+
+// A tensor of `shape` with well separated values (no ties within 0.2), for ops with kinks at ties.
+Tensor distinct_tensor(const Shape& shape, Generator& gen) {
+    const std::size_t n = numel(shape);
+    std::vector<double> v(n);
+    std::iota(v.begin(), v.end(), 0.0);
+    std::shuffle(v.begin(), v.end(), gen.engine());
+    xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+    std::uniform_real_distribution<double> jitter(0.0, 0.1);
+    for (std::size_t i = 0; i < n; ++i) a.data()[i] = 0.3 * v[i] - 1.0 + jitter(gen.engine());
+    return Tensor(std::move(a));
+}
+
+template <class Op>
+std::vector<OpSample> axes_samples(Generator& gen, bool distinct) {
+    const std::vector<std::pair<Shape, std::vector<long>>> cases = {
+        {{2, 3}, {-2, -1}}, {{2, 3}, {-1}}, {{2, 3}, {-2}}, {{3}, {-1}}, {{2, 3, 2}, {-3, -1}}};
+    std::vector<OpSample> out;
+    for (const auto& [s, axes] : cases) {
+        Tensor x = distinct ? distinct_tensor(s, gen) : sample_tensor(s, {}, gen);
+        out.push_back({std::string(Op::name) + " " + shape_str(s) + " over " + std::to_string(axes.size()) + " axes",
+                       {x},
+                       [axes = axes](const std::vector<Tensor>& xs) { return apply(Op{axes}, xs[0]); }});
+    }
+    return out;
+}
+
+template <class Op>
+std::vector<OpSample> axis_samples(Generator& gen) {
+    const std::vector<std::pair<Shape, long>> cases = {{{3}, -1}, {{2, 3}, -1}, {{2, 3}, -2}};
+    std::vector<OpSample> out;
+    for (const auto& [s, axis] : cases) {
+        out.push_back({std::string(Op::name) + " " + shape_str(s) + " axis " + std::to_string(axis),
+                       {sample_tensor(s, {}, gen)},
+                       [axis = axis](const std::vector<Tensor>& xs) { return apply(Op{axis}, xs[0]); }});
+    }
+    return out;
+}
+
+// max over axes (kept): locally linear, y = Σ w ⊙ x with w = [x = y] / #ties, so ẏ = sum_to(w ⊙ ẋ), x̄ = w ⊙ ȳ
+struct Max {
+    using kind = Custom;
+    static constexpr const char* name = "max";
+    std::vector<long> axes;
+    Array forward(const Array& x) const { return kernels::max_keepdims(x, positions(axes, x.dim())); }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return sum_to_core(weights(x[0], y) * t[0], x[0].shape(), y.shape());
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) const {
+        return weights(x[0], y) * broadcast_to_core(ct, y.shape(), x[0].shape());
+    }
+    static std::vector<OpSample> samples(Generator& gen) { return axes_samples<Max>(gen, true); }
+
+private:
+    // Tied maxima share the derivative equally: a constant (it is piecewise constant in x).
+    static Tensor weights(const Tensor& x, const Tensor& y) {
+        const Array hit = zip(x.value(), y.value(), name,
+                              [](const auto& a, const auto& b) { return xt::where(xt::equal(a, b), 1.0, 0.0); });
+        const Array count = kernels::sum_to(hit, y.shape());
+        return Tensor(zip(hit, count, name, [](const auto& a, const auto& b) { return a / b; }));
+    }
+};
+
+// logsumexp over axes (kept): ∂y/∂x = s = exp(x - y) (the softmax), so ẏ = sum_to(s ⊙ ẋ), x̄ = s ⊙ ȳ
+struct LogSumExp {
+    using kind = Custom;
+    static constexpr const char* name = "logsumexp";
+    std::vector<long> axes;
+    Array forward(const Array& x) const { return logsumexp_value(x, positions(axes, x.dim())); }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return sum_to_core(exp(x[0] - y) * t[0], x[0].shape(), y.shape());
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) const {
+        return exp(x[0] - y) * broadcast_to_core(ct, y.shape(), x[0].shape());
+    }
+    static std::vector<OpSample> samples(Generator& gen) { return axes_samples<LogSumExp>(gen, false); }
+};
+
+// softmax along axis: ẏ = y ⊙ (ẋ - Σ y ⊙ ẋ), x̄ = y ⊙ (ȳ - Σ ȳ ⊙ y)
+struct Softmax {
+    using kind = Custom;
+    static constexpr const char* name = "softmax";
+    long axis = -1;
+    Array forward(const Array& x) const {
+        const std::vector<std::size_t> pos{static_cast<std::size_t>(static_cast<long>(x.dim()) + axis)};
+        const Array m = kernels::max_keepdims(x, pos);
+        const Array e = zip(x, m, name, [](const auto& a, const auto& b) { return xt::exp(a - b); });
+        const Array s = kernels::sum_to(e, m.shape());
+        return zip(e, s, name, [](const auto& a, const auto& b) { return a / b; });
+    }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return y * (t[0] - sum_to_core(y * t[0], x[0].shape(), kept_shape(x[0].shape(), {axis})));
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) const {
+        return y * (ct - sum_to_core(ct * y, x[0].shape(), kept_shape(x[0].shape(), {axis})));
+    }
+    static std::vector<OpSample> samples(Generator& gen) { return axis_samples<Softmax>(gen); }
+};
+
+// log_softmax along axis: with s = exp(y), ẏ = ẋ - Σ s ⊙ ẋ, x̄ = ȳ - s ⊙ Σ ȳ
+struct LogSoftmax {
+    using kind = Custom;
+    static constexpr const char* name = "log_softmax";
+    long axis = -1;
+    Array forward(const Array& x) const {
+        const std::vector<std::size_t> pos{static_cast<std::size_t>(static_cast<long>(x.dim()) + axis)};
+        return zip(x, logsumexp_value(x, pos), name, [](const auto& a, const auto& b) { return a - b; });
+    }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return t[0] - sum_to_core(exp(y) * t[0], x[0].shape(), kept_shape(x[0].shape(), {axis}));
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) const {
+        return ct - exp(y) * sum_to_core(ct, x[0].shape(), kept_shape(x[0].shape(), {axis}));
+    }
+    static std::vector<OpSample> samples(Generator& gen) { return axis_samples<LogSoftmax>(gen); }
+};
+
+Tensor drop_axes(const Tensor& r, const Tensor& x, const std::vector<long>& axes, bool keepdims) {
+    if (keepdims) return r;
+    return reshape_core(r, r.shape(), squeezed_shape(x.shape(), positions(axes, x.dim())));
+}
+
+long one_axis(const Tensor& x, long axis, const char* op) {
+    if (x.dim() == 0) {
+        throw shape_error(std::string(op) + ": needs at least one axis but the input is a scalar; reshape it to (1)");
+    }
+    return static_cast<long>(normalize_axis(axis, x.dim(), op)) - static_cast<long>(x.dim());
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const Axes& axes, bool keepdims) {
+    const std::vector<long> ax = negative_axes(x, axes, "sum");
+    return drop_axes(sum_to_core(x, x.shape(), kept_shape(x.shape(), ax)), x, ax, keepdims);
+}
+
+Tensor mean(const Tensor& x, const Axes& axes, bool keepdims) {
+    const std::vector<long> ax = negative_axes(x, axes, "mean");
+    std::size_t count = 1;
+    for (auto p : positions(ax, x.dim())) count *= x.shape()[p];
+    return sum(x, axes, keepdims) / static_cast<double>(count);
+}
+
+Tensor max(const Tensor& x, const Axes& axes, bool keepdims) {
+    const std::vector<long> ax = negative_axes(x, axes, "max");
+    return drop_axes(apply(Max{ax}, x), x, ax, keepdims);
+}
+
+Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdims) {
+    const std::vector<long> ax = negative_axes(x, axes, "logsumexp");
+    return drop_axes(apply(LogSumExp{ax}, x), x, ax, keepdims);
+}
+
+Tensor softmax(const Tensor& x, long axis) { return apply(Softmax{one_axis(x, axis, "softmax")}, x); }
+Tensor log_softmax(const Tensor& x, long axis) { return apply(LogSoftmax{one_axis(x, axis, "log_softmax")}, x); }
+
+const OpList& reduction_ops() {
+    static const OpList list = op_list<Max, LogSumExp, Softmax, LogSoftmax>();
+    return list;
+}
+
+}  // namespace adg

@@ -1,0 +1,373 @@
+// Shape and indexing ops. All are linear: each states its value (on the trailing axes it was recorded with,
+// keeping any leading direction axes) and its transpose; the Linear kind derives jvp = op(ẋ), vjp = opᵀ(ȳ).
+
+#include <numeric>
+
+#include <adgraph/autodiff/op.hpp>
+#include <adgraph/tensor/kernels.hpp>
+
+namespace adg {
+
+namespace {
+
+// The leading axes of `x` in front of the core shape `core` the op was recorded with.
+Shape lead_of(const Array& x, const Shape& core, const char* op) {
+    const Shape& s = x.shape();
+    if (s.size() < core.size() || !std::equal(core.begin(), core.end(), s.end() - static_cast<long>(core.size()))) {
+        throw shape_error(std::string(op) + ": input shape " + shape_str(s) + " does not end with the shape " +
+                          shape_str(core) + " the op was recorded for");
+    }
+    return Shape(s.begin(), s.end() - static_cast<long>(core.size()));
+}
+
+// Position of a negative (from the end) axis in an array of rank `rank`.
+std::size_t at(long axis, std::size_t rank) { return static_cast<std::size_t>(static_cast<long>(rank) + axis); }
+
+OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
+    return {std::move(label), std::move(inputs), std::move(fn)};
+}
+
+// (from) → (to), equal element counts; transpose: (to) → (from)
+struct Reshape {
+    using kind = Linear;
+    static constexpr const char* name = "reshape";
+    Shape from, to;
+    Array forward(const Array& x) const { return x.reshaped(concat_shapes(lead_of(x, from, name), to)); }
+    Tensor transpose(const Tensor& ct) const { return reshape_core(ct, to, from); }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        const std::vector<std::pair<Shape, Shape>> cases = {{{2, 3}, {3, 2}}, {{6}, {2, 3}}, {{}, {1, 1}}, {{2, 3}, {6}}};
+        for (const auto& [f, t] : cases) {
+            out.push_back(sample("reshape " + shape_str(f) + "->" + shape_str(t), {sample_tensor(f, {}, gen)},
+                                 [f = f, t = t](const std::vector<Tensor>& xs) { return apply(Reshape{f, t}, xs[0]); }));
+        }
+        return out;
+    }
+};
+
+// axes permuted by perm; transpose: the inverse permutation
+struct Permute {
+    using kind = Linear;
+    static constexpr const char* name = "permute";
+    std::vector<std::size_t> perm;
+    Array forward(const Array& x) const {
+        const std::size_t lead = x.dim() - perm.size();
+        std::vector<std::size_t> full(lead);
+        std::iota(full.begin(), full.end(), std::size_t{0});
+        for (auto p : perm) full.push_back(lead + p);
+        return kernels::permute(x, full);
+    }
+    Tensor transpose(const Tensor& ct) const {
+        std::vector<std::size_t> inv(perm.size());
+        for (std::size_t i = 0; i < perm.size(); ++i) inv[perm[i]] = i;
+        return apply(Permute{inv}, ct);
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        const std::vector<std::pair<Shape, std::vector<std::size_t>>> cases = {{{2, 3}, {1, 0}}, {{2, 3, 4}, {2, 0, 1}}};
+        for (const auto& [s, p] : cases) {
+            out.push_back(sample("permute " + shape_str(s), {sample_tensor(s, {}, gen)},
+                                 [p = p](const std::vector<Tensor>& xs) { return apply(Permute{p}, xs[0]); }));
+        }
+        return out;
+    }
+};
+
+// (from) broadcast to (to); transpose: sum_to (to) → (from)
+struct BroadcastTo {
+    using kind = Linear;
+    static constexpr const char* name = "broadcast_to";
+    Shape from, to;
+    Array forward(const Array& x) const {
+        const Shape lead = lead_of(x, from, name);
+        Shape padded(to.size() - from.size(), 1);
+        padded.insert(padded.end(), from.begin(), from.end());
+        return kernels::broadcast_to(x.reshaped(concat_shapes(lead, padded)), concat_shapes(lead, to));
+    }
+    Tensor transpose(const Tensor& ct) const { return sum_to_core(ct, to, from); }
+    static std::vector<std::pair<Shape, Shape>> cases() {
+        return {{{3}, {2, 3}}, {{2, 1}, {2, 3}}, {{}, {2, 2}}, {{1, 3}, {4, 2, 3}}};
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        for (const auto& [f, t] : cases()) {
+            out.push_back(sample("broadcast_to " + shape_str(f) + "->" + shape_str(t), {sample_tensor(f, {}, gen)},
+                                 [f = f, t = t](const std::vector<Tensor>& xs) { return apply(BroadcastTo{f, t}, xs[0]); }));
+        }
+        return out;
+    }
+};
+
+// (from) summed down to (to); transpose: broadcast (to) → (from)
+struct SumTo {
+    using kind = Linear;
+    static constexpr const char* name = "sum_to";
+    Shape from, to;
+    Array forward(const Array& x) const {
+        const Shape lead = lead_of(x, from, name);
+        Shape padded(from.size() - to.size(), 1);
+        padded.insert(padded.end(), to.begin(), to.end());
+        return kernels::sum_to(x, concat_shapes(lead, padded)).reshaped(concat_shapes(lead, to));
+    }
+    Tensor transpose(const Tensor& ct) const { return broadcast_to_core(ct, to, from); }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        for (const auto& [t, f] : BroadcastTo::cases()) {
+            out.push_back(sample("sum_to " + shape_str(f) + "->" + shape_str(t), {sample_tensor(f, {}, gen)},
+                                 [f = f, t = t](const std::vector<Tensor>& xs) { return apply(SumTo{f, t}, xs[0]); }));
+        }
+        return out;
+    }
+};
+
+// entries start..stop-1 along axis (negative); transpose: zero-pad back to size
+struct Slice {
+    using kind = Linear;
+    static constexpr const char* name = "slice";
+    long axis = -1;
+    std::size_t start = 0, stop = 0, size = 0;
+    Array forward(const Array& x) const { return kernels::slice(x, at(axis, x.dim()), start, stop); }
+    Tensor transpose(const Tensor& ct) const;
+    static std::vector<OpSample> samples(Generator& gen);
+};
+
+// x placed at start along axis (negative) in zeros of length total; transpose: the slice it fills
+struct Pad {
+    using kind = Linear;
+    static constexpr const char* name = "pad";
+    long axis = -1;
+    std::size_t start = 0, len = 0, total = 0;
+    Array forward(const Array& x) const { return kernels::pad(x, at(axis, x.dim()), start, total); }
+    Tensor transpose(const Tensor& ct) const { return apply(Slice{axis, start, start + len, total}, ct); }
+    static std::vector<OpSample> samples(Generator& gen) {
+        return {sample("pad (2,3) axis 0", {sample_tensor({2, 3}, {}, gen)},
+                       [](const std::vector<Tensor>& xs) { return apply(Pad{-2, 1, 2, 4}, xs[0]); }),
+                sample("pad (3) axis -1", {sample_tensor({3}, {}, gen)},
+                       [](const std::vector<Tensor>& xs) { return apply(Pad{-1, 0, 3, 5}, xs[0]); })};
+    }
+};
+
+Tensor Slice::transpose(const Tensor& ct) const { return apply(Pad{axis, start, stop - start, size}, ct); }
+
+std::vector<OpSample> Slice::samples(Generator& gen) {
+    return {sample("slice (4,3) axis 0", {sample_tensor({4, 3}, {}, gen)},
+                   [](const std::vector<Tensor>& xs) { return apply(Slice{-2, 1, 3, 4}, xs[0]); }),
+            sample("slice (4,3) axis -1", {sample_tensor({4, 3}, {}, gen)},
+                   [](const std::vector<Tensor>& xs) { return apply(Slice{-1, 0, 2, 3}, xs[0]); }),
+            sample("slice (5)", {sample_tensor({5}, {}, gen)},
+                   [](const std::vector<Tensor>& xs) { return apply(Slice{-1, 2, 5, 5}, xs[0]); })};
+}
+
+// inputs joined along axis (negative); transpose: the slice of ȳ each input filled
+struct Concat {
+    using kind = Custom;
+    static constexpr const char* name = "concat";
+    long axis = -1;
+    Array forward(const std::vector<Array>& xs) const {
+        return kernels::concat(xs, at(axis, xs.at(0).dim()), name);
+    }
+    // ẏ = concat(ẋᵢ), absent tangents as zeros
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor&, const std::vector<Tensor>& t) const {
+        std::size_t k = 0;
+        for (const auto& ti : t) {
+            if (ti.defined()) k = ti.shape()[0];
+        }
+        std::vector<Tensor> parts;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            parts.push_back(t[i].defined() ? t[i] : Tensor::zeros(batched_shape(k, x[i].shape()), x[i].dtype()));
+        }
+        return apply_list(*this, parts);
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
+        const std::size_t ax = at(axis, x[i].dim());
+        std::size_t offset = 0;
+        for (std::size_t j = 0; j < i; ++j) offset += x[j].shape()[ax];
+        return apply(Slice{axis, offset, offset + x[i].shape()[ax], y.shape()[ax]}, ct);
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        return {sample("concat (2,3)+(1,3) axis 0", {sample_tensor({2, 3}, {}, gen), sample_tensor({1, 3}, {}, gen)},
+                       [](const std::vector<Tensor>& xs) { return apply_list(Concat{-2}, xs); }),
+                sample("concat (2,1)+(2,2)+(2,3) axis -1",
+                       {sample_tensor({2, 1}, {}, gen), sample_tensor({2, 2}, {}, gen), sample_tensor({2, 3}, {}, gen)},
+                       [](const std::vector<Tensor>& xs) { return apply_list(Concat{-1}, xs); })};
+    }
+};
+
+// entries `index` along axis (negative); transpose: index_add back into `size` entries
+struct IndexSelect {
+    using kind = Linear;
+    static constexpr const char* name = "index_select";
+    long axis = -1;
+    std::vector<std::size_t> index;
+    std::size_t size = 0;
+    Array forward(const Array& x) const { return kernels::index_select(x, at(axis, x.dim()), index); }
+    Tensor transpose(const Tensor& ct) const;
+    static std::vector<OpSample> samples(Generator& gen);
+};
+
+// zeros of `size` entries along axis with entry j of x added at index[j]; transpose: index_select
+struct IndexAdd {
+    using kind = Linear;
+    static constexpr const char* name = "index_add";
+    long axis = -1;
+    std::vector<std::size_t> index;
+    std::size_t size = 0;
+    Array forward(const Array& x) const { return kernels::index_add(x, at(axis, x.dim()), index, size); }
+    Tensor transpose(const Tensor& ct) const { return apply(IndexSelect{axis, index, size}, ct); }
+    static std::vector<OpSample> samples(Generator& gen) {
+        return {sample("index_add (3,2) axis 0", {sample_tensor({3, 2}, {}, gen)},
+                       [](const std::vector<Tensor>& xs) { return apply(IndexAdd{-2, {1, 1, 0}, 2}, xs[0]); })};
+    }
+};
+
+Tensor IndexSelect::transpose(const Tensor& ct) const { return apply(IndexAdd{axis, index, size}, ct); }
+
+std::vector<OpSample> IndexSelect::samples(Generator& gen) {
+    return {sample("index_select rows (4,3)", {sample_tensor({4, 3}, {}, gen)},
+                   [](const std::vector<Tensor>& xs) { return apply(IndexSelect{-2, {2, 0, 2}, 4}, xs[0]); }),
+            sample("index_select (2,4) axis -1", {sample_tensor({2, 4}, {}, gen)},
+                   [](const std::vector<Tensor>& xs) { return apply(IndexSelect{-1, {3, 1}, 4}, xs[0]); })};
+}
+
+long negative_axis(long axis, std::size_t rank, const char* op) {
+    return static_cast<long>(normalize_axis(axis, rank, op)) - static_cast<long>(rank);
+}
+
+}  // namespace
+
+Tensor reshape_core(const Tensor& x, const Shape& from, const Shape& to) {
+    if (from == to) return x;
+    if (numel(from) != numel(to)) {
+        throw shape_error("reshape: cannot reshape " + shape_str(from) + " (" + std::to_string(numel(from)) +
+                          " elements) to " + shape_str(to) + " (" + std::to_string(numel(to)) +
+                          " elements); the element counts must match");
+    }
+    return apply(Reshape{from, to}, x);
+}
+
+Tensor broadcast_to_core(const Tensor& x, const Shape& from, const Shape& to) {
+    if (from == to) return x;
+    if (!broadcasts_to(from, to)) {
+        throw shape_error("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " + shape_str(to) +
+                          "; each axis must match or be 1, aligned from the right");
+    }
+    return apply(BroadcastTo{from, to}, x);
+}
+
+Tensor sum_to_core(const Tensor& x, const Shape& from, const Shape& to) {
+    if (from == to) return x;
+    if (!broadcasts_to(to, from)) {
+        throw shape_error("sum_to: shape " + shape_str(from) + " cannot be summed down to " + shape_str(to) +
+                          " (the target must broadcast to the source)");
+    }
+    return apply(SumTo{from, to}, x);
+}
+
+Tensor align_core(const Tensor& t, const Shape& in, const Shape& out) {
+    if (in.size() >= out.size()) return t;
+    Shape padded(out.size() - in.size(), 1);
+    padded.insert(padded.end(), in.begin(), in.end());
+    return reshape_core(t, in, padded);
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) { return reshape_core(x, x.shape(), shape); }
+Tensor broadcast_to(const Tensor& x, const Shape& shape) { return broadcast_to_core(x, x.shape(), shape); }
+Tensor sum_to(const Tensor& x, const Shape& shape) { return sum_to_core(x, x.shape(), shape); }
+
+Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm) {
+    std::vector<std::size_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    bool ok = perm.size() == x.dim();
+    for (std::size_t i = 0; ok && i < sorted.size(); ++i) ok = sorted[i] == i;
+    if (!ok) {
+        throw value_error("permute: the permutation must list each of the " + std::to_string(x.dim()) +
+                          " axes of shape " + shape_str(x.shape()) + " exactly once");
+    }
+    return apply(Permute{perm}, x);
+}
+
+Tensor transpose(const Tensor& x) {
+    if (x.dim() < 2) {
+        throw shape_error("transpose: shape " + shape_str(x.shape()) +
+                          " has fewer than 2 axes; transpose swaps the last two (use reshape for vectors)");
+    }
+    std::vector<std::size_t> perm(x.dim());
+    std::iota(perm.begin(), perm.end(), std::size_t{0});
+    std::swap(perm[x.dim() - 1], perm[x.dim() - 2]);
+    return apply(Permute{perm}, x);
+}
+
+Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop) {
+    const long ax = negative_axis(axis, x.dim(), "slice");
+    const std::size_t size = x.shape()[at(ax, x.dim())];
+    if (start > stop || stop > size) {
+        throw value_error("slice: range [" + std::to_string(start) + ", " + std::to_string(stop) +
+                          ") does not fit axis " + std::to_string(axis) + " of size " + std::to_string(size) +
+                          " in shape " + shape_str(x.shape()) + "; need start <= stop <= size");
+    }
+    return apply(Slice{ax, start, stop, size}, x);
+}
+
+Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total) {
+    const long ax = negative_axis(axis, x.dim(), "pad");
+    const std::size_t len = x.shape()[at(ax, x.dim())];
+    if (start + len > total) {
+        throw value_error("pad: " + std::to_string(len) + " entries at offset " + std::to_string(start) +
+                          " do not fit in length " + std::to_string(total));
+    }
+    return apply(Pad{ax, start, len, total}, x);
+}
+
+Tensor concat(const std::vector<Tensor>& xs, long axis) {
+    if (xs.empty()) throw value_error("concat: needs at least one tensor");
+    return apply_list(Concat{negative_axis(axis, xs[0].dim(), "concat")}, xs);
+}
+
+Tensor stack(const std::vector<Tensor>& xs, long axis) {
+    if (xs.empty()) throw value_error("stack: needs at least one tensor");
+    const std::size_t ax = normalize_axis(axis, xs[0].dim() + 1, "stack");
+    std::vector<Tensor> parts;
+    for (const auto& x : xs) {
+        if (x.shape() != xs[0].shape()) {
+            throw shape_error("stack: shapes " + shape_str(xs[0].shape()) + " and " + shape_str(x.shape()) +
+                              " differ; stack needs tensors of one shape");
+        }
+        Shape s = x.shape();
+        s.insert(s.begin() + static_cast<long>(ax), 1);
+        parts.push_back(reshape(x, s));
+    }
+    return concat(parts, static_cast<long>(ax));
+}
+
+Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index) {
+    const long ax = negative_axis(axis, x.dim(), "index_select");
+    return apply(IndexSelect{ax, index, x.shape()[at(ax, x.dim())]}, x);
+}
+
+Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size) {
+    const long ax = negative_axis(axis, x.dim(), "index_add");
+    return apply(IndexAdd{ax, index, size}, x);
+}
+
+Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype) {
+    Array out = Array::zeros({labels.size(), classes}, dtype);
+    out.visit_mut([&](auto& a) {
+        for (std::size_t i = 0; i < labels.size(); ++i) {
+            if (labels[i] >= classes) {
+                throw value_error("one_hot: label " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
+                                  " is out of range for " + std::to_string(classes) + " classes (valid: 0.." +
+                                  std::to_string(classes - 1) + ")");
+            }
+            a.data()[i * classes + labels[i]] = 1;
+        }
+    });
+    return Tensor(std::move(out));
+}
+
+const OpList& shape_ops() {
+    static const OpList list =
+        op_list<Reshape, Permute, BroadcastTo, SumTo, Slice, Pad, Concat, IndexSelect, IndexAdd>();
+    return list;
+}
+
+}  // namespace adg

@@ -1,0 +1,298 @@
+#include <adgraph/autodiff/sweep.hpp>
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/node.hpp>
+#include <adgraph/autodiff/ops.hpp>
+
+namespace adg {
+
+namespace {
+
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+// Nodes in post-order (every node after its inputs), reached from `roots` through nodes that require grad;
+// the search does not descend past nodes in `stop`. Iterative: graphs of 10^6 nodes must not recurse.
+struct Order {
+    std::vector<std::shared_ptr<Node>> nodes;
+    std::unordered_map<const Node*, std::size_t> pos;
+
+    std::size_t find(const Node* n) const {
+        auto it = pos.find(n);
+        return it == pos.end() ? npos : it->second;
+    }
+};
+
+Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<const Node*>& stop) {
+    Order order;
+    std::unordered_set<const Node*> seen;
+    std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack;
+    for (const auto& root : roots) {
+        if (!root.defined() || !root.node()->requires_grad() || !seen.insert(root.node().get()).second) continue;
+        stack.emplace_back(root.node(), 0);
+        while (!stack.empty()) {
+            auto& [n, next] = stack.back();
+            if (next < n->inputs().size() && !stop.count(n.get())) {
+                const auto& child = n->inputs()[next++];
+                if (child->requires_grad() && seen.insert(child.get()).second) stack.emplace_back(child, 0);
+                continue;
+            }
+            order.pos.emplace(n.get(), order.nodes.size());
+            order.nodes.push_back(std::move(n));
+            stack.pop_back();
+        }
+    }
+    return order;
+}
+
+std::string released_message(const Node& n, const char* sweep) {
+    return std::string(sweep) + ": the graph through '" + n.name() +
+           "' was released by an earlier reverse sweep; pass retain_graph = true to the first backward()/sweep to "
+           "sweep it again, or recompute the forward pass (to use the value as a constant, detach() it)";
+}
+
+// Calls a rule and names the op, the rule and the sweep in any error it raises.
+template <class Rule>
+Tensor call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
+    try {
+        return r();
+    } catch (error& e) {
+        e.add_context(std::string("in the ") + rule + " rule of '" + n.name() + "' (" + sweep + ")");
+        throw;
+    } catch (const std::exception& e) {
+        throw graph_error(std::string("in the ") + rule + " rule of '" + n.name() + "' (" + sweep + "): " + e.what());
+    }
+}
+
+void check_rule_result(const Tensor& r, std::size_t k, const Array& like, const Node& n, const char* rule) {
+    const Shape want = batched_shape(k, like.shape());
+    if (!r.defined() || r.shape() != want || r.dtype() != like.dtype()) {
+        throw graph_error(std::string("the ") + rule + " rule of '" + n.name() + "' returned " +
+                          (r.defined() ? std::string(dtype_name(r.dtype())) + " " + shape_str(r.shape())
+                                       : std::string("nothing")) +
+                          " where " + dtype_name(like.dtype()) + " " + shape_str(want) +
+                          " was expected (a bug in that op's rule)");
+    }
+}
+
+void check_seed(const Tensor& seed, const Tensor& of, std::size_t i, const char* sweep, const char* what,
+                std::size_t& k, bool batched) {
+    if (!seed.defined()) throw value_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " is undefined");
+    if (seed.dtype() != of.dtype()) {
+        throw dtype_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " is " +
+                          dtype_name(seed.dtype()) + " but its tensor is " + dtype_name(of.dtype()) +
+                          "; convert the " + what + " with .to()");
+    }
+    const Shape& s = seed.shape();
+    const Shape& want = of.shape();
+    const bool ok = batched ? (s.size() == want.size() + 1 && Shape(s.begin() + 1, s.end()) == want &&
+                               (k == npos || s[0] == k))
+                            : s == want;
+    if (!ok) {
+        throw shape_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " has shape " + shape_str(s) +
+                          " but its tensor has shape " + shape_str(want) +
+                          (batched ? "; a batch of k directions needs shape (k," +
+                                         shape_str(want).substr(1) + (k == npos ? "" : " with k = " + std::to_string(k))
+                                   : std::string("; pass a ") + what + " of the same shape"));
+    }
+    if (batched && k == npos) k = s[0];
+}
+
+void check_tracked(const std::vector<Tensor>& inputs, const char* sweep) {
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+        if (!inputs[j].defined() || !inputs[j].needs_grad()) {
+            throw graph_error(std::string(sweep) + ": input " + std::to_string(j) +
+                              " does not require grad, so no op recorded its use; mark it with requires_grad() "
+                              "before running the function");
+        }
+    }
+}
+
+Tensor zeros_batch(std::size_t k, const Tensor& like) {
+    return Tensor(Array::zeros(batched_shape(k, like.shape()), like.dtype()));
+}
+
+// The reverse sweep shared by reverse_sweep and accumulate_grad. `is_target(node)` selects where cotangents are
+// delivered (to `deliver(index, node, cotangent)`); the sweep visits only nodes on a path to a target.
+// Released nodes are kept "unknown": reaching one with a cotangent is an error, but a target never passes
+// cotangents into inputs that do not lead to another target.
+template <class IsTarget, class Deliver>
+void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds, std::size_t k,
+                  IsTarget&& is_target, Deliver&& deliver, const SweepOptions& options, const char* sweep) {
+    const Order order = topo_order(outputs, {});
+    const std::size_t n_nodes = order.nodes.size();
+    std::vector<char> reach(n_nodes, 0), unknown(n_nodes, 0), target(n_nodes, 0);
+    for (std::size_t i = 0; i < n_nodes; ++i) {
+        const Node& n = *order.nodes[i];
+        target[i] = is_target(n);
+        reach[i] = target[i];
+        unknown[i] = n.has_op() && n.released();
+        for (const auto& c : n.inputs()) {
+            const std::size_t p = order.find(c.get());
+            if (p == npos) continue;
+            reach[i] |= reach[p];
+            unknown[i] |= unknown[p];
+        }
+    }
+
+    GradMode mode(options.create_graph);
+    const bool release = !(options.retain_graph || options.create_graph);
+    std::vector<Tensor> cot(n_nodes);
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        const std::size_t p = order.find(outputs[i].node().get());
+        if (p == npos) continue;
+        cot[p] = cot[p].defined() ? cot[p] + seeds[i] : seeds[i];
+    }
+
+    std::vector<Tensor> in;
+    for (std::size_t i = n_nodes; i-- > 0;) {
+        if (!cot[i].defined() || !(reach[i] || unknown[i])) continue;
+        const std::shared_ptr<Node>& node = order.nodes[i];
+        const Tensor ct = std::move(cot[i]);
+        if (target[i]) deliver(i, *node, ct);
+        if (!node->has_op()) continue;
+        if (node->released()) throw graph_error(released_message(*node, sweep));
+        in.clear();
+        for (const auto& c : node->inputs()) in.emplace_back(c);
+        const Tensor out(node);
+        for (std::size_t j = 0; j < node->inputs().size(); ++j) {
+            const std::size_t p = order.find(node->inputs()[j].get());
+            if (p == npos || !(reach[p] || (unknown[p] && !target[i]))) continue;
+            Tensor g = call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, ct, j); });
+            check_rule_result(g, k, node->inputs()[j]->value(), *node, "VJP");
+            cot[p] = cot[p].defined() ? cot[p] + g : std::move(g);
+        }
+        if (release) node->release();
+    }
+}
+
+}  // namespace
+
+std::vector<Tensor> reverse_sweep(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds,
+                                  const std::vector<Tensor>& inputs, const SweepOptions& options) {
+    const char* sweep = "reverse_sweep";
+    if (seeds.size() != outputs.size()) {
+        throw value_error(std::string(sweep) + ": " + std::to_string(outputs.size()) + " outputs but " +
+                          std::to_string(seeds.size()) + " seeds; pass one seed per output");
+    }
+    std::size_t k = npos;
+    for (std::size_t i = 0; i < seeds.size(); ++i) check_seed(seeds[i], outputs[i], i, sweep, "seed", k, true);
+    if (k == npos) throw value_error(std::string(sweep) + ": no outputs given");
+    check_tracked(inputs, sweep);
+    std::unordered_map<const Node*, std::vector<std::size_t>> where;
+    for (std::size_t j = 0; j < inputs.size(); ++j) where[inputs[j].node().get()].push_back(j);
+    std::vector<Tensor> result(inputs.size());
+    reverse_core(
+        outputs, seeds, k, [&](const Node& n) { return where.count(&n) > 0; },
+        [&](std::size_t, Node& n, const Tensor& ct) {
+            for (auto j : where[&n]) result[j] = ct;
+        },
+        options, sweep);
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+        if (!result[j].defined()) result[j] = zeros_batch(k, inputs[j]);
+    }
+    return result;
+}
+
+void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds,
+                     const BackwardOptions& options) {
+    const char* sweep = "backward";
+    std::vector<Tensor> batched;
+    std::size_t k = 1;
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        check_seed(seeds.at(i), outputs[i], i, sweep, "seed", k, false);
+        if (!outputs[i].needs_grad()) {
+            throw graph_error(std::string(sweep) + ": output " + std::to_string(i) +
+                              " does not require grad: no input of it was marked requires_grad(), or it was "
+                              "computed under NoGrad");
+        }
+        GradMode mode(options.create_graph);
+        batched.push_back(reshape(seeds[i], batched_shape(1, seeds[i].shape())));
+    }
+    SweepOptions opts{options.retain_graph, options.create_graph};
+    reverse_core(
+        outputs, batched, 1, [](const Node& n) { return !n.has_op(); },
+        [&](std::size_t, Node& leaf, const Tensor& ct) {
+            Tensor g = reshape(ct, leaf.value().shape());
+            leaf.grad = leaf.grad.defined() ? leaf.grad + g : g;
+        },
+        opts, sweep);
+}
+
+std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::vector<Tensor>& tangents,
+                                  const std::vector<Tensor>& outputs, const SweepOptions& options) {
+    const char* sweep = "forward_sweep";
+    if (tangents.size() != inputs.size()) {
+        throw value_error(std::string(sweep) + ": " + std::to_string(inputs.size()) + " inputs but " +
+                          std::to_string(tangents.size()) + " tangents; pass one tangent per input");
+    }
+    std::size_t k = npos;
+    for (std::size_t j = 0; j < inputs.size(); ++j) check_seed(tangents[j], inputs[j], j, sweep, "tangent", k, true);
+    if (k == npos) throw value_error(std::string(sweep) + ": no inputs given");
+    check_tracked(inputs, sweep);
+
+    std::unordered_set<const Node*> seeded;
+    for (const auto& x : inputs) seeded.insert(x.node().get());
+    const Order order = topo_order(outputs, seeded);
+    const std::size_t n_nodes = order.nodes.size();
+
+    // Free each tangent once its last consumer has used it (jacfwd batches can be large).
+    std::vector<std::size_t> uses(n_nodes, 0);
+    std::vector<char> keep(n_nodes, 0);
+    for (const auto& y : outputs) {
+        const std::size_t p = order.find(y.node().get());
+        if (p != npos) keep[p] = 1;
+    }
+    for (std::size_t i = 0; i < n_nodes; ++i) {
+        const Node& n = *order.nodes[i];
+        if (n.has_op() && n.released() && !seeded.count(&n)) throw graph_error(released_message(n, sweep));
+        if (seeded.count(&n)) continue;
+        for (const auto& c : n.inputs()) {
+            const std::size_t p = order.find(c.get());
+            if (p != npos) ++uses[p];
+        }
+    }
+
+    std::vector<Tensor> tan(n_nodes);
+    for (std::size_t j = 0; j < inputs.size(); ++j) {
+        const std::size_t p = order.find(inputs[j].node().get());
+        if (p != npos) tan[p] = tangents[j];
+    }
+
+    GradMode mode(options.create_graph);
+    std::vector<Tensor> in, t;
+    for (std::size_t i = 0; i < n_nodes; ++i) {
+        const std::shared_ptr<Node>& node = order.nodes[i];
+        if (seeded.count(node.get()) || !node->has_op()) continue;
+        in.clear();
+        t.clear();
+        bool any = false;
+        for (const auto& c : node->inputs()) {
+            in.emplace_back(c);
+            const std::size_t p = order.find(c.get());
+            t.push_back(p == npos ? Tensor() : tan[p]);
+            any |= t.back().defined();
+        }
+        if (any) {
+            const Tensor out(node);
+            Tensor r = call_rule(*node, "JVP", sweep, [&] { return node->jvp(in, out, t); });
+            check_rule_result(r, k, node->value(), *node, "JVP");
+            tan[i] = std::move(r);
+        }
+        for (const auto& c : node->inputs()) {
+            const std::size_t p = order.find(c.get());
+            if (p != npos && --uses[p] == 0 && !keep[p]) tan[p] = Tensor();
+        }
+    }
+
+    std::vector<Tensor> result;
+    for (const auto& y : outputs) {
+        const std::size_t p = order.find(y.node().get());
+        result.push_back(p != npos && tan[p].defined() ? tan[p] : zeros_batch(k, y));
+    }
+    return result;
+}
+
+}  // namespace adg

@@ -1,0 +1,142 @@
+#include <adgraph/tensor/array.hpp>
+
+#include <ostream>
+
+#include <xtensor/xio.hpp>
+
+namespace adg {
+
+namespace {
+
+template <class T>
+std::shared_ptr<xt::xarray<T>> make_shared_array(const Shape& shape) {
+    return std::make_shared<xt::xarray<T>>(xt::xarray<T>::from_shape(shape));
+}
+
+}  // namespace
+
+Array::Array() : data_(std::make_shared<xt::xarray<float>>(xt::xarray<float>(0.0f))) {}
+Array::Array(xt::xarray<float> a) : data_(std::make_shared<xt::xarray<float>>(std::move(a))) {}
+Array::Array(xt::xarray<double> a) : data_(std::make_shared<xt::xarray<double>>(std::move(a))) {}
+
+Array Array::empty(const Shape& shape, Dtype dtype) {
+    Array out;
+    if (dtype == Dtype::f32) {
+        out.data_ = make_shared_array<float>(shape);
+    } else {
+        out.data_ = make_shared_array<double>(shape);
+    }
+    return out;
+}
+
+Array Array::full(const Shape& shape, double value, Dtype dtype) {
+    Array out = empty(shape, dtype);
+    out.visit_mut([&](auto& a) { a.fill(static_cast<typename std::decay_t<decltype(a)>::value_type>(value)); });
+    return out;
+}
+
+Array Array::basis(const Shape& shape, Dtype dtype) {
+    const std::size_t n = numel(shape);
+    Array out = zeros(batched_shape(n, shape), dtype);
+    out.visit_mut([&](auto& a) {
+        for (std::size_t i = 0; i < n; ++i) a.data()[i * n + i] = 1;
+    });
+    return out;
+}
+
+const Shape& Array::shape() const {
+    return visit([](const auto& a) -> const Shape& { return a.shape(); });
+}
+
+std::size_t Array::size() const {
+    return visit([](const auto& a) { return a.size(); });
+}
+
+void Array::check_dtype(Dtype d, const char* op) const {
+    if (dtype() != d) {
+        throw dtype_error(std::string(op) + ": array holds " + dtype_name(dtype()) + " but " + dtype_name(d) +
+                          " was requested; convert with .to(" + (d == Dtype::f32 ? "adg::f32" : "adg::f64") + ")");
+    }
+}
+
+double Array::item() const {
+    if (size() != 1) {
+        throw shape_error("item: the array has shape " + shape_str(shape()) +
+                          " but item() needs exactly one element; reduce it first (e.g. sum)");
+    }
+    return flat(0);
+}
+
+double Array::flat(std::size_t i) const {
+    if (i >= size()) {
+        throw value_error("flat: index " + std::to_string(i) + " is out of range for " + std::to_string(size()) +
+                          " elements");
+    }
+    return visit([&](const auto& a) { return static_cast<double>(a.data()[i]); });
+}
+
+Array Array::to(Dtype d) const {
+    if (d == dtype()) return *this;
+    return visit([&](const auto& a) {
+        if (d == Dtype::f32) return Array(xt::xarray<float>(xt::cast<float>(a)));
+        return Array(xt::xarray<double>(xt::cast<double>(a)));
+    });
+}
+
+Array Array::clone() const {
+    return visit([](const auto& a) { return Array(std::decay_t<decltype(a)>(a)); });
+}
+
+namespace {
+
+void check_reshape(const Shape& from, const Shape& to) {
+    if (numel(from) != numel(to)) {
+        throw shape_error("reshape: cannot reshape " + shape_str(from) + " (" + std::to_string(numel(from)) +
+                          " elements) to " + shape_str(to) + " (" + std::to_string(numel(to)) +
+                          " elements); the element counts must match");
+    }
+}
+
+}  // namespace
+
+Array Array::reshaped(const Shape& shape) && {
+    check_reshape(this->shape(), shape);
+    if (!unique()) return static_cast<const Array&>(*this).reshaped(shape);
+    visit_mut([&](auto& a) { a.reshape(shape); });
+    return std::move(*this);
+}
+
+Array Array::reshaped(const Shape& shape) const& {
+    check_reshape(this->shape(), shape);
+    return visit([&](const auto& a) {
+        using A = std::decay_t<decltype(a)>;
+        A out = A::from_shape(shape);
+        std::copy(a.data(), a.data() + a.size(), out.data());
+        return Array(std::move(out));
+    });
+}
+
+bool Array::unique() const {
+    return std::visit([](const auto& p) { return p.use_count() == 1; }, data_);
+}
+
+bool Array::same_buffer(const Array& other) const {
+    return data_.index() == other.data_.index() &&
+           std::visit([&](const auto& p) { return static_cast<const void*>(p.get()); }, data_) ==
+               std::visit([&](const auto& p) { return static_cast<const void*>(p.get()); }, other.data_);
+}
+
+void check_same_dtype(const Array& a, const Array& b, const char* op) {
+    if (a.dtype() != b.dtype()) {
+        throw dtype_error(std::string(op) + ": operands have different dtypes " + dtype_name(a.dtype()) + " " +
+                          shape_str(a.shape()) + " and " + dtype_name(b.dtype()) + " " + shape_str(b.shape()) +
+                          "; convert one with .to(adg::f32) or .to(adg::f64)");
+    }
+}
+
+std::ostream& operator<<(std::ostream& os, const Array& a) {
+    a.visit([&](const auto& x) { os << x; });
+    return os;
+}
+
+}  // namespace adg

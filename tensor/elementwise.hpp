@@ -1,0 +1,89 @@
+#pragma once
+/// \file map / zip: evaluate an xtensor expression over one or two Arrays into a new Array.
+/// Included by op implementation files (it pulls in xtensor's math headers).
+
+#include <algorithm>
+#include <array>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
+
+#include <adgraph/tensor/array.hpp>
+
+namespace adg {
+
+namespace detail {
+
+// A non-owning 1-D view; the pointer is passed as a prvalue so the adaptor stores it by value.
+template <class T>
+auto flat_view(T* p, std::size_t n) {
+    return xt::adapt(static_cast<T*>(p), n, xt::no_ownership(), std::array<std::size_t, 1>{n});
+}
+
+// True when `small` (leading 1s ignored) equals the trailing axes of `big`: `small` repeats over rows of `big`.
+inline bool is_row_suffix(const Shape& small, const Shape& big) {
+    std::size_t s = 0;
+    while (s < small.size() && small[s] == 1) ++s;
+    const std::size_t n = small.size() - s;
+    if (n > big.size()) return false;
+    return std::equal(small.begin() + static_cast<long>(s), small.end(), big.end() - static_cast<long>(n));
+}
+
+}  // namespace detail
+
+/// `f(x)` evaluated elementwise into a new Array of x's dtype; `f` maps an xtensor expression to one.
+template <class F>
+Array map(const Array& x, F&& f) {
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        auto r = xt::xarray<T>::from_shape(a.shape());
+        auto rv = detail::flat_view(r.data(), r.size());
+        xt::noalias(rv) = f(detail::flat_view(a.data(), a.size()));
+        return Array(std::move(r));
+    });
+}
+
+/// `f(a, b)` with numpy broadcasting into a new Array; throws shape_error / dtype_error naming `op`.
+/// Same-size operands and operands repeated over rows (bias, batched directions) take contiguous paths:
+/// xtensor's generic broadcasting path is several times slower (see docs/design.md).
+template <class F>
+Array zip(const Array& a, const Array& b, const char* op, F&& f) {
+    check_same_dtype(a, b, op);
+    const Shape out = broadcast_shape(a.shape(), b.shape(), op);
+    return a.visit([&](const auto& x) {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        const auto& y = b.get<T>();
+        auto r = xt::xarray<T>::from_shape(out);
+        const std::size_t n = r.size(), nx = x.size(), ny = y.size();
+        using detail::flat_view;
+        if (n == 0) return Array(std::move(r));
+        if (nx == n && ny == n) {
+            auto rv = flat_view(r.data(), n);
+            xt::noalias(rv) = f(flat_view(x.data(), n), flat_view(y.data(), n));
+        } else if (nx == n && ny == 1) {
+            auto rv = flat_view(r.data(), n);
+            xt::noalias(rv) = f(flat_view(x.data(), n), xt::xscalar<T>(y.data()[0]));
+        } else if (ny == n && nx == 1) {
+            auto rv = flat_view(r.data(), n);
+            xt::noalias(rv) = f(xt::xscalar<T>(x.data()[0]), flat_view(y.data(), n));
+        } else if (nx == n && detail::is_row_suffix(y.shape(), out)) {
+            const auto yv = flat_view(y.data(), ny);
+            for (std::size_t i = 0; i < n; i += ny) {
+                auto rv = flat_view(r.data() + i, ny);
+                xt::noalias(rv) = f(flat_view(x.data() + i, ny), yv);
+            }
+        } else if (ny == n && detail::is_row_suffix(x.shape(), out)) {
+            const auto xv = flat_view(x.data(), nx);
+            for (std::size_t i = 0; i < n; i += nx) {
+                auto rv = flat_view(r.data() + i, nx);
+                xt::noalias(rv) = f(xv, flat_view(y.data() + i, nx));
+            }
+        } else {
+            xt::noalias(r) = f(x, y);
+        }
+        return Array(std::move(r));
+    });
+}
+
+}  // namespace adg

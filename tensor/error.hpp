@@ -1,0 +1,48 @@
+#pragma once
+/// \file Typed errors raised by adgraph; every message names the op or file, what is wrong and the remedy.
+
+#include <exception>
+#include <string>
+
+namespace adg {
+
+/// Base of all adgraph errors; `what()` is the full message, context prepended by `add_context`.
+class error : public std::exception {
+public:
+    /// An error with message `msg`.
+    explicit error(std::string msg) : msg_(std::move(msg)) {}
+    /// The full message.
+    const char* what() const noexcept override { return msg_.c_str(); }
+    /// Prepends `ctx` (e.g. "in the VJP rule of 'tanh'") so the error says where a sweep failed.
+    void add_context(const std::string& ctx) { msg_ = ctx + ": " + msg_; }
+
+private:
+    std::string msg_;
+};
+
+/// Shapes that do not fit together (broadcasting, matmul, seeds, reshape).
+class shape_error : public error {
+    using error::error;
+};
+
+/// Mixed or unsupported dtypes.
+class dtype_error : public error {
+    using error::error;
+};
+
+/// Misuse of the recorded graph (released graph, non-scalar backward, missing grad).
+class graph_error : public error {
+    using error::error;
+};
+
+/// An argument value that is out of range or meaningless (bad axis, index, option).
+class value_error : public error {
+    using error::error;
+};
+
+/// A file that cannot be read or written, or whose bytes are not what they claim to be.
+class io_error : public error {
+    using error::error;
+};
+
+}  // namespace adg

@@ -1,0 +1,224 @@
+#include <adgraph/tensor/kernels.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+#include <xtensor/xbroadcast.hpp>
+#include <xtensor/xmanipulation.hpp>
+#include <xtensor/xreducer.hpp>
+#include <xtensor/xmath.hpp>
+#include <xtensor/xstrided_view.hpp>
+
+namespace adg::kernels {
+
+namespace {
+
+// Sizes of the axes before `axis`, at `axis`, and after it: x viewed as (outer, mid, inner).
+struct Split {
+    std::size_t outer = 1, mid = 1, inner = 1;
+};
+
+Split split_at(const Shape& s, std::size_t axis) {
+    Split p;
+    for (std::size_t i = 0; i < axis; ++i) p.outer *= s[i];
+    p.mid = s[axis];
+    for (std::size_t i = axis + 1; i < s.size(); ++i) p.inner *= s[i];
+    return p;
+}
+
+template <class T>
+xt::xarray<T> empty_like_shape(const Shape& s) {
+    return xt::xarray<T>::from_shape(s);
+}
+
+}  // namespace
+
+Array permute(const Array& x, const std::vector<std::size_t>& perm) {
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        xt::xarray<T> r = xt::transpose(a, perm);
+        return Array(std::move(r));
+    });
+}
+
+Array broadcast_to(const Array& x, const Shape& shape) {
+    if (!broadcasts_to(x.shape(), shape)) {
+        throw shape_error("broadcast_to: shape " + shape_str(x.shape()) + " cannot be broadcast to " +
+                          shape_str(shape) + "; each axis must match or be 1, aligned from the right");
+    }
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        auto r = empty_like_shape<T>(shape);
+        const std::size_t n = r.size(), na = a.size();
+        if (na == n) {
+            std::copy(a.data(), a.data() + n, r.data());
+        } else if (na == 1) {
+            std::fill(r.data(), r.data() + n, a.data()[0]);
+        } else {
+            // Tile whole rows when `a` is a suffix of `shape` (a bias or a direction-free value): a memcpy per row.
+            std::size_t s = 0;
+            while (s < a.dimension() && a.shape()[s] == 1) ++s;
+            const bool suffix = std::equal(a.shape().begin() + static_cast<long>(s), a.shape().end(),
+                                           shape.end() - static_cast<long>(a.dimension() - s));
+            if (suffix) {
+                for (std::size_t i = 0; i < n; i += na) std::copy(a.data(), a.data() + na, r.data() + i);
+            } else {
+                r = xt::broadcast(a, shape);
+            }
+        }
+        return Array(std::move(r));
+    });
+}
+
+Array sum_to(const Array& x, const Shape& shape) {
+    const Shape& xs = x.shape();
+    if (!broadcasts_to(shape, xs)) {
+        throw shape_error("sum_to: shape " + shape_str(xs) + " cannot be summed down to " + shape_str(shape) +
+                          " (the target must broadcast to the source)");
+    }
+    if (numel(xs) == numel(shape)) return x.reshaped(shape);
+    const std::size_t lead = xs.size() - shape.size();
+    std::vector<std::size_t> axes;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        if (i < lead || (shape[i - lead] == 1 && xs[i] != 1)) axes.push_back(i);
+    }
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        xt::xarray<T> r = xt::sum(a, axes, xt::evaluation_strategy::immediate);
+        r.reshape(shape);
+        return Array(std::move(r));
+    });
+}
+
+Array max_keepdims(const Array& x, const std::vector<std::size_t>& axes) {
+    for (auto ax : axes) {
+        if (x.shape()[ax] == 0) {
+            throw value_error("max: cannot take the maximum over an empty axis " + std::to_string(ax) + " of shape " +
+                              shape_str(x.shape()));
+        }
+    }
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        xt::xarray<T> r = xt::amax(a, axes, xt::evaluation_strategy::immediate);
+        r.reshape(reduced_shape(a.shape(), axes));
+        return Array(std::move(r));
+    });
+}
+
+Array slice(const Array& x, std::size_t axis, std::size_t start, std::size_t stop) {
+    const Split p = split_at(x.shape(), axis);
+    Shape out = x.shape();
+    out[axis] = stop - start;
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        auto r = empty_like_shape<T>(out);
+        const std::size_t len = (stop - start) * p.inner;
+        for (std::size_t o = 0; o < p.outer; ++o) {
+            const T* src = a.data() + (o * p.mid + start) * p.inner;
+            std::copy(src, src + len, r.data() + o * len);
+        }
+        return Array(std::move(r));
+    });
+}
+
+Array pad(const Array& x, std::size_t axis, std::size_t start, std::size_t total) {
+    const Split p = split_at(x.shape(), axis);
+    Shape out = x.shape();
+    out[axis] = total;
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        xt::xarray<T> r = xt::zeros<T>(out);
+        const std::size_t len = p.mid * p.inner;
+        for (std::size_t o = 0; o < p.outer; ++o) {
+            std::copy(a.data() + o * len, a.data() + (o + 1) * len, r.data() + (o * total + start) * p.inner);
+        }
+        return Array(std::move(r));
+    });
+}
+
+Array concat(const std::vector<Array>& xs, std::size_t axis, const char* op) {
+    if (xs.empty()) throw value_error(std::string(op) + ": needs at least one tensor");
+    const Shape& first = xs[0].shape();
+    Shape out = first;
+    out[axis] = 0;
+    for (const auto& x : xs) {
+        check_same_dtype(xs[0], x, op);
+        bool ok = x.dim() == first.size();
+        for (std::size_t i = 0; ok && i < first.size(); ++i) ok = i == axis || x.shape()[i] == first[i];
+        if (!ok) {
+            throw shape_error(std::string(op) + ": shapes " + shape_str(first) + " and " + shape_str(x.shape()) +
+                              " differ outside axis " + std::to_string(axis) +
+                              "; all tensors must have equal sizes except along the joined axis");
+        }
+        out[axis] += x.shape()[axis];
+    }
+    const Split p = split_at(out, axis);
+    return xs[0].visit([&](const auto& a0) {
+        using T = typename std::decay_t<decltype(a0)>::value_type;
+        auto r = empty_like_shape<T>(out);
+        std::size_t offset = 0;
+        for (const auto& x : xs) {
+            const auto& a = x.get<T>();
+            const std::size_t len = a.shape()[axis] * p.inner;
+            for (std::size_t o = 0; o < p.outer; ++o) {
+                std::copy(a.data() + o * len, a.data() + (o + 1) * len, r.data() + o * p.mid * p.inner + offset);
+            }
+            offset += len;
+        }
+        return Array(std::move(r));
+    });
+}
+
+Array index_select(const Array& x, std::size_t axis, const std::vector<std::size_t>& index) {
+    const Split p = split_at(x.shape(), axis);
+    for (auto i : index) {
+        if (i >= p.mid) {
+            throw value_error("index_select: index " + std::to_string(i) + " is out of range for axis " +
+                              std::to_string(axis) + " of size " + std::to_string(p.mid) + " in shape " +
+                              shape_str(x.shape()));
+        }
+    }
+    Shape out = x.shape();
+    out[axis] = index.size();
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        auto r = empty_like_shape<T>(out);
+        T* dst = r.data();
+        for (std::size_t o = 0; o < p.outer; ++o) {
+            for (auto i : index) {
+                const T* src = a.data() + (o * p.mid + i) * p.inner;
+                dst = std::copy(src, src + p.inner, dst);
+            }
+        }
+        return Array(std::move(r));
+    });
+}
+
+Array index_add(const Array& x, std::size_t axis, const std::vector<std::size_t>& index, std::size_t size) {
+    const Split p = split_at(x.shape(), axis);
+    if (p.mid != index.size()) {
+        throw shape_error("index_add: axis " + std::to_string(axis) + " of shape " + shape_str(x.shape()) +
+                          " has " + std::to_string(p.mid) + " entries but " + std::to_string(index.size()) +
+                          " indices were given");
+    }
+    Shape out = x.shape();
+    out[axis] = size;
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        xt::xarray<T> r = xt::zeros<T>(out);
+        for (std::size_t o = 0; o < p.outer; ++o) {
+            for (std::size_t j = 0; j < index.size(); ++j) {
+                if (index[j] >= size) {
+                    throw value_error("index_add: index " + std::to_string(index[j]) + " is out of range for size " +
+                                      std::to_string(size));
+                }
+                const T* src = a.data() + (o * p.mid + j) * p.inner;
+                T* dst = r.data() + (o * size + index[j]) * p.inner;
+                for (std::size_t e = 0; e < p.inner; ++e) dst[e] += src[e];
+            }
+        }
+        return Array(std::move(r));
+    });
+}
+
+}  // namespace adg::kernels

@@ -1,0 +1,16 @@
+#pragma once
+/// \file Matrix products through BLAS (xt::blas::gemm): transposes are flags, never copies.
+
+#include <adgraph/tensor/array.hpp>
+
+namespace adg::kernels {
+
+/// op(a) · op(b) over the last two axes, with numpy broadcasting of any leading (batch) axes;
+/// op(m) is mᵀ when the flag is set. Both operands need at least 2 axes; throws shape_error naming "matmul".
+Array matmul(const Array& a, const Array& b, bool trans_a = false, bool trans_b = false);
+
+/// x·Wᵀ + bias for x of shape (..., in), W (out, in), bias (out) or an empty Array for none:
+/// the bias is written first and the GEMM accumulates onto it (beta = 1).
+Array linear(const Array& x, const Array& w, const Array* bias);
+
+}  // namespace adg::kernels

@@ -1,0 +1,99 @@
+#include <adgraph/tensor/shape.hpp>
+
+#include <algorithm>
+
+#include <adgraph/tensor/error.hpp>
+
+namespace adg {
+
+std::size_t numel(const Shape& s) {
+    std::size_t n = 1;
+    for (auto d : s) n *= d;
+    return n;
+}
+
+std::string shape_str(const Shape& s) {
+    std::string out = "(";
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i) out += ",";
+        out += std::to_string(s[i]);
+    }
+    return out + ")";
+}
+
+Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
+    const std::size_t rank = std::max(a.size(), b.size());
+    Shape out(rank, 1);
+    for (std::size_t i = 0; i < rank; ++i) {
+        const std::size_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+        const std::size_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+        if (da != db && da != 1 && db != 1) {
+            throw shape_error(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
+                              " cannot be broadcast together (axis -" + std::to_string(i + 1) + ": " +
+                              std::to_string(da) + " vs " + std::to_string(db) +
+                              "); sizes must be equal or 1 — reshape or broadcast_to one operand first");
+        }
+        out[rank - 1 - i] = da == 1 ? db : da;
+    }
+    return out;
+}
+
+bool broadcasts_to(const Shape& from, const Shape& to) {
+    if (from.size() > to.size()) return false;
+    for (std::size_t i = 0; i < from.size(); ++i) {
+        const std::size_t f = from[from.size() - 1 - i], t = to[to.size() - 1 - i];
+        if (f != t && f != 1) return false;
+    }
+    return true;
+}
+
+std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
+    const long r = static_cast<long>(rank);
+    if (axis < -r || axis >= r) {
+        throw value_error(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for a tensor of rank " +
+                          std::to_string(rank) + " (valid: " + std::to_string(-r) + " .. " + std::to_string(r - 1) + ")");
+    }
+    return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
+}
+
+std::vector<std::size_t> normalize_axes(const Axes& axes, std::size_t rank, const char* op) {
+    std::vector<std::size_t> out;
+    if (axes.empty()) {
+        for (std::size_t i = 0; i < rank; ++i) out.push_back(i);
+        return out;
+    }
+    for (long a : axes) out.push_back(normalize_axis(a, rank, op));
+    std::sort(out.begin(), out.end());
+    if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
+        throw value_error(std::string(op) + ": an axis is listed twice; list each axis once");
+    }
+    return out;
+}
+
+Shape reduced_shape(const Shape& s, const std::vector<std::size_t>& axes) {
+    Shape out = s;
+    for (auto a : axes) out[a] = 1;
+    return out;
+}
+
+Shape squeezed_shape(const Shape& s, const std::vector<std::size_t>& axes) {
+    Shape out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (std::find(axes.begin(), axes.end(), i) == axes.end()) out.push_back(s[i]);
+    }
+    return out;
+}
+
+Shape concat_shapes(const Shape& lead, const Shape& core) {
+    Shape out = lead;
+    out.insert(out.end(), core.begin(), core.end());
+    return out;
+}
+
+Shape batched_shape(std::size_t k, const Shape& s) {
+    Shape out{k};
+    out.insert(out.end(), s.begin(), s.end());
+    return out;
+}
+
+}  // namespace adg
