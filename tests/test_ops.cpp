@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <set>
 
 #include <adgraph/adgraph.hpp>
@@ -90,5 +91,95 @@ TEST_CASE("ops: dot test <u, J v> = <J^T u, v> (float64 rtol 1e-12, float32 rtol
 TEST_CASE("ops: a batch of k directions equals k single sweeps stacked, bitwise") {
     for (const auto& l : lists) {
         SUBCASE(l.name) { check_batched(l.list()); }
+    }
+}
+
+TEST_CASE("softmax, log_softmax and logsumexp stay finite for logits of ±1e4") {
+    for (Dtype d : {f32, f64}) {
+        const Tensor x = Tensor::from({{1e4, -1e4, 0.0}, {-1e4, -1e4, -1e4}}, d).requires_grad();
+        const Tensor ls = log_softmax(x, -1);
+        const Tensor s = softmax(x, -1);
+        const Tensor l = logsumexp(x, {-1});
+        CHECK(ls.value().flat(0) == doctest::Approx(0.0));
+        CHECK(ls.value().flat(1) == doctest::Approx(-2e4));
+        CHECK(ls.value().flat(3) == doctest::Approx(-std::log(3.0)));
+        CHECK(s.value().flat(0) == doctest::Approx(1.0));
+        CHECK(s.value().flat(4) == doctest::Approx(1.0 / 3));
+        CHECK(l.value().flat(0) == doctest::Approx(1e4));
+        CHECK(l.value().flat(1) == doctest::Approx(-1e4 + std::log(3.0)));
+        sum(ls * Tensor::from({{1.0, 0.0, 0.0}, {0.0, 1.0, 0.0}}, d)).backward();
+        for (std::size_t i = 0; i < 6; ++i) CHECK(std::isfinite(x.grad().value().flat(i)));
+        CHECK(x.grad().value().flat(1) == doctest::Approx(0.0));
+        // float32 holds 1e4 to about 1e-3, so the shifted logits carry that error.
+        CHECK(x.grad().value().flat(4) == doctest::Approx(1.0 - 1.0 / 3).epsilon(d == f32 ? 1e-4 : 1e-12));
+    }
+}
+
+TEST_CASE("max: tied maxima share the gradient equally; maximum gives ties to its first argument") {
+    const Tensor x = Tensor::from({2.0, 5.0, 5.0, 1.0}, f64).requires_grad();
+    max(x).backward();
+    CHECK(x.grad().value().flat(1) == 0.5);
+    CHECK(x.grad().value().flat(2) == 0.5);
+    CHECK(x.grad().value().flat(0) == 0.0);
+    const Tensor a = Tensor::from({1.0, 3.0}, f64).requires_grad(), b = Tensor::from({1.0, 2.0}, f64).requires_grad();
+    sum(maximum(a, b)).backward();
+    CHECK(a.grad().value().flat(0) == 1.0);
+    CHECK(b.grad().value().flat(0) == 0.0);
+}
+
+TEST_CASE("cast converts values and gradients between float32 and float64") {
+    const Tensor x = Tensor::from({0.25, -1.5}, f32).requires_grad();
+    const Tensor y = cast(x, f64);
+    CHECK(y.dtype() == f64);
+    sum(y * y).backward();
+    CHECK(x.grad().dtype() == f32);
+    CHECK(x.grad().value().flat(1) == -3.0);
+    const auto [fx, t] = jvp([](const Tensor& v) { return cast(v, f64) * 2.0; }, Tensor::from({1.0}, f32),
+                             Tensor::from({0.5}, f32));
+    CHECK(t.dtype() == f64);
+    CHECK(t.item() == 1.0);
+}
+
+TEST_CASE("where routes values and gradients by a constant condition; one_hot builds rows of the identity") {
+    const Tensor c = Tensor::from({1.0, 0.0, 1.0}, f64);
+    const Tensor a = Tensor::from({1.0, 2.0, 3.0}, f64).requires_grad(), b = Tensor::scalar(-1.0, f64).requires_grad();
+    const Tensor y = where(c, a, b);
+    CHECK(y.value().flat(1) == -1.0);
+    sum(y).backward();
+    CHECK(a.grad().value().flat(1) == 0.0);
+    CHECK(b.grad().item() == 1.0);
+    const Tensor h = one_hot({2, 0}, 3, f64);
+    CHECK(h.shape() == Shape{2, 3});
+    CHECK(h.value().flat(2) == 1.0);
+    CHECK(h.value().flat(3) == 1.0);
+    CHECK(sum(h).item() == 2.0);
+}
+
+TEST_CASE("float32 rules agree with float64 rules") {
+    // The same samples in float32 give the float64 Jacobians to float32 accuracy.
+    Generator gen(99);
+    for (const auto& op : all_ops()) {
+        for (const auto& s : op.samples(gen)) {
+            CAPTURE(s.label);
+            const auto xs32 = to_dtype(s.inputs, f32);
+            bool small = true;
+            for (const auto& x : s.inputs) small &= x.size() <= 6;
+            if (!small) continue;
+            std::vector<Tensor> l64, l32;
+            for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+                l64.push_back(s.inputs[i].detach().requires_grad());
+                l32.push_back(xs32[i].detach().requires_grad());
+            }
+            const Tensor y64 = s.fn(l64), y32 = s.fn(l32);
+            if (!y64.needs_grad()) continue;
+            const auto g64 = reverse_sweep({y64}, {Tensor(Array::basis(y64.shape(), f64))}, l64);
+            const auto g32 = reverse_sweep({y32}, {Tensor(Array::basis(y32.shape(), f32))}, l32);
+            for (std::size_t i = 0; i < g64.size(); ++i) {
+                for (std::size_t e = 0; e < g64[i].size(); ++e) {
+                    CHECK(g32[i].value().flat(e) ==
+                          doctest::Approx(g64[i].value().flat(e)).epsilon(1e-4).scale(1.0));
+                }
+            }
+        }
     }
 }

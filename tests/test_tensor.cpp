@@ -1,0 +1,152 @@
+// tensor/: arrays, dtypes, shapes and broadcasting, kernels, BLAS matmul, seeded random values.
+
+#include <doctest/doctest.h>
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xview.hpp>
+
+#include <adgraph/adgraph.hpp>
+#include <adgraph/tensor/elementwise.hpp>
+#include <adgraph/tensor/kernels.hpp>
+#include <adgraph/tensor/matmul.hpp>
+
+using namespace adg;
+
+namespace {
+
+// A column (n, 1): xtensor's nested initializer lists cannot say it unambiguously.
+xt::xarray<double> column(std::initializer_list<double> v) {
+    xt::xarray<double> a = xt::xarray<double>::from_shape({v.size(), 1});
+    std::copy(v.begin(), v.end(), a.data());
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("arrays adopt xtensor buffers without copies and expose them without copies") {
+    xt::xarray<float> a = xt::xarray<float>::from_shape({2, 3});
+    a.fill(1.5f);
+    const float* p = a.data();
+    const Tensor t(std::move(a));
+    CHECK(t.data<float>().data() == p);
+    CHECK(t.detach().data<float>().data() == p);
+    CHECK(t.dtype() == f32);
+    CHECK(t.shape() == Shape{2, 3});
+    CHECK_THROWS_AS(t.data<double>(), dtype_error);
+    CHECK(Tensor::from({1.0, 2.0}, f64).dtype() == f64);
+    CHECK(Tensor::from({{1.0, 2.0}, {3.0, 4.0}}).value().flat(3) == 4.0f);
+}
+
+TEST_CASE("reshaped reuses a uniquely owned buffer and copies a shared one") {
+    Array a = Array::full({2, 3}, 2.0, f64);
+    const double* p = a.get<double>().data();
+    Array b = std::move(a).reshaped({3, 2});
+    CHECK(b.get<double>().data() == p);
+    const Array c = b;  // now shared
+    const Array d = c.reshaped({6});
+    CHECK(d.get<double>().data() != p);
+    CHECK(d.shape() == Shape{6});
+}
+
+TEST_CASE("broadcast_shape follows numpy and names the op on failure") {
+    CHECK(broadcast_shape({2, 1}, {1, 3}) == Shape{2, 3});
+    CHECK(broadcast_shape({}, {4}) == Shape{4});
+    CHECK(broadcast_shape({5, 1, 3}, {4, 1}) == Shape{5, 4, 3});
+    CHECK_THROWS_WITH_AS(broadcast_shape({2}, {3}, "myop"), doctest::Contains("myop: shapes (2) and (3)"), shape_error);
+}
+
+TEST_CASE("sum_to is the adjoint of broadcast_to") {
+    const Array x(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}});
+    CHECK((kernels::sum_to(x, {3}).get<double>() == xt::xarray<double>{5, 7, 9}));
+    CHECK((kernels::sum_to(x, {2, 1}).get<double>() == column({6.0, 15.0})));
+    CHECK((kernels::sum_to(x, {}).item() == 21));
+    CHECK((kernels::broadcast_to(Array(xt::xarray<double>{1, 2, 3}), {2, 3}).get<double>() ==
+          xt::xarray<double>{{1, 2, 3}, {1, 2, 3}}));
+    CHECK((kernels::broadcast_to(Array(column({1.0, 2.0})), {2, 2}).get<double>() ==
+          xt::xarray<double>{{1, 1}, {2, 2}}));
+}
+
+TEST_CASE("zip's contiguous paths equal xtensor's generic broadcasting") {
+    Generator gen(11);
+    const std::vector<std::pair<Shape, Shape>> cases = {
+        {{4, 5}, {4, 5}}, {{4, 5}, {5}}, {{5}, {4, 5}}, {{3, 4, 5}, {4, 5}}, {{4, 1}, {1, 5}}, {{4, 5}, {}}, {{}, {4, 5}}};
+    for (const auto& [sa, sb] : cases) {
+        const Array a = uniform(sa, -1, 1, f64, gen), b = uniform(sb, -1, 1, f64, gen);
+        const Array r = zip(a, b, "test", [](const auto& x, const auto& y) { return x * y - y; });
+        const xt::xarray<double> want = a.get<double>() * b.get<double>() - b.get<double>();
+        CHECK(r.get<double>() == want);
+    }
+}
+
+TEST_CASE("matmul through BLAS matches a naive product for every transpose flag and batch broadcast") {
+    Generator gen(12);
+    const auto naive = [](const xt::xarray<double>& a, const xt::xarray<double>& b) {
+        xt::xarray<double> c = xt::zeros<double>({a.shape()[0], b.shape()[1]});
+        for (std::size_t i = 0; i < a.shape()[0]; ++i)
+            for (std::size_t j = 0; j < b.shape()[1]; ++j)
+                for (std::size_t k = 0; k < a.shape()[1]; ++k) c(i, j) += a(i, k) * b(k, j);
+        return c;
+    };
+    for (bool ta : {false, true}) {
+        for (bool tb : {false, true}) {
+            const Array a = uniform(ta ? Shape{4, 3} : Shape{3, 4}, -1, 1, f64, gen);
+            const Array b = uniform(tb ? Shape{5, 4} : Shape{4, 5}, -1, 1, f64, gen);
+            const xt::xarray<double> oa = ta ? xt::xarray<double>(xt::transpose(a.get<double>())) : a.get<double>();
+            const xt::xarray<double> ob = tb ? xt::xarray<double>(xt::transpose(b.get<double>())) : b.get<double>();
+            CHECK(xt::allclose(kernels::matmul(a, b, ta, tb).get<double>(), naive(oa, ob)));
+        }
+    }
+    // Batch broadcast: (2,3,4)·(4,5) folds into one GEMM; (3,4)·(2,4,5) loops over the batch.
+    const Array a = uniform({2, 3, 4}, -1, 1, f64, gen), b = uniform({4, 5}, -1, 1, f64, gen);
+    const Array c = kernels::matmul(a, b);
+    CHECK(c.shape() == Shape{2, 3, 5});
+    for (std::size_t i = 0; i < 2; ++i) {
+        const xt::xarray<double> ai = xt::view(a.get<double>(), i);
+        CHECK((xt::allclose(xt::xarray<double>(xt::view(c.get<double>(), i)), naive(ai, b.get<double>()))));
+    }
+    const Array d = kernels::matmul(Array(xt::xarray<double>(xt::view(a.get<double>(), 0))),
+                                    Array(xt::xarray<double>(xt::stack(xt::xtuple(b.get<double>(), b.get<double>())))));
+    CHECK(d.shape() == Shape{2, 3, 5});
+    // A zero inner dimension gives zeros.
+    CHECK((kernels::matmul(Array::zeros({2, 0}, f64), Array::zeros({0, 3}, f64)).get<double>() ==
+          xt::zeros<double>({2, 3})));
+}
+
+TEST_CASE("linear folds the bias into the GEMM") {
+    const Array x(xt::xarray<float>{{1, 2}, {3, 4}});
+    const Array w(xt::xarray<float>{{1, 0}, {0, 1}, {1, 1}});
+    const Array b(xt::xarray<float>{10, 20, 30});
+    CHECK((kernels::linear(x, w, &b).get<float>() == xt::xarray<float>{{11, 22, 33}, {13, 24, 37}}));
+    CHECK((kernels::linear(x, w, nullptr).get<float>() == xt::xarray<float>{{1, 2, 3}, {3, 4, 7}}));
+}
+
+TEST_CASE("seeded random values repeat for a seed and differ across seeds") {
+    Generator g1(42), g2(42), g3(43);
+    const Array a = uniform({100}, -1, 1, f32, g1), b = uniform({100}, -1, 1, f32, g2), c = uniform({100}, -1, 1, f32, g3);
+    CHECK(a.get<float>() == b.get<float>());
+    CHECK(a.get<float>() != c.get<float>());
+    CHECK(xt::amax(a.get<float>())() <= 1.0f);
+    CHECK(xt::amin(a.get<float>())() >= -1.0f);
+    const Array n = normal({20000}, 1.0, 2.0, f64, g1);
+    CHECK(xt::mean(n.get<double>())() == doctest::Approx(1.0).epsilon(0.05));
+    CHECK(xt::stddev(n.get<double>())() == doctest::Approx(2.0).epsilon(0.05));
+}
+
+TEST_CASE("basis holds one unit tensor per row") {
+    const Array e = Array::basis({2, 2}, f32);
+    CHECK(e.shape() == Shape{4, 2, 2});
+    CHECK((kernels::sum_to(e, {}).item() == 4));
+    CHECK(e.flat(0) == 1);
+    CHECK(e.flat(5) == 1);
+}
+
+TEST_CASE("slice, pad, concat and index kernels") {
+    const Array x(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}});
+    CHECK((kernels::slice(x, 1, 1, 3).get<double>() == xt::xarray<double>{{2, 3}, {5, 6}}));
+    CHECK((kernels::pad(Array(column({7.0, 8.0})), 1, 1, 3).get<double>() ==
+          xt::xarray<double>{{0, 7, 0}, {0, 8, 0}}));
+    CHECK((kernels::concat({x, x}, 0).shape() == Shape{4, 3}));
+    CHECK((kernels::index_select(x, 0, {1, 1, 0}).get<double>() == xt::xarray<double>{{4, 5, 6}, {4, 5, 6}, {1, 2, 3}}));
+    CHECK((kernels::index_add(Array(column({1.0, 2.0, 3.0})), 0, {1, 1, 0}, 2).get<double>() ==
+          column({3.0, 3.0})));
+}
