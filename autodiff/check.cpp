@@ -109,9 +109,7 @@ CheckResult gradcheck_mode(const MultiFn& f, const std::vector<Tensor>& xs, cons
     return res;
 }
 
-Array row(const Array& batch, std::size_t j) {
-    return kernels::slice(batch, 0, j, j + 1);
-}
+Array row(const Array& batch, std::size_t j) { return kernels::slice(batch, 0, j, j + 1); }
 
 double dot(const Array& a, const Array& b, double& scale) {
     double s = 0;
@@ -179,8 +177,7 @@ CheckResult dot_test(const MultiFn& f, const std::vector<Tensor>& xs, Generator&
     return res;
 }
 
-CheckResult batched_test(const MultiFn& f, const std::vector<Tensor>& xs, Generator& gen, std::size_t k,
-                         double tol) {
+CheckResult batched_test(const MultiFn& f, const std::vector<Tensor>& xs, Generator& gen, std::size_t k, double tol) {
     const Recorded r = record(f, xs);
     CheckResult res;
     res.message = "batched_test: batched sweeps equal stacked single sweeps";

@@ -166,8 +166,8 @@ Fn jacrev(Fn f, JacobianOptions options) {
         for (std::size_t from = 0; from < m; from += step) {
             const std::size_t count = std::min(step, m - from);
             const bool last = from + count >= m;
-            parts.push_back(reverse_sweep({t.y}, {basis_rows(ys, t.y.dtype(), from, count)}, t.xs,
-                                          {!last, t.outer})[0]);
+            parts.push_back(
+                reverse_sweep({t.y}, {basis_rows(ys, t.y.dtype(), from, count)}, t.xs, {!last, t.outer})[0]);
         }
         const Tensor rows = parts.size() == 1 ? parts[0] : concat(parts, 0);
         return reshape(rows, concat_shapes(ys, xs));

@@ -17,9 +17,7 @@ bool grad_enabled() { return grad_mode; }
 void set_grad_enabled(bool on) { grad_mode = on; }
 long live_node_count() { return live_nodes.load(); }
 
-Node::Node(Array value, bool requires_grad) : value_(std::move(value)), requires_grad_(requires_grad) {
-    ++live_nodes;
-}
+Node::Node(Array value, bool requires_grad) : value_(std::move(value)), requires_grad_(requires_grad) { ++live_nodes; }
 
 Node::Node(Array value, std::vector<std::shared_ptr<Node>> inputs)
     : value_(std::move(value)), inputs_(std::move(inputs)), requires_grad_(true) {

@@ -81,8 +81,7 @@ struct OpRules {
             return Kind::jvp(op, in, out, t);
         }
     }
-    static Tensor vjp(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct,
-                      std::size_t i) {
+    static Tensor vjp(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) {
         if constexpr (detail::has_vjp<Op>::value) {
             return op.vjp(in, out, ct, i);
         } else {
@@ -179,7 +178,8 @@ template <class Op>
 std::vector<OpSample> unary_samples(const Op& op, const Domain& domain, Generator& gen) {
     std::vector<OpSample> out;
     for (const auto& s : unary_sample_shapes()) {
-        out.push_back({std::string(Op::name) + " " + shape_str(s), {sample_tensor(s, domain, gen)},
+        out.push_back({std::string(Op::name) + " " + shape_str(s),
+                       {sample_tensor(s, domain, gen)},
                        [op](const std::vector<Tensor>& xs) { return apply(op, xs[0]); }});
     }
     return out;
@@ -252,7 +252,8 @@ struct Binary {
                 a = sample_tensor(sa, {}, gen);
                 b = sample_tensor(sb, db, gen);
             } while (gap > 0 && !separated(a, b, gap));
-            out.push_back({std::string(Op::name) + " " + shape_str(sa) + "·" + shape_str(sb), {a, b},
+            out.push_back({std::string(Op::name) + " " + shape_str(sa) + "·" + shape_str(sb),
+                           {a, b},
                            [](const std::vector<Tensor>& xs) { return apply(Op{}, xs[0], xs[1]); }});
         }
         return out;

@@ -34,8 +34,9 @@ const std::vector<Shape>& unary_sample_shapes() {
 }
 
 const std::vector<std::pair<Shape, Shape>>& binary_sample_shapes() {
-    static const std::vector<std::pair<Shape, Shape>> shapes = {
-        {{}, {}}, {{3}, {3}}, {{2, 3}, {2, 3}}, {{2, 3}, {3}}, {{3}, {2, 3}}, {{2, 1}, {1, 3}}, {{2, 3}, {}}, {{}, {2, 3}}};
+    static const std::vector<std::pair<Shape, Shape>> shapes = {{{}, {}},      {{3}, {3}},    {{2, 3}, {2, 3}},
+                                                                {{2, 3}, {3}}, {{3}, {2, 3}}, {{2, 1}, {1, 3}},
+                                                                {{2, 3}, {}},  {{}, {2, 3}}};
     return shapes;
 }
 
@@ -49,44 +50,51 @@ OpSample composite(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
 
 const OpList& composite_ops() {
     static const OpList list = {
-        {"sum", [](Generator& g) {
+        {"sum",
+         [](Generator& g) {
              return std::vector<OpSample>{
                  composite("sum all (2,3)", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return sum(x[0]); }),
                  composite("sum axis 1 (2,3)", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return sum(x[0], {1}); }),
                  composite("sum axis 0 keepdims (2,3)", {sample_tensor({2, 3}, {}, g)},
                            [](auto& x) { return sum(x[0], {0}, true); }),
-                 composite("sum axes 0,2 (2,3,2)", {sample_tensor({2, 3, 2}, {}, g)},
-                           [](auto& x) { return sum(x[0], {0, -1}); })};
+                 composite("sum axes 0,2 (2,3,2)", {sample_tensor({2, 3, 2}, {}, g)}, [](auto& x) {
+                     return sum(x[0], {0, -1});
+                 })};
          }},
-        {"mean", [](Generator& g) {
+        {"mean",
+         [](Generator& g) {
              return std::vector<OpSample>{
                  composite("mean all (2,3)", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return mean(x[0]); }),
                  composite("mean axis -1 (2,3)", {sample_tensor({2, 3}, {}, g)},
                            [](auto& x) { return mean(x[0], {-1}); })};
          }},
-        {"max (public)", [](Generator& g) {
+        {"max (public)",
+         [](Generator& g) {
              Tensor x = Tensor::from({{0.3, -1.2, 2.0}, {1.1, 0.4, -0.5}}, f64);
              (void)g;
-             return std::vector<OpSample>{
-                 composite("max all (2,3)", {x}, [](auto& v) { return max(v[0]); }),
-                 composite("max axis 1 (2,3)", {x}, [](auto& v) { return max(v[0], {1}); })};
+             return std::vector<OpSample>{composite("max all (2,3)", {x}, [](auto& v) { return max(v[0]); }),
+                                          composite("max axis 1 (2,3)", {x}, [](auto& v) { return max(v[0], {1}); })};
          }},
-        {"logsumexp (public)", [](Generator& g) {
+        {"logsumexp (public)",
+         [](Generator& g) {
              return std::vector<OpSample>{composite("logsumexp axis 0 (2,3)", {sample_tensor({2, 3}, {}, g)},
                                                     [](auto& x) { return logsumexp(x[0], {0}); })};
          }},
-        {"stack", [](Generator& g) {
+        {"stack",
+         [](Generator& g) {
              return std::vector<OpSample>{
                  composite("stack axis 0 (3)+(3)", {sample_tensor({3}, {}, g), sample_tensor({3}, {}, g)},
                            [](auto& x) { return stack(x, 0); }),
                  composite("stack axis -1 (2,2)+(2,2)", {sample_tensor({2, 2}, {}, g), sample_tensor({2, 2}, {}, g)},
                            [](auto& x) { return stack(x, -1); })};
          }},
-        {"transpose", [](Generator& g) {
+        {"transpose",
+         [](Generator& g) {
              return std::vector<OpSample>{
                  composite("transpose (2,3)", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return transpose(x[0]); })};
          }},
-        {"matmul (public)", [](Generator& g) {
+        {"matmul (public)",
+         [](Generator& g) {
              return std::vector<OpSample>{
                  composite("matmul (2,3)·(3)", {sample_tensor({2, 3}, {}, g), sample_tensor({3}, {}, g)},
                            [](auto& x) { return matmul(x[0], x[1]); }),
@@ -97,27 +105,30 @@ const OpList& composite_ops() {
                  composite("matmul (2,2,3)·(3)", {sample_tensor({2, 2, 3}, {}, g), sample_tensor({3}, {}, g)},
                            [](auto& x) { return matmul(x[0], x[1]); })};
          }},
-        {"linear without bias", [](Generator& g) {
+        {"linear without bias",
+         [](Generator& g) {
              return std::vector<OpSample>{
                  composite("linear (2,3)·(4,3)ᵀ", {sample_tensor({2, 3}, {}, g), sample_tensor({4, 3}, {}, g)},
                            [](auto& x) { return linear(x[0], x[1]); }),
                  composite("linear (3)·(4,3)ᵀ", {sample_tensor({3}, {}, g), sample_tensor({4, 3}, {}, g)},
                            [](auto& x) { return linear(x[0], x[1]); })};
          }},
-        {"scalar forms", [](Generator& g) {
+        {"scalar forms",
+         [](Generator& g) {
              return std::vector<OpSample>{
                  composite("c - x", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return 2.5 - x[0]; }),
                  composite("x - c", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return x[0] - 2.5; })};
          }},
-        {"mlp", [](Generator& g) {
+        {"mlp",
+         [](Generator& g) {
              // A two-layer network with a loss: the lecture's chain of affine maps and activations.
-             return std::vector<OpSample>{composite(
-                 "mlp loss", {sample_tensor({4, 3}, {}, g), sample_tensor({5, 3}, {}, g), sample_tensor({5}, {}, g),
-                              sample_tensor({2, 5}, {}, g)},
-                 [](auto& x) {
-                     Tensor h = tanh(linear(x[0], x[1], x[2]));
-                     return mean(square(log_softmax(linear(h, x[3]), -1)));
-                 })};
+             return std::vector<OpSample>{composite("mlp loss",
+                                                    {sample_tensor({4, 3}, {}, g), sample_tensor({5, 3}, {}, g),
+                                                     sample_tensor({5}, {}, g), sample_tensor({2, 5}, {}, g)},
+                                                    [](auto& x) {
+                                                        Tensor h = tanh(linear(x[0], x[1], x[2]));
+                                                        return mean(square(log_softmax(linear(h, x[3]), -1)));
+                                                    })};
          }},
     };
     return list;
@@ -125,8 +136,8 @@ const OpList& composite_ops() {
 
 OpList all_ops() {
     OpList out;
-    for (const OpList* l : {&elementwise_ops(), &binary_ops(), &shape_ops(), &reduction_ops(), &matmul_ops(),
-                            &composite_ops()}) {
+    for (const OpList* l :
+         {&elementwise_ops(), &binary_ops(), &shape_ops(), &reduction_ops(), &matmul_ops(), &composite_ops()}) {
         out.insert(out.end(), l->begin(), l->end());
     }
     return out;

@@ -33,7 +33,9 @@ struct Add {
     using kind = Binary;
     static constexpr const char* name = "add";
     template <class A, class B>
-    auto f(const A& a, const B& b) const { return a + b; }
+    auto f(const A& a, const B& b) const {
+        return a + b;
+    }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         return signed_sum(x, y, t, false);
     }
@@ -47,7 +49,9 @@ struct Sub {
     using kind = Binary;
     static constexpr const char* name = "sub";
     template <class A, class B>
-    auto f(const A& a, const B& b) const { return a - b; }
+    auto f(const A& a, const B& b) const {
+        return a - b;
+    }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         return signed_sum(x, y, t, true);
     }
@@ -62,7 +66,9 @@ struct Mul {
     using kind = Binary;
     static constexpr const char* name = "mul";
     template <class A, class B>
-    auto f(const A& a, const B& b) const { return a * b; }
+    auto f(const A& a, const B& b) const {
+        return a * b;
+    }
     Tensor da(const Tensor&, const Tensor& b, const Tensor&) const { return b; }
     Tensor db(const Tensor& a, const Tensor&, const Tensor&) const { return a; }
 };
@@ -72,7 +78,9 @@ struct Div {
     using kind = Binary;
     static constexpr const char* name = "div";
     template <class A, class B>
-    auto f(const A& a, const B& b) const { return a / b; }
+    auto f(const A& a, const B& b) const {
+        return a / b;
+    }
     Tensor da(const Tensor&, const Tensor& b, const Tensor&) const { return 1.0 / b; }
     Tensor db(const Tensor&, const Tensor& b, const Tensor& y) const { return -y / b; }
     static Domain domain_b() { return {-2.0, 2.0, {0.0}, 0.3}; }
@@ -83,7 +91,9 @@ struct Maximum {
     using kind = Binary;
     static constexpr const char* name = "maximum";
     template <class A, class B>
-    auto f(const A& a, const B& b) const { return xt::maximum(a, b); }
+    auto f(const A& a, const B& b) const {
+        return xt::maximum(a, b);
+    }
     Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
         return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 1.0, 0.0); });
     }
@@ -98,7 +108,9 @@ struct Minimum {
     using kind = Binary;
     static constexpr const char* name = "minimum";
     template <class A, class B>
-    auto f(const A& a, const B& b) const { return xt::minimum(a, b); }
+    auto f(const A& a, const B& b) const {
+        return xt::minimum(a, b);
+    }
     Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
         return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 1.0, 0.0); });
     }
@@ -119,7 +131,8 @@ struct Where {
         return a.visit([&](const auto& x) {
             using T = typename std::decay_t<decltype(x)>::value_type;
             const auto& y = b.get<T>();
-            const auto& c = cond.to(dtype_of<T>()).template get<T>();
+            const Array c_t = cond.to(dtype_of<T>());
+            const auto& c = c_t.template get<T>();
             xt::xarray<T> r = xt::where(xt::not_equal(c, T(0)), x, y);
             return Array(std::move(r));
         });
@@ -143,7 +156,8 @@ private:
     // [c ≠ 0] (or its complement) in the output's dtype.
     Tensor mask(const Tensor& like, bool complement) const {
         const double on = complement ? 0.0 : 1.0, off = 1.0 - on;
-        return Tensor(map(cond.to(like.dtype()), [on, off](const auto& c) { return xt::where(xt::not_equal(c, 0), on, off); }));
+        return Tensor(
+            map(cond.to(like.dtype()), [on, off](const auto& c) { return xt::where(xt::not_equal(c, 0), on, off); }));
     }
 };
 

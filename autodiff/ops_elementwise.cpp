@@ -18,7 +18,9 @@ struct Exp {
     using kind = Elementwise;
     static constexpr const char* name = "exp";
     template <class E>
-    auto f(const E& x) const { return xt::exp(x); }
+    auto f(const E& x) const {
+        return xt::exp(x);
+    }
     Tensor d(const Tensor&, const Tensor& y) const { return y; }
 };
 
@@ -27,7 +29,9 @@ struct Log {
     using kind = Elementwise;
     static constexpr const char* name = "log";
     template <class E>
-    auto f(const E& x) const { return xt::log(x); }
+    auto f(const E& x) const {
+        return xt::log(x);
+    }
     Tensor d(const Tensor& x, const Tensor&) const { return 1.0 / x; }
     static Domain domain() { return {0.2, 3.0}; }
 };
@@ -37,7 +41,9 @@ struct Sqrt {
     using kind = Elementwise;
     static constexpr const char* name = "sqrt";
     template <class E>
-    auto f(const E& x) const { return xt::sqrt(x); }
+    auto f(const E& x) const {
+        return xt::sqrt(x);
+    }
     Tensor d(const Tensor&, const Tensor& y) const { return 0.5 / y; }
     static Domain domain() { return {0.2, 3.0}; }
 };
@@ -47,7 +53,9 @@ struct Abs {
     using kind = Elementwise;
     static constexpr const char* name = "abs";
     template <class E>
-    auto f(const E& x) const { return xt::abs(x); }
+    auto f(const E& x) const {
+        return xt::abs(x);
+    }
     Tensor d(const Tensor& x, const Tensor&) const {
         return constant_map(x, [](const auto& a) { return xt::where(a > 0, 1.0, xt::where(a < 0, -1.0, 0.0)); });
     }
@@ -59,7 +67,9 @@ struct Square {
     using kind = Elementwise;
     static constexpr const char* name = "square";
     template <class E>
-    auto f(const E& x) const { return x * x; }
+    auto f(const E& x) const {
+        return x * x;
+    }
     Tensor d(const Tensor& x, const Tensor&) const { return x * 2.0; }
 };
 
@@ -82,7 +92,9 @@ struct Sin {
     using kind = Elementwise;
     static constexpr const char* name = "sin";
     template <class E>
-    auto f(const E& x) const { return xt::sin(x); }
+    auto f(const E& x) const {
+        return xt::sin(x);
+    }
     Tensor d(const Tensor& x, const Tensor&) const { return cos(x); }
 };
 
@@ -91,7 +103,9 @@ struct Cos {
     using kind = Elementwise;
     static constexpr const char* name = "cos";
     template <class E>
-    auto f(const E& x) const { return xt::cos(x); }
+    auto f(const E& x) const {
+        return xt::cos(x);
+    }
     Tensor d(const Tensor& x, const Tensor&) const { return -sin(x); }
 };
 
@@ -100,7 +114,9 @@ struct Tanh {
     using kind = Elementwise;
     static constexpr const char* name = "tanh";
     template <class E>
-    auto f(const E& x) const { return xt::tanh(x); }
+    auto f(const E& x) const {
+        return xt::tanh(x);
+    }
     Tensor d(const Tensor&, const Tensor& y) const { return 1.0 - square(y); }
 };
 
@@ -200,7 +216,8 @@ struct AddScalar {
     static constexpr const char* name = "add_scalar";
     double c = 0.0;
     Array forward(const Array& x) const {
-        return map(x, [this](const auto& a) { return a + static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
+        return map(
+            x, [this](const auto& a) { return a + static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
     }
     Tensor jvp(const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>& t) const { return t[0]; }
     Tensor vjp(const std::vector<Tensor>&, const Tensor&, const Tensor& ct, std::size_t) const { return ct; }
@@ -224,7 +241,8 @@ struct MulScalar {
     static constexpr const char* name = "mul_scalar";
     double c = 1.0;
     Array forward(const Array& x) const {
-        return map(x, [this](const auto& a) { return a * static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
+        return map(
+            x, [this](const auto& a) { return a * static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
     }
     Tensor transpose(const Tensor& ct) const { return ct * c; }
     static std::vector<OpSample> samples(Generator& gen) { return unary_samples(MulScalar{-1.75}, {}, gen); }
@@ -236,7 +254,8 @@ struct DivScalar {
     static constexpr const char* name = "div_scalar";
     double c = 1.0;
     Array forward(const Array& x) const {
-        return map(x, [this](const auto& a) { return a / static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
+        return map(
+            x, [this](const auto& a) { return a / static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
     }
     Tensor transpose(const Tensor& ct) const { return ct / c; }
     static std::vector<OpSample> samples(Generator& gen) { return unary_samples(DivScalar{3.0}, {}, gen); }

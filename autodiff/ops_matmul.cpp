@@ -49,15 +49,17 @@ struct MatMul {
             Shape a, b;
             bool ta, tb;
         };
-        const std::vector<Case> cases = {{{2, 3}, {3, 4}, false, false}, {{3, 2}, {3, 4}, true, false},
-                                         {{2, 3}, {4, 3}, false, true},  {{3, 2}, {4, 3}, true, true},
-                                         {{2, 2, 3}, {3, 4}, false, false}, {{2, 3}, {2, 3, 4}, false, false},
+        const std::vector<Case> cases = {{{2, 3}, {3, 4}, false, false},      {{3, 2}, {3, 4}, true, false},
+                                         {{2, 3}, {4, 3}, false, true},       {{3, 2}, {4, 3}, true, true},
+                                         {{2, 2, 3}, {3, 4}, false, false},   {{2, 3}, {2, 3, 4}, false, false},
                                          {{2, 2, 3}, {2, 3, 2}, false, false}};
         std::vector<OpSample> out;
         for (const auto& c : cases) {
             out.push_back({"matmul " + shape_str(c.a) + (c.ta ? "ᵀ" : "") + "·" + shape_str(c.b) + (c.tb ? "ᵀ" : ""),
                            {sample_tensor(c.a, {}, gen), sample_tensor(c.b, {}, gen)},
-                           [c](const std::vector<Tensor>& xs) { return apply(MatMul{c.ta, c.tb}, xs[0], xs[1]); }});
+                           [c](const std::vector<Tensor>& xs) {
+                               return apply(MatMul{c.ta, c.tb}, xs[0], xs[1]);
+                           }});
         }
         return out;
     }

@@ -36,10 +36,13 @@ struct Reshape {
     Tensor transpose(const Tensor& ct) const { return reshape_core(ct, to, from); }
     static std::vector<OpSample> samples(Generator& gen) {
         std::vector<OpSample> out;
-        const std::vector<std::pair<Shape, Shape>> cases = {{{2, 3}, {3, 2}}, {{6}, {2, 3}}, {{}, {1, 1}}, {{2, 3}, {6}}};
+        const std::vector<std::pair<Shape, Shape>> cases = {
+            {{2, 3}, {3, 2}}, {{6}, {2, 3}}, {{}, {1, 1}}, {{2, 3}, {6}}};
         for (const auto& [f, t] : cases) {
             out.push_back(sample("reshape " + shape_str(f) + "->" + shape_str(t), {sample_tensor(f, {}, gen)},
-                                 [f = f, t = t](const std::vector<Tensor>& xs) { return apply(Reshape{f, t}, xs[0]); }));
+                                 [f = f, t = t](const std::vector<Tensor>& xs) {
+                                     return apply(Reshape{f, t}, xs[0]);
+                                 }));
         }
         return out;
     }
@@ -64,7 +67,8 @@ struct Permute {
     }
     static std::vector<OpSample> samples(Generator& gen) {
         std::vector<OpSample> out;
-        const std::vector<std::pair<Shape, std::vector<std::size_t>>> cases = {{{2, 3}, {1, 0}}, {{2, 3, 4}, {2, 0, 1}}};
+        const std::vector<std::pair<Shape, std::vector<std::size_t>>> cases = {{{2, 3}, {1, 0}},
+                                                                               {{2, 3, 4}, {2, 0, 1}}};
         for (const auto& [s, p] : cases) {
             out.push_back(sample("permute " + shape_str(s), {sample_tensor(s, {}, gen)},
                                  [p = p](const std::vector<Tensor>& xs) { return apply(Permute{p}, xs[0]); }));
@@ -92,7 +96,9 @@ struct BroadcastTo {
         std::vector<OpSample> out;
         for (const auto& [f, t] : cases()) {
             out.push_back(sample("broadcast_to " + shape_str(f) + "->" + shape_str(t), {sample_tensor(f, {}, gen)},
-                                 [f = f, t = t](const std::vector<Tensor>& xs) { return apply(BroadcastTo{f, t}, xs[0]); }));
+                                 [f = f, t = t](const std::vector<Tensor>& xs) {
+                                     return apply(BroadcastTo{f, t}, xs[0]);
+                                 }));
         }
         return out;
     }
@@ -114,7 +120,9 @@ struct SumTo {
         std::vector<OpSample> out;
         for (const auto& [t, f] : BroadcastTo::cases()) {
             out.push_back(sample("sum_to " + shape_str(f) + "->" + shape_str(t), {sample_tensor(f, {}, gen)},
-                                 [f = f, t = t](const std::vector<Tensor>& xs) { return apply(SumTo{f, t}, xs[0]); }));
+                                 [f = f, t = t](const std::vector<Tensor>& xs) {
+                                     return apply(SumTo{f, t}, xs[0]);
+                                 }));
         }
         return out;
     }
@@ -141,9 +149,12 @@ struct Pad {
     Tensor transpose(const Tensor& ct) const { return apply(Slice{axis, start, start + len, total}, ct); }
     static std::vector<OpSample> samples(Generator& gen) {
         return {sample("pad (2,3) axis 0", {sample_tensor({2, 3}, {}, gen)},
-                       [](const std::vector<Tensor>& xs) { return apply(Pad{-2, 1, 2, 4}, xs[0]); }),
-                sample("pad (3) axis -1", {sample_tensor({3}, {}, gen)},
-                       [](const std::vector<Tensor>& xs) { return apply(Pad{-1, 0, 3, 5}, xs[0]); })};
+                       [](const std::vector<Tensor>& xs) {
+                           return apply(Pad{-2, 1, 2, 4}, xs[0]);
+                       }),
+                sample("pad (3) axis -1", {sample_tensor({3}, {}, gen)}, [](const std::vector<Tensor>& xs) {
+                    return apply(Pad{-1, 0, 3, 5}, xs[0]);
+                })};
     }
 };
 
@@ -151,11 +162,16 @@ Tensor Slice::transpose(const Tensor& ct) const { return apply(Pad{axis, start, 
 
 std::vector<OpSample> Slice::samples(Generator& gen) {
     return {sample("slice (4,3) axis 0", {sample_tensor({4, 3}, {}, gen)},
-                   [](const std::vector<Tensor>& xs) { return apply(Slice{-2, 1, 3, 4}, xs[0]); }),
+                   [](const std::vector<Tensor>& xs) {
+                       return apply(Slice{-2, 1, 3, 4}, xs[0]);
+                   }),
             sample("slice (4,3) axis -1", {sample_tensor({4, 3}, {}, gen)},
-                   [](const std::vector<Tensor>& xs) { return apply(Slice{-1, 0, 2, 3}, xs[0]); }),
-            sample("slice (5)", {sample_tensor({5}, {}, gen)},
-                   [](const std::vector<Tensor>& xs) { return apply(Slice{-1, 2, 5, 5}, xs[0]); })};
+                   [](const std::vector<Tensor>& xs) {
+                       return apply(Slice{-1, 0, 2, 3}, xs[0]);
+                   }),
+            sample("slice (5)", {sample_tensor({5}, {}, gen)}, [](const std::vector<Tensor>& xs) {
+                return apply(Slice{-1, 2, 5, 5}, xs[0]);
+            })};
 }
 
 // inputs joined along axis (negative); transpose: the slice of ȳ each input filled
@@ -163,9 +179,7 @@ struct Concat {
     using kind = Custom;
     static constexpr const char* name = "concat";
     long axis = -1;
-    Array forward(const std::vector<Array>& xs) const {
-        return kernels::concat(xs, at(axis, xs.at(0).dim()), name);
-    }
+    Array forward(const std::vector<Array>& xs) const { return kernels::concat(xs, at(axis, xs.at(0).dim()), name); }
     // ẏ = concat(ẋᵢ), absent tangents as zeros
     Tensor jvp(const std::vector<Tensor>& x, const Tensor&, const std::vector<Tensor>& t) const {
         std::size_t k = 0;
@@ -215,8 +229,9 @@ struct IndexAdd {
     Array forward(const Array& x) const { return kernels::index_add(x, at(axis, x.dim()), index, size); }
     Tensor transpose(const Tensor& ct) const { return apply(IndexSelect{axis, index, size}, ct); }
     static std::vector<OpSample> samples(Generator& gen) {
-        return {sample("index_add (3,2) axis 0", {sample_tensor({3, 2}, {}, gen)},
-                       [](const std::vector<Tensor>& xs) { return apply(IndexAdd{-2, {1, 1, 0}, 2}, xs[0]); })};
+        return {sample("index_add (3,2) axis 0", {sample_tensor({3, 2}, {}, gen)}, [](const std::vector<Tensor>& xs) {
+            return apply(IndexAdd{-2, {1, 1, 0}, 2}, xs[0]);
+        })};
     }
 };
 
@@ -224,9 +239,12 @@ Tensor IndexSelect::transpose(const Tensor& ct) const { return apply(IndexAdd{ax
 
 std::vector<OpSample> IndexSelect::samples(Generator& gen) {
     return {sample("index_select rows (4,3)", {sample_tensor({4, 3}, {}, gen)},
-                   [](const std::vector<Tensor>& xs) { return apply(IndexSelect{-2, {2, 0, 2}, 4}, xs[0]); }),
-            sample("index_select (2,4) axis -1", {sample_tensor({2, 4}, {}, gen)},
-                   [](const std::vector<Tensor>& xs) { return apply(IndexSelect{-1, {3, 1}, 4}, xs[0]); })};
+                   [](const std::vector<Tensor>& xs) {
+                       return apply(IndexSelect{-2, {2, 0, 2}, 4}, xs[0]);
+                   }),
+            sample("index_select (2,4) axis -1", {sample_tensor({2, 4}, {}, gen)}, [](const std::vector<Tensor>& xs) {
+                return apply(IndexSelect{-1, {3, 1}, 4}, xs[0]);
+            })};
 }
 
 long negative_axis(long axis, std::size_t rank, const char* op) {
@@ -332,8 +350,10 @@ Tensor stack(const std::vector<Tensor>& xs, long axis) {
             throw shape_error("stack: shapes " + shape_str(xs[0].shape()) + " and " + shape_str(x.shape()) +
                               " differ; stack needs tensors of one shape");
         }
-        Shape s = x.shape();
-        s.insert(s.begin() + static_cast<long>(ax), 1);
+        const auto cut = x.shape().begin() + static_cast<long>(ax);
+        Shape s(x.shape().begin(), cut);
+        s.push_back(1);
+        s.insert(s.end(), cut, x.shape().end());
         parts.push_back(reshape(x, s));
     }
     return concat(parts, static_cast<long>(ax));

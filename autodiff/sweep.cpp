@@ -69,32 +69,32 @@ Tensor call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
 void check_rule_result(const Tensor& r, std::size_t k, const Array& like, const Node& n, const char* rule) {
     const Shape want = batched_shape(k, like.shape());
     if (!r.defined() || r.shape() != want || r.dtype() != like.dtype()) {
-        throw graph_error(std::string("the ") + rule + " rule of '" + n.name() + "' returned " +
-                          (r.defined() ? std::string(dtype_name(r.dtype())) + " " + shape_str(r.shape())
-                                       : std::string("nothing")) +
-                          " where " + dtype_name(like.dtype()) + " " + shape_str(want) +
-                          " was expected (a bug in that op's rule)");
+        throw graph_error(
+            std::string("the ") + rule + " rule of '" + n.name() + "' returned " +
+            (r.defined() ? std::string(dtype_name(r.dtype())) + " " + shape_str(r.shape()) : std::string("nothing")) +
+            " where " + dtype_name(like.dtype()) + " " + shape_str(want) + " was expected (a bug in that op's rule)");
     }
 }
 
 void check_seed(const Tensor& seed, const Tensor& of, std::size_t i, const char* sweep, const char* what,
                 std::size_t& k, bool batched) {
-    if (!seed.defined()) throw value_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " is undefined");
+    if (!seed.defined())
+        throw value_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " is undefined");
     if (seed.dtype() != of.dtype()) {
         throw dtype_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " is " +
-                          dtype_name(seed.dtype()) + " but its tensor is " + dtype_name(of.dtype()) +
-                          "; convert the " + what + " with .to()");
+                          dtype_name(seed.dtype()) + " but its tensor is " + dtype_name(of.dtype()) + "; convert the " +
+                          what + " with .to()");
     }
     const Shape& s = seed.shape();
     const Shape& want = of.shape();
-    const bool ok = batched ? (s.size() == want.size() + 1 && Shape(s.begin() + 1, s.end()) == want &&
-                               (k == npos || s[0] == k))
-                            : s == want;
+    const bool ok =
+        batched ? (s.size() == want.size() + 1 && Shape(s.begin() + 1, s.end()) == want && (k == npos || s[0] == k))
+                : s == want;
     if (!ok) {
         throw shape_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " has shape " + shape_str(s) +
                           " but its tensor has shape " + shape_str(want) +
-                          (batched ? "; a batch of k directions needs shape (k," +
-                                         shape_str(want).substr(1) + (k == npos ? "" : " with k = " + std::to_string(k))
+                          (batched ? "; a batch of k directions needs shape (k," + shape_str(want).substr(1) +
+                                         (k == npos ? "" : " with k = " + std::to_string(k))
                                    : std::string("; pass a ") + what + " of the same shape"));
     }
     if (batched && k == npos) k = s[0];

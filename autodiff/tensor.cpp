@@ -44,8 +44,9 @@ Tensor Tensor::normal(const Shape& shape, double mean, double std, Generator& ge
 
 const Node& Tensor::checked_node(const char* what) const {
     if (!node_) {
-        throw graph_error(std::string(what) + ": the tensor is undefined (default-constructed or moved from); "
-                                              "assign it a value first");
+        throw graph_error(std::string(what) +
+                          ": the tensor is undefined (default-constructed or moved from); "
+                          "assign it a value first");
     }
     return *node_;
 }

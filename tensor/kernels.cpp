@@ -5,8 +5,8 @@
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmanipulation.hpp>
-#include <xtensor/xreducer.hpp>
 #include <xtensor/xmath.hpp>
+#include <xtensor/xreducer.hpp>
 #include <xtensor/xstrided_view.hpp>
 
 namespace adg::kernels {
@@ -197,8 +197,8 @@ Array index_select(const Array& x, std::size_t axis, const std::vector<std::size
 Array index_add(const Array& x, std::size_t axis, const std::vector<std::size_t>& index, std::size_t size) {
     const Split p = split_at(x.shape(), axis);
     if (p.mid != index.size()) {
-        throw shape_error("index_add: axis " + std::to_string(axis) + " of shape " + shape_str(x.shape()) +
-                          " has " + std::to_string(p.mid) + " entries but " + std::to_string(index.size()) +
+        throw shape_error("index_add: axis " + std::to_string(axis) + " of shape " + shape_str(x.shape()) + " has " +
+                          std::to_string(p.mid) + " entries but " + std::to_string(index.size()) +
                           " indices were given");
     }
     Shape out = x.shape();

@@ -50,8 +50,9 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
     const long r = static_cast<long>(rank);
     if (axis < -r || axis >= r) {
-        throw value_error(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for a tensor of rank " +
-                          std::to_string(rank) + " (valid: " + std::to_string(-r) + " .. " + std::to_string(r - 1) + ")");
+        throw value_error(std::string(op) + ": axis " + std::to_string(axis) +
+                          " is out of range for a tensor of rank " + std::to_string(rank) +
+                          " (valid: " + std::to_string(-r) + " .. " + std::to_string(r - 1) + ")");
     }
     return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }

@@ -35,8 +35,8 @@ struct Explode {
 
 TEST_CASE("diamond: an interior node with two consumers sums its cotangents") {
     const Tensor x = Tensor::from({0.3, -0.7}, f64).requires_grad();
-    const Tensor a = x * 2.0;                  // interior node
-    const Tensor y = sum(exp(a) * tanh(a));    // a feeds exp and tanh
+    const Tensor a = x * 2.0;                // interior node
+    const Tensor y = sum(exp(a) * tanh(a));  // a feeds exp and tanh
     y.backward();
     for (std::size_t i = 0; i < 2; ++i) {
         const double av = 2 * x.value().flat(i), t = std::tanh(av);
@@ -49,7 +49,7 @@ TEST_CASE("diamond: an interior node with two consumers sums its cotangents") {
     CHECK(z.grad().item() == doctest::Approx(3.0));
 }
 
-TEST_CASE("leaves accumulate grad across backward calls; zero_grad forgets it") {
+TEST_CASE("leaves accumulate grad across backward calls, and zero_grad forgets it") {
     const Tensor x = Tensor::from({1.0, 2.0}, f64).requires_grad();
     sum(x * x).backward();
     sum(x * 3.0).backward();
@@ -60,7 +60,7 @@ TEST_CASE("leaves accumulate grad across backward calls; zero_grad forgets it") 
     CHECK(values(x.grad()) == std::vector<double>{1, 1});
 }
 
-TEST_CASE("NoGrad records nothing; recording resumes after the scope") {
+TEST_CASE("NoGrad records nothing, and recording resumes after the scope") {
     const Tensor x = Tensor::from({1.0, 2.0}).requires_grad();
     Tensor y;
     {
@@ -90,7 +90,7 @@ TEST_CASE("detach cuts the graph and shares the value") {
     CHECK(values(x.grad()) == values(d));
 }
 
-TEST_CASE("retained graphs sweep again; released graphs raise graph_error naming the remedy") {
+TEST_CASE("retained graphs sweep again, released graphs raise graph_error naming the remedy") {
     const Tensor x = Tensor::from({0.5, -1.0}, f64).requires_grad();
     const Tensor y = sum(tanh(x) * x);
     y.backward(BackwardOptions{true, false});
@@ -177,8 +177,9 @@ TEST_CASE("forward and reverse sweeps over one recorded graph give one Jacobian"
     const Tensor x = Tensor::uniform({3}, -1, 1, gen, f64).requires_grad();
     const Tensor w = Tensor::uniform({4, 3}, -1, 1, gen, f64);
     const Tensor y = softmax(tanh(matmul(w, x)));
-    const Tensor jf = forward_sweep({x}, {Tensor(Array::basis({3}, f64))}, {y})[0];             // (3, 4)
-    const Tensor jr = reverse_sweep({y}, {Tensor(Array::basis({4}, f64))}, {x}, SweepOptions{true, false})[0];  // (4, 3)
+    const Tensor jf = forward_sweep({x}, {Tensor(Array::basis({3}, f64))}, {y})[0];  // (3, 4)
+    const Tensor jr =
+        reverse_sweep({y}, {Tensor(Array::basis({4}, f64))}, {x}, SweepOptions{true, false})[0];  // (4, 3)
     for (std::size_t i = 0; i < 4; ++i) {
         for (std::size_t j = 0; j < 3; ++j) {
             CHECK(jf.value().flat(j * 4 + i) == doctest::Approx(jr.value().flat(i * 3 + j)).epsilon(1e-12));

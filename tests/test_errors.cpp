@@ -49,7 +49,8 @@ TEST_CASE("backward: seeds and non-scalar outputs") {
                          Contains("reverse_sweep: seed 0 has shape (2,3) but its tensor has shape (2,3); a batch of k "
                                   "directions needs shape (k,2,3)"),
                          shape_error);
-    CHECK_THROWS_WITH_AS(Tensor::zeros({1}).backward(), Contains("backward: output 0 does not require grad"), graph_error);
+    CHECK_THROWS_WITH_AS(Tensor::zeros({1}).backward(), Contains("backward: output 0 does not require grad"),
+                         graph_error);
 }
 
 TEST_CASE("backward on a released graph") {
@@ -80,8 +81,7 @@ TEST_CASE("shape ops: bad arguments") {
                          Contains("reshape: cannot reshape (2,3) (6 elements) to (4,2) (8 elements)"), shape_error);
     CHECK_THROWS_WITH_AS(sum(x, {2}), Contains("sum: axis 2 is out of range for a tensor of rank 2 (valid: -2 .. 1)"),
                          value_error);
-    CHECK_THROWS_WITH_AS(slice(x, 1, 2, 5), Contains("slice: range [2, 5) does not fit axis 1 of size 3"),
-                         value_error);
+    CHECK_THROWS_WITH_AS(slice(x, 1, 2, 5), Contains("slice: range [2, 5) does not fit axis 1 of size 3"), value_error);
     CHECK_THROWS_WITH_AS(index_select(x, 0, {0, 2}),
                          Contains("index_select: index 2 is out of range for axis 0 of size 2"), value_error);
     CHECK_THROWS_WITH_AS(one_hot({1, 3}, 3), Contains("one_hot: label 3 at position 1 is out of range for 3 classes"),
@@ -102,7 +102,6 @@ TEST_CASE("transforms: mismatched tangents and outputs") {
                          Contains("grad: the function returned shape (3) but grad needs a one-element output"),
                          shape_error);
     const MultiFn g = [&](const std::vector<Tensor>& v) { return f(v[0]); };
-    CHECK_THROWS_WITH_AS(gradcheck(g, {Tensor::zeros({3}, f32)}),
-                         Contains("central differences need float64 inputs"), dtype_error);
+    CHECK_THROWS_WITH_AS(gradcheck(g, {Tensor::zeros({3}, f32)}), Contains("central differences need float64 inputs"),
+                         dtype_error);
 }
-

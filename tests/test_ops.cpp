@@ -64,8 +64,8 @@ struct Named {
     const OpList& (*list)();
 };
 
-const Named lists[] = {{"elementwise", elementwise_ops}, {"binary", binary_ops},       {"shape", shape_ops},
-                       {"reduction", reduction_ops},     {"matmul", matmul_ops},       {"composite", composite_ops}};
+const Named lists[] = {{"elementwise", elementwise_ops}, {"binary", binary_ops}, {"shape", shape_ops},
+                       {"reduction", reduction_ops},     {"matmul", matmul_ops}, {"composite", composite_ops}};
 
 }  // namespace
 
@@ -115,7 +115,7 @@ TEST_CASE("softmax, log_softmax and logsumexp stay finite for logits of ±1e4") 
     }
 }
 
-TEST_CASE("max: tied maxima share the gradient equally; maximum gives ties to its first argument") {
+TEST_CASE("max: tied maxima share the gradient equally, maximum gives ties to its first argument") {
     const Tensor x = Tensor::from({2.0, 5.0, 5.0, 1.0}, f64).requires_grad();
     max(x).backward();
     CHECK(x.grad().value().flat(1) == 0.5);
@@ -134,13 +134,13 @@ TEST_CASE("cast converts values and gradients between float32 and float64") {
     sum(y * y).backward();
     CHECK(x.grad().dtype() == f32);
     CHECK(x.grad().value().flat(1) == -3.0);
-    const auto [fx, t] = jvp([](const Tensor& v) { return cast(v, f64) * 2.0; }, Tensor::from({1.0}, f32),
-                             Tensor::from({0.5}, f32));
+    const auto [fx, t] =
+        jvp([](const Tensor& v) { return cast(v, f64) * 2.0; }, Tensor::from({1.0}, f32), Tensor::from({0.5}, f32));
     CHECK(t.dtype() == f64);
     CHECK(t.item() == 1.0);
 }
 
-TEST_CASE("where routes values and gradients by a constant condition; one_hot builds rows of the identity") {
+TEST_CASE("where routes values and gradients by a constant condition, and one_hot builds rows of the identity") {
     const Tensor c = Tensor::from({1.0, 0.0, 1.0}, f64);
     const Tensor a = Tensor::from({1.0, 2.0, 3.0}, f64).requires_grad(), b = Tensor::scalar(-1.0, f64).requires_grad();
     const Tensor y = where(c, a, b);
@@ -176,8 +176,7 @@ TEST_CASE("float32 rules agree with float64 rules") {
             const auto g32 = reverse_sweep({y32}, {Tensor(Array::basis(y32.shape(), f32))}, l32);
             for (std::size_t i = 0; i < g64.size(); ++i) {
                 for (std::size_t e = 0; e < g64[i].size(); ++e) {
-                    CHECK(g32[i].value().flat(e) ==
-                          doctest::Approx(g64[i].value().flat(e)).epsilon(1e-4).scale(1.0));
+                    CHECK(g32[i].value().flat(e) == doctest::Approx(g64[i].value().flat(e)).epsilon(1e-4).scale(1.0));
                 }
             }
         }

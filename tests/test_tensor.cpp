@@ -61,15 +61,16 @@ TEST_CASE("sum_to is the adjoint of broadcast_to") {
     CHECK((kernels::sum_to(x, {2, 1}).get<double>() == column({6.0, 15.0})));
     CHECK((kernels::sum_to(x, {}).item() == 21));
     CHECK((kernels::broadcast_to(Array(xt::xarray<double>{1, 2, 3}), {2, 3}).get<double>() ==
-          xt::xarray<double>{{1, 2, 3}, {1, 2, 3}}));
-    CHECK((kernels::broadcast_to(Array(column({1.0, 2.0})), {2, 2}).get<double>() ==
-          xt::xarray<double>{{1, 1}, {2, 2}}));
+           xt::xarray<double>{{1, 2, 3}, {1, 2, 3}}));
+    CHECK(
+        (kernels::broadcast_to(Array(column({1.0, 2.0})), {2, 2}).get<double>() == xt::xarray<double>{{1, 1}, {2, 2}}));
 }
 
 TEST_CASE("zip's contiguous paths equal xtensor's generic broadcasting") {
     Generator gen(11);
-    const std::vector<std::pair<Shape, Shape>> cases = {
-        {{4, 5}, {4, 5}}, {{4, 5}, {5}}, {{5}, {4, 5}}, {{3, 4, 5}, {4, 5}}, {{4, 1}, {1, 5}}, {{4, 5}, {}}, {{}, {4, 5}}};
+    const std::vector<std::pair<Shape, Shape>> cases = {{{4, 5}, {4, 5}},    {{4, 5}, {5}},    {{5}, {4, 5}},
+                                                        {{3, 4, 5}, {4, 5}}, {{4, 1}, {1, 5}}, {{4, 5}, {}},
+                                                        {{}, {4, 5}}};
     for (const auto& [sa, sb] : cases) {
         const Array a = uniform(sa, -1, 1, f64, gen), b = uniform(sb, -1, 1, f64, gen);
         const Array r = zip(a, b, "test", [](const auto& x, const auto& y) { return x * y - y; });
@@ -109,7 +110,7 @@ TEST_CASE("matmul through BLAS matches a naive product for every transpose flag 
     CHECK(d.shape() == Shape{2, 3, 5});
     // A zero inner dimension gives zeros.
     CHECK((kernels::matmul(Array::zeros({2, 0}, f64), Array::zeros({0, 3}, f64)).get<double>() ==
-          xt::zeros<double>({2, 3})));
+           xt::zeros<double>({2, 3})));
 }
 
 TEST_CASE("linear folds the bias into the GEMM") {
@@ -122,7 +123,8 @@ TEST_CASE("linear folds the bias into the GEMM") {
 
 TEST_CASE("seeded random values repeat for a seed and differ across seeds") {
     Generator g1(42), g2(42), g3(43);
-    const Array a = uniform({100}, -1, 1, f32, g1), b = uniform({100}, -1, 1, f32, g2), c = uniform({100}, -1, 1, f32, g3);
+    const Array a = uniform({100}, -1, 1, f32, g1), b = uniform({100}, -1, 1, f32, g2),
+                c = uniform({100}, -1, 1, f32, g3);
     CHECK(a.get<float>() == b.get<float>());
     CHECK(a.get<float>() != c.get<float>());
     CHECK(xt::amax(a.get<float>())() <= 1.0f);
@@ -143,10 +145,9 @@ TEST_CASE("basis holds one unit tensor per row") {
 TEST_CASE("slice, pad, concat and index kernels") {
     const Array x(xt::xarray<double>{{1, 2, 3}, {4, 5, 6}});
     CHECK((kernels::slice(x, 1, 1, 3).get<double>() == xt::xarray<double>{{2, 3}, {5, 6}}));
-    CHECK((kernels::pad(Array(column({7.0, 8.0})), 1, 1, 3).get<double>() ==
-          xt::xarray<double>{{0, 7, 0}, {0, 8, 0}}));
+    CHECK((kernels::pad(Array(column({7.0, 8.0})), 1, 1, 3).get<double>() == xt::xarray<double>{{0, 7, 0}, {0, 8, 0}}));
     CHECK((kernels::concat({x, x}, 0).shape() == Shape{4, 3}));
-    CHECK((kernels::index_select(x, 0, {1, 1, 0}).get<double>() == xt::xarray<double>{{4, 5, 6}, {4, 5, 6}, {1, 2, 3}}));
-    CHECK((kernels::index_add(Array(column({1.0, 2.0, 3.0})), 0, {1, 1, 0}, 2).get<double>() ==
-          column({3.0, 3.0})));
+    CHECK(
+        (kernels::index_select(x, 0, {1, 1, 0}).get<double>() == xt::xarray<double>{{4, 5, 6}, {4, 5, 6}, {1, 2, 3}}));
+    CHECK((kernels::index_add(Array(column({1.0, 2.0, 3.0})), 0, {1, 1, 0}, 2).get<double>() == column({3.0, 3.0})));
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs adgraph's build and test dependencies from the Debian 12 archive. Safe to run repeatedly:
+# apt-get install is a no-op for packages already at the candidate version.
+#
+# Append new dependencies to ADGRAPH_DEB_PACKAGES (one place, one per line).
+set -euo pipefail
+
+ADGRAPH_DEB_PACKAGES=(
+  build-essential
+  cmake
+  ninja-build
+  ccache
+  git
+  libxtensor-dev
+  libxsimd-dev        # only a Recommends of libxtensor-dev, but CMakeLists.txt sets XTENSOR_USE_XSIMD=ON
+  libxtensor-blas-dev
+  libopenblas-dev
+  doctest-dev
+)
+
+SUDO=()
+if [[ "$(id -u)" -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-deps: not root and sudo is not available; cannot run apt-get" >&2
+    exit 1
+  fi
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${ADGRAPH_DEB_PACKAGES[@]}"
