@@ -133,45 +133,44 @@ Fn grad(Fn f) {
     };
 }
 
-Fn jacfwd(Fn f, JacobianOptions options) {
-    return [f = std::move(f), options](const Tensor& x) {
-        const Traced t = trace([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, "jacfwd");
-        const Shape& xs = x.shape();
-        const Shape& ys = t.y.shape();
-        const std::size_t n = numel(xs), m = numel(ys);
-        if (!t.y.needs_grad()) return Tensor::zeros(concat_shapes(ys, xs), t.y.dtype());
-        GradMode mode(t.outer);
-        const std::size_t step = chunk_size(n, std::max(n, m), options);
-        std::vector<Tensor> parts;
-        for (std::size_t from = 0; from < n; from += step) {
-            const std::size_t count = std::min(step, n - from);
-            parts.push_back(forward_sweep(t.xs, {basis_rows(xs, x.dtype(), from, count)}, {t.y}, {true, t.outer})[0]);
-        }
-        // Directions lead: (n, ys...) → (m, n) → (ys..., xs...).
-        const Tensor dirs = parts.size() == 1 ? parts[0] : concat(parts, 0);
-        return reshape(transpose(reshape(dirs, {n, m})), concat_shapes(ys, xs));
-    };
-}
+namespace {
 
-Fn jacrev(Fn f, JacobianOptions options) {
-    return [f = std::move(f), options](const Tensor& x) {
-        const Traced t = trace([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, "jacrev");
-        const Shape& xs = x.shape();
-        const Shape& ys = t.y.shape();
-        const std::size_t n = numel(xs), m = numel(ys);
-        if (!t.y.needs_grad()) return Tensor::zeros(concat_shapes(ys, xs), t.y.dtype());
-        GradMode mode(t.outer);
-        const std::size_t step = chunk_size(m, std::max(n, m), options);
-        std::vector<Tensor> parts;
-        for (std::size_t from = 0; from < m; from += step) {
-            const std::size_t count = std::min(step, m - from);
-            const bool last = from + count >= m;
+// ∂f/∂x, shape (ys..., xs...), from sweeps whose directions are rows of an identity: n basis tangents forward
+// or m basis cotangents backward, `chunk` rows per sweep.
+Tensor jacobian(const Fn& f, const Tensor& x, bool forward, const JacobianOptions& options) {
+    const char* who = forward ? "jacfwd" : "jacrev";
+    const Traced t = trace([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, who);
+    const Shape& xs = x.shape();
+    const Shape& ys = t.y.shape();
+    const std::size_t n = numel(xs), m = numel(ys), directions = forward ? n : m;
+    if (!t.y.needs_grad()) return Tensor::zeros(concat_shapes(ys, xs), t.y.dtype());
+    GradMode mode(t.outer);
+    const std::size_t step = chunk_size(directions, std::max(n, m), options);
+    std::vector<Tensor> parts;
+    for (std::size_t from = 0; from < directions; from += step) {
+        const std::size_t count = std::min(step, directions - from);
+        if (forward) {
+            parts.push_back(forward_sweep(t.xs, {basis_rows(xs, x.dtype(), from, count)}, {t.y}, {true, t.outer})[0]);
+        } else {
+            const bool last = from + count >= directions;
             parts.push_back(
                 reverse_sweep({t.y}, {basis_rows(ys, t.y.dtype(), from, count)}, t.xs, {!last, t.outer})[0]);
         }
-        const Tensor rows = parts.size() == 1 ? parts[0] : concat(parts, 0);
-        return reshape(rows, concat_shapes(ys, xs));
-    };
+    }
+    const Tensor rows = parts.size() == 1 ? parts[0] : concat(parts, 0);
+    // Forward sweeps give (n, ys...): the directions lead, so move them behind the outputs.
+    return forward ? reshape(transpose(reshape(rows, {n, m})), concat_shapes(ys, xs))
+                   : reshape(rows, concat_shapes(ys, xs));
+}
+
+}  // namespace
+
+Fn jacfwd(Fn f, JacobianOptions options) {
+    return [f = std::move(f), options](const Tensor& x) { return jacobian(f, x, true, options); };
+}
+
+Fn jacrev(Fn f, JacobianOptions options) {
+    return [f = std::move(f), options](const Tensor& x) { return jacobian(f, x, false, options); };
 }
 
 }  // namespace adg

@@ -27,38 +27,21 @@ struct Custom {};
 
 namespace detail {
 
-template <class Op, class = void>
-struct has_forward : std::false_type {};
-template <class Op>
-struct has_forward<Op, std::void_t<decltype(&Op::forward)>> : std::true_type {};
-template <class Op, class = void>
-struct has_jvp : std::false_type {};
-template <class Op>
-struct has_jvp<Op, std::void_t<decltype(&Op::jvp)>> : std::true_type {};
-template <class Op, class = void>
-struct has_vjp : std::false_type {};
-template <class Op>
-struct has_vjp<Op, std::void_t<decltype(&Op::vjp)>> : std::true_type {};
-template <class Op, class = void>
-struct has_samples : std::false_type {};
-template <class Op>
-struct has_samples<Op, std::void_t<decltype(&Op::samples)>> : std::true_type {};
-template <class Op, class = void>
-struct has_domain : std::false_type {};
-template <class Op>
-struct has_domain<Op, std::void_t<decltype(&Op::domain)>> : std::true_type {};
-template <class Op, class = void>
-struct has_examples : std::false_type {};
-template <class Op>
-struct has_examples<Op, std::void_t<decltype(&Op::examples)>> : std::true_type {};
-template <class Op, class = void>
-struct has_domain_b : std::false_type {};
-template <class Op>
-struct has_domain_b<Op, std::void_t<decltype(&Op::domain_b)>> : std::true_type {};
-template <class Op, class = void>
-struct has_separation : std::false_type {};
-template <class Op>
-struct has_separation<Op, std::void_t<decltype(&Op::separation)>> : std::true_type {};
+// has_<member><Op>: whether Op defines that member itself (then it wins over the kind's derivation).
+#define ADG_HAS_MEMBER(member)                \
+    template <class Op, class = void>         \
+    struct has_##member : std::false_type {}; \
+    template <class Op>                       \
+    struct has_##member<Op, std::void_t<decltype(&Op::member)>> : std::true_type {};
+ADG_HAS_MEMBER(forward)
+ADG_HAS_MEMBER(jvp)
+ADG_HAS_MEMBER(vjp)
+ADG_HAS_MEMBER(samples)
+ADG_HAS_MEMBER(domain)
+ADG_HAS_MEMBER(examples)
+ADG_HAS_MEMBER(domain_b)
+ADG_HAS_MEMBER(separation)
+#undef ADG_HAS_MEMBER
 
 }  // namespace detail
 

@@ -100,6 +100,19 @@ void check_seed(const Tensor& seed, const Tensor& of, std::size_t i, const char*
     if (batched && k == npos) k = s[0];
 }
 
+// Checks one batch per tensor (matching dtype, shape (k, tensor shape), one k for all) and returns k.
+std::size_t check_batches(const std::vector<Tensor>& batches, const std::vector<Tensor>& of, const char* sweep,
+                          const char* what, const char* of_what) {
+    if (batches.size() != of.size()) {
+        throw value_error(std::string(sweep) + ": " + std::to_string(of.size()) + " " + of_what + "s but " +
+                          std::to_string(batches.size()) + " " + what + "s; pass one " + what + " per " + of_what);
+    }
+    if (of.empty()) throw value_error(std::string(sweep) + ": no " + of_what + "s given");
+    std::size_t k = npos;
+    for (std::size_t i = 0; i < of.size(); ++i) check_seed(batches[i], of[i], i, sweep, what, k, true);
+    return k;
+}
+
 void check_tracked(const std::vector<Tensor>& inputs, const char* sweep) {
     for (std::size_t j = 0; j < inputs.size(); ++j) {
         if (!inputs[j].defined() || !inputs[j].needs_grad()) {
@@ -173,13 +186,7 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
 std::vector<Tensor> reverse_sweep(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds,
                                   const std::vector<Tensor>& inputs, const SweepOptions& options) {
     const char* sweep = "reverse_sweep";
-    if (seeds.size() != outputs.size()) {
-        throw value_error(std::string(sweep) + ": " + std::to_string(outputs.size()) + " outputs but " +
-                          std::to_string(seeds.size()) + " seeds; pass one seed per output");
-    }
-    std::size_t k = npos;
-    for (std::size_t i = 0; i < seeds.size(); ++i) check_seed(seeds[i], outputs[i], i, sweep, "seed", k, true);
-    if (k == npos) throw value_error(std::string(sweep) + ": no outputs given");
+    const std::size_t k = check_batches(seeds, outputs, sweep, "seed", "output");
     check_tracked(inputs, sweep);
     std::unordered_map<const Node*, std::vector<std::size_t>> where;
     for (std::size_t j = 0; j < inputs.size(); ++j) where[inputs[j].node().get()].push_back(j);
@@ -199,10 +206,14 @@ std::vector<Tensor> reverse_sweep(const std::vector<Tensor>& outputs, const std:
 void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds,
                      const BackwardOptions& options) {
     const char* sweep = "backward";
+    if (seeds.size() != outputs.size()) {
+        throw value_error(std::string(sweep) + ": " + std::to_string(outputs.size()) + " outputs but " +
+                          std::to_string(seeds.size()) + " seeds; pass one seed per output");
+    }
     std::vector<Tensor> batched;
     std::size_t k = 1;
     for (std::size_t i = 0; i < outputs.size(); ++i) {
-        check_seed(seeds.at(i), outputs[i], i, sweep, "seed", k, false);
+        check_seed(seeds[i], outputs[i], i, sweep, "seed", k, false);
         if (!outputs[i].needs_grad()) {
             throw graph_error(std::string(sweep) + ": output " + std::to_string(i) +
                               " does not require grad: no input of it was marked requires_grad(), or it was "
@@ -224,13 +235,7 @@ void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tenso
 std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::vector<Tensor>& tangents,
                                   const std::vector<Tensor>& outputs, const SweepOptions& options) {
     const char* sweep = "forward_sweep";
-    if (tangents.size() != inputs.size()) {
-        throw value_error(std::string(sweep) + ": " + std::to_string(inputs.size()) + " inputs but " +
-                          std::to_string(tangents.size()) + " tangents; pass one tangent per input");
-    }
-    std::size_t k = npos;
-    for (std::size_t j = 0; j < inputs.size(); ++j) check_seed(tangents[j], inputs[j], j, sweep, "tangent", k, true);
-    if (k == npos) throw value_error(std::string(sweep) + ": no inputs given");
+    const std::size_t k = check_batches(tangents, inputs, sweep, "tangent", "input");
     check_tracked(inputs, sweep);
 
     std::unordered_set<const Node*> seeded;
