@@ -53,6 +53,16 @@ const Node& Tensor::checked_node(const char* what) const {
 
 const Array& Tensor::value() const { return checked_node("value").value(); }
 
+Array& Tensor::mutable_value() const {
+    const Node& n = checked_node("mutable_value");
+    if (n.has_op()) {
+        throw graph_error(
+            std::string("mutable_value: only leaves can be updated in place, but this tensor was made by '") +
+            n.name() + "'");
+    }
+    return node_->value_mut();
+}
+
 Tensor Tensor::requires_grad(bool on) const {
     const Node& n = checked_node("requires_grad");
     if (n.has_op()) {

@@ -64,6 +64,9 @@ public:
     const xt::xarray<T>& data() const {
         return value().get<T>();
     }
+    /// The value of a leaf for in-place updates (optimizers, loading checkpoints); throws graph_error on an op
+    /// result. Graphs recorded from this leaf see the new value.
+    Array& mutable_value() const;
     /// Element type.
     Dtype dtype() const { return value().dtype(); }
     /// Shape.

@@ -16,6 +16,11 @@ ADGRAPH_DEB_PACKAGES=(
   libxtensor-blas-dev
   libopenblas-dev
   doctest-dev
+  zlib1g-dev              # .gz IDX files
+  nlohmann-json3-dev      # checkpoint headers (safetensors)
+  libcli11-dev            # the adgraph command line
+  dataset-fashion-mnist   # the default training data (/usr/share/datasets/fashion-mnist)
+  gnuplot-nox             # training curves as PNG
 )
 
 SUDO=()

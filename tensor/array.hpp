@@ -7,6 +7,12 @@
 #include <utility>
 #include <variant>
 
+// xt::xarray's allocator, and so its type, depends on XTENSOR_USE_XSIMD; the library is built with it, so every
+// user must be too (the adgraph::adgraph CMake target sets it).
+#ifndef XTENSOR_USE_XSIMD
+#error \
+    "adgraph is built with XTENSOR_USE_XSIMD: define it (link the CMake target adgraph::adgraph, or add -DXTENSOR_USE_XSIMD)"
+#endif
 #include <xtensor/xarray.hpp>
 
 #include <adgraph/tensor/dtype.hpp>

@@ -15,6 +15,8 @@ public:
     explicit Generator(std::uint64_t seed = 0) : engine_(seed) {}
     /// The underlying engine (for std:: distributions and xt::random).
     std::mt19937_64& engine() { return engine_; }
+    /// The underlying engine, read-only (to save its state).
+    const std::mt19937_64& engine() const { return engine_; }
 
 private:
     std::mt19937_64 engine_;

@@ -1,0 +1,93 @@
+#include "adgraph/cli.hpp"
+
+#include <ostream>
+
+#include <CLI/CLI.hpp>
+
+#include <adgraph/tensor/error.hpp>
+
+#include "adgraph/evaluate.hpp"
+#include "adgraph/train.hpp"
+
+namespace adg::cli {
+
+namespace {
+
+void add_train_options(CLI::App& cmd, TrainOptions& o) {
+    cmd.add_option("--model", o.model, "MLP layer sizes, e.g. 784-256-128-10")->capture_default_str();
+    cmd.add_option("--activation", o.activation, "relu, leaky_relu, tanh or sigmoid")->capture_default_str();
+    cmd.add_option("--dropout", o.dropout, "dropout after each hidden layer, in [0, 1)")->capture_default_str();
+    cmd.add_option("--init", o.init, "weight initialisation: uniform, xavier or he")->capture_default_str();
+    cmd.add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
+        ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+        ->capture_default_str();
+    cmd.add_option("--lr", o.lr, "learning rate (peak of the schedule)")->capture_default_str();
+    cmd.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+    cmd.add_flag("--nesterov", o.nesterov, "Nesterov momentum (sgd)");
+    cmd.add_option("--weight-decay", o.weight_decay, "weight decay (decoupled for adamw)")->capture_default_str();
+    cmd.add_option("--schedule", o.schedule, "learning-rate schedule: constant, step or cosine")->capture_default_str();
+    cmd.add_option("--warmup-epochs", o.warmup_epochs, "linear warm-up (cosine schedule)")->capture_default_str();
+    cmd.add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str();
+    cmd.add_option("--batch", o.batch, "minibatch size")->capture_default_str();
+    cmd.add_option("--seed", o.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
+    cmd.add_option("--threads", o.threads, "BLAS threads (0: all cores)")->capture_default_str();
+    cmd.add_option("--data", o.data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
+    cmd.add_option("--out", o.out, "output directory")->capture_default_str();
+    cmd.add_option("--limit", o.limit, "use only the first N training and test images (smoke tests)");
+    cmd.add_flag("!--no-plot", o.plot, "do not draw curves.png");
+}
+
+}  // namespace
+
+int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+    CLI::App app{"adgraph: automatic differentiation in C++; trains an MLP on Fashion-MNIST"};
+    app.name("adgraph");
+    app.require_subcommand(1);
+
+    TrainOptions train_options;
+    CLI::App* train_cmd = app.add_subcommand("train", "train an MLP (defaults: the best known setting)");
+    add_train_options(*train_cmd, train_options);
+
+    std::string model_path, spec, data = nn::default_fashion_mnist_dir;
+    std::size_t limit = 0, index = 0;
+    CLI::App* eval_cmd = app.add_subcommand("eval", "test accuracy of a checkpoint");
+    eval_cmd->add_option("--model", model_path, "checkpoint written by adgraph train")->required();
+    eval_cmd->add_option("--spec", spec, "model spec (default: the one stored in the checkpoint)");
+    eval_cmd->add_option("--data", data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
+    eval_cmd->add_option("--limit", limit, "use only the first N test images");
+
+    CLI::App* predict_cmd = app.add_subcommand("predict", "classify one test image");
+    predict_cmd->add_option("--model", model_path, "checkpoint written by adgraph train")->required();
+    predict_cmd->add_option("--index", index, "test image number")->required();
+    predict_cmd->add_option("--data", data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        out << app.help();
+        return 0;
+    } catch (const CLI::CallForAllHelp&) {
+        out << app.help("", CLI::AppFormatMode::All);
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        err << "adgraph: " << e.what() << "\nRun 'adgraph --help' (or 'adgraph <command> --help') for the options.\n";
+        return exit_usage;
+    }
+
+    try {
+        if (train_cmd->parsed()) {
+            validate(train_options);
+            return train(train_options, out, err);
+        }
+        if (eval_cmd->parsed()) return eval_command(model_path, spec, data, limit, out);
+        return predict_command(model_path, data, index, out);
+    } catch (const UsageError& e) {
+        err << "adgraph: " << e.message << "\nRun 'adgraph train --help' for the options.\n";
+        return exit_usage;
+    } catch (const std::exception& e) {
+        err << "adgraph: error: " << e.what() << "\n";
+        return exit_failure;
+    }
+}
+
+}  // namespace adg::cli

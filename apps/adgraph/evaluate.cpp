@@ -1,0 +1,128 @@
+#include "adgraph/evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ostream>
+
+#include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/ops.hpp>
+#include <adgraph/nn/loss.hpp>
+
+namespace adg::cli {
+
+EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch) {
+    NoGrad no_grad;
+    const bool was_training = model.training();
+    model.eval();
+    EvalResult r;
+    r.confusion = nn::ConfusionMatrix(data.classes);
+    double loss_sum = 0.0;
+    for (const nn::Batch& b : nn::DataLoader(data, batch, false).epoch(0)) {
+        const Tensor logits = model(b.x);
+        loss_sum += nn::cross_entropy(logits, b.labels, nn::Reduction::sum).item();
+        r.confusion.add(b.labels, nn::argmax_rows(logits));
+    }
+    model.train(was_training);
+    r.loss = data.size() ? loss_sum / static_cast<double>(data.size()) : 0.0;
+    r.accuracy = r.confusion.accuracy();
+    return r;
+}
+
+std::vector<std::string> class_names() {
+    const auto& names = nn::fashion_mnist_classes();
+    return std::vector<std::string>(names.begin(), names.end());
+}
+
+std::string per_class_table(const nn::ConfusionMatrix& m) {
+    const auto names = class_names();
+    std::string out = "class          accuracy\n";
+    char line[96];
+    for (std::size_t c = 0; c < m.classes(); ++c) {
+        std::snprintf(line, sizeof line, "%-13s  %6.2f %%\n", c < names.size() ? names[c].c_str() : "?",
+                      100.0 * m.class_accuracy(c));
+        out += line;
+    }
+    return out;
+}
+
+LoadedModel load_model(const std::string& path, const std::string& spec) {
+    LoadedModel m;
+    const nn::Metadata meta = nn::read_checkpoint_metadata(path);
+    const auto get = [&](const char* key, const char* fallback) {
+        const auto it = meta.find(key);
+        return it == meta.end() ? std::string(fallback) : it->second;
+    };
+    if (spec.empty() && meta.find("model") == meta.end()) {
+        throw io_error("checkpoint " + path + ": the metadata has no model spec; pass --spec");
+    }
+    Generator gen(0);
+    nn::MlpOptions options;
+    options.activation = get("activation", "relu");
+    m.model = nn::Sequential::mlp(spec.empty() ? get("model", "") : spec, gen, options);
+    m.metadata = nn::load_checkpoint(path, *m.model, nullptr);
+    m.model->eval();
+    return m;
+}
+
+int eval_command(const std::string& path, const std::string& spec, const std::string& data, std::size_t limit,
+                 std::ostream& out) {
+    const LoadedModel m = load_model(path, spec);
+    const nn::Dataset test = nn::load_fashion_mnist(data, nn::Split::test, limit);
+    const EvalResult r = evaluate(*m.model, test);
+    char line[160];
+    std::snprintf(line, sizeof line, "model %s: test accuracy %.2f %% (%zu images), test loss %.4f\n",
+                  m.model->to_string().c_str(), 100.0 * r.accuracy, test.size(), r.loss);
+    out << line << "\n"
+        << per_class_table(r.confusion) << "\nconfusion matrix\n"
+        << r.confusion.to_string(class_names());
+    return 0;
+}
+
+int predict_command(const std::string& path, const std::string& data, std::size_t index, std::ostream& out) {
+    const LoadedModel m = load_model(path);
+    const nn::Dataset test = nn::load_fashion_mnist(data, nn::Split::test, index + 1);
+    if (index >= test.size()) {
+        throw value_error("predict: --index " + std::to_string(index) + " is out of range (the test set has " +
+                          std::to_string(test.size()) + " images)");
+    }
+    const std::size_t features = test.features();
+    const Tensor x = slice(test.images, 0, index, index + 1);
+    Tensor probs;
+    {
+        NoGrad no_grad;
+        probs = softmax((*m.model)(x), -1);
+    }
+    // Text art: undo the normalisation and map brightness to a ramp of characters.
+    const nn::Normalization norm;
+    const char* ramp = " .:-=+*#%@";
+    const std::size_t side = static_cast<std::size_t>(std::lround(std::sqrt(static_cast<double>(features))));
+    for (std::size_t r = 0; r < side && side * side == features; ++r) {
+        std::string row;
+        for (std::size_t c = 0; c < side; ++c) {
+            const double p = std::clamp(x.value().flat(r * side + c) * norm.std + norm.mean, 0.0, 1.0);
+            const char ch = ramp[std::min<std::size_t>(9, static_cast<std::size_t>(p * 10))];
+            row += std::string(2, ch);
+        }
+        out << row << "\n";
+    }
+    const auto names = class_names();
+    std::vector<std::size_t> order(names.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return probs.value().flat(a) > probs.value().flat(b); });
+    const std::size_t truth = test.labels[index];
+    char line[160];
+    std::snprintf(line, sizeof line, "test image %zu: true class %s, predicted %s (%.1f %%)\n", index,
+                  names[truth].c_str(), names[order[0]].c_str(), 100.0 * probs.value().flat(order[0]));
+    out << line;
+    for (auto c : order) {
+        const double p = probs.value().flat(c);
+        std::snprintf(line, sizeof line, "  %-12s %6.2f %% %s\n", names[c].c_str(), 100.0 * p,
+                      std::string(static_cast<std::size_t>(std::lround(p * 40)), '#').c_str());
+        out << line;
+    }
+    return 0;
+}
+
+}  // namespace adg::cli

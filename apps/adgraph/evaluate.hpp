@@ -1,0 +1,48 @@
+#pragma once
+/// \file Evaluation shared by `adgraph train`, `adgraph eval` and `adgraph predict`.
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <adgraph/nn/checkpoint.hpp>
+#include <adgraph/nn/data.hpp>
+#include <adgraph/nn/metrics.hpp>
+#include <adgraph/nn/sequential.hpp>
+
+namespace adg::cli {
+
+/// Loss, accuracy and confusion matrix of a model on a dataset.
+struct EvalResult {
+    double loss = 0.0;
+    double accuracy = 0.0;
+    nn::ConfusionMatrix confusion{10};
+};
+
+/// Evaluates `model` (in eval mode, nothing recorded) on `data` in batches.
+EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch = 1000);
+
+/// The Fashion-MNIST class names.
+std::vector<std::string> class_names();
+
+/// "class  accuracy" lines for every class.
+std::string per_class_table(const nn::ConfusionMatrix& m);
+
+/// A model rebuilt from a checkpoint's metadata, with the checkpoint's parameters.
+struct LoadedModel {
+    std::shared_ptr<nn::Sequential> model;
+    nn::Metadata metadata;
+};
+
+/// Reads a checkpoint written by `adgraph train`; `spec` overrides the model spec stored in it.
+LoadedModel load_model(const std::string& path, const std::string& spec = "");
+
+/// `adgraph eval`: test accuracy, per-class accuracy and confusion matrix of a checkpoint.
+int eval_command(const std::string& path, const std::string& spec, const std::string& data, std::size_t limit,
+                 std::ostream& out);
+
+/// `adgraph predict`: one test image as text art, its true class and the predicted probabilities.
+int predict_command(const std::string& path, const std::string& data, std::size_t index, std::ostream& out);
+
+}  // namespace adg::cli

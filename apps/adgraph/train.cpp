@@ -1,0 +1,199 @@
+#include "adgraph/train.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include <adgraph/autodiff/ops.hpp>
+#include <adgraph/nn/checkpoint.hpp>
+#include <adgraph/nn/loss.hpp>
+#include <adgraph/nn/schedule.hpp>
+#include <adgraph/nn/sequential.hpp>
+
+#include "adgraph/evaluate.hpp"
+#include "adgraph/plot.hpp"
+#include "adgraph/progress.hpp"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace adg::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, std::vector<nn::NamedTensor> params) {
+    if (o.optimizer == "sgd")
+        return std::make_unique<nn::SGD>(params, nn::SgdOptions{o.lr, o.momentum, o.nesterov, o.weight_decay});
+    nn::AdamOptions a;
+    a.lr = o.lr;
+    a.weight_decay = o.weight_decay;
+    a.decoupled = o.optimizer == "adamw";
+    return std::make_unique<nn::Adam>(params, a);
+}
+
+nn::Metadata metadata_of(const TrainOptions& o, std::size_t epoch, const Generator& gen) {
+    return {{"model", o.model},
+            {"activation", o.activation},
+            {"dropout", std::to_string(o.dropout)},
+            {"init", o.init},
+            {"epoch", std::to_string(epoch)},
+            {"seed", std::to_string(o.seed)},
+            {"rng", nn::generator_state(gen)}};
+}
+
+std::string pct(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f %%", 100.0 * v);
+    return b;
+}
+
+}  // namespace
+
+int set_threads(int threads) {
+    const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    openblas_set_num_threads(n);
+    return n;
+}
+
+void validate(const TrainOptions& o) {
+    const auto bad = [](const std::string& m) { throw UsageError{m}; };
+    if (!(o.lr > 0) || !std::isfinite(o.lr)) bad("--lr must be a number > 0 (got " + std::to_string(o.lr) + ")");
+    if (o.batch == 0) bad("--batch must be at least 1");
+    if (o.epochs == 0) bad("--epochs must be at least 1");
+    if (o.threads < 0) bad("--threads must be >= 0 (0: all cores)");
+    if (!(o.dropout >= 0 && o.dropout < 1)) bad("--dropout must be in [0, 1)");
+    if (!(o.momentum >= 0 && o.momentum < 1)) bad("--momentum must be in [0, 1)");
+    if (!(o.weight_decay >= 0)) bad("--weight-decay must be >= 0");
+    if (!(o.warmup_epochs >= 0) || o.warmup_epochs > static_cast<double>(o.epochs)) {
+        bad("--warmup-epochs must be between 0 and --epochs");
+    }
+    if (o.nesterov && o.optimizer != "sgd") bad("--nesterov applies to --optimizer sgd only");
+    try {
+        const auto sizes = nn::parse_mlp_spec(o.model);
+        if (sizes.front() != 784 || sizes.back() != 10) {
+            bad("--model " + o.model + ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
+        }
+        nn::parse_init(o.init);
+        Generator g(0);
+        nn::Sequential::mlp("1-1-1", g, {o.activation});
+        nn::make_schedule(o.schedule, 1.0, 1, 0);
+    } catch (const value_error& e) {
+        bad(e.what());
+    }
+}
+
+int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
+    const auto t_start = Clock::now();
+    const int threads = set_threads(o.threads);
+    const nn::Dataset train_set = nn::load_fashion_mnist(o.data, nn::Split::train, o.limit);
+    const nn::Dataset test_set = nn::load_fashion_mnist(o.data, nn::Split::test, o.limit);
+    std::filesystem::create_directories(o.out);
+    const std::string ckpt = (std::filesystem::path(o.out) / "model.safetensors").string();
+    const std::string metrics_path = (std::filesystem::path(o.out) / "metrics.jsonl").string();
+
+    Generator gen(o.seed);
+    nn::MlpOptions mo;
+    mo.activation = o.activation;
+    mo.dropout = o.dropout;
+    mo.init = nn::parse_init(o.init);
+    auto model = nn::Sequential::mlp(o.model, gen, mo);
+    auto opt = make_optimizer(o, model->named_parameters());
+    const nn::DataLoader loader(train_set, o.batch, true, o.seed);
+    const std::size_t steps = o.epochs * loader.batches();
+    const auto schedule = nn::make_schedule(
+        o.schedule, o.lr, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
+    out << "adgraph train: " << model->to_string() << ", " << model->parameter_count() << " parameters\n"
+        << "  " << opt->name() << ", " << schedule->to_string() << ", batch " << o.batch << ", " << o.epochs
+        << " epochs, seed " << o.seed << ", " << threads << " BLAS thread(s), float32\n"
+        << "  data " << o.data << ": " << train_set.size() << " train / " << test_set.size() << " test images\n"
+        << std::flush;
+
+    std::ofstream metrics(metrics_path, std::ios::trunc);
+    Progress progress(err, stderr_is_terminal(), o.epochs, train_set.size());
+    std::vector<EpochRow> rows;
+    EvalResult last;
+    std::size_t step = 0;
+    for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
+        const auto t_epoch = Clock::now();
+        progress.start_epoch(epoch);
+        model->train();
+        double loss_sum = 0;
+        std::size_t seen = 0, hits = 0, batch_index = 0;
+        for (const nn::Batch& b : loader.epoch(epoch)) {
+            opt->set_lr(schedule->at(step));
+            const Tensor logits = (*model)(b.x);
+            const Tensor loss = nn::cross_entropy(logits, b.labels);
+            const double l = loss.item();
+            if (!std::isfinite(l)) {
+                progress.end_epoch("");
+                err << "adgraph train: the loss became " << l << " at epoch " << epoch + 1 << ", step "
+                    << batch_index + 1 << " (global step " << step + 1 << "); training stopped. "
+                    << (epoch > 0 ? "The last good checkpoint (epoch " + std::to_string(epoch) + ") is kept at " + ckpt
+                                  : std::string("No checkpoint was written."))
+                    << " Try a smaller --lr.\n";
+                return 1;
+            }
+            loss.backward();
+            opt->step();
+            opt->zero_grad();
+            const auto pred = nn::argmax_rows(logits);
+            for (std::size_t i = 0; i < pred.size(); ++i) hits += pred[i] == b.labels[i];
+            loss_sum += l * static_cast<double>(b.labels.size());
+            seen += b.labels.size();
+            ++step;
+            ++batch_index;
+            progress.update(seen, loss_sum / static_cast<double>(seen));
+        }
+        last = evaluate(*model, test_set);
+        EpochRow row{epoch + 1,
+                     loss_sum / static_cast<double>(seen),
+                     static_cast<double>(hits) / static_cast<double>(seen),
+                     last.loss,
+                     last.accuracy,
+                     opt->lr(),
+                     seconds_since(t_epoch)};
+        rows.push_back(row);
+        metrics << nlohmann::json{{"epoch", row.epoch},         {"train_loss", row.train_loss},
+                                  {"train_acc", row.train_acc}, {"test_loss", row.test_loss},
+                                  {"test_acc", row.test_acc},   {"lr", row.lr},
+                                  {"seconds", row.seconds}}
+                       .dump()
+                << "\n"
+                << std::flush;
+        nn::Metadata meta = metadata_of(o, epoch + 1, gen);
+        meta["test_acc"] = std::to_string(last.accuracy);
+        nn::save_checkpoint(ckpt, *model, opt.get(), meta);
+        char summary[200];
+        std::snprintf(summary, sizeof summary,
+                      "epoch %2zu/%zu  train loss %.4f acc %s  test loss %.4f acc %s  lr %.2e  %.1fs", row.epoch,
+                      o.epochs, row.train_loss, pct(row.train_acc).c_str(), row.test_loss, pct(row.test_acc).c_str(),
+                      row.lr, row.seconds);
+        progress.end_epoch(summary);
+    }
+
+    const std::string confusion_path = (std::filesystem::path(o.out) / "confusion.csv").string();
+    std::ofstream(confusion_path) << last.confusion.to_csv(class_names());
+    const std::string png = (std::filesystem::path(o.out) / "curves.png").string();
+    const std::string plot_problem = o.plot ? plot_curves(rows, png) : "plot disabled";
+    out << "\n"
+        << per_class_table(last.confusion) << "\nconfusion matrix (rows: true class, columns: predicted)\n"
+        << last.confusion.to_string(class_names()) << "\n";
+    char line[200];
+    std::snprintf(line, sizeof line, "test accuracy %s after %zu epochs, %.1f s in all\n", pct(last.accuracy).c_str(),
+                  o.epochs, seconds_since(t_start));
+    out << line << "wrote " << ckpt << ", " << metrics_path << ", " << confusion_path
+        << (plot_problem.empty() ? ", " + png : std::string()) << "\n";
+    if (!plot_problem.empty() && o.plot) err << "adgraph train: warning: " << plot_problem << "\n";
+    return 0;
+}
+
+}  // namespace adg::cli

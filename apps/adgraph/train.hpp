@@ -1,0 +1,50 @@
+#pragma once
+/// \file `adgraph train`: minibatch training of an MLP on Fashion-MNIST with metrics, checkpoints and plots.
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include <adgraph/nn/data.hpp>
+
+namespace adg::cli {
+
+/// Everything `adgraph train` can be told.
+struct TrainOptions {
+    std::string model = "784-256-128-10";
+    std::string activation = "relu";
+    double dropout = 0.0;
+    std::string init = "he";
+    std::string optimizer = "adamw";
+    double lr = 1e-3;
+    double momentum = 0.9;
+    bool nesterov = false;
+    double weight_decay = 0.0;
+    std::string schedule = "cosine";
+    double warmup_epochs = 0.0;
+    std::size_t epochs = 20;
+    std::size_t batch = 128;
+    std::uint64_t seed = 1;
+    int threads = 0;  ///< 0: all cores
+    std::string data = nn::default_fashion_mnist_dir;
+    std::string out = "adgraph-run";
+    std::size_t limit = 0;  ///< 0: all samples
+    bool plot = true;
+};
+
+/// A bad option value (reported with exit code 2).
+struct UsageError {
+    std::string message;
+};
+
+/// Throws UsageError unless the options make sense (positive lr and batch, a valid spec, ...).
+void validate(const TrainOptions& o);
+
+/// Trains, evaluates every epoch, writes metrics.jsonl, the checkpoint, confusion matrix and curves into o.out;
+/// returns the exit code.
+int train(const TrainOptions& o, std::ostream& out, std::ostream& err);
+
+/// Sets OpenBLAS's thread count (0: all cores); returns the count in effect.
+int set_threads(int threads);
+
+}  // namespace adg::cli

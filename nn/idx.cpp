@@ -1,0 +1,385 @@
+#include <adgraph/nn/idx.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <utility>
+
+#include <adgraph/tensor/error.hpp>
+
+namespace adg::nn {
+
+namespace {
+
+// Large enough that zlib's per-call overhead vanishes, small enough that a stream which ends early has not made
+// us allocate much more than it delivered.
+constexpr std::size_t read_chunk = std::size_t{1} << 20;
+
+std::string hex_byte(unsigned v) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02X", v & 0xFFu);
+    return buf;
+}
+
+std::string dims_str(const std::vector<std::size_t>& dims) {
+    std::string s;
+    for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? " x " : "") + std::to_string(dims[i]);
+    return s;
+}
+
+std::string plural(std::uint64_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
+
+// "but only 1 follows", "but only 50 follow".
+std::string follow(std::uint64_t n) { return std::to_string(n) + (n == 1 ? " follows" : " follow"); }
+
+[[noreturn]] void fail_at(const std::string& path, std::uint64_t offset, const std::string& what) {
+    throw io_error(path + ": byte " + std::to_string(offset) + ": " + what);
+}
+
+// gzerror's message without the "<fd:3>: " that zlib prefixes for streams opened with gzdopen (our messages
+// start with the path already).
+std::string gz_message(gzFile gz, int& err) {
+    std::string msg = ::gzerror(gz, &err);
+    if (msg.rfind("<fd:", 0) == 0 && msg.find(": ") != std::string::npos) msg.erase(0, msg.find(": ") + 2);
+    return msg;
+}
+
+// A plain file or a gzip stream, read sequentially; counts the uncompressed bytes delivered so far.
+class Input {
+public:
+    explicit Input(const std::string& path) : path_(path) {
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) throw io_error(path + ": cannot open for reading: " + std::strerror(errno));
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0) fail_errno("cannot stat");
+        if (!S_ISREG(st.st_mode)) {
+            ::close(fd_);
+            throw io_error(path + ": not a regular file" + (S_ISDIR(st.st_mode) ? " (it is a directory)" : ""));
+        }
+        size_ = static_cast<std::uint64_t>(st.st_size);
+        unsigned char sig[2] = {0, 0};
+        const ssize_t n = ::pread(fd_, sig, 2, 0);
+        if (n < 0) fail_errno("read error");
+        if (n == 2 && sig[0] == 0x1f && sig[1] == 0x8b) {
+            // gzdopen owns the descriptor from here on; gzclose closes it.
+            gz_ = ::gzdopen(fd_, "rb");
+            if (!gz_) fail_errno("cannot start gzip decompression");
+            fd_ = -1;
+            ::gzbuffer(gz_, 1u << 17);
+        }
+    }
+    Input(const Input&) = delete;
+    Input& operator=(const Input&) = delete;
+    ~Input() {
+        if (gz_) ::gzclose(gz_);
+        if (fd_ >= 0) ::close(fd_);
+    }
+
+    bool gzip() const { return gz_ != nullptr; }
+    std::uint64_t offset() const { return offset_; }
+    // For a plain file: bytes not yet read (its size is known up front; a gzip stream's is not).
+    std::uint64_t raw_remaining() const { return size_ > offset_ ? size_ - offset_ : 0; }
+    // What to append to a "the file ends early" message.
+    std::string end_note() const {
+        return truncated_ ? " (the gzip stream ends before its end marker: the .gz file is truncated)" : "";
+    }
+
+    // Reads up to n bytes; fewer only at the end of the stream. Read errors and corrupt gzip data throw.
+    std::size_t read(void* buf, std::size_t n) {
+        std::size_t got = 0;
+        auto* out = static_cast<unsigned char*>(buf);
+        while (got < n) {
+            const std::size_t want = std::min(n - got, read_chunk);
+            std::size_t r = 0;
+            if (gz_) {
+                const int k = ::gzread(gz_, out + got, static_cast<unsigned>(want));
+                check_gz(offset_ + got + static_cast<std::size_t>(std::max(k, 0)));
+                r = static_cast<std::size_t>(std::max(k, 0));
+            } else {
+                const ssize_t k = ::read(fd_, out + got, want);
+                if (k < 0 && errno == EINTR) continue;
+                if (k < 0) fail_at(path_, offset_ + got, std::string("read error: ") + std::strerror(errno));
+                r = static_cast<std::size_t>(k);
+            }
+            got += r;
+            if (r == 0 || truncated_) break;
+        }
+        offset_ += got;
+        return got;
+    }
+
+    // Closes the stream; a gzip stream that did not end cleanly is an error even if every byte wanted was read.
+    void close() {
+        if (gz_) {
+            gzFile gz = gz_;
+            gz_ = nullptr;
+            const int rc = ::gzclose(gz);
+            if (truncated_ || rc == Z_BUF_ERROR) {
+                fail_at(path_, offset_, "the gzip stream ends before its end marker: the .gz file is truncated");
+            }
+            if (rc != Z_OK) {
+                fail_at(path_, offset_, "closing the gzip stream failed (zlib error " + std::to_string(rc) + ")");
+            }
+        } else if (fd_ >= 0) {
+            const int fd = fd_;
+            fd_ = -1;
+            ::close(fd);  // read-only: nothing can be lost here
+        }
+    }
+
+private:
+    // Constructor failures: the destructor will not run, so the descriptor is closed here.
+    [[noreturn]] void fail_errno(const char* what) {
+        const int e = errno;
+        if (fd_ >= 0) ::close(fd_);
+        throw io_error(path_ + ": " + what + ": " + std::strerror(e));
+    }
+
+    // zlib reports errors through gzerror, not through gzread's return value alone (a truncated stream still
+    // returns the bytes it had, with Z_BUF_ERROR set).
+    void check_gz(std::uint64_t at) {
+        int err = Z_OK;
+        const std::string msg = gz_message(gz_, err);
+        if (err == Z_OK) return;
+        if (err == Z_BUF_ERROR) {
+            truncated_ = true;
+            return;
+        }
+        if (err == Z_ERRNO) fail_at(path_, at, "read error: " + msg);
+        if (err == Z_DATA_ERROR) fail_at(path_, at, "the gzip data is corrupt (zlib: " + msg + ")");
+        fail_at(path_, at, "gzip decompression failed (zlib: " + msg + ")");
+    }
+
+    std::string path_;
+    int fd_ = -1;
+    gzFile gz_ = nullptr;
+    std::uint64_t size_ = 0;
+    std::uint64_t offset_ = 0;
+    bool truncated_ = false;
+};
+
+// The IDX element types other than 0x08, for a message that says what the file holds.
+const char* other_type_name(unsigned t) {
+    static const std::pair<unsigned, const char*> names[] = {
+        {0x09, "signed byte"}, {0x0B, "int16"}, {0x0C, "int32"}, {0x0D, "float32"}, {0x0E, "float64"}};
+    for (const auto& [code, name] : names) {
+        if (code == t) return name;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) {
+    Input in(path);
+    const auto header_ends = [&](std::uint64_t need) {
+        fail_at(path, in.offset(),
+                "the file ends inside the IDX header after " + plural(in.offset(), "byte") + " (the header needs " +
+                    std::to_string(need) + ")" + in.end_note());
+    };
+
+    unsigned char head[4] = {0, 0, 0, 0};
+    const std::size_t got = in.read(head, 4);
+    if (got >= 2 && (head[0] != 0 || head[1] != 0)) {
+        fail_at(
+            path, 0,
+            "magic bytes are " + hex_byte(head[0]) + " " + hex_byte(head[1]) + "; an IDX file starts with 0x00 0x00");
+    }
+    if (got < 4) header_ends(4);
+    const unsigned type = head[2];
+    if (type != 0x08) {
+        if (const char* name = other_type_name(type)) {
+            fail_at(path, 2,
+                    "unsupported element type " + hex_byte(type) + " (" + name +
+                        "); only 0x08 (unsigned byte) is supported");
+        }
+        fail_at(
+            path, 2,
+            "invalid type byte " + hex_byte(type) + "; IDX element types are 0x08, 0x09, 0x0B, 0x0C, 0x0D and 0x0E");
+    }
+    const unsigned ndims = head[3];
+    if (ndims == 0 || ndims > 4) {
+        fail_at(path, 3, "the header declares " + plural(ndims, "dimension") + "; 1 to 4 are supported");
+    }
+
+    const std::uint64_t header_size = 4 + 4 * std::uint64_t{ndims};
+    unsigned char raw_dims[16];
+    if (in.read(raw_dims, 4 * ndims) < 4 * ndims) header_ends(header_size);
+    IdxArray out;
+    for (unsigned i = 0; i < ndims; ++i) {
+        const unsigned char* b = raw_dims + 4 * i;
+        out.dims.push_back((std::size_t{b[0]} << 24) | (std::size_t{b[1]} << 16) | (std::size_t{b[2]} << 8) | b[3]);
+    }
+    // Each dimension is < 2^32 and the running product is checked against 2^31 before the next factor, so the
+    // 64-bit product cannot overflow.
+    std::uint64_t declared = 1;
+    for (unsigned i = 0; i < ndims; ++i) {
+        if (out.dims[i] == 0) {
+            fail_at(path, 4 + 4 * i,
+                    "dimension " + std::to_string(i) + " is 0 (dimensions " + dims_str(out.dims) +
+                        "); every dimension must be > 0");
+        }
+        declared *= out.dims[i];
+        if (declared > max_idx_payload) {
+            fail_at(path, 4 + 4 * i,
+                    "the dimensions " + dims_str(out.dims) +
+                        " declare more than 2^31 (2147483648) payload bytes, the most read_idx accepts");
+        }
+    }
+
+    const std::string expected =
+        "the header declares " + plural(declared, "payload byte") + " (" + dims_str(out.dims) + ")";
+    // A plain file's size is known: a header that claims more than the file holds is rejected before allocating.
+    if (!in.gzip() && in.raw_remaining() < declared) {
+        fail_at(path, header_size + in.raw_remaining(),
+                "the file is truncated: " + expected + " but only " + follow(in.raw_remaining()));
+    }
+    if (!in.gzip()) out.data.reserve(declared);
+    // A gzip stream's length is unknown until it ends, so the buffer grows with the bytes that actually arrive.
+    while (out.data.size() < declared) {
+        const std::size_t old = out.data.size();
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(declared - old, read_chunk));
+        if (out.data.capacity() < old + want) {
+            out.data.reserve(static_cast<std::size_t>(
+                std::min<std::uint64_t>(declared, std::max(2 * out.data.capacity(), old + want))));
+        }
+        out.data.resize(old + want);
+        const std::size_t n = in.read(out.data.data() + old, want);
+        out.data.resize(old + n);
+        if (n < want) {
+            fail_at(path, in.offset(),
+                    "the file is truncated: " + expected + " but only " + follow(out.data.size()) + in.end_note());
+        }
+    }
+
+    // Reading on to the end also makes zlib check the gzip trailer (CRC and length) of the data just read.
+    std::uint64_t trailing = 0;
+    bool at_least = false;
+    if (!in.gzip()) {
+        trailing = in.raw_remaining();
+    } else {
+        unsigned char scratch[4096];
+        while (std::size_t n = in.read(scratch, sizeof scratch)) {
+            trailing += n;
+            if (trailing >= read_chunk) {
+                at_least = true;
+                break;
+            }
+        }
+    }
+    if (trailing > 0) {
+        fail_at(path, header_size + declared,
+                std::string(at_least ? "at least " : "") + plural(trailing, "byte") +
+                    (trailing == 1 ? " follows" : " follow") + " the payload; " + expected +
+                    " and the file must end there");
+    }
+    in.close();
+    return out;
+}
+
+namespace {
+
+void write_all(int fd, const unsigned char* p, std::size_t n) {
+    while (n > 0) {
+        const ssize_t k = ::write(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) throw io_error(std::strerror(errno));
+        p += k;
+        n -= static_cast<std::size_t>(k);
+    }
+}
+
+void write_gzip(int fd, const std::vector<unsigned char>& header, const std::vector<std::uint8_t>& data) {
+    const int dup_fd = ::dup(fd);
+    if (dup_fd < 0) throw io_error(std::strerror(errno));
+    gzFile gz = ::gzdopen(dup_fd, "wb6");
+    if (!gz) {
+        ::close(dup_fd);
+        throw io_error("cannot start gzip compression");
+    }
+    const auto put = [&](const unsigned char* p, std::size_t n) {
+        while (n > 0) {
+            const unsigned k = static_cast<unsigned>(std::min(n, read_chunk));
+            if (::gzwrite(gz, p, k) != static_cast<int>(k)) {
+                int err = Z_OK;
+                const std::string msg = gz_message(gz, err);
+                ::gzclose(gz);
+                throw io_error("zlib: " + msg);
+            }
+            p += k;
+            n -= k;
+        }
+    };
+    put(header.data(), header.size());
+    put(data.data(), data.size());
+    const int rc = ::gzclose(gz);
+    if (rc != Z_OK) throw io_error("finishing the gzip stream failed (zlib error " + std::to_string(rc) + ")");
+}
+
+}  // namespace
+
+void write_idx(const std::string& path, const IdxArray& a, bool gzip) {
+    if (a.dims.empty() || a.dims.size() > 4) {
+        throw value_error("write_idx: " + path + ": an IDX array needs 1 to 4 dimensions, got " +
+                          std::to_string(a.dims.size()));
+    }
+    std::uint64_t n = 1;
+    for (std::size_t d : a.dims) {
+        if (d == 0 || d > std::numeric_limits<std::uint32_t>::max()) {
+            throw value_error("write_idx: " + path + ": dimensions " + dims_str(a.dims) +
+                              " must each be in 1..4294967295");
+        }
+        n = n > std::numeric_limits<std::uint64_t>::max() / d ? std::numeric_limits<std::uint64_t>::max() : n * d;
+    }
+    if (n != a.data.size()) {
+        throw value_error("write_idx: " + path + ": dimensions " + dims_str(a.dims) + " need " + plural(n, "byte") +
+                          " but the data holds " + std::to_string(a.data.size()));
+    }
+    std::vector<unsigned char> header = {0, 0, 0x08, static_cast<unsigned char>(a.dims.size())};
+    for (std::size_t d : a.dims) {
+        for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<unsigned char>(d >> shift));
+    }
+
+    // O_EXCL on a random name: two writers of the same path never share a temporary file.
+    std::random_device rd;
+    std::string tmp;
+    int fd = -1;
+    for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+        char suffix[32];
+        std::snprintf(suffix, sizeof suffix, ".tmp-%08x%08x", rd(), rd());
+        tmp = path + suffix;
+        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) throw io_error(path + ": cannot create a temporary file beside it: " + std::strerror(errno));
+    try {
+        if (gzip) {
+            write_gzip(fd, header, a.data);
+        } else {
+            write_all(fd, header.data(), header.size());
+            write_all(fd, a.data.data(), a.data.size());
+        }
+        // The data must be on disk before the rename publishes it, or a crash could leave an empty `path`.
+        if (::fsync(fd) != 0) throw io_error(std::string("fsync: ") + std::strerror(errno));
+        const int rc = ::close(fd);
+        fd = -1;
+        if (rc != 0) throw io_error(std::string("close: ") + std::strerror(errno));
+        if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+            throw io_error("renaming " + tmp + " to it failed: " + std::strerror(errno));
+        }
+    } catch (const io_error& e) {
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw io_error(path + ": cannot write: " + e.what());
+    }
+}
+
+}  // namespace adg::nn

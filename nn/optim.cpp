@@ -1,0 +1,181 @@
+#include <adgraph/nn/optim.hpp>
+
+#include <cmath>
+
+#include <adgraph/tensor/elementwise.hpp>
+
+namespace adg::nn {
+
+namespace {
+
+void check_positive(double v, const char* what, const char* who) {
+    if (!(v > 0.0) || !std::isfinite(v)) {
+        throw value_error(std::string(who) + ": " + what + " must be a finite number > 0 (got " + std::to_string(v) +
+                          ")");
+    }
+}
+
+void check_unit(double v, const char* what, const char* who) {
+    if (!(v >= 0.0 && v < 1.0)) {
+        throw value_error(std::string(who) + ": " + what + " must be in [0, 1) (got " + std::to_string(v) + ")");
+    }
+}
+
+// Flat views of p, g and the slots in one dtype; the update writes p and the slots in place.
+template <class T>
+auto flat(Array& a) {
+    return detail::flat_view(a.get_mut<T>().data(), a.size());
+}
+template <class T>
+auto flat(const Array& a) {
+    return detail::flat_view(a.get<T>().data(), a.size());
+}
+
+}  // namespace
+
+Optimizer::Optimizer(std::vector<NamedTensor> params, double lr) : params_(std::move(params)), lr_(lr) {
+    slots_.resize(params_.size());
+    set_lr(lr);
+}
+
+void Optimizer::set_lr(double lr) {
+    check_positive(lr, "the learning rate", "optimizer");
+    lr_ = lr;
+}
+
+void Optimizer::step() {
+    ++steps_;
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        const Tensor& p = params_[i].second;
+        if (!p.has_grad()) continue;
+        const Tensor g = p.grad();
+        check_same_dtype(p.value(), g.value(), "optimizer step");
+        update(i, p.mutable_value(), g.value(), steps_);
+    }
+}
+
+void Optimizer::zero_grad() {
+    for (auto& [name, p] : params_) p.zero_grad();
+}
+
+std::vector<Array>& Optimizer::slots(std::size_t i) {
+    if (slots_[i].empty()) {
+        const Array& p = params_[i].second.value();
+        for (std::size_t s = 0; s < slot_names().size(); ++s) slots_[i].push_back(Array::zeros(p.shape(), p.dtype()));
+    }
+    return slots_[i];
+}
+
+NamedArrays Optimizer::state() const {
+    NamedArrays out;
+    const auto names = slot_names();
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        for (std::size_t s = 0; s < slots_[i].size(); ++s) {
+            out.emplace_back(params_[i].first + "." + names[s], slots_[i][s]);
+        }
+    }
+    out.emplace_back("step", Array::scalar(static_cast<double>(steps_), Dtype::f64));
+    return out;
+}
+
+void Optimizer::load_state(const NamedArrays& state) {
+    const auto find = [&](const std::string& key) -> const Array* {
+        for (const auto& [k, a] : state) {
+            if (k == key) return &a;
+        }
+        return nullptr;
+    };
+    const Array* step = find("step");
+    if (!step || step->size() != 1) throw io_error("optimizer state: the step count 'step' is missing");
+    const auto names = slot_names();
+    std::vector<std::vector<Array>> loaded(params_.size());
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+        const Array& p = params_[i].second.value();
+        for (const auto& slot : names) {
+            const std::string key = params_[i].first + "." + slot;
+            const Array* a = find(key);
+            if (!a && step->item() == 0) continue;
+            if (!a) throw io_error("optimizer state: slot '" + key + "' is missing (was it saved by " + name() + "?)");
+            if (a->shape() != p.shape() || a->dtype() != p.dtype()) {
+                throw io_error("optimizer state: slot '" + key + "' is " + dtype_name(a->dtype()) + " " +
+                               shape_str(a->shape()) + " but the parameter is " + dtype_name(p.dtype()) + " " +
+                               shape_str(p.shape()));
+            }
+            loaded[i].push_back(a->clone());
+        }
+        if (!loaded[i].empty() && loaded[i].size() != names.size()) {
+            throw io_error("optimizer state: parameter '" + params_[i].first + "' has only some of its slots");
+        }
+    }
+    slots_ = std::move(loaded);
+    steps_ = static_cast<std::size_t>(step->item());
+}
+
+SGD::SGD(std::vector<NamedTensor> params, const SgdOptions& o) : Optimizer(std::move(params), o.lr), o_(o) {
+    check_unit(o.momentum, "momentum", "sgd");
+    if (o.weight_decay < 0) throw value_error("sgd: weight_decay must be >= 0");
+    if (o.nesterov && o.momentum == 0) throw value_error("sgd: Nesterov momentum needs momentum > 0");
+}
+
+std::vector<std::string> SGD::slot_names() const {
+    return o_.momentum > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
+}
+
+void SGD::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
+    p.visit_mut([&](auto& pa) {
+        using T = typename std::decay_t<decltype(pa)>::value_type;
+        auto pv = flat<T>(p);
+        const auto gv = flat<T>(g);
+        const T lr = static_cast<T>(this->lr()), wd = static_cast<T>(o_.weight_decay), mu = static_cast<T>(o_.momentum);
+        (void)pa;
+        if (o_.momentum == 0) {
+            xt::noalias(pv) -= lr * (gv + wd * pv);
+            return;
+        }
+        auto vv = flat<T>(slots(i)[0]);
+        if (t == 1) {
+            xt::noalias(vv) = gv + wd * pv;
+        } else {
+            xt::noalias(vv) = mu * vv + (gv + wd * pv);
+        }
+        if (o_.nesterov) {
+            xt::noalias(pv) -= lr * ((gv + wd * pv) + mu * vv);
+        } else {
+            xt::noalias(pv) -= lr * vv;
+        }
+    });
+}
+
+Adam::Adam(std::vector<NamedTensor> params, const AdamOptions& o) : Optimizer(std::move(params), o.lr), o_(o) {
+    check_unit(o.beta1, "beta1", name().c_str());
+    check_unit(o.beta2, "beta2", name().c_str());
+    check_positive(o.eps, "eps", name().c_str());
+    if (o.weight_decay < 0) throw value_error(name() + ": weight_decay must be >= 0");
+}
+
+void Adam::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
+    p.visit_mut([&](auto& pa) {
+        using T = typename std::decay_t<decltype(pa)>::value_type;
+        (void)pa;
+        auto& s = slots(i);
+        auto pv = flat<T>(p);
+        const auto gv = flat<T>(g);
+        auto m = flat<T>(s[0]);
+        auto v = flat<T>(s[1]);
+        const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2), wd = static_cast<T>(o_.weight_decay);
+        const double td = static_cast<double>(t);
+        const T c1 = static_cast<T>(1.0 - std::pow(o_.beta1, td)), c2 = static_cast<T>(1.0 - std::pow(o_.beta2, td));
+        const T lr = static_cast<T>(this->lr()), eps = static_cast<T>(o_.eps);
+        if (o_.decoupled) {
+            xt::noalias(pv) -= (lr * wd) * pv;
+            xt::noalias(m) = b1 * m + (T(1) - b1) * gv;
+            xt::noalias(v) = b2 * v + (T(1) - b2) * gv * gv;
+        } else {
+            xt::noalias(m) = b1 * m + (T(1) - b1) * (gv + wd * pv);
+            xt::noalias(v) = b2 * v + (T(1) - b2) * (gv + wd * pv) * (gv + wd * pv);
+        }
+        xt::noalias(pv) -= lr * (m / c1) / (xt::sqrt(v / c2) + eps);
+    });
+}
+
+}  // namespace adg::nn

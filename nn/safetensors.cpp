@@ -1,0 +1,397 @@
+#include <adgraph/nn/safetensors.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <set>
+#include <system_error>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+namespace adg::nn {
+
+namespace {
+
+using nlohmann::json;
+
+// Tensor bytes are copied as they are, so the host must store numbers the way the format does: little-endian
+// IEEE 754, row-major. A big-endian port would have to byte-swap in both directions.
+#if !defined(__BYTE_ORDER__) || !defined(__ORDER_LITTLE_ENDIAN__)
+#error "adgraph's safetensors I/O needs __BYTE_ORDER__ to check that the host is little-endian"
+#endif
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "adgraph's safetensors I/O supports little-endian hosts only (the format is little-endian)");
+static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559,
+              "safetensors F32/F64 are IEEE 754 binary32/binary64");
+static_assert(xt::xarray<float>::static_layout == xt::layout_type::row_major &&
+                  xt::xarray<double>::static_layout == xt::layout_type::row_major,
+              "safetensors data is row-major; Array's xt::xarray must be too");
+
+// The reference implementation's limit: a larger header is a corrupt length field, not a real header.
+constexpr std::uint64_t max_header_bytes = 100'000'000;
+constexpr const char* metadata_key = "__metadata__";
+
+std::string errno_message(int e) { return std::generic_category().message(e); }
+// Names come from the file too: a hostile one must not make a megabyte-long message.
+std::string clip(const std::string& s) { return s.size() > 512 ? s.substr(0, 509) + "..." : s; }
+std::string in_quotes(const std::string& s) { return "'" + clip(s) + "'"; }
+std::string num(std::uint64_t v) { return std::to_string(v); }
+std::size_t itemsize(Dtype d) { return d == Dtype::f32 ? 4 : 8; }
+const char* format_dtype(Dtype d) { return d == Dtype::f32 ? "F32" : "F64"; }
+
+void write_all(int fd, const void* data, std::size_t n, const std::string& what) {
+    const char* p = static_cast<const char*>(data);
+    while (n > 0) {
+        const ssize_t w = ::write(fd, p, n);
+        const int e = errno;
+        if (w < 0 && e == EINTR) continue;
+        if (w < 0) throw io_error(what + errno_message(e));
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+// A fresh file next to `path`, so that rename() stays within one filesystem and is atomic. O_EXCL with a
+// per-process counter makes the name unique; mode 0666 lets the umask decide, as for any new file.
+int create_temp_file(const std::string& path, const std::string& where, std::string& tmp) {
+    static std::atomic<unsigned long> counter{0};
+    for (int attempt = 0;; ++attempt) {
+        tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) return fd;
+        const int e = errno;
+        if (e != EEXIST || attempt >= 100) {
+            throw io_error(where + "cannot create the temporary file " + in_quotes(tmp) + ": " + errno_message(e) +
+                           "; check that the directory exists and is writable");
+        }
+    }
+}
+
+std::string parent_dir(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const NamedArrays& tensors, const Metadata& metadata) {
+    const std::string where = "save_safetensors: " + in_quotes(path) + ": ";
+
+    // Everything that can be refused is checked before the temporary file exists.
+    std::set<std::string> names;
+    for (const auto& [name, array] : tensors) {
+        if (name == metadata_key) {
+            throw value_error(where +
+                              "the tensor name \"__metadata__\" is reserved for the metadata; rename the tensor");
+        }
+        if (!names.insert(name).second) {
+            throw value_error(where + "the tensor name " + in_quotes(name) + " appears twice; names must be unique");
+        }
+    }
+
+    // float64 first: the data buffer starts at a multiple of 8, so every tensor is then aligned to its item size.
+    std::vector<std::size_t> order(tensors.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_partition(order.begin(), order.end(), [&](std::size_t i) { return tensors[i].second.dtype() == f64; });
+
+    json header = json::object();
+    std::uint64_t offset = 0;
+    for (const std::size_t i : order) {
+        const Array& a = tensors[i].second;
+        const std::uint64_t bytes = a.size() * itemsize(a.dtype());
+        json shape = json::array();
+        for (const std::size_t d : a.shape()) shape.push_back(static_cast<std::uint64_t>(d));
+        json offsets = json::array({offset, offset + bytes});
+        header[tensors[i].first] = {{"dtype", format_dtype(a.dtype())}, {"shape", shape}, {"data_offsets", offsets}};
+        offset += bytes;
+    }
+    if (!metadata.empty()) header[metadata_key] = metadata;
+    std::string text;
+    try {
+        text = header.dump();
+    } catch (const json::exception& e) {
+        throw value_error(where + "a tensor name or metadata string is not valid UTF-8 (" + e.what() + ")");
+    }
+    text.append((8 - text.size() % 8) % 8, ' ');
+    unsigned char length[8];
+    for (int b = 0; b < 8; ++b)
+        length[b] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * b));
+
+    std::string tmp;
+    int fd = create_temp_file(path, where, tmp);
+    try {
+        const std::string write_error = "cannot write the temporary file " + in_quotes(tmp) + ": ";
+        write_all(fd, length, sizeof length, where + write_error);
+        write_all(fd, text.data(), text.size(), where + write_error);
+        for (const std::size_t i : order) {
+            tensors[i].second.visit([&](const auto& a) {
+                if (a.size() > 0) write_all(fd, a.data(), a.size() * sizeof(*a.data()), where + write_error);
+            });
+        }
+        if (::fsync(fd) != 0) {
+            const int e = errno;
+            throw io_error(where + "cannot flush " + in_quotes(tmp) + " to disk: " + errno_message(e));
+        }
+        const int closed = ::close(fd);
+        const int close_errno = errno;
+        fd = -1;  // Linux releases the descriptor even when close() reports an error
+        if (closed != 0) throw io_error(where + write_error + errno_message(close_errno));
+        if (::rename(tmp.c_str(), path.c_str()) != 0) {
+            const int e = errno;
+            throw io_error(where + "cannot rename the temporary file " + in_quotes(tmp) +
+                           " over it: " + errno_message(e));
+        }
+    } catch (...) {
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    // Persist the rename itself. Best effort: the complete file is already in place, so a failure here only
+    // weakens durability across a power cut and must not report a save that did happen as failed.
+    const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+namespace {
+
+std::string read_whole_file(const std::string& path, const std::string& where) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        const int e = errno;
+        throw io_error(where + "cannot open the file: " + errno_message(e) + (e == ENOENT ? "; check the path" : ""));
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        const int e = errno;
+        throw io_error(where + "cannot stat the file: " + errno_message(e));
+    }
+    if (!S_ISREG(st.st_mode)) throw io_error(where + "is not a regular file");
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::size_t got = 0;
+    while (got < bytes.size()) {
+        const ssize_t r = ::read(fd, &bytes[got], bytes.size() - got);
+        const int e = errno;
+        if (r < 0 && e == EINTR) continue;
+        if (r < 0) throw io_error(where + "cannot read the file: " + errno_message(e));
+        if (r == 0) throw io_error(where + "the file shrank while it was read (another process is writing it?)");
+        got += static_cast<std::size_t>(r);
+    }
+    return bytes;
+}
+
+// One tensor's header entry, validated on its own (coverage of the buffer is checked across entries).
+struct Entry {
+    std::string name;
+    Dtype dtype;
+    Shape shape;
+    std::uint64_t begin, end;
+};
+
+// A JSON value as its text, for messages.
+std::string show(const json& j) { return clip(j.dump()); }
+
+// A non-negative JSON integer ("-0" parses as a signed zero).
+bool as_count(const json& j, std::uint64_t& out) {
+    if (!j.is_number_integer() || (!j.is_number_unsigned() && j.get<std::int64_t>() < 0)) return false;
+    out = j.is_number_unsigned() ? j.get<std::uint64_t>() : 0;
+    return true;
+}
+
+Entry parse_entry(const std::string& name, const json& v, const std::string& where) {
+    const std::string at = where + "tensor " + in_quotes(name) + ": ";
+    if (!v.is_object()) {
+        throw io_error(at + "the entry is a JSON " + v.type_name() +
+                       ", expected an object with \"dtype\", \"shape\" and \"data_offsets\"");
+    }
+    // Other fields are ignored, as the reference implementation does, so files from other writers still load.
+    for (const char* field : {"dtype", "shape", "data_offsets"}) {
+        if (!v.contains(field)) throw io_error(at + "the entry has no \"" + field + "\"; the file is corrupt");
+    }
+    Entry e{name, Dtype::f32, {}, 0, 0};
+    const json& dtype = v["dtype"];
+    if (!dtype.is_string()) throw io_error(at + "\"dtype\" is " + show(dtype) + ", expected a string such as \"F32\"");
+    const std::string d = dtype.get<std::string>();
+    if (d != "F32" && d != "F64") {
+        throw io_error(at + "dtype " + clip(d) +
+                       " is not supported (float32/float64 only); convert it to F32 or F64 first");
+    }
+    e.dtype = d == "F32" ? Dtype::f32 : Dtype::f64;
+
+    const json& shape = v["shape"];
+    if (!shape.is_array()) throw io_error(at + "\"shape\" is " + show(shape) + ", expected an array of sizes");
+    std::uint64_t numel = 1;
+    bool overflow = false;
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+        std::uint64_t n = 0;
+        if (!as_count(shape[i], n)) {
+            throw io_error(at + "shape entry " + num(i) + " is " + show(shape[i]) +
+                           ", expected a non-negative integer");
+        }
+        overflow = overflow || (n != 0 && numel > std::numeric_limits<std::uint64_t>::max() / n);
+        numel *= n;
+        e.shape.push_back(static_cast<std::size_t>(n));
+    }
+    const std::size_t size = itemsize(e.dtype);
+    if (overflow || numel > std::numeric_limits<std::uint64_t>::max() / size) {
+        throw io_error(at + "shape " + show(shape) + " holds more bytes than 2^64; the file is corrupt");
+    }
+
+    const json& offsets = v["data_offsets"];
+    if (!offsets.is_array() || offsets.size() != 2 || !as_count(offsets[0], e.begin) || !as_count(offsets[1], e.end)) {
+        throw io_error(at + "\"data_offsets\" is " + show(offsets) +
+                       ", expected [begin, end] (two non-negative byte offsets)");
+    }
+    if (e.begin > e.end) {
+        throw io_error(at + "\"data_offsets\" " + show(offsets) + " ends before it begins; the file is corrupt");
+    }
+    if (e.end - e.begin != numel * size) {
+        throw io_error(at + "\"data_offsets\" " + show(offsets) + " span " + num(e.end - e.begin) +
+                       " bytes but dtype " + d + " and shape " + shape_str(e.shape) + " need " + num(numel * size) +
+                       "; the file is corrupt");
+    }
+    return e;
+}
+
+// Parses the header, rejecting duplicate keys (the spec forbids them; nlohmann would keep the last silently).
+json parse_header(const char* first, const char* last, const std::string& where) {
+    std::vector<std::set<std::string>> open_objects;
+    std::string tensor;  // the top-level key being parsed, for messages
+    const auto on_event = [&](int depth, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) open_objects.emplace_back();
+        if (event == json::parse_event_t::object_end) open_objects.pop_back();
+        if (event == json::parse_event_t::key) {
+            const std::string key = parsed.get<std::string>();
+            if (depth == 1) tensor = key;
+            if (!open_objects.back().insert(key).second) {
+                throw io_error(
+                    where +
+                    (depth == 1 ? "the header has the key " + in_quotes(key) + " twice"
+                                : "the entry of " + in_quotes(tensor) + " has the key " + in_quotes(key) + " twice") +
+                    "; keys must be unique");
+            }
+        }
+        return true;
+    };
+    try {
+        return json::parse(first, last, on_event);
+    } catch (const json::parse_error& e) {
+        throw io_error(where + "the header is not valid JSON (error at file offset " + num(7 + e.byte) +
+                       "): " + e.what() + "; the file is corrupt or not a safetensors file");
+    }
+}
+
+}  // namespace
+
+SafetensorsFile load_safetensors(const std::string& path) {
+    const std::string where = "load_safetensors: " + in_quotes(path) + ": ";
+    const std::string bytes = read_whole_file(path, where);
+    const std::uint64_t file_size = bytes.size();
+    if (file_size < 8) {
+        throw io_error(where + "the file is " + num(file_size) +
+                       " bytes, shorter than the 8-byte header length that starts a safetensors file; the file is "
+                       "truncated or not a safetensors file");
+    }
+    std::uint64_t header_size = 0;
+    for (int b = 7; b >= 0; --b) header_size = (header_size << 8) | static_cast<unsigned char>(bytes[b]);
+    if (header_size > max_header_bytes) {
+        throw io_error(where + "the header length at file offset 0 is " + num(header_size) + " bytes, more than the " +
+                       num(max_header_bytes) + "-byte limit; the file is corrupt or not a safetensors file");
+    }
+    if (header_size > file_size - 8) {
+        throw io_error(where + "the file is truncated: the header length at file offset 0 says " + num(header_size) +
+                       " bytes of header, found " + num(file_size - 8) + "; re-save the checkpoint");
+    }
+    const char* header_begin = bytes.data() + 8;
+    const json header = parse_header(header_begin, header_begin + header_size, where);
+    if (!header.is_object()) {
+        throw io_error(where + "the header is a JSON " + std::string(header.type_name()) +
+                       ", expected an object mapping tensor names to {dtype, shape, data_offsets}");
+    }
+
+    SafetensorsFile out;
+    std::vector<Entry> entries;
+    for (const auto& [name, value] : header.items()) {
+        if (name != metadata_key) {
+            entries.push_back(parse_entry(name, value, where));
+            continue;
+        }
+        if (!value.is_object()) {
+            throw io_error(where + "\"__metadata__\" is " + show(value) + ", expected an object of strings");
+        }
+        for (const auto& [key, text] : value.items()) {
+            if (!text.is_string()) {
+                throw io_error(where + "\"__metadata__\" value of " + in_quotes(key) + " is " + show(text) +
+                               ", expected a string (metadata values must be strings)");
+            }
+            out.metadata[key] = text.get<std::string>();
+        }
+    }
+
+    // The tensors must tile the data buffer exactly: no byte outside it, no gap, no overlap.
+    const std::uint64_t data_start = 8 + header_size;
+    const std::uint64_t data_size = file_size - data_start;
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return std::tie(a.begin, a.end, a.name) < std::tie(b.begin, b.end, b.name);
+    });
+    if (!entries.empty()) {
+        const Entry& last = *std::max_element(entries.begin(), entries.end(),
+                                              [](const Entry& a, const Entry& b) { return a.end < b.end; });
+        if (last.end > data_size) {
+            throw io_error(where + "the file is truncated: the header says " + num(last.end) +
+                           " bytes of data (tensor " + in_quotes(last.name) + " ends there), found " + num(data_size) +
+                           "; re-save the checkpoint");
+        }
+    }
+    std::uint64_t covered = 0;
+    const Entry* previous = nullptr;
+    for (const Entry& e : entries) {
+        if (e.begin < covered) {
+            throw io_error(where + "tensors " + in_quotes(previous->name) + " and " + in_quotes(e.name) +
+                           " overlap: " + in_quotes(e.name) + " starts at data offset " + num(e.begin) +
+                           " (file offset " + num(data_start + e.begin) + ") inside " + in_quotes(previous->name) +
+                           " [" + num(previous->begin) + ", " + num(previous->end) + "); the file is corrupt");
+        }
+        if (e.begin > covered) {
+            throw io_error(where + "data bytes [" + num(covered) + ", " + num(e.begin) + ") (file offset " +
+                           num(data_start + covered) + ") before tensor " + in_quotes(e.name) +
+                           " belong to no tensor; the file is corrupt");
+        }
+        covered = e.end;
+        previous = &e;
+    }
+    if (covered != data_size) {
+        throw io_error(where + "data bytes [" + num(covered) + ", " + num(data_size) + ") (file offset " +
+                       num(data_start + covered) +
+                       ") at the end of the file belong to no tensor; the file is corrupt or has trailing bytes");
+    }
+
+    // Only now, with every size checked against the file, are arrays allocated.
+    const char* data = bytes.data() + data_start;
+    for (const Entry& e : entries) {
+        Array a = Array::empty(e.shape, e.dtype);
+        a.visit_mut([&](auto& x) {
+            if (x.size() > 0) std::memcpy(x.data(), data + e.begin, e.end - e.begin);
+        });
+        out.tensors.emplace_back(e.name, std::move(a));
+    }
+    return out;
+}
+
+}  // namespace adg::nn

@@ -1,0 +1,150 @@
+// The adgraph command line in-process: usage errors exit 2, runtime failures exit 1 with a message on stderr,
+// and a --limit smoke run of train, eval and predict.
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include <adgraph/nn/data.hpp>
+
+#include "adgraph/cli.hpp"
+
+namespace fs = std::filesystem;
+using doctest::Contains;
+
+namespace {
+
+struct Result {
+    int code;
+    std::string out, err;
+};
+
+Result run(std::vector<std::string> args) {
+    args.insert(args.begin(), "adgraph");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    std::ostringstream out, err;
+    const int code = adg::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
+    return {code, out.str(), err.str()};
+}
+
+fs::path scratch(const std::string& name) {
+    const fs::path p =
+        fs::temp_directory_path() / ("adgraph_cli_" + name + "_" + std::to_string(std::random_device{}()));
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+}
+
+bool have_data() { return fs::exists(fs::path(adg::nn::default_fashion_mnist_dir) / "t10k-labels-idx1-ubyte.gz"); }
+
+}  // namespace
+
+TEST_CASE("cli: bad option values are usage errors (exit 2) naming the option") {
+    const auto lr = run({"train", "--lr", "-1"});
+    CHECK(lr.code == 2);
+    CHECK(lr.err.find("--lr must be a number > 0") != std::string::npos);
+    const auto batch = run({"train", "--batch", "0"});
+    CHECK(batch.code == 2);
+    CHECK(batch.err.find("--batch must be at least 1") != std::string::npos);
+    const auto spec = run({"train", "--model", "784-x-10"});
+    CHECK(spec.code == 2);
+    CHECK(spec.err.find("model spec '784-x-10': 'x' is not a whole number") != std::string::npos);
+    const auto io = run({"train", "--model", "100-10"});
+    CHECK(io.code == 2);
+    CHECK(io.err.find("Fashion-MNIST needs 784 inputs and 10 outputs") != std::string::npos);
+    const auto opt = run({"train", "--optimizer", "rmsprop"});
+    CHECK(opt.code == 2);
+    CHECK(opt.err.find("--optimizer") != std::string::npos);
+    const auto unknown = run({"train", "--frobnicate"});
+    CHECK(unknown.code == 2);
+    CHECK(unknown.err.find("frobnicate") != std::string::npos);
+    CHECK(run({}).code == 2);
+    CHECK(run({"--help"}).code == 0);
+}
+
+TEST_CASE("cli: a missing data directory names the Debian package (exit 1)") {
+    const fs::path out = scratch("nodata");
+    const auto r = run({"train", "--data", "/nonexistent/fashion", "--out", out.string()});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("/nonexistent/fashion") != std::string::npos);
+    CHECK(r.err.find("dataset-fashion-mnist") != std::string::npos);
+    fs::remove_all(out);
+}
+
+TEST_CASE("cli: train --limit, then eval and predict the checkpoint") {
+    if (!have_data()) {
+        MESSAGE("skipped: install dataset-fashion-mnist for the smoke run");
+        return;
+    }
+    const fs::path out = scratch("smoke");
+    const auto r =
+        run({"train", "--limit", "600", "--epochs", "2", "--batch", "64", "--out", out.string(), "--threads", "1"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("T-shirt/top") != std::string::npos);
+    CHECK(r.out.find("Ankle boot") != std::string::npos);
+    CHECK(r.out.find("test accuracy") != std::string::npos);
+    std::ifstream metrics(out / "metrics.jsonl");
+    std::string line;
+    int lines = 0;
+    while (std::getline(metrics, line)) {
+        const auto j = nlohmann::json::parse(line);
+        for (const char* key : {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}) {
+            CHECK(j.contains(key));
+        }
+        CHECK(j["epoch"].get<int>() == ++lines);
+    }
+    CHECK(lines == 2);
+    CHECK(fs::exists(out / "confusion.csv"));
+    CHECK(fs::exists(out / "model.safetensors"));
+
+    const std::string ckpt = (out / "model.safetensors").string();
+    const auto e = run({"eval", "--model", ckpt, "--limit", "300"});
+    REQUIRE_MESSAGE(e.code == 0, e.err);
+    CHECK(e.out.find("test accuracy") != std::string::npos);
+    CHECK(e.out.find("confusion matrix") != std::string::npos);
+    const auto p = run({"predict", "--model", ckpt, "--index", "3"});
+    REQUIRE_MESSAGE(p.code == 0, p.err);
+    CHECK(p.out.find("test image 3: true class") != std::string::npos);
+
+    SUBCASE("a checkpoint for another architecture") {
+        const auto other = run({"eval", "--model", ckpt, "--spec", "784-64-10"});
+        CHECK(other.code == 1);
+        CHECK(other.err.find("tensor '0.weight' is float32 (256,784) but the model's parameter is float32 (64,784)") !=
+              std::string::npos);
+        CHECK(other.err.find("the file was saved for model 784-256-128-10") != std::string::npos);
+    }
+    SUBCASE("a truncated checkpoint") {
+        const std::string cut = (out / "cut.safetensors").string();
+        fs::copy_file(ckpt, cut);
+        fs::resize_file(cut, fs::file_size(cut) / 2);
+        const auto t = run({"eval", "--model", cut});
+        CHECK(t.code == 1);
+        CHECK(t.err.find(cut) != std::string::npos);
+    }
+    SUBCASE("an index beyond the test set") {
+        const auto big = run({"predict", "--model", ckpt, "--index", "10000"});
+        CHECK(big.code == 1);
+        CHECK(big.err.find("--index 10000 is out of range") != std::string::npos);
+    }
+    fs::remove_all(out);
+}
+
+TEST_CASE("cli: a non-finite loss stops training and names epoch and step") {
+    if (!have_data()) {
+        MESSAGE("skipped: install dataset-fashion-mnist");
+        return;
+    }
+    const fs::path out = scratch("nan");
+    const auto r = run({"train", "--limit", "256", "--epochs", "3", "--optimizer", "sgd", "--lr", "1e30", "--momentum",
+                        "0", "--schedule", "constant", "--out", out.string(), "--threads", "1"});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("training stopped") != std::string::npos);
+    CHECK(r.err.find("at epoch 1, step") != std::string::npos);
+    fs::remove_all(out);
+}

@@ -1,0 +1,399 @@
+// IDX reading (raw and gzip, strict about every malformed input) and the Dataset / DataLoader built on it.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <numeric>
+#include <random>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <sys/resource.h>
+
+#include <adgraph/nn/data.hpp>
+#include <adgraph/nn/idx.hpp>
+#include <adgraph/tensor/error.hpp>
+
+using namespace adg;
+using namespace adg::nn;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// doctest::Contains takes a doctest::String, which does not convert from std::string implicitly.
+doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+
+// A fresh directory under the system temp dir, removed with everything in it at scope exit.
+struct TempDir {
+    std::random_device rd;
+    fs::path root = fs::temp_directory_path() / ("adgraph-test-data-" + std::to_string(rd()) + std::to_string(rd()));
+    std::error_code ignored;
+    TempDir() { fs::create_directories(root); }
+    ~TempDir() { fs::remove_all(root, ignored); }
+    std::string file(const std::string& name) const { return (root / name).string(); }
+};
+
+Bytes read_bytes(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return Bytes(std::istreambuf_iterator<char>(f), {});
+}
+void write_bytes(const std::string& path, const Bytes& b) {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+Bytes cat(Bytes a, const Bytes& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+// An IDX header by hand, so that headers write_idx refuses to produce can be tested.
+Bytes idx_header(std::uint8_t type, const std::vector<std::uint32_t>& dims) {
+    Bytes h = {0, 0, type, static_cast<std::uint8_t>(dims.size())};
+    for (std::uint32_t d : dims)
+        for (int shift = 24; shift >= 0; shift -= 8) h.push_back(static_cast<std::uint8_t>(d >> shift));
+    return h;
+}
+
+// Deterministic bytes in 0..15: compressible, so deflate codes them with Huffman tables (not stored blocks).
+Bytes pattern(std::size_t n, std::uint32_t seed = 1) {
+    Bytes b(n);
+    for (auto& v : b) v = static_cast<std::uint8_t>((seed = seed * 1664525u + 1013904223u) >> 28);
+    return b;
+}
+
+IdxArray make_array(std::vector<std::size_t> dims, std::uint32_t seed = 1) {
+    const std::size_t n = std::accumulate(dims.begin(), dims.end(), std::size_t{1}, std::multiplies<>());
+    return IdxArray{std::move(dims), pattern(n, seed)};
+}
+
+// A gzip file made of stored deflate blocks, written without zlib: lets tests put arbitrary bytes (bad headers,
+// trailing data) inside a valid gzip stream.
+Bytes gzip_stored(const Bytes& raw) {
+    Bytes out = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+    const auto le32 = [&](std::uint64_t v) {
+        for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    };
+    std::size_t pos = 0;
+    do {  // blocks of at most 65535 bytes: final flag, then LEN and its complement NLEN
+        const std::size_t n = std::min<std::size_t>(65535, raw.size() - pos);
+        out.push_back(pos + n == raw.size() ? 1 : 0);
+        le32(n | (~n & 0xFFFF) << 16);
+        out.insert(out.end(), raw.begin() + std::ptrdiff_t(pos), raw.begin() + std::ptrdiff_t(pos + n));
+        pos += n;
+    } while (pos < raw.size());
+    std::uint32_t crc = 0xFFFFFFFFu;  // CRC-32, bit by bit
+    for (std::uint8_t b : raw)
+        for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - ((crc ^ (b >> k)) & 1u)));
+    le32(~crc);
+    le32(raw.size());
+    return out;
+}
+
+// Peak resident memory of this process so far, in KiB (Linux).
+long peak_rss_kib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss;
+}
+
+// A temp dir with one file name in it, `path`.
+struct Scratch : TempDir {
+    std::string path = file("f");
+};
+
+// Three 2x2 images with pixels 0, 51, 102, ... and labels 4, 0, 9.
+struct SmallPair : TempDir {
+    std::string images = file("images"), labels = file("labels.gz");
+    SmallPair() {
+        Bytes pixels(12);
+        for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<std::uint8_t>((i * 51) % 256);
+        write_idx(images, IdxArray{{3, 2, 2}, pixels}, false);
+        write_idx(labels, IdxArray{{3}, {4, 0, 9}}, true);
+    }
+};
+
+std::vector<std::size_t> iota(std::size_t n) {
+    std::vector<std::size_t> v(n);
+    std::iota(v.begin(), v.end(), std::size_t{0});
+    return v;
+}
+
+// n samples of 3 features; every feature of row i is i and its label is i % 10, so a batch shows which rows it holds.
+Dataset indexed_dataset(std::size_t n) {
+    auto x = xt::xarray<float>::from_shape({n, 3});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(i / 3);
+    Dataset d;
+    d.images = Tensor(std::move(x));
+    for (std::size_t i = 0; i < n; ++i) d.labels.push_back(i % 10);
+    return d;
+}
+
+// The dataset rows of every batch of one epoch, in order, checked against the labels on the way.
+std::vector<std::size_t> rows_of(const DataLoader& loader, std::size_t epoch) {
+    std::vector<std::size_t> rows;
+    for (const Batch& b : loader.epoch(epoch)) {
+        REQUIRE(b.x.shape() == Shape{b.labels.size(), 3});
+        for (std::size_t r = 0; r < b.labels.size(); ++r) {
+            const auto row = static_cast<std::size_t>(b.x.value().flat(r * 3));
+            CHECK(b.x.value().flat(r * 3 + 2) == double(row));
+            CHECK(b.labels[r] == row % 10);
+            rows.push_back(row);
+        }
+    }
+    return rows;
+}
+
+}  // namespace
+
+// Writes `content` to `path`, then expects read_idx to throw io_error whose message contains "path: msg".
+#define CHECK_IDX_ERROR(content, msg) \
+    write_bytes(path, content);       \
+    CHECK_THROWS_WITH_AS(read_idx(path), has(path + ": " + std::string(msg)), io_error)
+
+// ---- IDX ---------------------------------------------------------------------------------------------------------
+
+TEST_CASE_FIXTURE(Scratch, "idx: round trip raw and gzip, gzip recognised by content") {
+    for (const auto& dims : std::vector<std::vector<std::size_t>>{{7}, {3, 5}, {4, 6, 5}, {2, 3, 4, 5}}) {
+        for (const bool gz : {false, true}) {
+            INFO(dims.size() << " dims, gzip " << gz);
+            const IdxArray a = make_array(dims, static_cast<std::uint32_t>(dims.size()));
+            write_idx(path, a, gz);
+            CHECK((read_bytes(path).at(0) == 0x1f) == gz);
+            const IdxArray b = read_idx(path);
+            CHECK(b.dims == a.dims);
+            CHECK(b.data == a.data);
+        }
+    }
+    // The temporary files were renamed: none is left behind.
+    CHECK(std::distance(fs::directory_iterator(root), fs::directory_iterator()) == 1);
+    // Names do not matter; a gzip stream from another encoder (stored blocks) reads the same.
+    const IdxArray a = make_array({10, 3});
+    write_idx(file("plain.gz"), a, false);
+    CHECK(read_idx(file("plain.gz")).data == a.data);
+    write_bytes(file("stored"), gzip_stored(cat(idx_header(8, {10, 3}), a.data)));
+    CHECK(read_idx(file("stored")).data == a.data);
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: wrong magic bytes") {
+    CHECK_IDX_ERROR(Bytes({0x12, 0x34, 8, 1, 0, 0, 0, 1, 5}),
+                    "byte 0: magic bytes are 0x12 0x34; an IDX file starts with 0x00 0x00");
+    CHECK_IDX_ERROR(gzip_stored({0x50, 0x4B, 3, 4, 0, 0, 0, 0}), "byte 0: magic bytes are 0x50 0x4B");
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: element types other than unsigned byte") {
+    CHECK_IDX_ERROR(cat(idx_header(0x0D, {2}), Bytes(8, 0)),
+                    "byte 2: unsupported element type 0x0D (float32); only 0x08 (unsigned byte) is supported");
+    CHECK_IDX_ERROR(cat(idx_header(0x09, {2}), Bytes(2, 0)), "byte 2: unsupported element type 0x09 (signed byte)");
+    CHECK_IDX_ERROR(cat(idx_header(0x07, {2}), Bytes(2, 0)), "byte 2: invalid type byte 0x07");
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: zero or more than four dimensions, a zero dimension, a short header") {
+    CHECK_IDX_ERROR(idx_header(8, {}), "byte 3: the header declares 0 dimensions; 1 to 4 are supported");
+    CHECK_IDX_ERROR(cat(idx_header(8, {1, 1, 1, 1, 1}), Bytes(1, 0)), "byte 3: the header declares 5 dimensions");
+    CHECK_IDX_ERROR(idx_header(8, {3, 0}), "byte 8: dimension 1 is 0 (dimensions 3 x 0); every dimension must be > 0");
+    CHECK_IDX_ERROR(Bytes({0, 0, 8, 2, 0, 0}),
+                    "byte 6: the file ends inside the IDX header after 6 bytes (the header needs 12)");
+    CHECK_IDX_ERROR(Bytes{}, "byte 0: the file ends inside the IDX header");
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: truncated raw payload and bytes after the payload") {
+    CHECK_IDX_ERROR(cat(idx_header(8, {10, 10}), pattern(50)),
+                    "byte 62: the file is truncated: the header declares 100 payload bytes (10 x 10) but only 50 "
+                    "follow");
+    const Bytes good = cat(idx_header(8, {10, 10}), pattern(100));
+    CHECK_IDX_ERROR(cat(good, {1, 2, 3}),
+                    "byte 112: 3 bytes follow the payload; the header declares 100 payload bytes (10 x 10)");
+    CHECK_IDX_ERROR(gzip_stored(cat(good, {9})), "byte 112: 1 byte follows the payload");
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: truncated gzip file") {
+    write_idx(path, make_array({100, 100}), true);
+    const Bytes full = read_bytes(path);
+    REQUIRE(full.size() > 1000);
+    CHECK_IDX_ERROR(Bytes(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(full.size() / 2)),
+                    "byte ");  // where the stream ends depends on zlib's buffering
+    CHECK_THROWS_WITH_AS(read_idx(path), has("truncated: the header declares 10000 payload bytes (100 x 100) but only"),
+                         io_error);
+    CHECK_THROWS_WITH_AS(read_idx(path), has("the .gz file is truncated"), io_error);
+    // Every payload byte is there but the gzip trailer (CRC, length) is not: still an error.
+    CHECK_IDX_ERROR(Bytes(full.begin(), full.end() - 8),
+                    "byte 10012: the gzip stream ends before its end marker: the .gz file is truncated");
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: corrupt gzip file") {
+    write_idx(path, make_array({100, 100}), true);
+    Bytes bytes = read_bytes(path);
+    for (std::size_t i = bytes.size() / 2; i < bytes.size() / 2 + 8; ++i) bytes[i] ^= 0xA5;
+    CHECK_IDX_ERROR(bytes, "byte ");
+    CHECK_THROWS_WITH_AS(read_idx(path), has("the gzip data is corrupt (zlib: "), io_error);
+    // A flipped bit in stored data is caught by the CRC.
+    Bytes stored = gzip_stored(cat(idx_header(8, {100}), pattern(100)));
+    stored[60] ^= 0x01;
+    CHECK_IDX_ERROR(stored, "byte 0: the gzip data is corrupt (zlib: incorrect data check)");
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: huge declared dimensions in a tiny file fail fast") {
+    CHECK_IDX_ERROR(cat(idx_header(8, {65536, 65536}), pattern(10)),
+                    "byte 8: the dimensions 65536 x 65536 declare more than 2^31 (2147483648) payload bytes");
+    CHECK_IDX_ERROR(cat(idx_header(8, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}), pattern(10)),
+                    "byte 4: the dimensions 4294967295 x");
+    // Exactly at the limit: allowed by the header, but the bytes are not there. Neither the raw nor the gzip
+    // reader may allocate the 2 GiB the header claims (the peak resident size must not jump).
+    const long rss_before = peak_rss_kib();
+    CHECK_IDX_ERROR(cat(idx_header(8, {32768, 65536}), pattern(10)),
+                    "byte 22: the file is truncated: the header declares 2147483648 payload bytes (32768 x 65536) "
+                    "but only 10 follow");
+    CHECK_IDX_ERROR(gzip_stored(cat(idx_header(8, {32768, 65536}), pattern(3000000))),
+                    "byte 3000012: the file is truncated: the header declares 2147483648 payload bytes");
+    CHECK(peak_rss_kib() - rss_before < 256 * 1024);
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: missing file, a directory, write_idx of arrays that are not IDX") {
+    CHECK_THROWS_WITH_AS(read_idx(path), has(path + ": cannot open for reading: No such file or directory"), io_error);
+    CHECK_THROWS_WITH_AS(read_idx(file("")), has("not a regular file (it is a directory)"), io_error);
+    CHECK_THROWS_WITH_AS(write_idx(path, IdxArray{{}, {}}, false), has("needs 1 to 4 dimensions, got 0"), value_error);
+    CHECK_THROWS_WITH_AS(write_idx(path, IdxArray{{2, 3}, Bytes(5)}, false),
+                         has("dimensions 2 x 3 need 6 bytes but the data holds 5"), value_error);
+    CHECK_THROWS_WITH_AS(write_idx(file("no/such/dir/out"), make_array({2}), true),
+                         has("cannot create a temporary file beside it: No such file or directory"), io_error);
+    CHECK_FALSE(fs::exists(path));
+}
+
+// ---- Dataset -------------------------------------------------------------------------------------------------------
+
+TEST_CASE_FIXTURE(SmallPair, "data: load_idx_pair scales and normalises pixels") {
+    const Dataset raw = load_idx_pair(images, labels, 0, {0.0f, 1.0f}), norm = load_idx_pair(images, labels);
+    REQUIRE(raw.images.shape() == Shape{3, 4});
+    CHECK(raw.features() == 4);
+    CHECK(raw.images.dtype() == f32);
+    CHECK(raw.labels == std::vector<std::size_t>{4, 0, 9});
+    for (std::size_t i = 0; i < 12; ++i) {
+        CHECK(raw.images.value().flat(i) == doctest::Approx(((i * 51) % 256) / 255.0));
+        CHECK(norm.images.value().flat(i) == doctest::Approx((((i * 51) % 256) / 255.0 - 0.2860) / 0.3530));
+    }
+    const Dataset two = load_idx_pair(images, labels, 2);
+    CHECK(two.images.shape() == Shape{2, 4});
+    CHECK(two.labels == std::vector<std::size_t>{4, 0});
+    CHECK(load_idx_pair(images, labels, 100).size() == 3);
+    CHECK_THROWS_WITH_AS(load_idx_pair(images, labels, 0, {0.0f, 0.0f}), has("std finite and > 0"), value_error);
+}
+
+TEST_CASE_FIXTURE(SmallPair, "data: label out of range, count mismatch, wrong ranks") {
+    CHECK_THROWS_WITH_AS(load_idx_pair(labels, labels),
+                         has(labels + ": images must be a 3-D IDX array (count, rows, cols) but this one is (3)"),
+                         io_error);
+    CHECK_THROWS_WITH_AS(load_idx_pair(images, images),
+                         has(images + ": labels must be a 1-D IDX array (count) but this one is (3,2,2)"), io_error);
+    write_idx(labels, IdxArray{{4}, {1, 2, 3, 4}}, true);
+    CHECK_THROWS_WITH_AS(load_idx_pair(images, labels),
+                         has(images + " holds 3 images but " + labels + " holds 4 labels; the counts must be equal"),
+                         io_error);
+    write_idx(labels, IdxArray{{3}, {4, 0, 12}}, false);
+    CHECK_THROWS_WITH_AS(load_idx_pair(images, labels),
+                         has(labels + ": label 2 (byte 10) is 12; labels must be in 0..9"), io_error);
+}
+
+TEST_CASE_FIXTURE(TempDir, "data: load_fashion_mnist explains where to get the data") {
+    const std::string missing = file("fashion-mnist"), hint = "; install the Debian package `dataset-fashion-mnist`";
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(missing, Split::train),
+                         has("the data directory " + missing + " does not exist" + hint), io_error);
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(missing, Split::train), has("or pass --data DIR"), io_error);
+    const std::string raw = file("t10k-images-idx3-ubyte");
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(root.string(), Split::test),
+                         has("neither " + raw + " nor " + raw + ".gz exists" + hint), io_error);
+}
+
+TEST_CASE_FIXTURE(TempDir, "data: load_fashion_mnist prefers the uncompressed file") {
+    write_idx(file("t10k-images-idx3-ubyte"), make_array({2, 28, 28}), false);
+    write_idx(file("t10k-images-idx3-ubyte.gz"), make_array({3, 28, 28}), true);
+    write_idx(file("t10k-labels-idx1-ubyte.gz"), IdxArray{{2}, {1, 8}}, true);
+    const Dataset d = load_fashion_mnist(root.string(), Split::test);
+    CHECK(d.images.shape() == Shape{2, 784});
+    CHECK(d.classes == 10);
+    const auto& names = fashion_mnist_classes();
+    CHECK(std::string(names[0]) + "|" + names[d.labels[1]] + "|" + names[9] == "T-shirt/top|Bag|Ankle boot");
+}
+
+TEST_CASE("data: Fashion-MNIST from the Debian package") {
+    if (!fs::is_directory(default_fashion_mnist_dir)) {
+        MESSAGE("skipped: " << default_fashion_mnist_dir << " is missing (apt-get install dataset-fashion-mnist)");
+        return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const Dataset train = load_fashion_mnist(default_fashion_mnist_dir, Split::train);
+    MESSAGE("load_fashion_mnist(train) took "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() << " s");
+    CHECK(train.images.shape() == Shape{60000, 784});
+    CHECK(std::all_of(train.labels.begin(), train.labels.end(), [](std::size_t l) { return l < 10; }));
+    const float *x = train.images.data<float>().data(), *end = x + train.images.size();
+    const double n = double(train.images.size()), mean = std::accumulate(x, end, 0.0) / n;
+    CHECK(std::abs(mean) < 0.01);
+    CHECK(std::abs(std::sqrt(std::inner_product(x, end, x, 0.0) / n - mean * mean) - 1.0) < 0.01);
+    const Dataset test = load_fashion_mnist(default_fashion_mnist_dir, Split::test);
+    CHECK(test.images.shape() == Shape{10000, 784});
+    CHECK(std::all_of(test.labels.begin(), test.labels.end(), [](std::size_t l) { return l < 10; }));
+    CHECK(std::set<std::size_t>(test.labels.begin(), test.labels.end()).size() == 10);
+    CHECK(load_fashion_mnist(default_fashion_mnist_dir, Split::test, 100).size() == 100);
+}
+
+// ---- DataLoader: a temporary Dataset is refused (it would dangle) -------------------------------------------------
+static_assert(!std::is_constructible_v<DataLoader, Dataset&&, std::size_t, bool, std::uint64_t>, "dangling");
+TEST_CASE("data: DataLoader batch shapes, the last partial batch, fresh buffers, bad arguments") {
+    const Dataset d = indexed_dataset(10);
+    const DataLoader loader(d, 4, true, 7);
+    CHECK(loader.batches() == 3);
+    std::vector<Batch> kept;
+    for (const Batch& b : loader.epoch(0)) kept.push_back(b);
+    REQUIRE(kept.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(kept[i].x.dtype() == f32);
+        CHECK(kept[i].x.shape() == Shape{i < 2 ? 4u : 2u, 3});
+        CHECK_FALSE(kept[i].x.value().same_buffer(d.images.value()));
+        CHECK_FALSE(kept[i].x.value().same_buffer(loader.batch(0, i).x.value()));
+    }
+    CHECK_FALSE(kept[0].x.value().same_buffer(kept[1].x.value()));
+    CHECK(DataLoader(d, 5, false, 0).batches() == 2);
+    CHECK(DataLoader(d, 64, false, 0).batches() == 1);
+    CHECK_THROWS_WITH_AS(loader.batch(0, 3), has("batch 3 is out of range; the epoch has 3 batches"), value_error);
+    CHECK_THROWS_WITH_AS(DataLoader(d, 0, true, 0), has("DataLoader: batch_size must be at least 1 (got 0)"),
+                         value_error);
+    Dataset bad = d;
+    bad.labels.pop_back();
+    CHECK_THROWS_WITH_AS(DataLoader(bad, 2, false, 0),
+                         has("float32 images (N, features) and N labels, but has float32 images (10,3) and 9 labels"),
+                         shape_error);
+}
+
+TEST_CASE("data: DataLoader visits every index once per epoch, in order without shuffling") {
+    const Dataset d = indexed_dataset(103);
+    const DataLoader loader(d, 16, true, 42);
+    for (std::size_t e = 0; e < 3; ++e) {
+        std::vector<std::size_t> rows = rows_of(loader, e);
+        CHECK(rows == loader.order(e));
+        std::sort(rows.begin(), rows.end());
+        CHECK(rows == iota(103));
+    }
+    const DataLoader in_order(d, 5, false, 99);
+    CHECK(rows_of(in_order, 0) == iota(103));
+    CHECK(rows_of(in_order, 3) == iota(103));
+}
+
+TEST_CASE("data: DataLoader shuffling is deterministic for seed and epoch") {
+    const Dataset d = indexed_dataset(200);
+    const DataLoader a(d, 32, true, 1234), b(d, 32, true, 1234), other_seed(d, 32, true, 1235);
+    CHECK(rows_of(a, 0) == rows_of(b, 0));
+    CHECK(rows_of(a, 5) == rows_of(b, 5));
+    CHECK(a.order(0) != a.order(1));
+    CHECK(a.order(0) != other_seed.order(0));
+    CHECK(a.order(0) != iota(200));
+}
