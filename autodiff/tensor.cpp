@@ -30,6 +30,16 @@ Tensor Tensor::from(std::initializer_list<std::initializer_list<double>> rows, D
     return Tensor(Array(std::move(a)).to(dtype));
 }
 
+Tensor Tensor::from(const std::vector<double>& values, const Shape& shape, Dtype dtype) {
+    if (values.size() != numel(shape)) {
+        throw shape_error("Tensor::from: " + std::to_string(values.size()) + " values do not fill shape " +
+                          shape_str(shape) + " (" + std::to_string(numel(shape)) + " elements)");
+    }
+    xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+    std::copy(values.begin(), values.end(), a.data());
+    return Tensor(Array(std::move(a)).to(dtype));
+}
+
 Tensor Tensor::scalar(double value, Dtype dtype) { return Tensor(Array::scalar(value, dtype)); }
 
 Tensor Tensor::full(const Shape& shape, double value, Dtype dtype) { return Tensor(Array::full(shape, value, dtype)); }

@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <vector>
 
 #include <adgraph/tensor/array.hpp>
 #include <adgraph/tensor/random.hpp>
@@ -39,6 +40,8 @@ public:
     static Tensor from(std::initializer_list<double> values, Dtype dtype = f32);
     /// A 2-D tensor from rows (all rows of equal length).
     static Tensor from(std::initializer_list<std::initializer_list<double>> rows, Dtype dtype = f32);
+    /// A tensor of `shape` from values in row-major order (as many values as elements).
+    static Tensor from(const std::vector<double>& values, const Shape& shape, Dtype dtype = f32);
     /// A 0-d tensor.
     static Tensor scalar(double value, Dtype dtype = f32);
     /// A tensor of `shape` filled with `value`.

@@ -151,3 +151,11 @@ TEST_CASE("slice, pad, concat and index kernels") {
         (kernels::index_select(x, 0, {1, 1, 0}).get<double>() == xt::xarray<double>{{4, 5, 6}, {4, 5, 6}, {1, 2, 3}}));
     CHECK((kernels::index_add(Array(column({1.0, 2.0, 3.0})), 0, {1, 1, 0}, 2).get<double>() == column({3.0, 3.0})));
 }
+
+TEST_CASE("Tensor::from fills a shape from values and checks the count") {
+    const Tensor t = Tensor::from(std::vector<double>{1, 2, 3, 4, 5, 6}, {3, 2, 1}, f64);
+    CHECK(t.shape() == Shape{3, 2, 1});
+    CHECK(t.value().flat(5) == 6.0);
+    CHECK_THROWS_WITH_AS(Tensor::from(std::vector<double>{1, 2}, {3}),
+                         doctest::Contains("2 values do not fill shape (3)"), shape_error);
+}

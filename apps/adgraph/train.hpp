@@ -13,16 +13,16 @@ namespace adg::cli {
 struct TrainOptions {
     std::string model = "784-256-128-10";
     std::string activation = "relu";
-    double dropout = 0.0;
+    double dropout = 0.1;
     std::string init = "he";
     std::string optimizer = "adamw";
     double lr = 1e-3;
     double momentum = 0.9;
     bool nesterov = false;
-    double weight_decay = 0.0;
+    double weight_decay = 0.05;
     std::string schedule = "cosine";
     double warmup_epochs = 0.0;
-    std::size_t epochs = 20;
+    std::size_t epochs = 30;
     std::size_t batch = 128;
     std::uint64_t seed = 1;
     int threads = 0;  ///< 0: all cores

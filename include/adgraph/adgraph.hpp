@@ -13,3 +13,16 @@
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/autodiff/tensor.hpp>
+
+#include <adgraph/nn/activation.hpp>
+#include <adgraph/nn/checkpoint.hpp>
+#include <adgraph/nn/data.hpp>
+#include <adgraph/nn/dropout.hpp>
+#include <adgraph/nn/init.hpp>
+#include <adgraph/nn/linear.hpp>
+#include <adgraph/nn/loss.hpp>
+#include <adgraph/nn/metrics.hpp>
+#include <adgraph/nn/module.hpp>
+#include <adgraph/nn/optim.hpp>
+#include <adgraph/nn/schedule.hpp>
+#include <adgraph/nn/sequential.hpp>
