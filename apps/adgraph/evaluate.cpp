@@ -59,6 +59,13 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
     Generator gen(0);
     nn::MlpOptions options;
     options.activation = get("activation", "relu");
+    // Dropout layers hold no parameters but take a place in the chain, so they shift the parameter names.
+    const std::string dropout = get("dropout", "0");
+    try {
+        options.dropout = std::stod(dropout);
+    } catch (const std::exception&) {
+        throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + dropout + "', not a number");
+    }
     m.model = nn::Sequential::mlp(spec.empty() ? get("model", "") : spec, gen, options);
     m.metadata = nn::load_checkpoint(path, *m.model, nullptr);
     m.model->eval();
