@@ -1,5 +1,7 @@
 // Universal approximation: a small tanh MLP fitted to a box function and to sin(2x), once with the squared (l2)
 // and once with the absolute (l1) loss. Prints the losses and draws the fits with gnuplot.
+#include <CLI/CLI.hpp>
+
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/optim.hpp>
@@ -9,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,7 +18,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <limits>
 #include <numeric>
 #include <string>
 #include <type_traits>
@@ -36,14 +36,6 @@ struct Options {
     // predicting 0 everywhere scores 0.5.
     double max_sin_mse = 0.01;
 };
-
-const char* usage =
-    "usage: regression [--out DIR] [--steps N] [--quick] [--seed S] [--max-sin-mse X]\n"
-    "  --out DIR         where regression.png goes (default .)\n"
-    "  --steps N         Adam steps per fit (default 10000)\n"
-    "  --quick           2000 steps (the CTest configuration)\n"
-    "  --seed S          seed of data, weights and batches (default 1)\n"
-    "  --max-sin-mse X   fail when the l2 fit of sin(2x) has grid mse above X (default 0.01)\n";
 
 struct Target {
     const char* name;
@@ -162,43 +154,21 @@ std::string plot(const fs::path& png, const std::vector<double>& grid, const std
     return "";
 }
 
-// All of `s` as a whole number (digits only) or, for a floating-point T, a finite number; false otherwise.
-template <class T>
-bool parse_number(const std::string& s, T& out) {
-    char* end = nullptr;
-    errno = 0;
-    if constexpr (std::is_floating_point_v<T>) {
-        out = std::strtod(s.c_str(), &end);
-        return !s.empty() && *end == '\0' && errno == 0 && std::isfinite(out);
-    } else {
-        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
-        const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-        out = static_cast<T>(v);
-        return errno == 0 && v <= std::numeric_limits<T>::max();
-    }
-}
-
+// Returns false after printing the problem for a usage error (exit 2); exits 0 after --help.
 bool parse(int argc, char** argv, Options& o) {
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--help" || a == "-h") {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
-        if (a == "--quick") {
-            o.steps = 2000;
-            continue;
-        }
-        const std::string v = i + 1 < argc ? argv[++i] : "";
-        const bool ok = a == "--out"           ? !(o.out = v).empty()
-                        : a == "--steps"       ? parse_number(v, o.steps) && o.steps > 0
-                        : a == "--seed"        ? parse_number(v, o.seed)
-                        : a == "--max-sin-mse" ? parse_number(v, o.max_sin_mse)
-                                               : false;
-        if (!ok) {
-            std::fprintf(stderr, "regression: bad argument '%s %s'\n%s", a.c_str(), v.c_str(), usage);
-            return false;
-        }
+    CLI::App app{"Fits a box and sin(2x) with a small MLP under l2 and l1 loss; draws regression.png"};
+    app.add_option("--out", o.out, "where regression.png goes")->capture_default_str();
+    app.add_option("--steps", o.steps, "Adam steps per fit")->check(CLI::Range(1, 100000000))->capture_default_str();
+    app.add_flag_callback(
+        "--quick", [&o] { o.steps = 2000; }, "2000 steps (the CTest configuration)");
+    app.add_option("--seed", o.seed, "seed of data, weights and batches")->capture_default_str();
+    app.add_option("--max-sin-mse", o.max_sin_mse, "fail when the l2 fit of sin(2x) has grid mse above this")
+        ->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (app.exit(e) == 0) std::exit(0);
+        return false;
     }
     return true;
 }

@@ -1,18 +1,18 @@
 // Minibatch SGD on Fashion-MNIST with the lecture's squared loss on one-hot labels against cross-entropy: the same
 // MLP, the same initial weights, the same batches, plain SGD; test accuracy per epoch side by side.
+#include <CLI/CLI.hpp>
+
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/data.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/optim.hpp>
 #include <adgraph/nn/sequential.hpp>
 
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <limits>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -29,19 +29,6 @@ struct Options {
     double lr = 0.05, min_accuracy = 0.5;
     std::uint64_t seed = 1;
 };
-
-const char* usage =
-    "usage: sgd_losses [--data DIR] [--limit N] [--epochs E] [--batch B] [--lr LR] [--model SPEC] [--seed S]\n"
-    "                  [--min-accuracy A]\n"
-    "  --data DIR          Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)\n"
-    "  --limit N           use the first N training and test images (default 0: all)\n"
-    "  --epochs E          epochs (default 5)     --batch B   batch size (default 64)\n"
-    "  --lr LR             SGD learning rate for both losses (default 0.05)\n"
-    "  --model SPEC        MLP layer sizes (default 784-128-10, ReLU)\n"
-    "  --seed S            seed of weights and batch order (default 1)\n"
-    "  --min-accuracy A    fail if either final test accuracy is below A (default 0.5)\n"
-    "Exit status: 0 ok, 1 an accuracy below --min-accuracy, a non-finite loss or unreadable data, 2 usage,\n"
-    "77 no data directory.\n";
 
 // The lecture's quadratic loss: Σ_k (y_k − t_k)² per sample, t the one-hot label, averaged over the batch.
 Tensor squared_loss(const Tensor& out, const std::vector<std::size_t>& labels) {
@@ -81,43 +68,28 @@ bool train_epoch(Run& r, const nn::DataLoader& loader, std::size_t epoch) {
     return true;
 }
 
-// All of `s` as a whole number (digits only) or, for a floating-point T, a finite number; false otherwise.
-template <class T>
-bool parse_number(const std::string& s, T& out) {
-    char* end = nullptr;
-    errno = 0;
-    if constexpr (std::is_floating_point_v<T>) {
-        out = std::strtod(s.c_str(), &end);
-        return !s.empty() && *end == '\0' && errno == 0 && std::isfinite(out);
-    } else {
-        if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) return false;
-        const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-        out = static_cast<T>(v);
-        return errno == 0 && v <= std::numeric_limits<T>::max();
-    }
-}
-
+// Returns false after printing the problem for a usage error (exit 2); exits 0 after --help.
 bool parse(int argc, char** argv, Options& o) {
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        if (a == "--help" || a == "-h") {
-            std::fputs(usage, stdout);
-            std::exit(0);
-        }
-        const std::string v = i + 1 < argc ? argv[++i] : "";
-        const bool ok = a == "--data"           ? !(o.data = v).empty()
-                        : a == "--model"        ? !(o.model = v).empty()
-                        : a == "--limit"        ? parse_number(v, o.limit)
-                        : a == "--epochs"       ? parse_number(v, o.epochs) && o.epochs > 0
-                        : a == "--batch"        ? parse_number(v, o.batch) && o.batch > 0
-                        : a == "--lr"           ? parse_number(v, o.lr) && o.lr > 0
-                        : a == "--seed"         ? parse_number(v, o.seed)
-                        : a == "--min-accuracy" ? parse_number(v, o.min_accuracy)
-                                                : false;
-        if (!ok) {
-            std::fprintf(stderr, "sgd_losses: bad argument '%s %s'\n%s", a.c_str(), v.c_str(), usage);
-            return false;
-        }
+    CLI::App app{
+        "Minibatch SGD with the squared loss on one-hot labels vs cross-entropy, on Fashion-MNIST.\n"
+        "Exit status: 0 ok, 1 an accuracy below --min-accuracy, a non-finite loss or unreadable data, "
+        "2 usage, 77 no data directory."};
+    app.add_option("--data", o.data, "Fashion-MNIST directory")->capture_default_str();
+    app.add_option("--limit", o.limit, "use the first N training and test images (0: all)")->capture_default_str();
+    app.add_option("--epochs", o.epochs, "epochs")->check(CLI::Range(1, 100000))->capture_default_str();
+    app.add_option("--batch", o.batch, "batch size")->check(CLI::Range(1, 1000000))->capture_default_str();
+    app.add_option("--lr", o.lr, "SGD learning rate for both losses")
+        ->check(CLI::Range(1e-12, 1e6))
+        ->capture_default_str();
+    app.add_option("--model", o.model, "MLP layer sizes (ReLU)")->capture_default_str();
+    app.add_option("--seed", o.seed, "seed of weights and batch order")->capture_default_str();
+    app.add_option("--min-accuracy", o.min_accuracy, "fail if either final test accuracy is below this")
+        ->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (app.exit(e) == 0) std::exit(0);
+        return false;
     }
     return true;
 }
