@@ -10,6 +10,7 @@
 #include <adgraph/autodiff/check.hpp>
 #include <adgraph/autodiff/functional.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/higher.hpp>
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/autodiff/tensor.hpp>
