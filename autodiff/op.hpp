@@ -41,6 +41,7 @@ ADG_HAS_MEMBER(domain)
 ADG_HAS_MEMBER(examples)
 ADG_HAS_MEMBER(domain_b)
 ADG_HAS_MEMBER(separation)
+ADG_HAS_MEMBER(display_name)
 #undef ADG_HAS_MEMBER
 
 }  // namespace detail
@@ -87,8 +88,14 @@ public:
     /// Records `op` producing `value` from `inputs`.
     OpNode(Op op, Array value, std::vector<std::shared_ptr<Node>> inputs)
         : Node(std::move(value), std::move(inputs)), op_(std::move(op)) {}
-    /// The op's name.
-    const char* name() const override { return Op::name; }
+    /// The op's name (an op whose name is chosen at run time, like a custom function, gives display_name()).
+    const char* name() const override {
+        if constexpr (detail::has_display_name<Op>::value) {
+            return op_.display_name();
+        } else {
+            return Op::name;
+        }
+    }
     /// Always true.
     bool has_op() const override { return true; }
     /// The op's JVP rule.

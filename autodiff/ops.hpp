@@ -126,6 +126,10 @@ Tensor stack(const std::vector<Tensor>& xs, long axis = 0);
 Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index);
 /// Zeros of length `size` along `axis` with entry j of `x` added at index[j], the adjoint of index_select.
 Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size);
+/// Zeros of x's shape and dtype (a constant).
+Tensor zeros_like(const Tensor& x);
+/// Ones of x's shape and dtype (a constant).
+Tensor ones_like(const Tensor& x);
 /// Rows of the identity: shape (labels.size(), classes); not differentiable.
 Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype = f32);
 

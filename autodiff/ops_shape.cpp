@@ -369,6 +369,9 @@ Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& ind
     return apply(IndexAdd{ax, index, size}, x);
 }
 
+Tensor zeros_like(const Tensor& x) { return Tensor::zeros(x.shape(), x.dtype()); }
+Tensor ones_like(const Tensor& x) { return Tensor::ones(x.shape(), x.dtype()); }
+
 Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype) {
     Array out = Array::zeros({labels.size(), classes}, dtype);
     out.visit_mut([&](auto& a) {

@@ -8,6 +8,7 @@
 #include <adgraph/tensor/shape.hpp>
 
 #include <adgraph/autodiff/check.hpp>
+#include <adgraph/autodiff/custom.hpp>
 #include <adgraph/autodiff/functional.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/higher.hpp>
