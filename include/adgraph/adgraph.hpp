@@ -11,6 +11,7 @@
 #include <adgraph/autodiff/custom.hpp>
 #include <adgraph/autodiff/functional.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/graphviz.hpp>
 #include <adgraph/autodiff/higher.hpp>
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/autodiff/sweep.hpp>
