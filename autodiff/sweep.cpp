@@ -1,5 +1,6 @@
 #include <adgraph/autodiff/sweep.hpp>
 
+#include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -113,6 +114,15 @@ std::size_t check_batches(const std::vector<Tensor>& batches, const std::vector<
     return k;
 }
 
+// (1, shape...) → (shape...) without copying when this is the only handle to a cotangent computed by the sweep.
+Tensor drop_direction_axis(Tensor ct) {
+    const Shape core(ct.shape().begin() + 1, ct.shape().end());
+    if (ct.node().use_count() != 1 || ct.node()->has_op()) return reshape(ct, core);
+    Array a = std::move(ct.node()->value_mut());
+    ct = Tensor();
+    return Tensor(std::move(a).reshaped(core));
+}
+
 void check_tracked(const std::vector<Tensor>& inputs, const char* sweep) {
     for (std::size_t j = 0; j < inputs.size(); ++j) {
         if (!inputs[j].defined() || !inputs[j].needs_grad()) {
@@ -128,18 +138,26 @@ Tensor zeros_batch(std::size_t k, const Tensor& like) {
 }
 
 // The reverse sweep shared by reverse_sweep and accumulate_grad. `is_target(node)` selects where cotangents are
-// delivered (to `deliver(index, node, cotangent)`); the sweep visits only nodes on a path to a target.
-// Released nodes are kept "unknown": reaching one with a cotangent is an error, but a target never passes
-// cotangents into inputs that do not lead to another target.
+// delivered (to `deliver(node, cotangent)`); the sweep visits only nodes on a path to a target.
+//
+// A node released by an earlier sweep has lost its edges, so what lies behind it is unknown. Passing a cotangent
+// into such a node is an error only if a target could be hidden there: a target the order does not contain
+// (always possible for backward()'s leaves, whose number `expected_targets` = npos leaves open), or one that is
+// not known to depend on the node (a target downstream of a node cannot also be behind it). Otherwise the node
+// is skipped, so an outer graph released before an inner transform does not get in the way.
 template <class IsTarget, class Deliver>
 void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds, std::size_t k,
-                  IsTarget&& is_target, Deliver&& deliver, const SweepOptions& options, const char* sweep) {
+                  IsTarget&& is_target, std::size_t expected_targets, Deliver&& deliver, const SweepOptions& options,
+                  const char* sweep) {
     const Order order = topo_order(outputs, {});
     const std::size_t n_nodes = order.nodes.size();
     std::vector<char> reach(n_nodes, 0), unknown(n_nodes, 0), target(n_nodes, 0);
+    std::size_t found = 0;
+    bool any_unknown = false;
     for (std::size_t i = 0; i < n_nodes; ++i) {
         const Node& n = *order.nodes[i];
         target[i] = is_target(n);
+        found += target[i];
         reach[i] = target[i];
         unknown[i] = n.has_op() && n.released();
         for (const auto& c : n.inputs()) {
@@ -148,7 +166,34 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
             reach[i] |= reach[p];
             unknown[i] |= unknown[p];
         }
+        any_unknown |= unknown[i];
     }
+    const bool hidden = expected_targets == npos || found < expected_targets;
+    // downstream[i]: how many targets are known to depend on node i (itself included); only needed, and only
+    // computed, when released nodes are about.
+    std::vector<std::size_t> downstream;
+    if (any_unknown && !hidden) {
+        std::vector<std::size_t> slot(n_nodes, npos);
+        std::size_t t = 0;
+        for (std::size_t i = 0; i < n_nodes; ++i) {
+            if (target[i]) slot[i] = t++;
+        }
+        const std::size_t words = (t + 63) / 64;
+        std::vector<std::uint64_t> bits(n_nodes * words, 0);
+        downstream.assign(n_nodes, 0);
+        for (std::size_t i = n_nodes; i-- > 0;) {
+            std::uint64_t* mine = &bits[i * words];
+            if (slot[i] != npos) mine[slot[i] / 64] |= std::uint64_t{1} << (slot[i] % 64);
+            for (std::size_t w = 0; w < words; ++w)
+                downstream[i] += static_cast<std::size_t>(__builtin_popcountll(mine[w]));
+            for (const auto& c : order.nodes[i]->inputs()) {
+                const std::size_t p = order.find(c.get());
+                if (p == npos) continue;
+                for (std::size_t w = 0; w < words; ++w) bits[p * words + w] |= mine[w];
+            }
+        }
+    }
+    const auto may_hide_target = [&](std::size_t p) { return unknown[p] && (hidden || downstream[p] < found); };
 
     GradMode mode(options.create_graph);
     const bool release = !(options.retain_graph || options.create_graph);
@@ -161,18 +206,24 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
 
     std::vector<Tensor> in;
     for (std::size_t i = n_nodes; i-- > 0;) {
-        if (!cot[i].defined() || !(reach[i] || unknown[i])) continue;
+        if (!cot[i].defined() || !(reach[i] || may_hide_target(i))) continue;
         const std::shared_ptr<Node>& node = order.nodes[i];
-        const Tensor ct = std::move(cot[i]);
-        if (target[i]) deliver(i, *node, ct);
-        if (!node->has_op()) continue;
-        if (node->released()) throw graph_error(released_message(*node, sweep));
+        Tensor ct = std::move(cot[i]);
+        if (!node->has_op()) {
+            if (target[i]) deliver(*node, std::move(ct));
+            continue;
+        }
+        if (target[i]) deliver(*node, ct);
+        if (node->released()) {
+            if (may_hide_target(i)) throw graph_error(released_message(*node, sweep));
+            continue;
+        }
         in.clear();
         for (const auto& c : node->inputs()) in.emplace_back(c);
         const Tensor out(node);
         for (std::size_t j = 0; j < node->inputs().size(); ++j) {
             const std::size_t p = order.find(node->inputs()[j].get());
-            if (p == npos || !(reach[p] || (unknown[p] && !target[i]))) continue;
+            if (p == npos || !(reach[p] || may_hide_target(p))) continue;
             Tensor g = call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, ct, j); });
             check_rule_result(g, k, node->inputs()[j]->value(), *node, "VJP");
             cot[p] = cot[p].defined() ? cot[p] + g : std::move(g);
@@ -192,8 +243,8 @@ std::vector<Tensor> reverse_sweep(const std::vector<Tensor>& outputs, const std:
     for (std::size_t j = 0; j < inputs.size(); ++j) where[inputs[j].node().get()].push_back(j);
     std::vector<Tensor> result(inputs.size());
     reverse_core(
-        outputs, seeds, k, [&](const Node& n) { return where.count(&n) > 0; },
-        [&](std::size_t, Node& n, const Tensor& ct) {
+        outputs, seeds, k, [&](const Node& n) { return where.count(&n) > 0; }, where.size(),
+        [&](Node& n, const Tensor& ct) {
             for (auto j : where[&n]) result[j] = ct;
         },
         options, sweep);
@@ -222,14 +273,17 @@ void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tenso
         GradMode mode(options.create_graph);
         batched.push_back(reshape(seeds[i], batched_shape(1, seeds[i].shape())));
     }
-    SweepOptions opts{options.retain_graph, options.create_graph};
+    // Gradients reach the leaves only once the whole sweep has succeeded: a rule that throws leaves grad() as it was.
+    std::vector<std::pair<Node*, Tensor>> arrived;
     reverse_core(
-        outputs, batched, 1, [](const Node& n) { return !n.has_op(); },
-        [&](std::size_t, Node& leaf, const Tensor& ct) {
-            Tensor g = reshape(ct, leaf.value().shape());
-            leaf.grad = leaf.grad.defined() ? leaf.grad + g : g;
-        },
-        opts, sweep);
+        outputs, batched, 1, [](const Node& n) { return !n.has_op(); }, npos,
+        [&](Node& leaf, Tensor ct) { arrived.emplace_back(&leaf, std::move(ct)); },
+        SweepOptions{options.retain_graph, options.create_graph}, sweep);
+    GradMode mode(options.create_graph);
+    for (auto& [leaf, ct] : arrived) {
+        Tensor g = options.create_graph ? reshape(ct, leaf->value().shape()) : drop_direction_axis(std::move(ct));
+        leaf->grad = leaf->grad.defined() ? leaf->grad + g : std::move(g);
+    }
 }
 
 std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::vector<Tensor>& tangents,

@@ -204,3 +204,31 @@ TEST_CASE("to_dot draws the recorded graph with op names, shapes and torchviz co
     y.backward();
     CHECK(to_dot({y}).find("style=\"filled,dashed\"") != std::string::npos);
 }
+
+TEST_CASE("released nodes: an error where a requested input may lie behind them, skipped where none can") {
+    const Tensor x = Tensor::from({1.0, 2.0}, f64).requires_grad();
+    const Tensor a = x * 3.0;
+    sum(a).backward();  // releases a
+    const Tensor h = tanh(a);
+    const Tensor out = sum(h);
+    // x is reachable only through the released a: an error, not a zero gradient.
+    CHECK_THROWS_WITH_AS(reverse_sweep({out}, {Tensor::ones({1}, f64)}, {x}, SweepOptions{true, false}),
+                         doctest::Contains("released"), graph_error);
+    CHECK_THROWS_WITH_AS(reverse_sweep({out}, {Tensor::ones({1}, f64)}, {h, x}, SweepOptions{true, false}),
+                         doctest::Contains("released"), graph_error);
+    // x also reachable directly: still an error (the path through a would be missing).
+    const Tensor both = sum(h * x);
+    CHECK_THROWS_AS(reverse_sweep({both}, {Tensor::ones({1}, f64)}, {x}, SweepOptions{true, false}), graph_error);
+    // Asking for the released node itself needs nothing behind it.
+    const Tensor g = reverse_sweep({sum(a * 2.0)}, {Tensor::ones({1}, f64)}, {a})[0];
+    CHECK(g.value().flat(1) == 2.0);
+}
+
+TEST_CASE("a backward that throws leaves every grad as it was") {
+    const Tensor x1 = Tensor::from({1.0, 2.0}, f64).requires_grad();
+    const Tensor x2 = Tensor::from({3.0}, f64).requires_grad();
+    const Tensor y = sum(apply(Explode{}, x2)) + sum(x1 * 2.0);
+    CHECK_THROWS_AS(y.backward(), value_error);
+    CHECK_FALSE(x1.has_grad());
+    CHECK_FALSE(x2.has_grad());
+}
