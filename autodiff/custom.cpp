@@ -38,7 +38,13 @@ struct UserOp {
             t_i = Tensor::zeros(batched_shape(k, x[i].shape()), x[i].dtype()).requires_grad();
             std::vector<Tensor> t(x.size());
             t[i] = t_i;
-            r = f->jvp(x, y, t);
+            // Unless this sweep is itself recorded, the primal values are constants here: detached, the transposing
+            // sweep walks only the JVP's own small graph, not everything upstream of x.
+            std::vector<Tensor> xs = x;
+            if (!higher) {
+                for (auto& v : xs) v = v.detach();
+            }
+            r = f->jvp(xs, higher ? y : y.detach(), t);
         }
         const Tensor seed = reshape(ct, batched_shape(1, ct.shape()));
         const Tensor g = reverse_sweep({r}, {seed}, {t_i}, SweepOptions{false, higher})[0];

@@ -53,10 +53,15 @@ std::size_t chunk_size(std::size_t directions, std::size_t largest, const Jacobi
     return std::max<std::size_t>(1, std::min(directions, budget / std::max<std::size_t>(largest, 1)));
 }
 
+// Rows from..from+count-1 of the identity over `shape`: only the chunk is allocated.
 Tensor basis_rows(const Shape& shape, Dtype dtype, std::size_t from, std::size_t count) {
-    const Tensor all(Array::basis(shape, dtype));
-    if (from == 0 && count == numel(shape)) return all;
-    return slice(all, 0, from, from + count);
+    const std::size_t n = numel(shape);
+    if (from == 0 && count == n) return Tensor(Array::basis(shape, dtype));
+    Array rows = Array::zeros(batched_shape(count, shape), dtype);
+    rows.visit_mut([&](auto& a) {
+        for (std::size_t r = 0; r < count; ++r) a.data()[r * n + from + r] = 1;
+    });
+    return Tensor(std::move(rows));
 }
 
 }  // namespace
@@ -143,7 +148,7 @@ Tensor jacobian(const Fn& f, const Tensor& x, bool forward, const JacobianOption
     const Shape& xs = x.shape();
     const Shape& ys = t.y.shape();
     const std::size_t n = numel(xs), m = numel(ys), directions = forward ? n : m;
-    if (!t.y.needs_grad()) return Tensor::zeros(concat_shapes(ys, xs), t.y.dtype());
+    if (!t.y.needs_grad() || directions == 0) return Tensor::zeros(concat_shapes(ys, xs), t.y.dtype());
     GradMode mode(t.outer);
     const std::size_t step = chunk_size(directions, std::max(n, m), options);
     std::vector<Tensor> parts;

@@ -34,13 +34,13 @@ struct OpInfo {
 /// A list of ops.
 using OpList = std::vector<OpInfo>;
 
-/// Unary elementwise ops (value + derivative).
+/// Unary elementwise ops (value + derivative) and the tensor∘scalar forms.
 const OpList& elementwise_ops();
-/// Binary broadcasting ops and tensor∘scalar forms.
+/// Binary broadcasting ops (add, sub, mul, div, maximum, minimum, where).
 const OpList& binary_ops();
 /// Linear shape ops (value + transpose).
 const OpList& shape_ops();
-/// Reductions, softmax family and where.
+/// Reductions (max, logsumexp) and the softmax family.
 const OpList& reduction_ops();
 /// matmul and linear.
 const OpList& matmul_ops();

@@ -36,7 +36,7 @@ struct MatMul {
         } else if (!ta && !tb && a.dim() > 2 && b.dim() == 2) {
             // A batched against one B: fold the batch into the rows, B̄ = A₂ᵀ·C̄₂ in one GEMM per direction.
             const Shape& as = a.shape();
-            const std::size_t rows = numel(as) / as.back();
+            const std::size_t rows = numel(Shape(as.begin(), as.end() - 1));
             const Shape cs = core_of(ct);
             g = mm(reshape(a, {rows, as.back()}), reshape_core(ct, cs, {rows, cs.back()}), true, false);
         } else {

@@ -18,7 +18,7 @@ std::vector<std::size_t> positions(const std::vector<long>& neg_axes, std::size_
 
 std::vector<long> negative_axes(const Tensor& x, const Axes& axes, const char* op) {
     std::vector<long> out;
-    for (auto p : normalize_axes(axes, x.dim(), op)) out.push_back(static_cast<long>(p) - static_cast<long>(x.dim()));
+    for (auto p : normalize_axes(axes, x.dim(), op)) out.push_back(negative_axis(static_cast<long>(p), x.dim(), op));
     return out;
 }
 
@@ -27,8 +27,8 @@ Shape kept_shape(const Shape& s, const std::vector<long>& neg_axes) {
 }
 
 // log Σ exp(x) over `pos` with kept dims, shifted by the maximum (a finite shift: all -inf rows stay -inf).
-Array logsumexp_value(const Array& x, const std::vector<std::size_t>& pos) {
-    const Array m = map(kernels::max_keepdims(x, pos), [](const auto& a) {
+Array logsumexp_value(const Array& x, const std::vector<std::size_t>& pos, const char* op) {
+    const Array m = map(kernels::max_keepdims(x, pos, op), [](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         return xt::where(xt::isfinite(a), a, T(0));
     });
@@ -80,7 +80,7 @@ struct Max {
     using kind = Custom;
     static constexpr const char* name = "max";
     std::vector<long> axes;
-    Array forward(const Array& x) const { return kernels::max_keepdims(x, positions(axes, x.dim())); }
+    Array forward(const Array& x) const { return kernels::max_keepdims(x, positions(axes, x.dim()), name); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         return sum_to_core(weights(x[0], y) * t[0], x[0].shape(), y.shape());
     }
@@ -104,7 +104,7 @@ struct LogSumExp {
     using kind = Custom;
     static constexpr const char* name = "logsumexp";
     std::vector<long> axes;
-    Array forward(const Array& x) const { return logsumexp_value(x, positions(axes, x.dim())); }
+    Array forward(const Array& x) const { return logsumexp_value(x, positions(axes, x.dim()), name); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         return sum_to_core(exp(x[0] - y) * t[0], x[0].shape(), y.shape());
     }
@@ -121,7 +121,7 @@ struct Softmax {
     long axis = -1;
     Array forward(const Array& x) const {
         const std::vector<std::size_t> pos{static_cast<std::size_t>(static_cast<long>(x.dim()) + axis)};
-        const Array m = kernels::max_keepdims(x, pos);
+        const Array m = kernels::max_keepdims(x, pos, name);
         const Array e = zip(x, m, name, [](const auto& a, const auto& b) { return xt::exp(a - b); });
         const Array s = kernels::sum_to(e, m.shape());
         return zip(e, s, name, [](const auto& a, const auto& b) { return a / b; });
@@ -142,7 +142,7 @@ struct LogSoftmax {
     long axis = -1;
     Array forward(const Array& x) const {
         const std::vector<std::size_t> pos{static_cast<std::size_t>(static_cast<long>(x.dim()) + axis)};
-        return zip(x, logsumexp_value(x, pos), name, [](const auto& a, const auto& b) { return a - b; });
+        return zip(x, logsumexp_value(x, pos, name), name, [](const auto& a, const auto& b) { return a - b; });
     }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         return t[0] - sum_to_core(exp(y) * t[0], x[0].shape(), kept_shape(x[0].shape(), {axis}));
@@ -162,7 +162,7 @@ long one_axis(const Tensor& x, long axis, const char* op) {
     if (x.dim() == 0) {
         throw shape_error(std::string(op) + ": needs at least one axis but the input is a scalar; reshape it to (1)");
     }
-    return static_cast<long>(normalize_axis(axis, x.dim(), op)) - static_cast<long>(x.dim());
+    return negative_axis(axis, x.dim(), op);
 }
 
 }  // namespace

@@ -86,7 +86,8 @@ struct BroadcastTo {
         const Shape lead = lead_of(x, from, name);
         Shape padded(to.size() - from.size(), 1);
         padded.insert(padded.end(), from.begin(), from.end());
-        return kernels::broadcast_to(x.reshaped(concat_shapes(lead, padded)), concat_shapes(lead, to));
+        const Array aligned = padded == from ? x : x.reshaped(concat_shapes(lead, padded));
+        return kernels::broadcast_to(aligned, concat_shapes(lead, to));
     }
     Tensor transpose(const Tensor& ct) const { return sum_to_core(ct, to, from); }
     static std::vector<std::pair<Shape, Shape>> cases() {
@@ -247,37 +248,23 @@ std::vector<OpSample> IndexSelect::samples(Generator& gen) {
             })};
 }
 
-long negative_axis(long axis, std::size_t rank, const char* op) {
-    return static_cast<long>(normalize_axis(axis, rank, op)) - static_cast<long>(rank);
-}
-
 }  // namespace
 
 Tensor reshape_core(const Tensor& x, const Shape& from, const Shape& to) {
     if (from == to) return x;
-    if (numel(from) != numel(to)) {
-        throw shape_error("reshape: cannot reshape " + shape_str(from) + " (" + std::to_string(numel(from)) +
-                          " elements) to " + shape_str(to) + " (" + std::to_string(numel(to)) +
-                          " elements); the element counts must match");
-    }
+    check_reshape(from, to);
     return apply(Reshape{from, to}, x);
 }
 
 Tensor broadcast_to_core(const Tensor& x, const Shape& from, const Shape& to) {
     if (from == to) return x;
-    if (!broadcasts_to(from, to)) {
-        throw shape_error("broadcast_to: shape " + shape_str(from) + " cannot be broadcast to " + shape_str(to) +
-                          "; each axis must match or be 1, aligned from the right");
-    }
+    check_broadcastable(from, to);
     return apply(BroadcastTo{from, to}, x);
 }
 
 Tensor sum_to_core(const Tensor& x, const Shape& from, const Shape& to) {
     if (from == to) return x;
-    if (!broadcasts_to(to, from)) {
-        throw shape_error("sum_to: shape " + shape_str(from) + " cannot be summed down to " + shape_str(to) +
-                          " (the target must broadcast to the source)");
-    }
+    check_summable(from, to);
     return apply(SumTo{from, to}, x);
 }
 
@@ -329,7 +316,7 @@ Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop) {
 Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total) {
     const long ax = negative_axis(axis, x.dim(), "pad");
     const std::size_t len = x.shape()[at(ax, x.dim())];
-    if (start + len > total) {
+    if (start > total || len > total - start) {
         throw value_error("pad: " + std::to_string(len) + " entries at offset " + std::to_string(start) +
                           " do not fit in length " + std::to_string(total));
     }

@@ -14,8 +14,6 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "Dropout(p=0.2)".
     std::string to_string() const override;
-    /// The generator drawing the masks (its state goes into checkpoints).
-    Generator& generator() { return gen_; }
 
 private:
     double p_;

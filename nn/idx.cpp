@@ -9,10 +9,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
-#include <random>
 #include <utility>
 
+#include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/tensor/error.hpp>
 
 namespace adg::nn {
@@ -287,41 +288,39 @@ IdxArray read_idx(const std::string& path) {
 
 namespace {
 
-void write_all(int fd, const unsigned char* p, std::size_t n) {
-    while (n > 0) {
-        const ssize_t k = ::write(fd, p, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) throw io_error(std::strerror(errno));
-        p += k;
-        n -= static_cast<std::size_t>(k);
+// Streams `parts` through zlib's deflate in gzip framing (level 6, as gzip(1) uses) into `w`, one bounded chunk
+// at a time, so a large payload is never held compressed in memory.
+void write_gzip(const AtomicFileWriter& w, const std::string& path,
+                std::initializer_list<std::pair<const unsigned char*, std::size_t>> parts) {
+    z_stream z{};
+    // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+    if (::deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        throw io_error(path + ": cannot start gzip compression (zlib: " + (z.msg ? z.msg : "out of memory") + ")");
     }
-}
-
-void write_gzip(int fd, const std::vector<unsigned char>& header, const std::vector<std::uint8_t>& data) {
-    const int dup_fd = ::dup(fd);
-    if (dup_fd < 0) throw io_error(std::strerror(errno));
-    gzFile gz = ::gzdopen(dup_fd, "wb6");
-    if (!gz) {
-        ::close(dup_fd);
-        throw io_error("cannot start gzip compression");
-    }
-    const auto put = [&](const unsigned char* p, std::size_t n) {
-        while (n > 0) {
-            const unsigned k = static_cast<unsigned>(std::min(n, read_chunk));
-            if (::gzwrite(gz, p, k) != static_cast<int>(k)) {
-                int err = Z_OK;
-                const std::string msg = gz_message(gz, err);
-                ::gzclose(gz);
-                throw io_error("zlib: " + msg);
-            }
-            p += k;
-            n -= k;
-        }
+    struct End {
+        z_stream& z;
+        ~End() { ::deflateEnd(&z); }
+    } end{z};
+    std::vector<unsigned char> out(std::size_t{1} << 17);
+    const auto pump = [&](const unsigned char* p, std::size_t n, int flush) {
+        do {
+            const std::size_t take = std::min(n, read_chunk);
+            z.next_in = const_cast<unsigned char*>(p);
+            z.avail_in = static_cast<uInt>(take);
+            const int f = take == n ? flush : Z_NO_FLUSH;
+            do {
+                z.next_out = out.data();
+                z.avail_out = static_cast<uInt>(out.size());
+                const int rc = ::deflate(&z, f);
+                if (rc == Z_STREAM_ERROR) throw io_error(path + ": gzip compression failed (zlib stream error)");
+                w.write(out.data(), out.size() - z.avail_out);
+            } while (z.avail_out == 0);
+            p += take;
+            n -= take;
+        } while (n > 0);
     };
-    put(header.data(), header.size());
-    put(data.data(), data.size());
-    const int rc = ::gzclose(gz);
-    if (rc != Z_OK) throw io_error("finishing the gzip stream failed (zlib error " + std::to_string(rc) + ")");
+    for (const auto& [p, n] : parts) pump(p, n, Z_NO_FLUSH);
+    pump(nullptr, 0, Z_FINISH);
 }
 
 }  // namespace
@@ -348,37 +347,17 @@ void write_idx(const std::string& path, const IdxArray& a, bool gzip) {
         for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<unsigned char>(d >> shift));
     }
 
-    // O_EXCL on a random name: two writers of the same path never share a temporary file.
-    std::random_device rd;
-    std::string tmp;
-    int fd = -1;
-    for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-        char suffix[32];
-        std::snprintf(suffix, sizeof suffix, ".tmp-%08x%08x", rd(), rd());
-        tmp = path + suffix;
-        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) throw io_error(path + ": cannot create a temporary file beside it: " + std::strerror(errno));
     try {
-        if (gzip) {
-            write_gzip(fd, header, a.data);
-        } else {
-            write_all(fd, header.data(), header.size());
-            write_all(fd, a.data.data(), a.data.size());
-        }
-        // The data must be on disk before the rename publishes it, or a crash could leave an empty `path`.
-        if (::fsync(fd) != 0) throw io_error(std::string("fsync: ") + std::strerror(errno));
-        const int rc = ::close(fd);
-        fd = -1;
-        if (rc != 0) throw io_error(std::string("close: ") + std::strerror(errno));
-        if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-            throw io_error("renaming " + tmp + " to it failed: " + std::strerror(errno));
-        }
+        write_file_atomically(path, [&](const AtomicFileWriter& w) {
+            if (gzip) {
+                write_gzip(w, path, {{header.data(), header.size()}, {a.data.data(), a.data.size()}});
+            } else {
+                w.write(header.data(), header.size());
+                w.write(a.data.data(), a.data.size());
+            }
+        });
     } catch (const io_error& e) {
-        if (fd >= 0) ::close(fd);
-        ::unlink(tmp.c_str());
-        throw io_error(path + ": cannot write: " + e.what());
+        throw io_error("write_idx: " + std::string(e.what()));
     }
 }
 

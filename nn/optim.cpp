@@ -75,6 +75,11 @@ void Optimizer::load_state(const NamedArrays& state) {
     };
     const Array* step = find("step");
     if (!step || step->size() != 1) throw io_error("optimizer state: the step count 'step' is missing");
+    const double saved_steps = step->item();
+    if (!(saved_steps >= 0 && saved_steps < 9007199254740992.0) || saved_steps != std::floor(saved_steps)) {
+        throw io_error("optimizer state: the step count 'step' is " + std::to_string(saved_steps) +
+                       ", not a whole number of steps");
+    }
     const auto names = slot_names();
     std::vector<std::vector<Array>> loaded(params_.size());
     for (std::size_t i = 0; i < params_.size(); ++i) {
@@ -96,7 +101,7 @@ void Optimizer::load_state(const NamedArrays& state) {
         }
     }
     slots_ = std::move(loaded);
-    steps_ = static_cast<std::size_t>(step->item());
+    steps_ = static_cast<std::size_t>(saved_steps);
 }
 
 SGD::SGD(std::vector<NamedTensor> params, const SgdOptions& o) : Optimizer(std::move(params), o.lr), o_(o) {

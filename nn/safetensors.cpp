@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +15,8 @@
 #include <tuple>
 
 #include <nlohmann/json.hpp>
+
+#include <adgraph/nn/atomic_file.hpp>
 
 namespace adg::nn {
 
@@ -47,40 +48,6 @@ std::string in_quotes(const std::string& s) { return "'" + clip(s) + "'"; }
 std::string num(std::uint64_t v) { return std::to_string(v); }
 std::size_t itemsize(Dtype d) { return d == Dtype::f32 ? 4 : 8; }
 const char* format_dtype(Dtype d) { return d == Dtype::f32 ? "F32" : "F64"; }
-
-void write_all(int fd, const void* data, std::size_t n, const std::string& what) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-        const ssize_t w = ::write(fd, p, n);
-        const int e = errno;
-        if (w < 0 && e == EINTR) continue;
-        if (w < 0) throw io_error(what + errno_message(e));
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
-
-// A fresh file next to `path`, so that rename() stays within one filesystem and is atomic. O_EXCL with a
-// per-process counter makes the name unique; mode 0666 lets the umask decide, as for any new file.
-int create_temp_file(const std::string& path, const std::string& where, std::string& tmp) {
-    static std::atomic<unsigned long> counter{0};
-    for (int attempt = 0;; ++attempt) {
-        tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) return fd;
-        const int e = errno;
-        if (e != EEXIST || attempt >= 100) {
-            throw io_error(where + "cannot create the temporary file " + in_quotes(tmp) + ": " + errno_message(e) +
-                           "; check that the directory exists and is writable");
-        }
-    }
-}
-
-std::string parent_dir(const std::string& path) {
-    const std::size_t slash = path.find_last_of('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 }  // namespace
 
@@ -127,41 +94,18 @@ void save_safetensors(const std::string& path, const NamedArrays& tensors, const
     for (int b = 0; b < 8; ++b)
         length[b] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * b));
 
-    std::string tmp;
-    int fd = create_temp_file(path, where, tmp);
     try {
-        const std::string write_error = "cannot write the temporary file " + in_quotes(tmp) + ": ";
-        write_all(fd, length, sizeof length, where + write_error);
-        write_all(fd, text.data(), text.size(), where + write_error);
-        for (const std::size_t i : order) {
-            tensors[i].second.visit([&](const auto& a) {
-                if (a.size() > 0) write_all(fd, a.data(), a.size() * sizeof(*a.data()), where + write_error);
-            });
-        }
-        if (::fsync(fd) != 0) {
-            const int e = errno;
-            throw io_error(where + "cannot flush " + in_quotes(tmp) + " to disk: " + errno_message(e));
-        }
-        const int closed = ::close(fd);
-        const int close_errno = errno;
-        fd = -1;  // Linux releases the descriptor even when close() reports an error
-        if (closed != 0) throw io_error(where + write_error + errno_message(close_errno));
-        if (::rename(tmp.c_str(), path.c_str()) != 0) {
-            const int e = errno;
-            throw io_error(where + "cannot rename the temporary file " + in_quotes(tmp) +
-                           " over it: " + errno_message(e));
-        }
-    } catch (...) {
-        if (fd >= 0) ::close(fd);
-        ::unlink(tmp.c_str());
-        throw;
-    }
-    // Persist the rename itself. Best effort: the complete file is already in place, so a failure here only
-    // weakens durability across a power cut and must not report a save that did happen as failed.
-    const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
+        write_file_atomically(path, [&](const AtomicFileWriter& w) {
+            w.write(length, sizeof length);
+            w.write(text);
+            for (const std::size_t i : order) {
+                tensors[i].second.visit([&](const auto& a) {
+                    if (a.size() > 0) w.write(a.data(), a.size() * sizeof(*a.data()));
+                });
+            }
+        });
+    } catch (const io_error& e) {
+        throw io_error("save_safetensors: " + std::string(e.what()));
     }
 }
 

@@ -20,6 +20,7 @@ Array::Array(xt::xarray<float> a) : data_(std::make_shared<xt::xarray<float>>(st
 Array::Array(xt::xarray<double> a) : data_(std::make_shared<xt::xarray<double>>(std::move(a))) {}
 
 Array Array::empty(const Shape& shape, Dtype dtype) {
+    numel(shape);  // throws on a shape whose element count overflows
     Array out;
     if (dtype == Dtype::f32) {
         out.data_ = make_shared_array<float>(shape);
@@ -86,18 +87,6 @@ Array Array::to(Dtype d) const {
 Array Array::clone() const {
     return visit([](const auto& a) { return Array(std::decay_t<decltype(a)>(a)); });
 }
-
-namespace {
-
-void check_reshape(const Shape& from, const Shape& to) {
-    if (numel(from) != numel(to)) {
-        throw shape_error("reshape: cannot reshape " + shape_str(from) + " (" + std::to_string(numel(from)) +
-                          " elements) to " + shape_str(to) + " (" + std::to_string(numel(to)) +
-                          " elements); the element counts must match");
-    }
-}
-
-}  // namespace
 
 Array Array::reshaped(const Shape& shape) && {
     check_reshape(this->shape(), shape);

@@ -42,10 +42,7 @@ Array permute(const Array& x, const std::vector<std::size_t>& perm) {
 }
 
 Array broadcast_to(const Array& x, const Shape& shape) {
-    if (!broadcasts_to(x.shape(), shape)) {
-        throw shape_error("broadcast_to: shape " + shape_str(x.shape()) + " cannot be broadcast to " +
-                          shape_str(shape) + "; each axis must match or be 1, aligned from the right");
-    }
+    check_broadcastable(x.shape(), shape);
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         auto r = empty_like_shape<T>(shape);
@@ -72,10 +69,7 @@ Array broadcast_to(const Array& x, const Shape& shape) {
 
 Array sum_to(const Array& x, const Shape& shape) {
     const Shape& xs = x.shape();
-    if (!broadcasts_to(shape, xs)) {
-        throw shape_error("sum_to: shape " + shape_str(xs) + " cannot be summed down to " + shape_str(shape) +
-                          " (the target must broadcast to the source)");
-    }
+    check_summable(xs, shape);
     if (numel(xs) == numel(shape)) return x.reshaped(shape);
     const std::size_t lead = xs.size() - shape.size();
     std::vector<std::size_t> axes;
@@ -90,11 +84,11 @@ Array sum_to(const Array& x, const Shape& shape) {
     });
 }
 
-Array max_keepdims(const Array& x, const std::vector<std::size_t>& axes) {
+Array max_keepdims(const Array& x, const std::vector<std::size_t>& axes, const char* op) {
     for (auto ax : axes) {
         if (x.shape()[ax] == 0) {
-            throw value_error("max: cannot take the maximum over an empty axis " + std::to_string(ax) + " of shape " +
-                              shape_str(x.shape()));
+            throw value_error(std::string(op) + ": cannot reduce over the empty axis " + std::to_string(ax) +
+                              " of shape " + shape_str(x.shape()));
         }
     }
     return x.visit([&](const auto& a) {
@@ -201,6 +195,12 @@ Array index_add(const Array& x, std::size_t axis, const std::vector<std::size_t>
                           std::to_string(p.mid) + " entries but " + std::to_string(index.size()) +
                           " indices were given");
     }
+    for (auto i : index) {
+        if (i >= size) {
+            throw value_error("index_add: index " + std::to_string(i) + " is out of range for size " +
+                              std::to_string(size));
+        }
+    }
     Shape out = x.shape();
     out[axis] = size;
     return x.visit([&](const auto& a) {
@@ -208,10 +208,6 @@ Array index_add(const Array& x, std::size_t axis, const std::vector<std::size_t>
         xt::xarray<T> r = xt::zeros<T>(out);
         for (std::size_t o = 0; o < p.outer; ++o) {
             for (std::size_t j = 0; j < index.size(); ++j) {
-                if (index[j] >= size) {
-                    throw value_error("index_add: index " + std::to_string(index[j]) + " is out of range for size " +
-                                      std::to_string(size));
-                }
                 const T* src = a.data() + (o * p.mid + j) * p.inner;
                 T* dst = r.data() + (o * size + index[j]) * p.inner;
                 for (std::size_t e = 0; e < p.inner; ++e) dst[e] += src[e];

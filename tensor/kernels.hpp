@@ -17,8 +17,8 @@ Array broadcast_to(const Array& x, const Shape& shape);
 /// Sums `x` down to `shape`, the reverse of broadcast_to: leading axes and axes where `shape` has 1 are summed.
 Array sum_to(const Array& x, const Shape& shape);
 
-/// Maximum over `axes` (sorted positions) with kept dims.
-Array max_keepdims(const Array& x, const std::vector<std::size_t>& axes);
+/// Maximum over `axes` (sorted positions) with kept dims; errors name `op`.
+Array max_keepdims(const Array& x, const std::vector<std::size_t>& axes, const char* op = "max");
 
 /// Elements `start..stop-1` along `axis`.
 Array slice(const Array& x, std::size_t axis, std::size_t start, std::size_t stop);

@@ -8,7 +8,11 @@ namespace adg {
 
 std::size_t numel(const Shape& s) {
     std::size_t n = 1;
-    for (auto d : s) n *= d;
+    for (auto d : s) {
+        if (__builtin_mul_overflow(n, d, &n)) {
+            throw shape_error("shape " + shape_str(s) + " has more elements than a size_t can count");
+        }
+    }
     return n;
 }
 
@@ -55,6 +59,32 @@ std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
                           " (valid: " + std::to_string(-r) + " .. " + std::to_string(r - 1) + ")");
     }
     return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
+}
+
+long negative_axis(long axis, std::size_t rank, const char* op) {
+    return static_cast<long>(normalize_axis(axis, rank, op)) - static_cast<long>(rank);
+}
+
+void check_reshape(const Shape& from, const Shape& to) {
+    if (numel(from) != numel(to)) {
+        throw shape_error("reshape: cannot reshape " + shape_str(from) + " (" + std::to_string(numel(from)) +
+                          " elements) to " + shape_str(to) + " (" + std::to_string(numel(to)) +
+                          " elements); the element counts must match");
+    }
+}
+
+void check_broadcastable(const Shape& from, const Shape& to, const char* op) {
+    if (!broadcasts_to(from, to)) {
+        throw shape_error(std::string(op) + ": shape " + shape_str(from) + " cannot be broadcast to " + shape_str(to) +
+                          "; each axis must match or be 1, aligned from the right");
+    }
+}
+
+void check_summable(const Shape& from, const Shape& to) {
+    if (!broadcasts_to(to, from)) {
+        throw shape_error("sum_to: shape " + shape_str(from) + " cannot be summed down to " + shape_str(to) +
+                          " (the target must broadcast to the source)");
+    }
 }
 
 std::vector<std::size_t> normalize_axes(const Axes& axes, std::size_t rank, const char* op) {

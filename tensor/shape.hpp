@@ -33,6 +33,19 @@ std::size_t normalize_axis(long axis, std::size_t rank, const char* op);
 /// Sorted, unique positions for `axes` in a tensor of `rank`; empty `axes` means all axes.
 std::vector<std::size_t> normalize_axes(const Axes& axes, std::size_t rank, const char* op);
 
+/// `axis` (may be negative) counted from the end (-rank..-1): ops record axes this way so they apply unchanged to
+/// arrays with extra leading (direction) axes.
+long negative_axis(long axis, std::size_t rank, const char* op);
+
+/// Throws shape_error unless `from` and `to` hold the same number of elements.
+void check_reshape(const Shape& from, const Shape& to);
+
+/// Throws shape_error naming `op` unless `from` broadcasts to `to`.
+void check_broadcastable(const Shape& from, const Shape& to, const char* op = "broadcast_to");
+
+/// Throws shape_error unless `from` can be summed down to `to` (`to` broadcasts to `from`).
+void check_summable(const Shape& from, const Shape& to);
+
 /// `s` with the axes listed in `axes` set to 1 (a keepdims reduction shape).
 Shape reduced_shape(const Shape& s, const std::vector<std::size_t>& axes);
 

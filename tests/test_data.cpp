@@ -265,7 +265,16 @@ TEST_CASE_FIXTURE(Scratch, "idx: missing file, a directory, write_idx of arrays 
     CHECK_THROWS_WITH_AS(write_idx(path, IdxArray{{2, 3}, Bytes(5)}, false),
                          has("dimensions 2 x 3 need 6 bytes but the data holds 5"), value_error);
     CHECK_THROWS_WITH_AS(write_idx(file("no/such/dir/out"), make_array({2}), true),
-                         has("cannot create a temporary file beside it: No such file or directory"), io_error);
+                         has("write_idx: '" + file("no/such/dir/out") + "': cannot create the temporary file"),
+                         io_error);
+    CHECK_THROWS_WITH_AS(write_idx(file("no/such/dir/out"), make_array({2}), false), has("No such file or directory"),
+                         io_error);
+    // A failed rename (a directory has the name) removes the temporary file.
+    fs::create_directory(file("busy"));
+    CHECK_THROWS_WITH_AS(write_idx(file("busy"), make_array({2}), true), has("cannot rename the temporary file"),
+                         io_error);
+    CHECK(fs::is_empty(file("busy")));
+    CHECK(std::distance(fs::directory_iterator(root), fs::directory_iterator()) == 1);
     CHECK_FALSE(fs::exists(path));
 }
 

@@ -105,3 +105,22 @@ TEST_CASE("transforms: mismatched tangents and outputs") {
     CHECK_THROWS_WITH_AS(gradcheck(g, {Tensor::zeros({3}, f32)}), Contains("central differences need float64 inputs"),
                          dtype_error);
 }
+
+TEST_CASE("sizes that overflow or do not fit are errors, not memory corruption") {
+    CHECK_THROWS_WITH_AS(Tensor::zeros({std::size_t{1} << 32, std::size_t{1} << 32}),
+                         Contains("has more elements than a size_t can count"), shape_error);
+    CHECK_THROWS_WITH_AS(pad(Tensor::from({1.0, 2.0, 3.0}), 0, static_cast<std::size_t>(-2), 5),
+                         Contains("pad: 3 entries at offset"), value_error);
+    CHECK_THROWS_WITH_AS(index_add(Tensor::zeros({0, 2}), 1, {0, 7}, 3),
+                         Contains("index_add: index 7 is out of range for size 3"), value_error);
+    CHECK_THROWS_WITH_AS(log_softmax(Tensor::zeros({2, 0}), -1),
+                         Contains("log_softmax: cannot reduce over the empty axis 1 of shape (2,0)"), value_error);
+}
+
+TEST_CASE("empty axes: matmul with a zero inner dimension and Jacobians of empty inputs") {
+    const Tensor a = Tensor::zeros({2, 2, 0}), b = Tensor::zeros({0, 4}).requires_grad();
+    sum(matmul(a, b)).backward();
+    CHECK(b.grad().shape() == Shape{0, 4});
+    const Tensor J = jacfwd([](const Tensor& x) { return x * 2.0; })(Tensor::zeros({0}));
+    CHECK(J.shape() == Shape{0, 0});
+}

@@ -4,13 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include <adgraph/autodiff/ops.hpp>
+#include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/schedule.hpp>
@@ -117,7 +117,11 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
         << "  data " << o.data << ": " << train_set.size() << " train / " << test_set.size() << " test images\n"
         << std::flush;
 
-    std::ofstream metrics(metrics_path, std::ios::trunc);
+    // One JSON object a line per finished epoch. The file is tiny, so after every epoch it is rewritten whole and
+    // atomically: a reader (or a crash) never sees a torn line. Writing it empty first replaces a previous run's
+    // rows and reports an unwritable --out before any training time is spent.
+    std::string metrics_text;
+    nn::write_file_atomically(metrics_path, metrics_text);
     Progress progress(err, stderr_is_terminal(), o.epochs, train_set.size());
     std::vector<EpochRow> rows;
     EvalResult last;
@@ -162,26 +166,27 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                      opt->lr(),
                      seconds_since(t_epoch)};
         rows.push_back(row);
-        metrics << nlohmann::json{{"epoch", row.epoch},         {"train_loss", row.train_loss},
-                                  {"train_acc", row.train_acc}, {"test_loss", row.test_loss},
-                                  {"test_acc", row.test_acc},   {"lr", row.lr},
-                                  {"seconds", row.seconds}}
-                       .dump()
-                << "\n"
-                << std::flush;
-        nn::Metadata meta = metadata_of(o, epoch + 1, gen);
-        meta["test_acc"] = std::to_string(last.accuracy);
-        nn::save_checkpoint(ckpt, *model, opt.get(), meta);
         char summary[200];
         std::snprintf(summary, sizeof summary,
                       "epoch %2zu/%zu  train loss %.4f acc %s  test loss %.4f acc %s  lr %.2e  %.1fs", row.epoch,
                       o.epochs, row.train_loss, pct(row.train_acc).c_str(), row.test_loss, pct(row.test_acc).c_str(),
                       row.lr, row.seconds);
         progress.end_epoch(summary);
+        // After the progress line is finished, so that an error message starts on a line of its own.
+        metrics_text +=
+            nlohmann::json{{"epoch", row.epoch},         {"train_loss", row.train_loss}, {"train_acc", row.train_acc},
+                           {"test_loss", row.test_loss}, {"test_acc", row.test_acc},     {"lr", row.lr},
+                           {"seconds", row.seconds}}
+                .dump() +
+            "\n";
+        nn::write_file_atomically(metrics_path, metrics_text);
+        nn::Metadata meta = metadata_of(o, epoch + 1, gen);
+        meta["test_acc"] = std::to_string(last.accuracy);
+        nn::save_checkpoint(ckpt, *model, opt.get(), meta);
     }
 
     const std::string confusion_path = (std::filesystem::path(o.out) / "confusion.csv").string();
-    std::ofstream(confusion_path) << last.confusion.to_csv(class_names());
+    nn::write_file_atomically(confusion_path, last.confusion.to_csv(class_names()));
     const std::string png = (std::filesystem::path(o.out) / "curves.png").string();
     const std::string plot_problem = o.plot ? plot_curves(rows, png) : "plot disabled";
     out << "\n"

@@ -1,0 +1,105 @@
+#include <adgraph/nn/atomic_file.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <system_error>
+
+#include <adgraph/tensor/error.hpp>
+
+namespace adg::nn {
+
+namespace {
+
+std::string errno_message(int e) { return std::generic_category().message(e); }
+std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
+
+std::string parent_dir(const std::string& path) {
+    const std::size_t slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// A fresh file next to `path`, so that rename() stays within one filesystem and is atomic. O_EXCL with the pid
+// and a per-process counter makes the name unique (a stale file of a crashed process with the same pid is
+// skipped); mode 0666 lets the umask decide, as for any new file.
+int create_temp_file(const std::string& path, std::string& tmp) {
+    static std::atomic<unsigned long> counter{0};
+    for (int attempt = 0;; ++attempt) {
+        tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) return fd;
+        const int e = errno;
+        if (e != EEXIST || attempt >= 100) {
+            throw io_error(in_quotes(path) + ": cannot create the temporary file " + in_quotes(tmp) + ": " +
+                           errno_message(e) + "; check that the directory exists and is writable");
+        }
+    }
+}
+
+}  // namespace
+
+void AtomicFileWriter::write(const void* data, std::size_t n) const {
+    const char* p = static_cast<const char*>(data);
+    while (n > 0) {
+        const ssize_t w = ::write(fd_, p, n);
+        const int e = errno;
+        if (w < 0 && e == EINTR) continue;
+        // write() of a regular file returns 0 only if it cannot make progress; treat it as a full disk rather
+        // than loop forever.
+        if (w <= 0) {
+            throw io_error(in_quotes(path_) + ": cannot write the temporary file " + in_quotes(tmp_) + ": " +
+                           errno_message(w < 0 ? e : ENOSPC));
+        }
+        p += w;
+        n -= static_cast<std::size_t>(w);
+    }
+}
+
+void write_file_atomically(const std::string& path, const std::function<void(const AtomicFileWriter&)>& produce) {
+    std::string tmp;
+    int fd = create_temp_file(path, tmp);
+    try {
+        produce(AtomicFileWriter(fd, path, tmp));
+        // The data must be on disk before the rename publishes it, or a crash could leave an empty `path`.
+        while (::fsync(fd) != 0) {
+            const int e = errno;
+            if (e == EINTR) continue;
+            throw io_error(in_quotes(path) + ": cannot flush the temporary file " + in_quotes(tmp) +
+                           " to disk: " + errno_message(e));
+        }
+        const int closed = ::close(fd);
+        const int close_errno = errno;
+        fd = -1;  // Linux releases the descriptor even when close() reports an error, so it is never retried
+        // EINTR: the descriptor is gone and the data was already fsynced, so nothing is lost.
+        if (closed != 0 && close_errno != EINTR) {
+            throw io_error(in_quotes(path) + ": cannot write the temporary file " + in_quotes(tmp) + ": " +
+                           errno_message(close_errno));
+        }
+        if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+            const int e = errno;
+            throw io_error(in_quotes(path) + ": cannot rename the temporary file " + in_quotes(tmp) +
+                           " over it: " + errno_message(e));
+        }
+    } catch (...) {
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    // Persist the rename itself. Best effort: the complete file is already in place, so a failure here only
+    // weakens durability across a power cut and must not report a write that did happen as failed.
+    const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+void write_file_atomically(const std::string& path, std::string_view content) {
+    write_file_atomically(path, [&](const AtomicFileWriter& w) { w.write(content); });
+}
+
+}  // namespace adg::nn
