@@ -200,3 +200,13 @@ TEST_CASE("cli: train warns, naming the file, when the plot's input cannot be wr
     CHECK(fs::exists(out / "confusion.csv"));
     fs::remove_all(out);
 }
+
+TEST_CASE("cli: graph prints the DOT text of one training step") {
+    const auto r = run({"graph", "--spec", "784-16-10", "--batch", "3"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.rfind("digraph adgraph {", 0) == 0);
+    CHECK(r.out.find("linear\\nfloat32 (3,16)") != std::string::npos);
+    CHECK(r.out.find("log_softmax\\nfloat32 (3,10)") != std::string::npos);
+    CHECK(r.out.find("loss: ") != std::string::npos);
+    CHECK(run({"graph", "--spec", "7-x"}).code == 2);
+}

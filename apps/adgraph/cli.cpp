@@ -61,6 +61,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     predict_cmd->add_option("--index", index, "test image number")->required();
     predict_cmd->add_option("--data", data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
 
+    std::string graph_spec = "784-256-128-10", graph_out;
+    std::size_t graph_batch = 2;
+    CLI::App* graph_cmd = app.add_subcommand("graph", "print the recorded graph of one training step as Graphviz DOT");
+    graph_cmd->add_option("--spec", graph_spec, "MLP layer sizes")->capture_default_str();
+    graph_cmd->add_option("--batch", graph_batch, "rows of the dummy batch")->capture_default_str();
+    graph_cmd->add_option("--out", graph_out, "write the DOT text to this file (default: stdout)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -80,6 +87,14 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
             return train(train_options, out, err);
         }
         if (eval_cmd->parsed()) return eval_command(model_path, spec, data, limit, out);
+        if (graph_cmd->parsed()) {
+            try {
+                nn::parse_mlp_spec(graph_spec);
+            } catch (const value_error& e) {
+                throw UsageError{e.what()};
+            }
+            return graph_command(graph_spec, graph_batch, graph_out, out);
+        }
         return predict_command(model_path, data, index, out);
     } catch (const UsageError& e) {
         err << "adgraph: " << e.message << "\nRun 'adgraph train --help' for the options.\n";

@@ -6,7 +6,9 @@
 #include <ostream>
 
 #include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/graphviz.hpp>
 #include <adgraph/autodiff/ops.hpp>
+#include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/loss.hpp>
 
 namespace adg::cli {
@@ -83,6 +85,24 @@ int eval_command(const std::string& path, const std::string& spec, const std::st
     out << line << "\n"
         << per_class_table(r.confusion) << "\nconfusion matrix\n"
         << r.confusion.to_string(class_names());
+    return 0;
+}
+
+int graph_command(const std::string& spec, std::size_t batch, const std::string& path, std::ostream& out) {
+    if (batch == 0) throw value_error("graph: --batch must be at least 1");
+    Generator gen(0);
+    const auto sizes = nn::parse_mlp_spec(spec);
+    auto model = nn::Sequential::mlp(spec, gen);
+    const Tensor x = Tensor::zeros({batch, sizes.front()});
+    const std::vector<std::size_t> labels(batch, 0);
+    const Tensor loss = nn::cross_entropy((*model)(x), labels);
+    const std::string dot = to_dot({loss}, {"loss"});
+    if (path.empty()) {
+        out << dot;
+    } else {
+        nn::write_file_atomically(path, dot);
+        out << "wrote " << path << " (render: dot -Tpng " << path << " -o graph.png)\n";
+    }
     return 0;
 }
 

@@ -42,6 +42,9 @@ LoadedModel load_model(const std::string& path, const std::string& spec = "");
 int eval_command(const std::string& path, const std::string& spec, const std::string& data, std::size_t limit,
                  std::ostream& out);
 
+/// `adgraph graph`: the graph of one cross-entropy step of an MLP on a dummy batch, as Graphviz DOT.
+int graph_command(const std::string& spec, std::size_t batch, const std::string& path, std::ostream& out);
+
 /// `adgraph predict`: one test image as text art, its true class and the predicted probabilities.
 int predict_command(const std::string& path, const std::string& data, std::size_t index, std::ostream& out);
 
