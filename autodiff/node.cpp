@@ -50,6 +50,8 @@ Tensor Node::jvp(const std::vector<Tensor>&, const Tensor&, const std::vector<Te
     throw graph_error(std::string("jvp: node '") + name() + "' has no JVP rule (it is a leaf)");
 }
 
+Locality Node::locality(const std::vector<char>&) const { return Locality::none; }
+
 Tensor Node::vjp(const std::vector<Tensor>&, const Tensor&, const Tensor&, std::size_t) const {
     throw graph_error(std::string("vjp: node '") + name() + "' has no VJP rule (it is a leaf)");
 }

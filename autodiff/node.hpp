@@ -8,6 +8,13 @@
 
 namespace adg {
 
+/// How an op's output depends on the inputs that vary (for Jacobians that know their structure).
+enum class Locality {
+    none,         ///< any output element may depend on any input element
+    rows,         ///< output row i (axis 0) depends only on row i of the varying inputs
+    elementwise,  ///< output element i depends only on element i of the varying inputs (same shape)
+};
+
 /// A graph vertex: an evaluated value, the requires-grad flag, a leaf's accumulated grad and, for op results,
 /// the input edges and the op's rules. Tangents and cotangents handed to rules carry a leading axis of k
 /// directions: shape (k, value.shape).
@@ -43,6 +50,8 @@ public:
     virtual Tensor jvp(const std::vector<Tensor>& in, const Tensor& out, const std::vector<Tensor>& t) const;
     /// VJP rule: cotangent of input `i`, shape (k, in[i].shape), from this node's cotangent `ct`.
     virtual Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const;
+    /// The op's locality when the inputs flagged in `varies` vary and the others are constants.
+    virtual Locality locality(const std::vector<char>& varies) const;
 
     /// Accumulated gradient of a leaf (undefined if none).
     Tensor grad;

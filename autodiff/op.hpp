@@ -42,6 +42,8 @@ ADG_HAS_MEMBER(examples)
 ADG_HAS_MEMBER(domain_b)
 ADG_HAS_MEMBER(separation)
 ADG_HAS_MEMBER(display_name)
+ADG_HAS_MEMBER(locality)
+ADG_HAS_MEMBER(pointwise)
 #undef ADG_HAS_MEMBER
 
 }  // namespace detail
@@ -70,6 +72,18 @@ struct OpRules {
             return op.vjp(in, out, ct, i);
         } else {
             return Kind::vjp(op, in, out, ct, i);
+        }
+    }
+    static Locality locality(const Op& op, const std::vector<Shape>& in, const Shape& out,
+                             const std::vector<char>& varies) {
+        if constexpr (detail::has_locality<Op>::value) {
+            return op.locality(in, out, varies);
+        } else if constexpr (detail::has_pointwise<Op>::value) {
+            return Locality::elementwise;
+        } else if constexpr (std::is_same_v<Kind, Custom> || std::is_same_v<Kind, Linear>) {
+            return Locality::none;
+        } else {
+            return Kind::locality(in, out, varies);
         }
     }
     static std::vector<OpSample> samples(Generator& gen) {
@@ -105,6 +119,12 @@ public:
     /// The op's VJP rule.
     Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const override {
         return OpRules<Op>::vjp(op_, in, out, ct, i);
+    }
+    /// The op's locality (its own `locality(in, out, varies)`, else its kind's, else none).
+    Locality locality(const std::vector<char>& varies) const override {
+        std::vector<Shape> in;
+        for (const auto& n : inputs()) in.push_back(n->value().shape());
+        return OpRules<Op>::locality(op_, in, value().shape(), varies);
     }
 
 private:
@@ -179,6 +199,9 @@ std::vector<OpSample> unary_samples(const Op& op, const Domain& domain, Generato
 /// a tensor; derived: jvp = d ⊙ ẋ, vjp = d ⊙ ȳ. Optional: `static Domain domain()`, `static std::vector<Op>
 /// examples()` (parameter choices to test).
 struct Elementwise {
+    static Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) {
+        return Locality::elementwise;
+    }
     template <class Op>
     static Array forward(const Op& op, const Array& x) {
         return map(x, [&op](const auto& a) { return op.f(a); });
@@ -210,6 +233,9 @@ struct Elementwise {
 /// Optional: `static Domain domain_b()` (denominators), `static double separation()` (min |a - b|, for kinks
 /// at a = b).
 struct Binary {
+    /// Elementwise when every varying operand has the output's shape (constants may broadcast); rows when each
+    /// varying operand keeps the output's leading axis.
+    static Locality locality(const std::vector<Shape>& in, const Shape& out, const std::vector<char>& varies);
     template <class Op>
     static Array forward(const Op& op, const Array& a, const Array& b) {
         return zip(a, b, Op::name, [&op](const auto& x, const auto& y) { return op.f(x, y); });

@@ -20,6 +20,16 @@ Tensor sample_tensor(const Shape& shape, const Domain& d, Generator& gen) {
     return Tensor(std::move(a));
 }
 
+Locality Binary::locality(const std::vector<Shape>& in, const Shape& out, const std::vector<char>& varies) {
+    Locality l = Locality::elementwise;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        if (!varies[i] || in[i] == out) continue;
+        const bool keeps_rows = !out.empty() && in[i].size() == out.size() && in[i][0] == out[0];
+        l = keeps_rows ? std::min(l, Locality::rows) : Locality::none;
+    }
+    return l;
+}
+
 bool Binary::separated(const Tensor& a, const Tensor& b, double gap) {
     const Array diff = zip(a.value(), b.value(), "separation", [](const auto& p, const auto& q) { return p - q; });
     for (std::size_t i = 0; i < diff.size(); ++i) {

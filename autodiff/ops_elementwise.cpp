@@ -214,6 +214,7 @@ struct RDivScalar {
 struct AddScalar {
     using kind = Custom;
     static constexpr const char* name = "add_scalar";
+    static constexpr bool pointwise = true;  // element i of the output depends on element i only
     double c = 0.0;
     Array forward(const Array& x) const {
         return map(
@@ -228,6 +229,7 @@ struct AddScalar {
 struct Neg {
     using kind = Linear;
     static constexpr const char* name = "neg";
+    static constexpr bool pointwise = true;  // element i of the output depends on element i only
     Array forward(const Array& x) const {
         return map(x, [](const auto& a) { return -a; });
     }
@@ -239,6 +241,7 @@ struct Neg {
 struct MulScalar {
     using kind = Linear;
     static constexpr const char* name = "mul_scalar";
+    static constexpr bool pointwise = true;  // element i of the output depends on element i only
     double c = 1.0;
     Array forward(const Array& x) const {
         return map(
@@ -252,6 +255,7 @@ struct MulScalar {
 struct DivScalar {
     using kind = Linear;
     static constexpr const char* name = "div_scalar";
+    static constexpr bool pointwise = true;  // element i of the output depends on element i only
     double c = 1.0;
     Array forward(const Array& x) const {
         return map(
@@ -265,6 +269,7 @@ struct DivScalar {
 struct Cast {
     using kind = Linear;
     static constexpr const char* name = "cast";
+    static constexpr bool pointwise = true;  // element i of the output depends on element i only
     Dtype from = Dtype::f64, to = Dtype::f64;
     Array forward(const Array& x) const { return x.to(to); }
     Tensor transpose(const Tensor& ct) const { return apply(Cast{to, from}, ct); }

@@ -15,6 +15,10 @@ Shape core_of(const Tensor& t) { return Shape(t.shape().begin() + 1, t.shape().e
 struct MatMul {
     using kind = Custom;
     static constexpr const char* name = "matmul";
+    // Rows of op(A)·B come from the same rows of A when only A varies.
+    Locality locality(const std::vector<Shape>& in, const Shape& out, const std::vector<char>& varies) const {
+        return !ta && !varies[1] && in[0].size() == out.size() ? Locality::rows : Locality::none;
+    }
     bool ta = false, tb = false;
     Array forward(const Array& a, const Array& b) const { return kernels::matmul(a, b, ta, tb); }
     Tensor mm(const Tensor& a, const Tensor& b, bool fa, bool fb) const { return apply(MatMul{fa, fb}, a, b); }
@@ -69,6 +73,10 @@ struct MatMul {
 struct LinearOp {
     using kind = Custom;
     static constexpr const char* name = "linear";
+    // Rows of x·Wᵀ + b come from the same rows of x when only x varies.
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>& varies) const {
+        return varies[0] && !varies[1] && !varies[2] && in[0].size() == 2 ? Locality::rows : Locality::none;
+    }
     Array forward(const Array& x, const Array& w, const Array& b) const { return kernels::linear(x, w, &b); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         Tensor r;

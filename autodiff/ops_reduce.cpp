@@ -1,6 +1,7 @@
 // Reductions and the softmax family. sum and mean are compositions of linear shape ops; max, logsumexp,
 // softmax and log_softmax are fused ops with their own rules (stable for logits of ±1e4).
 
+#include <algorithm>
 #include <numeric>
 
 #include <adgraph/autodiff/op.hpp>
@@ -79,6 +80,10 @@ std::vector<OpSample> axis_samples(Generator& gen) {
 struct Max {
     using kind = Custom;
     static constexpr const char* name = "max";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        const long rank = static_cast<long>(in[0].size());
+        return rank >= 2 && std::find(axes.begin(), axes.end(), -rank) == axes.end() ? Locality::rows : Locality::none;
+    }
     std::vector<long> axes;
     Array forward(const Array& x) const { return kernels::max_keepdims(x, positions(axes, x.dim()), name); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
@@ -103,6 +108,10 @@ private:
 struct LogSumExp {
     using kind = Custom;
     static constexpr const char* name = "logsumexp";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        const long rank = static_cast<long>(in[0].size());
+        return rank >= 2 && std::find(axes.begin(), axes.end(), -rank) == axes.end() ? Locality::rows : Locality::none;
+    }
     std::vector<long> axes;
     Array forward(const Array& x) const { return logsumexp_value(x, positions(axes, x.dim()), name); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
@@ -118,6 +127,9 @@ struct LogSumExp {
 struct Softmax {
     using kind = Custom;
     static constexpr const char* name = "softmax";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        return in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()) ? Locality::rows : Locality::none;
+    }
     long axis = -1;
     Array forward(const Array& x) const {
         const std::vector<std::size_t> pos{static_cast<std::size_t>(static_cast<long>(x.dim()) + axis)};
@@ -139,6 +151,9 @@ struct Softmax {
 struct LogSoftmax {
     using kind = Custom;
     static constexpr const char* name = "log_softmax";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        return in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()) ? Locality::rows : Locality::none;
+    }
     long axis = -1;
     Array forward(const Array& x) const {
         const std::vector<std::size_t> pos{static_cast<std::size_t>(static_cast<long>(x.dim()) + axis)};

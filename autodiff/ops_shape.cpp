@@ -20,6 +20,13 @@ Shape lead_of(const Array& x, const Shape& core, const char* op) {
     return Shape(s.begin(), s.end() - static_cast<long>(core.size()));
 }
 
+// Rows when the op keeps axis 0 of a rank ≥ 2 value in place (rows of the output come from the same rows).
+Locality rows_if(bool keeps_axis0) { return keeps_axis0 ? Locality::rows : Locality::none; }
+
+bool leading_kept(const Shape& from, const Shape& to) {
+    return from.size() >= 2 && to.size() == from.size() && from[0] == to[0];
+}
+
 // Position of a negative (from the end) axis in an array of rank `rank`.
 std::size_t at(long axis, std::size_t rank) { return static_cast<std::size_t>(static_cast<long>(rank) + axis); }
 
@@ -31,6 +38,9 @@ OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
 struct Reshape {
     using kind = Linear;
     static constexpr const char* name = "reshape";
+    Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
+        return rows_if(from.size() >= 2 && to.size() >= 2 && from[0] == to[0]);
+    }
     Shape from, to;
     Array forward(const Array& x) const { return x.reshaped(concat_shapes(lead_of(x, from, name), to)); }
     Tensor transpose(const Tensor& ct) const { return reshape_core(ct, to, from); }
@@ -52,6 +62,9 @@ struct Reshape {
 struct Permute {
     using kind = Linear;
     static constexpr const char* name = "permute";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        return rows_if(in[0].size() >= 2 && perm[0] == 0);
+    }
     std::vector<std::size_t> perm;
     Array forward(const Array& x) const {
         const std::size_t lead = x.dim() - perm.size();
@@ -81,6 +94,9 @@ struct Permute {
 struct BroadcastTo {
     using kind = Linear;
     static constexpr const char* name = "broadcast_to";
+    Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
+        return rows_if(leading_kept(from, to));
+    }
     Shape from, to;
     Array forward(const Array& x) const {
         const Shape lead = lead_of(x, from, name);
@@ -109,6 +125,9 @@ struct BroadcastTo {
 struct SumTo {
     using kind = Linear;
     static constexpr const char* name = "sum_to";
+    Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
+        return rows_if(leading_kept(from, to));
+    }
     Shape from, to;
     Array forward(const Array& x) const {
         const Shape lead = lead_of(x, from, name);
@@ -133,6 +152,9 @@ struct SumTo {
 struct Slice {
     using kind = Linear;
     static constexpr const char* name = "slice";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
+    }
     long axis = -1;
     std::size_t start = 0, stop = 0, size = 0;
     Array forward(const Array& x) const { return kernels::slice(x, at(axis, x.dim()), start, stop); }
@@ -144,6 +166,9 @@ struct Slice {
 struct Pad {
     using kind = Linear;
     static constexpr const char* name = "pad";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
+    }
     long axis = -1;
     std::size_t start = 0, len = 0, total = 0;
     Array forward(const Array& x) const { return kernels::pad(x, at(axis, x.dim()), start, total); }
@@ -212,6 +237,9 @@ struct Concat {
 struct IndexSelect {
     using kind = Linear;
     static constexpr const char* name = "index_select";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
+    }
     long axis = -1;
     std::vector<std::size_t> index;
     std::size_t size = 0;
@@ -224,6 +252,9 @@ struct IndexSelect {
 struct IndexAdd {
     using kind = Linear;
     static constexpr const char* name = "index_add";
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
+    }
     long axis = -1;
     std::vector<std::size_t> index;
     std::size_t size = 0;

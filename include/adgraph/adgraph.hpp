@@ -13,6 +13,7 @@
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/graphviz.hpp>
 #include <adgraph/autodiff/higher.hpp>
+#include <adgraph/autodiff/jacobian.hpp>
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/autodiff/tensor.hpp>
