@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/tensor.hpp>
 
 namespace adg {
@@ -53,6 +54,9 @@ public:
     /// The op's locality when the inputs flagged in `varies` vary and the others are constants.
     virtual Locality locality(const std::vector<char>& varies) const;
 
+    /// Where the user created this op (recorded by the public op functions; see anomaly.hpp).
+    const Site& site() const { return site_; }
+
     /// Accumulated gradient of a leaf (undefined if none).
     Tensor grad;
 
@@ -63,6 +67,7 @@ protected:
 private:
     Array value_;
     std::vector<std::shared_ptr<Node>> inputs_;
+    Site site_{};
     bool requires_grad_ = false;
     bool released_ = false;
 };

@@ -95,6 +95,17 @@ struct OpRules {
     }
 };
 
+/// The name of `op` (its display_name() if it has one).
+template <class Op>
+const char* op_name(const Op& op) {
+    if constexpr (detail::has_display_name<Op>::value) {
+        return op.display_name();
+    } else {
+        (void)op;
+        return Op::name;
+    }
+}
+
 /// The graph node of one application of `Op` (holds the op's parameters).
 template <class Op>
 class OpNode final : public Node {
@@ -103,13 +114,7 @@ public:
     OpNode(Op op, Array value, std::vector<std::shared_ptr<Node>> inputs)
         : Node(std::move(value), std::move(inputs)), op_(std::move(op)) {}
     /// The op's name (an op whose name is chosen at run time, like a custom function, gives display_name()).
-    const char* name() const override {
-        if constexpr (detail::has_display_name<Op>::value) {
-            return op_.display_name();
-        } else {
-            return Op::name;
-        }
-    }
+    const char* name() const override { return op_name(op_); }
     /// Always true.
     bool has_op() const override { return true; }
     /// The op's JVP rule.
@@ -136,6 +141,7 @@ template <class Op, class... Ts>
 Tensor apply(const Op& op, const Ts&... xs) {
     static_assert((std::is_same_v<Ts, Tensor> && ...), "apply takes Tensors");
     Array y = OpRules<Op>::forward(op, xs.value()...);
+    if (anomaly_enabled()) check_anomaly(y, op_name(op), "output (forward)", CallSite::current());
     if (!grad_enabled() || !(xs.needs_grad() || ...)) return Tensor(std::move(y));
     return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}));
 }
@@ -150,6 +156,7 @@ Tensor apply_list(const Op& op, const std::vector<Tensor>& xs) {
         record |= x.needs_grad();
     }
     Array y = op.forward(values);
+    if (anomaly_enabled()) check_anomaly(y, op_name(op), "output (forward)", CallSite::current());
     if (!grad_enabled() || !record) return Tensor(std::move(y));
     std::vector<std::shared_ptr<Node>> nodes;
     for (const auto& x : xs) nodes.push_back(x.node());

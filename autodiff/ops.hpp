@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/tensor.hpp>
 
 namespace adg {
@@ -11,54 +12,54 @@ namespace adg {
 // ---- elementwise unary -------------------------------------------------------------------------------------
 
 /// -x.
-Tensor neg(const Tensor& x);
+Tensor neg(const Tensor& x, Site site = Site::here());
 /// eˣ.
-Tensor exp(const Tensor& x);
+Tensor exp(const Tensor& x, Site site = Site::here());
 /// Natural logarithm.
-Tensor log(const Tensor& x);
+Tensor log(const Tensor& x, Site site = Site::here());
 /// √x.
-Tensor sqrt(const Tensor& x);
+Tensor sqrt(const Tensor& x, Site site = Site::here());
 /// |x| (derivative sign(x), 0 at 0).
-Tensor abs(const Tensor& x);
+Tensor abs(const Tensor& x, Site site = Site::here());
 /// x².
-Tensor square(const Tensor& x);
+Tensor square(const Tensor& x, Site site = Site::here());
 /// xᵖ for a scalar exponent p.
-Tensor pow(const Tensor& x, double p);
+Tensor pow(const Tensor& x, double p, Site site = Site::here());
 /// sin x.
-Tensor sin(const Tensor& x);
+Tensor sin(const Tensor& x, Site site = Site::here());
 /// cos x.
-Tensor cos(const Tensor& x);
+Tensor cos(const Tensor& x, Site site = Site::here());
 /// tanh x.
-Tensor tanh(const Tensor& x);
+Tensor tanh(const Tensor& x, Site site = Site::here());
 /// 1 / (1 + e⁻ˣ).
-Tensor sigmoid(const Tensor& x);
+Tensor sigmoid(const Tensor& x, Site site = Site::here());
 /// max(x, 0) (derivative 0 at 0).
-Tensor relu(const Tensor& x);
+Tensor relu(const Tensor& x, Site site = Site::here());
 /// x for x > 0, slope·x otherwise.
-Tensor leaky_relu(const Tensor& x, double slope = 0.01);
+Tensor leaky_relu(const Tensor& x, double slope = 0.01, Site site = Site::here());
 /// log(1 + eˣ), computed without overflow.
-Tensor softplus(const Tensor& x);
+Tensor softplus(const Tensor& x, Site site = Site::here());
 /// x limited to [lo, hi] (derivative 1 strictly inside, 0 elsewhere).
-Tensor clamp(const Tensor& x, double lo, double hi);
+Tensor clamp(const Tensor& x, double lo, double hi, Site site = Site::here());
 /// The tensor converted to `dtype` (gradients are converted back).
-Tensor cast(const Tensor& x, Dtype dtype);
+Tensor cast(const Tensor& x, Dtype dtype, Site site = Site::here());
 
 // ---- binary with numpy broadcasting, and tensor∘scalar forms ---------------------------------------------------
 
 /// a + b.
-Tensor add(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// a - b.
-Tensor sub(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// a · b elementwise.
-Tensor mul(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// a / b elementwise.
-Tensor div(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// Elementwise maximum; at ties the gradient goes to a.
-Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor maximum(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// Elementwise minimum; at ties the gradient goes to a.
-Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// a where cond ≠ 0, else b (cond is a constant mask; no gradient flows to it).
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site = Site::here());
 
 /// a + b.
 Tensor operator+(const Tensor& a, const Tensor& b);
@@ -90,57 +91,59 @@ Tensor operator/(double c, const Tensor& x);
 // ---- reductions ------------------------------------------------------------------------------------------------
 
 /// Sum over `axes` (all if empty); `keepdims` keeps them with size 1.
-Tensor sum(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+Tensor sum(const Tensor& x, const Axes& axes = {}, bool keepdims = false, Site site = Site::here());
 /// Mean over `axes` (all if empty).
-Tensor mean(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+Tensor mean(const Tensor& x, const Axes& axes = {}, bool keepdims = false, Site site = Site::here());
 /// Maximum over `axes` (all if empty); tied maxima share the gradient equally.
-Tensor max(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+Tensor max(const Tensor& x, const Axes& axes = {}, bool keepdims = false, Site site = Site::here());
 /// log Σ exp over `axes` (all if empty), shifted by the maximum so it never overflows.
-Tensor logsumexp(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
+Tensor logsumexp(const Tensor& x, const Axes& axes = {}, bool keepdims = false, Site site = Site::here());
 /// exp(x) / Σ exp(x) along `axis`, stable for large |x|.
-Tensor softmax(const Tensor& x, long axis = -1);
+Tensor softmax(const Tensor& x, long axis = -1, Site site = Site::here());
 /// x - logsumexp(x) along `axis`, stable for large |x|.
-Tensor log_softmax(const Tensor& x, long axis = -1);
+Tensor log_softmax(const Tensor& x, long axis = -1, Site site = Site::here());
 
 // ---- shape and indexing (all linear) ---------------------------------------------------------------------------
 
 /// The same elements under `shape`.
-Tensor reshape(const Tensor& x, const Shape& shape);
+Tensor reshape(const Tensor& x, const Shape& shape, Site site = Site::here());
 /// Axes permuted: result axis i is input axis perm[i].
-Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm);
+Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm, Site site = Site::here());
 /// The last two axes swapped (a matrix transpose).
-Tensor transpose(const Tensor& x);
+Tensor transpose(const Tensor& x, Site site = Site::here());
 /// Broadcast (numpy rules) to `shape`.
-Tensor broadcast_to(const Tensor& x, const Shape& shape);
+Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site = Site::here());
 /// Summed down to `shape`, the adjoint of broadcast_to.
-Tensor sum_to(const Tensor& x, const Shape& shape);
+Tensor sum_to(const Tensor& x, const Shape& shape, Site site = Site::here());
 /// Entries start..stop-1 along `axis`.
-Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop);
+Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop, Site site = Site::here());
 /// `x` placed at `start` along `axis` in zeros of length `total` there, the adjoint of slice.
-Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total);
+Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total, Site site = Site::here());
 /// Joined along an existing `axis`.
-Tensor concat(const std::vector<Tensor>& xs, long axis = 0);
+Tensor concat(const std::vector<Tensor>& xs, long axis = 0, Site site = Site::here());
 /// Joined along a new `axis`.
-Tensor stack(const std::vector<Tensor>& xs, long axis = 0);
+Tensor stack(const std::vector<Tensor>& xs, long axis = 0, Site site = Site::here());
 /// Entries `index` along `axis` (rows of a matrix for axis 0); indices may repeat.
-Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index);
+Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index, Site site = Site::here());
 /// Zeros of length `size` along `axis` with entry j of `x` added at index[j], the adjoint of index_select.
-Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size);
+Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size,
+                 Site site = Site::here());
 /// Zeros of x's shape and dtype (a constant).
-Tensor zeros_like(const Tensor& x);
+Tensor zeros_like(const Tensor& x, Site site = Site::here());
 /// Ones of x's shape and dtype (a constant).
-Tensor ones_like(const Tensor& x);
+Tensor ones_like(const Tensor& x, Site site = Site::here());
 /// Rows of the identity: shape (labels.size(), classes); not differentiable.
-Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype = f32);
+Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype = f32,
+               Site site = Site::here());
 
 // ---- linear algebra --------------------------------------------------------------------------------------------
 
 /// Matrix product with numpy semantics: 1-D operands are vectors, a leading batch axis broadcasts.
-Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor matmul(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// x·Wᵀ + b for x (in) or (batch, in), W (out, in), b (out): one GEMM with the bias folded in.
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site = Site::here());
 /// x·Wᵀ without bias.
-Tensor linear(const Tensor& x, const Tensor& w);
+Tensor linear(const Tensor& x, const Tensor& w, Site site = Site::here());
 
 // ---- for writing rules: shape ops on the trailing axes, keeping any leading (direction) axes -------------------
 

@@ -163,18 +163,39 @@ private:
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b) { return apply(Add{}, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return apply(Sub{}, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return apply(Mul{}, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return apply(Div{}, a, b); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return apply(Maximum{}, a, b); }
-Tensor minimum(const Tensor& a, const Tensor& b) { return apply(Minimum{}, a, b); }
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) { return apply(Where{cond.value()}, a, b); }
+Tensor add(const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
+    return apply(Add{}, a, b);
+}
+Tensor sub(const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
+    return apply(Sub{}, a, b);
+}
+Tensor mul(const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
+    return apply(Mul{}, a, b);
+}
+Tensor div(const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
+    return apply(Div{}, a, b);
+}
+Tensor maximum(const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
+    return apply(Maximum{}, a, b);
+}
+Tensor minimum(const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
+    return apply(Minimum{}, a, b);
+}
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
+    return apply(Where{cond.value()}, a, b);
+}
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b, Site{}); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b, Site{}); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b, Site{}); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b, Site{}); }
 
 const OpList& binary_ops() {
     static const OpList list = op_list<Add, Sub, Mul, Div, Maximum, Minimum, Where>();

@@ -288,22 +288,65 @@ struct Cast {
 
 }  // namespace
 
-Tensor neg(const Tensor& x) { return apply(Neg{}, x); }
-Tensor exp(const Tensor& x) { return apply(Exp{}, x); }
-Tensor log(const Tensor& x) { return apply(Log{}, x); }
-Tensor sqrt(const Tensor& x) { return apply(Sqrt{}, x); }
-Tensor abs(const Tensor& x) { return apply(Abs{}, x); }
-Tensor square(const Tensor& x) { return apply(Square{}, x); }
-Tensor pow(const Tensor& x, double p) { return apply(Pow{p}, x); }
-Tensor sin(const Tensor& x) { return apply(Sin{}, x); }
-Tensor cos(const Tensor& x) { return apply(Cos{}, x); }
-Tensor tanh(const Tensor& x) { return apply(Tanh{}, x); }
-Tensor sigmoid(const Tensor& x) { return apply(Sigmoid{}, x); }
-Tensor relu(const Tensor& x) { return apply(Relu{}, x); }
-Tensor leaky_relu(const Tensor& x, double slope) { return apply(LeakyRelu{slope}, x); }
-Tensor softplus(const Tensor& x) { return apply(Softplus{}, x); }
+Tensor neg(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Neg{}, x);
+}
+Tensor exp(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Exp{}, x);
+}
+Tensor log(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Log{}, x);
+}
+Tensor sqrt(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Sqrt{}, x);
+}
+Tensor abs(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Abs{}, x);
+}
+Tensor square(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Square{}, x);
+}
+Tensor pow(const Tensor& x, double p, Site site) {
+    CallSite call(site);
+    return apply(Pow{p}, x);
+}
+Tensor sin(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Sin{}, x);
+}
+Tensor cos(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Cos{}, x);
+}
+Tensor tanh(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Tanh{}, x);
+}
+Tensor sigmoid(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Sigmoid{}, x);
+}
+Tensor relu(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Relu{}, x);
+}
+Tensor leaky_relu(const Tensor& x, double slope, Site site) {
+    CallSite call(site);
+    return apply(LeakyRelu{slope}, x);
+}
+Tensor softplus(const Tensor& x, Site site) {
+    CallSite call(site);
+    return apply(Softplus{}, x);
+}
 
-Tensor clamp(const Tensor& x, double lo, double hi) {
+Tensor clamp(const Tensor& x, double lo, double hi, Site site) {
+    CallSite call(site);
     if (!(lo <= hi)) {
         throw value_error("clamp: lo = " + std::to_string(lo) + " is above hi = " + std::to_string(hi) +
                           "; pass lo <= hi");
@@ -311,16 +354,17 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
     return apply(Clamp{lo, hi}, x);
 }
 
-Tensor cast(const Tensor& x, Dtype dtype) {
+Tensor cast(const Tensor& x, Dtype dtype, Site site) {
+    CallSite call(site);
     if (x.dtype() == dtype) return x;
     return apply(Cast{x.dtype(), dtype}, x);
 }
 
-Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator-(const Tensor& x) { return neg(x, Site{}); }
 Tensor operator+(const Tensor& x, double c) { return apply(AddScalar{c}, x); }
 Tensor operator+(double c, const Tensor& x) { return apply(AddScalar{c}, x); }
 Tensor operator-(const Tensor& x, double c) { return apply(AddScalar{-c}, x); }
-Tensor operator-(double c, const Tensor& x) { return apply(AddScalar{c}, neg(x)); }
+Tensor operator-(double c, const Tensor& x) { return apply(AddScalar{c}, neg(x, Site{})); }
 Tensor operator*(const Tensor& x, double c) { return apply(MulScalar{c}, x); }
 Tensor operator*(double c, const Tensor& x) { return apply(MulScalar{c}, x); }
 Tensor operator/(const Tensor& x, double c) { return apply(DivScalar{c}, x); }

@@ -117,7 +117,8 @@ void check_linear_input(const Tensor& x, const Tensor& w) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
+    CallSite call(site);
     if (a.dim() == 0 || b.dim() == 0) {
         throw shape_error("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
                           " include a scalar; use * to scale");
@@ -134,12 +135,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     return reshape(r, s);
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site) {
+    CallSite call(site);
     check_linear_input(x, w);
     return apply(LinearOp{}, x, w, b);
 }
 
-Tensor linear(const Tensor& x, const Tensor& w) {
+Tensor linear(const Tensor& x, const Tensor& w, Site site) {
+    CallSite call(site);
     check_linear_input(x, w);
     const Tensor r = apply(MatMul{false, true}, LinearOp::as_rows(x), w);
     return x.dim() == 1 ? reshape(r, {w.shape()[0]}) : r;

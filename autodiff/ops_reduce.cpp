@@ -182,30 +182,40 @@ long one_axis(const Tensor& x, long axis, const char* op) {
 
 }  // namespace
 
-Tensor sum(const Tensor& x, const Axes& axes, bool keepdims) {
+Tensor sum(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
+    CallSite call(site);
     const std::vector<long> ax = negative_axes(x, axes, "sum");
     return drop_axes(sum_to_core(x, x.shape(), kept_shape(x.shape(), ax)), x, ax, keepdims);
 }
 
-Tensor mean(const Tensor& x, const Axes& axes, bool keepdims) {
+Tensor mean(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
+    CallSite call(site);
     const std::vector<long> ax = negative_axes(x, axes, "mean");
     std::size_t count = 1;
     for (auto p : positions(ax, x.dim())) count *= x.shape()[p];
     return sum(x, axes, keepdims) / static_cast<double>(count);
 }
 
-Tensor max(const Tensor& x, const Axes& axes, bool keepdims) {
+Tensor max(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
+    CallSite call(site);
     const std::vector<long> ax = negative_axes(x, axes, "max");
     return drop_axes(apply(Max{ax}, x), x, ax, keepdims);
 }
 
-Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdims) {
+Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
+    CallSite call(site);
     const std::vector<long> ax = negative_axes(x, axes, "logsumexp");
     return drop_axes(apply(LogSumExp{ax}, x), x, ax, keepdims);
 }
 
-Tensor softmax(const Tensor& x, long axis) { return apply(Softmax{one_axis(x, axis, "softmax")}, x); }
-Tensor log_softmax(const Tensor& x, long axis) { return apply(LogSoftmax{one_axis(x, axis, "log_softmax")}, x); }
+Tensor softmax(const Tensor& x, long axis, Site site) {
+    CallSite call(site);
+    return apply(Softmax{one_axis(x, axis, "softmax")}, x);
+}
+Tensor log_softmax(const Tensor& x, long axis, Site site) {
+    CallSite call(site);
+    return apply(LogSoftmax{one_axis(x, axis, "log_softmax")}, x);
+}
 
 const OpList& reduction_ops() {
     static const OpList list = op_list<Max, LogSumExp, Softmax, LogSoftmax>();

@@ -306,11 +306,21 @@ Tensor align_core(const Tensor& t, const Shape& in, const Shape& out) {
     return reshape_core(t, in, padded);
 }
 
-Tensor reshape(const Tensor& x, const Shape& shape) { return reshape_core(x, x.shape(), shape); }
-Tensor broadcast_to(const Tensor& x, const Shape& shape) { return broadcast_to_core(x, x.shape(), shape); }
-Tensor sum_to(const Tensor& x, const Shape& shape) { return sum_to_core(x, x.shape(), shape); }
+Tensor reshape(const Tensor& x, const Shape& shape, Site site) {
+    CallSite call(site);
+    return reshape_core(x, x.shape(), shape);
+}
+Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site) {
+    CallSite call(site);
+    return broadcast_to_core(x, x.shape(), shape);
+}
+Tensor sum_to(const Tensor& x, const Shape& shape, Site site) {
+    CallSite call(site);
+    return sum_to_core(x, x.shape(), shape);
+}
 
-Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm) {
+Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm, Site site) {
+    CallSite call(site);
     std::vector<std::size_t> sorted = perm;
     std::sort(sorted.begin(), sorted.end());
     bool ok = perm.size() == x.dim();
@@ -322,7 +332,8 @@ Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm) {
     return apply(Permute{perm}, x);
 }
 
-Tensor transpose(const Tensor& x) {
+Tensor transpose(const Tensor& x, Site site) {
+    CallSite call(site);
     if (x.dim() < 2) {
         throw shape_error("transpose: shape " + shape_str(x.shape()) +
                           " has fewer than 2 axes; transpose swaps the last two (use reshape for vectors)");
@@ -333,7 +344,8 @@ Tensor transpose(const Tensor& x) {
     return apply(Permute{perm}, x);
 }
 
-Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop) {
+Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop, Site site) {
+    CallSite call(site);
     const long ax = negative_axis(axis, x.dim(), "slice");
     const std::size_t size = x.shape()[at(ax, x.dim())];
     if (start > stop || stop > size) {
@@ -344,7 +356,8 @@ Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop) {
     return apply(Slice{ax, start, stop, size}, x);
 }
 
-Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total) {
+Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total, Site site) {
+    CallSite call(site);
     const long ax = negative_axis(axis, x.dim(), "pad");
     const std::size_t len = x.shape()[at(ax, x.dim())];
     if (start > total || len > total - start) {
@@ -354,12 +367,14 @@ Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total) {
     return apply(Pad{ax, start, len, total}, x);
 }
 
-Tensor concat(const std::vector<Tensor>& xs, long axis) {
+Tensor concat(const std::vector<Tensor>& xs, long axis, Site site) {
+    CallSite call(site);
     if (xs.empty()) throw value_error("concat: needs at least one tensor");
     return apply_list(Concat{negative_axis(axis, xs[0].dim(), "concat")}, xs);
 }
 
-Tensor stack(const std::vector<Tensor>& xs, long axis) {
+Tensor stack(const std::vector<Tensor>& xs, long axis, Site site) {
+    CallSite call(site);
     if (xs.empty()) throw value_error("stack: needs at least one tensor");
     const std::size_t ax = normalize_axis(axis, xs[0].dim() + 1, "stack");
     std::vector<Tensor> parts;
@@ -377,20 +392,29 @@ Tensor stack(const std::vector<Tensor>& xs, long axis) {
     return concat(parts, static_cast<long>(ax));
 }
 
-Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index) {
+Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index, Site site) {
+    CallSite call(site);
     const long ax = negative_axis(axis, x.dim(), "index_select");
     return apply(IndexSelect{ax, index, x.shape()[at(ax, x.dim())]}, x);
 }
 
-Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size) {
+Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size, Site site) {
+    CallSite call(site);
     const long ax = negative_axis(axis, x.dim(), "index_add");
     return apply(IndexAdd{ax, index, size}, x);
 }
 
-Tensor zeros_like(const Tensor& x) { return Tensor::zeros(x.shape(), x.dtype()); }
-Tensor ones_like(const Tensor& x) { return Tensor::ones(x.shape(), x.dtype()); }
+Tensor zeros_like(const Tensor& x, Site site) {
+    CallSite call(site);
+    return Tensor::zeros(x.shape(), x.dtype());
+}
+Tensor ones_like(const Tensor& x, Site site) {
+    CallSite call(site);
+    return Tensor::ones(x.shape(), x.dtype());
+}
 
-Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype) {
+Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype, Site site) {
+    CallSite call(site);
     Array out = Array::zeros({labels.size(), classes}, dtype);
     out.visit_mut([&](auto& a) {
         for (std::size_t i = 0; i < labels.size(); ++i) {

@@ -57,6 +57,8 @@ std::string released_message(const Node& n, const char* sweep) {
 // Calls a rule and names the op, the rule and the sweep in any error it raises.
 template <class Rule>
 Tensor call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
+    // Ops a rule records (create_graph) report the site of the op whose rule made them.
+    CallSite at(n.site());
     try {
         return r();
     } catch (error& e) {
@@ -226,6 +228,10 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
             if (p == npos || !(reach[p] || may_hide_target(p))) continue;
             Tensor g = call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, ct, j); });
             check_rule_result(g, k, node->inputs()[j]->value(), *node, "VJP");
+            if (anomaly_enabled()) {
+                const std::string what = "cotangent for input " + std::to_string(j) + " (" + sweep + ")";
+                check_anomaly(g.value(), node->name(), what.c_str(), node->site());
+            }
             cot[p] = cot[p].defined() ? cot[p] + g : std::move(g);
         }
         if (release) node->release();
@@ -338,6 +344,7 @@ std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::
             const Tensor out(node);
             Tensor r = call_rule(*node, "JVP", sweep, [&] { return node->jvp(in, out, t); });
             check_rule_result(r, k, node->value(), *node, "JVP");
+            if (anomaly_enabled()) check_anomaly(r.value(), node->name(), "tangent (forward_sweep)", node->site());
             tan[i] = std::move(r);
         }
         for (const auto& c : node->inputs()) {

@@ -7,6 +7,7 @@
 #include <adgraph/tensor/random.hpp>
 #include <adgraph/tensor/shape.hpp>
 
+#include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/check.hpp>
 #include <adgraph/autodiff/custom.hpp>
 #include <adgraph/autodiff/functional.hpp>
