@@ -1,0 +1,63 @@
+// Cost of second-order transforms relative to one gradient, on a batch-64 MLP loss (3 tanh layers, hidden 64),
+// float64: grad, hvp (forward over reverse), hvp (reverse over reverse), and the full Hessian by one batched
+// forward-over-reverse sweep. All timed side by side in one run (medians).
+#include <adgraph/adgraph.hpp>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "machine.hpp"
+
+using namespace adg;
+
+int main(int argc, char** argv) {
+    std::size_t batch = 64, in = 16, hidden = 64;
+    int reps = 21;
+    bool quick = false;
+    CLI::App app{"hvp and Hessian cost relative to one gradient on a batch-64 MLP loss"};
+    app.add_option("--batch", batch, "rows of the input batch")->capture_default_str();
+    app.add_option("--in", in, "input features (the gradient has batch·in entries)")->capture_default_str();
+    app.add_option("--hidden", hidden, "hidden width")->capture_default_str();
+    app.add_option("--reps", reps, "timed repetitions (median)")->capture_default_str();
+    app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
+    CLI11_PARSE(app, argc, argv);
+    if (quick) {
+        batch = 4;
+        in = 3;
+        hidden = 5;
+        reps = 3;
+    }
+    Generator gen(1);
+    const Tensor w1 = Tensor::uniform({hidden, in}, -0.3, 0.3, gen, f64), b1 = Tensor::zeros({hidden}, f64);
+    const Tensor w2 = Tensor::uniform({hidden, hidden}, -0.3, 0.3, gen, f64), b2 = Tensor::zeros({hidden}, f64);
+    const Tensor w3 = Tensor::uniform({1, hidden}, -0.3, 0.3, gen, f64), b3 = Tensor::zeros({1}, f64);
+    const auto loss = [&](const Tensor& x) {
+        const Tensor h = tanh(linear(tanh(linear(tanh(linear(x, w1, b1)), w2, b2)), w3, b3));
+        return mean(square(h));
+    };
+    const Tensor x = Tensor::uniform({batch, in}, -1, 1, gen, f64);
+    const Tensor v = Tensor::uniform({batch, in}, -1, 1, gen, f64);
+    const std::size_t n = x.size();
+
+    Tensor g, hv1, hv2, H;
+    const double t_grad = bench::median_seconds([&] { g = grad(loss)(x); }, reps);
+    const double t_hvp = bench::median_seconds([&] { hv1 = hvp(loss, x, v); }, reps);
+    const double t_hvp_rr =
+        bench::median_seconds([&] { hv2 = grad([&](const Tensor& z) { return sum(grad(loss)(z) * v); })(x); }, reps);
+    const double t_hess = bench::median_seconds([&] { H = hessian(loss)(x); }, std::max(3, reps / 4));
+
+    double diff = 0;
+    for (std::size_t i = 0; i < n; ++i) diff = std::max(diff, std::abs(hv1.value().flat(i) - hv2.value().flat(i)));
+    std::printf("higher-order cost on a batch-%zu MLP loss (%zu inputs, hidden %zu, tanh), float64\n", batch, in,
+                hidden);
+    std::printf("machine: %s\n", bench::machine_line().c_str());
+    std::printf("%-34s %12s %10s\n", "transform", "median", "/ grad");
+    std::printf("%-34s %10.1f us %10.2f\n", "grad (one reverse sweep)", 1e6 * t_grad, 1.0);
+    std::printf("%-34s %10.1f us %10.2f\n", "hvp, forward over reverse", 1e6 * t_hvp, t_hvp / t_grad);
+    std::printf("%-34s %10.1f us %10.2f\n", "hvp, reverse over reverse", 1e6 * t_hvp_rr, t_hvp_rr / t_grad);
+    std::printf("%-34s %10.1f us %10.2f  (n = %zu directions: %.2f x grad per direction)\n",
+                "hessian, one batched sweep", 1e6 * t_hess, t_hess / t_grad, n,
+                t_hess / t_grad / static_cast<double>(n));
+    std::printf("hvp modes agree to %.2e; Hessian %zu x %zu\n", diff, n, n);
+    return diff <= 1e-10 ? 0 : 1;
+}
