@@ -10,9 +10,12 @@ namespace adg {
 
 /// Which sweep computes a Jacobian.
 enum class Mode {
-    automatic,  ///< chosen from the graph's structure, n and m (Mode::Auto in the lecture's words)
-    forward,    ///< forward sweeps: one direction per input element (or per input of a block)
-    reverse,    ///< reverse sweeps: one direction per output element (or per output of a block)
+    automatic,          ///< chosen from the graph's structure, n and m
+    forward,            ///< forward sweeps: one direction per input element (or per input of a block)
+    reverse,            ///< reverse sweeps: one direction per output element (or per output of a block)
+    Auto = automatic,   ///< alias
+    Forward = forward,  ///< alias
+    Reverse = reverse,  ///< alias
 };
 
 /// The shape of the derivative.

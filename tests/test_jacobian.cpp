@@ -65,7 +65,7 @@ TEST_CASE("mixing rows gives a dense Jacobian, mode by n and m, and the explanat
     const auto many_outputs = [](const Tensor& x) { return stack({x * 2.0, sin(x), x * x}); };  // R^2 -> R^6
     const Jacobian K = jacobian(many_outputs, Tensor::from({0.3, -0.4}, f64));
     CHECK(K.mode == Mode::forward);
-    const Jacobian forced = jacobian(many_outputs, Tensor::from({0.3, -0.4}, f64), Mode::reverse);
+    const Jacobian forced = jacobian(many_outputs, Tensor::from({0.3, -0.4}, f64), Mode::Reverse);
     CHECK(forced.mode == Mode::reverse);
     CHECK(forced.why.find("(mode forced)") != std::string::npos);
     check_equal(forced.values, K.values);
