@@ -64,9 +64,15 @@ Tensor call(const CustomFunction& f, const std::vector<Tensor>& xs) {
 CheckResult check_function(const CustomFunction& f, const std::vector<Tensor>& xs, Generator& gen) {
     const MultiFn fn = [&f](const std::vector<Tensor>& v) { return call(f, v); };
     CheckResult g = gradcheck(fn, xs);
-    if (!g.ok) return g;
+    if (!g.ok) {
+        g.message = "custom function '" + f.name + "': " + g.message;
+        return g;
+    }
     CheckResult d = dot_test(fn, xs, gen);
-    if (!d.ok) return d;
+    if (!d.ok) {
+        d.message = "custom function '" + f.name + "': " + d.message;
+        return d;
+    }
     d.message = "custom function '" + f.name + "': " + g.message + "; " + d.message;
     return d;
 }

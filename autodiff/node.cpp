@@ -20,7 +20,7 @@ long live_node_count() { return live_nodes.load(); }
 Node::Node(Array value, bool requires_grad) : value_(std::move(value)), requires_grad_(requires_grad) { ++live_nodes; }
 
 Node::Node(Array value, std::vector<std::shared_ptr<Node>> inputs)
-    : value_(std::move(value)), inputs_(std::move(inputs)), requires_grad_(true), site_(CallSite::current()) {
+    : value_(std::move(value)), inputs_(std::move(inputs)), site_(CallSite::current()), requires_grad_(true) {
     ++live_nodes;
 }
 

@@ -141,7 +141,7 @@ template <class Op, class... Ts>
 Tensor apply(const Op& op, const Ts&... xs) {
     static_assert((std::is_same_v<Ts, Tensor> && ...), "apply takes Tensors");
     Array y = OpRules<Op>::forward(op, xs.value()...);
-    if (anomaly_enabled()) check_anomaly(y, op_name(op), "output (forward)", CallSite::current());
+    if (anomaly_enabled()) check_anomaly(y, op_name(op), "output", CallSite::current());
     if (!grad_enabled() || !(xs.needs_grad() || ...)) return Tensor(std::move(y));
     return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}));
 }
@@ -156,7 +156,7 @@ Tensor apply_list(const Op& op, const std::vector<Tensor>& xs) {
         record |= x.needs_grad();
     }
     Array y = op.forward(values);
-    if (anomaly_enabled()) check_anomaly(y, op_name(op), "output (forward)", CallSite::current());
+    if (anomaly_enabled()) check_anomaly(y, op_name(op), "output", CallSite::current());
     if (!grad_enabled() || !record) return Tensor(std::move(y));
     std::vector<std::shared_ptr<Node>> nodes;
     for (const auto& x : xs) nodes.push_back(x.node());

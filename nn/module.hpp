@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/tensor.hpp>
 
 namespace adg::nn {
@@ -20,8 +21,11 @@ public:
     virtual ~Module() = default;
     /// The module's function of a batch.
     virtual Tensor forward(const Tensor& x) = 0;
-    /// Same as forward(x).
-    Tensor operator()(const Tensor& x) { return forward(x); }
+    /// forward(x), with the caller's line recorded as the call site of the ops it runs (anomaly mode).
+    Tensor operator()(const Tensor& x, Site site = Site::here()) {
+        CallSite call(site);
+        return forward(x);
+    }
     /// A one-line description, e.g. "Linear(784 -> 256, bias)".
     virtual std::string to_string() const = 0;
 

@@ -56,7 +56,8 @@ std::size_t Array::size() const {
 void Array::check_dtype(Dtype d, const char* op) const {
     if (dtype() != d) {
         throw dtype_error(std::string(op) + ": array holds " + dtype_name(dtype()) + " but " + dtype_name(d) +
-                          " was requested; convert with .to(" + (d == Dtype::f32 ? "adg::f32" : "adg::f64") + ")");
+                          " was requested; convert with cast(x, " + (d == Dtype::f32 ? "adg::f32" : "adg::f64") +
+                          ") (Array::to for arrays)");
     }
 }
 
@@ -119,7 +120,7 @@ void check_same_dtype(const Array& a, const Array& b, const char* op) {
     if (a.dtype() != b.dtype()) {
         throw dtype_error(std::string(op) + ": operands have different dtypes " + dtype_name(a.dtype()) + " " +
                           shape_str(a.shape()) + " and " + dtype_name(b.dtype()) + " " + shape_str(b.shape()) +
-                          "; convert one with .to(adg::f32) or .to(adg::f64)");
+                          "; convert one with cast(x, adg::f32) or cast(x, adg::f64)");
     }
 }
 
