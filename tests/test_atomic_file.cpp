@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,41 +25,19 @@ using namespace adg;
 using namespace adg::nn;
 namespace fs = std::filesystem;
 
+using adg::testing::read_file;
+using adg::testing::TempDir;
+
 namespace {
 
 doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
-
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-    fs::path root = fs::temp_directory_path() / ("adgraph-test-atomic-" + std::to_string(std::random_device{}()) +
-                                                 std::to_string(std::random_device{}()));
-    TempDir() { fs::create_directories(root); }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(root, ignored);
-    }
-    std::string file(const std::string& name) const { return (root / name).string(); }
-    std::vector<std::string> list() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(root)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 }  // namespace
 
 TEST_CASE_FIXTURE(TempDir, "atomic_file: writes the content, in parts, empty, and with binary bytes") {
     const std::string path = file("out.txt");
     write_file_atomically(path, "hello\n");
-    CHECK(read_text(path) == "hello\n");
+    CHECK(read_file(path) == "hello\n");
 
     const std::string binary("a\0b\xff", 4);
     write_file_atomically(path, [&](const AtomicFileWriter& w) {
@@ -66,7 +46,7 @@ TEST_CASE_FIXTURE(TempDir, "atomic_file: writes the content, in parts, empty, an
         w.write(nullptr, 0);
         w.write(std::string(100000, 'x'));
     });
-    CHECK(read_text(path) == "first " + binary + std::string(100000, 'x'));
+    CHECK(read_file(path) == "first " + binary + std::string(100000, 'x'));
 
     write_file_atomically(path, "");
     CHECK(fs::exists(path));
@@ -82,8 +62,8 @@ TEST_CASE_FIXTURE(TempDir, "atomic_file: replaces the target whole, with a new f
     const mode_t old_mask = ::umask(027);
     write_file_atomically(path, "short\n");
     ::umask(old_mask);
-    CHECK(read_text(path) == "short\n");
-    CHECK(read_text(file("old")) == std::string(5000, 'o'));
+    CHECK(read_file(path) == "short\n");
+    CHECK(read_file(file("old")) == std::string(5000, 'o'));
     struct stat st {};
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0640);
@@ -117,7 +97,7 @@ TEST_CASE_FIXTURE(TempDir, "atomic_file: a failure leaves nothing behind and the
                                                        throw std::runtime_error("producer gave up");
                                                    }),
                              "producer gave up", std::runtime_error);
-        CHECK(read_text(path) == "old");
+        CHECK(read_file(path) == "old");
         CHECK(list() == std::vector<std::string>{"out.txt"});
     }
     SUBCASE("a write fails half-way (file size limit)") {
@@ -143,7 +123,7 @@ TEST_CASE_FIXTURE(TempDir, "atomic_file: a failure leaves nothing behind and the
             CHECK_THROWS_WITH_AS(write_file_atomically(path, std::string(100000, 'x')),
                                  has("'" + path + "': cannot write the temporary file '" + path + ".tmp."), io_error);
         }
-        CHECK(read_text(path) == "old");
+        CHECK(read_file(path) == "old");
         CHECK(list() == std::vector<std::string>{"out.txt"});
     }
 }

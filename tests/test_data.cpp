@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,22 +29,14 @@ using namespace adg;
 using namespace adg::nn;
 namespace fs = std::filesystem;
 
+using adg::testing::TempDir;
+
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
 // doctest::Contains takes a doctest::String, which does not convert from std::string implicitly.
 doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-    std::random_device rd;
-    fs::path root = fs::temp_directory_path() / ("adgraph-test-data-" + std::to_string(rd()) + std::to_string(rd()));
-    std::error_code ignored;
-    TempDir() { fs::create_directories(root); }
-    ~TempDir() { fs::remove_all(root, ignored); }
-    std::string file(const std::string& name) const { return (root / name).string(); }
-};
 
 Bytes read_bytes(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
@@ -175,7 +169,7 @@ TEST_CASE_FIXTURE(Scratch, "idx: round trip raw and gzip, gzip recognised by con
         }
     }
     // The temporary files were renamed: none is left behind.
-    CHECK(std::distance(fs::directory_iterator(root), fs::directory_iterator()) == 1);
+    CHECK(std::distance(fs::directory_iterator(TempDir::path), fs::directory_iterator()) == 1);
     // Names do not matter; a gzip stream from another encoder (stored blocks) reads the same.
     const IdxArray a = make_array({10, 3});
     write_idx(file("plain.gz"), a, false);
@@ -274,7 +268,7 @@ TEST_CASE_FIXTURE(Scratch, "idx: missing file, a directory, write_idx of arrays 
     CHECK_THROWS_WITH_AS(write_idx(file("busy"), make_array({2}), true), has("cannot rename the temporary file"),
                          io_error);
     CHECK(fs::is_empty(file("busy")));
-    CHECK(std::distance(fs::directory_iterator(root), fs::directory_iterator()) == 1);
+    CHECK(std::distance(fs::directory_iterator(TempDir::path), fs::directory_iterator()) == 1);
     CHECK_FALSE(fs::exists(path));
 }
 
@@ -318,7 +312,7 @@ TEST_CASE_FIXTURE(TempDir, "data: load_fashion_mnist explains where to get the d
                          has("the data directory " + missing + " does not exist" + hint), io_error);
     CHECK_THROWS_WITH_AS(load_fashion_mnist(missing, Split::train), has("or pass --data DIR"), io_error);
     const std::string raw = file("t10k-images-idx3-ubyte");
-    CHECK_THROWS_WITH_AS(load_fashion_mnist(root.string(), Split::test),
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(TempDir::path.string(), Split::test),
                          has("neither " + raw + " nor " + raw + ".gz exists" + hint), io_error);
 }
 
@@ -326,7 +320,7 @@ TEST_CASE_FIXTURE(TempDir, "data: load_fashion_mnist prefers the uncompressed fi
     write_idx(file("t10k-images-idx3-ubyte"), make_array({2, 28, 28}), false);
     write_idx(file("t10k-images-idx3-ubyte.gz"), make_array({3, 28, 28}), true);
     write_idx(file("t10k-labels-idx1-ubyte.gz"), IdxArray{{2}, {1, 8}}, true);
-    const Dataset d = load_fashion_mnist(root.string(), Split::test);
+    const Dataset d = load_fashion_mnist(TempDir::path.string(), Split::test);
     CHECK(d.images.shape() == Shape{2, 784});
     CHECK(d.classes == 10);
     const auto& names = fashion_mnist_classes();

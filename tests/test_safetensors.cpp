@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "temp_dir.hpp"
+
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,36 +26,10 @@ using namespace adg::nn;
 using doctest::Contains;
 namespace fs = std::filesystem;
 
+using adg::testing::read_file;
+using adg::testing::TempDir;
+
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string tmpl = (fs::temp_directory_path() / "adg_safetensors_XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path, ec);
-    }
-    std::string file(const std::string& name) const { return (path / name).string(); }
-    std::vector<std::string> list() const {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path)) names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
-
-std::string read_bytes(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 void write_bytes(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
@@ -131,7 +107,7 @@ TEST_CASE("safetensors: round trip of f32 and f64 arrays and metadata is bit-exa
     }
 
     save_safetensors(path, {});  // no tensors and no metadata is a valid file ("{}" plus padding)
-    CHECK(read_bytes(path) == le64(8) + "{}      ");
+    CHECK(read_file(path) == le64(8) + "{}      ");
     CHECK(load_safetensors(path).tensors.empty());
     CHECK(load_safetensors(path).metadata.empty());
 }
@@ -141,7 +117,7 @@ TEST_CASE("safetensors: the byte layout follows the spec") {
     const std::string path = dir.file("layout.safetensors");
     save_safetensors(path, {{"a", Array(xt::xarray<float>{1.5f, -2.0f, 3.0f})}, {"d", Array::full({1, 1}, 0.25, f64)}},
                      {{"k", "v"}});
-    const std::string bytes = read_bytes(path);
+    const std::string bytes = read_file(path);
     REQUIRE(bytes.size() >= 8);
     std::uint64_t n = 0;
     for (int b = 7; b >= 0; --b) n = (n << 8) | static_cast<unsigned char>(bytes[b]);
@@ -200,16 +176,16 @@ TEST_CASE("safetensors: overwriting replaces the file completely") {
     CHECK(dir.list() == std::vector<std::string>{"ckpt.safetensors"});
     // byte for byte what a save to a fresh path writes: nothing of the larger old file survives
     save_safetensors(dir.file("fresh.safetensors"), {{"small", filled({2}, f32, 1.0)}});
-    CHECK(read_bytes(path) == read_bytes(dir.file("fresh.safetensors")));
+    CHECK(read_file(path) == read_file(dir.file("fresh.safetensors")));
 }
 
 TEST_CASE("safetensors: a failed save leaves the old file untouched") {
     TempDir dir;
     const std::string path = dir.file("ckpt.safetensors");
     save_safetensors(path, {{"w", filled({4, 4}, f32, 0.5)}}, {{"epoch", "1"}});
-    const std::string old = read_bytes(path);
+    const std::string old = read_file(path);
     const auto untouched = [&] {
-        CHECK(read_bytes(path) == old);
+        CHECK(read_file(path) == old);
         CHECK(dir.list() == std::vector<std::string>{"ckpt.safetensors"});
     };
 
@@ -271,7 +247,7 @@ TEST_CASE("safetensors: truncated files are reported with the sizes found") {
     TempDir dir;
     const std::string path = dir.file("ckpt.safetensors"), cut = dir.file("cut.safetensors");
     save_safetensors(path, {{"w", filled({10}, f64, 0.0)}});
-    const std::string bytes = read_bytes(path);
+    const std::string bytes = read_file(path);
     std::uint64_t n = 0;
     for (int b = 7; b >= 0; --b) n = (n << 8) | static_cast<unsigned char>(bytes[b]);
 
