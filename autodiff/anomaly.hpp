@@ -55,8 +55,8 @@ private:
 /// "file:line", or a note that the op was written with an operator (which cannot take a call site).
 std::string site_str(const Site& s);
 
-/// In anomaly mode, throws value_error if `a` holds NaN or Inf: names `op`, `what` (e.g. "output" or "tangent (forward_sweep)") and
-/// `site`. Does nothing when anomaly mode is off.
+/// In anomaly mode, throws value_error if `a` holds NaN or Inf: names `op`, `what` (e.g. "output" or "tangent
+/// (forward_sweep)") and `site`. Does nothing when anomaly mode is off.
 void check_anomaly(const Array& a, const char* op, const char* what, const Site& site);
 
 }  // namespace adg
