@@ -28,8 +28,9 @@ Recorded record(const MultiFn& f, const std::vector<Tensor>& xs) {
 void require_f64(const std::vector<Tensor>& xs, const char* who) {
     for (std::size_t i = 0; i < xs.size(); ++i) {
         if (xs[i].dtype() != Dtype::f64) {
-            throw dtype_error(std::string(who) + ": input " + std::to_string(i) +
-                              " is float32; central differences need float64 inputs (cast them with cast(x, f64))");
+            throw dtype_error(
+                std::string(who) + ": input " + std::to_string(i) +
+                " is float32; central differences need float64 inputs (cast them with cast(x, adg::f64))");
         }
     }
 }
@@ -142,6 +143,7 @@ CheckResult gradcheck_vjp(const MultiFn& f, const std::vector<Tensor>& xs, const
 }
 
 CheckResult gradcheck(const MultiFn& f, const std::vector<Tensor>& xs, const GradcheckOptions& o) {
+    require_f64(xs, "gradcheck");
     CheckResult j = gradcheck_jvp(f, xs, o);
     if (!j.ok) return j;
     CheckResult v = gradcheck_vjp(f, xs, o);

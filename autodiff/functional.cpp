@@ -20,7 +20,10 @@ Traced trace(const MultiFn& f, const std::vector<Tensor>& xs, const char* who) {
     Traced t;
     GradMode on(true);
     for (const auto& x : xs) {
-        if (!x.defined()) throw value_error(std::string(who) + ": an input is undefined");
+        if (!x.defined()) {
+            throw value_error(std::string(who) +
+                              ": an input is undefined (default-constructed or moved from); pass tensors with values");
+        }
         t.outer |= x.needs_grad();
         t.xs.push_back(x.needs_grad() ? x : x.detach().requires_grad());
     }
@@ -37,7 +40,8 @@ void check_like(const Tensor& v, const Tensor& x, const char* who, const char* w
     }
     if (v.dtype() != x.dtype()) {
         throw dtype_error(std::string(who) + ": " + what + " is " + dtype_name(v.dtype()) + " but its partner is " +
-                          dtype_name(x.dtype()) + "; convert it with cast()");
+                          dtype_name(x.dtype()) + "; convert it with cast(v, " +
+                          (x.dtype() == Dtype::f32 ? "adg::f32" : "adg::f64") + ")");
     }
 }
 
@@ -68,8 +72,9 @@ Tensor basis_rows(const Shape& shape, Dtype dtype, std::size_t from, std::size_t
 
 std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
     if (vs.size() != xs.size()) {
-        throw value_error("jvp: " + std::to_string(xs.size()) + " inputs but " + std::to_string(vs.size()) +
-                          " tangents; pass one tangent per input");
+        throw value_error("jvp: " + std::to_string(xs.size()) + (xs.size() == 1 ? " input" : " inputs") + " but " +
+                          std::to_string(vs.size()) + (vs.size() == 1 ? " tangent" : " tangents") +
+                          "; pass one tangent per input");
     }
     for (std::size_t i = 0; i < xs.size(); ++i) check_like(vs[i], xs[i], "jvp", "the tangent");
     const Traced t = trace(f, xs, "jvp");

@@ -20,7 +20,13 @@ std::pair<Tensor, Fn> linearize(const Fn& f, const Tensor& x) {
     }
     const Tensor primal = outer ? y : y.detach();
     Fn apply_jvp = [xin, y, outer](const Tensor& v) {
-        if (!v.defined() || v.shape() != xin.shape() || v.dtype() != xin.dtype()) {
+        if (v.defined() && v.shape() == xin.shape() && v.dtype() != xin.dtype()) {
+            throw dtype_error("linearize: the tangent must be " + std::string(dtype_name(xin.dtype())) + " " +
+                              shape_str(xin.shape()) + ", got " + dtype_name(v.dtype()) + " " + shape_str(v.shape()) +
+                              "; convert it with cast(v, " + (xin.dtype() == Dtype::f32 ? "adg::f32" : "adg::f64") +
+                              ")");
+        }
+        if (!v.defined() || v.shape() != xin.shape()) {
             throw shape_error("linearize: the tangent must be " + std::string(dtype_name(xin.dtype())) + " " +
                               shape_str(xin.shape()) +
                               (v.defined() ? ", got " + std::string(dtype_name(v.dtype())) + " " + shape_str(v.shape())

@@ -92,7 +92,8 @@ struct Maximum {
     static constexpr const char* name = "maximum";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
-        return xt::maximum(a, b);
+        // Not xt::maximum: its SIMD form returns b when a is NaN; a NaN operand must reach the output.
+        return xt::where(a < b || xt::isnan(b), b, a);
     }
     Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
         return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 1.0, 0.0); });
@@ -109,7 +110,7 @@ struct Minimum {
     static constexpr const char* name = "minimum";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
-        return xt::minimum(a, b);
+        return xt::where(b < a || xt::isnan(b), b, a);  // NaN-propagating, as in maximum
     }
     Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
         return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 1.0, 0.0); });

@@ -139,7 +139,7 @@ struct Relu {
     template <class E>
     auto f(const E& x) const {
         using T = typename E::value_type;
-        return xt::maximum(x, T(0));
+        return xt::where(x < T(0), T(0), x);  // a NaN passes through (xt::maximum's SIMD form would give 0)
     }
     Tensor d(const Tensor& x, const Tensor&) const {
         return constant_map(x, [](const auto& a) { return xt::where(a > 0, 1.0, 0.0); });
@@ -348,8 +348,7 @@ Tensor softplus(const Tensor& x, Site site) {
 Tensor clamp(const Tensor& x, double lo, double hi, Site site) {
     CallSite call(site);
     if (!(lo <= hi)) {
-        throw value_error("clamp: lo = " + std::to_string(lo) + " is above hi = " + std::to_string(hi) +
-                          "; pass lo <= hi");
+        throw value_error("clamp: lo = " + number_str(lo) + " is above hi = " + number_str(hi) + "; pass lo <= hi");
     }
     return apply(Clamp{lo, hi}, x);
 }

@@ -362,7 +362,8 @@ Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total, Sit
     const std::size_t len = x.shape()[at(ax, x.dim())];
     if (start > total || len > total - start) {
         throw value_error("pad: " + std::to_string(len) + " entries at offset " + std::to_string(start) +
-                          " do not fit in length " + std::to_string(total));
+                          " do not fit in length " + std::to_string(total) + " (axis " + std::to_string(axis) +
+                          " of shape " + shape_str(x.shape()) + "); need offset + entries <= length");
     }
     return apply(Pad{ax, start, len, total}, x);
 }

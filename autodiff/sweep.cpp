@@ -69,15 +69,21 @@ Tensor call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
     }
 }
 
-void check_rule_result(const Tensor& r, std::size_t k, const Array& like, const Node& n, const char* rule) {
+void check_rule_result(const Tensor& r, std::size_t k, const Array& like, const Node& n, const char* rule,
+                       const char* sweep) {
     const Shape want = batched_shape(k, like.shape());
     if (!r.defined() || r.shape() != want || r.dtype() != like.dtype()) {
         throw graph_error(
-            std::string("the ") + rule + " rule of '" + n.name() + "' returned " +
+            std::string("in the ") + rule + " rule of '" + n.name() + "' (" + sweep + "): the rule returned " +
             (r.defined() ? std::string(dtype_name(r.dtype())) + " " + shape_str(r.shape()) : std::string("nothing")) +
-            " where " + dtype_name(like.dtype()) + " " + shape_str(want) + " was expected (a bug in that op's rule)");
+            " where " + dtype_name(like.dtype()) + " " + shape_str(want) +
+            " was expected; fix the rule (its result carries a leading axis of k directions, here k = " +
+            std::to_string(k) + ")");
     }
 }
+
+// "1 output", "2 outputs".
+std::string count_of(std::size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); }
 
 void check_seed(const Tensor& seed, const Tensor& of, std::size_t i, const char* sweep, const char* what,
                 std::size_t& k, bool batched) {
@@ -86,7 +92,8 @@ void check_seed(const Tensor& seed, const Tensor& of, std::size_t i, const char*
     if (seed.dtype() != of.dtype()) {
         throw dtype_error(std::string(sweep) + ": " + what + " " + std::to_string(i) + " is " +
                           dtype_name(seed.dtype()) + " but its tensor is " + dtype_name(of.dtype()) + "; convert the " +
-                          what + " with .to()");
+                          what + " with cast(" + what + ", " + (of.dtype() == Dtype::f32 ? "adg::f32" : "adg::f64") +
+                          ")");
     }
     const Shape& s = seed.shape();
     const Shape& want = of.shape();
@@ -107,10 +114,12 @@ void check_seed(const Tensor& seed, const Tensor& of, std::size_t i, const char*
 std::size_t check_batches(const std::vector<Tensor>& batches, const std::vector<Tensor>& of, const char* sweep,
                           const char* what, const char* of_what) {
     if (batches.size() != of.size()) {
-        throw value_error(std::string(sweep) + ": " + std::to_string(of.size()) + " " + of_what + "s but " +
-                          std::to_string(batches.size()) + " " + what + "s; pass one " + what + " per " + of_what);
+        throw value_error(std::string(sweep) + ": " + count_of(of.size(), of_what) + " but " +
+                          count_of(batches.size(), what) + "; pass one " + what + " per " + of_what);
     }
-    if (of.empty()) throw value_error(std::string(sweep) + ": no " + of_what + "s given");
+    if (of.empty()) {
+        throw value_error(std::string(sweep) + ": no " + of_what + "s given; pass at least one " + of_what);
+    }
     std::size_t k = npos;
     for (std::size_t i = 0; i < of.size(); ++i) check_seed(batches[i], of[i], i, sweep, what, k, true);
     return k;
@@ -227,7 +236,7 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
             const std::size_t p = order.find(node->inputs()[j].get());
             if (p == npos || !(reach[p] || may_hide_target(p))) continue;
             Tensor g = call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, ct, j); });
-            check_rule_result(g, k, node->inputs()[j]->value(), *node, "VJP");
+            check_rule_result(g, k, node->inputs()[j]->value(), *node, "VJP", sweep);
             if (anomaly_enabled()) {
                 const std::string what = "cotangent for input " + std::to_string(j) + " (" + sweep + ")";
                 check_anomaly(g.value(), node->name(), what.c_str(), node->site());
@@ -264,8 +273,8 @@ void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tenso
                      const BackwardOptions& options) {
     const char* sweep = "backward";
     if (seeds.size() != outputs.size()) {
-        throw value_error(std::string(sweep) + ": " + std::to_string(outputs.size()) + " outputs but " +
-                          std::to_string(seeds.size()) + " seeds; pass one seed per output");
+        throw value_error(std::string(sweep) + ": " + count_of(outputs.size(), "output") + " but " +
+                          count_of(seeds.size(), "seed") + "; pass one seed per output");
     }
     std::vector<Tensor> batched;
     std::size_t k = 1;
@@ -343,7 +352,7 @@ std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::
         if (any) {
             const Tensor out(node);
             Tensor r = call_rule(*node, "JVP", sweep, [&] { return node->jvp(in, out, t); });
-            check_rule_result(r, k, node->value(), *node, "JVP");
+            check_rule_result(r, k, node->value(), *node, "JVP", sweep);
             if (anomaly_enabled()) check_anomaly(r.value(), node->name(), "tangent (forward_sweep)", node->site());
             tan[i] = std::move(r);
         }

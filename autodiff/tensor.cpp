@@ -68,7 +68,7 @@ Array& Tensor::mutable_value() const {
     if (n.has_op()) {
         throw graph_error(
             std::string("mutable_value: only leaves can be updated in place, but this tensor was made by '") +
-            n.name() + "'");
+            n.name() + "'; update the leaves it was computed from and run the forward pass again");
     }
     return node_->value_mut();
 }

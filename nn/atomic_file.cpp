@@ -17,6 +17,8 @@ namespace {
 std::string errno_message(int e) { return std::generic_category().message(e); }
 std::string in_quotes(const std::string& s) { return "'" + s + "'"; }
 
+constexpr const char* space_hint = "check the free space, quota and file size limit (ulimit -f) there";
+
 std::string parent_dir(const std::string& path) {
     const std::size_t slash = path.find_last_of('/');
     if (slash == std::string::npos) return ".";
@@ -52,7 +54,7 @@ void AtomicFileWriter::write(const void* data, std::size_t n) const {
         // than loop forever.
         if (w <= 0) {
             throw io_error(in_quotes(path_) + ": cannot write the temporary file " + in_quotes(tmp_) + ": " +
-                           errno_message(w < 0 ? e : ENOSPC));
+                           errno_message(w < 0 ? e : ENOSPC) + "; " + space_hint);
         }
         p += w;
         n -= static_cast<std::size_t>(w);
@@ -69,7 +71,7 @@ void write_file_atomically(const std::string& path, const std::function<void(con
             const int e = errno;
             if (e == EINTR) continue;
             throw io_error(in_quotes(path) + ": cannot flush the temporary file " + in_quotes(tmp) +
-                           " to disk: " + errno_message(e));
+                           " to disk: " + errno_message(e) + "; " + space_hint);
         }
         const int closed = ::close(fd);
         const int close_errno = errno;
@@ -77,12 +79,12 @@ void write_file_atomically(const std::string& path, const std::function<void(con
         // EINTR: the descriptor is gone and the data was already fsynced, so nothing is lost.
         if (closed != 0 && close_errno != EINTR) {
             throw io_error(in_quotes(path) + ": cannot write the temporary file " + in_quotes(tmp) + ": " +
-                           errno_message(close_errno));
+                           errno_message(close_errno) + "; " + space_hint);
         }
         if (std::rename(tmp.c_str(), path.c_str()) != 0) {
             const int e = errno;
-            throw io_error(in_quotes(path) + ": cannot rename the temporary file " + in_quotes(tmp) +
-                           " over it: " + errno_message(e));
+            throw io_error(in_quotes(path) + ": cannot rename the temporary file " + in_quotes(tmp) + " over it: " +
+                           errno_message(e) + "; if a directory has that name, remove it or write somewhere else");
         }
     } catch (...) {
         if (fd >= 0) ::close(fd);

@@ -38,7 +38,7 @@ private:
 ///
 /// On any failure the temporary file is removed and `path` keeps its old content (or stays absent). Failures
 /// of the file system throw io_error whose message starts with `path` in quotes and gives the system's reason,
-/// e.g. "'out/m.json': cannot rename the temporary file 'out/m.json.tmp.42.0' over it: Is a directory";
+/// e.g. "'out/m.json': cannot rename the temporary file 'out/m.json.tmp.42.0' over it: Is a directory; ...";
 /// an exception thrown by `produce` propagates unchanged.
 void write_file_atomically(const std::string& path, const std::function<void(const AtomicFileWriter&)>& produce);
 

@@ -60,7 +60,12 @@ Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* opti
         }
         NamedArrays slots;
         for (auto& [name, a] : state) slots.emplace_back(name.substr(optim_prefix.size()), a);
-        optimizer->load_state(slots);
+        try {
+            optimizer->load_state(slots);
+        } catch (error& e) {
+            e.add_context("checkpoint " + path);
+            throw;
+        }
     }
     // Everything matched: only now overwrite the parameters (in place, so the model's handles see them).
     for (std::size_t i = 0; i < named.size(); ++i) {
@@ -85,7 +90,11 @@ void set_generator_state(Generator& gen, const std::string& state) {
     std::istringstream s(state);
     std::mt19937_64 e;
     s >> e;
-    if (s.fail()) throw io_error("checkpoint: the random generator state is not a valid mt19937_64 state");
+    if (s.fail()) {
+        throw io_error(
+            "checkpoint: the random generator state (metadata 'rng') is not a valid mt19937_64 state; "
+            "the checkpoint is corrupt or was not written by adgraph");
+    }
     gen.engine() = e;
 }
 

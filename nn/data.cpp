@@ -31,8 +31,8 @@ std::size_t Dataset::features() const { return images.defined() && images.dim() 
 Dataset load_idx_pair(const std::string& images_path, const std::string& labels_path, std::size_t limit,
                       Normalization norm, std::size_t classes) {
     if (!std::isfinite(norm.mean) || !std::isfinite(norm.std) || !(norm.std > 0)) {
-        throw value_error("load_idx_pair: Normalization{mean " + std::to_string(norm.mean) + ", std " +
-                          std::to_string(norm.std) + "} is invalid; mean must be finite and std finite and > 0");
+        throw value_error("load_idx_pair: Normalization{mean " + number_str(norm.mean) + ", std " +
+                          number_str(norm.std) + "} is invalid; mean must be finite and std finite and > 0");
     }
     if (classes == 0) throw value_error("load_idx_pair: classes must be at least 1 (got 0)");
 

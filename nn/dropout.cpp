@@ -10,7 +10,7 @@ namespace adg::nn {
 
 Dropout::Dropout(double p, std::uint64_t seed) : p_(p), gen_(seed) {
     if (!(p >= 0.0 && p < 1.0)) {
-        throw value_error("Dropout: p must be in [0, 1) (got " + std::to_string(p) + ")");
+        throw value_error("Dropout: p must be in [0, 1) (got " + number_str(p) + ")");
     }
 }
 

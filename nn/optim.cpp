@@ -8,14 +8,13 @@ namespace {
 
 void check_positive(double v, const char* what, const char* who) {
     if (!(v > 0.0) || !std::isfinite(v)) {
-        throw value_error(std::string(who) + ": " + what + " must be a finite number > 0 (got " + std::to_string(v) +
-                          ")");
+        throw value_error(std::string(who) + ": " + what + " must be a finite number > 0 (got " + number_str(v) + ")");
     }
 }
 
 void check_unit(double v, const char* what, const char* who) {
     if (!(v >= 0.0 && v < 1.0)) {
-        throw value_error(std::string(who) + ": " + what + " must be in [0, 1) (got " + std::to_string(v) + ")");
+        throw value_error(std::string(who) + ": " + what + " must be in [0, 1) (got " + number_str(v) + ")");
     }
 }
 
@@ -74,11 +73,15 @@ void Optimizer::load_state(const NamedArrays& state) {
         return nullptr;
     };
     const Array* step = find("step");
-    if (!step || step->size() != 1) throw io_error("optimizer state: the step count 'step' is missing");
+    if (!step || step->size() != 1) {
+        throw io_error(
+            "optimizer state: the step count 'step' is missing; the state was not saved by an optimizer "
+            "(load the checkpoint without one to restore only the parameters)");
+    }
     const double saved_steps = step->item();
     if (!(saved_steps >= 0 && saved_steps < 9007199254740992.0) || saved_steps != std::floor(saved_steps)) {
-        throw io_error("optimizer state: the step count 'step' is " + std::to_string(saved_steps) +
-                       ", not a whole number of steps");
+        throw io_error("optimizer state: the step count 'step' is " + number_str(saved_steps) +
+                       ", not a whole number of steps; the state is corrupt");
     }
     const auto names = slot_names();
     std::vector<std::vector<Array>> loaded(params_.size());
@@ -97,7 +100,8 @@ void Optimizer::load_state(const NamedArrays& state) {
             loaded[i].push_back(a->clone());
         }
         if (!loaded[i].empty() && loaded[i].size() != names.size()) {
-            throw io_error("optimizer state: parameter '" + params_[i].first + "' has only some of its slots");
+            throw io_error("optimizer state: parameter '" + params_[i].first + "' has only some of its " + name() +
+                           " slots; the state is incomplete or from another optimizer");
         }
     }
     slots_ = std::move(loaded);
@@ -106,7 +110,9 @@ void Optimizer::load_state(const NamedArrays& state) {
 
 SGD::SGD(std::vector<NamedTensor> params, const SgdOptions& o) : Optimizer(std::move(params), o.lr), o_(o) {
     check_unit(o.momentum, "momentum", "sgd");
-    if (o.weight_decay < 0) throw value_error("sgd: weight_decay must be >= 0");
+    if (!(o.weight_decay >= 0)) {
+        throw value_error("sgd: weight_decay must be >= 0 (got " + number_str(o.weight_decay) + ")");
+    }
     if (o.nesterov && o.momentum == 0) throw value_error("sgd: Nesterov momentum needs momentum > 0");
 }
 
@@ -141,7 +147,9 @@ Adam::Adam(std::vector<NamedTensor> params, const AdamOptions& o) : Optimizer(st
     check_unit(o.beta1, "beta1", name().c_str());
     check_unit(o.beta2, "beta2", name().c_str());
     check_positive(o.eps, "eps", name().c_str());
-    if (o.weight_decay < 0) throw value_error(name() + ": weight_decay must be >= 0");
+    if (!(o.weight_decay >= 0)) {
+        throw value_error(name() + ": weight_decay must be >= 0 (got " + number_str(o.weight_decay) + ")");
+    }
 }
 
 void Adam::update(std::size_t i, Array& p, const Array& g, std::size_t t) {

@@ -148,8 +148,40 @@ struct Entry {
     std::uint64_t begin, end;
 };
 
-// A JSON value as its text, for messages.
-std::string show(const json& j) { return clip(j.dump()); }
+// Where show() stops descending and stops writing.
+constexpr int show_depth = 8;
+constexpr std::size_t show_chars = 512;
+
+void show_into(const json& j, std::string& out, int depth) {
+    if (!j.is_structured()) {
+        out += j.dump();
+        return;
+    }
+    const bool array = j.is_array();
+    if (depth == show_depth && !j.empty()) {
+        out += array ? "[...]" : "{...}";
+        return;
+    }
+    out += array ? '[' : '{';
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (it != j.begin()) out += ',';
+        if (out.size() > show_chars) {
+            out += "...";
+            break;
+        }
+        if (!array) out += json(it.key()).dump() + ':';
+        show_into(it.value(), out, depth + 1);
+    }
+    out += array ? ']' : '}';
+}
+
+// A JSON value as compact text for messages. Not json::dump(): it recurses once per nesting level, so a header
+// nesting arrays 100000 deep overflowed the stack; here depth and length are bounded.
+std::string show(const json& j) {
+    std::string out;
+    show_into(j, out, 0);
+    return clip(out);
+}
 
 // A non-negative JSON integer ("-0" parses as a signed zero).
 bool as_count(const json& j, std::uint64_t& out) {
@@ -237,7 +269,25 @@ json parse_header(const char* first, const char* last, const std::string& where)
         return json::parse(first, last, on_event);
     } catch (const json::parse_error& e) {
         throw io_error(where + "the header is not valid JSON (error at file offset " + num(7 + e.byte) +
-                       "): " + e.what() + "; the file is corrupt or not a safetensors file");
+                       "): " + clip(e.what()) + "; the file is corrupt or not a safetensors file");
+    } catch (const json::out_of_range& e) {
+        // A number too large for a double ("1e999"). nlohmann gives no position for it, only the number's text,
+        // which is searched for in the header to name the offset.
+        const std::string what = e.what();
+        const std::size_t open = what.find("parsing '");
+        std::string at;
+        if (open != std::string::npos && what.back() == '\'') {
+            const std::string token = what.substr(open + 9, what.size() - open - 10);
+            const char* hit = std::search(first, last, token.begin(), token.end());
+            if (!token.empty() && hit != last) {
+                at = " at file offset " + num(8 + static_cast<std::uint64_t>(hit - first));
+            }
+        }
+        throw io_error(where + "the header holds a number too large to represent" + at + " (" + clip(what) +
+                       "); the file is corrupt or not a safetensors file");
+    } catch (const json::exception& e) {
+        throw io_error(where + "the header cannot be parsed as JSON (" + clip(e.what()) +
+                       "); the file is corrupt or not a safetensors file");
     }
 }
 

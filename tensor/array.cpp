@@ -1,5 +1,6 @@
 #include <adgraph/tensor/array.hpp>
 
+#include <atomic>
 #include <ostream>
 
 #include <xtensor/xio.hpp>
@@ -8,16 +9,34 @@ namespace adg {
 
 namespace {
 
+std::atomic<long> live_buffers{0};
+
+// An xarray that counts itself: shared_ptr's control block destroys it as this type, so the count stays exact.
+template <class T>
+struct Counted : xt::xarray<T> {
+    explicit Counted(xt::xarray<T>&& a) : xt::xarray<T>(std::move(a)) { ++live_buffers; }
+    ~Counted() { --live_buffers; }
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+};
+
+template <class T>
+std::shared_ptr<xt::xarray<T>> adopt(xt::xarray<T>&& a) {
+    return std::make_shared<Counted<T>>(std::move(a));
+}
+
 template <class T>
 std::shared_ptr<xt::xarray<T>> make_shared_array(const Shape& shape) {
-    return std::make_shared<xt::xarray<T>>(xt::xarray<T>::from_shape(shape));
+    return adopt(xt::xarray<T>::from_shape(shape));
 }
 
 }  // namespace
 
-Array::Array() : data_(std::make_shared<xt::xarray<float>>(xt::xarray<float>(0.0f))) {}
-Array::Array(xt::xarray<float> a) : data_(std::make_shared<xt::xarray<float>>(std::move(a))) {}
-Array::Array(xt::xarray<double> a) : data_(std::make_shared<xt::xarray<double>>(std::move(a))) {}
+long live_buffer_count() { return live_buffers.load(); }
+
+Array::Array() : data_(adopt(xt::xarray<float>(0.0f))) {}
+Array::Array(xt::xarray<float> a) : data_(adopt(std::move(a))) {}
+Array::Array(xt::xarray<double> a) : data_(adopt(std::move(a))) {}
 
 Array Array::empty(const Shape& shape, Dtype dtype) {
     numel(shape);  // throws on a shape whose element count overflows

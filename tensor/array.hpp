@@ -98,6 +98,10 @@ private:
     std::variant<std::shared_ptr<xt::xarray<float>>, std::shared_ptr<xt::xarray<double>>> data_;
 };
 
+/// Number of array buffers alive in the process (values, gradients, saved and temporary arrays); tests check that
+/// graphs, sweeps and training steps give them all back.
+long live_buffer_count();
+
 /// Throws dtype_error naming `op` and both dtypes unless `a` and `b` have the same dtype.
 void check_same_dtype(const Array& a, const Array& b, const char* op);
 

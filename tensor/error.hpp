@@ -1,6 +1,8 @@
 #pragma once
 /// \file Typed errors raised by adgraph; every message names the op or file, what is wrong and the remedy.
 
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -44,5 +46,16 @@ class value_error : public error {
 class io_error : public error {
     using error::error;
 };
+
+/// `v` for a message: the shortest text that reads back as `v` ("0.001", "-1e-09", "nan"), where
+/// std::to_string would print "0.000000" for a small or negative-small value.
+inline std::string number_str(double v) {
+    char buf[32];
+    for (int digits = 1; digits <= 17; ++digits) {
+        std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (std::strtod(buf, nullptr) == v) break;
+    }
+    return buf;
+}
 
 }  // namespace adg

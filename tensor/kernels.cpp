@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmanipulation.hpp>
@@ -88,12 +89,17 @@ Array max_keepdims(const Array& x, const std::vector<std::size_t>& axes, const c
     for (auto ax : axes) {
         if (x.shape()[ax] == 0) {
             throw value_error(std::string(op) + ": cannot reduce over the empty axis " + std::to_string(ax) +
-                              " of shape " + shape_str(x.shape()));
+                              " of shape " + shape_str(x.shape()) +
+                              "; a maximum (and so softmax and logsumexp) needs at least one element per slice");
         }
     }
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = xt::amax(a, axes, xt::evaluation_strategy::immediate);
+        // NaN wins (xt::amax would drop it depending on its position): a NaN input must reach the output.
+        const auto nan_max = [](T acc, T v) { return (v > acc || v != v) ? v : acc; };
+        const auto reducer =
+            xt::make_xreducer_functor(nan_max, xt::const_value<T>(-std::numeric_limits<T>::infinity()));
+        xt::xarray<T> r = xt::reduce(reducer, a, axes, xt::evaluation_strategy::immediate);
         r.reshape(reduced_shape(a.shape(), axes));
         return Array(std::move(r));
     });

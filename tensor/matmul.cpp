@@ -49,10 +49,17 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
     const std::size_t m = ta ? ac : ar, ka = ta ? ar : ac, kb = tb ? bc : br, n = tb ? br : bc;
     if (ka != kb) {
         throw shape_error("matmul: " + mm_operands(as, bs, ta, tb) + " cannot be multiplied: inner dimensions " +
-                          std::to_string(ka) + " != " + std::to_string(kb));
+                          std::to_string(ka) + " != " + std::to_string(kb) +
+                          "; the first's last axis must equal the second's next-to-last (transpose or reshape one)");
     }
     const Shape ab(as.begin(), as.end() - 2), bb(bs.begin(), bs.end() - 2);
-    const Shape batch = broadcast_shape(ab, bb, "matmul (batch axes)");
+    Shape batch;
+    try {
+        batch = broadcast_shape(ab, bb, "matmul");
+    } catch (const shape_error&) {
+        throw shape_error("matmul: " + mm_operands(as, bs, ta, tb) + " have batch axes " + shape_str(ab) + " and " +
+                          shape_str(bb) + " that do not broadcast; each batch size must be equal or 1");
+    }
     Shape out = batch;
     out.push_back(m);
     out.push_back(n);

@@ -16,7 +16,7 @@ Array draw(Dtype dtype, Make&& make) {
 
 Array uniform(const Shape& shape, double lo, double hi, Dtype dtype, Generator& gen) {
     if (!(lo < hi)) {
-        throw value_error("uniform: the interval [" + std::to_string(lo) + ", " + std::to_string(hi) +
+        throw value_error("uniform: the interval [" + number_str(lo) + ", " + number_str(hi) +
                           ") is empty; pass lo < hi");
     }
     return draw(dtype, [&](auto t) {
@@ -26,7 +26,7 @@ Array uniform(const Shape& shape, double lo, double hi, Dtype dtype, Generator& 
 }
 
 Array normal(const Shape& shape, double mean, double std, Dtype dtype, Generator& gen) {
-    if (!(std > 0)) throw value_error("normal: std must be > 0 (got " + std::to_string(std) + ")");
+    if (!(std > 0)) throw value_error("normal: std must be > 0 (got " + number_str(std) + ")");
     return draw(dtype, [&](auto t) {
         using T = decltype(t);
         return xt::random::randn<T>(shape, static_cast<T>(mean), static_cast<T>(std), gen.engine());

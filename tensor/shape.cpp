@@ -10,7 +10,8 @@ std::size_t numel(const Shape& s) {
     std::size_t n = 1;
     for (auto d : s) {
         if (__builtin_mul_overflow(n, d, &n)) {
-            throw shape_error("shape " + shape_str(s) + " has more elements than a size_t can count");
+            throw shape_error("shape " + shape_str(s) +
+                              " has more elements than a size_t can count; was a negative size converted to size_t?");
         }
     }
     return n;
@@ -95,8 +96,12 @@ std::vector<std::size_t> normalize_axes(const Axes& axes, std::size_t rank, cons
     }
     for (long a : axes) out.push_back(normalize_axis(a, rank, op));
     std::sort(out.begin(), out.end());
-    if (std::adjacent_find(out.begin(), out.end()) != out.end()) {
-        throw value_error(std::string(op) + ": an axis is listed twice; list each axis once");
+    const auto twice = std::adjacent_find(out.begin(), out.end());
+    if (twice != out.end()) {
+        std::string given;
+        for (long a : axes) given += (given.empty() ? "" : ",") + std::to_string(a);
+        throw value_error(std::string(op) + ": axes (" + given + ") name axis " + std::to_string(*twice) +
+                          " of a tensor of rank " + std::to_string(rank) + " twice; list each axis once");
     }
     return out;
 }

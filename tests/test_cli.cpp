@@ -11,28 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include <adgraph/nn/data.hpp>
-
-#include "adgraph/cli.hpp"
+#include "cli_run.hpp"
 
 namespace fs = std::filesystem;
 using doctest::Contains;
 
 namespace {
 
-struct Result {
-    int code;
-    std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-    args.insert(args.begin(), "adgraph");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    std::ostringstream out, err;
-    const int code = adg::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
-    return {code, out.str(), err.str()};
-}
+using adg::testing::run_cli;
 
 fs::path scratch(const std::string& name) {
     const fs::path p =
@@ -42,42 +28,34 @@ fs::path scratch(const std::string& name) {
     return p;
 }
 
-// The smoke runs need Debian's dataset-fashion-mnist. Outside CI a missing dataset skips them with a message;
-// in CI (which installs it) a missing dataset is a failure, so they can never pass by not running.
-bool have_data() {
-    const bool present = fs::exists(fs::path(adg::nn::default_fashion_mnist_dir) / "t10k-labels-idx1-ubyte.gz");
-    if (!present && std::getenv("CI")) FAIL("CI must install dataset-fashion-mnist (scripts/install-deps.sh does)");
-    return present;
-}
-
 }  // namespace
 
 TEST_CASE("cli: bad option values are usage errors (exit 2) naming the option") {
-    const auto lr = run({"train", "--lr", "-1"});
+    const auto lr = run_cli({"train", "--lr", "-1"});
     CHECK(lr.code == 2);
     CHECK(lr.err.find("--lr must be a number > 0") != std::string::npos);
-    const auto batch = run({"train", "--batch", "0"});
+    const auto batch = run_cli({"train", "--batch", "0"});
     CHECK(batch.code == 2);
     CHECK(batch.err.find("--batch must be at least 1") != std::string::npos);
-    const auto spec = run({"train", "--model", "784-x-10"});
+    const auto spec = run_cli({"train", "--model", "784-x-10"});
     CHECK(spec.code == 2);
     CHECK(spec.err.find("model spec '784-x-10': 'x' is not a whole number") != std::string::npos);
-    const auto io = run({"train", "--model", "100-10"});
+    const auto io = run_cli({"train", "--model", "100-10"});
     CHECK(io.code == 2);
     CHECK(io.err.find("Fashion-MNIST needs 784 inputs and 10 outputs") != std::string::npos);
-    const auto opt = run({"train", "--optimizer", "rmsprop"});
+    const auto opt = run_cli({"train", "--optimizer", "rmsprop"});
     CHECK(opt.code == 2);
     CHECK(opt.err.find("--optimizer") != std::string::npos);
-    const auto unknown = run({"train", "--frobnicate"});
+    const auto unknown = run_cli({"train", "--frobnicate"});
     CHECK(unknown.code == 2);
     CHECK(unknown.err.find("frobnicate") != std::string::npos);
-    CHECK(run({}).code == 2);
-    CHECK(run({"--help"}).code == 0);
+    CHECK(run_cli({}).code == 2);
+    CHECK(run_cli({"--help"}).code == 0);
 }
 
 TEST_CASE("cli: a missing data directory names the Debian package (exit 1)") {
     const fs::path out = scratch("nodata");
-    const auto r = run({"train", "--data", "/nonexistent/fashion", "--out", out.string()});
+    const auto r = run_cli({"train", "--data", "/nonexistent/fashion", "--out", out.string()});
     CHECK(r.code == 1);
     CHECK(r.err.find("/nonexistent/fashion") != std::string::npos);
     CHECK(r.err.find("dataset-fashion-mnist") != std::string::npos);
@@ -85,13 +63,13 @@ TEST_CASE("cli: a missing data directory names the Debian package (exit 1)") {
 }
 
 TEST_CASE("cli: train --limit, then eval and predict the checkpoint") {
-    if (!have_data()) {
+    if (!adg::testing::have_fashion_mnist()) {
         MESSAGE("skipped: install dataset-fashion-mnist for the smoke run");
         return;
     }
     const fs::path out = scratch("smoke");
     const auto r =
-        run({"train", "--limit", "600", "--epochs", "2", "--batch", "64", "--out", out.string(), "--threads", "1"});
+        run_cli({"train", "--limit", "600", "--epochs", "2", "--batch", "64", "--out", out.string(), "--threads", "1"});
     REQUIRE_MESSAGE(r.code == 0, r.err);
     CHECK(r.out.find("T-shirt/top") != std::string::npos);
     CHECK(r.out.find("Ankle boot") != std::string::npos);
@@ -101,7 +79,8 @@ TEST_CASE("cli: train --limit, then eval and predict the checkpoint") {
     int lines = 0;
     while (std::getline(metrics, line)) {
         const auto j = nlohmann::json::parse(line);
-        for (const char* key : {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds"}) {
+        for (const char* key :
+             {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds", "rss_mib", "heap_mib"}) {
             CHECK(j.contains(key));
         }
         CHECK(j["epoch"].get<int>() == ++lines);
@@ -111,16 +90,16 @@ TEST_CASE("cli: train --limit, then eval and predict the checkpoint") {
     CHECK(fs::exists(out / "model.safetensors"));
 
     const std::string ckpt = (out / "model.safetensors").string();
-    const auto e = run({"eval", "--model", ckpt, "--limit", "300"});
+    const auto e = run_cli({"eval", "--model", ckpt, "--limit", "300"});
     REQUIRE_MESSAGE(e.code == 0, e.err);
     CHECK(e.out.find("test accuracy") != std::string::npos);
     CHECK(e.out.find("confusion matrix") != std::string::npos);
-    const auto p = run({"predict", "--model", ckpt, "--index", "3"});
+    const auto p = run_cli({"predict", "--model", ckpt, "--index", "3"});
     REQUIRE_MESSAGE(p.code == 0, p.err);
     CHECK(p.out.find("test image 3: true class") != std::string::npos);
 
     {  // a checkpoint for another architecture
-        const auto other = run({"eval", "--model", ckpt, "--spec", "784-64-10"});
+        const auto other = run_cli({"eval", "--model", ckpt, "--spec", "784-64-10"});
         CHECK(other.code == 1);
         CHECK(other.err.find("tensor '0.weight' is float32 (256,784) but the model's parameter is float32 (64,784)") !=
               std::string::npos);
@@ -130,12 +109,12 @@ TEST_CASE("cli: train --limit, then eval and predict the checkpoint") {
         const std::string cut = (out / "cut.safetensors").string();
         fs::copy_file(ckpt, cut);
         fs::resize_file(cut, fs::file_size(cut) / 2);
-        const auto t = run({"eval", "--model", cut});
+        const auto t = run_cli({"eval", "--model", cut});
         CHECK(t.code == 1);
         CHECK(t.err.find(cut) != std::string::npos);
     }
     {  // an index beyond the test set
-        const auto big = run({"predict", "--model", ckpt, "--index", "10000"});
+        const auto big = run_cli({"predict", "--model", ckpt, "--index", "10000"});
         CHECK(big.code == 1);
         CHECK(big.err.find("--index 10000 is out of range") != std::string::npos);
     }
@@ -143,13 +122,13 @@ TEST_CASE("cli: train --limit, then eval and predict the checkpoint") {
 }
 
 TEST_CASE("cli: a non-finite loss stops training and names epoch and step") {
-    if (!have_data()) {
+    if (!adg::testing::have_fashion_mnist()) {
         MESSAGE("skipped: install dataset-fashion-mnist");
         return;
     }
     const fs::path out = scratch("nan");
-    const auto r = run({"train", "--limit", "256", "--epochs", "3", "--optimizer", "sgd", "--lr", "1e30", "--momentum",
-                        "0", "--schedule", "constant", "--out", out.string(), "--threads", "1"});
+    const auto r = run_cli({"train", "--limit", "256", "--epochs", "3", "--optimizer", "sgd", "--lr", "1e30",
+                            "--momentum", "0", "--schedule", "constant", "--out", out.string(), "--threads", "1"});
     CHECK(r.code == 1);
     CHECK(r.err.find("training stopped") != std::string::npos);
     CHECK(r.err.find("at epoch 1, step") != std::string::npos);
@@ -157,7 +136,7 @@ TEST_CASE("cli: a non-finite loss stops training and names epoch and step") {
 }
 
 TEST_CASE("cli: train reports output files it cannot write (exit 1) and does not claim to have written them") {
-    if (!have_data()) {
+    if (!adg::testing::have_fashion_mnist()) {
         MESSAGE("skipped: install dataset-fashion-mnist");
         return;
     }
@@ -167,7 +146,7 @@ TEST_CASE("cli: train reports output files it cannot write (exit 1) and does not
         const fs::path out = scratch("unwritable");
         fs::create_directory(out / name);
         const auto r =
-            run({"train", "--limit", "300", "--epochs", "1", "--out", out.string(), "--threads", "1", "--no-plot"});
+            run_cli({"train", "--limit", "300", "--epochs", "1", "--out", out.string(), "--threads", "1", "--no-plot"});
         CHECK(r.code == 1);
         CHECK(r.err.find("adgraph: error: '" + (out / name).string() + "': cannot rename the temporary file") !=
               std::string::npos);
@@ -183,13 +162,13 @@ TEST_CASE("cli: train reports output files it cannot write (exit 1) and does not
 }
 
 TEST_CASE("cli: train warns, naming the file, when the plot's input cannot be written") {
-    if (!have_data() || std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    if (!adg::testing::have_fashion_mnist() || std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
         MESSAGE("skipped: needs dataset-fashion-mnist and gnuplot");
         return;
     }
     const fs::path out = scratch("plotdat");
     fs::create_directory(out / "curves.dat");
-    const auto r = run({"train", "--limit", "300", "--epochs", "1", "--out", out.string(), "--threads", "1"});
+    const auto r = run_cli({"train", "--limit", "300", "--epochs", "1", "--out", out.string(), "--threads", "1"});
     REQUIRE_MESSAGE(r.code == 0, r.err);
     CHECK(r.err.find("adgraph train: warning: cannot write gnuplot's input: '" + (out / "curves.dat").string() +
                      "': cannot rename the temporary file") != std::string::npos);
@@ -202,11 +181,35 @@ TEST_CASE("cli: train warns, naming the file, when the plot's input cannot be wr
 }
 
 TEST_CASE("cli: graph prints the DOT text of one training step") {
-    const auto r = run({"graph", "--spec", "784-16-10", "--batch", "3"});
+    const auto r = run_cli({"graph", "--spec", "784-16-10", "--batch", "3"});
     REQUIRE_MESSAGE(r.code == 0, r.err);
     CHECK(r.out.rfind("digraph adgraph {", 0) == 0);
     CHECK(r.out.find("linear\\nfloat32 (3,16)") != std::string::npos);
     CHECK(r.out.find("log_softmax\\nfloat32 (3,10)") != std::string::npos);
     CHECK(r.out.find("loss: ") != std::string::npos);
-    CHECK(run({"graph", "--spec", "7-x"}).code == 2);
+    CHECK(run_cli({"graph", "--spec", "7-x"}).code == 2);
+}
+
+// Found reviewing parse_mlp_spec for its fuzz target (tests/fuzz/fuzz_spec.cpp checks it now): the message quoted
+// the --model value as it was, so control bytes reached the terminal and a megabyte-long value went in whole.
+TEST_CASE("cli: a --model spec with control bytes or of great length is quoted escaped and clipped") {
+    const auto ansi = run_cli({"train", "--model", "784-\x1b[31m-10"});
+    CHECK(ansi.code == 2);
+    CHECK_MESSAGE(ansi.err.find("adgraph: --model: model spec '784-\\x1B[31m-10': '\\x1B[31m' is not a whole number; "
+                                "write layer sizes joined by '-'") != std::string::npos,
+                  ansi.err);
+    CHECK(ansi.err.find('\x1b') == std::string::npos);
+
+    const auto tab = run_cli({"train", "--model", "784-1\t0-\xff"});
+    CHECK(tab.code == 2);
+    CHECK_MESSAGE(tab.err.find("model spec '784-1\\x090-\\xFF': '1\\x090' is not a whole number") != std::string::npos,
+                  tab.err);
+
+    const auto huge = run_cli({"train", "--model", std::string(100000, '7')});
+    CHECK(huge.code == 2);
+    CHECK_MESSAGE(
+        huge.err.find("model spec '" + std::string(40, '7') + "... (100000 bytes)': layer size " +
+                      std::string(40, '7') + "... (100000 bytes) is too large (max 9999999)") != std::string::npos,
+        huge.err);
+    CHECK(huge.err.size() < 1000);
 }

@@ -360,3 +360,45 @@ TEST_CASE("safetensors: malformed headers are rejected with what is wrong") {
     CHECK_THROWS_WITH_AS(load_raw("{\"__metadata__\":[\"x\"]}", 0),
                          Contains("\"__metadata__\" is [\"x\"], expected an object of strings"), io_error);
 }
+
+// Inputs found by tests/fuzz/fuzz_checkpoint (reproducers in tests/fuzz/regressions/checkpoint/): each must be a
+// typed io_error naming the file and the offset, never another exception type or a crash.
+TEST_CASE("safetensors: fuzzer findings are rejected with io_error") {
+    TempDir dir;
+    const std::string path = dir.file("fuzz.safetensors");
+
+    // nlohmann throws out_of_range, not parse_error, for a number beyond double's range.
+    const std::string huge = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2e474],\"data_offsets\":[0,4]}}";
+    write_bytes(path, raw_file(huge, 4));
+    CHECK_THROWS_WITH_AS(load_safetensors(path),
+                         has("load_safetensors: '" + path + "': the header holds a number too large to represent " +
+                             "at file offset " + std::to_string(8 + huge.find("2e474")) +
+                             " ([json.exception.out_of_range.406] number overflow parsing '2e474'); the file is "
+                             "corrupt or not a safetensors file"),
+                         io_error);
+    write_bytes(path, le64(6) + "-1e999");
+    CHECK_THROWS_WITH_AS(load_safetensors(path), Contains("number too large to represent at file offset 8 ("),
+                         io_error);
+
+    // Found by review (too large for libFuzzer's 4 KB inputs): quoting a deeply nested value in a message used
+    // json::dump(), which recursed once per level and overflowed the stack. Quotes are now bounded.
+    const std::size_t depth = 200000;  // 100000 was enough to crash a release build
+    write_bytes(path, raw_file("{\"a\":{\"dtype\":" + std::string(depth, '[') + std::string(depth, ']') +
+                                   ",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                               4));
+    CHECK_THROWS_WITH_AS(load_safetensors(path),
+                         Contains("tensor 'a': \"dtype\" is [[[[[[[[[...]]]]]]]]], expected a string such as \"F32\""),
+                         io_error);
+    std::string many = "[0";
+    for (int i = 1; i < 10000; ++i) many += "," + std::to_string(i);
+    write_bytes(path, raw_file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":" + many + "]}}", 4));
+    try {
+        load_safetensors(path);
+        FAIL("a 10000-element data_offsets was accepted");
+    } catch (const io_error& e) {
+        const std::string what = e.what();
+        CHECK(what.find("\"data_offsets\" is [0,1,2,3,") != std::string::npos);
+        CHECK(what.find("...") != std::string::npos);
+        CHECK(what.size() < path.size() + 1000);
+    }
+}

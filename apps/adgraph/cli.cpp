@@ -81,23 +81,32 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
         return exit_usage;
     }
 
+    const std::string command = app.get_subcommands().front()->get_name();
+    // A model spec given on the command line is checked before anything is loaded, so a typo is a usage error.
+    const auto check_spec = [](const std::string& option, const std::string& text) {
+        try {
+            nn::parse_mlp_spec(text);
+        } catch (const value_error& e) {
+            throw UsageError{option + ": " + e.what()};
+        }
+    };
     try {
         if (train_cmd->parsed()) {
             validate(train_options);
             return train(train_options, out, err);
         }
-        if (eval_cmd->parsed()) return eval_command(model_path, spec, data, limit, out);
+        if (eval_cmd->parsed()) {
+            if (!spec.empty()) check_spec("--spec", spec);
+            return eval_command(model_path, spec, data, limit, out);
+        }
         if (graph_cmd->parsed()) {
-            try {
-                nn::parse_mlp_spec(graph_spec);
-            } catch (const value_error& e) {
-                throw UsageError{e.what()};
-            }
+            check_spec("--spec", graph_spec);
+            if (graph_batch == 0) throw UsageError{"--batch must be at least 1"};
             return graph_command(graph_spec, graph_batch, graph_out, out);
         }
         return predict_command(model_path, data, index, out);
     } catch (const UsageError& e) {
-        err << "adgraph: " << e.message << "\nRun 'adgraph train --help' for the options.\n";
+        err << "adgraph: " << e.message << "\nRun 'adgraph " << command << " --help' for the options.\n";
         return exit_usage;
     } catch (const std::exception& e) {
         err << "adgraph: error: " << e.what() << "\n";

@@ -63,12 +63,22 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
     options.activation = get("activation", "relu");
     // Dropout layers hold no parameters but take a place in the chain, so they shift the parameter names.
     const std::string dropout = get("dropout", "0");
+    std::size_t used = 0;
     try {
-        options.dropout = std::stod(dropout);
+        options.dropout = std::stod(dropout, &used);
     } catch (const std::exception&) {
-        throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + dropout + "', not a number");
+        used = 0;
     }
-    m.model = nn::Sequential::mlp(spec.empty() ? get("model", "") : spec, gen, options);
+    if (used == 0 || used != dropout.size()) {
+        throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + dropout +
+                       "', not a number; the metadata is corrupt (adgraph train writes e.g. '0.100000')");
+    }
+    try {
+        m.model = nn::Sequential::mlp(spec.empty() ? get("model", "") : spec, gen, options);
+    } catch (error& e) {
+        e.add_context("checkpoint " + path);  // the spec, activation or dropout came from its metadata
+        throw;
+    }
     m.metadata = nn::load_checkpoint(path, *m.model, nullptr);
     m.model->eval();
     return m;

@@ -39,7 +39,9 @@ void Progress::update(std::size_t samples, double loss) {
 void Progress::end_epoch(const std::string& summary) {
     if (bar_ && drawn_width_) err_ << "\r" << std::string(drawn_width_, ' ') << "\r";
     drawn_width_ = 0;
-    err_ << summary << "\n" << std::flush;
+    // An empty summary only clears the bar (an epoch cut short): no blank line before the message that follows.
+    if (!summary.empty()) err_ << summary << "\n";
+    err_ << std::flush;
 }
 
 }  // namespace adg::cli

@@ -17,7 +17,7 @@ public:
     void start_epoch(std::size_t epoch);
     /// `samples` of this epoch done, mean loss so far `loss`; redraws if 100 ms have passed.
     void update(std::size_t samples, double loss);
-    /// Ends the epoch with its summary line (replacing the bar).
+    /// Ends the epoch with its summary line (replacing the bar); an empty summary only clears the bar.
     void end_epoch(const std::string& summary);
 
 private:

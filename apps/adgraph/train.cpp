@@ -4,8 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <ostream>
 #include <thread>
+
+#include <malloc.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +34,21 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Resident set size and heap bytes in use now, in MiB: metrics.jsonl records both per epoch so a long run can be
+// checked for drift (benchmarks/rss_drift.sh). RSS alone would hide a slow leak: the allocator keeps freed memory
+// (main() raises its trim threshold), and a leak first fills that before RSS grows.
+double resident_mib() {
+    std::ifstream statm("/proc/self/statm");
+    long pages_total = 0, pages_resident = 0;
+    if (!(statm >> pages_total >> pages_resident)) return 0;
+    return static_cast<double>(pages_resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
+
+double heap_in_use_mib() {
+    const struct mallinfo2 m = ::mallinfo2();
+    return static_cast<double>(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
+}
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, std::vector<nn::NamedTensor> params) {
     if (o.optimizer == "sgd")
@@ -66,7 +86,7 @@ int set_threads(int threads) {
 
 void validate(const TrainOptions& o) {
     const auto bad = [](const std::string& m) { throw UsageError{m}; };
-    if (!(o.lr > 0) || !std::isfinite(o.lr)) bad("--lr must be a number > 0 (got " + std::to_string(o.lr) + ")");
+    if (!(o.lr > 0) || !std::isfinite(o.lr)) bad("--lr must be a number > 0 (got " + number_str(o.lr) + ")");
     if (o.batch == 0) bad("--batch must be at least 1");
     if (o.epochs == 0) bad("--epochs must be at least 1");
     if (o.threads < 0) bad("--threads must be >= 0 (0: all cores)");
@@ -77,18 +97,25 @@ void validate(const TrainOptions& o) {
         bad("--warmup-epochs must be between 0 and --epochs");
     }
     if (o.nesterov && o.optimizer != "sgd") bad("--nesterov applies to --optimizer sgd only");
-    try {
-        const auto sizes = nn::parse_mlp_spec(o.model);
-        if (sizes.front() != 784 || sizes.back() != 10) {
-            bad("--model " + o.model + ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
+    // The library's message says what is wrong with the value; the option name says where it came from.
+    const auto check = [&](const char* option, const std::function<void()>& parse) {
+        try {
+            parse();
+        } catch (const value_error& e) {
+            bad(std::string(option) + ": " + e.what());
         }
-        nn::parse_init(o.init);
+    };
+    std::vector<std::size_t> sizes;
+    check("--model", [&] { sizes = nn::parse_mlp_spec(o.model); });
+    if (sizes.front() != 784 || sizes.back() != 10) {
+        bad("--model " + o.model + ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
+    }
+    check("--init", [&] { nn::parse_init(o.init); });
+    check("--activation", [&] {
         Generator g(0);
         nn::Sequential::mlp("1-1-1", g, {o.activation});
-        nn::make_schedule(o.schedule, 1.0, 1, 0);
-    } catch (const value_error& e) {
-        bad(e.what());
-    }
+    });
+    check("--schedule", [&] { nn::make_schedule(o.schedule, 1.0, 1, 0); });
 }
 
 int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
@@ -96,7 +123,12 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     const int threads = set_threads(o.threads);
     const nn::Dataset train_set = nn::load_fashion_mnist(o.data, nn::Split::train, o.limit);
     const nn::Dataset test_set = nn::load_fashion_mnist(o.data, nn::Split::test, o.limit);
-    std::filesystem::create_directories(o.out);
+    std::error_code made;
+    std::filesystem::create_directories(o.out, made);
+    if (made) {
+        throw io_error("'" + o.out + "': cannot create the output directory: " + made.message() +
+                       "; pass --out with a directory that can be created or written");
+    }
     const std::string ckpt = (std::filesystem::path(o.out) / "model.safetensors").string();
     const std::string metrics_path = (std::filesystem::path(o.out) / "metrics.jsonl").string();
 
@@ -139,7 +171,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
             const double l = loss.item();
             if (!std::isfinite(l)) {
                 progress.end_epoch("");
-                err << "adgraph train: the loss became " << l << " at epoch " << epoch + 1 << ", step "
+                err << "adgraph: error: the loss became " << l << " at epoch " << epoch + 1 << ", step "
                     << batch_index + 1 << " (global step " << step + 1 << "); training stopped. "
                     << (epoch > 0 ? "The last good checkpoint (epoch " + std::to_string(epoch) + ") is kept at " + ckpt
                                   : std::string("No checkpoint was written."))
@@ -173,12 +205,13 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                       row.lr, row.seconds);
         progress.end_epoch(summary);
         // After the progress line is finished, so that an error message starts on a line of its own.
-        metrics_text +=
-            nlohmann::json{{"epoch", row.epoch},         {"train_loss", row.train_loss}, {"train_acc", row.train_acc},
-                           {"test_loss", row.test_loss}, {"test_acc", row.test_acc},     {"lr", row.lr},
-                           {"seconds", row.seconds}}
-                .dump() +
-            "\n";
+        metrics_text += nlohmann::json{{"epoch", row.epoch},           {"train_loss", row.train_loss},
+                                       {"train_acc", row.train_acc},   {"test_loss", row.test_loss},
+                                       {"test_acc", row.test_acc},     {"lr", row.lr},
+                                       {"seconds", row.seconds},       {"rss_mib", resident_mib()},
+                                       {"heap_mib", heap_in_use_mib()}}
+                            .dump() +
+                        "\n";
         nn::write_file_atomically(metrics_path, metrics_text);
         nn::Metadata meta = metadata_of(o, epoch + 1, gen);
         meta["test_acc"] = std::to_string(last.accuracy);

@@ -1,0 +1,1213 @@
+// The error contract as one catalog: every message family is raised and compared by its whole text, the CLI's
+// failures by exit code and stderr, and docs/errors.md is checked against the catalog in both directions, so the
+// page cannot drift from the code.
+
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <adgraph/adgraph.hpp>
+#include <adgraph/nn/atomic_file.hpp>
+#include <adgraph/nn/idx.hpp>
+#include <adgraph/nn/safetensors.hpp>
+
+#include "adgraph/cli.hpp"
+#include "temp_dir.hpp"
+
+using namespace adg;
+using namespace adg::nn;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Examples in docs/errors.md show the scratch directory as /tmp/run and temporary-file suffixes (pid, counter)
+// as .tmp.4242.0; everything else is the message exactly as raised.
+struct Normaliser {
+    std::string scratch;
+    std::string operator()(std::string s) const {
+        for (std::size_t at; (at = s.find(scratch)) != std::string::npos;) s.replace(at, scratch.size(), "/tmp/run");
+        return std::regex_replace(s, std::regex(R"(\.tmp\.[0-9]+\.[0-9]+)"), ".tmp.4242.0");
+    }
+};
+
+// The most derived adg type of `e`, by the name docs/errors.md uses.
+std::string type_of(const error& e) {
+    if (dynamic_cast<const shape_error*>(&e)) return "shape_error";
+    if (dynamic_cast<const dtype_error*>(&e)) return "dtype_error";
+    if (dynamic_cast<const graph_error*>(&e)) return "graph_error";
+    if (dynamic_cast<const value_error*>(&e)) return "value_error";
+    if (dynamic_cast<const io_error*>(&e)) return "io_error";
+    return "error";
+}
+
+// One message family: the type it raises, its message (normalised) and how to raise it.
+struct Family {
+    std::string type;
+    std::string example;
+    std::function<void()> raise;
+};
+
+void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A safetensors file with header `json` (padded to 8 bytes) and `data` bytes of zeros.
+void write_safetensors(const std::string& path, std::string json, std::size_t data) {
+    json.append((8 - json.size() % 8) % 8, ' ');
+    std::vector<unsigned char> bytes(8, 0);
+    for (int b = 0; b < 8; ++b) bytes[b] = static_cast<unsigned char>(json.size() >> (8 * b));
+    bytes.insert(bytes.end(), json.begin(), json.end());
+    bytes.resize(bytes.size() + data, 0);
+    write_bytes(path, bytes);
+}
+
+// An IDX pair of Fashion-MNIST's shape (n images of 28x28, labels 0..9) named as the Debian package names them.
+void write_fake_split(const std::string& dir, const std::string& prefix, std::size_t n) {
+    IdxArray images{{n, 28, 28}, std::vector<std::uint8_t>(n * 784)};
+    for (std::size_t i = 0; i < images.data.size(); ++i) images.data[i] = static_cast<std::uint8_t>((i * 37) % 251);
+    IdxArray labels{{n}, std::vector<std::uint8_t>(n)};
+    for (std::size_t i = 0; i < n; ++i) labels.data[i] = static_cast<std::uint8_t>(i % 10);
+    write_idx(dir + "/" + prefix + "-images-idx3-ubyte", images, false);
+    write_idx(dir + "/" + prefix + "-labels-idx1-ubyte", labels, false);
+}
+
+// A custom function whose rules are set per family.
+CustomFunction custom(const std::string& name) {
+    CustomFunction f;
+    f.name = name;
+    f.forward = [](const std::vector<Tensor>& x) { return x[0] * 2.0; };
+    f.jvp = [](const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>& t) { return t[0] * 2.0; };
+    return f;
+}
+
+// Lowers the file size limit (ulimit -f) while it lives, with SIGXFSZ ignored: a write() past the limit then
+// fails with EFBIG, which exercises the writers' error path as a full disk would.
+struct FileSizeLimit {
+    rlimit old_limit{};
+    void (*old_handler)(int);
+    explicit FileSizeLimit(rlim_t bytes) : old_handler(std::signal(SIGXFSZ, SIG_IGN)) {
+        ::getrlimit(RLIMIT_FSIZE, &old_limit);
+        rlimit small = old_limit;
+        small.rlim_cur = bytes;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+    }
+    ~FileSizeLimit() {
+        ::setrlimit(RLIMIT_FSIZE, &old_limit);
+        std::signal(SIGXFSZ, old_handler);
+    }
+};
+
+std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
+    const std::string root = dir.path.string();
+    const auto file = [root](const std::string& name) { return root + "/" + name; };
+    const Tensor m23 = Tensor::zeros({2, 3});
+    std::vector<Family> c;
+
+    // ---- shape_error ----
+    c.push_back({"shape_error",
+                 "add: shapes (2,3) and (4,3) cannot be broadcast together (axis -2: 2 vs 4); sizes must be equal or 1 "
+                 "— reshape or broadcast_to one operand first",
+                 [=] {
+                     m23 + Tensor::zeros({4, 3});
+                 }});
+    c.push_back({"shape_error",
+                 "matmul: shapes (2,3) and (4,5) cannot be multiplied: inner dimensions 3 != 4; the first's last axis "
+                 "must equal the second's next-to-last (transpose or reshape one)",
+                 [] {
+                     matmul(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}));
+                 }});
+    c.push_back({"shape_error",
+                 "matmul: shapes (2,2,3) and (3,3,4) have batch axes (2) and (3) that do not broadcast; each batch "
+                 "size must be equal or 1",
+                 [] {
+                     matmul(Tensor::zeros({2, 2, 3}), Tensor::zeros({3, 3, 4}));
+                 }});
+    c.push_back({"shape_error", "matmul: shapes () and (3) include a scalar; use * to scale",
+                 [] { matmul(Tensor::scalar(2.0), Tensor::zeros({3})); }});
+    c.push_back({"shape_error",
+                 "linear: input (2,3) and weight (4,5) do not fit: need input (in) or (batch, in) and weight (out, in) "
+                 "with equal in",
+                 [=] {
+                     linear(m23, Tensor::zeros({4, 5}));
+                 }});
+    c.push_back({"shape_error", "linear: bias (3) does not fit weight (4,3); the bias must be (4)", [=] {
+                     linear(m23, Tensor::zeros({4, 3}), Tensor::zeros({3}));
+                 }});
+    c.push_back({"shape_error",
+                 "reshape: cannot reshape (2,3) (6 elements) to (4,2) (8 elements); the element counts must match",
+                 [=] {
+                     reshape(m23, {4, 2});
+                 }});
+    c.push_back(
+        {"shape_error",
+         "broadcast_to: shape (2,3) cannot be broadcast to (3,3); each axis must match or be 1, aligned from the right",
+         [=] {
+             broadcast_to(m23, {3, 3});
+         }});
+    c.push_back({"shape_error",
+                 "sum_to: shape (2,3) cannot be summed down to (4) (the target must broadcast to the source)",
+                 [=] { sum_to(m23, {4}); }});
+    c.push_back({"shape_error",
+                 "concat: shapes (2,3) and (2,2) differ outside axis 0; all tensors must have equal sizes except along "
+                 "the joined axis",
+                 [=] {
+                     concat({m23, Tensor::zeros({2, 2})}, 0);
+                 }});
+    c.push_back({"shape_error", "stack: shapes (2) and (3) differ; stack needs tensors of one shape", [] {
+                     stack({Tensor::zeros({2}), Tensor::zeros({3})});
+                 }});
+    c.push_back({"shape_error",
+                 "transpose: shape (3) has fewer than 2 axes; transpose swaps the last two (use reshape for vectors)",
+                 [] { transpose(Tensor::zeros({3})); }});
+    c.push_back({"shape_error", "index_add: axis 0 of shape (2,2) has 2 entries but 3 indices were given", [] {
+                     index_add(Tensor::zeros({2, 2}), 0, {0, 1, 2}, 3);
+                 }});
+    c.push_back({"shape_error", "softmax: needs at least one axis but the input is a scalar; reshape it to (1)",
+                 [] { softmax(Tensor::scalar(1.0)); }});
+    c.push_back({"shape_error", "Tensor::from: row 1 has 2 values but row 0 has 3; all rows need equal length", [] {
+                     Tensor::from({{1.0, 2.0, 3.0}, {4.0, 5.0}});
+                 }});
+    c.push_back({"shape_error", "Tensor::from: 2 values do not fill shape (3) (3 elements)", [] {
+                     Tensor::from(std::vector<double>{1, 2}, {3});
+                 }});
+    c.push_back({"shape_error",
+                 "shape (4294967296,4294967296) has more elements than a size_t can count; was a negative size "
+                 "converted to size_t?",
+                 [] {
+                     Tensor::zeros({std::size_t{1} << 32, std::size_t{1} << 32});
+                 }});
+    c.push_back({"shape_error",
+                 "item: the array has shape (2,3) but item() needs exactly one element; reduce it first (e.g. sum)",
+                 [=] { m23.item(); }});
+    c.push_back({"shape_error",
+                 "backward: seed 0 has shape (3) but its tensor has shape (2,3); pass a seed of the same shape", [] {
+                     (Tensor::zeros({2, 3}).requires_grad() * 2.0).backward(Tensor::ones({3}));
+                 }});
+    c.push_back({"shape_error",
+                 "reverse_sweep: seed 0 has shape (2,3) but its tensor has shape (2,3); a batch of k directions needs "
+                 "shape (k,2,3)",
+                 [] {
+                     const Tensor x = Tensor::zeros({2, 3}).requires_grad();
+                     reverse_sweep({x * 2.0}, {Tensor::ones({2, 3})}, {x});
+                 }});
+    c.push_back({"shape_error", "jvp: the tangent has shape (2) but must match the shape (3) it pairs with",
+                 [] { jvp([](const Tensor& v) { return v * 2.0; }, Tensor::zeros({3}), Tensor::zeros({2})); }});
+    c.push_back({"shape_error", "vjp pullback: a batch of cotangents needs shape (k,3) but got (3)", [] {
+                     const auto pull = vjp([](const Tensor& v) { return v * 2.0; }, Tensor::zeros({3})).second;
+                     pull.batched(Tensor::zeros({3}));
+                 }});
+    c.push_back({"shape_error",
+                 "grad: the function returned shape (3) but grad needs a one-element output; reduce it (e.g. sum) or "
+                 "use vjp/jacrev",
+                 [] { grad([](const Tensor& v) { return v * 2.0; })(Tensor::zeros({3})); }});
+    c.push_back({"shape_error", "linearize: the tangent must be float64 (2), got float64 (3)", [] {
+                     linearize([](const Tensor& v) { return v * 2.0; }, Tensor::zeros({2}, f64))
+                         .second(Tensor::zeros({3}, f64));
+                 }});
+    c.push_back({"shape_error",
+                 "mse_loss: prediction (2,3) and target (2) differ; give targets of the prediction's shape (one_hot "
+                 "for class labels)",
+                 [=] { mse_loss(m23, Tensor::zeros({2})); }});
+    c.push_back(
+        {"shape_error",
+         "cross_entropy: logits (2,3) and 1 labels do not fit; need logits (batch, classes) with one label per row",
+         [=] { cross_entropy(m23, {0}); }});
+    c.push_back(
+        {"shape_error", "argmax_rows: needs (batch, classes), got (3)", [] { argmax_rows(Tensor::zeros({3})); }});
+    c.push_back({"shape_error", "Linear(3 -> 2): input shape (4) does not end in 3 features; pass (batch, 3)", [] {
+                     Generator gen(0);
+                     Linear layer(3, 2, gen);
+                     layer(Tensor::zeros({4}));
+                 }});
+    c.push_back({"shape_error",
+                 "DataLoader: the dataset must hold float32 images (N, features) and N labels, but has float32 images "
+                 "(10,3) and 9 labels",
+                 [] {
+                     Dataset d;
+                     d.images = Tensor::zeros({10, 3});
+                     d.labels.assign(9, 0);
+                     DataLoader(d, 4, false);
+                 }});
+
+    // ---- dtype_error ----
+    c.push_back({"dtype_error",
+                 "mul: operands have different dtypes float32 (3) and float64 (3); convert one with cast(x, adg::f32) "
+                 "or cast(x, adg::f64)",
+                 [] { Tensor::zeros({3}, f32) * Tensor::zeros({3}, f64); }});
+    c.push_back({"dtype_error",
+                 "Array::get: array holds float32 but float64 was requested; convert with cast(x, adg::f64) (Array::to "
+                 "for arrays)",
+                 [] { Tensor::zeros({3}, f32).data<double>(); }});
+    c.push_back({"dtype_error",
+                 "backward: seed 0 is float64 but its tensor is float32; convert the seed with cast(seed, adg::f32)",
+                 [] { (Tensor::zeros({2}).requires_grad() * 2.0).backward(Tensor::ones({2}, f64)); }});
+    c.push_back(
+        {"dtype_error", "jvp: the tangent is float32 but its partner is float64; convert it with cast(v, adg::f64)",
+         [] { jvp([](const Tensor& v) { return v * 2.0; }, Tensor::zeros({3}, f64), Tensor::zeros({3}, f32)); }});
+    c.push_back({"dtype_error",
+                 "linearize: the tangent must be float64 (2), got float32 (2); convert it with cast(v, adg::f64)", [] {
+                     linearize([](const Tensor& v) { return v * 2.0; }, Tensor::zeros({2}, f64))
+                         .second(Tensor::zeros({2}, f32));
+                 }});
+    c.push_back(
+        {"dtype_error",
+         "gradcheck: input 0 is float32; central differences need float64 inputs (cast them with cast(x, adg::f64))",
+         [] {
+             const MultiFn f = [](const std::vector<Tensor>& v) { return sum(v[0]); };
+             gradcheck(f, {Tensor::zeros({3}, f32)});
+         }});
+
+    // ---- graph_error ----
+    c.push_back({"graph_error",
+                 "backward: the graph through 'reshape' was released by an earlier reverse sweep; pass retain_graph = "
+                 "true to the first backward()/sweep to sweep it again, or recompute the forward pass (to use the "
+                 "value as a constant, detach() it)",
+                 [] {
+                     const Tensor x = Tensor::from({1.0, 2.0}).requires_grad();
+                     const Tensor y = sum(tanh(x));
+                     y.backward();
+                     y.backward();
+                 }});
+    c.push_back({"graph_error",
+                 "forward_sweep: the graph through 'reshape' was released by an earlier reverse sweep; pass "
+                 "retain_graph = true to the first backward()/sweep to sweep it again, or recompute the forward pass "
+                 "(to use the value as a constant, detach() it)",
+                 [] {
+                     const Tensor x = Tensor::from({1.0, 2.0}).requires_grad();
+                     const Tensor y = sum(tanh(x));
+                     y.backward();
+                     forward_sweep({x}, {Tensor::ones({1, 2})}, {y});
+                 }});
+    c.push_back({"graph_error",
+                 "backward: the output has shape (2,3); backward() without a seed needs a one-element output. Reduce "
+                 "it (e.g. sum) or pass a seed of shape (2,3): y.backward(seed)",
+                 [] {
+                     (Tensor::zeros({2, 3}).requires_grad() * 2.0).backward();
+                 }});
+    c.push_back({"graph_error",
+                 "backward: output 0 does not require grad: no input of it was marked requires_grad(), or it was "
+                 "computed under NoGrad",
+                 [] { Tensor::zeros({1}).backward(); }});
+    c.push_back({"graph_error",
+                 "requires_grad: only leaf tensors can be marked, but this one was made by 'mul_scalar'; use "
+                 "detach().requires_grad() to start a new leaf from its value",
+                 [] { (Tensor::zeros({1}).requires_grad() * 2.0).requires_grad(); }});
+    c.push_back(
+        {"graph_error",
+         "grad: no gradient has been accumulated in this leaf yet; call backward() on an output that depends on it",
+         [] { Tensor::zeros({1}).requires_grad().grad(); }});
+    c.push_back({"graph_error",
+                 "grad: no gradient has been accumulated in this leaf: it does not require grad; mark it with "
+                 "requires_grad() before the forward pass",
+                 [] { Tensor::zeros({1}).grad(); }});
+    c.push_back({"graph_error",
+                 "grad: no gradient has been accumulated in this 'mul_scalar' result (only leaves accumulate grad)",
+                 [] {
+                     const Tensor x = Tensor::zeros({1}).requires_grad();
+                     const Tensor y = x * 2.0;
+                     sum(y).backward();
+                     y.grad();
+                 }});
+    c.push_back({"graph_error",
+                 "value: the tensor is undefined (default-constructed or moved from); assign it a value first",
+                 [] { Tensor().value(); }});
+    c.push_back({"graph_error",
+                 "mutable_value: only leaves can be updated in place, but this tensor was made by 'mul_scalar'; update "
+                 "the leaves it was computed from and run the forward pass again",
+                 [] { (Tensor::zeros({1}).requires_grad() * 2.0).mutable_value(); }});
+    c.push_back({"graph_error",
+                 "reverse_sweep: input 0 does not require grad, so no op recorded its use; mark it with "
+                 "requires_grad() before running the function",
+                 [] {
+                     const Tensor x = Tensor::zeros({2});
+                     reverse_sweep({x * 2.0}, {Tensor::ones({1, 2})}, {x});
+                 }});
+    c.push_back({"graph_error", "in the VJP rule of 'my_op' (backward): the VJP is not written yet", [] {
+                     CustomFunction f = custom("my_op");
+                     f.vjp = [](const std::vector<Tensor>&, const Tensor&, const Tensor&, std::size_t) -> Tensor {
+                         throw std::runtime_error("the VJP is not written yet");
+                     };
+                     sum(call(f, {Tensor::zeros({2}, f64).requires_grad()})).backward();
+                 }});
+    c.push_back({"graph_error",
+                 "in the JVP rule of 'my_op' (forward_sweep): the rule returned float64 (1,1) where float64 (1,2) was "
+                 "expected; fix the rule (its result carries a leading axis of k directions, here k = 1)",
+                 [] {
+                     CustomFunction f = custom("my_op");
+                     f.jvp = [](const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>& t) {
+                         return sum(t[0], {-1}, true);
+                     };
+                     const Tensor x = Tensor::zeros({2}, f64).requires_grad();
+                     forward_sweep({x}, {Tensor::ones({1, 2}, f64)}, {call(f, {x})});
+                 }});
+
+    // ---- value_error ----
+    c.push_back(
+        {"value_error", "sum: axis 2 is out of range for a tensor of rank 2 (valid: -2 .. 1)", [=] { sum(m23, {2}); }});
+    c.push_back({"value_error", "sum: axes (1,-1) name axis 1 of a tensor of rank 2 twice; list each axis once", [=] {
+                     sum(m23, {1, -1});
+                 }});
+    c.push_back({"value_error",
+                 "slice: range [2, 5) does not fit axis 1 of size 3 in shape (2,3); need start <= stop <= size",
+                 [=] { slice(m23, 1, 2, 5); }});
+    c.push_back(
+        {"value_error",
+         "pad: 3 entries at offset 2 do not fit in length 4 (axis 0 of shape (3)); need offset + entries <= length",
+         [] { pad(Tensor::zeros({3}), 0, 2, 4); }});
+    c.push_back({"value_error", "index_select: index 2 is out of range for axis 0 of size 2 in shape (2,3)", [=] {
+                     index_select(m23, 0, {0, 2});
+                 }});
+    c.push_back({"value_error", "index_add: index 7 is out of range for size 3", [] {
+                     index_add(Tensor::zeros({2}), 0, {0, 7}, 3);
+                 }});
+    c.push_back({"value_error", "one_hot: label 3 at position 1 is out of range for 3 classes (valid: 0..2)", [] {
+                     one_hot({1, 3}, 3);
+                 }});
+    c.push_back(
+        {"value_error", "permute: the permutation must list each of the 2 axes of shape (2,3) exactly once", [=] {
+             permute(m23, {0, 0});
+         }});
+    c.push_back({"value_error", "concat: needs at least one tensor", [] { concat({}, 0); }});
+    c.push_back({"value_error",
+                 "log_softmax: cannot reduce over the empty axis 1 of shape (2,0); a maximum (and so softmax and "
+                 "logsumexp) needs at least one element per slice",
+                 [] {
+                     log_softmax(Tensor::zeros({2, 0}), -1);
+                 }});
+    c.push_back(
+        {"value_error", "clamp: lo = 1 is above hi = -1; pass lo <= hi", [] { clamp(Tensor::zeros({2}), 1.0, -1.0); }});
+    c.push_back({"value_error", "uniform: the interval [1, 1) is empty; pass lo < hi", [] {
+                     Generator gen(0);
+                     Tensor::uniform({2}, 1.0, 1.0, gen);
+                 }});
+    c.push_back({"value_error", "normal: std must be > 0 (got -0.5)", [] {
+                     Generator gen(0);
+                     Tensor::normal({2}, 0.0, -0.5, gen);
+                 }});
+    c.push_back(
+        {"value_error", "flat: index 5 is out of range for 3 elements", [] { Tensor::zeros({3}).value().flat(5); }});
+    c.push_back(
+        {"value_error",
+         "anomaly: 'log' produced NaN in its output at element 0 of shape (2); the op was created at model.cpp:42", [] {
+             DetectAnomaly on;
+             log(Tensor::from({-1.0, 1.0}, f64), Site{"model.cpp", 42});
+         }});
+    c.push_back({"value_error",
+                 "anomaly: 'mul' produced Inf in its output at element 0 of shape (1); the op was created at a call "
+                 "without a recorded site (an operator such as * or +; the named function, e.g. mul, records one)",
+                 [] {
+                     DetectAnomaly on;
+                     const Tensor big = Tensor::from({1e308}, f64);
+                     big* big;
+                 }});
+    c.push_back({"value_error",
+                 "in the VJP rule of 'sqrt' (backward): anomaly: 'rdiv_scalar' produced Inf in its output at element 0 "
+                 "of shape (2); the op was created at model.cpp:42",
+                 [] {
+                     const Tensor x = Tensor::from({0.0, 1.0}, f64).requires_grad();
+                     const Tensor y = sum(sqrt(x, Site{"model.cpp", 42}));
+                     DetectAnomaly on;
+                     y.backward();
+                 }});
+    c.push_back({"value_error",
+                 "in the JVP rule of 'sqrt' (forward_sweep): anomaly: 'rdiv_scalar' produced Inf in its output at "
+                 "element 0 of shape (2); the op was created at model.cpp:42",
+                 [] {
+                     const Tensor x = Tensor::from({0.0, 1.0}, f64).requires_grad();
+                     const Tensor y = sum(sqrt(x, Site{"model.cpp", 42}));
+                     DetectAnomaly on;
+                     forward_sweep({x}, {Tensor::ones({1, 2}, f64)}, {y});
+                 }});
+    c.push_back({"shape_error",
+                 "in the VJP rule of 'my_op' (backward): mul: shapes (1,2) and (3) cannot be broadcast together (axis "
+                 "-1: 2 vs 3); sizes must be equal or 1 — reshape or broadcast_to one operand first",
+                 [] {
+                     CustomFunction f = custom("my_op");
+                     f.vjp = [](const std::vector<Tensor>&, const Tensor&, const Tensor& ct, std::size_t) {
+                         return ct * Tensor::ones({3}, f64);
+                     };
+                     sum(call(f, {Tensor::zeros({2}, f64).requires_grad()})).backward();
+                 }});
+    c.push_back({"value_error", "reverse_sweep: 1 output but 2 seeds; pass one seed per output", [] {
+                     const Tensor x = Tensor::zeros({2}).requires_grad();
+                     reverse_sweep({x * 2.0}, {Tensor::ones({1, 2}), Tensor::ones({1, 2})}, {x});
+                 }});
+    c.push_back({"value_error", "reverse_sweep: seed 0 is undefined", [] {
+                     const Tensor x = Tensor::zeros({2}).requires_grad();
+                     reverse_sweep({x * 2.0}, {Tensor()}, {x});
+                 }});
+    c.push_back({"value_error", "jvp: 1 input but 0 tangents; pass one tangent per input", [] {
+                     const MultiFn f = [](const std::vector<Tensor>& v) { return v[0]; };
+                     jvp(f, {Tensor::zeros({2})}, {});
+                 }});
+    c.push_back({"value_error",
+                 "grad: an input is undefined (default-constructed or moved from); pass tensors with values",
+                 [] { grad([](const Tensor& v) { return v; })(Tensor()); }});
+    c.push_back({"value_error", "reverse_sweep: no outputs given; pass at least one output",
+                 [] { reverse_sweep({}, {}, {}); }});
+    c.push_back({"value_error", "grad: the function returned an undefined tensor",
+                 [] { grad([](const Tensor&) { return Tensor(); })(Tensor::zeros({1})); }});
+    c.push_back({"value_error", "custom function 'half': needs a forward and a jvp rule (the vjp is optional)", [] {
+                     CustomFunction f;
+                     f.name = "half";
+                     call(f, {Tensor::zeros({1})});
+                 }});
+    c.push_back({"value_error", "custom function 'my_op': forward returned an undefined tensor", [] {
+                     CustomFunction f = custom("my_op");
+                     f.forward = [](const std::vector<Tensor>&) { return Tensor(); };
+                     call(f, {Tensor::zeros({1})});
+                 }});
+    c.push_back({"value_error", "init: unknown initialisation 'glorot'; choose uniform, xavier or he",
+                 [] { parse_init("glorot"); }});
+    c.push_back({"value_error", "init: a weight needs fan_in and fan_out > 0 (got 0 and 3)", [] {
+                     Generator gen(0);
+                     init_weight(0, 3, Init::he, gen);
+                 }});
+    c.push_back({"value_error", "Dropout: p must be in [0, 1) (got 1)", [] { Dropout(1.0); }});
+    c.push_back({"value_error", "optimizer: the learning rate must be a finite number > 0 (got -0.001)", [] {
+                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{-0.001});
+                 }});
+    c.push_back({"value_error", "sgd: momentum must be in [0, 1) (got 1)", [] {
+                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{0.1, 1.0});
+                 }});
+    c.push_back({"value_error", "sgd: weight_decay must be >= 0 (got -1)", [] {
+                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{0.1, 0.0, false, -1.0});
+                 }});
+    c.push_back({"value_error", "sgd: Nesterov momentum needs momentum > 0", [] {
+                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{0.1, 0.0, true});
+                 }});
+    c.push_back({"value_error", "adam: eps must be a finite number > 0 (got 0)", [] {
+                     AdamOptions o;
+                     o.eps = 0;
+                     Adam({{"w", Tensor::zeros({1})}}, o);
+                 }});
+    c.push_back({"value_error", "adamw: weight_decay must be >= 0 (got -0.1)", [] {
+                     AdamOptions o;
+                     o.weight_decay = -0.1;
+                     o.decoupled = true;
+                     Adam({{"w", Tensor::zeros({1})}}, o);
+                 }});
+    c.push_back({"value_error", "schedule 'linear' is unknown; choose constant, step or cosine",
+                 [] { make_schedule("linear", 0.1, 10, 0); }});
+    c.push_back({"value_error", "activation 'swish' is unknown; choose relu, leaky_relu, tanh or sigmoid", [] {
+                     Generator gen(0);
+                     Sequential::mlp("4-2", gen, {"swish"});
+                 }});
+    c.push_back(
+        {"value_error",
+         "model spec '784--10': empty layer size at character 4; write layer sizes joined by '-', e.g. 784-256-128-10",
+         [] { parse_mlp_spec("784--10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec '784-x-10': 'x' is not a whole number; write layer sizes joined by '-', e.g. 784-256-128-10",
+         [] { parse_mlp_spec("784-x-10"); }});
+    c.push_back({"value_error",
+                 "model spec '784-12345678-10': layer size 12345678 is too large (max 9999999); write layer sizes "
+                 "joined by '-', e.g. 784-256-128-10",
+                 [] { parse_mlp_spec("784-12345678-10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec '784-0-10': layer sizes must be positive; write layer sizes joined by '-', e.g. 784-256-128-10",
+         [] { parse_mlp_spec("784-0-10"); }});
+    c.push_back({"value_error",
+                 "model spec '784': needs at least an input and an output size; write layer sizes joined by '-', e.g. "
+                 "784-256-128-10",
+                 [] { parse_mlp_spec("784"); }});
+    c.push_back({"value_error", "confusion matrix: class 12 is out of range for 10 classes",
+                 [] { ConfusionMatrix(10).add(3, 12); }});
+    c.push_back({"value_error", "confusion matrix: 2 labels but 1 predictions", [] {
+                     ConfusionMatrix(10).add({1, 2}, {1});
+                 }});
+    c.push_back({"value_error", "Epoch::batch: batch 3 is out of range; the epoch has 3 batches", [] {
+                     Dataset d;
+                     d.images = Tensor::zeros({10, 3});
+                     d.labels.assign(10, 0);
+                     DataLoader(d, 4, false).batch(0, 3);
+                 }});
+    c.push_back({"value_error", "DataLoader: batch_size must be at least 1 (got 0)", [] {
+                     Dataset d;
+                     d.images = Tensor::zeros({10, 3});
+                     d.labels.assign(10, 0);
+                     DataLoader(d, 0, false);
+                 }});
+    c.push_back({"value_error",
+                 "load_idx_pair: Normalization{mean 0, std 0} is invalid; mean must be finite and std finite and > 0",
+                 [=] {
+                     load_idx_pair(file("i"), file("l"), 0, {0.0f, 0.0f});
+                 }});
+    c.push_back({"value_error", "load_idx_pair: classes must be at least 1 (got 0)",
+                 [=] { load_idx_pair(file("i"), file("l"), 0, {}, 0); }});
+    c.push_back({"value_error", "write_idx: /tmp/run/out.idx: an IDX array needs 1 to 4 dimensions, got 0", [=] {
+                     write_idx(file("out.idx"), IdxArray{{}, {}}, false);
+                 }});
+    c.push_back({"value_error", "write_idx: /tmp/run/out.idx: dimensions 2 x 0 must each be in 1..4294967295", [=] {
+                     write_idx(file("out.idx"), IdxArray{{2, 0}, {}}, false);
+                 }});
+    c.push_back({"value_error", "write_idx: /tmp/run/out.idx: dimensions 2 x 3 need 6 bytes but the data holds 5", [=] {
+                     write_idx(file("out.idx"), IdxArray{{2, 3}, {1, 2, 3, 4, 5}}, false);
+                 }});
+    c.push_back(
+        {"value_error",
+         "save_safetensors: '/tmp/run/m.safetensors': the tensor name 'w' appears twice; names must be unique", [=] {
+             save_safetensors(file("m.safetensors"), {{"w", Array::zeros({1}, f32)}, {"w", Array::zeros({1}, f32)}});
+         }});
+    c.push_back({"value_error",
+                 "save_safetensors: '/tmp/run/m.safetensors': the tensor name \"__metadata__\" is reserved for the "
+                 "metadata; rename the tensor",
+                 [=] {
+                     save_safetensors(file("m.safetensors"), {{"__metadata__", Array::zeros({1}, f32)}});
+                 }});
+    c.push_back({"value_error",
+                 "save_safetensors: '/tmp/run/m.safetensors': a tensor name or metadata string is not valid UTF-8 "
+                 "([json.exception.type_error.316] invalid UTF-8 byte at index 3: 0xFF)",
+                 [=] {
+                     save_safetensors(file("m.safetensors"), {{"bad\xff", Array::zeros({1}, f32)}});
+                 }});
+
+    // ---- io_error: IDX files ----
+    const auto idx = [=](const std::string& name, std::vector<unsigned char> bytes) {
+        return [=] {
+            write_bytes(file(name), bytes);
+            read_idx(file(name));
+        };
+    };
+    c.push_back({"io_error", "/tmp/run/missing-idx: cannot open for reading: No such file or directory",
+                 [=] { read_idx(file("missing-idx")); }});
+    c.push_back({"io_error", "/tmp/run: not a regular file (it is a directory)", [=] { read_idx(root); }});
+    c.push_back({"io_error", "/tmp/run/magic.idx: byte 0: magic bytes are 0x1F 0x8C; an IDX file starts with 0x00 0x00",
+                 idx("magic.idx", {0x1f, 0x8c, 8, 1})});
+    c.push_back(
+        {"io_error",
+         "/tmp/run/float.idx: byte 2: unsupported element type 0x0D (float32); only 0x08 (unsigned byte) is supported",
+         idx("float.idx", {0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0})});
+    c.push_back({"io_error",
+                 "/tmp/run/type.idx: byte 2: invalid type byte 0x07; IDX element types are 0x08, 0x09, 0x0B, 0x0C, "
+                 "0x0D and 0x0E",
+                 idx("type.idx", {0, 0, 0x07, 1, 0, 0, 0, 1, 0})});
+    c.push_back({"io_error", "/tmp/run/rank.idx: byte 3: the header declares 5 dimensions; 1 to 4 are supported",
+                 idx("rank.idx", {0, 0, 8, 5})});
+    c.push_back({"io_error",
+                 "/tmp/run/zero.idx: byte 8: dimension 1 is 0 (dimensions 3 x 0); every dimension must be > 0",
+                 idx("zero.idx", {0, 0, 8, 2, 0, 0, 0, 3, 0, 0, 0, 0})});
+    c.push_back({"io_error",
+                 "/tmp/run/huge.idx: byte 8: the dimensions 2147483648 x 2 declare more than 2^31 (2147483648) payload "
+                 "bytes, the most read_idx accepts",
+                 idx("huge.idx", {0, 0, 8, 2, 0x80, 0, 0, 0, 0, 0, 0, 2})});
+    c.push_back({"io_error",
+                 "/tmp/run/header.idx: byte 8: the file ends inside the IDX header after 8 bytes (the header needs 12)",
+                 idx("header.idx", {0, 0, 8, 2, 0, 0, 0, 3})});
+    c.push_back({"io_error",
+                 "/tmp/run/short.idx: byte 10: the file is truncated: the header declares 5 payload bytes (5) but only "
+                 "2 follow",
+                 idx("short.idx", {0, 0, 8, 1, 0, 0, 0, 5, 1, 2})});
+    c.push_back({"io_error",
+                 "/tmp/run/long.idx: byte 9: 1 byte follows the payload; the header declares 1 payload byte (1) and "
+                 "the file must end there",
+                 idx("long.idx", {0, 0, 8, 1, 0, 0, 0, 1, 7, 9})});
+    c.push_back({"io_error",
+                 "/tmp/run/cut.idx.gz: byte 5002: the file is truncated: the header declares 10000 payload bytes (100 "
+                 "x 100) but only 4990 follow (the gzip stream ends before its end marker: the .gz file is truncated)",
+                 [=] {
+                     const std::string p = file("cut.idx.gz");
+                     std::mt19937 noise(7);  // incompressible, so half the .gz ends inside the payload
+                     IdxArray a{{100, 100}, std::vector<std::uint8_t>(10000)};
+                     for (auto& b : a.data) b = static_cast<std::uint8_t>(noise());
+                     write_idx(p, a, true);
+                     fs::resize_file(p, fs::file_size(p) / 2);
+                     read_idx(p);
+                 }});
+    c.push_back({"io_error", "/tmp/run/crc.idx.gz: byte 0: the gzip data is corrupt (zlib: incorrect data check)", [=] {
+                     const std::string p = file("crc.idx.gz");
+                     write_idx(p, IdxArray{{4}, {1, 2, 3, 4}}, true);
+                     std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+                     f.seekp(-8, std::ios::end);  // the gzip trailer's CRC-32
+                     f.put('\x55');
+                     f.close();
+                     read_idx(p);
+                 }});
+    c.push_back({"io_error",
+                 "/tmp/run/images-idx3-ubyte: images must be a 3-D IDX array (count, rows, cols) but this one is (3)",
+                 [=] {
+                     write_idx(file("images-idx3-ubyte"), IdxArray{{3}, {1, 2, 3}}, false);
+                     write_idx(file("labels-idx1-ubyte"), IdxArray{{3}, {1, 2, 3}}, false);
+                     load_idx_pair(file("images-idx3-ubyte"), file("labels-idx1-ubyte"));
+                 }});
+    c.push_back(
+        {"io_error", "/tmp/run/images-idx3-ubyte: labels must be a 1-D IDX array (count) but this one is (3,2,2)", [=] {
+             write_idx(file("images-idx3-ubyte"), IdxArray{{3, 2, 2}, std::vector<std::uint8_t>(12)}, false);
+             load_idx_pair(file("images-idx3-ubyte"), file("images-idx3-ubyte"));
+         }});
+    c.push_back({"io_error",
+                 "load_idx_pair: /tmp/run/images-idx3-ubyte holds 3 images but /tmp/run/labels-idx1-ubyte holds 4 "
+                 "labels; the counts must be equal",
+                 [=] {
+                     write_idx(file("images-idx3-ubyte"), IdxArray{{3, 2, 2}, std::vector<std::uint8_t>(12)}, false);
+                     write_idx(file("labels-idx1-ubyte"), IdxArray{{4}, {1, 2, 3, 4}}, false);
+                     load_idx_pair(file("images-idx3-ubyte"), file("labels-idx1-ubyte"));
+                 }});
+    c.push_back({"io_error", "/tmp/run/labels-idx1-ubyte: label 2 (byte 10) is 12; labels must be in 0..9", [=] {
+                     write_idx(file("images-idx3-ubyte"), IdxArray{{3, 2, 2}, std::vector<std::uint8_t>(12)}, false);
+                     write_idx(file("labels-idx1-ubyte"), IdxArray{{3}, {1, 2, 12}}, false);
+                     load_idx_pair(file("images-idx3-ubyte"), file("labels-idx1-ubyte"));
+                 }});
+    c.push_back({"io_error",
+                 "load_fashion_mnist: the data directory /tmp/run/no-such-dir does not exist; install the Debian "
+                 "package `dataset-fashion-mnist` (apt-get install dataset-fashion-mnist) or pass --data DIR",
+                 [=] { load_fashion_mnist(file("no-such-dir"), Split::train); }});
+    c.push_back({"io_error",
+                 "load_fashion_mnist: neither /tmp/run/empty/t10k-images-idx3-ubyte nor "
+                 "/tmp/run/empty/t10k-images-idx3-ubyte.gz exists; install the Debian package `dataset-fashion-mnist` "
+                 "(apt-get install dataset-fashion-mnist) or pass --data DIR",
+                 [=] {
+                     fs::create_directories(file("empty"));
+                     load_fashion_mnist(file("empty"), Split::test);
+                 }});
+
+    // ---- io_error: writing files ----
+    c.push_back(
+        {"io_error",
+         "'/tmp/run/no/such/dir/out.txt': cannot create the temporary file '/tmp/run/no/such/dir/out.txt.tmp.4242.0': "
+         "No such file or directory; check that the directory exists and is writable",
+         [=] { write_file_atomically(file("no/such/dir/out.txt"), "x"); }});
+    c.push_back(
+        {"io_error",
+         "'/tmp/run/metrics.jsonl': cannot rename the temporary file '/tmp/run/metrics.jsonl.tmp.4242.0' over it: Is a "
+         "directory; if a directory has that name, remove it or write somewhere else",
+         [=] {
+             fs::create_directories(file("metrics.jsonl"));
+             write_file_atomically(file("metrics.jsonl"), "x");
+         }});
+    c.push_back({"io_error",
+                 "'/tmp/run/big.txt': cannot write the temporary file '/tmp/run/big.txt.tmp.4242.0': File too large; "
+                 "check the free space, quota and file size limit (ulimit -f) there",
+                 [=] {
+                     FileSizeLimit limit(4096);
+                     write_file_atomically(file("big.txt"), std::string(100000, 'x'));
+                 }});
+    c.push_back({"io_error",
+                 "write_idx: '/tmp/run/no/such/dir/out.idx': cannot create the temporary file "
+                 "'/tmp/run/no/such/dir/out.idx.tmp.4242.0': No such file or directory; check that the directory "
+                 "exists and is writable",
+                 [=] {
+                     write_idx(file("no/such/dir/out.idx"), IdxArray{{1}, {1}}, false);
+                 }});
+    c.push_back({"io_error",
+                 "save_safetensors: '/tmp/run/no/such/dir/m.safetensors': cannot create the temporary file "
+                 "'/tmp/run/no/such/dir/m.safetensors.tmp.4242.0': No such file or directory; check that the directory "
+                 "exists and is writable",
+                 [=] { save_safetensors(file("no/such/dir/m.safetensors"), {}); }});
+
+    // ---- io_error: safetensors ----
+    const auto st = [=](const std::string& name, const std::string& json, std::size_t data) {
+        return [=] {
+            write_safetensors(file(name), json, data);
+            load_safetensors(file(name));
+        };
+    };
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/nope.safetensors': cannot open the file: No such file or directory; "
+                 "check the path",
+                 [=] { load_safetensors(file("nope.safetensors")); }});
+    c.push_back({"io_error", "load_safetensors: '/tmp/run': is not a regular file", [=] { load_safetensors(root); }});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/tiny.safetensors': the file is 3 bytes, shorter than the 8-byte header "
+                 "length that starts a safetensors file; the file is truncated or not a safetensors file",
+                 [=] {
+                     write_bytes(file("tiny.safetensors"), {1, 2, 3});
+                     load_safetensors(file("tiny.safetensors"));
+                 }});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/len.safetensors': the header length at file offset 0 is 1099511627776 "
+                 "bytes, more than the 100000000-byte limit; the file is corrupt or not a safetensors file",
+                 [=] {
+                     write_bytes(file("len.safetensors"), {0, 0, 0, 0, 0, 1, 0, 0, 1, 2});
+                     load_safetensors(file("len.safetensors"));
+                 }});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/hdr.safetensors': the file is truncated: the header length at file "
+                 "offset 0 says 1000 bytes of header, found 2; re-save the checkpoint",
+                 [=] {
+                     write_bytes(file("hdr.safetensors"), {0xe8, 3, 0, 0, 0, 0, 0, 0, '{', '}'});
+                     load_safetensors(file("hdr.safetensors"));
+                 }});
+    c.push_back(
+        {"io_error",
+         "load_safetensors: '/tmp/run/json.safetensors': the header is not valid JSON (error at file offset 32): "
+         "[json.exception.parse_error.101] parse error at line 1, column 25: syntax error while parsing object key - "
+         "unexpected end of input; expected string literal; the file is corrupt or not a safetensors file",
+         st("json.safetensors", R"({"a": {"dtype": "F32",)", 0)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/array.safetensors': the header is a JSON array, expected an object "
+                 "mapping tensor names to {dtype, shape, data_offsets}",
+                 st("array.safetensors", "[1, 2]", 0)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/entry.safetensors': tensor 'a': the entry is a JSON number, expected an "
+                 "object with \"dtype\", \"shape\" and \"data_offsets\"",
+                 st("entry.safetensors", R"({"a": 5})", 0)});
+    c.push_back(
+        {"io_error",
+         "load_safetensors: '/tmp/run/field.safetensors': tensor 'a': the entry has no \"shape\"; the file is corrupt",
+         st("field.safetensors", R"({"a": {"dtype": "F32", "data_offsets": [0, 4]}})", 4)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/dtype7.safetensors': tensor 'a': \"dtype\" is 7, expected a string such "
+                 "as \"F32\"",
+                 st("dtype7.safetensors", R"({"a": {"dtype": 7, "shape": [1], "data_offsets": [0, 4]}})", 4)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/bf16.safetensors': tensor 'a': dtype BF16 is not supported "
+                 "(float32/float64 only); convert it to F32 or F64 first",
+                 st("bf16.safetensors", R"({"a": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}})", 4)});
+    c.push_back(
+        {"io_error",
+         "load_safetensors: '/tmp/run/shape.safetensors': tensor 'a': \"shape\" is 3, expected an array of sizes",
+         st("shape.safetensors", R"({"a": {"dtype": "F32", "shape": 3, "data_offsets": [0, 12]}})", 12)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/neg.safetensors': tensor 'a': shape entry 1 is -3, expected a "
+                 "non-negative integer",
+                 st("neg.safetensors", R"({"a": {"dtype": "F32", "shape": [2, -3], "data_offsets": [0, 4]}})", 4)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/over.safetensors': tensor 'a': shape [4294967296,4294967296,2] holds "
+                 "more bytes than 2^64; the file is corrupt",
+                 st("over.safetensors",
+                    R"({"a": {"dtype": "F32", "shape": [4294967296, 4294967296, 2], "data_offsets": [0, 4]}})", 4)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/offs.safetensors': tensor 'a': \"data_offsets\" is [0], expected [begin, "
+                 "end] (two non-negative byte offsets)",
+                 st("offs.safetensors", R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0]}})", 4)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/back.safetensors': tensor 'a': \"data_offsets\" [8,4] ends before it "
+                 "begins; the file is corrupt",
+                 st("back.safetensors", R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [8, 4]}})", 8)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/span.safetensors': tensor 'a': \"data_offsets\" [0,8] span 8 bytes but "
+                 "dtype F32 and shape (3) need 12; the file is corrupt",
+                 st("span.safetensors", R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})", 8)});
+    c.push_back(
+        {"io_error",
+         "load_safetensors: '/tmp/run/dup.safetensors': the header has the key 'a' twice; keys must be unique",
+         st("dup.safetensors",
+            R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
+            4)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/meta.safetensors': \"__metadata__\" value of 'epoch' is 3, expected a "
+                 "string (metadata values must be strings)",
+                 st("meta.safetensors", R"({"__metadata__": {"epoch": 3}})", 0)});
+    c.push_back(
+        {"io_error",
+         "load_safetensors: '/tmp/run/metaobj.safetensors': \"__metadata__\" is [\"x\"], expected an object of strings",
+         st("metaobj.safetensors", R"({"__metadata__": ["x"]})", 0)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/trunc.safetensors': the file is truncated: the header says 80 bytes of "
+                 "data (tensor 'w' ends there), found 40; re-save the checkpoint",
+                 st("trunc.safetensors", R"({"w": {"dtype": "F32", "shape": [20], "data_offsets": [0, 80]}})", 40)});
+    c.push_back(
+        {"io_error",
+         "load_safetensors: '/tmp/run/overlap.safetensors': tensors 'a' and 'b' overlap: 'b' starts at data offset 4 "
+         "(file offset 140) inside 'a' [0, 8); the file is corrupt",
+         st("overlap.safetensors",
+            R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}})",
+            12)});
+    c.push_back(
+        {"io_error",
+         "load_safetensors: '/tmp/run/hole.safetensors': data bytes [4, 8) (file offset 140) before tensor 'b' belong "
+         "to no tensor; the file is corrupt",
+         st("hole.safetensors",
+            R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}})",
+            12)});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/tail.safetensors': data bytes [4, 8) (file offset 76) at the end of the "
+                 "file belong to no tensor; the file is corrupt or has trailing bytes",
+                 st("tail.safetensors", R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})", 8)});
+
+    // ---- io_error: checkpoints and optimizer state ----
+    const auto mlp = [](const std::string& spec) {
+        Generator gen(0);
+        return Sequential::mlp(spec, gen);
+    };
+    const auto saved = [=](const std::string& name, const std::string& spec, const std::string& optimizer) {
+        auto model = mlp(spec);
+        std::unique_ptr<Optimizer> opt;
+        if (optimizer == "sgd") opt = std::make_unique<SGD>(model->named_parameters(), SgdOptions{0.1, 0.9});
+        if (optimizer == "adam") opt = std::make_unique<Adam>(model->named_parameters(), AdamOptions{});
+        if (opt) {
+            sum(square((*model)(Tensor::ones({1, 4})))).backward();
+            opt->step();
+        }
+        save_checkpoint(file(name), *model, opt.get(), {{"model", spec}});
+        return file(name);
+    };
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/model.safetensors: tensor '0.weight' is float32 (3,4) but the model's parameter is "
+         "float32 (5,4) (the file was saved for model 4-3-2)",
+         [=] {
+             const std::string p = saved("model.safetensors", "4-3-2", "");
+             load_checkpoint(p, *mlp("4-5-2"), nullptr);
+         }});
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/model.safetensors: tensor '2.weight' is not a parameter of this model (the file was "
+         "saved for model 4-3-2)",
+         [=] {
+             const std::string p = saved("model.safetensors", "4-3-2", "");
+             Generator gen(0);
+             MlpOptions with_dropout;
+             with_dropout.dropout = 0.1;  // a Dropout layer shifts the later layers' names
+             load_checkpoint(p, *Sequential::mlp("4-3-2", gen, with_dropout), nullptr);
+         }});
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/model.safetensors: the model's parameter '0.bias' is missing (the file was saved for "
+         "model 4-2)",
+         [=] {
+             auto model = mlp("4-2");
+             save_safetensors(file("model.safetensors"), {{"0.weight", model->named_parameters()[0].second.value()}},
+                              {{"model", "4-2"}});
+             load_checkpoint(file("model.safetensors"), *model, nullptr);
+         }});
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/model.safetensors: its optimizer state is from sgd, not adam (the file was saved for "
+         "model 4-2)",
+         [=] {
+             const std::string p = saved("model.safetensors", "4-2", "sgd");
+             auto model = mlp("4-2");
+             Adam adam(model->named_parameters(), AdamOptions{});
+             load_checkpoint(p, *model, &adam);
+         }});
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/model.safetensors: optimizer state: the step count 'step' is missing; the state was "
+         "not saved by an optimizer (load the checkpoint without one to restore only the parameters)",
+         [=] {
+             const std::string p = saved("model.safetensors", "4-2", "");
+             auto model = mlp("4-2");
+             SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+             load_checkpoint(p, *model, &sgd);
+         }});
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/model.safetensors: optimizer state: slot '0.weight.m' is missing (was it saved by adam?)",
+         [=] {
+             auto model = mlp("4-2");
+             NamedArrays tensors;
+             for (const auto& [name, p] : model->named_parameters()) tensors.emplace_back(name, p.value());
+             tensors.emplace_back("optim.step", Array::scalar(3.0, f64));
+             save_safetensors(file("model.safetensors"), tensors, {{"model", "4-2"}, {"optimizer", "adam"}});
+             Adam adam(model->named_parameters(), AdamOptions{});
+             load_checkpoint(file("model.safetensors"), *model, &adam);
+         }});
+    c.push_back({"io_error", "optimizer state: slot 'w.m' is float64 (1) but the parameter is float32 (2)", [] {
+                     const Tensor w = Tensor::zeros({2});
+                     Adam adam({{"w", w}}, AdamOptions{});
+                     adam.load_state({{"w.m", Array::zeros({1}, f64)}, {"step", Array::scalar(1.0, f64)}});
+                 }});
+    c.push_back({"io_error",
+                 "optimizer state: parameter 'w' has only some of its adam slots; the state is incomplete or from "
+                 "another optimizer",
+                 [] {
+                     const Tensor w = Tensor::zeros({2});
+                     Adam adam({{"w", w}}, AdamOptions{});
+                     adam.load_state({{"w.m", Array::zeros({2}, f32)}, {"step", Array::scalar(0.0, f64)}});
+                 }});
+    c.push_back({"io_error",
+                 "optimizer state: the step count 'step' is 2.5, not a whole number of steps; the state is corrupt",
+                 [] {
+                     SGD sgd({{"w", Tensor::zeros({2})}}, SgdOptions{});
+                     sgd.load_state({{"step", Array::scalar(2.5, f64)}});
+                 }});
+    c.push_back({"io_error",
+                 "checkpoint: the random generator state (metadata 'rng') is not a valid mt19937_64 state; the "
+                 "checkpoint is corrupt or was not written by adgraph",
+                 [] {
+                     Generator gen(0);
+                     set_generator_state(gen, "not a state");
+                 }});
+    return c;
+}
+
+// The adgraph command line, in-process.
+struct CliResult {
+    int code;
+    std::string out, err;
+};
+
+CliResult run_cli(std::vector<std::string> args) {
+    args.insert(args.begin(), "adgraph");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    std::ostringstream out, err;
+    const int code = adg::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
+    return {code, out.str(), err.str()};
+}
+
+// One CLI failure: arguments, exit code, the whole stderr (normalised) and what must hold of the files afterwards.
+struct CliFamily {
+    std::vector<std::string> args;
+    int code;
+    std::string err;
+    std::function<void()> left = [] {};
+};
+
+// Names in `dir` that a failed atomic write would leave behind.
+std::vector<std::string> temporaries(const std::string& dir) {
+    std::vector<std::string> found;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+        if (e.path().filename().string().find(".tmp.") != std::string::npos) found.push_back(e.path().string());
+    }
+    return found;
+}
+
+// Scratch layout of the CLI cases: data/ a small dataset of Fashion-MNIST's shape, trained/model.safetensors a
+// checkpoint of 784-16-10 trained on it, and the files each case needs (prepare_cli_scratch).
+std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
+    const std::string data = dir.file("data"), ckpt = dir.file("trained/model.safetensors");
+    std::vector<CliFamily> c;
+    // usage errors: exit 2
+    c.push_back(
+        {{},
+         2,
+         "adgraph: A subcommand is required\nRun 'adgraph --help' (or 'adgraph <command> --help') for the options.\n"});
+    c.push_back({{"train", "--frobnicate"},
+                 2,
+                 "adgraph: The following argument was not expected: --frobnicate\nRun 'adgraph --help' (or 'adgraph "
+                 "<command> --help') for the options.\n"});
+    c.push_back({{"train", "--epochs", "ten"},
+                 2,
+                 "adgraph: Could not convert: --epochs = ten\nRun 'adgraph --help' (or 'adgraph <command> --help') for "
+                 "the options.\n"});
+    c.push_back({{"train", "--optimizer", "rmsprop"},
+                 2,
+                 "adgraph: --optimizer: rmsprop not in {sgd,adam,adamw}\nRun 'adgraph --help' (or 'adgraph <command> "
+                 "--help') for the options.\n"});
+    c.push_back(
+        {{"eval"},
+         2,
+         "adgraph: --model is required\nRun 'adgraph --help' (or 'adgraph <command> --help') for the options.\n"});
+    c.push_back({{"train", "--lr", "-1"},
+                 2,
+                 "adgraph: --lr must be a number > 0 (got -1)\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--batch", "0"},
+                 2,
+                 "adgraph: --batch must be at least 1\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--dropout", "1"},
+                 2,
+                 "adgraph: --dropout must be in [0, 1)\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--model", "784-x-10"},
+                 2,
+                 "adgraph: --model: model spec '784-x-10': 'x' is not a whole number; write layer sizes joined by '-', "
+                 "e.g. 784-256-128-10\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--model", "100-10"},
+                 2,
+                 "adgraph: --model 100-10: Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10\nRun "
+                 "'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--activation", "swish"},
+                 2,
+                 "adgraph: --activation: activation 'swish' is unknown; choose relu, leaky_relu, tanh or sigmoid\nRun "
+                 "'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--init", "glorot"},
+                 2,
+                 "adgraph: --init: init: unknown initialisation 'glorot'; choose uniform, xavier or he\nRun 'adgraph "
+                 "train --help' for the options.\n"});
+    c.push_back({{"train", "--nesterov"},
+                 2,
+                 "adgraph: --nesterov applies to --optimizer sgd only\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--schedule", "linear"},
+                 2,
+                 "adgraph: --schedule: schedule 'linear' is unknown; choose constant, step or cosine\nRun 'adgraph "
+                 "train --help' for the options.\n"});
+    c.push_back({{"graph", "--spec", "7-x"},
+                 2,
+                 "adgraph: --spec: model spec '7-x': 'x' is not a whole number; write layer sizes joined by '-', e.g. "
+                 "784-256-128-10\nRun 'adgraph graph --help' for the options.\n"});
+    c.push_back({{"graph", "--batch", "0"},
+                 2,
+                 "adgraph: --batch must be at least 1\nRun 'adgraph graph --help' for the options.\n"});
+    c.push_back({{"eval", "--model", ckpt, "--spec", "784--10"},
+                 2,
+                 "adgraph: --spec: model spec '784--10': empty layer size at character 4; write layer sizes joined by "
+                 "'-', e.g. 784-256-128-10\nRun 'adgraph eval --help' for the options.\n"});
+    // runtime failures: exit 1
+    c.push_back(
+        {{"train", "--data", dir.file("nowhere"), "--out", dir.file("out-nodata")},
+         1,
+         "adgraph: error: load_fashion_mnist: the data directory /tmp/run/nowhere does not exist; install the Debian "
+         "package `dataset-fashion-mnist` (apt-get install dataset-fashion-mnist) or pass --data DIR\n",
+         [&dir] { CHECK_FALSE(fs::exists(dir.file("out-nodata"))); }});
+    c.push_back({{"train", "--data", data, "--out", dir.file("out-file"), "--threads", "1"},
+                 1,
+                 "adgraph: error: '/tmp/run/out-file': cannot create the output directory: Not a directory; pass --out "
+                 "with a directory that can be created or written\n",
+                 [&dir] { CHECK(adg::testing::read_file(dir.file("out-file")) == "a file, not a directory\n"); }});
+    c.push_back({{"train", "--data", data, "--out", dir.file("out-busy"), "--threads", "1", "--no-plot"},
+                 1,
+                 "adgraph: error: '/tmp/run/out-busy/metrics.jsonl': cannot rename the temporary file "
+                 "'/tmp/run/out-busy/metrics.jsonl.tmp.4242.0' over it: Is a directory; if a directory has that name, "
+                 "remove it or write somewhere else\n",
+                 [&dir] {
+                     CHECK(fs::is_empty(dir.file("out-busy/metrics.jsonl")));
+                     CHECK(temporaries(dir.file("out-busy")).empty());
+                     CHECK_FALSE(fs::exists(dir.file("out-busy/model.safetensors")));
+                 }});
+    c.push_back({{"train", "--data", data, "--out", dir.file("out-nan"), "--optimizer", "sgd", "--lr", "1e30",
+                  "--momentum", "0", "--schedule", "constant", "--batch", "8", "--threads", "1", "--no-plot"},
+                 1,
+                 "adgraph: error: the loss became nan at epoch 1, step 2 (global step 2); training stopped. No "
+                 "checkpoint was written. Try a smaller --lr.\n",
+                 [&dir] {
+                     // The metrics file is whole (no epoch finished, so empty); no checkpoint, no temporaries.
+                     CHECK(adg::testing::read_file(dir.file("out-nan/metrics.jsonl")).empty());
+                     CHECK(fs::exists(dir.file("out-nan/metrics.jsonl")));
+                     CHECK_FALSE(fs::exists(dir.file("out-nan/model.safetensors")));
+                     CHECK(temporaries(dir.file("out-nan")).empty());
+                 }});
+    c.push_back({{"eval", "--model", dir.file("missing.safetensors"), "--data", data},
+                 1,
+                 "adgraph: error: load_safetensors: '/tmp/run/missing.safetensors': cannot open the file: No such file "
+                 "or directory; check the path\n"});
+    c.push_back({{"eval", "--model", dir.file("cut.safetensors"), "--data", data},
+                 1,
+                 "adgraph: error: load_safetensors: '/tmp/run/cut.safetensors': the file is truncated: the header says "
+                 "152768 bytes of data (tensor 'optim.3.bias.v' ends there), found 72612; re-save the checkpoint\n"});
+    c.push_back(
+        {{"eval", "--model", ckpt, "--spec", "784-8-10", "--data", data},
+         1,
+         "adgraph: error: checkpoint /tmp/run/trained/model.safetensors: tensor '0.weight' is float32 (16,784) but "
+         "the model's parameter is float32 (8,784) (the file was saved for model 784-16-10)\n"});
+    c.push_back(
+        {{"eval", "--model", dir.file("nospec.safetensors"), "--data", data},
+         1,
+         "adgraph: error: checkpoint /tmp/run/nospec.safetensors: the metadata has no model spec; pass --spec\n"});
+    c.push_back({{"eval", "--model", dir.file("dropout.safetensors"), "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/dropout.safetensors: metadata 'dropout' is 'ten percent', not a "
+                 "number; the metadata is corrupt (adgraph train writes e.g. '0.100000')\n"});
+    c.push_back({{"predict", "--model", ckpt, "--index", "10", "--data", data},
+                 1,
+                 "adgraph: error: predict: --index 10 is out of range (the test set has 10 images)\n"});
+    return c;
+}
+
+void prepare_cli_scratch(const adg::testing::TempDir& dir) {
+    const std::string data = dir.file("data");
+    fs::create_directories(data);
+    write_fake_split(data, "train", 16);
+    write_fake_split(data, "t10k", 10);
+    const auto r = run_cli({"train", "--data", data, "--out", dir.file("trained"), "--model", "784-16-10", "--epochs",
+                            "1", "--batch", "8", "--threads", "1", "--no-plot"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    const std::string ckpt = dir.file("trained/model.safetensors");
+    fs::copy_file(ckpt, dir.file("cut.safetensors"));
+    fs::resize_file(dir.file("cut.safetensors"), fs::file_size(ckpt) / 2);
+    save_safetensors(dir.file("nospec.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}});
+    save_safetensors(dir.file("dropout.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
+                     {{"model", "784-16-10"}, {"dropout", "ten percent"}});
+    std::ofstream(dir.file("out-file")) << "a file, not a directory\n";
+    fs::create_directories(dir.file("out-busy/metrics.jsonl"));  // the atomic rename over a directory fails
+}
+
+std::string repo_file(const std::string& relative) {
+    return adg::testing::read_file(std::string(ADGRAPH_SOURCE_DIR) + "/" + relative);
+}
+
+// Lines of the ```text blocks of a Markdown page.
+std::vector<std::string> text_block_lines(const std::string& page) {
+    std::vector<std::string> lines;
+    std::istringstream in(page);
+    bool inside = false;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("```", 0) == 0) {
+            inside = !inside && line == "```text";
+            continue;
+        }
+        if (inside) lines.push_back(line);
+    }
+    return lines;
+}
+
+// The section of `page` under the heading `heading` (up to the next heading of level 2).
+std::string section(const std::string& page, const std::string& heading) {
+    const std::size_t at = page.find("\n" + heading + "\n");
+    if (at == std::string::npos) return "";
+    const std::size_t end = page.find("\n## ", at + 1);
+    return page.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+}  // namespace
+
+TEST_CASE("error catalog: each library message family raises its type with its documented text") {
+    const adg::testing::TempDir dir("adgraph-errors");
+    const Normaliser normalise{dir.path.string()};
+    for (const Family& f : library_catalog(dir)) {
+        INFO("expected: ", f.type, ": ", f.example);
+        try {
+            f.raise();
+            FAIL_CHECK("nothing was thrown");
+        } catch (const error& e) {
+            CHECK(type_of(e) == f.type);
+            CHECK(normalise(e.what()) == f.example);
+        } catch (const std::exception& e) {
+            FAIL_CHECK("not an adg::error: ", e.what());
+        }
+    }
+}
+
+TEST_CASE("error catalog: CLI usage errors exit 2 and runtime failures exit 1 with the message on stderr") {
+    const adg::testing::TempDir dir("adgraph-cli-errors");
+    const Normaliser normalise{dir.path.string()};
+    prepare_cli_scratch(dir);
+    for (const CliFamily& f : cli_catalog(dir)) {
+        std::string cmd = "adgraph";
+        for (const auto& a : f.args) cmd += " " + normalise(a);
+        INFO(cmd);
+        const CliResult r = run_cli(f.args);
+        CHECK(r.code == f.code);
+        CHECK(normalise(r.err) == f.err);
+        CHECK(r.out.find("wrote ") == std::string::npos);
+        f.left();
+    }
+}
+
+TEST_CASE("error catalog: docs/errors.md has a section per exception type and quotes every catalog message") {
+    const std::string page = repo_file("docs/errors.md");
+    REQUIRE_MESSAGE(!page.empty(), "cannot read docs/errors.md");
+
+    // Every class in tensor/error.hpp: the base and each type derived from it.
+    const std::string header = repo_file("tensor/error.hpp");
+    std::set<std::string> types;
+    const std::regex declared(R"(class (\w+) : public (std::exception|error) \{)");
+    for (auto it = std::sregex_iterator(header.begin(), header.end(), declared); it != std::sregex_iterator(); ++it) {
+        types.insert((*it)[1]);
+    }
+    CHECK(types ==
+          std::set<std::string>{"error", "shape_error", "dtype_error", "graph_error", "value_error", "io_error"});
+    for (const auto& t : types) CHECK_MESSAGE(!section(page, "## `adg::" + t + "`").empty(), ("no section for " + t));
+
+    // Each library message is quoted in the section of its type; each CLI stderr is quoted whole.
+    const adg::testing::TempDir dir("adgraph-errors-doc");
+    std::set<std::string> known;
+    for (const Family& f : library_catalog(dir)) {
+        INFO(f.type, ": ", f.example);
+        CHECK(section(page, "## `adg::" + f.type + "`").find("\n" + f.example + "\n") != std::string::npos);
+        known.insert(f.example);
+    }
+    for (const CliFamily& f : cli_catalog(dir)) {
+        INFO(f.err);
+        CHECK(page.find("\n" + f.err + "```") != std::string::npos);
+        std::istringstream lines(f.err);
+        for (std::string line; std::getline(lines, line);) known.insert(line);
+    }
+    // And the page quotes nothing else: a message changed in the code cannot linger in the page.
+    for (const auto& line : text_block_lines(page)) {
+        CHECK_MESSAGE(known.count(line), ("docs/errors.md quotes a message no catalog entry raises: " + line));
+    }
+}
