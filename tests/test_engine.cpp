@@ -8,6 +8,8 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/autodiff/op.hpp>
 
+#include "explode_op.hpp"
+
 using namespace adg;
 
 namespace {
@@ -18,18 +20,7 @@ std::vector<double> values(const Tensor& t) {
     return v;
 }
 
-// A test op whose VJP rule always throws: checks what a failing rule leaves behind.
-struct Explode {
-    using kind = Custom;
-    static constexpr const char* name = "explode";
-    Array forward(const Array& x) const { return x; }
-    Tensor jvp(const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>&) const {
-        throw value_error("boom in jvp");
-    }
-    Tensor vjp(const std::vector<Tensor>&, const Tensor&, const Tensor&, std::size_t) const {
-        throw value_error("boom in vjp");
-    }
-};
+using testing::Explode;
 
 }  // namespace
 

@@ -20,7 +20,7 @@
 #include <adgraph/nn/idx.hpp>
 #include <adgraph/nn/safetensors.hpp>
 
-#include "adgraph/cli.hpp"
+#include "cli_run.hpp"
 #include "temp_dir.hpp"
 
 using namespace adg;
@@ -935,20 +935,8 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     return c;
 }
 
-// The adgraph command line, in-process.
-struct CliResult {
-    int code;
-    std::string out, err;
-};
-
-CliResult run_cli(std::vector<std::string> args) {
-    args.insert(args.begin(), "adgraph");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    std::ostringstream out, err;
-    const int code = adg::cli::run(static_cast<int>(argv.size()), argv.data(), out, err);
-    return {code, out.str(), err.str()};
-}
+using testing::CliResult;
+using testing::run_cli;
 
 // One CLI failure: arguments, exit code, the whole stderr (normalised) and what must hold of the files afterwards.
 struct CliFamily {

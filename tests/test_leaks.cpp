@@ -6,6 +6,8 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/autodiff/op.hpp>
 
+#include "explode_op.hpp"
+
 using namespace adg;
 
 namespace {
@@ -14,17 +16,7 @@ struct Counts {
     long nodes = live_node_count(), buffers = live_buffer_count();
 };
 
-struct Throwing {
-    using kind = Custom;
-    static constexpr const char* name = "throwing";
-    Array forward(const Array& x) const { return x; }
-    Tensor jvp(const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>&) const {
-        throw value_error("jvp");
-    }
-    Tensor vjp(const std::vector<Tensor>&, const Tensor&, const Tensor&, std::size_t) const {
-        throw value_error("vjp");
-    }
-};
+using testing::Explode;
 
 }  // namespace
 
@@ -56,10 +48,10 @@ TEST_CASE("leaks: an exception inside a sweep gives everything back") {
     {
         const Tensor x = Tensor::from({1.0, 2.0}, f64).requires_grad();
         // A fresh graph for each sweep: a reverse sweep that failed half-way has released what it visited.
-        const auto record = [&x] { return sum(apply(Throwing{}, exp(x)) * 3.0); };
+        const auto record = [&x] { return sum(apply(Explode{}, exp(x)) * 3.0); };
         CHECK_THROWS_AS(record().backward(), value_error);
         CHECK_THROWS_AS(forward_sweep({x}, {Tensor::ones({1, 2}, f64)}, {record()}), value_error);
-        CHECK_THROWS_AS(grad([](const Tensor& v) { return sum(apply(Throwing{}, v)); })(x), value_error);
+        CHECK_THROWS_AS(grad([](const Tensor& v) { return sum(apply(Explode{}, v)); })(x), value_error);
     }
     CHECK(live_node_count() == base.nodes);
     CHECK(live_buffer_count() == base.buffers);
