@@ -59,7 +59,12 @@ awk -v max="$MAX_DRIFT" '
   $1 == 2 { heap0 = $2; rss0 = $3 }
   { heap[$1] = $2; rss[$1] = $3; n = $1 }
   END {
-    if (rss0 <= 0 || heap0 <= 0) { print "rss_drift.sh: no memory figures for epoch 2 (is /proc mounted?)" > "/dev/stderr"; exit 1 }
+    if (rss0 <= 0) { print "rss_drift.sh: no RSS recorded for epoch 2 (is /proc mounted?)" > "/dev/stderr"; exit 1 }
+    if (heap0 <= 0) {
+      print "rss_drift.sh: no heap figure for epoch 2: this allocator does not report one (a sanitizer build?);" \
+            " measure a release build" > "/dev/stderr"
+      exit 1
+    }
     printf "%6s %10s %9s %10s %9s\n", "epoch", "RSS MiB", "vs ep. 2", "heap MiB", "vs ep. 2"
     for (e = 1; e <= n; ++e) {
       dr = drift(rss[e], rss0); dh = drift(heap[e], heap0)
