@@ -2,14 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include "file_size_limit.hpp"
 #include "temp_dir.hpp"
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -103,22 +102,8 @@ TEST_CASE_FIXTURE(TempDir, "atomic_file: a failure leaves nothing behind and the
     SUBCASE("a write fails half-way (file size limit)") {
         const std::string path = file("out.txt");
         write_file_atomically(path, "old");
-        struct LimitGuard {
-            rlimit old_limit{};
-            void (*old_handler)(int);
-            LimitGuard() : old_handler(std::signal(SIGXFSZ, SIG_IGN)) {
-                ::getrlimit(RLIMIT_FSIZE, &old_limit);
-                rlimit small = old_limit;
-                small.rlim_cur = 4096;
-                ::setrlimit(RLIMIT_FSIZE, &small);
-            }
-            ~LimitGuard() {
-                ::setrlimit(RLIMIT_FSIZE, &old_limit);
-                std::signal(SIGXFSZ, old_handler);
-            }
-        };
         {
-            LimitGuard guard;
+            testing::FileSizeLimit guard;
             // The first write() is short (it stops at the limit), the retry of the rest fails with EFBIG.
             CHECK_THROWS_WITH_AS(write_file_atomically(path, std::string(100000, 'x')),
                                  has("'" + path + "': cannot write the temporary file '" + path + ".tmp."), io_error);

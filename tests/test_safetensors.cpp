@@ -2,14 +2,13 @@
 
 #include <doctest/doctest.h>
 
+#include "file_size_limit.hpp"
 #include "temp_dir.hpp"
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -200,22 +199,8 @@ TEST_CASE("safetensors: a failed save leaves the old file untouched") {
     untouched();
 
     SUBCASE("a write fails half-way (file size limit)") {
-        struct LimitGuard {
-            rlimit old_limit{};
-            void (*old_handler)(int);
-            LimitGuard() : old_handler(std::signal(SIGXFSZ, SIG_IGN)) {
-                ::getrlimit(RLIMIT_FSIZE, &old_limit);
-                rlimit small = old_limit;
-                small.rlim_cur = 4096;
-                ::setrlimit(RLIMIT_FSIZE, &small);
-            }
-            ~LimitGuard() {
-                ::setrlimit(RLIMIT_FSIZE, &old_limit);
-                std::signal(SIGXFSZ, old_handler);
-            }
-        };
         {
-            LimitGuard guard;
+            testing::FileSizeLimit guard;
             CHECK_THROWS_WITH_AS(save_safetensors(path, {{"w", Array::zeros({100000}, f32)}}),
                                  Contains("cannot write the temporary file"), io_error);
         }
