@@ -7,19 +7,21 @@
 #include <cstdio>
 
 #include "machine.hpp"
+#include "output.hpp"
 
 using namespace adg;
 
 int main(int argc, char** argv) {
     std::size_t batch = 64, in = 16, hidden = 64;
     int reps = 21;
-    bool quick = false;
+    bool quick = false, json = false;
     CLI::App app{"hvp and Hessian cost relative to one gradient on a batch-64 MLP loss"};
     app.add_option("--batch", batch, "rows of the input batch")->capture_default_str();
     app.add_option("--in", in, "input features (the gradient has batch·in entries)")->capture_default_str();
     app.add_option("--hidden", hidden, "hidden width")->capture_default_str();
     app.add_option("--reps", reps, "timed repetitions (median)")->capture_default_str();
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
+    app.add_flag("--json", json, "one JSON object per result line");
     CLI11_PARSE(app, argc, argv);
     if (quick) {
         batch = 4;
@@ -48,16 +50,23 @@ int main(int argc, char** argv) {
 
     double diff = 0;
     for (std::size_t i = 0; i < n; ++i) diff = std::max(diff, std::abs(hv1.value().flat(i) - hv2.value().flat(i)));
-    std::printf("higher-order cost on a batch-%zu MLP loss (%zu inputs, hidden %zu, tanh), float64\n", batch, in,
-                hidden);
-    std::printf("machine: %s\n", bench::machine_line().c_str());
-    std::printf("%-34s %12s %10s\n", "transform", "median", "/ grad");
-    std::printf("%-34s %10.1f us %10.2f\n", "grad (one reverse sweep)", 1e6 * t_grad, 1.0);
-    std::printf("%-34s %10.1f us %10.2f\n", "hvp, forward over reverse", 1e6 * t_hvp, t_hvp / t_grad);
-    std::printf("%-34s %10.1f us %10.2f\n", "hvp, reverse over reverse", 1e6 * t_hvp_rr, t_hvp_rr / t_grad);
-    std::printf("%-34s %10.1f us %10.2f  (n = %zu directions: %.2f x grad per direction)\n",
-                "hessian, one batched sweep", 1e6 * t_hess, t_hess / t_grad, n,
-                t_hess / t_grad / static_cast<double>(n));
-    std::printf("hvp modes agree to %.2e; Hessian %zu x %zu\n", diff, n, n);
+    bench::Output out("higher_order", json);
+    out.context("engine", "adgraph");
+    out.context("dtype", "float64");
+    out.context("threads", bench::blas_threads());
+    out.preamble(bench::format("higher-order cost on a batch-%zu MLP loss (%zu inputs, hidden %zu, tanh), medians",
+                               batch, in, hidden));
+    out.text(bench::format("%-34s %12s %10s", "transform", "median", "/ grad"));
+    const auto row = [&](const char* what, double t, const std::string& note) {
+        out.row({{"transform", what}, {"us", 1e6 * t}, {"over_grad", t / t_grad}},
+                bench::format("%-34s %10.1f us %10.2f%s", what, 1e6 * t, t / t_grad, note.c_str()));
+    };
+    row("grad (one reverse sweep)", t_grad, "");
+    row("hvp, forward over reverse", t_hvp, "");
+    row("hvp, reverse over reverse", t_hvp_rr, "");
+    row("hessian, one batched sweep", t_hess,
+        bench::format("  (n = %zu directions: %.2f x grad per direction)", n,
+                      t_hess / t_grad / static_cast<double>(n)));
+    out.text(bench::format("hvp modes agree to %.2e; Hessian %zu x %zu", diff, n, n));
     return diff <= 1e-10 ? 0 : 1;
 }

@@ -1,0 +1,24 @@
+#pragma once
+/// \file The GEMM floor of an MLP training step: only the cblas_sgemm calls any engine must make (forward X·Wᵀ,
+/// backward dW = dYᵀ·X and dX = dY·W except for the first layer), on preallocated buffers.
+
+#include <cstddef>
+#include <vector>
+
+namespace adg::bench {
+
+/// Buffers for the GEMMs of one step of an MLP with layer sizes `sizes` and up to `batch` rows.
+class GemmFloor {
+public:
+    GemmFloor(const std::vector<std::size_t>& sizes, std::size_t batch);
+    /// The step's GEMMs for `rows` input rows starting at `x` (rows × sizes[0], row-major).
+    void step(const float* x, std::size_t rows);
+    /// Multiply-adds of one step with `rows` rows.
+    double flops(std::size_t rows) const;
+
+private:
+    std::vector<std::size_t> sizes_;
+    std::vector<std::vector<float>> w_, dw_, y_, dy_;
+};
+
+}  // namespace adg::bench

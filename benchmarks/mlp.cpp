@@ -1,0 +1,172 @@
+// Training-epoch time of a 784-256-128-10 ReLU MLP (batch 128, SGD with momentum, float32) in adgraph, beside the
+// GEMM floor (only the cblas_sgemm calls of each step), epochs interleaved so that load changes hit both alike;
+// plus the peak RSS while training. bench_mlp_torch runs the same model, data, initial weights and step in
+// libtorch; scripts/run-benchmarks.sh alternates the two programs and puts the ratios side by side.
+#include <adgraph/adgraph.hpp>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+
+#include "gemm_floor.hpp"
+#include "machine.hpp"
+#include "memory.hpp"
+#include "mlp_setup.hpp"
+#include "output.hpp"
+
+using namespace adg;
+
+namespace {
+
+nn::Dataset to_dataset(const bench::MlpData& d) {
+    auto x = xt::xarray<float>::from_shape({d.rows, d.features});
+    std::copy(d.images.begin(), d.images.end(), x.begin());
+    nn::Dataset ds;
+    ds.images = Tensor(std::move(x));
+    ds.labels.assign(d.labels.begin(), d.labels.end());
+    ds.classes = d.classes;
+    return ds;
+}
+
+// Overwrites the Linear layers' parameters (in order: weight, bias, weight, bias, ...) with the shared init.
+void load_init(nn::Module& model, const std::vector<bench::LayerInit>& init) {
+    const auto params = model.parameters();
+    for (std::size_t l = 0; l < init.size(); ++l) {
+        auto& w = params[2 * l].mutable_value().get_mut<float>();
+        auto& b = params[2 * l + 1].mutable_value().get_mut<float>();
+        std::copy(init[l].weight.begin(), init[l].weight.end(), w.begin());
+        std::copy(init[l].bias.begin(), init[l].bias.end(), b.begin());
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bench::MlpConfig cfg;
+    std::string data_dir = nn::default_fashion_mnist_dir, threads_arg = "1,2";
+    std::size_t limit = 0;
+    int epochs = 5;
+    bool quick = false, json = false;
+    CLI::App app{"MLP training epoch in adgraph beside the GEMM floor; peak RSS"};
+    app.add_option("--data", data_dir, "Fashion-MNIST directory (synthetic data if it holds none)")
+        ->capture_default_str();
+    app.add_option("--limit", limit, "training samples per epoch (0: all)")->capture_default_str();
+    app.add_option("--epochs", epochs, "timed epochs per thread count (median), after one warm-up epoch")
+        ->capture_default_str();
+    app.add_option("--threads", threads_arg, "BLAS thread counts, comma-separated")->capture_default_str();
+    app.add_option("--batch", cfg.batch, "rows per step")->capture_default_str();
+    app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
+    app.add_flag("--json", json, "one JSON object per result line");
+    CLI11_PARSE(app, argc, argv);
+    if (quick) {
+        limit = 300;
+        epochs = 1;
+        threads_arg = "1";
+    }
+    const auto threads = bench::parse_thread_list(threads_arg);
+
+    bench::MlpData data = bench::load_mlp_data(data_dir, limit);
+    const nn::Dataset ds = to_dataset(data);
+    std::vector<float>().swap(data.images);  // one copy of the images, as in the libtorch peer
+    const float* images = ds.images.data<float>().data();
+    Generator gen(1);
+    auto model = nn::Sequential::mlp(cfg.model(), gen);
+    load_init(*model, bench::initial_layers(cfg.sizes, 7));
+    nn::SgdOptions so;
+    so.lr = cfg.lr;
+    so.momentum = cfg.momentum;
+    nn::SGD opt(model->named_parameters(), so);
+    const nn::DataLoader loader(ds, cfg.batch, false);
+
+    double last_loss = 0;
+    bench::Phases phases(bench::step_phases());
+    const auto adgraph_epoch = [&] {
+        double sum = 0;
+        phases.start();
+        for (const nn::Batch& b : loader.epoch(0)) {
+            phases.lap(0);
+            {
+                const Tensor logits = (*model)(b.x);
+                phases.lap(1);
+                const Tensor loss = nn::cross_entropy(logits, b.labels);
+                sum += loss.item();
+                phases.lap(2);
+                loss.backward();
+                phases.lap(3);
+            }
+            phases.lap(4);
+            opt.step();
+            opt.zero_grad();
+            phases.lap(5);
+        }
+        last_loss = sum / static_cast<double>(loader.batches());
+    };
+    bench::GemmFloor floor(cfg.sizes, cfg.batch);
+    const auto floor_epoch = [&] {
+        for (std::size_t s = 0; s < data.rows; s += cfg.batch)
+            floor.step(images + s * data.features, std::min(cfg.batch, data.rows - s));
+    };
+
+    // Peak RSS over the first (warm-up) epoch, before the floor's buffers exist: what training adds to the process.
+    bench::set_blas_threads(threads.front());
+    const std::size_t rss_before = bench::current_rss();
+    const bool reset = bench::reset_peak_rss();
+    adgraph_epoch();
+    const std::size_t rss_peak = bench::peak_rss();
+    const double first_loss = last_loss;
+
+    std::vector<std::vector<double>> t_adg(threads.size()), t_floor(threads.size());
+    std::vector<std::vector<std::vector<double>>> split(threads.size());
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+        bench::set_blas_threads(threads[i]);
+        floor_epoch();
+        if (i > 0) adgraph_epoch();
+    }
+    for (int e = 0; e < epochs; ++e) {
+        for (std::size_t i = 0; i < threads.size(); ++i) {
+            bench::set_blas_threads(threads[i]);
+            t_adg[i].push_back(bench::seconds(adgraph_epoch));
+            split[i].push_back(phases.totals());
+            t_floor[i].push_back(bench::seconds(floor_epoch));
+        }
+    }
+
+    bench::Output out("mlp", json);
+    out.context("dtype", "float32");
+    out.context("model", cfg.model() + " relu");
+    out.context("batch", cfg.batch);
+    out.context("optimizer", bench::format("sgd lr %g momentum %g", cfg.lr, cfg.momentum));
+    out.context("data", data.source);
+    out.context("steps_per_epoch", loader.batches());
+    out.preamble("MLP training epoch: adgraph beside the GEMM floor (median of " + std::to_string(epochs) +
+                 " epochs, interleaved)");
+    out.text(bench::format("%-12s %8s %12s %12s %14s", "engine", "threads", "epoch s", "floor/epoch", "GFLOP/s"));
+    double flops = 0;
+    for (std::size_t s = 0; s < data.rows; s += cfg.batch) flops += floor.flops(std::min(cfg.batch, data.rows - s));
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+        const double a = bench::median(t_adg[i]), f = bench::median(t_floor[i]);
+        const auto ph = bench::phase_medians(split[i]);
+        out.row({{"engine", "adgraph"},
+                 {"threads", threads[i]},
+                 {"epoch_s", a},
+                 {"epoch_s_all", t_adg[i]},
+                 {"phases", bench::step_phases()},
+                 {"phase_s", ph}},
+                bench::format("%-12s %8d %12.4f %12.3f %14.1f", "adgraph", threads[i], a, f / a, flops / a * 1e-9) +
+                    "\n    " + bench::phase_line(ph));
+        out.row({{"engine", "gemm-floor"}, {"threads", threads[i]}, {"epoch_s", f}, {"epoch_s_all", t_floor[i]}},
+                bench::format("%-12s %8d %12.4f %12.3f %14.1f", "gemm-floor", threads[i], f, 1.0, flops / f * 1e-9));
+    }
+    out.row(
+        {{"engine", "adgraph"},
+         {"metric", "rss"},
+         {"threads", threads.front()},
+         {"rss_before_bytes", rss_before},
+         {"rss_peak_bytes", rss_peak},
+         {"peak_reset", reset},
+         {"first_epoch_loss", first_loss}},
+        bench::format("peak RSS while training %.1f MiB (%.1f MiB before the first epoch%s); mean loss of the "
+                      "first epoch %.6f",
+                      rss_peak / 1048576.0, rss_before / 1048576.0, reset ? "" : ", peak not resettable", first_loss));
+    return std::isfinite(first_loss) ? 0 : 1;
+}

@@ -1,0 +1,317 @@
+// Forward vs reverse mode on identical work. f: Rⁿ → Rᵐ is a 3-layer tanh network (hidden 64) for several (n, m),
+// plus a batch-64 MLP loss (n = 64·16, m = 1). For each: primal, one JVP, one VJP, jacfwd and jacrev as the
+// transforms run them (record + sweep), and the same recorded graph swept forward and backward (record once, then
+// sweeps only). All timings of a case are interleaved round-robin, so their ratios are fair on a noisy machine.
+// Writes the crossover (jacfwd/jacrev time against n/m) as CSV and PNG.
+#include <adgraph/adgraph.hpp>
+
+#include <cblas.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "machine.hpp"
+#include "output.hpp"
+#include "plot.hpp"
+
+using namespace adg;
+
+namespace {
+
+struct Layer {
+    Tensor w, b;
+};
+
+Layer make_layer(std::size_t in, std::size_t out, Dtype dtype, Generator& gen) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    return {Tensor::uniform({out, in}, -bound, bound, gen, dtype), Tensor::uniform({out}, -bound, bound, gen, dtype)};
+}
+
+// One function to compare the modes on.
+struct Case {
+    std::string name;
+    std::size_t n = 0, m = 0;
+    Tensor x;
+    Fn f;
+    // The GEMM a naive identity seed costs: jacfwd's n directions through the first layer, jacrev's m through the
+    // last one, as (rows × inner)·(inner × cols).
+    std::size_t fwd_rows = 0, fwd_inner = 0, rev_rows = 0, rev_inner = 0, hidden = 0;
+};
+
+Case tanh_net(std::size_t n, std::size_t m, std::size_t hidden, Dtype dtype, Generator& gen) {
+    const Layer l1 = make_layer(n, hidden, dtype, gen), l2 = make_layer(hidden, hidden, dtype, gen),
+                l3 = make_layer(hidden, m, dtype, gen);
+    Case c;
+    c.name = "tanh n=" + std::to_string(n) + " m=" + std::to_string(m);
+    c.n = n;
+    c.m = m;
+    c.x = Tensor::uniform({n}, -1, 1, gen, dtype);
+    c.f = [=](const Tensor& x) {
+        return tanh(linear(tanh(linear(tanh(linear(x, l1.w, l1.b)), l2.w, l2.b)), l3.w, l3.b));
+    };
+    c.fwd_rows = n;
+    c.fwd_inner = n;
+    c.rev_rows = m;
+    c.rev_inner = m;
+    c.hidden = hidden;
+    return c;
+}
+
+Case mlp_loss(std::size_t batch, std::size_t features, std::size_t hidden, Dtype dtype, Generator& gen) {
+    const Layer l1 = make_layer(features, hidden, dtype, gen), l2 = make_layer(hidden, hidden, dtype, gen),
+                l3 = make_layer(hidden, 1, dtype, gen);
+    Case c;
+    c.name = "mlp loss " + std::to_string(batch) + "x" + std::to_string(features);
+    c.n = batch * features;
+    c.m = 1;
+    c.x = Tensor::uniform({batch, features}, -1, 1, gen, dtype);
+    c.f = [=](const Tensor& x) {
+        return mean(square(tanh(linear(tanh(linear(tanh(linear(x, l1.w, l1.b)), l2.w, l2.b)), l3.w, l3.b))));
+    };
+    c.fwd_rows = c.n * batch;
+    c.fwd_inner = features;
+    c.rev_rows = batch;
+    c.rev_inner = 1;
+    c.hidden = hidden;
+    return c;
+}
+
+// A GEMM of the given size on preallocated buffers, as BLAS runs it for the engine.
+template <class T>
+std::function<void()> gemm_of(std::size_t rows, std::size_t inner, std::size_t cols) {
+    auto a = std::make_shared<std::vector<T>>(rows * inner, T(0.5));
+    auto b = std::make_shared<std::vector<T>>(inner * cols, T(0.25));
+    auto c = std::make_shared<std::vector<T>>(rows * cols);
+    const int r = static_cast<int>(rows), k = static_cast<int>(inner), n = static_cast<int>(cols);
+    return [=] {
+        if constexpr (std::is_same_v<T, float>) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, n, k, 1, a->data(), k, b->data(), n, 0, c->data(),
+                        n);
+        } else {
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, n, k, 1, a->data(), k, b->data(), n, 0, c->data(),
+                        n);
+        }
+    };
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+    double d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a.value().flat(i) - b.value().flat(i)));
+    return d;
+}
+
+struct Result {
+    Case c;
+    int reps = 0;
+    double primal = 0, jvp = 0, vjp = 0, jacfwd = 0, jacrev = 0, record = 0, sweep_fwd = 0, sweep_rev = 0,
+           sweep_jacfwd = 0, sweep_jacrev = 0, gemm_fwd = 0, gemm_rev = 0, diff = 0;
+};
+
+Result measure(const Case& c, Dtype dtype, double budget, int min_reps) {
+    Generator gv(3), gu(4);
+    const Tensor v = Tensor::uniform(c.x.shape(), -1, 1, gv, dtype);
+    Tensor y0;
+    {
+        NoGrad ng;
+        y0 = c.f(c.x);
+    }
+    const Tensor u = Tensor::uniform(y0.shape(), -1, 1, gu, dtype);
+    const Tensor xr = c.x.detach().requires_grad();
+    const Tensor y = c.f(xr);  // the one recorded graph the sweep timings share
+    const Tensor v1 = reshape(v, batched_shape(1, v.shape())), u1 = reshape(u, batched_shape(1, u.shape()));
+    const Tensor eye_x(Array::basis(c.x.shape(), dtype)), eye_y(Array::basis(y.shape(), dtype));
+    const SweepOptions keep{true, false};
+    const bool single = dtype == Dtype::f32;
+    // Each call drops its result before it returns, so freeing it is part of its own time (as in the peers).
+    const std::vector<std::function<void()>> fs = {
+        [&] {
+            NoGrad ng;
+            c.f(c.x);
+        },
+        [&] { jvp(c.f, c.x, v); },
+        [&] { vjp(c.f, c.x).second(u); },
+        [&] { jacfwd(c.f)(c.x); },
+        [&] { jacrev(c.f)(c.x); },
+        [&] { c.f(xr); },
+        [&] { forward_sweep({xr}, {v1}, {y}, keep); },
+        [&] { reverse_sweep({y}, {u1}, {xr}, keep); },
+        [&] { forward_sweep({xr}, {eye_x}, {y}, keep); },
+        [&] { reverse_sweep({y}, {eye_y}, {xr}, keep); },
+        single ? gemm_of<float>(c.fwd_rows, c.fwd_inner, c.hidden) : gemm_of<double>(c.fwd_rows, c.fwd_inner, c.hidden),
+        single ? gemm_of<float>(c.rev_rows, c.rev_inner, c.hidden) : gemm_of<double>(c.rev_rows, c.rev_inner, c.hidden),
+    };
+    double round = 0;
+    for (const auto& f : fs) round += bench::seconds(f);
+    Result r;
+    r.c = c;
+    r.reps = bench::reps_for(2 * round, budget, min_reps, 2000);
+    const auto t = bench::interleaved_medians(fs, r.reps, true);
+    r.primal = t[0];
+    r.jvp = t[1];
+    r.vjp = t[2];
+    r.jacfwd = t[3];
+    r.jacrev = t[4];
+    r.record = t[5];
+    r.sweep_fwd = t[6];
+    r.sweep_rev = t[7];
+    r.sweep_jacfwd = t[8];
+    r.sweep_jacrev = t[9];
+    r.gemm_fwd = t[10];
+    r.gemm_rev = t[11];
+    r.diff = max_abs_diff(jacfwd(c.f)(c.x), jacrev(c.f)(c.x));
+    return r;
+}
+
+std::string write_crossover(std::vector<Result> rs, const std::string& csv, const std::string& png) {
+    const auto ratio = [](const Result& r) { return static_cast<double>(r.c.n) / static_cast<double>(r.c.m); };
+    std::sort(rs.begin(), rs.end(), [&](const Result& a, const Result& b) { return ratio(a) < ratio(b); });
+    std::ofstream out(csv);
+    out << "case,n,m,n_over_m,jacfwd_us,jacrev_us,jacfwd_over_jacrev,sweep_jacfwd_us,sweep_jacrev_us\n";
+    for (const auto& r : rs) {
+        out << '"' << r.c.name << "\"," << r.c.n << ',' << r.c.m << ',' << ratio(r) << ',' << 1e6 * r.jacfwd << ','
+            << 1e6 * r.jacrev << ',' << r.jacfwd / r.jacrev << ',' << 1e6 * r.sweep_jacfwd << ','
+            << 1e6 * r.sweep_jacrev << '\n';
+    }
+    out.close();
+    if (!out) return "cannot write " + csv;
+    if (png.empty()) return "";
+    return bench::run_gnuplot(
+        "set terminal pngcairo size 800,520 font 'sans,10'\n"
+        "set output '" +
+        png +
+        "'\n"
+        "set datafile separator ','\n"
+        "set logscale xy\nset grid\nset key top left\n"
+        "set title 'adgraph: jacfwd / jacrev time against n / m (one batched sweep each)'\n"
+        "set xlabel 'n / m (inputs / outputs)'\nset ylabel 'time(jacfwd) / time(jacrev)'\n"
+        "plot '" +
+        csv +
+        "' using 4:7 every ::1 with linespoints pt 7 title 'transforms (record + sweep)', "
+        "'' using 4:($8/$9) every ::1 with linespoints pt 5 title 'same recorded graph (sweeps only)', "
+        "x with lines dt 2 title 'proportional to n / m', 1 with lines lc rgb 'gray' notitle\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t hidden = 64, batch = 64, features = 16;
+    double budget = 1.5;
+    int min_reps = 7;
+    std::string dtype_name_arg = "f32", csv = "modes.csv", png = "modes.png", shapes_arg;
+    bool no_mlp = false;
+    bool quick = false, json = false;
+    CLI::App app{"forward vs reverse mode: primal, JVP, VJP, jacfwd, jacrev, and sweeps over one recorded graph"};
+    app.add_option("--hidden", hidden, "hidden width of the tanh networks")->capture_default_str();
+    app.add_option("--dtype", dtype_name_arg, "f32 or f64")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"f32", "f64"}));
+    app.add_option("--budget", budget, "seconds of timing per case (sets the repetitions)")->capture_default_str();
+    app.add_option("--min-reps", min_reps, "fewest timed rounds per case (median)")->capture_default_str();
+    app.add_option("--csv", csv, "crossover table (CSV)")->capture_default_str();
+    app.add_option("--png", png, "crossover plot (PNG, gnuplot); empty: none")->capture_default_str();
+    app.add_option("--shapes", shapes_arg, "(n, m) pairs instead of the default ones, e.g. 1x1000,1000x10");
+    app.add_flag("--no-mlp", no_mlp, "leave out the MLP loss");
+    app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
+    app.add_flag("--json", json, "one JSON object per result line");
+    CLI11_PARSE(app, argc, argv);
+    const Dtype dtype = dtype_name_arg == "f32" ? f32 : f64;
+    std::vector<std::pair<std::size_t, std::size_t>> shapes = {
+        {1, 1000}, {10, 1000}, {100, 100}, {1000, 10}, {1000, 1}};
+    if (!shapes_arg.empty()) {
+        shapes.clear();
+        std::stringstream in(shapes_arg);
+        std::string pair;
+        while (std::getline(in, pair, ',')) {
+            const auto x = pair.find('x');
+            if (x == std::string::npos) {
+                std::fprintf(stderr, "bench_modes: --shapes wants NxM pairs, got '%s'\n", pair.c_str());
+                return 2;
+            }
+            shapes.emplace_back(std::stoul(pair.substr(0, x)), std::stoul(pair.substr(x + 1)));
+        }
+    }
+    if (quick) {
+        shapes = {{1, 20}, {5, 5}, {20, 1}};
+        hidden = 8;
+        batch = 4;
+        features = 3;
+        budget = 0.01;
+        min_reps = 2;
+    }
+
+    Generator gen(1);
+    std::vector<Case> cases;
+    for (auto [n, m] : shapes) cases.push_back(tanh_net(n, m, hidden, dtype, gen));
+    if (!no_mlp) cases.push_back(mlp_loss(batch, features, hidden, dtype, gen));
+    std::vector<Result> rs;
+    for (const auto& c : cases) rs.push_back(measure(c, dtype, budget, min_reps));
+
+    bench::Output out("modes", json);
+    out.context("engine", "adgraph");
+    out.context("dtype", dtype == f32 ? "float32" : "float64");
+    out.context("threads", bench::blas_threads());
+    out.context("hidden", hidden);
+    out.preamble("forward vs reverse mode on a 3-layer tanh network (hidden " + std::to_string(hidden) +
+                 ") and a batch-" + std::to_string(batch) + " MLP loss; medians of interleaved rounds, microseconds");
+    const double us = 1e6;
+    out.text(bench::format("%-20s %5s %9s %9s %9s %10s %10s %7s %7s %9s %9s", "case", "reps", "primal", "jvp", "vjp",
+                           "jacfwd", "jacrev", "jvp/p", "vjp/p", "fwd/rev", "|fwd-rev|"));
+    for (const auto& r : rs) {
+        out.row({{"table", "transforms"},
+                 {"case", r.c.name},
+                 {"n", r.c.n},
+                 {"m", r.c.m},
+                 {"reps", r.reps},
+                 {"primal_us", us * r.primal},
+                 {"jvp_us", us * r.jvp},
+                 {"vjp_us", us * r.vjp},
+                 {"jacfwd_us", us * r.jacfwd},
+                 {"jacrev_us", us * r.jacrev},
+                 {"jvp_over_primal", r.jvp / r.primal},
+                 {"vjp_over_primal", r.vjp / r.primal},
+                 {"jacfwd_over_jacrev", r.jacfwd / r.jacrev},
+                 {"max_diff", r.diff}},
+                bench::format("%-20s %5d %9.1f %9.1f %9.1f %10.1f %10.1f %7.2f %7.2f %9.3f %9.1e", r.c.name.c_str(),
+                              r.reps, us * r.primal, us * r.jvp, us * r.vjp, us * r.jacfwd, us * r.jacrev,
+                              r.jvp / r.primal, r.vjp / r.primal, r.jacfwd / r.jacrev, r.diff));
+    }
+    out.text("");
+    out.text(
+        "same recorded graph: record once, then sweep it (k = directions per sweep); seed GEMM = the GEMM a naive");
+    out.text("identity seed costs in the first (jacfwd) or last (jacrev) layer");
+    out.text(bench::format("%-20s %9s %9s %9s %11s %11s %11s %11s %8s %8s", "case", "record", "fwd k=1", "rev k=1",
+                           "fwd k=n", "rev k=m", "seed gemm f", "seed gemm r", "jf/gemm", "jr/gemm"));
+    for (const auto& r : rs) {
+        out.row(
+            {{"table", "same_graph"},
+             {"case", r.c.name},
+             {"n", r.c.n},
+             {"m", r.c.m},
+             {"record_us", us * r.record},
+             {"sweep_fwd_us", us * r.sweep_fwd},
+             {"sweep_rev_us", us * r.sweep_rev},
+             {"sweep_jacfwd_us", us * r.sweep_jacfwd},
+             {"sweep_jacrev_us", us * r.sweep_jacrev},
+             {"seed_gemm_fwd_us", us * r.gemm_fwd},
+             {"seed_gemm_rev_us", us * r.gemm_rev},
+             {"jacfwd_over_seed_gemm", r.jacfwd / r.gemm_fwd},
+             {"jacrev_over_seed_gemm", r.jacrev / r.gemm_rev}},
+            bench::format("%-20s %9.1f %9.1f %9.1f %11.1f %11.1f %11.1f %11.1f %8.2f %8.2f", r.c.name.c_str(),
+                          us * r.record, us * r.sweep_fwd, us * r.sweep_rev, us * r.sweep_jacfwd, us * r.sweep_jacrev,
+                          us * r.gemm_fwd, us * r.gemm_rev, r.jacfwd / r.gemm_fwd, r.jacrev / r.gemm_rev));
+    }
+    const std::string problem = write_crossover(rs, csv, png);
+    out.text("");
+    out.text("crossover: " + csv + (png.empty() ? "" : ", " + png) + (problem.empty() ? "" : " (" + problem + ")"));
+    if (!problem.empty()) std::fprintf(stderr, "bench_modes: %s\n", problem.c_str());
+    const double tol = dtype == f32 ? 1e-4 : 1e-10;
+    for (const auto& r : rs) {
+        if (!(r.diff <= tol)) {
+            std::fprintf(stderr, "bench_modes: jacfwd and jacrev differ by %g on %s\n", r.diff, r.c.name.c_str());
+            return 1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""Turns the JSON lines of scripts/run-benchmarks.sh into docs/benchmarks.md: tables, the issue's target ratios
+(each the median over rounds of the ratio measured within a round) and plots (gnuplot).
+
+    benchmarks/report.py RESULTS_DIR [--docs DOCS_DIR]
+
+Without --docs the page is printed. Only the standard library is used."""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def read_jsonl(path):
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            rows.append(json.loads(line))
+    return rows
+
+
+class Run:
+    """All rounds of one run: rows[program][round] = list of JSON objects."""
+
+    def __init__(self, root):
+        self.root = root
+        self.rounds = sorted((p for p in root.glob("round-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
+        self.env = {}
+        env = root / "run.env"
+        if env.exists():
+            for line in env.read_text().splitlines():
+                k, _, v = line.partition("=")
+                self.env[k] = v
+        self.load = (root / "load.txt").read_text().strip().splitlines() if (root / "load.txt").exists() else []
+
+    def per_round(self, name):
+        return [read_jsonl(r / f"{name}.jsonl") for r in self.rounds]
+
+    def has(self, name):
+        return any(rows for rows in self.per_round(name))
+
+
+def by_key(rows, key, **match):
+    return {r[key]: r for r in rows if all(r.get(k) == v for k, v in match.items())}
+
+
+def fmt(v, digits=1):
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    if abs(v) >= 1e5 or (0 < abs(v) < 1e-3):
+        return f"{v:.2e}"
+    return f"{v:.{digits}f}"
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+class Targets:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, what, value, goal, ok, note=""):
+        self.rows.append((what, value, goal, "met" if ok else ("**missed**" if ok is not None else "–"), note))
+
+    def markdown(self):
+        return table(["target", "measured", "goal", "", "note"], self.rows)
+
+
+def modes_section(run, targets, plots_dir, lines):
+    adg = run.per_round("modes")
+    ft = run.per_round("modes_functorch")
+    ad = run.per_round("modes_adolc")
+    cases = [r["case"] for r in adg[0] if r.get("table") == "transforms"]
+    if not cases:
+        return
+
+    def series(rounds, case, field, table_name="transforms"):
+        return [by_key(rows, "case", table=table_name).get(case, {}).get(field) for rows in rounds]
+
+    def ratio_series(num_rounds, num_field, den_rounds, den_field, case, num_table="transforms",
+                     den_table="transforms"):
+        out = []
+        for a, b in zip(num_rounds, den_rounds):
+            x = by_key(a, "case", table=num_table).get(case, {}).get(num_field)
+            y = by_key(b, "case", table=den_table).get(case, {}).get(den_field)
+            out.append(x / y if x and y else None)
+        return out
+
+    first = adg[0][0]
+    lines.append("## Forward vs reverse mode (`bench_modes`)\n")
+    mlp_case = next((r for r in adg[0] if r.get("table") == "transforms" and r["case"].startswith("mlp")), None)
+    mlp_text = (f", plus an MLP loss (the same network on an input batch {mlp_case['case'].split()[-1]}, mean of "
+                f"squares, so n = {mlp_case['n']}, m = 1)") if mlp_case else ""
+    lines.append(f"f: Rⁿ → Rᵐ is a 3-layer tanh network (hidden {first.get('hidden')}){mlp_text}; "
+                 f"{first['dtype']}, {first['threads']} BLAS thread. Transforms "
+                 "record the function and sweep it (as a user calls them); medians in µs. `jvp/p` and `vjp/p` are "
+                 "the cost of one JVP / VJP in units of the primal (evaluated without recording).\n")
+    rows = []
+    for c in cases:
+        g = lambda f: med(series(adg, c, f))
+        rows.append([c, fmt(g("primal_us")), fmt(g("jvp_us")), fmt(g("vjp_us")), fmt(g("jacfwd_us")),
+                     fmt(g("jacrev_us")), fmt(g("jvp_over_primal"), 2), fmt(g("vjp_over_primal"), 2),
+                     fmt(g("jacfwd_over_jacrev"), 3), f"{max(v for v in series(adg, c, 'max_diff') if v is not None):.1e}"])
+    lines.append(table(["case", "primal", "jvp", "vjp", "jacfwd", "jacrev", "jvp/p", "vjp/p", "jacfwd/jacrev",
+                        "max |jacfwd − jacrev|"], rows))
+    lines.append("\n**Same recorded graph**: record f once, then sweep that graph forward and backward (k directions "
+                 "per sweep; k = n basis tangents is jacfwd's sweep, k = m basis cotangents jacrev's). *Seed GEMM* is "
+                 "the one GEMM a naive identity seed costs in the first layer (jacfwd) or the last (jacrev), timed "
+                 "with cblas in the same rounds; `jacfwd / seed GEMM` near 1 means the transform is FLOP-bound.\n")
+    rows = []
+    for c in cases:
+        g = lambda f: med(series(adg, c, f, "same_graph"))
+        rows.append([c, fmt(g("record_us")), fmt(g("sweep_fwd_us")), fmt(g("sweep_rev_us")), fmt(g("sweep_jacfwd_us")),
+                     fmt(g("sweep_jacrev_us")), fmt(g("seed_gemm_fwd_us")), fmt(g("seed_gemm_rev_us")),
+                     fmt(g("jacfwd_over_seed_gemm"), 2), fmt(g("jacrev_over_seed_gemm"), 2)])
+    lines.append(table(["case", "record", "fwd k=1", "rev k=1", "fwd k=n", "rev k=m", "seed GEMM (fwd)",
+                        "seed GEMM (rev)", "jacfwd / seed GEMM", "jacrev / seed GEMM"], rows))
+
+    if any(ft):
+        f0 = ft[0][0]
+        lines.append(f"\n**Peers, same shapes.** functorch (PyTorch {f0.get('torch')}, {f0['dtype']}, "
+                     f"{f0['threads']} thread; `autograd` is a plain `torch.autograd.grad` VJP). Speed-ups are "
+                     "functorch time / adgraph time, the median over rounds of each round's ratio.\n")
+        rows = []
+        for c in cases:
+            g = lambda f: med(series(ft, c, f))
+            sp = lambda f: med(ratio_series(ft, f, adg, f, c))
+            rows.append([c, fmt(g("primal_us")), fmt(g("jvp_us")), fmt(g("vjp_us")), fmt(g("jacfwd_us")),
+                         fmt(g("jacrev_us")), fmt(g("autograd_vjp_us")), fmt(sp("jvp_us"), 1) + "×",
+                         fmt(sp("vjp_us"), 1) + "×", fmt(sp("jacfwd_us"), 1) + "×", fmt(sp("jacrev_us"), 1) + "×"])
+        lines.append(table(["case", "primal", "jvp", "vjp", "jacfwd", "jacrev", "autograd vjp", "jvp speed-up",
+                            "vjp speed-up", "jacfwd speed-up", "jacrev speed-up"], rows))
+    if any(ad):
+        lines.append("\nADOL-C 2.7 (scalar tape, float64: ADOL-C has no float32): the function is taped once "
+                     "(`tape`), then swept (`zos` = primal from the tape, `jvp` = fos_forward, `vjp` = zos_forward "
+                     "+ fos_reverse, `jacfwd` = fov_forward with n directions, `jacrev` = zos_forward + fov_reverse "
+                     "with m). Compare with adgraph's *same recorded graph* sweeps (float32) above.\n")
+        rows = []
+        for c in cases:
+            g = lambda f: med(series(ad, c, f))
+            rows.append([c, fmt(g("primal_us")), fmt(g("tape_us")), fmt(g("zos_us")), fmt(g("jvp_us")),
+                         fmt(g("vjp_us")), fmt(g("jacfwd_us")), fmt(g("jacrev_us"))])
+        lines.append(table(["case", "primal (double)", "tape", "zos", "jvp", "vjp", "jacfwd", "jacrev"], rows))
+
+    # Targets on the modes table.
+    mlp = next((c for c in cases if c.startswith("mlp")), None)
+    if mlp:
+        jp = med(series(adg, mlp, "jvp_over_primal"))
+        vp = med(series(adg, mlp, "vjp_over_primal"))
+        targets.add(f"modes, {mlp}: JVP / primal", fmt(jp, 2), "≤ 2", jp is not None and jp <= 2)
+        targets.add(f"modes, {mlp}: VJP / primal", fmt(vp, 2), "≤ 3", vp is not None and vp <= 3)
+    for c in cases:
+        n, m = by_key(adg[0], "case", table="transforms")[c]["n"], by_key(adg[0], "case", table="transforms")[c]["m"]
+        r = med(series(adg, c, "jacfwd_over_jacrev"))
+        targets.add(f"modes, {c}: jacfwd / jacrev time (one batched sweep each)", fmt(r, 3),
+                    f"follows n/m = {n / m:g}", None)
+    if any(ft):
+        for c in cases:
+            n = by_key(adg[0], "case", table="transforms")[c]["n"]
+            m = by_key(adg[0], "case", table="transforms")[c]["m"]
+            checks = [("jvp_us", "JVP", True), ("vjp_us", "VJP", True), ("jacfwd_us", "jacfwd", n <= 100),
+                      ("jacrev_us", "jacrev", m <= 100)]
+            for field, label, latency_bound in checks:
+                sp = med(ratio_series(ft, field, adg, field, c))
+                if latency_bound:
+                    targets.add(f"modes, {c}: {label} speed-up vs functorch", fmt(sp, 1) + "×", "≥ 5×",
+                                sp is not None and sp >= 5)
+    # The issue's FLOP-bound cases: 1000 basis directions through the 1000×64 layer of the tanh network.
+    for c in cases:
+        if not c.startswith("tanh"):
+            continue
+        n = by_key(adg[0], "case", table="transforms")[c]["n"]
+        m = by_key(adg[0], "case", table="transforms")[c]["m"]
+        if n > 100:
+            r = med(series(adg, c, "jacfwd_over_seed_gemm", "same_graph"))
+            targets.add(f"modes, {c}: jacfwd / naive seed GEMM ({n} directions)", fmt(r, 2), "≤ 1.1",
+                        r is not None and r <= 1.1)
+        if m > 100:
+            r = med(series(adg, c, "jacrev_over_seed_gemm", "same_graph"))
+            targets.add(f"modes, {c}: jacrev / naive seed GEMM ({m} directions)", fmt(r, 2), "≤ 1.1",
+                        r is not None and r <= 1.1)
+
+    # The crossover plot: every engine's jacfwd/jacrev time ratio against n/m.
+    if plots_dir is not None and shutil.which("gnuplot"):
+        data = plots_dir / "modes-crossover.dat"
+        with open(data, "w") as f:
+            for label, rounds, field_pairs in [
+                ("adgraph (transforms)", adg, ("jacfwd_us", "jacrev_us", "transforms")),
+                ("adgraph (same recorded graph)", adg, ("sweep_jacfwd_us", "sweep_jacrev_us", "same_graph")),
+                ("functorch", ft, ("jacfwd_us", "jacrev_us", "transforms")),
+                ("ADOL-C (sweeps over the tape)", ad, ("jacfwd_us", "jacrev_us", "transforms")),
+            ]:
+                if not any(rounds):
+                    continue
+                f.write(f'"{label}"\n')
+                pts = []
+                for c in cases:
+                    row = by_key(rounds[0], "case", table=field_pairs[2]).get(c)
+                    if not row:
+                        continue
+                    r = med(ratio_series(rounds, field_pairs[0], rounds, field_pairs[1], c, field_pairs[2],
+                                         field_pairs[2]))
+                    pts.append((row["n"] / row["m"], r))
+                for x, y in sorted(pts):
+                    f.write(f"{x} {y}\n")
+                f.write("\n\n")
+        png = plots_dir / "modes-crossover.png"
+        script = f"""set terminal pngcairo size 860,540 font 'sans,10'
+set output '{png}'
+set logscale xy
+set grid
+set key top left
+set title 'jacfwd / jacrev time against n / m (3-layer tanh network, and the MLP loss at n/m = 1024)'
+set xlabel 'n / m (inputs / outputs)'
+set ylabel 'time(jacfwd) / time(jacrev)'
+set xrange [0.0005:2000]
+plot for [i=0:3] '{data}' index i using 1:2 with linespoints pt 7 title columnheader(1), \\
+     x with lines dt 2 lc rgb 'gray40' title 'proportional to n / m'
+"""
+        subprocess.run(["gnuplot"], input=script, text=True, check=False)
+        data.unlink()
+        if png.exists():
+            lines.append(f"\n![jacfwd/jacrev crossover]({plots_dir.name}/{png.name})\n")
+    lines.append("")
+
+
+def overhead_section(run, targets, lines):
+    adg = run.per_round("overhead")
+    tt = run.per_round("overhead_torch")
+    if not any(adg):
+        return
+    first = adg[0][0]
+    lines.append("## Per-op overhead (`bench_overhead`)\n")
+    lines.append(f"A chain of {first['ops']} ops (tanh and × 0.99, alternating) on tensors of 1 and of 1024 "
+                 f"elements, {first['dtype']}, 1 thread; µs per op. *record + fwd* runs the chain with recording "
+                 "on (values included), *backward* is the reverse sweep that follows (freeing the graph), *fwd "
+                 "sweep* a forward sweep over the same recorded chain. Ratios are adgraph / libtorch, per round, "
+                 "median.\n")
+    rows = []
+    sizes = [r["elements"] for r in adg[0]]
+    for s in sizes:
+        g = lambda f, rounds=adg: med([by_key(rs, "elements").get(s, {}).get(f) for rs in rounds])
+        rr = lambda f: med([(by_key(a, "elements").get(s, {}).get(f) or 0) / by_key(b, "elements")[s][f]
+                            for a, b in zip(adg, tt) if b and s in by_key(b, "elements")])
+        row = [s, fmt(g("nograd_us_per_op"), 3), fmt(g("record_us_per_op"), 3), fmt(g("backward_us_per_op"), 3),
+               fmt(g("forward_sweep_us_per_op"), 3)]
+        if any(tt):
+            row += [fmt(g("nograd_us_per_op", tt), 3), fmt(g("record_us_per_op", tt), 3),
+                    fmt(g("backward_us_per_op", tt), 3), fmt(rr("record_us_per_op"), 2), fmt(rr("backward_us_per_op"), 2)]
+            for label, field in [("record + forward", "record_us_per_op"), ("backward", "backward_us_per_op")]:
+                r = rr(field)
+                targets.add(f"overhead, {s} element(s): {label} per op, adgraph / libtorch", fmt(r, 2), "≤ 0.2",
+                            r is not None and r <= 0.2)
+        rows.append(row)
+    header = ["elements", "no grad", "record + fwd", "backward", "fwd sweep"]
+    if any(tt):
+        header += ["libtorch no grad", "libtorch record + fwd", "libtorch backward", "record ratio", "backward ratio"]
+    lines.append(table(header, rows))
+    lines.append("")
+
+
+def mlp_section(run, targets, plots_dir, lines):
+    adg = run.per_round("mlp")
+    tt = run.per_round("mlp_torch")
+    if not any(adg):
+        return
+    first = next(r for r in adg[0] if "epoch_s" in r)
+    lines.append("## MLP training (`bench_mlp`, `bench_mlp_torch`)\n")
+    lines.append(f"One epoch of {first['model']}, batch {first['batch']}, {first['optimizer']}, {first['dtype']}, "
+                 f"data {first['data']} ({first['steps_per_epoch']} steps). adgraph and the GEMM floor (only the "
+                 "cblas_sgemm calls of each step: forward X·Wᵀ, backward dW = dYᵀ·X and dX = dY·W except for "
+                 "layer 1) alternate epoch by epoch in one process; libtorch runs the same model, initial weights, "
+                 "batches and step in the next process of the same round, with intra-op and OpenBLAS threads set to "
+                 "the same count. Both report the same first-epoch loss, a check that they do identical work.\n")
+
+    def epoch(rounds, engine, threads):
+        return [next((r["epoch_s"] for r in rs if r.get("engine") == engine and r.get("threads") == threads
+                      and "epoch_s" in r), None) for rs in rounds]
+
+    thread_counts = sorted({r["threads"] for r in adg[0] if "epoch_s" in r})
+    passive = run.per_round("mlp_torch_passive")
+    rows = []
+    best_torch = {}
+    for t in thread_counts:
+        a, fl = epoch(adg, "adgraph", t), epoch(adg, "gemm-floor", t)
+        lt, lp = epoch(tt, "libtorch", t), epoch(passive, "libtorch", t)
+        # The faster libtorch configuration of each round (default or passive OpenMP waiting).
+        lb = [min(v for v in (x, y) if v) if (x or y) else None for x, y in zip(lt, lp + [None] * len(lt))]
+        best_torch[t] = lb
+        vs_torch = med([x / y for x, y in zip(a, lb) if x and y]) if any(tt) else None
+        of_floor = med([y / x for x, y in zip(a, fl) if x and y])
+        torch_floor = med([y / x for x, y in zip(lb, fl) if x and y]) if any(tt) else None
+        rows.append([t, fmt(med(a), 3), fmt(med(fl), 3), fmt(med(lt), 3) if any(tt) else "–",
+                     fmt(med(lp), 3) if any(passive) else "–", fmt(vs_torch, 2),
+                     f"{100 * of_floor:.0f} %" if of_floor else "–",
+                     f"{100 * torch_floor:.0f} %" if torch_floor else "–"])
+        if any(tt):
+            targets.add(f"mlp, {t} thread(s): adgraph epoch / libtorch epoch", fmt(vs_torch, 2), "≤ 0.85",
+                        vs_torch is not None and vs_torch <= 0.85, "against the faster libtorch configuration")
+        targets.add(f"mlp, {t} thread(s): GEMM floor / adgraph epoch", f"{100 * of_floor:.0f} %", "≥ 90 %",
+                    of_floor is not None and of_floor >= 0.9)
+    lines.append(table(["threads", "adgraph s/epoch", "GEMM floor s/epoch", "libtorch s/epoch",
+                        "libtorch, OMP_WAIT_POLICY=passive", "adgraph / best libtorch", "floor / adgraph",
+                        "floor / best libtorch"], rows))
+    if any(passive):
+        lines.append("\nlibtorch runs twice per round: with libgomp's default (spinning) waits, and with "
+                     "`OMP_WAIT_POLICY=passive`, because on this 2-core machine spinning OpenMP workers and OpenBLAS's "
+                     "own threads compete for the cores; ratios use the faster run of each round.")
+
+    # Where an epoch goes: both engines time the same phase boundaries (medians over epochs and rounds).
+    names = next((r["phases"] for r in adg[0] if "phases" in r), None)
+    if names:
+        rows = []
+        for t in thread_counts:
+            for engine, rounds in [("adgraph", adg), ("libtorch", tt), ("libtorch passive", passive)]:
+                ph = [next((r["phase_s"] for r in rs if r.get("engine") == engine.split()[0] and r.get("threads") == t
+                            and "phase_s" in r), None) for rs in rounds]
+                ph = [p for p in ph if p]
+                if ph:
+                    rows.append([engine, t] + [f"{med([p[i] for p in ph]):.4f}" for i in range(len(names))])
+        lines.append("\nWhere an epoch goes (seconds per epoch; both engines time the same boundaries; GEMMs are "
+                     "inside forward and backward):\n")
+        lines.append(table(["engine", "threads"] + names, rows))
+
+    def rss(rounds, engine):
+        rs = [next((r for r in rows if r.get("metric") == "rss" and r.get("engine") == engine), None) for rows in rounds]
+        rs = [r for r in rs if r]
+        return (med([r["rss_peak_bytes"] for r in rs]), med([r["rss_peak_bytes"] - r["rss_before_bytes"] for r in rs]),
+                med([r["first_epoch_loss"] for r in rs])) if rs else (None, None, None)
+
+    a_peak, a_grow, a_loss = rss(adg, "adgraph")
+    mib = lambda b: f"{b / 1048576:.1f}" if b is not None else "–"
+    rows = [["adgraph", mib(a_peak), mib(a_grow), f"{a_loss:.6f}"]]
+    if any(tt):
+        t_peak, t_grow, t_loss = rss(tt, "libtorch")
+        rows.append(["libtorch", mib(t_peak), mib(t_grow), f"{t_loss:.6f}"])
+        targets.add("mlp: peak RSS while training, adgraph / libtorch", fmt(a_peak / t_peak, 2), "≤ 1",
+                    a_peak <= t_peak, f"{mib(a_peak)} vs {mib(t_peak)} MiB")
+        targets.add("mlp: RSS growth over the first epoch, adgraph / libtorch", fmt(a_grow / t_grow, 2), "≤ 1",
+                    a_grow <= t_grow, f"{mib(a_grow)} vs {mib(t_grow)} MiB")
+    lines.append("\nMemory: the peak RSS over the first epoch (the kernel's high-water mark, reset just before it), "
+                 "and how far it rose above the RSS before that epoch (the dataset, one copy in both, is already "
+                 "resident then).\n")
+    lines.append(table(["engine", "peak RSS MiB", "growth while training MiB", "first-epoch mean loss"], rows))
+    lines.append("")
+
+
+def simple_section(run, name, title, intro, header, keys, lines):
+    rounds = run.per_round(name)
+    if not any(rounds):
+        return
+    lines.append(f"## {title}\n")
+    lines.append(intro + "\n")
+    label = keys[0]
+    rows = []
+    for r in rounds[0]:
+        row = [r[label]]
+        for k, digits in keys[1:]:
+            row.append(fmt(med([by_key(rs, label).get(r[label], {}).get(k) for rs in rounds]), digits))
+        rows.append(row)
+    lines.append(table(header, rows))
+    lines.append("")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("results", type=Path)
+    ap.add_argument("--docs", type=Path, help="write DOCS/benchmarks.md and DOCS/benchmarks/*.png")
+    a = ap.parse_args()
+    run = Run(a.results)
+    if not run.rounds:
+        sys.exit(f"report: no round-* directories in {a.results}")
+    plots_dir = None
+    if a.docs:
+        plots_dir = a.docs / "benchmarks"
+        plots_dir.mkdir(parents=True, exist_ok=True)
+
+    any_row = next(r for rs in run.per_round("modes") for r in rs)
+    targets = Targets()
+    body = []
+    modes_section(run, targets, plots_dir, body)
+    overhead_section(run, targets, body)
+    mlp_section(run, targets, plots_dir, body)
+    chain = run.per_round("jacobian_chain")
+    if any(chain):
+        c0 = chain[0][0]
+        simple_section(run, "jacobian_chain", "Jacobian chain vs matrix-free sweeps (`bench_jacobian_chain`)",
+                       f"The gradient of sum(MLP(x)) through {c0['depth']} tanh layers of width {c0['width']} "
+                       f"({c0['dtype']}, {c0['threads']} thread), five ways. Materialising each layer's Jacobian "
+                       "costs w directions per layer; once they exist, multiplying back to front is cheap, front to "
+                       "back is L matrix-matrix products. The reverse sweep gets the same gradient without any "
+                       "Jacobian, holding only the activations. *memory* counts the arrays each method must hold "
+                       "at once (weights, shared by all, excluded).",
+                       ["method", "ms", "/ grad", "memory MiB"],
+                       ["method", ("ms", 3), ("over_grad", 1), ("mib", 3)], body)
+    ho = run.per_round("higher_order")
+    if any(ho):
+        simple_section(run, "higher_order", "Higher order (`bench_higher_order`)",
+                       "Second-order transforms on a batch-64 MLP loss (float64, 1 thread), in units of one "
+                       "gradient.", ["transform", "µs", "/ grad"], ["transform", ("us", 1), ("over_grad", 2)], body)
+
+    head = ["# Benchmarks", "",
+            "Generated by `scripts/run-benchmarks.sh` (do not edit by hand; rerun it). Programs: `benchmarks/`; each "
+            "prints a table, or JSON lines with `--json`.", "",
+            f"- machine: {any_row['cpu']}, {any_row['cores']} cores; {run.env.get('compiler', '')}; OpenBLAS "
+            f"{run.env.get('openblas', '?')}",
+            f"- date: {run.env.get('date', '?')}, commit {run.env.get('commit', '?')}",
+            f"- {len(run.rounds)} rounds; each runs every program once, adgraph and its peers alternating, so load "
+            "changes hit both sides of a ratio; within a program, timings are interleaved and the median taken.",
+            "- load during the run (from /proc/loadavg; the machine is shared):"]
+    head += [f"  - {l}" for l in run.load]
+    head += ["", "## Targets (issue 4)", "", targets.markdown(), ""]
+    page = "\n".join(head + body) + "\n"
+    if a.docs:
+        (a.docs / "benchmarks.md").write_text(page)
+    else:
+        sys.stdout.write(page)
+
+
+if __name__ == "__main__":
+    main()

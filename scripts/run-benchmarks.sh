@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Builds and runs every benchmark program (and the libtorch, functorch and ADOL-C peers where installed) in
+# interleaved rounds, then regenerates docs/benchmarks.md (tables, ratios against the issue's targets, plots).
+#
+#   scripts/run-benchmarks.sh [--rounds N] [--build DIR] [--docs DIR] [--quick] [--no-docs]
+#
+# Each round runs every program once, alternating adgraph and its peers, so a change of machine load hits both
+# sides of a ratio alike; the report takes the median over rounds (ratios: the median of per-round ratios).
+# Measure on a quiet machine: the script prints the load average and any fuzzers it sees before each round.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD="$ROOT/build/bench"
+ROUNDS=3
+QUICK=()
+DOCS=1
+DOCS_DIR="$ROOT/docs"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --build) BUILD=$2; shift 2 ;;
+    --quick) QUICK=(--quick); shift ;;
+    --docs) DOCS_DIR=$2; shift 2 ;;
+    --no-docs) DOCS=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) echo "run-benchmarks: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j"${JOBS:-2}" --target bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_higher_order
+# The peers exist only where libtorch / ADOL-C were found at configure time.
+for t in bench_mlp_torch bench_overhead_torch bench_modes_adolc; do
+  if ! cmake --build "$BUILD" -j"${JOBS:-2}" --target "$t" >"$BUILD/$t.build.log" 2>&1; then
+    echo "run-benchmarks: $t not built (peer library missing?), see $BUILD/$t.build.log" >&2
+  fi
+done
+BIN="$BUILD/benchmarks"
+have() { [[ -x "$BIN/$1" ]]; }
+TORCH_PY=/usr/bin/python3
+have_functorch() { "$TORCH_PY" -c 'import functorch' 2>/dev/null; }
+
+OUT="$BUILD/bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$OUT"
+echo "run-benchmarks: results in $OUT"
+
+# Every program states its machine; the run records the rest: date, commit, load, peers' versions.
+{
+  echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+local changes')"
+  echo "compiler=$(c++ --version | head -1)"
+  echo "openblas=$(dpkg-query -W -f '${Version}' libopenblas0-pthread 2>/dev/null || echo unknown)"
+  echo "rounds=$ROUNDS"
+} >"$OUT/run.env"
+
+round_note() {
+  local load fuzz
+  load=$(cut -d' ' -f1-3 /proc/loadavg)
+  fuzz=$(pgrep -fc 'fuzz_' || true)
+  echo "round $1: load average $load, fuzzers running: $fuzz" | tee -a "$OUT/load.txt"
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+  round_note "$r"
+  R="$OUT/round-$r"
+  mkdir -p "$R"
+  # The modes table and its peers at 1 thread.
+  OPENBLAS_NUM_THREADS=1 "$BIN/bench_modes" --json --csv "$R/modes.csv" --png "$R/modes.png" "${QUICK[@]}" >"$R/modes.jsonl"
+  if have_functorch; then
+    OMP_NUM_THREADS=1 "$TORCH_PY" "$ROOT/benchmarks/torch/modes.py" --json "${QUICK[@]}" >"$R/modes_functorch.jsonl"
+  fi
+  if have bench_modes_adolc; then
+    OPENBLAS_NUM_THREADS=1 "$BIN/bench_modes_adolc" --json "${QUICK[@]}" >"$R/modes_adolc.jsonl"
+  fi
+  # Per-op overhead at 1 thread.
+  OPENBLAS_NUM_THREADS=1 "$BIN/bench_overhead" --json "${QUICK[@]}" >"$R/overhead.jsonl"
+  if have bench_overhead_torch; then
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$BIN/bench_overhead_torch" --json "${QUICK[@]}" >"$R/overhead_torch.jsonl"
+  fi
+  # MLP training at 1 and 2 threads (each program switches its thread count between epochs).
+  OPENBLAS_NUM_THREADS=2 "$BIN/bench_mlp" --json --threads 1,2 "${QUICK[@]}" >"$R/mlp.jsonl"
+  if have bench_mlp_torch; then
+    OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$BIN/bench_mlp_torch" --json --threads 1,2 "${QUICK[@]}" \
+      >"$R/mlp_torch.jsonl"
+    # libgomp's default spin-waiting fights OpenBLAS's own threads for the cores; passive waiting is often faster
+    # here. The report compares adgraph with the faster of the two libtorch runs.
+    OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive "$BIN/bench_mlp_torch" --json --threads 1,2 \
+      "${QUICK[@]}" >"$R/mlp_torch_passive.jsonl"
+  fi
+  OPENBLAS_NUM_THREADS=1 "$BIN/bench_jacobian_chain" --json "${QUICK[@]}" >"$R/jacobian_chain.jsonl"
+  OPENBLAS_NUM_THREADS=1 "$BIN/bench_higher_order" --json "${QUICK[@]}" >"$R/higher_order.jsonl"
+done
+round_note end
+
+if [[ $DOCS -eq 1 ]]; then
+  python3 "$ROOT/benchmarks/report.py" "$OUT" --docs "$DOCS_DIR"
+  echo "run-benchmarks: wrote $DOCS_DIR/benchmarks.md"
+else
+  python3 "$ROOT/benchmarks/report.py" "$OUT"
+fi
