@@ -106,7 +106,8 @@ struct Result {
     Case c;
     int reps = 0;
     double primal = 0, jvp = 0, vjp = 0, jacfwd = 0, jacrev = 0, record = 0, sweep_fwd = 0, sweep_rev = 0,
-           sweep_jacfwd = 0, sweep_jacrev = 0, gemm_fwd = 0, gemm_rev = 0, diff = 0;
+           sweep_jacfwd = 0, sweep_jacrev = 0, gemm_fwd = 0, gemm_rev = 0, diff = 0, structured = 0;
+    std::string structure;  // what jacobian(f, x) found: "blocks, forward, 16 directions"
 };
 
 Result measure(const Case& c, Dtype dtype, double budget, int min_reps) {
@@ -139,6 +140,7 @@ Result measure(const Case& c, Dtype dtype, double budget, int min_reps) {
         [&] { reverse_sweep({y}, {u1}, {xr}, keep); },
         [&] { forward_sweep({xr}, {eye_x}, {y}, keep); },
         [&] { reverse_sweep({y}, {eye_y}, {xr}, keep); },
+        [&] { jacobian(c.f, c.x); },
         single ? gemm_of<float>(c.fwd_rows, c.fwd_inner, c.hidden) : gemm_of<double>(c.fwd_rows, c.fwd_inner, c.hidden),
         single ? gemm_of<float>(c.rev_rows, c.rev_inner, c.hidden) : gemm_of<double>(c.rev_rows, c.rev_inner, c.hidden),
     };
@@ -158,8 +160,12 @@ Result measure(const Case& c, Dtype dtype, double budget, int min_reps) {
     r.sweep_rev = t[7];
     r.sweep_jacfwd = t[8];
     r.sweep_jacrev = t[9];
-    r.gemm_fwd = t[10];
-    r.gemm_rev = t[11];
+    r.gemm_fwd = t[11];
+    r.gemm_rev = t[12];
+    r.structured = t[10];
+    const Jacobian j = jacobian(c.f, c.x);
+    r.structure = std::string(structure_name(j.structure)) + ", " + mode_name(j.mode) + ", " +
+                  std::to_string(j.directions) + " directions";
     r.diff = max_abs_diff(jacfwd(c.f)(c.x), jacrev(c.f)(c.x));
     return r;
 }
@@ -301,6 +307,19 @@ int main(int argc, char** argv) {
             bench::format("%-20s %9.1f %9.1f %9.1f %11.1f %11.1f %11.1f %11.1f %8.2f %8.2f", r.c.name.c_str(),
                           us * r.record, us * r.sweep_fwd, us * r.sweep_rev, us * r.sweep_jacfwd, us * r.sweep_jacrev,
                           us * r.gemm_fwd, us * r.gemm_rev, r.jacfwd / r.gemm_fwd, r.jacrev / r.gemm_rev));
+    }
+    out.text("");
+    out.text("jacobian(f, x): the structure-aware Jacobian (mode and directions chosen from the recorded graph)");
+    out.text(bench::format("%-20s %11s %11s  %s", "case", "jacobian", "/ best jac", "structure, mode, directions"));
+    for (const auto& r : rs) {
+        out.row({{"table", "structured"},
+                 {"case", r.c.name},
+                 {"n", r.c.n},
+                 {"m", r.c.m},
+                 {"jacobian_us", us * r.structured},
+                 {"structure", r.structure}},
+                bench::format("%-20s %11.1f %11.2f  %s", r.c.name.c_str(), us * r.structured,
+                              r.structured / std::min(r.jacfwd, r.jacrev), r.structure.c_str()));
     }
     const std::string problem = write_crossover(rs, csv, png);
     out.text("");
