@@ -437,6 +437,8 @@ def main():
             "`build/bench`, runs every program `--json` in alternating rounds, and rewrites this page).", "",
             f"- machine: {any_row['cpu']}, {any_row['cores']} cores; {run.env.get('compiler', '')}; OpenBLAS "
             f"{run.env.get('openblas', '?')}",
+            f"- adgraph built with `-DADGRAPH_ARCH={run.env.get('arch', 'portable')}`: its xsimd kernels use "
+            f"{any_row.get('simd', '?')} (libtorch picks AVX2 kernels at run time on this CPU)",
             f"- date: {run.env.get('date', '?')}, commit {run.env.get('commit', '?')}",
             f"- {len(run.rounds)} rounds; each runs every program once, adgraph and its peers alternating, so load "
             "changes hit both sides of a ratio; within a program, timings are interleaved and the median taken.",

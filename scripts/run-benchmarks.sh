@@ -2,7 +2,10 @@
 # Builds and runs every benchmark program (and the libtorch, functorch and ADOL-C peers where installed) in
 # interleaved rounds, then regenerates docs/benchmarks.md (tables, ratios against the issue's targets, plots).
 #
-#   scripts/run-benchmarks.sh [--rounds N] [--build DIR] [--docs DIR] [--quick] [--no-docs]
+#   scripts/run-benchmarks.sh [--rounds N] [--build DIR] [--arch ARCH] [--docs DIR] [--quick] [--no-docs]
+#
+# --arch sets ADGRAPH_ARCH (default native: xsimd kernels use the CPU's AVX2/FMA, as libtorch's runtime dispatch
+# does; --arch "" measures the portable SSE2 build).
 #
 # Each round runs every program once, alternating adgraph and its peers, so a change of machine load hits both
 # sides of a ratio alike; the report takes the median over rounds (ratios: the median of per-round ratios).
@@ -12,6 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD="$ROOT/build/bench"
 ROUNDS=3
+ARCH=native
 QUICK=()
 DOCS=1
 DOCS_DIR="$ROOT/docs"
@@ -19,15 +23,16 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
+    --arch) ARCH=$2; shift 2 ;;
     --quick) QUICK=(--quick); shift ;;
     --docs) DOCS_DIR=$2; shift 2 ;;
     --no-docs) DOCS=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DADGRAPH_ARCH="$ARCH" >/dev/null
 cmake --build "$BUILD" -j"${JOBS:-2}" --target bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_higher_order
 # The peers exist only where libtorch / ADOL-C were found at configure time.
 for t in bench_mlp_torch bench_overhead_torch bench_modes_adolc; do
@@ -51,6 +56,7 @@ echo "run-benchmarks: results in $OUT"
   echo "compiler=$(c++ --version | head -1)"
   echo "openblas=$(dpkg-query -W -f '${Version}' libopenblas0-pthread 2>/dev/null || echo unknown)"
   echo "rounds=$ROUNDS"
+  echo "arch=${ARCH:-portable}"
 } >"$OUT/run.env"
 
 round_note() {
