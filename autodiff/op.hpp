@@ -277,11 +277,13 @@ struct Elementwise {
     template <class Op>
     static Directions jvp_sparse(const Op& op, const std::vector<Tensor>& x, const Tensor& y,
                                  const std::vector<Directions>& t) {
+        if (!t[0].sparse()) return {};
         return t[0].with_values(t[0].gather(op.d(x[0], y)) * t[0].values());
     }
     template <class Op>
     static Directions vjp_sparse(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Directions& ct,
                                  std::size_t) {
+        if (!ct.sparse()) return {};
         return ct.with_values(ct.gather(op.d(x[0], y)) * ct.values());
     }
     template <class Op>

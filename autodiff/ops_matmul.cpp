@@ -84,7 +84,7 @@ struct MatMul {
         return t[0].with_values(mm(t[0].values(), x[1], ta, tb));
     }
     Directions vjp_sparse(const std::vector<Tensor>& x, const Tensor&, const Directions& ct, std::size_t i) const {
-        if (i != 0 || !rows_follow_a(x)) return {};
+        if (i != 0 || !ct.sparse() || !rows_follow_a(x)) return {};
         const Tensor& v = ct.values();
         return ct.with_values(ta ? mm(x[1], v, tb, true) : mm(v, x[1], false, !tb));
     }
@@ -158,6 +158,7 @@ struct LinearOp {
         return {};
     }
     Directions vjp_sparse(const std::vector<Tensor>& x, const Tensor& y, const Directions& ct, std::size_t i) const {
+        if (!ct.sparse()) return {};
         const Tensor& v = ct.values();
         const std::size_t k = v.shape()[0];
         if (i == 0) {
