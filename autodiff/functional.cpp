@@ -1,6 +1,7 @@
 #include <adgraph/autodiff/functional.hpp>
 
 #include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 
@@ -57,15 +58,12 @@ std::size_t chunk_size(std::size_t directions, std::size_t largest, const Jacobi
     return std::max<std::size_t>(1, std::min(directions, budget / std::max<std::size_t>(largest, 1)));
 }
 
-// Rows from..from+count-1 of the identity over `shape`: only the chunk is allocated.
-Tensor basis_rows(const Shape& shape, Dtype dtype, std::size_t from, std::size_t count) {
-    const std::size_t n = numel(shape);
-    if (from == 0 && count == n) return Tensor(Array::basis(shape, dtype));
-    Array rows = Array::zeros(batched_shape(count, shape), dtype);
-    rows.visit_mut([&](auto& a) {
-        for (std::size_t r = 0; r < count; ++r) a.data()[r * n + from + r] = 1;
-    });
-    return Tensor(std::move(rows));
+// `t` under `shape`, reusing its buffer when nothing else holds it and nothing records it (a Jacobian the sweeps
+// just made can be large).
+Tensor reshaped(Tensor t, const Shape& shape) {
+    if (t.needs_grad() || t.node().use_count() != 1 || !t.value().unique()) return reshape(t, shape);
+    Array a = std::move(t.node()->value_mut());
+    return Tensor(std::move(a).reshaped(shape));
 }
 
 }  // namespace
@@ -146,7 +144,8 @@ Fn grad(Fn f) {
 namespace {
 
 // ∂f/∂x, shape (ys..., xs...), from sweeps whose directions are rows of an identity: n basis tangents forward
-// or m basis cotangents backward, `chunk` rows per sweep.
+// or m basis cotangents backward, `chunk` rows per sweep. The rows are sparse (Directions::basis): no identity is
+// allocated, and rules with a sparse form (elementwise, linear, matmul) skip its zeros.
 Tensor jacobian(const Fn& f, const Tensor& x, bool forward, const JacobianOptions& options) {
     const char* who = forward ? "jacfwd" : "jacrev";
     const Traced t = trace([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, who);
@@ -160,17 +159,19 @@ Tensor jacobian(const Fn& f, const Tensor& x, bool forward, const JacobianOption
     for (std::size_t from = 0; from < directions; from += step) {
         const std::size_t count = std::min(step, directions - from);
         if (forward) {
-            parts.push_back(forward_sweep(t.xs, {basis_rows(xs, x.dtype(), from, count)}, {t.y}, {true, t.outer})[0]);
+            parts.push_back(forward_sweep_directions(t.xs, {Directions::basis(xs, x.dtype(), from, count)}, {t.y},
+                                                     {true, t.outer})[0]);
         } else {
             const bool last = from + count >= directions;
-            parts.push_back(
-                reverse_sweep({t.y}, {basis_rows(ys, t.y.dtype(), from, count)}, t.xs, {!last, t.outer})[0]);
+            parts.push_back(reverse_sweep_directions({t.y}, {Directions::basis(ys, t.y.dtype(), from, count)}, t.xs,
+                                                     {!last, t.outer})[0]);
         }
     }
-    const Tensor rows = parts.size() == 1 ? parts[0] : concat(parts, 0);
+    Tensor rows = parts.size() == 1 ? std::move(parts[0]) : concat(parts, 0);
+    parts.clear();
     // Forward sweeps give (n, ys...): the directions lead, so move them behind the outputs.
-    return forward ? reshape(transpose(reshape(rows, {n, m})), concat_shapes(ys, xs))
-                   : reshape(rows, concat_shapes(ys, xs));
+    if (forward) rows = transpose(reshaped(std::move(rows), {n, m}));
+    return reshaped(std::move(rows), concat_shapes(ys, xs));
 }
 
 }  // namespace

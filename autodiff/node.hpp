@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <adgraph/autodiff/anomaly.hpp>
+#include <adgraph/autodiff/directions.hpp>
 #include <adgraph/autodiff/tensor.hpp>
 
 namespace adg {
@@ -51,6 +52,15 @@ public:
     virtual Tensor jvp(const std::vector<Tensor>& in, const Tensor& out, const std::vector<Tensor>& t) const;
     /// VJP rule: cotangent of input `i`, shape (k, in[i].shape), from this node's cotangent `ct`.
     virtual Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const;
+    /// JVP rule for tangents of which some are sparse rows (directions.hpp); undefined when the op has no such rule
+    /// for this case, and the sweep then makes the tangents dense and calls jvp().
+    virtual Directions jvp_sparse(const std::vector<Tensor>&, const Tensor&, const std::vector<Directions>&) const {
+        return {};
+    }
+    /// VJP rule for a cotangent of sparse rows; undefined when the op has no such rule (the sweep calls vjp()).
+    virtual Directions vjp_sparse(const std::vector<Tensor>&, const Tensor&, const Directions&, std::size_t) const {
+        return {};
+    }
     /// The op's locality when the inputs flagged in `varies` vary and the others are constants.
     virtual Locality locality(const std::vector<char>& varies) const;
 

@@ -46,6 +46,24 @@ ADG_HAS_MEMBER(locality)
 ADG_HAS_MEMBER(pointwise)
 #undef ADG_HAS_MEMBER
 
+// Sparse-row rules (directions.hpp): the op's own member, or its kind's template for Op.
+template <class Op, class = void>
+struct has_jvp_sparse : std::false_type {};
+template <class Op>
+struct has_jvp_sparse<Op, std::void_t<decltype(&Op::jvp_sparse)>> : std::true_type {};
+template <class Op, class = void>
+struct has_vjp_sparse : std::false_type {};
+template <class Op>
+struct has_vjp_sparse<Op, std::void_t<decltype(&Op::vjp_sparse)>> : std::true_type {};
+template <class Kind, class Op, class = void>
+struct kind_jvp_sparse : std::false_type {};
+template <class Kind, class Op>
+struct kind_jvp_sparse<Kind, Op, std::void_t<decltype(&Kind::template jvp_sparse<Op>)>> : std::true_type {};
+template <class Kind, class Op, class = void>
+struct kind_vjp_sparse : std::false_type {};
+template <class Kind, class Op>
+struct kind_vjp_sparse<Kind, Op, std::void_t<decltype(&Kind::template vjp_sparse<Op>)>> : std::true_type {};
+
 }  // namespace detail
 
 /// What running and differentiating Op means: the op's own member if it has one, else its kind's derivation.
@@ -72,6 +90,30 @@ struct OpRules {
             return op.vjp(in, out, ct, i);
         } else {
             return Kind::vjp(op, in, out, ct, i);
+        }
+    }
+    // Rules for sparse-row directions: the op's own, else its kind's (derived from the same maths as the kind's
+    // dense rule, so only while the op keeps that rule), else none: undefined, and the sweep makes them dense.
+    static Directions jvp_sparse(const Op& op, const std::vector<Tensor>& in, const Tensor& out,
+                                 const std::vector<Directions>& t) {
+        if constexpr (detail::has_jvp_sparse<Op>::value) {
+            return op.jvp_sparse(in, out, t);
+        } else if constexpr (detail::kind_jvp_sparse<Kind, Op>::value && !detail::has_jvp<Op>::value) {
+            return Kind::jvp_sparse(op, in, out, t);
+        } else {
+            (void)op, (void)in, (void)out, (void)t;
+            return {};
+        }
+    }
+    static Directions vjp_sparse(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const Directions& ct,
+                                 std::size_t i) {
+        if constexpr (detail::has_vjp_sparse<Op>::value) {
+            return op.vjp_sparse(in, out, ct, i);
+        } else if constexpr (detail::kind_vjp_sparse<Kind, Op>::value && !detail::has_vjp<Op>::value) {
+            return Kind::vjp_sparse(op, in, out, ct, i);
+        } else {
+            (void)op, (void)in, (void)out, (void)ct, (void)i;
+            return {};
         }
     }
     static Locality locality(const Op& op, const std::vector<Shape>& in, const Shape& out,
@@ -124,6 +166,16 @@ public:
     /// The op's VJP rule.
     Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const override {
         return OpRules<Op>::vjp(op_, in, out, ct, i);
+    }
+    /// The op's JVP rule for sparse-row tangents (undefined if it has none).
+    Directions jvp_sparse(const std::vector<Tensor>& in, const Tensor& out,
+                          const std::vector<Directions>& t) const override {
+        return OpRules<Op>::jvp_sparse(op_, in, out, t);
+    }
+    /// The op's VJP rule for a sparse-row cotangent (undefined if it has none).
+    Directions vjp_sparse(const std::vector<Tensor>& in, const Tensor& out, const Directions& ct,
+                          std::size_t i) const override {
+        return OpRules<Op>::vjp_sparse(op_, in, out, ct, i);
     }
     /// The op's locality (its own `locality(in, out, varies)`, else its kind's, else none).
     Locality locality(const std::vector<char>& varies) const override {
@@ -220,6 +272,19 @@ struct Elementwise {
     template <class Op>
     static Tensor vjp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) {
         return op.d(x[0], y) * ct;
+    }
+    // Sparse rows stay sparse: direction r of d ⊙ ẋ is d's row index[r] times ẋ's values[r] (likewise for ȳ).
+    template <class Op>
+    static Directions jvp_sparse(const Op& op, const std::vector<Tensor>& x, const Tensor& y,
+                                 const std::vector<Directions>& t) {
+        if (!t[0].sparse()) return {};
+        return t[0].with_values(t[0].gather(op.d(x[0], y)) * t[0].values());
+    }
+    template <class Op>
+    static Directions vjp_sparse(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Directions& ct,
+                                 std::size_t) {
+        if (!ct.sparse()) return {};
+        return ct.with_values(ct.gather(op.d(x[0], y)) * ct.values());
     }
     template <class Op>
     static std::vector<OpSample> samples(Generator& gen) {

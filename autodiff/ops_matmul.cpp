@@ -9,6 +9,32 @@ namespace {
 
 Shape core_of(const Tensor& t) { return Shape(t.shape().begin() + 1, t.shape().end()); }
 
+// Sparse rows d of a vector (direction r is vᵣ·e_{index r}) through a matrix W: vᵣ·W[:, index r] (`columns`, the
+// JVP of W·x) or vᵣ·W[index r, :] (the VJP), as a dense (k, ·) batch; a gather, no GEMM. Arrays, not ops: callers
+// take this path only when nothing is recorded (else they return no sparse result and the dense rule runs).
+Tensor scaled_slices(const Tensor& w, const Directions& d, bool columns) {
+    const Array& wa = w.value();
+    const std::size_t rows = wa.shape()[0], cols = wa.shape()[1], k = d.count(), width = columns ? rows : cols;
+    Array out = Array::empty({k, width}, wa.dtype());
+    out.visit_mut([&](auto& o) {
+        using T = typename std::decay_t<decltype(o)>::value_type;
+        const T* m = wa.get<T>().data();
+        const T* v = d.values().data<T>().data();
+        T* dst = o.data();
+        for (std::size_t r = 0; r < k; ++r, dst += width) {
+            const std::size_t c = d.index()[r];
+            if (columns) {
+                for (std::size_t j = 0; j < rows; ++j) dst[j] = m[j * cols + c] * v[r];
+            } else {
+                for (std::size_t j = 0; j < cols; ++j) dst[j] = m[c * cols + j] * v[r];
+            }
+        }
+    });
+    return Tensor(std::move(out));
+}
+
+bool recording(const Tensor& a, const Tensor& b) { return grad_enabled() && (a.needs_grad() || b.needs_grad()); }
+
 // C = op(A)·op(B) over the last two axes, leading axes broadcast.
 // Ȧ-term: op(Ȧ)·op(B); Ḃ-term: op(A)·op(Ḃ). Cotangents: for C = A·B, Ā = C̄·Bᵀ and B̄ = Aᵀ·C̄; the flag cases
 // below are the same identities with the transposes moved into the flags (no transposed copies).
@@ -48,6 +74,21 @@ struct MatMul {
         }
         return sum_to_core(g, core_of(g), x[i].shape());
     }
+
+    // Sparse rows (directions.hpp). With one matrix B, axis 0 of C is axis 0 of A (its rows, or its batch axis when
+    // A has more than two axes), so sparse rows of Ȧ are the same sparse rows of Ċ = op(Ȧ)·op(B), and sparse rows
+    // of C̄ those of Ā: one GEMM over the k nonzero rows instead of k whole products.
+    bool rows_follow_a(const std::vector<Tensor>& x) const { return x[1].dim() == 2 && (x[0].dim() > 2 || !ta); }
+    Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor&, const std::vector<Directions>& t) const {
+        if (t[1].defined() || !t[0].sparse() || !rows_follow_a(x)) return {};
+        return t[0].with_values(mm(t[0].values(), x[1], ta, tb));
+    }
+    Directions vjp_sparse(const std::vector<Tensor>& x, const Tensor&, const Directions& ct, std::size_t i) const {
+        if (i != 0 || !ct.sparse() || !rows_follow_a(x)) return {};
+        const Tensor& v = ct.values();
+        return ct.with_values(ta ? mm(x[1], v, tb, true) : mm(v, x[1], false, !tb));
+    }
+
     static std::vector<OpSample> samples(Generator& gen) {
         struct Case {
             Shape a, b;
@@ -98,6 +139,36 @@ struct LinearOp {
         return apply(MatMul{true, false}, rows_ct, as_rows(x[0]));
     }
     static Tensor as_rows(const Tensor& x) { return x.dim() == 1 ? reshape(x, {1, x.shape()[0]}) : x; }
+
+    // Sparse rows (directions.hpp), one varying input at a time. A batch x (B, in) keeps its rows: ẏ's values are
+    // ẋ's values·Wᵀ, x̄'s are ȳ's·W. A vector x (in): direction r of ẋ is vᵣ·e_{index r}, so ẏᵣ = vᵣ·W[:, index r]
+    // and x̄ᵣ = vᵣ·W[index r, :], columns or rows of W without a GEMM. Ẇ with rows in W's rows gives ẏ those rows
+    // (x a vector); b passes straight through; for a vector y, W̄ᵣ = vᵣ·e_{index r} ⊗ x, sparse rows of W.
+    Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Directions>& t) const {
+        const bool tx = t[0].defined(), tw = t[1].defined(), tbias = t[2].defined();
+        if (tx && !tw && !tbias && t[0].sparse()) {
+            const Tensor& v = t[0].values();
+            if (x[0].dim() == 2) return t[0].with_values(apply(MatMul{false, true}, v, x[1]));
+            return recording(x[1], v) ? Directions() : Directions(scaled_slices(x[1], t[0], true));
+        }
+        if (tw && !tx && !tbias && t[1].sparse() && x[0].dim() == 1) {
+            return t[1].with_values(matmul(t[1].values(), x[0]), y.shape()[0]);
+        }
+        if (tbias && !tx && !tw && t[2].sparse() && y.dim() == 1) return t[2];
+        return {};
+    }
+    Directions vjp_sparse(const std::vector<Tensor>& x, const Tensor& y, const Directions& ct, std::size_t i) const {
+        if (!ct.sparse()) return {};
+        const Tensor& v = ct.values();
+        const std::size_t k = v.shape()[0];
+        if (i == 0) {
+            if (y.dim() == 2) return ct.with_values(apply(MatMul{}, v, x[1]));
+            return recording(x[1], v) ? Directions() : Directions(scaled_slices(x[1], ct, false));
+        }
+        if (y.dim() == 2) return i == 2 ? Directions(v) : Directions();
+        if (i == 2) return ct;
+        return ct.with_values(reshape(v, {k, 1}) * reshape(x[0], {1, x[0].shape()[0]}));
+    }
     static std::vector<OpSample> samples(Generator& gen) {
         return {{"linear (2,3)·(4,3)ᵀ+(4)",
                  {sample_tensor({2, 3}, {}, gen), sample_tensor({4, 3}, {}, gen), sample_tensor({4}, {}, gen)},

@@ -56,7 +56,7 @@ std::string released_message(const Node& n, const char* sweep) {
 
 // Calls a rule and names the op, the rule and the sweep in any error it raises.
 template <class Rule>
-Tensor call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
+auto call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
     // Ops a rule records (create_graph) report the site of the op whose rule made them.
     CallSite at(n.site());
     try {
@@ -79,6 +79,20 @@ void check_rule_result(const Tensor& r, std::size_t k, const Array& like, const 
             " where " + dtype_name(like.dtype()) + " " + shape_str(want) +
             " was expected; fix the rule (its result carries a leading axis of k directions, here k = " +
             std::to_string(k) + ")");
+    }
+}
+
+// Sparse rows must be k directions of a value shaped like `like`: rows = its axis 0, values (k, its other axes).
+void check_rule_result(const Directions& r, std::size_t k, const Array& like, const Node& n, const char* rule,
+                       const char* sweep) {
+    if (!r.sparse()) return check_rule_result(r.values(), k, like, n, rule, sweep);
+    const Shape& s = like.shape();
+    const bool ok = r.values().defined() && !s.empty() && r.rows() == s[0] && r.index().size() == k &&
+                    r.values().shape() == batched_shape(k, Shape(s.begin() + 1, s.end()));
+    if (!ok || r.values().dtype() != like.dtype()) {
+        throw graph_error(std::string("in the sparse ") + rule + " rule of '" + n.name() + "' (" + sweep +
+                          "): the rule returned sparse rows that do not fit " + dtype_name(like.dtype()) + " " +
+                          shape_str(batched_shape(k, s)) + "; fix the rule");
     }
 }
 
@@ -110,8 +124,34 @@ void check_seed(const Tensor& seed, const Tensor& of, std::size_t i, const char*
     if (batched && k == npos) k = s[0];
 }
 
+// Sparse rows as a seed: dtype, k, the value's shape and indices in range.
+void check_sparse_seed(const Directions& seed, const Tensor& of, std::size_t i, const char* sweep, const char* what,
+                       std::size_t& k) {
+    const std::string which = std::string(sweep) + ": " + what + " " + std::to_string(i);
+    if (seed.values().dtype() != of.dtype()) {
+        throw dtype_error(which + " is " + dtype_name(seed.values().dtype()) + " but its tensor is " +
+                          dtype_name(of.dtype()) + "; give the sparse rows values of the tensor's dtype");
+    }
+    const Shape& vs = seed.values().shape();
+    if (of.dim() == 0 || vs.empty() || seed.value_shape() != of.shape() || seed.index().size() != vs[0] ||
+        (k != npos && vs[0] != k)) {
+        throw shape_error(which + " holds sparse rows of shape " + shape_str(seed.value_shape()) + " (" +
+                          std::to_string(seed.index().size()) + " indices, values " + shape_str(vs) +
+                          ") but its tensor has shape " + shape_str(of.shape()) +
+                          "; sparse rows need one index per direction and values (k, tensor shape without axis 0)" +
+                          (k == npos ? "" : " with k = " + std::to_string(k)));
+    }
+    for (auto r : seed.index()) {
+        if (r >= seed.rows()) {
+            throw value_error(which + ": row " + std::to_string(r) + " is out of range for " +
+                              std::to_string(seed.rows()) + " rows");
+        }
+    }
+    k = vs[0];
+}
+
 // Checks one batch per tensor (matching dtype, shape (k, tensor shape), one k for all) and returns k.
-std::size_t check_batches(const std::vector<Tensor>& batches, const std::vector<Tensor>& of, const char* sweep,
+std::size_t check_batches(const std::vector<Directions>& batches, const std::vector<Tensor>& of, const char* sweep,
                           const char* what, const char* of_what) {
     if (batches.size() != of.size()) {
         throw value_error(std::string(sweep) + ": " + count_of(of.size(), of_what) + " but " +
@@ -121,7 +161,13 @@ std::size_t check_batches(const std::vector<Tensor>& batches, const std::vector<
         throw value_error(std::string(sweep) + ": no " + of_what + "s given; pass at least one " + of_what);
     }
     std::size_t k = npos;
-    for (std::size_t i = 0; i < of.size(); ++i) check_seed(batches[i], of[i], i, sweep, what, k, true);
+    for (std::size_t i = 0; i < of.size(); ++i) {
+        if (batches[i].sparse()) {
+            check_sparse_seed(batches[i], of[i], i, sweep, what, k);
+        } else {
+            check_seed(batches[i].values(), of[i], i, sweep, what, k, true);
+        }
+    }
     return k;
 }
 
@@ -148,6 +194,18 @@ Tensor zeros_batch(std::size_t k, const Tensor& like) {
     return Tensor(Array::zeros(batched_shape(k, like.shape()), like.dtype()));
 }
 
+std::vector<Directions> dense_batches(const std::vector<Tensor>& ts) {
+    return std::vector<Directions>(ts.begin(), ts.end());
+}
+
+// A recorded sweep sees only dense directions: sparse rows are a shortcut for eager rules.
+void densify_if_recorded(std::vector<Directions>& ds, const SweepOptions& options) {
+    if (!options.create_graph) return;
+    for (auto& d : ds) {
+        if (d.sparse()) d = Directions(d.dense());
+    }
+}
+
 // The reverse sweep shared by reverse_sweep and accumulate_grad. `is_target(node)` selects where cotangents are
 // delivered (to `deliver(node, cotangent)`); the sweep visits only nodes on a path to a target.
 //
@@ -157,7 +215,7 @@ Tensor zeros_batch(std::size_t k, const Tensor& like) {
 // not known to depend on the node (a target downstream of a node cannot also be behind it). Otherwise the node
 // is skipped, so an outer graph released before an inner transform does not get in the way.
 template <class IsTarget, class Deliver>
-void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds, std::size_t k,
+void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directions>& seeds, std::size_t k,
                   IsTarget&& is_target, std::size_t expected_targets, Deliver&& deliver, const SweepOptions& options,
                   const char* sweep) {
     const Order order = topo_order(outputs, {});
@@ -208,7 +266,7 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
 
     GradMode mode(options.create_graph);
     const bool release = !(options.retain_graph || options.create_graph);
-    std::vector<Tensor> cot(n_nodes);
+    std::vector<Directions> cot(n_nodes);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const std::size_t p = order.find(outputs[i].node().get());
         if (p == npos) continue;
@@ -219,12 +277,12 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
     for (std::size_t i = n_nodes; i-- > 0;) {
         if (!cot[i].defined() || !(reach[i] || may_hide_target(i))) continue;
         const std::shared_ptr<Node>& node = order.nodes[i];
-        Tensor ct = std::move(cot[i]);
+        Directions ct = std::move(cot[i]);
         if (!node->has_op()) {
-            if (target[i]) deliver(*node, std::move(ct));
+            if (target[i]) deliver(*node, ct.dense());
             continue;
         }
-        if (target[i]) deliver(*node, ct);
+        if (target[i]) deliver(*node, ct.dense());
         if (node->released()) {
             if (may_hide_target(i)) throw graph_error(released_message(*node, sweep));
             continue;
@@ -232,14 +290,20 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
         in.clear();
         for (const auto& c : node->inputs()) in.emplace_back(c);
         const Tensor out(node);
+        Tensor dense_ct;  // made once, for rules without a sparse form
         for (std::size_t j = 0; j < node->inputs().size(); ++j) {
             const std::size_t p = order.find(node->inputs()[j].get());
             if (p == npos || !(reach[p] || may_hide_target(p))) continue;
-            Tensor g = call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, ct, j); });
+            Directions g;
+            if (ct.sparse()) g = call_rule(*node, "VJP", sweep, [&] { return node->vjp_sparse(in, out, ct, j); });
+            if (!g.defined()) {
+                if (!dense_ct.defined()) dense_ct = ct.dense();
+                g = Directions(call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, dense_ct, j); }));
+            }
             check_rule_result(g, k, node->inputs()[j]->value(), *node, "VJP", sweep);
             if (anomaly_enabled()) {
                 const std::string what = "cotangent for input " + std::to_string(j) + " (" + sweep + ")";
-                check_anomaly(g.value(), node->name(), what.c_str(), node->site());
+                check_anomaly(g.values().value(), node->name(), what.c_str(), node->site());
             }
             cot[p] = cot[p].defined() ? cot[p] + g : std::move(g);
         }
@@ -251,9 +315,15 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Tensor>&
 
 std::vector<Tensor> reverse_sweep(const std::vector<Tensor>& outputs, const std::vector<Tensor>& seeds,
                                   const std::vector<Tensor>& inputs, const SweepOptions& options) {
+    return reverse_sweep_directions(outputs, dense_batches(seeds), inputs, options);
+}
+
+std::vector<Tensor> reverse_sweep_directions(const std::vector<Tensor>& outputs, std::vector<Directions> seeds,
+                                             const std::vector<Tensor>& inputs, const SweepOptions& options) {
     const char* sweep = "reverse_sweep";
     const std::size_t k = check_batches(seeds, outputs, sweep, "seed", "output");
     check_tracked(inputs, sweep);
+    densify_if_recorded(seeds, options);
     std::unordered_map<const Node*, std::vector<std::size_t>> where;
     for (std::size_t j = 0; j < inputs.size(); ++j) where[inputs[j].node().get()].push_back(j);
     std::vector<Tensor> result(inputs.size());
@@ -276,7 +346,7 @@ void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tenso
         throw value_error(std::string(sweep) + ": " + count_of(outputs.size(), "output") + " but " +
                           count_of(seeds.size(), "seed") + "; pass one seed per output");
     }
-    std::vector<Tensor> batched;
+    std::vector<Directions> batched;
     std::size_t k = 1;
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         check_seed(seeds[i], outputs[i], i, sweep, "seed", k, false);
@@ -286,7 +356,7 @@ void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tenso
                               "computed under NoGrad");
         }
         GradMode mode(options.create_graph);
-        batched.push_back(reshape(seeds[i], batched_shape(1, seeds[i].shape())));
+        batched.emplace_back(reshape(seeds[i], batched_shape(1, seeds[i].shape())));
     }
     // Gradients reach the leaves only once the whole sweep has succeeded: a rule that throws leaves grad() as it was.
     std::vector<std::pair<Node*, Tensor>> arrived;
@@ -303,9 +373,15 @@ void accumulate_grad(const std::vector<Tensor>& outputs, const std::vector<Tenso
 
 std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::vector<Tensor>& tangents,
                                   const std::vector<Tensor>& outputs, const SweepOptions& options) {
+    return forward_sweep_directions(inputs, dense_batches(tangents), outputs, options);
+}
+
+std::vector<Tensor> forward_sweep_directions(const std::vector<Tensor>& inputs, std::vector<Directions> tangents,
+                                             const std::vector<Tensor>& outputs, const SweepOptions& options) {
     const char* sweep = "forward_sweep";
     const std::size_t k = check_batches(tangents, inputs, sweep, "tangent", "input");
     check_tracked(inputs, sweep);
+    densify_if_recorded(tangents, options);
 
     std::unordered_set<const Node*> seeded;
     for (const auto& x : inputs) seeded.insert(x.node().get());
@@ -329,43 +405,58 @@ std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::
         }
     }
 
-    std::vector<Tensor> tan(n_nodes);
+    std::vector<Directions> tan(n_nodes);
     for (std::size_t j = 0; j < inputs.size(); ++j) {
         const std::size_t p = order.find(inputs[j].node().get());
         if (p != npos) tan[p] = tangents[j];
     }
 
     GradMode mode(options.create_graph);
-    std::vector<Tensor> in, t;
+    std::vector<Tensor> in, dense_t;
+    std::vector<Directions> t;
     for (std::size_t i = 0; i < n_nodes; ++i) {
         const std::shared_ptr<Node>& node = order.nodes[i];
         if (seeded.count(node.get()) || !node->has_op()) continue;
         in.clear();
         t.clear();
-        bool any = false;
+        bool any = false, sparse = false;
         for (const auto& c : node->inputs()) {
             in.emplace_back(c);
             const std::size_t p = order.find(c.get());
-            t.push_back(p == npos ? Tensor() : tan[p]);
+            t.push_back(p == npos ? Directions() : tan[p]);
             any |= t.back().defined();
+            sparse |= t.back().sparse();
         }
         if (any) {
             const Tensor out(node);
-            Tensor r = call_rule(*node, "JVP", sweep, [&] { return node->jvp(in, out, t); });
+            Directions r;
+            if (sparse) r = call_rule(*node, "JVP", sweep, [&] { return node->jvp_sparse(in, out, t); });
+            if (!r.defined()) {
+                // No sparse rule here: make the inputs' tangents dense, in place so later consumers reuse them.
+                dense_t.clear();
+                for (std::size_t j = 0; j < t.size(); ++j) {
+                    const std::size_t p = order.find(node->inputs()[j].get());
+                    if (t[j].sparse()) tan[p] = Directions(t[j].dense());
+                    dense_t.push_back(p == npos ? Tensor() : tan[p].values());
+                }
+                r = Directions(call_rule(*node, "JVP", sweep, [&] { return node->jvp(in, out, dense_t); }));
+            }
             check_rule_result(r, k, node->value(), *node, "JVP", sweep);
-            if (anomaly_enabled()) check_anomaly(r.value(), node->name(), "tangent (forward_sweep)", node->site());
+            if (anomaly_enabled()) {
+                check_anomaly(r.values().value(), node->name(), "tangent (forward_sweep)", node->site());
+            }
             tan[i] = std::move(r);
         }
         for (const auto& c : node->inputs()) {
             const std::size_t p = order.find(c.get());
-            if (p != npos && --uses[p] == 0 && !keep[p]) tan[p] = Tensor();
+            if (p != npos && --uses[p] == 0 && !keep[p]) tan[p] = Directions();
         }
     }
 
     std::vector<Tensor> result;
     for (const auto& y : outputs) {
         const std::size_t p = order.find(y.node().get());
-        result.push_back(p != npos && tan[p].defined() ? tan[p] : zeros_batch(k, y));
+        result.push_back(p != npos && tan[p].defined() ? tan[p].dense() : zeros_batch(k, y));
     }
     return result;
 }

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include <adgraph/autodiff/directions.hpp>
 #include <adgraph/autodiff/tensor.hpp>
 
 namespace adg {
@@ -26,6 +27,16 @@ std::vector<Tensor> reverse_sweep(const std::vector<Tensor>& outputs, const std:
 /// Returns the tangents of `outputs`, shape (k, outputs[i].shape) (zeros where no path leads).
 std::vector<Tensor> forward_sweep(const std::vector<Tensor>& inputs, const std::vector<Tensor>& tangents,
                                   const std::vector<Tensor>& outputs, const SweepOptions& options = {});
+
+/// reverse_sweep with seeds that may be sparse rows (e.g. Directions::basis): rules with a sparse form skip the
+/// zeros; the others get dense cotangents. Same results as the dense seeds; a recorded sweep (create_graph) makes the
+/// seeds dense first. Results are dense.
+std::vector<Tensor> reverse_sweep_directions(const std::vector<Tensor>& outputs, std::vector<Directions> seeds,
+                                             const std::vector<Tensor>& inputs, const SweepOptions& options = {});
+
+/// forward_sweep with tangents that may be sparse rows (e.g. Directions::basis), as reverse_sweep_directions.
+std::vector<Tensor> forward_sweep_directions(const std::vector<Tensor>& inputs, std::vector<Directions> tangents,
+                                             const std::vector<Tensor>& outputs, const SweepOptions& options = {});
 
 /// Reverse sweep seeded with `seeds[i]` (shape of outputs[i], one direction) that accumulates into the grad()
 /// of every leaf requiring grad: what Tensor::backward runs.
