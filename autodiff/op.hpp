@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/op_list.hpp>
@@ -174,14 +175,34 @@ private:
     Op op_;
 };
 
+namespace detail {
+
+// Inside an eager jvp: gives `out` its tangent, or hands the jvp to the recorded path if this op recorded.
+template <class Op>
+void dual_step(const Op& op, const std::vector<Tensor>& in, const Tensor& out, bool recorded) {
+    if (recorded) {
+        dual_fallback();
+        return;
+    }
+    dual_propagate(op_name(op), in, out,
+                   [&](const std::vector<Tensor>& t) { return OpRules<Op>::jvp(op, in, out, t); });
+}
+
+}  // namespace detail
+
 /// Computes `op` on the inputs' values; records a node if grad mode is on and some input requires grad.
 template <class Op, class... Ts>
 Tensor apply(const Op& op, const Ts&... xs) {
     static_assert((std::is_same_v<Ts, Tensor> && ...), "apply takes Tensors");
     Array y = OpRules<Op>::forward(op, xs.value()...);
     if (anomaly_enabled()) check_anomaly(y, op_name(op), "output", CallSite::current());
-    if (!grad_enabled() || !(xs.needs_grad() || ...)) return Tensor(std::move(y));
-    return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}));
+    const bool record = grad_enabled() && (xs.needs_grad() || ...);
+    const Tensor out =
+        record
+            ? Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}))
+            : Tensor(std::move(y));
+    if (detail::dual_active()) detail::dual_step(op, {xs...}, out, record);
+    return out;
 }
 
 /// apply() for ops taking a list of inputs (`forward(const std::vector<Array>&)`).
@@ -195,10 +216,17 @@ Tensor apply_list(const Op& op, const std::vector<Tensor>& xs) {
     }
     Array y = op.forward(values);
     if (anomaly_enabled()) check_anomaly(y, op_name(op), "output", CallSite::current());
-    if (!grad_enabled() || !record) return Tensor(std::move(y));
-    std::vector<std::shared_ptr<Node>> nodes;
-    for (const auto& x : xs) nodes.push_back(x.node());
-    return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::move(nodes)));
+    record &= grad_enabled();
+    Tensor out;
+    if (record) {
+        std::vector<std::shared_ptr<Node>> nodes;
+        for (const auto& x : xs) nodes.push_back(x.node());
+        out = Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::move(nodes)));
+    } else {
+        out = Tensor(std::move(y));
+    }
+    if (detail::dual_active()) detail::dual_step(op, xs, out, record);
+    return out;
 }
 
 /// Where test samples of an operand are drawn: U(lo, hi), kept `margin` away from each kink.
