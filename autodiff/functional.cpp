@@ -1,5 +1,6 @@
 #include <adgraph/autodiff/functional.hpp>
 
+#include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/ops.hpp>
@@ -75,6 +76,13 @@ std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, c
                           "; pass one tangent per input");
     }
     for (std::size_t i = 0; i < xs.size(); ++i) check_like(vs[i], xs[i], "jvp", "the tangent");
+    // Pure case (no outer transform, no eager jvp around): tangents ride along while f runs, nothing is recorded.
+    // f that starts recording itself (a nested transform) is run again on the recorded path below.
+    bool tracked = detail::dual_active();
+    for (const auto& x : xs) tracked |= x.defined() && x.needs_grad();
+    if (!tracked) {
+        if (auto r = detail::eager_jvp(f, xs, vs)) return *std::move(r);
+    }
     const Traced t = trace(f, xs, "jvp");
     if (!t.y.needs_grad()) return {result(t.y, t.outer), Tensor::zeros(t.y.shape(), t.y.dtype())};
     std::vector<Tensor> seeds;

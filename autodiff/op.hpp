@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/op_list.hpp>
@@ -64,7 +65,45 @@ struct kind_vjp_sparse : std::false_type {};
 template <class Kind, class Op>
 struct kind_vjp_sparse<Kind, Op, std::void_t<decltype(&Kind::template vjp_sparse<Op>)>> : std::true_type {};
 
+// The 1-D view rules see when they are fused (see map_rows).
+using FloatView = decltype(flat_view(static_cast<const float*>(nullptr), 0));
+
+// fused_d<Op>: Op's derivative `d(x, y)` is generic (a template), so it also evaluates on array views.
+template <class Op, class = void>
+struct fused_d : std::false_type {};
+template <class Op>
+struct fused_d<Op, std::void_t<decltype(std::declval<const Op&>().d(
+                       std::declval<const FloatView&>(), std::declval<const FloatView&>()))>> : std::true_type {};
+
+// fused_partials<Op>: Op's partials `da`, `db` are generic, as above.
+template <class Op, class = void>
+struct fused_partials : std::false_type {};
+template <class Op>
+struct fused_partials<
+    Op, std::void_t<
+            decltype(std::declval<const Op&>().da(std::declval<const FloatView&>(), std::declval<const FloatView&>(),
+                                                  std::declval<const FloatView&>())),
+            decltype(std::declval<const Op&>().db(std::declval<const FloatView&>(), std::declval<const FloatView&>(),
+                                                  std::declval<const FloatView&>()))>> : std::true_type {};
+
+// constant_d<Op>: the derivative is piecewise constant (a mask): evaluated on values only, never recorded.
+template <class Op, class = void>
+struct constant_d : std::false_type {};
+template <class Op>
+struct constant_d<Op, std::void_t<decltype(Op::constant_d)>> : std::bool_constant<Op::constant_d> {};
+
 }  // namespace detail
+
+/// `c` in the element type of `x`: a double for a Tensor (whose scalar ops take double), T for an xtensor
+/// expression over T, so that a literal in a generic derivative never turns a float kernel into a double one.
+template <class X>
+auto lit(const X&, double c) {
+    if constexpr (std::is_same_v<X, Tensor>) {
+        return c;
+    } else {
+        return static_cast<typename X::value_type>(c);
+    }
+}
 
 /// What running and differentiating Op means: the op's own member if it has one, else its kind's derivation.
 template <class Op>
@@ -188,14 +227,34 @@ private:
     Op op_;
 };
 
+namespace detail {
+
+// Inside an eager jvp: gives `out` its tangent, or hands the jvp to the recorded path if this op recorded.
+template <class Op>
+void dual_step(const Op& op, const std::vector<Tensor>& in, const Tensor& out, bool recorded) {
+    if (recorded) {
+        dual_fallback();
+        return;
+    }
+    dual_propagate(op_name(op), in, out,
+                   [&](const std::vector<Tensor>& t) { return OpRules<Op>::jvp(op, in, out, t); });
+}
+
+}  // namespace detail
+
 /// Computes `op` on the inputs' values; records a node if grad mode is on and some input requires grad.
 template <class Op, class... Ts>
 Tensor apply(const Op& op, const Ts&... xs) {
     static_assert((std::is_same_v<Ts, Tensor> && ...), "apply takes Tensors");
     Array y = OpRules<Op>::forward(op, xs.value()...);
     if (anomaly_enabled()) check_anomaly(y, op_name(op), "output", CallSite::current());
-    if (!grad_enabled() || !(xs.needs_grad() || ...)) return Tensor(std::move(y));
-    return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}));
+    const bool record = grad_enabled() && (xs.needs_grad() || ...);
+    const Tensor out =
+        record
+            ? Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}))
+            : Tensor(std::move(y));
+    if (detail::dual_active()) detail::dual_step(op, {xs...}, out, record);
+    return out;
 }
 
 /// apply() for ops taking a list of inputs (`forward(const std::vector<Array>&)`).
@@ -209,10 +268,17 @@ Tensor apply_list(const Op& op, const std::vector<Tensor>& xs) {
     }
     Array y = op.forward(values);
     if (anomaly_enabled()) check_anomaly(y, op_name(op), "output", CallSite::current());
-    if (!grad_enabled() || !record) return Tensor(std::move(y));
-    std::vector<std::shared_ptr<Node>> nodes;
-    for (const auto& x : xs) nodes.push_back(x.node());
-    return Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::move(nodes)));
+    record &= grad_enabled();
+    Tensor out;
+    if (record) {
+        std::vector<std::shared_ptr<Node>> nodes;
+        for (const auto& x : xs) nodes.push_back(x.node());
+        out = Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::move(nodes)));
+    } else {
+        out = Tensor(std::move(y));
+    }
+    if (detail::dual_active()) detail::dual_step(op, xs, out, record);
+    return out;
 }
 
 /// Where test samples of an operand are drawn: U(lo, hi), kept `margin` away from each kink.
@@ -254,9 +320,12 @@ std::vector<OpSample> unary_samples(const Op& op, const Domain& domain, Generato
     return out;
 }
 
-/// Elementwise unary op: the op gives `f(expr)` (an xtensor expression) and `d(x, y)`, the derivative dy/dx as
-/// a tensor; derived: jvp = d ⊙ ẋ, vjp = d ⊙ ȳ. Optional: `static Domain domain()`, `static std::vector<Op>
-/// examples()` (parameter choices to test).
+/// Elementwise unary op: the op gives `f(expr)` (an xtensor expression) and `d(x, y)`, the derivative dy/dx;
+/// derived: jvp = d ⊙ ẋ, vjp = d ⊙ ȳ. Written as a template (`template <class X> auto d(const X& x, const X& y)`,
+/// literals through `lit`), one `d` serves both Tensors (recorded under create_graph) and array views: with
+/// recording off, d ⊙ ẋ is then one fused pass with the same values. A piecewise-constant derivative (a mask)
+/// sets `static constexpr bool constant_d = true` and is only ever evaluated on views. Optional:
+/// `static Domain domain()`, `static std::vector<Op> examples()` (parameter choices to test).
 struct Elementwise {
     static Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) {
         return Locality::elementwise;
@@ -267,24 +336,51 @@ struct Elementwise {
     }
     template <class Op>
     static Tensor jvp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) {
-        return op.d(x[0], y) * t[0];
+        return times_d(op, x[0], y, t[0]);
     }
     template <class Op>
     static Tensor vjp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) {
-        return op.d(x[0], y) * ct;
+        return times_d(op, x[0], y, ct);
+    }
+    /// Whether a rule may run fused on arrays: nothing is recorded, anomaly mode (which checks every op a rule
+    /// runs) is off, and each direction of `batch` gets bitwise the values of the op-by-op rule.
+    static bool fuse(const Tensor& batch, const Tensor& x) {
+        return !grad_enabled() && !anomaly_enabled() && rows_match_single(batch.value(), x.value());
+    }
+    /// d(x, y) ⊙ s for a batch s of shape (k, x.shape).
+    template <class Op>
+    static Tensor times_d(const Op& op, const Tensor& x, const Tensor& y, const Tensor& s) {
+        if constexpr (detail::fused_d<Op>::value) {
+            if (fuse(s, x)) {
+                return Tensor(
+                    map_rows<1>([&op](const auto& sv, const auto& xv, const auto& yv) { return op.d(xv, yv) * sv; },
+                                s.value(), x.value(), y.value()));
+            }
+        }
+        return d_of(op, x, y) * s;
+    }
+    /// d(x, y) as a tensor (a constant one for a mask, which is evaluated on the values only).
+    template <class Op>
+    static Tensor d_of(const Op& op, const Tensor& x, const Tensor& y) {
+        if constexpr (detail::constant_d<Op>::value) {
+            return Tensor(map_rows<0>([&op](const auto& xv, const auto& yv) { return op.d(xv, yv); }, x.value(),
+                                      y.value()));
+        } else {
+            return op.d(x, y);
+        }
     }
     // Sparse rows stay sparse: direction r of d ⊙ ẋ is d's row index[r] times ẋ's values[r] (likewise for ȳ).
     template <class Op>
     static Directions jvp_sparse(const Op& op, const std::vector<Tensor>& x, const Tensor& y,
                                  const std::vector<Directions>& t) {
         if (!t[0].sparse()) return {};
-        return t[0].with_values(t[0].gather(op.d(x[0], y)) * t[0].values());
+        return t[0].with_values(t[0].gather(d_of(op, x[0], y)) * t[0].values());
     }
     template <class Op>
     static Directions vjp_sparse(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Directions& ct,
                                  std::size_t) {
         if (!ct.sparse()) return {};
-        return ct.with_values(ct.gather(op.d(x[0], y)) * ct.values());
+        return ct.with_values(ct.gather(d_of(op, x[0], y)) * ct.values());
     }
     template <class Op>
     static std::vector<OpSample> samples(Generator& gen) {
@@ -314,6 +410,12 @@ struct Binary {
     }
     template <class Op>
     static Tensor jvp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) {
+        if constexpr (detail::fused_partials<Op>::value) {
+            if (x[0].shape() == y.shape() && x[1].shape() == y.shape() &&
+                Elementwise::fuse(t[0].defined() ? t[0] : t[1], y)) {
+                return fused_jvp(op, x, y, t);
+            }
+        }
         Tensor r;
         for (std::size_t i = 0; i < 2; ++i) {
             if (!t[i].defined()) continue;
@@ -324,6 +426,19 @@ struct Binary {
     }
     template <class Op>
     static Tensor vjp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) {
+        if constexpr (detail::fused_partials<Op>::value) {
+            if (x[0].shape() == y.shape() && x[1].shape() == y.shape() && Elementwise::fuse(ct, y)) {
+                const Array &a = x[0].value(), &b = x[1].value(), &yv = y.value();
+                if (i == 0) {
+                    return Tensor(map_rows<1>([&op](const auto& s, const auto& p, const auto& q,
+                                                    const auto& r) { return op.da(p, q, r) * s; },
+                                              ct.value(), a, b, yv));
+                }
+                return Tensor(map_rows<1>(
+                    [&op](const auto& s, const auto& p, const auto& q, const auto& r) { return op.db(p, q, r) * s; },
+                    ct.value(), a, b, yv));
+            }
+        }
         Tensor g = partial(op, x, y, i) * ct;
         return sum_to_core(g, Shape(g.shape().begin() + 1, g.shape().end()), x[i].shape());
     }
@@ -348,6 +463,24 @@ struct Binary {
     }
 
 private:
+    // ẏ = ∂a ⊙ ȧ + ∂b ⊙ ḃ in one pass (recording off, operands of the output's shape).
+    template <class Op>
+    static Tensor fused_jvp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) {
+        const Array &a = x[0].value(), &b = x[1].value(), &yv = y.value();
+        if (t[0].defined() && t[1].defined()) {
+            return Tensor(map_rows<2>([&op](const auto& ta, const auto& tb, const auto& p, const auto& q,
+                                            const auto& r) { return op.da(p, q, r) * ta + op.db(p, q, r) * tb; },
+                                      t[0].value(), t[1].value(), a, b, yv));
+        }
+        if (t[0].defined()) {
+            return Tensor(map_rows<1>(
+                [&op](const auto& s, const auto& p, const auto& q, const auto& r) { return op.da(p, q, r) * s; },
+                t[0].value(), a, b, yv));
+        }
+        return Tensor(map_rows<1>(
+            [&op](const auto& s, const auto& p, const auto& q, const auto& r) { return op.db(p, q, r) * s; },
+            t[1].value(), a, b, yv));
+    }
     template <class Op>
     static Tensor partial(const Op& op, const std::vector<Tensor>& x, const Tensor& y, std::size_t i) {
         return i == 0 ? op.da(x[0], x[1], y) : op.db(x[0], x[1], y);

@@ -69,8 +69,14 @@ struct Mul {
     auto f(const A& a, const B& b) const {
         return a * b;
     }
-    Tensor da(const Tensor&, const Tensor& b, const Tensor&) const { return b; }
-    Tensor db(const Tensor& a, const Tensor&, const Tensor&) const { return a; }
+    template <class X>
+    auto da(const X&, const X& b, const X&) const {
+        return b;
+    }
+    template <class X>
+    auto db(const X& a, const X&, const X&) const {
+        return a;
+    }
 };
 
 // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b² = -y/b
@@ -81,8 +87,14 @@ struct Div {
     auto f(const A& a, const B& b) const {
         return a / b;
     }
-    Tensor da(const Tensor&, const Tensor& b, const Tensor&) const { return 1.0 / b; }
-    Tensor db(const Tensor&, const Tensor& b, const Tensor& y) const { return -y / b; }
+    template <class X>
+    auto da(const X&, const X& b, const X&) const {
+        return lit(b, 1.0) / b;
+    }
+    template <class X>
+    auto db(const X&, const X& b, const X& y) const {
+        return -y / b;
+    }
     static Domain domain_b() { return {-2.0, 2.0, {0.0}, 0.3}; }
 };
 

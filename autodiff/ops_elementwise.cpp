@@ -7,12 +7,6 @@ namespace adg {
 
 namespace {
 
-// A constant (never recorded) tensor computed elementwise from x's value: masks for piecewise ops.
-template <class F>
-Tensor constant_map(const Tensor& x, F&& f) {
-    return Tensor(map(x.value(), std::forward<F>(f)));
-}
-
 // d/dx eˣ = eˣ = y
 struct Exp {
     using kind = Elementwise;
@@ -21,7 +15,10 @@ struct Exp {
     auto f(const E& x) const {
         return xt::exp(x);
     }
-    Tensor d(const Tensor&, const Tensor& y) const { return y; }
+    template <class X>
+    auto d(const X&, const X& y) const {
+        return y;
+    }
 };
 
 // d/dx log x = 1 / x
@@ -32,7 +29,10 @@ struct Log {
     auto f(const E& x) const {
         return xt::log(x);
     }
-    Tensor d(const Tensor& x, const Tensor&) const { return 1.0 / x; }
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return lit(x, 1.0) / x;
+    }
     static Domain domain() { return {0.2, 3.0}; }
 };
 
@@ -44,7 +44,10 @@ struct Sqrt {
     auto f(const E& x) const {
         return xt::sqrt(x);
     }
-    Tensor d(const Tensor&, const Tensor& y) const { return 0.5 / y; }
+    template <class X>
+    auto d(const X&, const X& y) const {
+        return lit(y, 0.5) / y;
+    }
     static Domain domain() { return {0.2, 3.0}; }
 };
 
@@ -56,8 +59,10 @@ struct Abs {
     auto f(const E& x) const {
         return xt::abs(x);
     }
-    Tensor d(const Tensor& x, const Tensor&) const {
-        return constant_map(x, [](const auto& a) { return xt::where(a > 0, 1.0, xt::where(a < 0, -1.0, 0.0)); });
+    static constexpr bool constant_d = true;
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return xt::where(x > 0, lit(x, 1.0), xt::where(x < 0, lit(x, -1.0), lit(x, 0.0)));
     }
     static Domain domain() { return {-2.0, 2.0, {0.0}}; }
 };
@@ -70,7 +75,10 @@ struct Square {
     auto f(const E& x) const {
         return x * x;
     }
-    Tensor d(const Tensor& x, const Tensor&) const { return x * 2.0; }
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return x * lit(x, 2.0);
+    }
 };
 
 // d/dx xᵖ = p·xᵖ⁻¹
@@ -82,7 +90,10 @@ struct Pow {
     auto f(const E& x) const {
         return xt::pow(x, static_cast<typename E::value_type>(p));
     }
-    Tensor d(const Tensor& x, const Tensor&) const { return pow(x, p - 1.0) * p; }
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return pow(x, lit(x, p - 1.0)) * lit(x, p);
+    }
     static Domain domain() { return {0.2, 2.0}; }
     static std::vector<Pow> examples() { return {Pow{3.0}, Pow{0.5}, Pow{-1.5}}; }
 };
@@ -95,7 +106,10 @@ struct Sin {
     auto f(const E& x) const {
         return xt::sin(x);
     }
-    Tensor d(const Tensor& x, const Tensor&) const { return cos(x); }
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return cos(x);
+    }
 };
 
 // d/dx cos x = -sin x
@@ -106,7 +120,10 @@ struct Cos {
     auto f(const E& x) const {
         return xt::cos(x);
     }
-    Tensor d(const Tensor& x, const Tensor&) const { return -sin(x); }
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return -sin(x);
+    }
 };
 
 // d/dx tanh x = 1 - y²
@@ -117,7 +134,10 @@ struct Tanh {
     auto f(const E& x) const {
         return xt::tanh(x);
     }
-    Tensor d(const Tensor&, const Tensor& y) const { return 1.0 - square(y); }
+    template <class X>
+    auto d(const X&, const X& y) const {
+        return lit(y, 1.0) - square(y);
+    }
 };
 
 // d/dx σ(x) = y (1 - y)
@@ -129,7 +149,10 @@ struct Sigmoid {
         using T = typename E::value_type;
         return T(1) / (T(1) + xt::exp(-x));
     }
-    Tensor d(const Tensor&, const Tensor& y) const { return y * (1.0 - y); }
+    template <class X>
+    auto d(const X&, const X& y) const {
+        return y * (lit(y, 1.0) - y);
+    }
 };
 
 // d/dx max(x, 0) = [x > 0]
@@ -141,8 +164,10 @@ struct Relu {
         using T = typename E::value_type;
         return xt::where(x < T(0), T(0), x);  // a NaN passes through (xt::maximum's SIMD form would give 0)
     }
-    Tensor d(const Tensor& x, const Tensor&) const {
-        return constant_map(x, [](const auto& a) { return xt::where(a > 0, 1.0, 0.0); });
+    static constexpr bool constant_d = true;
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return xt::where(x > 0, lit(x, 1.0), lit(x, 0.0));
     }
     static Domain domain() { return {-2.0, 2.0, {0.0}}; }
 };
@@ -157,9 +182,10 @@ struct LeakyRelu {
         using T = typename E::value_type;
         return xt::where(x > T(0), x, x * static_cast<T>(slope));
     }
-    Tensor d(const Tensor& x, const Tensor&) const {
-        const double s = slope;
-        return constant_map(x, [s](const auto& a) { return xt::where(a > 0, 1.0, s); });
+    static constexpr bool constant_d = true;
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return xt::where(x > 0, lit(x, 1.0), lit(x, slope));
     }
     static Domain domain() { return {-2.0, 2.0, {0.0}}; }
     static std::vector<LeakyRelu> examples() { return {LeakyRelu{0.1}}; }
@@ -187,9 +213,10 @@ struct Clamp {
         using T = typename E::value_type;
         return xt::clip(x, static_cast<T>(lo), static_cast<T>(hi));
     }
-    Tensor d(const Tensor& x, const Tensor&) const {
-        const double l = lo, h = hi;
-        return constant_map(x, [l, h](const auto& a) { return xt::where(a > l && a < h, 1.0, 0.0); });
+    static constexpr bool constant_d = true;
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return xt::where(x > lo && x < hi, lit(x, 1.0), lit(x, 0.0));
     }
     static Domain domain() { return {-2.0, 2.0, {-0.5, 0.8}}; }
     static std::vector<Clamp> examples() { return {Clamp{-0.5, 0.8}}; }
@@ -205,7 +232,10 @@ struct RDivScalar {
         using T = typename E::value_type;
         return static_cast<T>(c) / x;
     }
-    Tensor d(const Tensor& x, const Tensor& y) const { return -y / x; }
+    template <class X>
+    auto d(const X& x, const X& y) const {
+        return -y / x;
+    }
     static Domain domain() { return {-2.0, 2.0, {0.0}, 0.3}; }
     static std::vector<RDivScalar> examples() { return {RDivScalar{1.5}}; }
 };

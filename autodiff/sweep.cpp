@@ -28,21 +28,31 @@ struct Order {
 
 Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<const Node*>& stop) {
     Order order;
-    std::unordered_set<const Node*> seen;
+    // `pos` doubles as the visited set: a node gets npos when first reached and its index once it is placed, so
+    // each node costs one hash insertion (plus one assignment through the kept iterator).
     std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack;
+    std::vector<std::size_t*> slot;  // stack[i]'s entry in pos (references into an unordered_map stay valid)
+    const auto reach = [&](const std::shared_ptr<Node>& n) {
+        const auto [it, fresh] = order.pos.emplace(n.get(), npos);
+        if (!fresh) return;
+        stack.emplace_back(n, 0);
+        slot.push_back(&it->second);
+    };
+    const bool no_stop = stop.empty();
     for (const auto& root : roots) {
-        if (!root.defined() || !root.node()->requires_grad() || !seen.insert(root.node().get()).second) continue;
-        stack.emplace_back(root.node(), 0);
+        if (!root.defined() || !root.node()->requires_grad()) continue;
+        reach(root.node());
         while (!stack.empty()) {
             auto& [n, next] = stack.back();
-            if (next < n->inputs().size() && !stop.count(n.get())) {
+            if (next < n->inputs().size() && (no_stop || !stop.count(n.get()))) {
                 const auto& child = n->inputs()[next++];
-                if (child->requires_grad() && seen.insert(child.get()).second) stack.emplace_back(child, 0);
+                if (child->requires_grad()) reach(child);
                 continue;
             }
-            order.pos.emplace(n.get(), order.nodes.size());
+            *slot.back() = order.nodes.size();
             order.nodes.push_back(std::move(n));
             stack.pop_back();
+            slot.pop_back();
         }
     }
     return order;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmath.hpp>
@@ -81,6 +82,58 @@ Array zip(const Array& a, const Array& b, const char* op, F&& f) {
             }
         } else {
             xt::noalias(r) = f(x, y);
+        }
+        return Array(std::move(r));
+    });
+}
+
+namespace detail {
+
+// Assigns f(views...) to `out` in one full-expression, so views that f's expression refers to outlive it.
+template <std::size_t B, class T, class F, std::size_t... Is>
+void assign_rows(T* out, const T* const* p, std::size_t offset, std::size_t n, F& f, std::index_sequence<Is...>) {
+    auto rv = flat_view(out, n);
+    xt::noalias(rv) = f(flat_view(p[Is] + (Is < B ? offset : 0), n)...);
+}
+
+}  // namespace detail
+
+/// True when map_rows over `batch` (k rows of `core`'s size) gives each row bitwise what one evaluation over
+/// `core` gives: k = 1, or rows spanning whole SIMD alignments. (xtensor evaluates the unaligned head of an
+/// output in scalar code, and xsimd's transcendental functions may differ from the scalar ones in the last bit.)
+inline bool rows_match_single(const Array& batch, const Array& core) {
+    const std::size_t n = core.size();
+    if (n == 0 || batch.size() == n) return true;
+    const std::size_t bytes = n * (batch.dtype() == Dtype::f32 ? sizeof(float) : sizeof(double));
+    return bytes % std::max<std::size_t>(XTENSOR_DEFAULT_ALIGNMENT, 1) == 0;
+}
+
+/// `f(views...)` evaluated into a new Array shaped like `first`, all operands of one dtype. The first `B`
+/// arrays are batches (k, core...), the others have the core shape and are reused for each of the k rows (the
+/// last one gives the core size). One pass, one allocation: this is how rules fuse when nothing is recorded.
+template <std::size_t B, class F, class... A>
+Array map_rows(F&& f, const Array& first, const A&... rest) {
+    static_assert(B <= sizeof...(A), "map_rows: the last array must be core-shaped");
+    return first.visit([&](const auto& a0) {
+        using T = typename std::decay_t<decltype(a0)>::value_type;
+        constexpr std::size_t N = 1 + sizeof...(A);
+        const std::array<const Array*, N> all{&first, &rest...};
+        const std::size_t n = all[N - 1]->size();
+        auto r = xt::xarray<T>::from_shape(a0.shape());
+        if (r.size() == 0) return Array(std::move(r));
+        const std::size_t k = r.size() / n;
+        std::array<const T*, N> p{};
+        for (std::size_t j = 0; j < N; ++j) {
+            const std::size_t want = j < B ? k * n : n;
+            if (all[j]->size() != want) {
+                throw shape_error("map_rows: operand " + std::to_string(j) + " has shape " +
+                                  shape_str(all[j]->shape()) + " where " + std::to_string(want) +
+                                  " elements were expected");
+            }
+            p[j] = all[j]->template get<T>().data();
+        }
+        for (std::size_t i = 0; i < k; ++i) {
+            detail::assign_rows<B>(r.data() + i * n, p.data(), i * n, n, f, std::make_index_sequence<N>{});
         }
         return Array(std::move(r));
     });

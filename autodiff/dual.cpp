@@ -1,0 +1,119 @@
+#include <adgraph/autodiff/dual.hpp>
+
+#include <memory>
+#include <unordered_map>
+
+#include <adgraph/autodiff/anomaly.hpp>
+#include <adgraph/autodiff/node.hpp>
+#include <adgraph/autodiff/ops.hpp>
+
+namespace adg::detail {
+
+namespace {
+
+// The tangents of one eager jvp, keyed by node. An entry also holds a weak reference to its node, so a node
+// that died cannot lend its tangent to a later node at the same address, and entries of dead nodes are pruned.
+class DualScope {
+public:
+    DualScope() : prev_(current()) { current() = this; }
+    ~DualScope() { current() = prev_; }
+    DualScope(const DualScope&) = delete;
+    DualScope& operator=(const DualScope&) = delete;
+
+    static DualScope*& current() {
+        thread_local DualScope* scope = nullptr;
+        return scope;
+    }
+
+    Tensor get(const Tensor& x) const {
+        if (!x.defined()) return Tensor();
+        const auto it = tangents_.find(x.node().get());
+        if (it == tangents_.end() || it->second.first.expired()) return Tensor();
+        return it->second.second;
+    }
+
+    void set(const Tensor& x, Tensor t) {
+        if (tangents_.size() >= prune_at_) {
+            for (auto it = tangents_.begin(); it != tangents_.end();) {
+                it = it->second.first.expired() ? tangents_.erase(it) : std::next(it);
+            }
+            prune_at_ = std::max<std::size_t>(64, 2 * tangents_.size());
+        }
+        tangents_[x.node().get()] = {std::weak_ptr<Node>(x.node()), std::move(t)};
+    }
+
+    bool fallback = false;
+
+private:
+    DualScope* prev_;
+    std::unordered_map<const Node*, std::pair<std::weak_ptr<Node>, Tensor>> tangents_;
+    std::size_t prune_at_ = 64;
+};
+
+}  // namespace
+
+bool dual_active() { return DualScope::current() != nullptr && grad_enabled(); }
+
+void dual_fallback() {
+    if (DualScope* s = DualScope::current()) s->fallback = true;
+}
+
+bool dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t) {
+    const DualScope* s = DualScope::current();
+    bool any = false;
+    t.clear();
+    for (const auto& x : in) {
+        t.push_back(s->get(x));
+        any |= t.back().defined();
+    }
+    return any;
+}
+
+void dual_set(const char* name, const Tensor& out, Tensor r) {
+    const Shape want = batched_shape(1, out.shape());
+    if (!r.defined() || r.shape() != want || r.dtype() != out.dtype()) {
+        throw graph_error(
+            std::string("in the JVP rule of '") + name + "' (jvp): the rule returned " +
+            (r.defined() ? std::string(dtype_name(r.dtype())) + " " + shape_str(r.shape()) : std::string("nothing")) +
+            " where " + dtype_name(out.dtype()) + " " + shape_str(want) +
+            " was expected; fix the rule (its result carries a leading axis of k directions, here k = 1)");
+    }
+    if (anomaly_enabled()) check_anomaly(r.value(), name, "tangent (jvp)", out.node()->site());
+    DualScope::current()->set(out, std::move(r));
+}
+
+void dual_rethrow(const char* name) {
+    const std::string where = std::string("in the JVP rule of '") + name + "' (jvp)";
+    try {
+        throw;
+    } catch (error& e) {
+        e.add_context(where);
+        throw;
+    } catch (const std::exception& e) {
+        throw graph_error(where + ": " + e.what());
+    }
+}
+
+std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs,
+                                                   const std::vector<Tensor>& vs) {
+    Tensor y, t;
+    {
+        DualScope scope;
+        GradMode on(true);
+        std::vector<Tensor> leaves;
+        for (std::size_t i = 0; i < xs.size(); ++i) {
+            leaves.push_back(xs[i].detach());  // one node per input, even if the caller passes a tensor twice
+            NoGrad off;
+            scope.set(leaves.back(), reshape(vs[i], batched_shape(1, vs[i].shape())));
+        }
+        y = f(leaves);
+        if (scope.fallback) return std::nullopt;
+        if (!y.defined()) throw value_error("jvp: the function returned an undefined tensor");
+        t = scope.get(y);
+    }
+    NoGrad off;
+    Tensor dy = t.defined() ? reshape(t, y.shape()) : Tensor::zeros(y.shape(), y.dtype());
+    return std::make_pair(y.detach(), std::move(dy));
+}
+
+}  // namespace adg::detail
