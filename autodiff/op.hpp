@@ -363,8 +363,8 @@ struct Elementwise {
     template <class Op>
     static Tensor d_of(const Op& op, const Tensor& x, const Tensor& y) {
         if constexpr (detail::constant_d<Op>::value) {
-            return Tensor(map_rows<0>([&op](const auto& xv, const auto& yv) { return op.d(xv, yv); }, x.value(),
-                                      y.value()));
+            return Tensor(
+                map_rows<0>([&op](const auto& xv, const auto& yv) { return op.d(xv, yv); }, x.value(), y.value()));
         } else {
             return op.d(x, y);
         }
