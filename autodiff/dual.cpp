@@ -55,7 +55,13 @@ private:
 bool dual_active() { return DualScope::current() != nullptr && grad_enabled(); }
 
 void dual_fallback() {
-    if (DualScope* s = DualScope::current()) s->fallback = true;
+    DualScope* s = DualScope::current();
+    if (!s) return;
+    s->fallback = true;
+    // Stop f now rather than let it finish a run whose result is thrown away: a nested transform (hvp's inner
+    // grad) asks for recording first thing, so the restart costs almost nothing. The flag covers an f that
+    // swallows the exception.
+    throw DualRestart{};
 }
 
 bool dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t) {
@@ -106,7 +112,11 @@ std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::
             NoGrad off;
             scope.set(leaves.back(), reshape(vs[i], batched_shape(1, vs[i].shape())));
         }
-        y = f(leaves);
+        try {
+            y = f(leaves);
+        } catch (const DualRestart&) {
+            return std::nullopt;
+        }
         if (scope.fallback) return std::nullopt;
         if (!y.defined()) throw value_error("jvp: the function returned an undefined tensor");
         t = scope.get(y);

@@ -42,8 +42,13 @@ void dual_propagate(const char* name, const std::vector<Tensor>& in, const Tenso
     dual_set(name, out, std::move(r));
 }
 
-/// Marks the running eager jvp as unable to finish eagerly: f started recording (a nested transform or an input
-/// that requires grad), which the recorded path handles. Does nothing outside an eager jvp.
+/// Thrown by dual_fallback() to stop f; eager_jvp catches it (not an std::exception, so `catch (const
+/// std::exception&)` in f lets it pass).
+struct DualRestart {};
+
+/// Marks the running eager jvp as unable to finish eagerly, since f started recording (a nested transform, or a
+/// tensor made to require grad inside f), which the recorded path handles; throws DualRestart to stop f. Does
+/// nothing outside an eager jvp.
 void dual_fallback();
 
 /// (f(xs), Σ Jᵢ·vᵢ) computed eagerly, or nothing if f needed the recorded path (see dual_fallback).

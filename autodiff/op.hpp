@@ -229,13 +229,11 @@ private:
 
 namespace detail {
 
-// Inside an eager jvp: gives `out` its tangent, or hands the jvp to the recorded path if this op recorded.
+// Inside an eager jvp: gives `out` its tangent. An op that recorded because f captured a tensor requiring grad
+// (a module's parameter) still gets one: the jvp hands back plain tensors either way, so the recorded path would
+// compute the same tangent from a second run of f.
 template <class Op>
-void dual_step(const Op& op, const std::vector<Tensor>& in, const Tensor& out, bool recorded) {
-    if (recorded) {
-        dual_fallback();
-        return;
-    }
+void dual_step(const Op& op, const std::vector<Tensor>& in, const Tensor& out) {
     dual_propagate(op_name(op), in, out,
                    [&](const std::vector<Tensor>& t) { return OpRules<Op>::jvp(op, in, out, t); });
 }
@@ -253,7 +251,7 @@ Tensor apply(const Op& op, const Ts&... xs) {
         record
             ? Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}))
             : Tensor(std::move(y));
-    if (detail::dual_active()) detail::dual_step(op, {xs...}, out, record);
+    if (detail::dual_active()) detail::dual_step(op, {xs...}, out);
     return out;
 }
 
@@ -277,7 +275,7 @@ Tensor apply_list(const Op& op, const std::vector<Tensor>& xs) {
     } else {
         out = Tensor(std::move(y));
     }
-    if (detail::dual_active()) detail::dual_step(op, xs, out, record);
+    if (detail::dual_active()) detail::dual_step(op, xs, out);
     return out;
 }
 

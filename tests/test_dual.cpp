@@ -124,6 +124,33 @@ TEST_CASE("eager jvp falls back to the recorded path when f records: nested tran
     CHECK_FALSE(y.needs_grad());
 }
 
+TEST_CASE("eager jvp runs f once: a captured parameter stays eager, a nested transform restarts before any work") {
+    const Tensor x = Tensor::from({0.4, -1.1}, f64), v = Tensor::from({1.0, 0.5}, f64);
+    const Tensor w = Tensor::from({2.0, 3.0}, f64).requires_grad();
+    int calls = 0;
+    const auto [y, t] = jvp(
+        [&](const Tensor& a) {
+            ++calls;
+            return tanh(a * w);
+        },
+        x, v);
+    CHECK(calls == 1);
+    const Tensor d = 1.0 - square(tanh(x * w.detach()));
+    const Tensor want = d * w.detach() * v;
+    for (std::size_t i = 0; i < 2; ++i)
+        CHECK(t.value().flat(i) == doctest::Approx(want.value().flat(i)).epsilon(1e-15));
+    // hvp = jvp(grad(g)): grad asks for recording before it calls g, so g itself runs once (on the recorded path).
+    calls = 0;
+    const Tensor hv = jvp(grad([&](const Tensor& a) {
+                              ++calls;
+                              return sum(a * a * a);
+                          }),
+                          x, v)
+                          .second;
+    CHECK(calls == 1);
+    CHECK(hv.value().flat(0) == doctest::Approx(6 * 0.4 * 1.0).epsilon(1e-14));
+}
+
 TEST_CASE("eager jvp: a failing rule names the op and the transform and leaves no live nodes") {
     const long base = live_node_count();
     {
