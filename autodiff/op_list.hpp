@@ -44,6 +44,8 @@ const OpList& shape_ops();
 const OpList& reduction_ops();
 /// matmul and linear.
 const OpList& matmul_ops();
+/// Fused losses (softmax cross-entropy).
+const OpList& loss_ops();
 /// Public functions composed of other ops (sum over axes, mean, stack, ...), checked the same way.
 const OpList& composite_ops();
 /// Every list above, concatenated.

@@ -145,6 +145,14 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site = Sit
 /// x·Wᵀ without bias.
 Tensor linear(const Tensor& x, const Tensor& w, Site site = Site::here());
 
+// ---- losses ----------------------------------------------------------------------------------------------------
+
+/// −log softmax(logits)[label] per row of logits (batch, classes), averaged over rows (`mean`) or summed: one fused
+/// op, stable for large logits. Throws shape_error unless there is one label per row, value_error for a label
+/// ≥ classes.
+Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels, bool mean = true,
+                             Site site = Site::here());
+
 // ---- for writing rules: shape ops on the trailing axes, keeping any leading (direction) axes -------------------
 
 /// (lead..., from) → (lead..., to) with equal element counts.

@@ -41,8 +41,7 @@ Tensor l1_loss(const Tensor& pred, const Tensor& target, Reduction reduction) {
 
 Tensor cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels, Reduction reduction) {
     check_labels(logits, labels, "cross_entropy");
-    const Tensor picked = sum(log_softmax(logits, -1) * one_hot(labels, logits.shape()[1], logits.dtype()));
-    return reduction == Reduction::mean ? -picked / static_cast<double>(labels.size()) : -picked;
+    return softmax_cross_entropy(logits, labels, reduction == Reduction::mean);
 }
 
 std::vector<std::size_t> argmax_rows(const Tensor& logits) {

@@ -72,15 +72,55 @@ Array sum_to(const Array& x, const Shape& shape) {
     const Shape& xs = x.shape();
     check_summable(xs, shape);
     if (numel(xs) == numel(shape)) return x.reshaped(shape);
+    // Axes merged into runs that are all summed or all kept (axes of size 1 dropped): a bias gradient, (rows, n)
+    // to (n), is one summed run over one kept run, so each input row is added to the output in one vector loop.
     const std::size_t lead = xs.size() - shape.size();
-    std::vector<std::size_t> axes;
+    std::vector<std::size_t> size;
+    std::vector<char> kept;
     for (std::size_t i = 0; i < xs.size(); ++i) {
-        if (i < lead || (shape[i - lead] == 1 && xs[i] != 1)) axes.push_back(i);
+        if (xs[i] == 1) continue;
+        const char k = i >= lead && shape[i - lead] != 1;
+        if (!kept.empty() && kept.back() == k) {
+            size.back() *= xs[i];
+        } else {
+            size.push_back(xs[i]);
+            kept.push_back(k);
+        }
+    }
+    // Output stride of each run (0 for summed runs).
+    std::vector<std::size_t> stride(size.size(), 0);
+    for (std::size_t i = size.size(), s = 1; i-- > 0;) {
+        if (kept[i]) {
+            stride[i] = s;
+            s *= size[i];
+        }
     }
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = xt::sum(a, axes, xt::evaluation_strategy::immediate);
-        r.reshape(shape);
+        xt::xarray<T> r = xt::zeros<T>(shape);
+        T* out = r.data();
+        const T* in = a.data();
+        const std::size_t runs = size.size(), inner = size.back();
+        // Every output element sums its inputs in row-major order, whatever the leading (direction) axes: a batch
+        // of k gives the k single sums bitwise.
+        std::vector<std::size_t> idx(runs, 0);
+        for (std::size_t base = 0, n = numel(xs); base < n; base += inner) {
+            std::size_t o = 0;
+            for (std::size_t d = 0; d + 1 < runs; ++d) o += idx[d] * stride[d];
+            if (kept.back()) {
+                T* dst = out + o;
+                const T* src = in + base;
+                for (std::size_t j = 0; j < inner; ++j) dst[j] += src[j];
+            } else {
+                T acc = out[o];
+                for (std::size_t j = 0; j < inner; ++j) acc += in[base + j];
+                out[o] = acc;
+            }
+            for (std::size_t d = runs - 1; d-- > 0;) {
+                if (++idx[d] < size[d]) break;
+                idx[d] = 0;
+            }
+        }
         return Array(std::move(r));
     });
 }

@@ -185,7 +185,7 @@ TEST_CASE("cli: graph prints the DOT text of one training step") {
     REQUIRE_MESSAGE(r.code == 0, r.err);
     CHECK(r.out.rfind("digraph adgraph {", 0) == 0);
     CHECK(r.out.find("linear\\nfloat32 (3,16)") != std::string::npos);
-    CHECK(r.out.find("log_softmax\\nfloat32 (3,10)") != std::string::npos);
+    CHECK(r.out.find("softmax_cross_entropy\\nfloat32 ()") != std::string::npos);
     CHECK(r.out.find("loss: ") != std::string::npos);
     CHECK(run_cli({"graph", "--spec", "7-x"}).code == 2);
 }

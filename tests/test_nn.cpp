@@ -95,7 +95,7 @@ TEST_CASE("losses: values and gradients") {
                          Contains("mse_loss: prediction (2,2) and target (2) differ"), shape_error);
     CHECK_THROWS_WITH_AS(cross_entropy(logits, {0}), Contains("cross_entropy: logits (2,3) and 1 labels do not fit"),
                          shape_error);
-    CHECK_THROWS_WITH_AS(cross_entropy(logits, {0, 3}), Contains("one_hot: label 3 at position 1 is out of range"),
+    CHECK_THROWS_WITH_AS(cross_entropy(logits, {0, 3}), Contains("label 3 at position 1 is out of range for 3 classes"),
                          value_error);
 }
 

@@ -171,8 +171,10 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
             const double l = loss.item();
             if (!std::isfinite(l)) {
                 progress.end_epoch("");
-                err << "adgraph: error: the loss became " << l << " at epoch " << epoch + 1 << ", step "
-                    << batch_index + 1 << " (global step " << step + 1 << "); training stopped. "
+                // A NaN's sign depends on how it arose; the message says "nan" either way.
+                err << "adgraph: error: the loss became " << (std::isnan(l) ? std::abs(l) : l) << " at epoch "
+                    << epoch + 1 << ", step " << batch_index + 1 << " (global step " << step + 1
+                    << "); training stopped. "
                     << (epoch > 0 ? "The last good checkpoint (epoch " + std::to_string(epoch) + ") is kept at " + ckpt
                                   : std::string("No checkpoint was written."))
                     << " Try a smaller --lr.\n";

@@ -1,0 +1,96 @@
+// Fused losses: softmax cross-entropy from logits and integer labels, one op instead of log_softmax, one_hot,
+// a product and a sum (a training step's loss was half a dozen nodes and as many passes over the logits).
+
+#include <cmath>
+#include <memory>
+
+#include <adgraph/autodiff/op.hpp>
+
+namespace adg {
+
+namespace {
+
+using Labels = std::shared_ptr<const std::vector<std::size_t>>;
+
+// y = s·Σᵣ (logsumexp(xᵣ) − xᵣ,ₗᵣ) with s = 1/rows (mean) or 1, so with P = softmax(x) and Y = one_hot(labels):
+// ẏ = s·Σ (P − Y) ⊙ ẋ, x̄ = ȳ·s·(P − Y).
+struct SoftmaxCrossEntropy {
+    using kind = Custom;
+    static constexpr const char* name = "softmax_cross_entropy";
+    Labels labels;
+    bool mean = true;
+
+    Array forward(const Array& x) const {
+        return x.visit([&](const auto& a) {
+            using T = typename std::decay_t<decltype(a)>::value_type;
+            const std::size_t rows = a.shape()[0], cols = a.shape()[1];
+            const T* p = a.data();
+            double total = 0;
+            for (std::size_t r = 0; r < rows; ++r, p += cols) {
+                // Shift by the row's maximum when it is finite (NaN wins the maximum and so reaches the loss).
+                T m = -std::numeric_limits<T>::infinity();
+                for (std::size_t c = 0; c < cols; ++c) m = (p[c] > m || p[c] != p[c]) ? p[c] : m;
+                if (!std::isfinite(m)) m = T(0);
+                T s = 0;
+                for (std::size_t c = 0; c < cols; ++c) s += std::exp(p[c] - m);
+                total += static_cast<double>((std::log(s) + m) - p[(*labels)[r]]);
+            }
+            return Array::scalar(mean ? total / static_cast<double>(rows) : total, dtype_of<T>());
+        });
+    }
+    double scale(const Tensor& x) const { return mean ? 1.0 / static_cast<double>(x.shape()[0]) : 1.0; }
+    // P − Y, the gradient of the unscaled loss with respect to the logits.
+    Tensor residual(const Tensor& x) const { return softmax(x, -1) - one_hot(*labels, x.shape()[1], x.dtype()); }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return sum_to_core(residual(x[0]) * t[0], x[0].shape(), y.shape()) * scale(x[0]);
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t) const {
+        // ct is (k): one scalar per direction, reshaped to (k, 1, 1) to broadcast over the logits.
+        return reshape_core(ct * scale(x[0]), {}, {1, 1}) * residual(x[0]);
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        struct Case {
+            Shape shape;
+            std::vector<std::size_t> labels;
+            bool mean;
+        };
+        const std::vector<Case> cases = {
+            {{2, 3}, {1, 0}, true}, {{4, 5}, {4, 0, 2, 2}, true}, {{3, 4}, {3, 1, 0}, false}, {{1, 2}, {1}, true}};
+        std::vector<OpSample> out;
+        for (const auto& c : cases) {
+            const SoftmaxCrossEntropy op{std::make_shared<const std::vector<std::size_t>>(c.labels), c.mean};
+            out.push_back({std::string(name) + " " + shape_str(c.shape) + (c.mean ? " mean" : " sum"),
+                           {sample_tensor(c.shape, {-3.0, 3.0}, gen)},
+                           [op](const std::vector<Tensor>& xs) { return apply(op, xs[0]); }});
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels, bool mean, Site site) {
+    CallSite call(site);
+    if (logits.dim() != 2 || logits.shape()[0] != labels.size() || logits.shape()[1] == 0) {
+        throw shape_error("softmax_cross_entropy: logits " + shape_str(logits.shape()) + " and " +
+                          std::to_string(labels.size()) +
+                          " labels do not fit; need logits (batch, classes) with at least one class and one label "
+                          "per row");
+    }
+    const std::size_t classes = logits.shape()[1];
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i] >= classes) {
+            throw value_error("softmax_cross_entropy: label " + std::to_string(labels[i]) + " at position " +
+                              std::to_string(i) + " is out of range for " + std::to_string(classes) +
+                              " classes (valid: 0.." + std::to_string(classes - 1) + ")");
+        }
+    }
+    return apply(SoftmaxCrossEntropy{std::make_shared<const std::vector<std::size_t>>(labels), mean}, logits);
+}
+
+const OpList& loss_ops() {
+    static const OpList list = op_list<SoftmaxCrossEntropy>();
+    return list;
+}
+
+}  // namespace adg
