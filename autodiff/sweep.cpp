@@ -233,20 +233,26 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
     std::vector<char> reach(n_nodes, 0), unknown(n_nodes, 0), target(n_nodes, 0);
     std::size_t found = 0;
     bool any_unknown = false;
+    // edge[first[i] + j]: the position of node i's input j (npos if outside the order), looked up once here
+    // rather than again in each pass below.
+    std::vector<std::size_t> first(n_nodes + 1, 0), edge;
     for (std::size_t i = 0; i < n_nodes; ++i) {
         const Node& n = *order.nodes[i];
         target[i] = is_target(n);
         found += target[i];
         reach[i] = target[i];
         unknown[i] = n.has_op() && n.released();
+        first[i] = edge.size();
         for (const auto& c : n.inputs()) {
             const std::size_t p = order.find(c.get());
+            edge.push_back(p);
             if (p == npos) continue;
             reach[i] |= reach[p];
             unknown[i] |= unknown[p];
         }
         any_unknown |= unknown[i];
     }
+    first[n_nodes] = edge.size();
     const bool hidden = expected_targets == npos || found < expected_targets;
     // downstream[i]: how many targets are known to depend on node i (itself included); only needed, and only
     // computed, when released nodes are about.
@@ -265,8 +271,8 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
             if (slot[i] != npos) mine[slot[i] / 64] |= std::uint64_t{1} << (slot[i] % 64);
             for (std::size_t w = 0; w < words; ++w)
                 downstream[i] += static_cast<std::size_t>(__builtin_popcountll(mine[w]));
-            for (const auto& c : order.nodes[i]->inputs()) {
-                const std::size_t p = order.find(c.get());
+            for (std::size_t e = first[i]; e < first[i + 1]; ++e) {
+                const std::size_t p = edge[e];
                 if (p == npos) continue;
                 for (std::size_t w = 0; w < words; ++w) bits[p * words + w] |= mine[w];
             }
@@ -302,7 +308,7 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
         const Tensor out(node);
         Tensor dense_ct;  // made once, for rules without a sparse form
         for (std::size_t j = 0; j < node->inputs().size(); ++j) {
-            const std::size_t p = order.find(node->inputs()[j].get());
+            const std::size_t p = edge[first[i] + j];
             if (p == npos || !(reach[p] || may_hide_target(p))) continue;
             Directions g;
             if (ct.sparse()) g = call_rule(*node, "VJP", sweep, [&] { return node->vjp_sparse(in, out, ct, j); });

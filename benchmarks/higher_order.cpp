@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     double diff = 0;
     for (std::size_t i = 0; i < n; ++i) diff = std::max(diff, std::abs(hv1.value().flat(i) - hv2.value().flat(i)));
     bench::Output out("higher_order", json);
+    out.context("simd", simd_arch());  // the instruction set of adgraph's kernels (ADGRAPH_ARCH)
     out.context("engine", "adgraph");
     out.context("dtype", "float64");
     out.context("threads", bench::blas_threads());

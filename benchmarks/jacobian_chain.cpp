@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     const double diff = std::max({max_abs_diff(g_f2b, g_rev), max_abs_diff(g_b2f, g_rev), max_abs_diff(g_fwd, g_rev)});
 
     bench::Output out("jacobian_chain", json);
+    out.context("simd", simd_arch());  // the instruction set of adgraph's kernels (ADGRAPH_ARCH)
     out.context("engine", "adgraph");
     out.context("dtype", dtype == f32 ? "float32" : "float64");
     out.context("threads", bench::blas_threads());

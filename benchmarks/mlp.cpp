@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
     }
 
     bench::Output out("mlp", json);
+    out.context("simd", simd_arch());  // the instruction set of adgraph's kernels (ADGRAPH_ARCH)
     out.context("dtype", "float32");
     out.context("model", cfg.model() + " relu");
     out.context("batch", cfg.batch);

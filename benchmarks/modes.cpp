@@ -255,6 +255,7 @@ int main(int argc, char** argv) {
     for (const auto& c : cases) rs.push_back(measure(c, dtype, budget, min_reps));
 
     bench::Output out("modes", json);
+    out.context("simd", simd_arch());  // the instruction set of adgraph's kernels (ADGRAPH_ARCH)
     out.context("engine", "adgraph");
     out.context("dtype", dtype == f32 ? "float32" : "float64");
     out.context("threads", bench::blas_threads());

@@ -1,7 +1,5 @@
 #include "output.hpp"
 
-#include <xsimd/xsimd.hpp>
-
 #include "machine.hpp"
 
 namespace adg::bench {
@@ -10,8 +8,6 @@ Output::Output(std::string program, bool json) : program_(std::move(program)), j
     context_["program"] = program_;
     context_["cpu"] = cpu_model();
     context_["cores"] = cores();
-    // The instruction set adgraph's kernels were compiled for (see ADGRAPH_ARCH): it changes elementwise speed.
-    context_["simd"] = xsimd::default_arch::name();
 }
 
 void Output::context(const std::string& key, const nlohmann::json& value) { context_[key] = value; }
@@ -19,11 +15,10 @@ void Output::context(const std::string& key, const nlohmann::json& value) { cont
 void Output::preamble(const std::string& title) {
     if (json_) return;
     std::printf("%s\n", title.c_str());
-    std::printf("machine: %s, %u cores; adgraph kernels compiled for %s\n", cpu_model().c_str(), cores(),
-                context_["simd"].get<std::string>().c_str());
+    std::printf("machine: %s, %u cores\n", cpu_model().c_str(), cores());
     std::string ctx;
     for (const auto& [k, v] : context_.items()) {
-        if (k == "program" || k == "cpu" || k == "cores" || k == "simd") continue;
+        if (k == "program" || k == "cpu" || k == "cores") continue;
         ctx += (ctx.empty() ? "" : ", ") + k + " " + (v.is_string() ? v.get<std::string>() : v.dump());
     }
     if (!ctx.empty()) std::printf("%s\n", ctx.c_str());

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     const Dtype dtype = dtype_arg == "f32" ? f32 : f64;
 
     bench::Output out("overhead", json);
+    out.context("simd", simd_arch());  // the instruction set of adgraph's kernels (ADGRAPH_ARCH)
     out.context("engine", "adgraph");
     out.context("dtype", dtype == f32 ? "float32" : "float64");
     out.context("threads", bench::blas_threads());

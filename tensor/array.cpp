@@ -3,6 +3,7 @@
 #include <atomic>
 #include <ostream>
 
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xio.hpp>
 
 namespace adg {
@@ -33,6 +34,8 @@ std::shared_ptr<xt::xarray<T>> make_shared_array(const Shape& shape) {
 }  // namespace
 
 long live_buffer_count() { return live_buffers.load(); }
+
+const char* simd_arch() { return xsimd::default_arch::name(); }
 
 Array::Array() : data_(adopt(xt::xarray<float>(0.0f))) {}
 Array::Array(xt::xarray<float> a) : data_(adopt(std::move(a))) {}

@@ -102,6 +102,10 @@ private:
 /// graphs, sweeps and training steps give them all back.
 long live_buffer_count();
 
+/// The SIMD instruction set adgraph's elementwise kernels were compiled for, as xsimd names it ("sse2", "avx2",
+/// "fma3<avx2>", ...): the portable build uses SSE2; configure with -DADGRAPH_ARCH=native for the CPU's own.
+const char* simd_arch();
+
 /// Throws dtype_error naming `op` and both dtypes unless `a` and `b` have the same dtype.
 void check_same_dtype(const Array& a, const Array& b, const char* op);
 
