@@ -1,5 +1,6 @@
 #include <adgraph/autodiff/dual.hpp>
 
+#include <atomic>
 #include <memory>
 #include <unordered_map>
 
@@ -52,7 +53,27 @@ private:
 
 }  // namespace
 
-bool dual_active() { return DualScope::current() != nullptr && grad_enabled(); }
+namespace {
+
+// Eager jvps running in the process, and ops run meanwhile on threads without one: f may hand work to another
+// thread, whose ops would compute no tangent, so an eager jvp that sees such ops takes the recorded path.
+std::atomic<int> eager_running{0};
+std::atomic<unsigned long> foreign_ops{0};
+
+struct EagerRunning {
+    EagerRunning() { eager_running.fetch_add(1, std::memory_order_relaxed); }
+    ~EagerRunning() { eager_running.fetch_sub(1, std::memory_order_relaxed); }
+    EagerRunning(const EagerRunning&) = delete;
+    EagerRunning& operator=(const EagerRunning&) = delete;
+};
+
+}  // namespace
+
+bool dual_active() {
+    if (DualScope::current() != nullptr) return grad_enabled();
+    if (eager_running.load(std::memory_order_relaxed) > 0) foreign_ops.fetch_add(1, std::memory_order_relaxed);
+    return false;
+}
 
 void dual_fallback() {
     DualScope* s = DualScope::current();
@@ -104,6 +125,7 @@ std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::
                                                    const std::vector<Tensor>& vs) {
     Tensor y, t;
     {
+        EagerRunning running;
         DualScope scope;
         GradMode on(true);
         std::vector<Tensor> leaves;
@@ -112,12 +134,14 @@ std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::
             NoGrad off;
             scope.set(leaves.back(), reshape(vs[i], batched_shape(1, vs[i].shape())));
         }
+        const unsigned long foreign = foreign_ops.load(std::memory_order_relaxed);
         try {
             y = f(leaves);
         } catch (const DualRestart&) {
             return std::nullopt;
         }
-        if (scope.fallback) return std::nullopt;
+        // Work f handed to other threads happened before f returned it (join, future), so its count is seen here.
+        if (scope.fallback || foreign_ops.load(std::memory_order_relaxed) != foreign) return std::nullopt;
         if (!y.defined()) throw value_error("jvp: the function returned an undefined tensor");
         t = scope.get(y);
     }

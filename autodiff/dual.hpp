@@ -14,7 +14,8 @@
 namespace adg::detail {
 
 /// True while an eager jvp runs f on this thread and grad mode is on (NoGrad inside f stops tangents, as it
-/// stops recording).
+/// stops recording). On a thread without one while an eager jvp runs elsewhere, counts the op as foreign: that
+/// jvp then takes the recorded path, since the op may be part of f run on another thread.
 bool dual_active();
 
 /// Collects the tangents of `in` into `t` (undefined = zero, shape (1, x.shape)); false if none has one.

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <future>
 
 #include <adgraph/adgraph.hpp>
 
@@ -149,6 +150,15 @@ TEST_CASE("eager jvp runs f once: a captured parameter stays eager, a nested tra
                           .second;
     CHECK(calls == 1);
     CHECK(hv.value().flat(0) == doctest::Approx(6 * 0.4 * 1.0).epsilon(1e-14));
+}
+
+TEST_CASE("eager jvp: f that runs its ops on another thread gets the recorded path's tangent, not zero") {
+    const Tensor x = Tensor::from({0.4, -1.1}, f64), v = Tensor::from({1.0, 0.5}, f64);
+    const auto [y, t] =
+        jvp([](const Tensor& a) { return std::async(std::launch::async, [&a] { return tanh(a) * a; }).get(); }, x, v);
+    const Tensor want = ((1.0 - square(tanh(x))) * x + tanh(x)) * v;
+    for (std::size_t i = 0; i < 2; ++i)
+        CHECK(t.value().flat(i) == doctest::Approx(want.value().flat(i)).epsilon(1e-14));
 }
 
 TEST_CASE("eager jvp: a failing rule names the op and the transform and leaves no live nodes") {
