@@ -144,4 +144,18 @@ std::vector<int> parse_thread_list(const std::string& s) {
     return out;
 }
 
+void report_memory(Output& out, const std::string& engine, int threads, std::size_t rss_before, std::size_t rss_peak,
+                   bool reset, double first_loss) {
+    out.row({{"engine", engine},
+             {"metric", "rss"},
+             {"threads", threads},
+             {"rss_before_bytes", rss_before},
+             {"rss_peak_bytes", rss_peak},
+             {"peak_reset", reset},
+             {"first_epoch_loss", first_loss}},
+            format("peak RSS while training %.1f MiB (%.1f MiB before the first epoch%s); mean loss of the first epoch "
+                   "%.6f",
+                   rss_peak / 1048576.0, rss_before / 1048576.0, reset ? "" : ", peak not resettable", first_loss));
+}
+
 }  // namespace adg::bench

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "output.hpp"
+
 namespace adg::bench {
 
 /// Training images as float32 rows (normalised like adgraph's loader) and their labels.
@@ -53,5 +55,10 @@ std::string phase_line(const std::vector<double>& medians);
 
 /// Parses "1,2" into {1, 2}; throws std::invalid_argument on anything else.
 std::vector<int> parse_thread_list(const std::string& s);
+
+/// Prints the memory row both MLP programs end with: RSS before the first epoch, its peak (and whether the peak
+/// could be reset first), and the first epoch's mean loss, the check that both engines did the same work.
+void report_memory(Output& out, const std::string& engine, int threads, std::size_t rss_before, std::size_t rss_peak,
+                   bool reset, double first_loss);
 
 }  // namespace adg::bench

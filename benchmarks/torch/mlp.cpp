@@ -138,16 +138,6 @@ int main(int argc, char** argv) {
                  {"phase_s", ph}},
                 bench::format("%-12s %8d %12.4f", "libtorch", threads[i], a) + "\n    " + bench::phase_line(ph));
     }
-    out.row(
-        {{"engine", "libtorch"},
-         {"metric", "rss"},
-         {"threads", threads.front()},
-         {"rss_before_bytes", rss_before},
-         {"rss_peak_bytes", rss_peak},
-         {"peak_reset", reset},
-         {"first_epoch_loss", first_loss}},
-        bench::format("peak RSS while training %.1f MiB (%.1f MiB before the first epoch%s); mean loss of the "
-                      "first epoch %.6f",
-                      rss_peak / 1048576.0, rss_before / 1048576.0, reset ? "" : ", peak not resettable", first_loss));
+    bench::report_memory(out, "libtorch", threads.front(), rss_before, rss_peak, reset, first_loss);
     return std::isfinite(first_loss) ? 0 : 1;
 }
