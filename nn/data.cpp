@@ -10,6 +10,7 @@
 
 #include <adgraph/nn/idx.hpp>
 #include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
 
 namespace adg::nn {
 
@@ -125,11 +126,14 @@ Batch Epoch::batch(std::size_t i) const {
     auto x = xt::xarray<float>::from_shape({rows, features});
     Batch b;
     b.labels.resize(rows);
-    for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t row = order_[start + r];
-        std::memcpy(x.data() + r * features, src + row * features, features * sizeof(float));
-        b.labels[r] = data_->labels[row];
-    }
+    for (std::size_t r = 0; r < rows; ++r) b.labels[r] = data_->labels[order_[start + r]];
+    parallel_for(rows, (std::size_t{1} << 14) / std::max<std::size_t>(features, 1), 1,
+                 [&](std::size_t r0, std::size_t r1) {
+                     for (std::size_t r = r0; r < r1; ++r) {
+                         const std::size_t row = order_[start + r];
+                         std::memcpy(x.data() + r * features, src + row * features, features * sizeof(float));
+                     }
+                 });
     b.x = Tensor(std::move(x));
     return b;
 }

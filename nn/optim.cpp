@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <adgraph/tensor/parallel.hpp>
+
 namespace adg::nn {
 
 namespace {
@@ -120,6 +122,16 @@ std::vector<std::string> SGD::slot_names() const {
     return o_.momentum > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
 }
 
+namespace {
+
+// Parameters long enough are updated by adgraph's threads in parts (each element's update is independent).
+template <class G>
+void for_parts(std::size_t n, G&& g) {
+    parallel_for(n, std::size_t{1} << 14, 16, g);
+}
+
+}  // namespace
+
 // The updates are single fused loops over raw buffers: one pass over p, g and the slots instead of one xtensor
 // assignment per line (each its own pass; the computed assignments were a sixth of a training step in perf).
 void SGD::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
@@ -130,16 +142,21 @@ void SGD::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
         const std::size_t n = pa.size();
         const T lr = static_cast<T>(this->lr()), wd = static_cast<T>(o_.weight_decay), mu = static_cast<T>(o_.momentum);
         if (o_.momentum == 0) {
-            for (std::size_t j = 0; j < n; ++j) w[j] -= lr * (gr[j] + wd * w[j]);
+            for_parts(n, [&](std::size_t j0, std::size_t j1) {
+                for (std::size_t j = j0; j < j1; ++j) w[j] -= lr * (gr[j] + wd * w[j]);
+            });
             return;
         }
         T* v = slots(i)[0].get_mut<T>().data();
         const T keep = t == 1 ? T(0) : mu;  // the first step starts the buffer at g (PyTorch's convention)
-        for (std::size_t j = 0; j < n; ++j) {
-            const T d = gr[j] + wd * w[j];
-            v[j] = keep * v[j] + d;
-            w[j] -= lr * (o_.nesterov ? d + mu * v[j] : v[j]);
-        }
+        const bool nesterov = o_.nesterov;
+        for_parts(n, [&](std::size_t j0, std::size_t j1) {
+            for (std::size_t j = j0; j < j1; ++j) {
+                const T d = gr[j] + wd * w[j];
+                v[j] = keep * v[j] + d;
+                w[j] -= lr * (nesterov ? d + mu * v[j] : v[j]);
+            }
+        });
     });
 }
 
@@ -166,12 +183,14 @@ void Adam::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
         const T c1 = static_cast<T>(1.0 - std::pow(o_.beta1, td)), c2 = static_cast<T>(1.0 - std::pow(o_.beta2, td));
         const T lr = static_cast<T>(this->lr()), eps = static_cast<T>(o_.eps);
         const T shrink = o_.decoupled ? T(1) - lr * wd : T(1), coupled = o_.decoupled ? T(0) : wd;
-        for (std::size_t j = 0; j < n; ++j) {
-            const T d = gr[j] + coupled * w[j];
-            m[j] = b1 * m[j] + (T(1) - b1) * d;
-            v[j] = b2 * v[j] + (T(1) - b2) * d * d;
-            w[j] = shrink * w[j] - lr * (m[j] / c1) / (std::sqrt(v[j] / c2) + eps);
-        }
+        for_parts(n, [&](std::size_t j0, std::size_t j1) {
+            for (std::size_t j = j0; j < j1; ++j) {
+                const T d = gr[j] + coupled * w[j];
+                m[j] = b1 * m[j] + (T(1) - b1) * d;
+                v[j] = b2 * v[j] + (T(1) - b2) * d * d;
+                w[j] = shrink * w[j] - lr * (m[j] / c1) / (std::sqrt(v[j] / c2) + eps);
+            }
+        });
     });
 }
 

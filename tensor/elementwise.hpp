@@ -11,6 +11,7 @@
 #include <xtensor/xnoalias.hpp>
 
 #include <adgraph/tensor/array.hpp>
+#include <adgraph/tensor/parallel.hpp>
 
 namespace adg {
 
@@ -31,6 +32,32 @@ inline bool is_row_suffix(const Shape& small, const Shape& big) {
     return std::equal(small.begin() + static_cast<long>(s), small.end(), big.end() - static_cast<long>(n));
 }
 
+// Elementwise loops shorter than twice this many elements run in one thread: a part costs about a microsecond
+// to hand out.
+constexpr std::size_t parallel_grain = std::size_t{1} << 14;
+
+// Parts of a flat range start on SIMD alignment boundaries (buffers are aligned), so each part evaluates exactly
+// as the same elements do in one pass: xtensor computes an unaligned head in scalar code.
+template <class T>
+constexpr std::size_t simd_elements() {
+    return std::max<std::size_t>(XTENSOR_DEFAULT_ALIGNMENT / sizeof(T), 1);
+}
+
+// Calls g(begin, end) over parts of the flat range [0, n), in parallel when it is long.
+template <class T, class G>
+void for_flat(std::size_t n, G&& g) {
+    parallel_for(n, parallel_grain, simd_elements<T>(), g);
+}
+
+// Calls g(row) for each of `rows` rows of `width` elements, whole rows per part.
+template <class G>
+void for_rows(std::size_t rows, std::size_t width, G&& g) {
+    parallel_for(rows, (parallel_grain + width - 1) / std::max<std::size_t>(width, 1), 1,
+                 [&](std::size_t r0, std::size_t r1) {
+                     for (std::size_t r = r0; r < r1; ++r) g(r);
+                 });
+}
+
 }  // namespace detail
 
 /// `f(x)` evaluated elementwise into a new Array of x's dtype; `f` maps an xtensor expression to one.
@@ -39,8 +66,10 @@ Array map(const Array& x, F&& f) {
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         auto r = xt::xarray<T>::from_shape(a.shape());
-        auto rv = detail::flat_view(r.data(), r.size());
-        xt::noalias(rv) = f(detail::flat_view(a.data(), a.size()));
+        detail::for_flat<T>(r.size(), [&](std::size_t i0, std::size_t i1) {
+            auto rv = detail::flat_view(r.data() + i0, i1 - i0);
+            xt::noalias(rv) = f(detail::flat_view(a.data() + i0, i1 - i0));
+        });
         return Array(std::move(r));
     });
 }
@@ -60,26 +89,32 @@ Array zip(const Array& a, const Array& b, const char* op, F&& f) {
         using detail::flat_view;
         if (n == 0) return Array(std::move(r));
         if (nx == n && ny == n) {
-            auto rv = flat_view(r.data(), n);
-            xt::noalias(rv) = f(flat_view(x.data(), n), flat_view(y.data(), n));
+            detail::for_flat<T>(n, [&](std::size_t i0, std::size_t i1) {
+                auto rv = flat_view(r.data() + i0, i1 - i0);
+                xt::noalias(rv) = f(flat_view(x.data() + i0, i1 - i0), flat_view(y.data() + i0, i1 - i0));
+            });
         } else if (nx == n && ny == 1) {
-            auto rv = flat_view(r.data(), n);
-            xt::noalias(rv) = f(flat_view(x.data(), n), xt::xscalar<T>(y.data()[0]));
+            detail::for_flat<T>(n, [&](std::size_t i0, std::size_t i1) {
+                auto rv = flat_view(r.data() + i0, i1 - i0);
+                xt::noalias(rv) = f(flat_view(x.data() + i0, i1 - i0), xt::xscalar<T>(y.data()[0]));
+            });
         } else if (ny == n && nx == 1) {
-            auto rv = flat_view(r.data(), n);
-            xt::noalias(rv) = f(xt::xscalar<T>(x.data()[0]), flat_view(y.data(), n));
+            detail::for_flat<T>(n, [&](std::size_t i0, std::size_t i1) {
+                auto rv = flat_view(r.data() + i0, i1 - i0);
+                xt::noalias(rv) = f(xt::xscalar<T>(x.data()[0]), flat_view(y.data() + i0, i1 - i0));
+            });
         } else if (nx == n && detail::is_row_suffix(y.shape(), out)) {
             const auto yv = flat_view(y.data(), ny);
-            for (std::size_t i = 0; i < n; i += ny) {
-                auto rv = flat_view(r.data() + i, ny);
-                xt::noalias(rv) = f(flat_view(x.data() + i, ny), yv);
-            }
+            detail::for_rows(n / ny, ny, [&](std::size_t row) {
+                auto rv = flat_view(r.data() + row * ny, ny);
+                xt::noalias(rv) = f(flat_view(x.data() + row * ny, ny), yv);
+            });
         } else if (ny == n && detail::is_row_suffix(x.shape(), out)) {
             const auto xv = flat_view(x.data(), nx);
-            for (std::size_t i = 0; i < n; i += nx) {
-                auto rv = flat_view(r.data() + i, nx);
-                xt::noalias(rv) = f(xv, flat_view(y.data() + i, nx));
-            }
+            detail::for_rows(n / nx, nx, [&](std::size_t row) {
+                auto rv = flat_view(r.data() + row * nx, nx);
+                xt::noalias(rv) = f(xv, flat_view(y.data() + row * nx, nx));
+            });
         } else {
             xt::noalias(r) = f(x, y);
         }
@@ -89,11 +124,13 @@ Array zip(const Array& a, const Array& b, const char* op, F&& f) {
 
 namespace detail {
 
-// Assigns f(views...) to `out` in one full-expression, so views that f's expression refers to outlive it.
+// Assigns f(views...) to `out` in one full-expression, so views that f's expression refers to outlive it. Batch
+// operands (the first B) start at row_offset + at, the others at `at`.
 template <std::size_t B, class T, class F, std::size_t... Is>
-void assign_rows(T* out, const T* const* p, std::size_t offset, std::size_t n, F& f, std::index_sequence<Is...>) {
+void assign_rows(T* out, const T* const* p, std::size_t row_offset, std::size_t at, std::size_t n, F& f,
+                 std::index_sequence<Is...>) {
     auto rv = flat_view(out, n);
-    xt::noalias(rv) = f(flat_view(p[Is] + (Is < B ? offset : 0), n)...);
+    xt::noalias(rv) = f(flat_view(p[Is] + (Is < B ? row_offset : 0) + at, n)...);
 }
 
 }  // namespace detail
@@ -132,8 +169,15 @@ Array map_rows(F&& f, const Array& first, const A&... rest) {
             }
             p[j] = all[j]->template get<T>().data();
         }
-        for (std::size_t i = 0; i < k; ++i) {
-            detail::assign_rows<B>(r.data() + i * n, p.data(), i * n, n, f, std::make_index_sequence<N>{});
+        constexpr auto all_operands = std::make_index_sequence<N>{};
+        if (k == 1) {
+            detail::for_flat<T>(n, [&](std::size_t i0, std::size_t i1) {
+                detail::assign_rows<B>(r.data() + i0, p.data(), 0, i0, i1 - i0, f, all_operands);
+            });
+        } else {
+            detail::for_rows(k, n, [&](std::size_t i) {
+                detail::assign_rows<B>(r.data() + i * n, p.data(), i * n, 0, n, f, all_operands);
+            });
         }
         return Array(std::move(r));
     });

@@ -3,19 +3,42 @@
 #include <algorithm>
 #include <array>
 
-#include <xtensor-blas/xblas.hpp>
-#include <xtensor/xadapt.hpp>
+#include <cblas.h>
+#include <limits>
+
+#include <adgraph/tensor/parallel.hpp>
 
 namespace adg::kernels {
 
 namespace {
 
-template <class T>
-auto matrix(T* p, std::size_t rows, std::size_t cols) {
-    return xt::adapt(static_cast<T*>(p), rows * cols, xt::no_ownership(), std::array<std::size_t, 2>{rows, cols});
+blasint blas_int(std::size_t v) {
+    if (v > static_cast<std::size_t>(std::numeric_limits<blasint>::max())) {
+        throw shape_error("matmul: a matrix side or leading dimension of " + std::to_string(v) +
+                          " exceeds BLAS's integer range; split the product into smaller blocks");
+    }
+    return static_cast<blasint>(v);
 }
 
-// C (m×n, row-major at c) = alpha·op(A)·op(B) + beta·C for A stored (ar×ac) at a and B stored (br×bc) at b.
+void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const float* a, std::size_t lda,
+               const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blas_int(m), blas_int(n),
+                blas_int(k), 1.0f, a, blas_int(lda), b, blas_int(ldb), beta, c, blas_int(ldc));
+}
+
+void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const double* a, std::size_t lda,
+               const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blas_int(m), blas_int(n),
+                blas_int(k), 1.0, a, blas_int(lda), b, blas_int(ldb), beta, c, blas_int(ldc));
+}
+
+// Below this many multiply-adds a GEMM is not worth splitting over threads (a part costs a few µs to start).
+constexpr std::size_t split_macs = std::size_t{1} << 18;
+
+// C (m×n, row-major at c) = op(A)·op(B) + beta·C for A stored (ar×ac) at a and B stored (br×bc) at b.
+// With several threads a large product is cut along the longer of C's two sides into blocks of whole columns or
+// rows; each element of C is still one dot product over all of k, so the result does not depend on the cut.
+// cblas rather than xt::blas::gemm: the blocks need leading dimensions wider than their own width.
 template <class T>
 void gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br, std::size_t bc, T* c, bool ta,
           bool tb, T beta) {
@@ -25,10 +48,18 @@ void gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br
         if (beta == T(0)) std::fill(c, c + m * n, T(0));
         return;
     }
-    const auto av = matrix(const_cast<T*>(a), ar, ac);
-    const auto bv = matrix(const_cast<T*>(b), br, bc);
-    auto cv = matrix(c, m, n);
-    xt::blas::gemm(av, bv, cv, ta, tb, T(1), beta);
+    const std::size_t grain = m * n * k >= split_macs ? 32 : m + n + 1;
+    if (n >= m) {
+        parallel_for(n, grain, 16, [&](std::size_t j0, std::size_t j1) {
+            // Columns j0..j1 of op(B): B's columns, or B's rows when B is stored transposed.
+            blas_gemm(ta, tb, m, j1 - j0, k, a, ac, tb ? b + j0 * bc : b + j0, bc, beta, c + j0, n);
+        });
+    } else {
+        parallel_for(m, grain, 16, [&](std::size_t i0, std::size_t i1) {
+            // Rows i0..i1 of op(A): A's rows, or A's columns when A is stored transposed.
+            blas_gemm(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + i0 * ac, ac, b, bc, beta, c + i0 * n, n);
+        });
+    }
 }
 
 std::string mm_operands(const Shape& a, const Shape& b, bool ta, bool tb) {

@@ -1,5 +1,6 @@
 #pragma once
-/// \file Matrix products through BLAS (xt::blas::gemm): transposes are flags, never copies.
+/// \file Matrix products through BLAS (cblas): transposes are flags, never copies; large products are split over
+/// adgraph's threads (tensor/parallel.hpp).
 
 #include <adgraph/tensor/array.hpp>
 

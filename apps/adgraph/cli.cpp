@@ -30,7 +30,8 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
     cmd.add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str();
     cmd.add_option("--batch", o.batch, "minibatch size")->capture_default_str();
     cmd.add_option("--seed", o.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
-    cmd.add_option("--threads", o.threads, "BLAS threads (0: all cores)")->capture_default_str();
+    cmd.add_option("--threads", o.threads, "threads for GEMMs and elementwise work (0: all cores)")
+        ->capture_default_str();
     cmd.add_option("--data", o.data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
     cmd.add_option("--out", o.out, "output directory")->capture_default_str();
     cmd.add_option("--limit", o.limit, "use only the first N training and test images (smoke tests)");

@@ -7,7 +7,6 @@
 #include <fstream>
 #include <functional>
 #include <ostream>
-#include <thread>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -20,12 +19,11 @@
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
+#include <adgraph/tensor/parallel.hpp>
 
 #include "adgraph/evaluate.hpp"
 #include "adgraph/plot.hpp"
 #include "adgraph/progress.hpp"
-
-extern "C" void openblas_set_num_threads(int);
 
 namespace adg::cli {
 
@@ -79,9 +77,8 @@ std::string pct(double v) {
 }  // namespace
 
 int set_threads(int threads) {
-    const int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    openblas_set_num_threads(n);
-    return n;
+    set_num_threads(threads);
+    return num_threads();
 }
 
 void validate(const TrainOptions& o) {
@@ -145,7 +142,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
         o.schedule, o.lr, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
     out << "adgraph train: " << model->to_string() << ", " << model->parameter_count() << " parameters\n"
         << "  " << opt->name() << ", " << schedule->to_string() << ", batch " << o.batch << ", " << o.epochs
-        << " epochs, seed " << o.seed << ", " << threads << " BLAS thread(s), float32\n"
+        << " epochs, seed " << o.seed << ", " << threads << " thread(s), float32\n"
         << "  data " << o.data << ": " << train_set.size() << " train / " << test_set.size() << " test images\n"
         << std::flush;
 

@@ -4,6 +4,7 @@
 #include <adgraph/tensor/array.hpp>
 #include <adgraph/tensor/dtype.hpp>
 #include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
 #include <adgraph/tensor/random.hpp>
 #include <adgraph/tensor/shape.hpp>
 
