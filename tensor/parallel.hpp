@@ -1,5 +1,5 @@
 #pragma once
-/// \file Threads: adgraph splits its large GEMMs and elementwise loops over its own threads (OpenMP), and runs
+/// \file Threads: adgraph splits its large GEMMs and elementwise loops over its own threads, and runs
 /// BLAS single-threaded inside each part. See docs/design.md, "Threads".
 
 #include <algorithm>

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <adgraph/adgraph.hpp>
@@ -106,6 +107,30 @@ TEST_CASE("an exception thrown in a part reaches the caller with its type") {
     std::atomic<std::size_t> total{0};
     parallel_for(100000, 10, 1, [&](std::size_t b, std::size_t e) { total += e - b; });
     CHECK(total.load() == 100000);
+}
+
+TEST_CASE("jobs from several caller threads at once all complete, each part run once") {
+    ThreadCount t(3);
+    constexpr int rounds = 3000;
+    std::vector<long> totals(3, 0);
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 3; ++c) {
+        callers.emplace_back([&totals, c] {
+            for (int r = 0; r < rounds; ++r) {
+                std::atomic<long> sum{0};
+                // Sizes vary so that parts, and the job word's part count, change from job to job.
+                const std::size_t n = 64 + static_cast<std::size_t>((r * 37 + c) % 200);
+                parallel_for(n, 8, 1, [&](std::size_t b, std::size_t e) {
+                    long s = 0;
+                    for (std::size_t i = b; i < e; ++i) s += static_cast<long>(i);
+                    sum += s;
+                });
+                totals[static_cast<std::size_t>(c)] += sum.load() - static_cast<long>(n * (n - 1) / 2);
+            }
+        });
+    }
+    for (auto& th : callers) th.join();
+    for (long d : totals) CHECK(d == 0);
 }
 
 TEST_CASE("GEMMs split over threads give the 1-thread result (float64 bitwise)") {
