@@ -1,0 +1,56 @@
+#include <adgraph/autodiff/order.hpp>
+
+#include <adgraph/autodiff/node.hpp>
+
+namespace adg::detail {
+
+Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<const Node*>& stop) {
+    Order order;
+    // The index doubles as the visited set, and the edges come out of the search itself: each edge costs one
+    // insertion, and no node is looked up again afterwards.
+    std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack;
+    std::vector<std::size_t> number;   // stack[i]'s number in the index
+    std::vector<std::size_t> pending;  // numbers of the inputs followed so far by the nodes on the stack, in order
+    const auto reach = [&](const std::shared_ptr<Node>& n) {
+        const auto [id, fresh] = order.index.insert(n.get());
+        if (fresh) {
+            stack.emplace_back(n, 0);
+            number.push_back(id);
+            order.post.push_back(npos);
+        }
+        return id;
+    };
+    const bool no_stop = stop.empty();
+    for (const auto& root : roots) {
+        if (!root.defined() || !root.node()->requires_grad()) continue;
+        reach(root.node());
+        while (!stack.empty()) {
+            auto& [n, next] = stack.back();
+            const bool follow = no_stop || !stop.count(n.get());
+            if (follow && next < n->inputs().size()) {
+                const auto& child = n->inputs()[next++];
+                const std::size_t id = child->requires_grad() ? reach(child) : NodeIndex::none;
+                pending.push_back(id);  // (`n` may dangle now: reach() can grow the stack)
+                continue;
+            }
+            // Every input followed is placed by now (the graph has no cycles), and its number is on top of `pending`.
+            const std::size_t n_in = n->inputs().size();
+            if (follow) {
+                for (std::size_t j = pending.size() - n_in; j < pending.size(); ++j) {
+                    order.edge.push_back(pending[j] == NodeIndex::none ? npos : order.post[pending[j]]);
+                }
+                pending.resize(pending.size() - n_in);
+            } else {
+                order.edge.insert(order.edge.end(), n_in, npos);
+            }
+            order.first.push_back(order.edge.size());
+            order.post[number.back()] = order.nodes.size();
+            order.nodes.push_back(std::move(n));
+            stack.pop_back();
+            number.pop_back();
+        }
+    }
+    return order;
+}
+
+}  // namespace adg::detail
