@@ -271,6 +271,13 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
             if (p == npos || !(reach[p] || may_hide_target(p))) continue;
             Directions g;
             if (ct.sparse()) g = call_rule(*node, "VJP", sweep, [&] { return node->vjp_sparse(in, out, ct, j); });
+            if (!g.defined() && !ct.sparse() && node->inputs().size() == 1) {
+                // The cotangent's only use: the rule may take it over (and, if it is the only handle, reuse it).
+                Tensor taken = ct.values();
+                ct = Directions();
+                g = Directions(
+                    call_rule(*node, "VJP", sweep, [&] { return node->vjp_reusing(in, out, std::move(taken), j); }));
+            }
             if (!g.defined()) {
                 if (!dense_ct.defined()) dense_ct = ct.dense();
                 g = Directions(call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, dense_ct, j); }));
