@@ -6,13 +6,15 @@ namespace adg::detail {
 
 Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<const Node*>& stop) {
     Order order;
-    // The index doubles as the visited set, and the edges come out of the search itself: each edge costs one
-    // insertion, and no node is looked up again afterwards.
+    // The index is the visited set, and the edges come out of the search itself: no node is looked up afterwards.
+    // A node that only the edge being followed holds cannot be reached again, so it is not even indexed (in a
+    // chain of ops, none is).
     std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack;
-    std::vector<std::size_t> number;   // stack[i]'s number in the index
+    std::vector<std::size_t> number;   // stack[i]'s number
     std::vector<std::size_t> pending;  // numbers of the inputs followed so far by the nodes on the stack, in order
-    const auto reach = [&](const std::shared_ptr<Node>& n) {
-        const auto [id, fresh] = order.index.insert(n.get());
+    const auto reach = [&](const std::shared_ptr<Node>& n, bool only_edge) {
+        const auto [id, fresh] =
+            only_edge ? std::pair{order.post.size(), true} : order.index.insert(n.get(), order.post.size());
         if (fresh) {
             stack.emplace_back(n, 0);
             number.push_back(id);
@@ -23,13 +25,13 @@ Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<cons
     const bool no_stop = stop.empty();
     for (const auto& root : roots) {
         if (!root.defined() || !root.node()->requires_grad()) continue;
-        reach(root.node());
+        reach(root.node(), false);
         while (!stack.empty()) {
             auto& [n, next] = stack.back();
             const bool follow = no_stop || !stop.count(n.get());
             if (follow && next < n->inputs().size()) {
                 const auto& child = n->inputs()[next++];
-                const std::size_t id = child->requires_grad() ? reach(child) : NodeIndex::none;
+                const std::size_t id = child->requires_grad() ? reach(child, child.use_count() == 1) : NodeIndex::none;
                 pending.push_back(id);  // (`n` may dangle now: reach() can grow the stack)
                 continue;
             }

@@ -20,8 +20,8 @@ namespace detail {
 // through a heap-allocated hash node, and allocating, chasing and freeing those was a tenth of the reverse sweep;
 // open addressing over one array needs no allocation per node (no packaged flat map is a dependency here).
 
-/// Numbers the nodes it is given 0, 1, 2, ... in the order they are first inserted (linear probing; the table is
-/// kept at most half full). Not thread-safe; one per sweep.
+/// Maps nodes to the numbers they are first inserted with (linear probing; the table is kept at most half full).
+/// Not thread-safe; one per sweep.
 class NodeIndex {
 public:
     /// No number.
@@ -30,21 +30,22 @@ public:
     /// An empty index with room for about `expected` nodes before it grows.
     explicit NodeIndex(std::size_t expected = 16) { rehash(capacity_for(expected)); }
 
-    /// The number of `n`, and whether this call gave it (true) or it had one already (false).
-    std::pair<std::size_t, bool> insert(const Node* n) {
+    /// The number of `n`, and whether this call gave it `id` (true) or it had one already (false).
+    std::pair<std::size_t, bool> insert(const Node* n, std::size_t id) {
         if (2 * (size_ + 1) > slots_.size()) rehash(2 * slots_.size());
         Slot* s = probe(n);
         if (s->key == n) return {s->id, false};
         s->key = n;
-        s->id = size_++;
-        return {s->id, true};
+        s->id = id;
+        ++size_;
+        return {id, true};
     }
     /// The number of `n`, or `none`.
     std::size_t find(const Node* n) const {
         const Slot* s = probe(n);
         return s->key == n ? s->id : none;
     }
-    /// How many nodes are numbered.
+    /// How many nodes are in the index.
     std::size_t size() const { return size_; }
 
 private:
@@ -96,10 +97,10 @@ struct Order {
     // edge[first[i] + j]: the position of input j of nodes[i]; npos where the search did not follow that edge (the
     // input does not require grad, or nodes[i] is in `stop`).
     std::vector<std::size_t> first{0}, edge;
-    NodeIndex index;                // numbers nodes as the search first reaches them
-    std::vector<std::size_t> post;  // post[number]: the node's position in `nodes`
+    NodeIndex index;                // the number of each node reached that more than one edge or handle holds
+    std::vector<std::size_t> post;  // post[number]: the position in `nodes` of the node reached number-th
 
-    /// The position of `n`, or npos.
+    /// The position of `n`, or npos: exact for roots and for nodes the caller holds a handle to.
     std::size_t find(const Node* n) const {
         const std::size_t id = index.find(n);
         return id == NodeIndex::none ? npos : post[id];
