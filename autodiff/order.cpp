@@ -4,6 +4,18 @@
 
 namespace adg::detail {
 
+namespace {
+
+// Sweeps repeat over graphs of one size (training steps, a benchmark's rounds): each search starts with room for
+// what the previous one on this thread needed, rather than growing its arrays step by step (copying them and
+// touching fresh pages each time).
+struct Sizes {
+    std::size_t nodes = 0, edges = 0, stack = 0, pending = 0;
+};
+thread_local Sizes last;
+
+}  // namespace
+
 Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<const Node*>& stop) {
     Order order;
     // The index is the visited set, and the edges come out of the search itself: no node is looked up afterwards.
@@ -12,6 +24,13 @@ Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<cons
     std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack;
     std::vector<std::size_t> number;   // stack[i]'s number
     std::vector<std::size_t> pending;  // numbers of the inputs followed so far by the nodes on the stack, in order
+    order.nodes.reserve(last.nodes);
+    order.post.reserve(last.nodes);
+    order.first.reserve(last.nodes + 1);
+    order.edge.reserve(last.edges);
+    stack.reserve(last.stack);
+    number.reserve(last.stack);
+    pending.reserve(last.pending);
     const auto reach = [&](const std::shared_ptr<Node>& n, bool only_edge) {
         const auto [id, fresh] =
             only_edge ? std::pair{order.post.size(), true} : order.index.insert(n.get(), order.post.size());
@@ -52,6 +71,7 @@ Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<cons
             number.pop_back();
         }
     }
+    last = {order.nodes.size(), order.edge.size(), stack.capacity(), pending.capacity()};
     return order;
 }
 
