@@ -290,8 +290,8 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
             cot[p] = cot[p].defined() ? cot[p] + g : std::move(g);
         }
         if (release) node->release();
-        // Nothing below needs the op node again: without other owners it is freed now, and the next rules reuse
-        // its memory while it is still in cache (leaves stay: deliver() may have kept their address).
+        // Nothing below needs the op node again: without other owners it is freed now, while it is in cache, not
+        // in a second pass over the whole graph at the end (leaves stay: deliver() may have kept their address).
         order.nodes[i].reset();
     }
 }
