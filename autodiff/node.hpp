@@ -52,6 +52,11 @@ public:
     virtual Tensor jvp(const std::vector<Tensor>& in, const Tensor& out, const std::vector<Tensor>& t) const;
     /// VJP rule: cotangent of input `i`, shape (k, in[i].shape), from this node's cotangent `ct`.
     virtual Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const;
+    /// vjp() handed the only handle to its cotangent, which it may overwrite and return as its result (what eager
+    /// reverse sweeps call for a node with one input); by default vjp().
+    virtual Tensor vjp_reusing(const std::vector<Tensor>& in, const Tensor& out, Tensor ct, std::size_t i) const {
+        return vjp(in, out, ct, i);
+    }
     /// JVP rule for tangents of which some are sparse rows (directions.hpp); undefined when the op has no such rule
     /// for this case, and the sweep then makes the tangents dense and calls jvp().
     virtual Directions jvp_sparse(const std::vector<Tensor>&, const Tensor&, const std::vector<Directions>&) const {

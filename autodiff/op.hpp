@@ -12,8 +12,10 @@
 
 #include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/in_place.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/op_list.hpp>
+#include <adgraph/autodiff/op_traits.hpp>
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/tensor/elementwise.hpp>
 
@@ -25,74 +27,6 @@ struct Binary;
 struct Linear;
 /// The op defines forward, jvp and vjp itself.
 struct Custom {};
-
-namespace detail {
-
-// has_<member><Op>: whether Op defines that member itself (then it wins over the kind's derivation).
-#define ADG_HAS_MEMBER(member)                \
-    template <class Op, class = void>         \
-    struct has_##member : std::false_type {}; \
-    template <class Op>                       \
-    struct has_##member<Op, std::void_t<decltype(&Op::member)>> : std::true_type {};
-ADG_HAS_MEMBER(forward)
-ADG_HAS_MEMBER(jvp)
-ADG_HAS_MEMBER(vjp)
-ADG_HAS_MEMBER(samples)
-ADG_HAS_MEMBER(domain)
-ADG_HAS_MEMBER(examples)
-ADG_HAS_MEMBER(domain_b)
-ADG_HAS_MEMBER(separation)
-ADG_HAS_MEMBER(display_name)
-ADG_HAS_MEMBER(locality)
-ADG_HAS_MEMBER(pointwise)
-#undef ADG_HAS_MEMBER
-
-// Sparse-row rules (directions.hpp): the op's own member, or its kind's template for Op.
-template <class Op, class = void>
-struct has_jvp_sparse : std::false_type {};
-template <class Op>
-struct has_jvp_sparse<Op, std::void_t<decltype(&Op::jvp_sparse)>> : std::true_type {};
-template <class Op, class = void>
-struct has_vjp_sparse : std::false_type {};
-template <class Op>
-struct has_vjp_sparse<Op, std::void_t<decltype(&Op::vjp_sparse)>> : std::true_type {};
-template <class Kind, class Op, class = void>
-struct kind_jvp_sparse : std::false_type {};
-template <class Kind, class Op>
-struct kind_jvp_sparse<Kind, Op, std::void_t<decltype(&Kind::template jvp_sparse<Op>)>> : std::true_type {};
-template <class Kind, class Op, class = void>
-struct kind_vjp_sparse : std::false_type {};
-template <class Kind, class Op>
-struct kind_vjp_sparse<Kind, Op, std::void_t<decltype(&Kind::template vjp_sparse<Op>)>> : std::true_type {};
-
-// The 1-D view rules see when they are fused (see map_rows).
-using FloatView = decltype(flat_view(static_cast<const float*>(nullptr), 0));
-
-// fused_d<Op>: Op's derivative `d(x, y)` is generic (a template), so it also evaluates on array views.
-template <class Op, class = void>
-struct fused_d : std::false_type {};
-template <class Op>
-struct fused_d<Op, std::void_t<decltype(std::declval<const Op&>().d(
-                       std::declval<const FloatView&>(), std::declval<const FloatView&>()))>> : std::true_type {};
-
-// fused_partials<Op>: Op's partials `da`, `db` are generic, as above.
-template <class Op, class = void>
-struct fused_partials : std::false_type {};
-template <class Op>
-struct fused_partials<
-    Op, std::void_t<
-            decltype(std::declval<const Op&>().da(std::declval<const FloatView&>(), std::declval<const FloatView&>(),
-                                                  std::declval<const FloatView&>())),
-            decltype(std::declval<const Op&>().db(std::declval<const FloatView&>(), std::declval<const FloatView&>(),
-                                                  std::declval<const FloatView&>()))>> : std::true_type {};
-
-// constant_d<Op>: the derivative is piecewise constant (a mask): evaluated on values only, never recorded.
-template <class Op, class = void>
-struct constant_d : std::false_type {};
-template <class Op>
-struct constant_d<Op, std::void_t<decltype(Op::constant_d)>> : std::bool_constant<Op::constant_d> {};
-
-}  // namespace detail
 
 /// `c` in the element type of `x`: a double for a Tensor (whose scalar ops take double), T for an xtensor
 /// expression over T, so that a literal in a generic derivative never turns a float kernel into a double one.
@@ -129,6 +63,15 @@ struct OpRules {
             return op.vjp(in, out, ct, i);
         } else {
             return Kind::vjp(op, in, out, ct, i);
+        }
+    }
+    // vjp() given up the cotangent: the kind's derived rule may reuse its buffer; an op's own vjp is just called.
+    static Tensor vjp_reusing(const Op& op, const std::vector<Tensor>& in, const Tensor& out, Tensor ct,
+                              std::size_t i) {
+        if constexpr (detail::kind_vjp_reusing<Kind, Op>::value && !detail::has_vjp<Op>::value) {
+            return Kind::vjp_reusing(op, in, out, std::move(ct), i);
+        } else {
+            return vjp(op, in, out, ct, i);
         }
     }
     // Rules for sparse-row directions: the op's own, else its kind's (derived from the same maths as the kind's
@@ -205,6 +148,10 @@ public:
     /// The op's VJP rule.
     Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const override {
         return OpRules<Op>::vjp(op_, in, out, ct, i);
+    }
+    /// The op's VJP rule, reusing the cotangent's buffer when its kind can.
+    Tensor vjp_reusing(const std::vector<Tensor>& in, const Tensor& out, Tensor ct, std::size_t i) const override {
+        return OpRules<Op>::vjp_reusing(op_, in, out, std::move(ct), i);
     }
     /// The op's JVP rule for sparse-row tangents (undefined if it has none).
     Directions jvp_sparse(const std::vector<Tensor>& in, const Tensor& out,
@@ -349,13 +296,25 @@ struct Elementwise {
     template <class Op>
     static Tensor times_d(const Op& op, const Tensor& x, const Tensor& y, const Tensor& s) {
         if constexpr (detail::fused_d<Op>::value) {
-            if (fuse(s, x)) {
-                return Tensor(
-                    map_rows<1>([&op](const auto& sv, const auto& xv, const auto& yv) { return op.d(xv, yv) * sv; },
-                                s.value(), x.value(), y.value()));
-            }
+            if (fuse(s, x)) return Tensor(map_rows<1>(times_d_kernel(op), s.value(), x.value(), y.value()));
         }
         return d_of(op, x, y) * s;
+    }
+    /// vjp() writing d ⊙ ȳ over ȳ when the fused rule applies and nothing else holds ȳ.
+    template <class Op>
+    static Tensor vjp_reusing(const Op& op, const std::vector<Tensor>& x, const Tensor& y, Tensor ct, std::size_t) {
+        if constexpr (detail::fused_d<Op>::value) {
+            if (fuse(ct, x[0]) && sole_owner(ct) &&
+                map_rows_in_place<1>(times_d_kernel(op), ct.node()->value_mut(), x[0].value(), y.value())) {
+                return ct;
+            }
+        }
+        return times_d(op, x[0], y, ct);
+    }
+    /// The fused kernel of times_d on views (s, x, y).
+    template <class Op>
+    static auto times_d_kernel(const Op& op) {
+        return [&op](const auto& sv, const auto& xv, const auto& yv) { return op.d(xv, yv) * sv; };
     }
     /// d(x, y) as a tensor (a constant one for a mask, which is evaluated on the values only).
     template <class Op>
@@ -487,15 +446,38 @@ private:
 };
 
 /// Linear op: the op gives `forward` (keeping leading axes) and `transpose(ct)`, its adjoint written with ops;
-/// derived: jvp = the op applied to ẋ, vjp = transpose(ȳ). Linear ops give their own `samples`.
+/// derived: jvp = the op applied to ẋ, vjp = transpose(ȳ). Linear ops give their own `samples`. A pointwise op that
+/// is its own transpose may instead give `f(expr)` (as Elementwise ops do) and `static constexpr bool
+/// self_adjoint = true`: forward maps f, transpose applies the op, and an eager sweep maps f over ȳ in place.
 struct Linear {
+    template <class Op>
+    static Array forward(const Op& op, const Array& x) {
+        return map(x, [&op](const auto& a) { return op.f(a); });
+    }
     template <class Op>
     static Tensor jvp(const Op& op, const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>& t) {
         return apply(op, t[0]);
     }
     template <class Op>
     static Tensor vjp(const Op& op, const std::vector<Tensor>&, const Tensor&, const Tensor& ct, std::size_t) {
-        return op.transpose(ct);
+        if constexpr (detail::self_adjoint<Op>::value && !detail::has_transpose<Op>::value) {
+            return apply(op, ct);
+        } else {
+            return op.transpose(ct);
+        }
+    }
+    /// vjp() mapping f over ȳ in place for a self-adjoint op, when nothing is recorded or checked and nothing else
+    /// holds ȳ (forward's own kernel, so the values are those of apply(op, ȳ)).
+    template <class Op>
+    static Tensor vjp_reusing(const Op& op, const std::vector<Tensor>& in, const Tensor& out, Tensor ct,
+                              std::size_t i) {
+        if constexpr (detail::self_adjoint<Op>::value && !detail::has_transpose<Op>::value) {
+            if (!grad_enabled() && !anomaly_enabled() && sole_owner(ct) &&
+                map_rows_in_place<0>([&op](const auto& a) { return op.f(a); }, ct.node()->value_mut())) {
+                return ct;
+            }
+        }
+        return vjp(op, in, out, ct, i);
     }
 };
 

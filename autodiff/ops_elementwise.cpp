@@ -272,12 +272,12 @@ struct MulScalar {
     using kind = Linear;
     static constexpr const char* name = "mul_scalar";
     static constexpr bool pointwise = true;  // element i of the output depends on element i only
+    static constexpr bool self_adjoint = true;
     double c = 1.0;
-    Array forward(const Array& x) const {
-        return map(
-            x, [this](const auto& a) { return a * static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
+    template <class E>
+    auto f(const E& x) const {
+        return x * lit(x, c);
     }
-    Tensor transpose(const Tensor& ct) const { return ct * c; }
     static std::vector<OpSample> samples(Generator& gen) { return unary_samples(MulScalar{-1.75}, {}, gen); }
 };
 
@@ -286,12 +286,12 @@ struct DivScalar {
     using kind = Linear;
     static constexpr const char* name = "div_scalar";
     static constexpr bool pointwise = true;  // element i of the output depends on element i only
+    static constexpr bool self_adjoint = true;
     double c = 1.0;
-    Array forward(const Array& x) const {
-        return map(
-            x, [this](const auto& a) { return a / static_cast<typename std::decay_t<decltype(a)>::value_type>(c); });
+    template <class E>
+    auto f(const E& x) const {
+        return x / lit(x, c);
     }
-    Tensor transpose(const Tensor& ct) const { return ct / c; }
     static std::vector<OpSample> samples(Generator& gen) { return unary_samples(DivScalar{3.0}, {}, gen); }
 };
 

@@ -1,5 +1,6 @@
 #include <adgraph/autodiff/sweep.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
@@ -7,56 +8,15 @@
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/ops.hpp>
+#include <adgraph/autodiff/order.hpp>
 
 namespace adg {
 
 namespace {
 
-constexpr std::size_t npos = static_cast<std::size_t>(-1);
-
-// Nodes in post-order (every node after its inputs), reached from `roots` through nodes that require grad;
-// the search does not descend past nodes in `stop`. Iterative: graphs of 10^6 nodes must not recurse.
-struct Order {
-    std::vector<std::shared_ptr<Node>> nodes;
-    std::unordered_map<const Node*, std::size_t> pos;
-
-    std::size_t find(const Node* n) const {
-        auto it = pos.find(n);
-        return it == pos.end() ? npos : it->second;
-    }
-};
-
-Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<const Node*>& stop) {
-    Order order;
-    // `pos` doubles as the visited set: a node gets npos when first reached and its index once it is placed, so
-    // each node costs one hash insertion (plus one assignment through the kept iterator).
-    std::vector<std::pair<std::shared_ptr<Node>, std::size_t>> stack;
-    std::vector<std::size_t*> slot;  // stack[i]'s entry in pos (references into an unordered_map stay valid)
-    const auto reach = [&](const std::shared_ptr<Node>& n) {
-        const auto [it, fresh] = order.pos.emplace(n.get(), npos);
-        if (!fresh) return;
-        stack.emplace_back(n, 0);
-        slot.push_back(&it->second);
-    };
-    const bool no_stop = stop.empty();
-    for (const auto& root : roots) {
-        if (!root.defined() || !root.node()->requires_grad()) continue;
-        reach(root.node());
-        while (!stack.empty()) {
-            auto& [n, next] = stack.back();
-            if (next < n->inputs().size() && (no_stop || !stop.count(n.get()))) {
-                const auto& child = n->inputs()[next++];
-                if (child->requires_grad()) reach(child);
-                continue;
-            }
-            *slot.back() = order.nodes.size();
-            order.nodes.push_back(std::move(n));
-            stack.pop_back();
-            slot.pop_back();
-        }
-    }
-    return order;
-}
+using detail::npos;
+using detail::Order;
+using detail::topo_order;
 
 std::string released_message(const Node& n, const char* sweep) {
     return std::string(sweep) + ": the graph through '" + n.name() +
@@ -81,8 +41,12 @@ auto call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
 
 void check_rule_result(const Tensor& r, std::size_t k, const Array& like, const Node& n, const char* rule,
                        const char* sweep) {
-    const Shape want = batched_shape(k, like.shape());
-    if (!r.defined() || r.shape() != want || r.dtype() != like.dtype()) {
+    const auto fits = [&] {
+        const Shape &s = r.shape(), &core = like.shape();
+        return s.size() == core.size() + 1 && s[0] == k && std::equal(core.begin(), core.end(), s.begin() + 1);
+    };
+    if (!r.defined() || r.dtype() != like.dtype() || !fits()) {
+        const Shape want = batched_shape(k, like.shape());
         throw graph_error(
             std::string("in the ") + rule + " rule of '" + n.name() + "' (" + sweep + "): the rule returned " +
             (r.defined() ? std::string(dtype_name(r.dtype())) + " " + shape_str(r.shape()) : std::string("nothing")) +
@@ -228,31 +192,26 @@ template <class IsTarget, class Deliver>
 void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directions>& seeds, std::size_t k,
                   IsTarget&& is_target, std::size_t expected_targets, Deliver&& deliver, const SweepOptions& options,
                   const char* sweep) {
-    const Order order = topo_order(outputs, {});
+    Order order = topo_order(outputs, {});
     const std::size_t n_nodes = order.nodes.size();
     std::vector<char> reach(n_nodes, 0), unknown(n_nodes, 0), target(n_nodes, 0);
     std::size_t found = 0;
     bool any_unknown = false;
-    // edge[first[i] + j]: the position of node i's input j (npos if outside the order), looked up once here
-    // rather than again in each pass below.
-    std::vector<std::size_t> first(n_nodes + 1, 0), edge;
+    const std::vector<std::size_t>&first = order.first, &edge = order.edge;
     for (std::size_t i = 0; i < n_nodes; ++i) {
         const Node& n = *order.nodes[i];
         target[i] = is_target(n);
         found += target[i];
         reach[i] = target[i];
         unknown[i] = n.has_op() && n.released();
-        first[i] = edge.size();
-        for (const auto& c : n.inputs()) {
-            const std::size_t p = order.find(c.get());
-            edge.push_back(p);
+        for (std::size_t e = first[i]; e < first[i + 1]; ++e) {
+            const std::size_t p = edge[e];
             if (p == npos) continue;
             reach[i] |= reach[p];
             unknown[i] |= unknown[p];
         }
         any_unknown |= unknown[i];
     }
-    first[n_nodes] = edge.size();
     const bool hidden = expected_targets == npos || found < expected_targets;
     // downstream[i]: how many targets are known to depend on node i (itself included); only needed, and only
     // computed, when released nodes are about.
@@ -312,6 +271,13 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
             if (p == npos || !(reach[p] || may_hide_target(p))) continue;
             Directions g;
             if (ct.sparse()) g = call_rule(*node, "VJP", sweep, [&] { return node->vjp_sparse(in, out, ct, j); });
+            if (!g.defined() && !ct.sparse() && node->inputs().size() == 1) {
+                // The cotangent's only use: the rule may take it over (and, if it is the only handle, reuse it).
+                Tensor taken = ct.values();
+                ct = Directions();
+                g = Directions(
+                    call_rule(*node, "VJP", sweep, [&] { return node->vjp_reusing(in, out, std::move(taken), j); }));
+            }
             if (!g.defined()) {
                 if (!dense_ct.defined()) dense_ct = ct.dense();
                 g = Directions(call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, dense_ct, j); }));
@@ -324,6 +290,9 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
             cot[p] = cot[p].defined() ? cot[p] + g : std::move(g);
         }
         if (release) node->release();
+        // Nothing below needs the op node again: without other owners it is freed now, while it is in cache, not
+        // in a second pass over the whole graph at the end (leaves stay: deliver() may have kept their address).
+        order.nodes[i].reset();
     }
 }
 
@@ -415,9 +384,8 @@ std::vector<Tensor> forward_sweep_directions(const std::vector<Tensor>& inputs, 
         const Node& n = *order.nodes[i];
         if (n.has_op() && n.released() && !seeded.count(&n)) throw graph_error(released_message(n, sweep));
         if (seeded.count(&n)) continue;
-        for (const auto& c : n.inputs()) {
-            const std::size_t p = order.find(c.get());
-            if (p != npos) ++uses[p];
+        for (std::size_t e = order.first[i]; e < order.first[i + 1]; ++e) {
+            if (order.edge[e] != npos) ++uses[order.edge[e]];
         }
     }
 
@@ -436,9 +404,10 @@ std::vector<Tensor> forward_sweep_directions(const std::vector<Tensor>& inputs, 
         in.clear();
         t.clear();
         bool any = false, sparse = false;
-        for (const auto& c : node->inputs()) {
-            in.emplace_back(c);
-            const std::size_t p = order.find(c.get());
+        const std::size_t* edge = order.edge.data() + order.first[i];
+        for (std::size_t j = 0; j < node->inputs().size(); ++j) {
+            in.emplace_back(node->inputs()[j]);
+            const std::size_t p = edge[j];
             t.push_back(p == npos ? Directions() : tan[p]);
             any |= t.back().defined();
             sparse |= t.back().sparse();
@@ -451,7 +420,7 @@ std::vector<Tensor> forward_sweep_directions(const std::vector<Tensor>& inputs, 
                 // No sparse rule here: make the inputs' tangents dense, in place so later consumers reuse them.
                 dense_t.clear();
                 for (std::size_t j = 0; j < t.size(); ++j) {
-                    const std::size_t p = order.find(node->inputs()[j].get());
+                    const std::size_t p = edge[j];
                     if (t[j].sparse()) tan[p] = Directions(t[j].dense());
                     dense_t.push_back(p == npos ? Tensor() : tan[p].values());
                 }
@@ -463,8 +432,8 @@ std::vector<Tensor> forward_sweep_directions(const std::vector<Tensor>& inputs, 
             }
             tan[i] = std::move(r);
         }
-        for (const auto& c : node->inputs()) {
-            const std::size_t p = order.find(c.get());
+        for (std::size_t j = 0; j < node->inputs().size(); ++j) {
+            const std::size_t p = edge[j];
             if (p != npos && --uses[p] == 0 && !keep[p]) tan[p] = Directions();
         }
     }
