@@ -31,15 +31,13 @@ bool map_rows_in_place(F&& f, Array& first, const A&... rest) {
     if (n == 0 || total % n != 0) return false;
     const std::size_t k = total / n;
     for (std::size_t j = 0; j < N; ++j) {
-        if (all[j]->size() != (j < B ? k * n : n)) return false;
+        if (all[j]->size() != (j + 1 <= B ? k * n : n)) return false;
     }
     first.visit_mut([&](auto& out) {
         using T = typename std::decay_t<decltype(out)>::value_type;
         std::array<const T*, N> p{};
         for (std::size_t j = 0; j < N; ++j) p[j] = all[j]->template get<T>().data();
-        for (std::size_t i = 0; i < k; ++i) {
-            detail::assign_rows<B>(out.data() + i * n, p.data(), i * n, n, f, std::make_index_sequence<N>{});
-        }
+        detail::eval_rows<B, N>(out.data(), p.data(), k, n, f);
     });
     return true;
 }

@@ -133,6 +133,19 @@ void assign_rows(T* out, const T* const* p, std::size_t row_offset, std::size_t 
     xt::noalias(rv) = f(flat_view(p[Is] + (Is < B ? row_offset : 0) + at, n)...);
 }
 
+// Evaluates map_rows' k rows of n elements into `out` (which may be operand 0's own buffer): one row in aligned
+// parts, several rows whole rows per part.
+template <std::size_t B, std::size_t N, class T, class F>
+void eval_rows(T* out, const T* const* p, std::size_t k, std::size_t n, F& f) {
+    constexpr auto all_operands = std::make_index_sequence<N>{};
+    if (k == 1) {
+        for_flat<T>(
+            n, [&](std::size_t i0, std::size_t i1) { assign_rows<B>(out + i0, p, 0, i0, i1 - i0, f, all_operands); });
+    } else {
+        for_rows(k, n, [&](std::size_t i) { assign_rows<B>(out + i * n, p, i * n, 0, n, f, all_operands); });
+    }
+}
+
 }  // namespace detail
 
 /// True when map_rows over `batch` (k rows of `core`'s size) gives each row bitwise what one evaluation over
@@ -161,7 +174,7 @@ Array map_rows(F&& f, const Array& first, const A&... rest) {
         const std::size_t k = r.size() / n;
         std::array<const T*, N> p{};
         for (std::size_t j = 0; j < N; ++j) {
-            const std::size_t want = j < B ? k * n : n;
+            const std::size_t want = j + 1 <= B ? k * n : n;
             if (all[j]->size() != want) {
                 throw shape_error("map_rows: operand " + std::to_string(j) + " has shape " +
                                   shape_str(all[j]->shape()) + " where " + std::to_string(want) +
@@ -169,16 +182,7 @@ Array map_rows(F&& f, const Array& first, const A&... rest) {
             }
             p[j] = all[j]->template get<T>().data();
         }
-        constexpr auto all_operands = std::make_index_sequence<N>{};
-        if (k == 1) {
-            detail::for_flat<T>(n, [&](std::size_t i0, std::size_t i1) {
-                detail::assign_rows<B>(r.data() + i0, p.data(), 0, i0, i1 - i0, f, all_operands);
-            });
-        } else {
-            detail::for_rows(k, n, [&](std::size_t i) {
-                detail::assign_rows<B>(r.data() + i * n, p.data(), i * n, 0, n, f, all_operands);
-            });
-        }
+        detail::eval_rows<B, N>(r.data(), p.data(), k, n, f);
         return Array(std::move(r));
     });
 }
