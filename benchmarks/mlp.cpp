@@ -3,6 +3,7 @@
 // plus the peak RSS while training. bench_mlp_torch runs the same model, data, initial weights and step in
 // libtorch; scripts/run-benchmarks.sh alternates the two programs and puts the ratios side by side.
 #include <adgraph/adgraph.hpp>
+#include <adgraph/tensor/allocator.hpp>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -108,6 +109,9 @@ int main(int argc, char** argv) {
             floor.step(images + s * data.features, std::min(cfg.batch, data.rows - s));
     };
 
+    // As `adgraph train` does: freed buffers stay in the process, so each step's arrays reuse warm pages. Set
+    // after loading the data, whose temporaries are returned to the OS as usual.
+    retain_freed_memory();
     // adgraph runs on its own threads (BLAS single-threaded inside each part); the floor is BLAS's threads alone.
     const auto adgraph_on = [](int t) { set_num_threads(t); };
     const auto floor_on = [](int t) { bench::set_blas_threads(t); };

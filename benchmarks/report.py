@@ -300,9 +300,10 @@ def mlp_section(run, targets, plots_dir, lines):
                  "layer 1) alternate epoch by epoch in one process; libtorch runs the same model, initial weights, "
                  "batches and step in the next process of the same round, with intra-op and OpenBLAS threads set to "
                  "the same count. Both report the same first-epoch loss, a check that they do identical work. "
-                 "At t threads adgraph runs `set_num_threads(t)`: its own OpenMP threads split the large GEMMs "
+                 "At t threads adgraph runs `set_num_threads(t)`: its own threads split the large GEMMs "
                  "(single-threaded cblas calls on blocks of C) and the elementwise, optimizer and batch-copy loops; "
-                 "the floor's cblas_sgemm calls use OpenBLAS's t threads.\n")
+                 "the floor's cblas_sgemm calls use OpenBLAS's t threads. Like `adgraph train`, bench_mlp calls "
+                 "`retain_freed_memory()` after loading the data, so freed buffers stay in the process for the next step.\n")
 
     def epoch(rounds, engine, threads):
         return [next((r["epoch_s"] for r in rs if r.get("engine") == engine and r.get("threads") == threads

@@ -143,13 +143,16 @@ TEST_CASE("GEMMs split over threads give the 1-thread result (float64 bitwise)")
         const Tensor w = Tensor::normal({257, 300}, 0, 1, gen, dt);
         const Tensor bias = Tensor::normal({257}, 0, 1, gen, dt);
         const Tensor batched = Tensor::normal({3, 40, 300}, 0, 1, gen, dt);
+        const Tensor few = Tensor::normal({40, 300}, 0, 1, gen, dt);
         same_at_any_thread_count(
             [&] {
                 NoGrad ng;
-                return std::vector<Tensor>{matmul(a, b),                        // m > n: rows are cut
+                return std::vector<Tensor>{matmul(a, b),                        // blocks of rows
                                            matmul(transpose(b), transpose(a)),  // both operands stored transposed
-                                           linear(a, w, bias),                  // n > m: columns are cut, beta = 1
-                                           matmul(transpose(a), a), matmul(batched, b)};
+                                           linear(a, w, bias),                  // beta = 1 onto the bias
+                                           linear(few, w, bias),                // 40 rows: blocks of columns
+                                           matmul(transpose(few), few),
+                                           matmul(batched, b)};
             },
             dt == f64 ? 0.0 : 1e-4);  // sums of 300 products of size ~1: a few float ulps of 20
     }

@@ -1,6 +1,7 @@
 #pragma once
 /// \file adgraph: one include for the whole library.
 
+#include <adgraph/tensor/allocator.hpp>
 #include <adgraph/tensor/array.hpp>
 #include <adgraph/tensor/dtype.hpp>
 #include <adgraph/tensor/error.hpp>
