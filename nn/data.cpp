@@ -127,13 +127,9 @@ Batch Epoch::batch(std::size_t i) const {
     Batch b;
     b.labels.resize(rows);
     for (std::size_t r = 0; r < rows; ++r) b.labels[r] = data_->labels[order_[start + r]];
-    parallel_for(rows, (std::size_t{1} << 14) / std::max<std::size_t>(features, 1), 1,
-                 [&](std::size_t r0, std::size_t r1) {
-                     for (std::size_t r = r0; r < r1; ++r) {
-                         const std::size_t row = order_[start + r];
-                         std::memcpy(x.data() + r * features, src + row * features, features * sizeof(float));
-                     }
-                 });
+    parallel_rows(rows, features, [&](std::size_t r) {
+        std::memcpy(x.data() + r * features, src + order_[start + r] * features, features * sizeof(float));
+    });
     b.x = Tensor(std::move(x));
     return b;
 }

@@ -127,7 +127,7 @@ namespace {
 // Parameters long enough are updated by adgraph's threads in parts (each element's update is independent).
 template <class G>
 void for_parts(std::size_t n, G&& g) {
-    parallel_for(n, std::size_t{1} << 14, 16, g);
+    parallel_for(n, parallel_grain, 16, g);
 }
 
 }  // namespace

@@ -32,10 +32,6 @@ inline bool is_row_suffix(const Shape& small, const Shape& big) {
     return std::equal(small.begin() + static_cast<long>(s), small.end(), big.end() - static_cast<long>(n));
 }
 
-// Elementwise loops shorter than twice this many elements run in one thread: a part costs about a microsecond
-// to hand out.
-constexpr std::size_t parallel_grain = std::size_t{1} << 14;
-
 // Parts of a flat range start on SIMD alignment boundaries (buffers are aligned), so each part evaluates exactly
 // as the same elements do in one pass: xtensor computes an unaligned head in scalar code.
 template <class T>
@@ -47,15 +43,6 @@ constexpr std::size_t simd_elements() {
 template <class T, class G>
 void for_flat(std::size_t n, G&& g) {
     parallel_for(n, parallel_grain, simd_elements<T>(), g);
-}
-
-// Calls g(row) for each of `rows` rows of `width` elements, whole rows per part.
-template <class G>
-void for_rows(std::size_t rows, std::size_t width, G&& g) {
-    parallel_for(rows, (parallel_grain + width - 1) / std::max<std::size_t>(width, 1), 1,
-                 [&](std::size_t r0, std::size_t r1) {
-                     for (std::size_t r = r0; r < r1; ++r) g(r);
-                 });
 }
 
 }  // namespace detail
@@ -105,13 +92,13 @@ Array zip(const Array& a, const Array& b, const char* op, F&& f) {
             });
         } else if (nx == n && detail::is_row_suffix(y.shape(), out)) {
             const auto yv = flat_view(y.data(), ny);
-            detail::for_rows(n / ny, ny, [&](std::size_t row) {
+            parallel_rows(n / ny, ny, [&](std::size_t row) {
                 auto rv = flat_view(r.data() + row * ny, ny);
                 xt::noalias(rv) = f(flat_view(x.data() + row * ny, ny), yv);
             });
         } else if (ny == n && detail::is_row_suffix(x.shape(), out)) {
             const auto xv = flat_view(x.data(), nx);
-            detail::for_rows(n / nx, nx, [&](std::size_t row) {
+            parallel_rows(n / nx, nx, [&](std::size_t row) {
                 auto rv = flat_view(r.data() + row * nx, nx);
                 xt::noalias(rv) = f(xv, flat_view(y.data() + row * nx, nx));
             });
@@ -142,7 +129,7 @@ void eval_rows(T* out, const T* const* p, std::size_t k, std::size_t n, F& f) {
         for_flat<T>(
             n, [&](std::size_t i0, std::size_t i1) { assign_rows<B>(out + i0, p, 0, i0, i1 - i0, f, all_operands); });
     } else {
-        for_rows(k, n, [&](std::size_t i) { assign_rows<B>(out + i * n, p, i * n, 0, n, f, all_operands); });
+        parallel_rows(k, n, [&](std::size_t i) { assign_rows<B>(out + i * n, p, i * n, 0, n, f, all_operands); });
     }
 }
 

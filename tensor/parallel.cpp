@@ -209,12 +209,12 @@ int num_threads() {
 namespace detail {
 
 void run_parts(std::size_t parts, PartFn fn, void* context) {
-    const int threads = static_cast<int>(std::min<std::size_t>(parts, static_cast<std::size_t>(num_threads())));
-    if (threads <= 1) {
+    const int threads = num_threads();
+    if (parts <= 1 || threads <= 1) {
         for (std::size_t p = 0; p < parts; ++p) fn(context, p);
         return;
     }
-    Pool::instance().run(parts, fn, context, num_threads());
+    Pool::instance().run(parts, fn, context, threads);
 }
 
 }  // namespace detail
