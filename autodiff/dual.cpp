@@ -89,6 +89,7 @@ bool dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t) {
     const DualScope* s = DualScope::current();
     bool any = false;
     t.clear();
+    t.reserve(in.size());
     for (const auto& x : in) {
         t.push_back(s->get(x));
         any |= t.back().defined();

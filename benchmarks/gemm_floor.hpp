@@ -1,6 +1,7 @@
 #pragma once
 /// \file The GEMM floor of an MLP training step: only the cblas_sgemm calls any engine must make (forward X·Wᵀ,
-/// backward dW = dYᵀ·X and dX = dY·W except for the first layer), on preallocated buffers.
+/// backward dW = dYᵀ·X and dX = dY·W except for the first layer), on preallocated buffers, each C zeroed by a
+/// vectorised fill and accumulated with beta = 1 as adgraph does (OpenBLAS's beta = 0 pass is slower).
 
 #include <cstddef>
 #include <vector>

@@ -49,17 +49,26 @@ void gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br
         return;
     }
     const std::size_t grain = m * n * k >= split_macs ? 32 : m + n + 1;
+    // OpenBLAS applies beta = 0 as a separate scalar pass over C (sgemm_beta, 4.7 % of a training run's profile);
+    // a vectorised fill of each block and beta = 1 gives the same bits (0 + x = x) in less time, e.g. 562 against
+    // 610 µs for the 256×784 dW.
+    const bool zero = beta == T(0);
+    const T acc = zero ? T(1) : beta;
     // Rows when there are enough of them: in a side-by-side test of the MLP's products, blocks of rows were as
     // fast as blocks of columns or faster (the 128×256·128 dX: 71 against 78 µs; the 256×784 dW: 457 against 615).
     if (m < 2 * 32 && n > m) {
         parallel_for(n, grain, 16, [&](std::size_t j0, std::size_t j1) {
             // Columns j0..j1 of op(B): B's columns, or B's rows when B is stored transposed.
-            blas_gemm(ta, tb, m, j1 - j0, k, a, ac, tb ? b + j0 * bc : b + j0, bc, beta, c + j0, n);
+            if (zero) {
+                for (std::size_t i = 0; i < m; ++i) std::fill(c + i * n + j0, c + i * n + j1, T(0));
+            }
+            blas_gemm(ta, tb, m, j1 - j0, k, a, ac, tb ? b + j0 * bc : b + j0, bc, acc, c + j0, n);
         });
     } else {
         parallel_for(m, grain, 16, [&](std::size_t i0, std::size_t i1) {
             // Rows i0..i1 of op(A): A's rows, or A's columns when A is stored transposed.
-            blas_gemm(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + i0 * ac, ac, b, bc, beta, c + i0 * n, n);
+            if (zero) std::fill(c + i0 * n, c + i1 * n, T(0));
+            blas_gemm(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + i0 * ac, ac, b, bc, acc, c + i0 * n, n);
         });
     }
 }
