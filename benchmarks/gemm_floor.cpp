@@ -1,6 +1,7 @@
 #include "gemm_floor.hpp"
 
 #include <cblas.h>
+#include <adgraph/tensor/matmul.hpp>
 
 #include <algorithm>
 
@@ -17,33 +18,38 @@ GemmFloor::GemmFloor(const std::vector<std::size_t>& sizes, std::size_t batch) :
 
 namespace {
 
-// C = A·B the cheapest way OpenBLAS offers, as adgraph does it: a vectorised fill and beta = 1, since OpenBLAS's
-// own beta = 0 pass over C is scalar.
-void zeroed(std::vector<float>& c, std::size_t n) { std::fill(c.begin(), c.begin() + static_cast<long>(n), 0.0f); }
+// C (m×n) = op(A)·op(B) for A stored (ar × ac), B stored (br × bc). With OpenBLAS's threads: the cheapest way
+// OpenBLAS offers, as adgraph does it, a vectorised fill and beta = 1, since OpenBLAS's own beta = 0 pass over C
+// is scalar. With adgraph's threads: adgraph's blocks (which do the same inside).
+void product(const float* a, std::size_t ar, std::size_t ac, const float* b, std::size_t br, std::size_t bc, float* c,
+             bool ta, bool tb, GemmFloor::Threads threads) {
+    if (threads == GemmFloor::Threads::adgraph) {
+        kernels::gemm(a, ar, ac, b, br, bc, c, ta, tb, 0.0f);
+        return;
+    }
+    const std::size_t m = ta ? ac : ar, n = tb ? br : bc, k = ta ? ar : ac;
+    std::fill(c, c + m * n, 0.0f);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+                static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(ac), b, static_cast<int>(bc), 1.0f,
+                c, static_cast<int>(n));
+}
 
 }  // namespace
 
-void GemmFloor::step(const float* x, std::size_t rows) {
-    const auto r = static_cast<int>(rows);
+void GemmFloor::step(const float* x, std::size_t rows, Threads threads) {
     const std::size_t layers = w_.size();
     for (std::size_t l = 0; l < layers; ++l) {
-        const int in = static_cast<int>(sizes_[l]), out = static_cast<int>(sizes_[l + 1]);
+        const std::size_t in = sizes_[l], out = sizes_[l + 1];
         const float* a = l == 0 ? x : y_[l - 1].data();
-        zeroed(y_[l], rows * out);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r, out, in, 1.0f, a, in, w_[l].data(), in, 1.0f,
-                    y_[l].data(), out);
+        product(a, rows, in, w_[l].data(), out, in, y_[l].data(), false, true, threads);  // Y = X·Wᵀ
     }
     for (std::size_t l = layers; l-- > 0;) {
-        const int in = static_cast<int>(sizes_[l]), out = static_cast<int>(sizes_[l + 1]);
+        const std::size_t in = sizes_[l], out = sizes_[l + 1];
         const float* a = l == 0 ? x : y_[l - 1].data();
-        zeroed(dw_[l], dw_[l].size());
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, r, 1.0f, dy_[l].data(), out, a, in, 1.0f,
-                    dw_[l].data(), in);
+        product(dy_[l].data(), rows, out, a, rows, in, dw_[l].data(), true, false, threads);  // dW = dYᵀ·X
         if (l > 0) {
-            // dY of the layer below is overwritten here only to be timed; its values do not matter.
-            zeroed(dy_[l - 1], rows * in);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r, in, out, 1.0f, dy_[l].data(), out, w_[l].data(),
-                        in, 1.0f, dy_[l - 1].data(), in);
+            // dX = dY·W, written over the dY of the layer below only to be timed; its values do not matter.
+            product(dy_[l].data(), rows, out, w_[l].data(), out, in, dy_[l - 1].data(), false, false, threads);
         }
     }
 }

@@ -1,7 +1,8 @@
 #pragma once
 /// \file The GEMM floor of an MLP training step: only the cblas_sgemm calls any engine must make (forward X·Wᵀ,
 /// backward dW = dYᵀ·X and dX = dY·W except for the first layer), on preallocated buffers, each C zeroed by a
-/// vectorised fill and accumulated with beta = 1 as adgraph does (OpenBLAS's beta = 0 pass is slower).
+/// vectorised fill and accumulated with beta = 1 as adgraph does (OpenBLAS's beta = 0 pass is slower); threaded
+/// either by OpenBLAS or in adgraph's blocks, so that the faster of the two can serve as the floor.
 
 #include <cstddef>
 #include <vector>
@@ -12,8 +13,11 @@ namespace adg::bench {
 class GemmFloor {
 public:
     GemmFloor(const std::vector<std::size_t>& sizes, std::size_t batch);
+    /// Who splits the GEMMs over threads: OpenBLAS (its thread count) or adgraph (set_num_threads, BLAS
+    /// single-threaded inside each block).
+    enum class Threads { blas, adgraph };
     /// The step's GEMMs for `rows` input rows starting at `x` (rows × sizes[0], row-major).
-    void step(const float* x, std::size_t rows);
+    void step(const float* x, std::size_t rows, Threads threads);
     /// Multiply-adds of one step with `rows` rows.
     double flops(std::size_t rows) const;
 

@@ -1,5 +1,6 @@
 #include "machine.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <thread>
@@ -23,6 +24,8 @@ unsigned cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 int blas_threads() { return openblas_get_num_threads(); }
 
 void set_blas_threads(int n) { openblas_set_num_threads(n); }
+
+void settle_threads() { std::this_thread::sleep_for(std::chrono::milliseconds(300)); }
 
 std::string machine_line() {
     return cpu_model() + ", " + std::to_string(cores()) + " cores, OpenBLAS " + std::to_string(blas_threads()) +

@@ -18,6 +18,10 @@ unsigned cores();
 int blas_threads();
 /// Sets OpenBLAS's thread count.
 void set_blas_threads(int n);
+/// Waits 0.3 s so that threads the previous timed run left spinning are idle before the next run starts: after its
+/// last call OpenBLAS keeps a worker spinning at full load for about 0.1 s (measured: 50 of the next 50 ms of CPU,
+/// 10 of the 100 after), which would take one of the cores from the start of whatever is timed next.
+void settle_threads();
 /// "AMD EPYC ... , 2 cores, OpenBLAS 1 thread(s)".
 std::string machine_line();
 

@@ -40,8 +40,8 @@ constexpr std::size_t split_macs = std::size_t{1} << 16;
 // each element of C is still one dot product over all of k, so the result does not depend on the cut.
 // cblas rather than xt::blas::gemm: the blocks need leading dimensions wider than their own width.
 template <class T>
-void gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br, std::size_t bc, T* c, bool ta,
-          bool tb, T beta) {
+void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br, std::size_t bc, T* c, bool ta,
+                bool tb, T beta) {
     const std::size_t m = ta ? ac : ar, n = tb ? br : bc, k = ta ? ar : ac;
     if (m == 0 || n == 0) return;
     if (k == 0) {
@@ -112,7 +112,7 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
         const std::size_t nb = numel(batch), nbb = numel(bb);
         if (nbb == 1 && !ta) {
             // One matrix on the right: fold every batch of the left operand into the rows of a single GEMM.
-            gemm(x.data(), nb * ar, ac, y.data(), br, bc, r.data(), false, tb, T(0));
+            split_gemm(x.data(), nb * ar, ac, y.data(), br, bc, r.data(), false, tb, T(0));
         } else {
             // Broadcast batch axes: walk the output batch index and map it to each operand's batch offset.
             const std::size_t rank = batch.size();
@@ -128,8 +128,8 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
                     sa *= da;
                     sb *= db;
                 }
-                gemm(x.data() + oa * ar * ac, ar, ac, y.data() + ob * br * bc, br, bc, r.data() + i * m * n, ta, tb,
-                     T(0));
+                split_gemm(x.data() + oa * ar * ac, ar, ac, y.data() + ob * br * bc, br, bc, r.data() + i * m * n, ta,
+                           tb, T(0));
                 for (std::size_t d = rank; d-- > 0;) {
                     if (++idx[d] < batch[d]) break;
                     idx[d] = 0;
@@ -168,9 +168,14 @@ Array linear(const Array& x, const Array& w, const Array* bias) {
             for (std::size_t i = 0; i < rows; ++i) std::copy(bp, bp + out_f, r.data() + i * out_f);
             beta = T(1);
         }
-        gemm(xa.data(), rows, in_f, wa.data(), out_f, in_f, r.data(), false, true, beta);
+        split_gemm(xa.data(), rows, in_f, wa.data(), out_f, in_f, r.data(), false, true, beta);
         return Array(std::move(r));
     });
+}
+
+void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b, std::size_t b_rows,
+          std::size_t b_cols, float* c, bool trans_a, bool trans_b, float beta) {
+    split_gemm(a, a_rows, a_cols, b, b_rows, b_cols, c, trans_a, trans_b, beta);
 }
 
 }  // namespace adg::kernels

@@ -14,4 +14,9 @@ Array matmul(const Array& a, const Array& b, bool trans_a = false, bool trans_b 
 /// the bias is written first and the GEMM accumulates onto it (beta = 1).
 Array linear(const Array& x, const Array& w, const Array* bias);
 
+/// C (m×n, row-major) = op(A)·op(B) + beta·C on the caller's buffers, for A stored row-major as (a_rows × a_cols)
+/// and B as (b_rows × b_cols); split over adgraph's threads as matmul's products are.
+void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b, std::size_t b_rows,
+          std::size_t b_cols, float* c, bool trans_a, bool trans_b, float beta);
+
 }  // namespace adg::kernels

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
 
@@ -111,6 +113,31 @@ TEST_CASE("matmul through BLAS matches a naive product for every transpose flag 
     // A zero inner dimension gives zeros.
     CHECK((kernels::matmul(Array::zeros({2, 0}, f64), Array::zeros({0, 3}, f64)).get<double>() ==
            xt::zeros<double>({2, 3})));
+}
+
+TEST_CASE("gemm into the caller's buffer: beta = 0 ignores what C held, beta = 1 accumulates, as matmul computes") {
+    Generator gen(13);
+    for (bool ta : {false, true}) {
+        for (bool tb : {false, true}) {
+            CAPTURE(ta);
+            CAPTURE(tb);
+            // 70×90 with an inner 80: large enough to be cut into blocks when several threads run.
+            const Array a = uniform(ta ? Shape{80, 70} : Shape{70, 80}, -1, 1, f32, gen);
+            const Array b = uniform(tb ? Shape{90, 80} : Shape{80, 90}, -1, 1, f32, gen);
+            const xt::xarray<float> want = kernels::matmul(a, b, ta, tb).get<float>();
+            const Shape& as = a.shape();
+            const Shape& bs = b.shape();
+            // C starts as NaN: beta = 0 must overwrite it (BLAS's rule), not add to it.
+            xt::xarray<float> c = xt::xarray<float>::from_shape({70, 90});
+            c.fill(std::nanf(""));
+            kernels::gemm(a.get<float>().data(), as[0], as[1], b.get<float>().data(), bs[0], bs[1], c.data(), ta, tb,
+                          0.0f);
+            CHECK(c == want);
+            kernels::gemm(a.get<float>().data(), as[0], as[1], b.get<float>().data(), bs[0], bs[1], c.data(), ta, tb,
+                          1.0f);
+            CHECK(xt::allclose(c, 2.0f * want));
+        }
+    }
 }
 
 TEST_CASE("linear folds the bias into the GEMM") {

@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
     for (int e = 0; e < epochs; ++e) {
         for (std::size_t i = 0; i < threads.size(); ++i) {
             set_threads(threads[i]);
+            bench::settle_threads();  // as bench_mlp does before each timed epoch
             t[i].push_back(bench::seconds(epoch));
             split[i].push_back(phases.totals());
         }
