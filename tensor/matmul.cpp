@@ -39,13 +39,30 @@ constexpr std::size_t split_macs = std::size_t{1} << 16;
 // With several threads a large product is cut into blocks of whole rows of C (of columns when C has few rows);
 // each element of C is still one dot product over all of k, so the result does not depend on the cut.
 // cblas rather than xt::blas::gemm: the blocks need leading dimensions wider than their own width.
+//
+// With `bias` (length n), C starts as the bias broadcast over rows instead (beta must be 0): each block writes its
+// own part, so the thread that multiplies into a block finds it in its own cache.
 template <class T>
 void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br, std::size_t bc, T* c, bool ta,
-                bool tb, T beta) {
+                bool tb, T beta, const T* bias = nullptr) {
     const std::size_t m = ta ? ac : ar, n = tb ? br : bc, k = ta ? ar : ac;
     if (m == 0 || n == 0) return;
+    // The start of C's rows i0..i1, columns j0..j1, when beta = 0: zeros, or the bias.
+    const auto start = [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
+        if (!bias && j0 == 0 && j1 == n) {
+            std::fill(c + i0 * n, c + i1 * n, T(0));
+            return;
+        }
+        for (std::size_t i = i0; i < i1; ++i) {
+            if (bias) {
+                std::copy(bias + j0, bias + j1, c + i * n + j0);
+            } else {
+                std::fill(c + i * n + j0, c + i * n + j1, T(0));
+            }
+        }
+    };
     if (k == 0) {
-        if (beta == T(0)) std::fill(c, c + m * n, T(0));
+        if (beta == T(0)) start(0, m, 0, n);
         return;
     }
     const std::size_t grain = m * n * k >= split_macs ? 32 : m + n + 1;
@@ -59,15 +76,13 @@ void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::siz
     if (m < 2 * 32 && n > m) {
         parallel_for(n, grain, 16, [&](std::size_t j0, std::size_t j1) {
             // Columns j0..j1 of op(B): B's columns, or B's rows when B is stored transposed.
-            if (zero) {
-                for (std::size_t i = 0; i < m; ++i) std::fill(c + i * n + j0, c + i * n + j1, T(0));
-            }
+            if (zero) start(0, m, j0, j1);
             blas_gemm(ta, tb, m, j1 - j0, k, a, ac, tb ? b + j0 * bc : b + j0, bc, acc, c + j0, n);
         });
     } else {
         parallel_for(m, grain, 16, [&](std::size_t i0, std::size_t i1) {
             // Rows i0..i1 of op(A): A's rows, or A's columns when A is stored transposed.
-            if (zero) std::fill(c + i0 * n, c + i1 * n, T(0));
+            if (zero) start(i0, i1, 0, n);
             blas_gemm(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + i0 * ac, ac, b, bc, acc, c + i0 * n, n);
         });
     }
@@ -162,13 +177,8 @@ Array linear(const Array& x, const Array& w, const Array* bias) {
         using T = typename std::decay_t<decltype(xa)>::value_type;
         const auto& wa = w.get<T>();
         auto r = xt::xarray<T>::from_shape(out);
-        T beta = T(0);
-        if (bias) {
-            const T* bp = bias->get<T>().data();
-            for (std::size_t i = 0; i < rows; ++i) std::copy(bp, bp + out_f, r.data() + i * out_f);
-            beta = T(1);
-        }
-        split_gemm(xa.data(), rows, in_f, wa.data(), out_f, in_f, r.data(), false, true, beta);
+        split_gemm(xa.data(), rows, in_f, wa.data(), out_f, in_f, r.data(), false, true, T(0),
+                   bias ? bias->get<T>().data() : nullptr);
         return Array(std::move(r));
     });
 }

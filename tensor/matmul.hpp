@@ -11,7 +11,7 @@ namespace adg::kernels {
 Array matmul(const Array& a, const Array& b, bool trans_a = false, bool trans_b = false);
 
 /// x·Wᵀ + bias for x of shape (..., in), W (out, in), bias (out) or an empty Array for none:
-/// the bias is written first and the GEMM accumulates onto it (beta = 1).
+/// each block of the output starts as the bias and the GEMM accumulates onto it (beta = 1).
 Array linear(const Array& x, const Array& w, const Array* bias);
 
 /// C (m×n, row-major) = op(A)·op(B) + beta·C on the caller's buffers, for A stored row-major as (a_rows × a_cols)
