@@ -167,6 +167,9 @@ private:
 
 std::atomic<int> threads_{1};
 
+// More threads than this is a mistake (each one is a real thread of the pool), not a request.
+constexpr long max_threads = 4096;
+
 void store_threads(int n) {
     if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     threads_.store(n, std::memory_order_relaxed);
@@ -179,13 +182,7 @@ void store_threads(int n) {
 bool read_environment() {
     const char* v = std::getenv("ADGRAPH_NUM_THREADS");
     if (v == nullptr || *v == '\0') return false;
-    char* end = nullptr;
-    const long n = std::strtol(v, &end, 10);
-    if (*end != '\0' || n < 0 || n > 4096) {
-        throw value_error(std::string("ADGRAPH_NUM_THREADS='") + v +
-                          "' is not a thread count: set a whole number from 0 (one per core) to 4096, or unset it");
-    }
-    store_threads(static_cast<int>(n));
+    store_threads(detail::parse_thread_count(v));
     return true;
 }
 
@@ -197,6 +194,10 @@ void init_once() {
 }  // namespace
 
 void set_num_threads(int n) {
+    if (n < 0 || n > max_threads) {
+        throw value_error("set_num_threads: " + std::to_string(n) +
+                          " is not a thread count; pass 0 (one per core) to " + std::to_string(max_threads));
+    }
     init_once();
     store_threads(n);
 }
@@ -207,6 +208,17 @@ int num_threads() {
 }
 
 namespace detail {
+
+int parse_thread_count(const char* text) {
+    char* end = nullptr;
+    const long n = std::strtol(text, &end, 10);
+    if (end == text || *end != '\0' || n < 0 || n > max_threads) {
+        throw value_error(std::string("ADGRAPH_NUM_THREADS='") + text +
+                          "' is not a thread count: set a whole number from 0 (one per core) to " +
+                          std::to_string(max_threads) + ", or unset it");
+    }
+    return static_cast<int>(n);
+}
 
 void run_parts(std::size_t parts, PartFn fn, void* context) {
     const int threads = num_threads();

@@ -7,11 +7,12 @@
 
 namespace adg {
 
-/// Uses `n` threads for adgraph's kernels (0: one per core) and makes BLAS single-threaded, since adgraph then
-/// splits each large GEMM itself. Until this is called (or ADGRAPH_NUM_THREADS is set) adgraph's loops run in
-/// the calling thread and BLAS keeps its own thread count (OPENBLAS_NUM_THREADS). Elementwise kernels, optimizer
-/// updates and float64 GEMMs give bitwise the same results at any n; float32 GEMMs may differ in the last bits (as
-/// under BLAS's own threads: OpenBLAS's sgemm rounds a block of C according to where the block starts).
+/// Uses `n` threads for adgraph's kernels (0: one per core; value_error outside 0..4096) and makes BLAS
+/// single-threaded, since adgraph then splits each large GEMM itself. Until this is called (or ADGRAPH_NUM_THREADS is
+/// set) adgraph's loops run in the calling thread and BLAS keeps its own thread count (OPENBLAS_NUM_THREADS).
+/// Elementwise kernels, optimizer updates and float64 GEMMs give bitwise the same results at any n; float32 GEMMs may
+/// differ in the last bits (as under BLAS's own threads: OpenBLAS's sgemm rounds a block of C according to where the
+/// block starts).
 void set_num_threads(int n);
 
 /// The thread count adgraph's kernels use: set_num_threads's, else ADGRAPH_NUM_THREADS's (value_error if that is
@@ -23,6 +24,8 @@ int num_threads();
 constexpr std::size_t parallel_grain = std::size_t{1} << 14;
 
 namespace detail {
+// The thread count ADGRAPH_NUM_THREADS's value `text` sets; value_error unless it is a whole number in 0..4096.
+int parse_thread_count(const char* text);
 using PartFn = void (*)(void* context, std::size_t part);
 // Runs fn(context, p) for p in [0, parts) on up to num_threads() threads; rethrows the first exception.
 void run_parts(std::size_t parts, PartFn fn, void* context);

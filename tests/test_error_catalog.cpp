@@ -497,6 +497,12 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      o.decoupled = true;
                      Adam({{"w", Tensor::zeros({1})}}, o);
                  }});
+    c.push_back({"value_error", "set_num_threads: -1 is not a thread count; pass 0 (one per core) to 4096",
+                 [] { set_num_threads(-1); }});
+    c.push_back({"value_error",
+                 "ADGRAPH_NUM_THREADS='two' is not a thread count: set a whole number from 0 (one per core) to 4096, "
+                 "or unset it",
+                 [] { detail::parse_thread_count("two"); }});
     c.push_back({"value_error", "schedule 'linear' is unknown; choose constant, step or cosine",
                  [] { make_schedule("linear", 0.1, 10, 0); }});
     c.push_back({"value_error", "activation 'swish' is unknown; choose relu, leaky_relu, tanh or sigmoid", [] {
@@ -987,6 +993,10 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
     c.push_back({{"train", "--batch", "0"},
                  2,
                  "adgraph: --batch must be at least 1\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back(
+        {{"train", "--threads", "-1"},
+         2,
+         "adgraph: --threads must be from 0 (all cores) to 4096\nRun 'adgraph train --help' for the options.\n"});
     c.push_back({{"train", "--dropout", "1"},
                  2,
                  "adgraph: --dropout must be in [0, 1)\nRun 'adgraph train --help' for the options.\n"});
