@@ -19,6 +19,7 @@
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/idx.hpp>
 #include <adgraph/nn/safetensors.hpp>
+#include <adgraph/tensor/matmul.hpp>
 
 #include "cli_run.hpp"
 #include "temp_dir.hpp"
@@ -142,6 +143,15 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  }});
     c.push_back({"shape_error", "linear: bias (3) does not fit weight (4,3); the bias must be (4)", [=] {
                      linear(m23, Tensor::zeros({4, 3}), Tensor::zeros({3}));
+                 }});
+    // A 1×2^31 by 2^31×1 product, refused before any element is read (Debian's cblas takes 32-bit sizes), so the
+    // operands need not exist.
+    c.push_back({"shape_error",
+                 "matmul: a matrix side or leading dimension of 2147483648 exceeds BLAS's integer range; split the "
+                 "product into smaller blocks",
+                 [] {
+                     const std::size_t big = std::size_t{1} << 31;
+                     kernels::gemm(nullptr, 1, big, nullptr, big, 1, nullptr, false, false, 1.0f);
                  }});
     c.push_back({"shape_error",
                  "reshape: cannot reshape (2,3) (6 elements) to (4,2) (8 elements); the element counts must match",
