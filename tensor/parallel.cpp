@@ -167,9 +167,6 @@ private:
 
 std::atomic<int> threads_{1};
 
-// More threads than this is a mistake (each one is a real thread of the pool), not a request.
-constexpr long max_threads = 4096;
-
 void store_threads(int n) {
     if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     threads_.store(n, std::memory_order_relaxed);

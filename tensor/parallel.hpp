@@ -7,7 +7,11 @@
 
 namespace adg {
 
-/// Uses `n` threads for adgraph's kernels (0: one per core; value_error outside 0..4096) and makes BLAS
+/// The most threads set_num_threads, ADGRAPH_NUM_THREADS and `adgraph train --threads` accept: each is a real
+/// thread of the pool, so a larger count is a mistake, not a request.
+constexpr int max_threads = 4096;
+
+/// Uses `n` threads for adgraph's kernels (0: one per core; value_error outside 0..max_threads) and makes BLAS
 /// single-threaded, since adgraph then splits each large GEMM itself. Until this is called (or ADGRAPH_NUM_THREADS is
 /// set) adgraph's loops run in the calling thread and BLAS keeps its own thread count (OPENBLAS_NUM_THREADS).
 /// Elementwise kernels, optimizer updates and float64 GEMMs give bitwise the same results at any n; float32 GEMMs may
@@ -24,7 +28,8 @@ int num_threads();
 constexpr std::size_t parallel_grain = std::size_t{1} << 14;
 
 namespace detail {
-// The thread count ADGRAPH_NUM_THREADS's value `text` sets; value_error unless it is a whole number in 0..4096.
+// The thread count ADGRAPH_NUM_THREADS's value `text` sets; value_error unless it is a whole number in
+// 0..max_threads.
 int parse_thread_count(const char* text);
 using PartFn = void (*)(void* context, std::size_t part);
 // Runs fn(context, p) for p in [0, parts) on up to num_threads() threads; rethrows the first exception.

@@ -86,7 +86,9 @@ void validate(const TrainOptions& o) {
     if (!(o.lr > 0) || !std::isfinite(o.lr)) bad("--lr must be a number > 0 (got " + number_str(o.lr) + ")");
     if (o.batch == 0) bad("--batch must be at least 1");
     if (o.epochs == 0) bad("--epochs must be at least 1");
-    if (o.threads < 0 || o.threads > 4096) bad("--threads must be from 0 (all cores) to 4096");
+    if (o.threads < 0 || o.threads > max_threads) {
+        bad("--threads must be from 0 (all cores) to " + std::to_string(max_threads));
+    }
     if (!(o.dropout >= 0 && o.dropout < 1)) bad("--dropout must be in [0, 1)");
     if (!(o.momentum >= 0 && o.momentum < 1)) bad("--momentum must be in [0, 1)");
     if (!(o.weight_decay >= 0)) bad("--weight-decay must be >= 0");
