@@ -18,6 +18,7 @@
 #include <adgraph/autodiff/op_traits.hpp>
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/tensor/elementwise.hpp>
+#include <adgraph/tensor/pool.hpp>
 
 namespace adg {
 
@@ -195,10 +196,13 @@ Tensor apply(const Op& op, const Ts&... xs) {
     if (anomaly_enabled()) check_anomaly(y, op_name(op), "output", CallSite::current());
     const bool record = grad_enabled() && (xs.needs_grad() || ...);
     const Tensor out =
-        record
-            ? Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}))
-            : Tensor(std::move(y));
-    if (detail::dual_active()) detail::dual_step(op, {xs...}, out);
+        record ? Tensor(make_pooled<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}))
+               : Tensor(std::move(y));
+    if (detail::dual_active()) {
+        const detail::TensorScratch in;
+        (in->push_back(xs), ...);
+        detail::dual_step(op, *in, out);
+    }
     return out;
 }
 
@@ -218,7 +222,7 @@ Tensor apply_list(const Op& op, const std::vector<Tensor>& xs) {
     if (record) {
         std::vector<std::shared_ptr<Node>> nodes;
         for (const auto& x : xs) nodes.push_back(x.node());
-        out = Tensor(std::make_shared<OpNode<Op>>(op, std::move(y), std::move(nodes)));
+        out = Tensor(make_pooled<OpNode<Op>>(op, std::move(y), std::move(nodes)));
     } else {
         out = Tensor(std::move(y));
     }

@@ -5,10 +5,11 @@
 #include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/sweep.hpp>
+#include <adgraph/tensor/pool.hpp>
 
 namespace adg {
 
-Tensor::Tensor(Array value) : node_(std::make_shared<Node>(std::move(value))) {}
+Tensor::Tensor(Array value) : node_(make_pooled<Node>(std::move(value))) {}
 
 Tensor Tensor::from(std::initializer_list<double> values, Dtype dtype) {
     xt::xarray<double> a = xt::xarray<double>::from_shape({values.size()});

@@ -6,6 +6,8 @@
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xio.hpp>
 
+#include <adgraph/tensor/pool.hpp>
+
 namespace adg {
 
 namespace {
@@ -23,7 +25,7 @@ struct Counted : xt::xarray<T> {
 
 template <class T>
 std::shared_ptr<xt::xarray<T>> adopt(xt::xarray<T>&& a) {
-    return std::make_shared<Counted<T>>(std::move(a));
+    return make_pooled<Counted<T>>(std::move(a));
 }
 
 template <class T>
@@ -43,13 +45,8 @@ Array::Array(xt::xarray<double> a) : data_(adopt(std::move(a))) {}
 
 Array Array::empty(const Shape& shape, Dtype dtype) {
     numel(shape);  // throws on a shape whose element count overflows
-    Array out;
-    if (dtype == Dtype::f32) {
-        out.data_ = make_shared_array<float>(shape);
-    } else {
-        out.data_ = make_shared_array<double>(shape);
-    }
-    return out;
+    if (dtype == Dtype::f32) return Array(make_shared_array<float>(shape));
+    return Array(make_shared_array<double>(shape));
 }
 
 Array Array::full(const Shape& shape, double value, Dtype dtype) {

@@ -95,6 +95,9 @@ public:
     void check_dtype(Dtype d, const char* op = "Array::get") const;
 
 private:
+    template <class T>
+    explicit Array(std::shared_ptr<xt::xarray<T>> p) : data_(std::move(p)) {}
+
     std::variant<std::shared_ptr<xt::xarray<float>>, std::shared_ptr<xt::xarray<double>>> data_;
 };
 
