@@ -1,7 +1,6 @@
 #include <adgraph/autodiff/dual.hpp>
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <memory_resource>
 #include <unordered_map>
@@ -14,38 +13,12 @@ namespace adg::detail {
 
 namespace {
 
-// This thread's lent vectors: a deque, so lending a new one leaves those already lent in place.
-struct ScratchStack {
-    std::deque<std::vector<Tensor>> vectors;
-    std::size_t lent = 0;
-};
-
-ScratchStack& scratch_stack() {
-    thread_local ScratchStack stack;
-    return stack;
-}
-
 // Where this thread's eager jvps keep their tangent maps' entries: freed entries are reused by the next op and
 // the next jvp instead of going through malloc (a map entry per op was a tenth of a warm jvp's allocations).
 std::pmr::memory_resource* entry_pool() {
     thread_local std::pmr::unsynchronized_pool_resource pool;
     return &pool;
 }
-
-}  // namespace
-
-TensorScratch::TensorScratch() {
-    ScratchStack& s = scratch_stack();
-    if (s.lent == s.vectors.size()) s.vectors.emplace_back();
-    v_ = &s.vectors[s.lent++];
-}
-
-TensorScratch::~TensorScratch() {
-    v_->clear();
-    --scratch_stack().lent;
-}
-
-namespace {
 
 // The tangents of one eager jvp, keyed by node. An entry also holds a weak reference to its node, so a node
 // that died cannot lend its tangent to a later node at the same address, and entries of dead nodes are pruned.

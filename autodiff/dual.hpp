@@ -18,23 +18,6 @@ namespace adg::detail {
 /// jvp then takes the recorded path, since the op may be part of f run on another thread.
 bool dual_active();
 
-/// A std::vector<Tensor> lent by this thread for one op's tangent step and handed back cleared (its capacity
-/// kept), so a warm eager jvp allocates no vectors per op. Borrow and return in stack order (RAII does).
-class TensorScratch {
-public:
-    TensorScratch();
-    ~TensorScratch();
-    TensorScratch(const TensorScratch&) = delete;
-    TensorScratch& operator=(const TensorScratch&) = delete;
-    /// The borrowed vector (empty when lent).
-    std::vector<Tensor>& operator*() const { return *v_; }
-    /// The borrowed vector's members.
-    std::vector<Tensor>* operator->() const { return v_; }
-
-private:
-    std::vector<Tensor>* v_;
-};
-
 /// Collects the tangents of `in` into `t` (undefined = zero, shape (1, x.shape)); false if none has one.
 bool dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t);
 
@@ -48,12 +31,12 @@ void dual_set(const char* name, const Tensor& out, Tensor r);
 /// inputs' tangents `t`. Nothing happens if no input has a tangent.
 template <class Rule>
 void dual_propagate(const char* name, const std::vector<Tensor>& in, const Tensor& out, Rule&& rule) {
-    const TensorScratch t;
-    if (!dual_tangents(in, *t)) return;
+    std::vector<Tensor> t;
+    if (!dual_tangents(in, t)) return;
     Tensor r;
     try {
         NoGrad off;
-        r = rule(*t);
+        r = rule(t);
     } catch (...) {
         dual_rethrow(name);
     }

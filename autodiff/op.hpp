@@ -198,11 +198,7 @@ Tensor apply(const Op& op, const Ts&... xs) {
     const Tensor out =
         record ? Tensor(make_pooled<OpNode<Op>>(op, std::move(y), std::vector<std::shared_ptr<Node>>{xs.node()...}))
                : Tensor(std::move(y));
-    if (detail::dual_active()) {
-        const detail::TensorScratch in;
-        (in->push_back(xs), ...);
-        detail::dual_step(op, *in, out);
-    }
+    if (detail::dual_active()) detail::dual_step(op, {xs...}, out);
     return out;
 }
 
