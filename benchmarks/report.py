@@ -20,6 +20,12 @@ def med(values):
     return statistics.median(values) if values else None
 
 
+def faster(xs, ys):
+    """Round by round, the smaller of two timings, either of which may be missing (None, or ys shorter)."""
+    ys = list(ys) + [None] * (len(xs) - len(ys))
+    return [min(v for v in (x, y) if v) if (x or y) else None for x, y in zip(xs, ys)]
+
+
 def read_jsonl(path):
     if not path.exists():
         return []
@@ -321,10 +327,10 @@ def mlp_section(run, targets, plots_dir, lines):
     for t in thread_counts:
         a, fb, fa = epoch(adg, "adgraph", t), epoch(adg, "gemm-floor", t), epoch(adg, "gemm-floor-adgraph-threads", t)
         # The floor of a round: the faster of OpenBLAS's threads and adgraph's blocks (only timed at t > 1).
-        fl = [min(v for v in (x, y) if v) if (x or y) else None for x, y in zip(fb, fa)]
+        fl = faster(fb, fa)
         lt, lp = epoch(tt, "libtorch", t), epoch(passive, "libtorch", t)
         # The faster libtorch configuration of each round (default or passive OpenMP waiting).
-        lb = [min(v for v in (x, y) if v) if (x or y) else None for x, y in zip(lt, lp + [None] * len(lt))]
+        lb = faster(lt, lp)
         best_torch[t] = lb
         vs_torch = med([x / y for x, y in zip(a, lb) if x and y]) if any(tt) else None
         of_floor = med([y / x for x, y in zip(a, fl) if x and y])
