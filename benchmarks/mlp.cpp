@@ -1,14 +1,17 @@
 // Training-epoch time of a 784-256-128-10 ReLU MLP (batch 128, SGD with momentum, float32) in adgraph, beside the
-// GEMM floor (only the cblas_sgemm calls of each step), epochs interleaved so that load changes hit both alike;
-// plus the peak RSS while training. bench_mlp_torch runs the same model, data, initial weights and step in
-// libtorch; scripts/run-benchmarks.sh alternates the two programs and puts the ratios side by side.
+// GEMM floor (only the cblas_sgemm calls of each step) and a hand-fused step (fused_trainer.hpp: the fewest passes
+// any trainer makes), epochs interleaved so that load changes hit all alike; plus the peak RSS while training.
+// bench_mlp_torch runs the same model, data, initial weights and step in libtorch; scripts/run-benchmarks.sh alternates
+// the two programs and puts the ratios side by side.
 #include <adgraph/adgraph.hpp>
 #include <adgraph/tensor/allocator.hpp>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
+#include "fused_trainer.hpp"
 #include "gemm_floor.hpp"
 #include "machine.hpp"
 #include "memory.hpp"
@@ -73,7 +76,8 @@ int main(int argc, char** argv) {
     const float* images = ds.images.data<float>().data();
     Generator gen(1);
     auto model = nn::Sequential::mlp(cfg.model(), gen);
-    load_init(*model, bench::initial_layers(cfg.sizes, 7));
+    const std::vector<bench::LayerInit> init = bench::initial_layers(cfg.sizes, 7);
+    load_init(*model, init);
     nn::SgdOptions so;
     so.lr = cfg.lr;
     so.momentum = cfg.momentum;
@@ -109,6 +113,15 @@ int main(int argc, char** argv) {
         for (std::size_t s = 0; s < data.rows; s += cfg.batch)
             floor.step(images + s * data.features, std::min(cfg.batch, data.rows - s), how);
     };
+    bench::FusedTrainer fused(init, cfg.batch, static_cast<float>(cfg.lr), static_cast<float>(cfg.momentum));
+    double fused_loss = 0;
+    const auto fused_epoch = [&] {
+        double sum = 0;
+        for (std::size_t s = 0; s < data.rows; s += cfg.batch) {
+            sum += fused.step(images + s * data.features, data.labels.data() + s, std::min(cfg.batch, data.rows - s));
+        }
+        fused_loss = sum / static_cast<double>(loader.batches());
+    };
 
     // As `adgraph train` does: freed buffers stay in the process, so each step's arrays reuse warm pages. Set
     // after loading the data, whose temporaries are returned to the OS as usual.
@@ -136,17 +149,25 @@ int main(int argc, char** argv) {
     adgraph_epoch();
     const std::size_t rss_peak = bench::peak_rss();
     const double first_loss = last_loss;
+    // The hand-fused step's first epoch from the same weights: its mean loss must match adgraph's, the check that
+    // both do the same training (float32 GEMM blocks round differently, so not to the last bit).
+    fused_epoch();
+    const double fused_first_loss = fused_loss;
 
     std::vector<std::vector<double>> t_adg(threads.size());
     std::vector<std::vector<std::vector<double>>> t_floor(threads.size(), std::vector<std::vector<double>>(2));
     std::vector<std::vector<std::vector<double>>> split(threads.size());
+    std::vector<std::vector<double>> t_fused(threads.size());
     for (std::size_t i = 0; i < threads.size(); ++i) {
         for (FloorThreads how : floor_kinds(threads[i])) {
             floor_on(threads[i], how);
             floor_epoch(how);
         }
         adgraph_on(threads[i]);
-        if (i > 0) adgraph_epoch();
+        if (i > 0) {
+            adgraph_epoch();
+            fused_epoch();
+        }
     }
     // Each timed epoch starts once the other engine's threads are idle (settle_threads): an OpenBLAS worker still
     // spinning after a floor epoch took one of the 2 cores from the start of the adgraph epoch that followed.
@@ -161,6 +182,9 @@ int main(int argc, char** argv) {
                 bench::settle_threads();
                 t_floor[i][static_cast<std::size_t>(how)].push_back(bench::seconds([&] { floor_epoch(how); }));
             }
+            adgraph_on(threads[i]);
+            bench::settle_threads();
+            t_fused[i].push_back(bench::seconds(fused_epoch));
         }
     }
 
@@ -172,8 +196,8 @@ int main(int argc, char** argv) {
     out.context("optimizer", bench::format("sgd lr %g momentum %g", cfg.lr, cfg.momentum));
     out.context("data", data.source);
     out.context("steps_per_epoch", loader.batches());
-    out.preamble("MLP training epoch: adgraph beside the GEMM floor (median of " + std::to_string(epochs) +
-                 " epochs, interleaved)");
+    out.preamble("MLP training epoch: adgraph beside the GEMM floor and a hand-fused step (median of " +
+                 std::to_string(epochs) + " epochs, interleaved)");
     out.text(bench::format("%-12s %8s %12s %12s %14s", "engine", "threads", "epoch s", "floor/epoch", "GFLOP/s"));
     double flops = 0;
     for (std::size_t s = 0; s < data.rows; s += cfg.batch) flops += floor.flops(std::min(cfg.batch, data.rows - s));
@@ -197,7 +221,26 @@ int main(int argc, char** argv) {
             out.row({{"engine", engine}, {"threads", threads[i]}, {"epoch_s", fh}, {"epoch_s_all", ts}},
                     bench::format("%-12s %8d %12.4f %12.3f %14.1f", engine, threads[i], fh, f / fh, flops / fh * 1e-9));
         }
+        const double h = bench::median(t_fused[i]);
+        out.row({{"engine", "hand-fused"},
+                 {"threads", threads[i]},
+                 {"epoch_s", h},
+                 {"epoch_s_all", t_fused[i]},
+                 {"first_epoch_loss", fused_first_loss}},
+                bench::format("%-12s %8d %12.4f %12.3f %14.1f", "hand-fused", threads[i], h, f / h, flops / h * 1e-9));
     }
     bench::report_memory(out, "adgraph", threads.front(), rss_before, rss_peak, reset, first_loss);
-    return std::isfinite(first_loss) ? 0 : 1;
+    out.text(
+        bench::format("mean loss of the hand-fused step's first epoch %.6f (the check that it trains the same "
+                      "model: within 1e-4 relative of adgraph's)",
+                      fused_first_loss));
+    if (!std::isfinite(first_loss)) return 1;
+    if (!(std::fabs(fused_first_loss - first_loss) <= 1e-4 * std::fabs(first_loss))) {
+        std::fprintf(stderr,
+                     "bench_mlp: the hand-fused step's first-epoch mean loss %.7f differs from adgraph's %.7f by more "
+                     "than 1e-4 relative: the two do not train the same model (fix fused_trainer.cpp)\n",
+                     fused_first_loss, first_loss);
+        return 1;
+    }
+    return 0;
 }

@@ -115,7 +115,7 @@ TEST_CASE("matmul through BLAS matches a naive product for every transpose flag 
            xt::zeros<double>({2, 3})));
 }
 
-TEST_CASE("gemm into the caller's buffer: beta = 0 ignores what C held, beta = 1 accumulates, as matmul computes") {
+TEST_CASE("gemm into the caller's buffer: beta = 0 ignores what C held, beta = 1 accumulates, other betas scale C") {
     Generator gen(13);
     for (bool ta : {false, true}) {
         for (bool tb : {false, true}) {
@@ -136,6 +136,9 @@ TEST_CASE("gemm into the caller's buffer: beta = 0 ignores what C held, beta = 1
             kernels::gemm(a.get<float>().data(), as[0], as[1], b.get<float>().data(), bs[0], bs[1], c.data(), ta, tb,
                           1.0f);
             CHECK(xt::allclose(c, 2.0f * want));
+            kernels::gemm(a.get<float>().data(), as[0], as[1], b.get<float>().data(), bs[0], bs[1], c.data(), ta, tb,
+                          0.25f);
+            CHECK(xt::allclose(c, 1.5f * want));
         }
     }
 }
