@@ -10,15 +10,6 @@
 
 namespace adg::bench {
 
-namespace {
-
-template <class F>
-void for_parts(std::size_t n, F&& f) {
-    parallel_for(n, parallel_grain, 16, f);
-}
-
-}  // namespace
-
 FusedTrainer::FusedTrainer(const std::vector<LayerInit>& init, std::size_t batch, float lr, float momentum)
     : batch_(batch), lr_(lr), momentum_(momentum) {
     for (const LayerInit& l : init) {
@@ -41,15 +32,14 @@ double FusedTrainer::step(const float* x, const std::int64_t* labels, std::size_
                                     std::to_string(batch_));
     }
     const std::size_t depth = layers_.size();
-    // Forward: h = relu(a·Wᵀ + b), the bias written as the GEMM's starting C, ReLU in place (not on the logits).
+    // Forward: h = relu(a·Wᵀ + b), the bias as the GEMM's starting C, ReLU in place (not on the logits).
     const float* a = x;
     for (std::size_t l = 0; l < depth; ++l) {
         Layer& L = layers_[l];
         float* h = L.h.data();
-        parallel_rows(rows, L.out, [&](std::size_t r) { std::copy(L.b.begin(), L.b.end(), h + r * L.out); });
-        kernels::gemm(a, rows, L.in, L.w.data(), L.out, L.in, h, false, true, 1.0f);
+        kernels::gemm(a, rows, L.in, L.w.data(), L.out, L.in, h, false, true, 0.0f, L.b.data());
         if (l + 1 < depth) {
-            for_parts(rows * L.out, [&](std::size_t j0, std::size_t j1) {
+            parallel_for(rows * L.out, parallel_grain, 16, [&](std::size_t j0, std::size_t j1) {
                 for (std::size_t j = j0; j < j1; ++j) h[j] = std::max(h[j], 0.0f);
             });
         }
@@ -84,22 +74,25 @@ double FusedTrainer::step(const float* x, const std::int64_t* labels, std::size_
         const float* in = l == 0 ? x : layers_[l - 1].h.data();
         const float* g = L.dh.data();
         kernels::gemm(g, rows, L.out, in, rows, L.in, L.v.data(), true, false, keep);
-        for (std::size_t o = 0; o < L.out; ++o) L.vb[o] *= keep;
-        for (std::size_t r = 0; r < rows; ++r) {
-            for (std::size_t o = 0; o < L.out; ++o) L.vb[o] += g[r * L.out + o];
-        }
+        // vb = keep·vb + the column sums of ḡ, in parts of whole columns.
+        parallel_for(L.out, std::max<std::size_t>(1, parallel_grain / rows), 16, [&](std::size_t o0, std::size_t o1) {
+            for (std::size_t o = o0; o < o1; ++o) L.vb[o] *= keep;
+            for (std::size_t r = 0; r < rows; ++r) {
+                for (std::size_t o = o0; o < o1; ++o) L.vb[o] += g[r * L.out + o];
+            }
+        });
         if (l > 0) {
             Layer& below = layers_[l - 1];
             float* d = below.dh.data();
             const float* h = below.h.data();
             kernels::gemm(g, rows, L.out, L.w.data(), L.out, L.in, d, false, false, 0.0f);
-            for_parts(rows * L.in, [&](std::size_t j0, std::size_t j1) {
+            parallel_for(rows * L.in, parallel_grain, 16, [&](std::size_t j0, std::size_t j1) {
                 for (std::size_t j = j0; j < j1; ++j) d[j] = h[j] > 0.0f ? d[j] : 0.0f;
             });
         }
         float* w = L.w.data();
         const float* v = L.v.data();
-        for_parts(L.w.size(), [&](std::size_t j0, std::size_t j1) {
+        parallel_for(L.w.size(), parallel_grain, 16, [&](std::size_t j0, std::size_t j1) {
             for (std::size_t j = j0; j < j1; ++j) w[j] -= lr_ * v[j];
         });
         for (std::size_t o = 0; o < L.out; ++o) L.b[o] -= lr_ * L.vb[o];

@@ -187,8 +187,12 @@ Array linear(const Array& x, const Array& w, const Array* bias) {
 }
 
 void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b, std::size_t b_rows,
-          std::size_t b_cols, float* c, bool trans_a, bool trans_b, float beta) {
-    split_gemm(a, a_rows, a_cols, b, b_rows, b_cols, c, trans_a, trans_b, beta);
+          std::size_t b_cols, float* c, bool trans_a, bool trans_b, float beta, const float* bias) {
+    if (bias && beta != 0.0f) {
+        throw value_error("gemm: a bias starts C, so beta must be 0 (got " + number_str(beta) +
+                          "); add beta·C separately or pass no bias");
+    }
+    split_gemm(a, a_rows, a_cols, b, b_rows, b_cols, c, trans_a, trans_b, beta, bias);
 }
 
 }  // namespace adg::kernels

@@ -15,8 +15,9 @@ Array matmul(const Array& a, const Array& b, bool trans_a = false, bool trans_b 
 Array linear(const Array& x, const Array& w, const Array* bias);
 
 /// C (m×n, row-major) = op(A)·op(B) + beta·C on the caller's buffers, for A stored row-major as (a_rows × a_cols)
-/// and B as (b_rows × b_cols); split over adgraph's threads as matmul's products are.
+/// and B as (b_rows × b_cols); split over adgraph's threads as matmul's products are. With `bias` (n values) C
+/// starts as the bias on every row instead, as in linear (beta must then be 0: value_error otherwise).
 void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b, std::size_t b_rows,
-          std::size_t b_cols, float* c, bool trans_a, bool trans_b, float beta);
+          std::size_t b_cols, float* c, bool trans_a, bool trans_b, float beta, const float* bias = nullptr);
 
 }  // namespace adg::kernels

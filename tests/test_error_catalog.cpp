@@ -153,6 +153,12 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      const std::size_t big = std::size_t{1} << 31;
                      kernels::gemm(nullptr, 1, big, nullptr, big, 1, nullptr, false, false, 1.0f);
                  }});
+    c.push_back(
+        {"value_error", "gemm: a bias starts C, so beta must be 0 (got 1); add beta·C separately or pass no bias", [] {
+             const float one = 1.0f;
+             float out = 0.0f;
+             kernels::gemm(&one, 1, 1, &one, 1, 1, &out, false, false, 1.0f, &one);
+         }});
     c.push_back({"shape_error",
                  "reshape: cannot reshape (2,3) (6 elements) to (4,2) (8 elements); the element counts must match",
                  [=] {

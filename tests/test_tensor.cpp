@@ -147,8 +147,17 @@ TEST_CASE("linear folds the bias into the GEMM") {
     const Array x(xt::xarray<float>{{1, 2}, {3, 4}});
     const Array w(xt::xarray<float>{{1, 0}, {0, 1}, {1, 1}});
     const Array b(xt::xarray<float>{10, 20, 30});
-    CHECK((kernels::linear(x, w, &b).get<float>() == xt::xarray<float>{{11, 22, 33}, {13, 24, 37}}));
+    const xt::xarray<float> want{{11, 22, 33}, {13, 24, 37}};
+    CHECK((kernels::linear(x, w, &b).get<float>() == want));
     CHECK((kernels::linear(x, w, nullptr).get<float>() == xt::xarray<float>{{1, 2, 3}, {3, 4, 7}}));
+    // The same through gemm on the caller's buffer, whatever C held; a bias with beta ≠ 0 is refused.
+    xt::xarray<float> c = xt::xarray<float>::from_shape({2, 3});
+    c.fill(std::nanf(""));
+    const float* xs = x.get<float>().data();
+    const float* ws = w.get<float>().data();
+    kernels::gemm(xs, 2, 2, ws, 3, 2, c.data(), false, true, 0.0f, b.get<float>().data());
+    CHECK(c == want);
+    CHECK_THROWS_AS(kernels::gemm(xs, 2, 2, ws, 3, 2, c.data(), false, true, 1.0f, b.get<float>().data()), value_error);
 }
 
 TEST_CASE("seeded random values repeat for a seed and differ across seeds") {
