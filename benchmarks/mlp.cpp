@@ -117,10 +117,11 @@ int main(int argc, char** argv) {
     double fused_loss = 0;
     const auto fused_epoch = [&] {
         double sum = 0;
-        for (std::size_t s = 0; s < data.rows; s += cfg.batch) {
+        std::size_t steps = 0;
+        for (std::size_t s = 0; s < data.rows; s += cfg.batch, ++steps) {
             sum += fused.step(images + s * data.features, data.labels.data() + s, std::min(cfg.batch, data.rows - s));
         }
-        fused_loss = sum / static_cast<double>(loader.batches());
+        fused_loss = sum / static_cast<double>(steps);
     };
 
     // As `adgraph train` does: freed buffers stay in the process, so each step's arrays reuse warm pages. Set

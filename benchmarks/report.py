@@ -324,9 +324,11 @@ def mlp_section(run, targets, plots_dir, lines):
     passive = run.per_round("mlp_torch_passive")
     rows = []
     best_torch = {}
+    any_fused = False
     for t in thread_counts:
         a, fb, fa = epoch(adg, "adgraph", t), epoch(adg, "gemm-floor", t), epoch(adg, "gemm-floor-adgraph-threads", t)
         hf = epoch(adg, "hand-fused", t)
+        any_fused |= any(hf)
         # The floor of a round: the faster of OpenBLAS's threads and adgraph's blocks (only timed at t > 1).
         fl = faster(fb, fa)
         lt, lp = epoch(tt, "libtorch", t), epoch(passive, "libtorch", t)
@@ -362,7 +364,7 @@ def mlp_section(run, targets, plots_dir, lines):
                         "GEMM floor s/epoch, adgraph's threads", "hand-fused s/epoch", "libtorch s/epoch",
                         "libtorch, OMP_WAIT_POLICY=passive", "adgraph / best libtorch", "floor / adgraph",
                         "floor / hand-fused", "floor / best libtorch"], rows))
-    if any(any(epoch(adg, "hand-fused", t)) for t in thread_counts):
+    if any_fused:
         lines.append("\nThe hand-fused step (`benchmarks/fused_trainer.cpp`) is the same training written by hand for "
                      "this one model, the reference for how close to the floor any trainer gets on this machine: "
                      "adgraph's GEMM blocks and threads but no graph, the bias as each forward GEMM's starting C, "

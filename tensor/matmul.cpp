@@ -53,7 +53,7 @@ void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::siz
     // for the 256×784 dW at beta = 0.
     // The start of C's rows i0..i1, columns j0..j1: zeros, the bias, or beta·C.
     const auto start = [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
-        if (beta == T(1)) return;
+        if (!bias && beta == T(1)) return;
         if (!bias && beta == T(0) && j0 == 0 && j1 == n) {
             std::fill(c + i0 * n, c + i1 * n, T(0));
             return;
