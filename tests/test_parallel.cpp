@@ -1,6 +1,6 @@
 // tensor/parallel: adgraph's own threads. Parts cover their range once, exceptions come back typed, and threaded
-// kernels give the 1-thread result: bitwise for elementwise parts, the optimizer, the batch copy and float64
-// GEMMs; float32 GEMM blocks round in the last bits as OpenBLAS's sgemm does for a block starting elsewhere.
+// kernels give the 1-thread result: bitwise for elementwise parts, the optimizer and the batch copy; GEMM blocks
+// round in the last bits as OpenBLAS does for a block starting elsewhere or below its small-matrix threshold.
 
 #include <doctest/doctest.h>
 
@@ -133,7 +133,7 @@ TEST_CASE("jobs from several caller threads at once all complete, each part run 
     for (long d : totals) CHECK(d == 0);
 }
 
-TEST_CASE("GEMMs split over threads give the 1-thread result (float64 bitwise)") {
+TEST_CASE("GEMMs split over threads give the 1-thread result (to a few ulps)") {
     Generator gen(3);
     for (Dtype dt : {f32, f64}) {
         const std::string dtype = dtype_name(dt);
@@ -154,7 +154,10 @@ TEST_CASE("GEMMs split over threads give the 1-thread result (float64 bitwise)")
                                            matmul(transpose(few), few),
                                            matmul(batched, b)};
             },
-            dt == f64 ? 0.0 : 1e-4);  // sums of 300 products of size ~1: a few float ulps of 20
+            // Sums of 300 products of size ~1: a few ulps of 20. Not bitwise even in float64: on AVX-512 machines
+            // OpenBLAS 0.3.21 multiplies blocks below its small-matrix threshold with another kernel, which sums
+            // in another order (seen on a Zen 4 EPYC: up to 41 of 9100 elements differ in the last bit).
+            dt == f64 ? 1e-13 : 1e-4);
     }
 }
 
