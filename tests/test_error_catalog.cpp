@@ -18,6 +18,7 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/idx.hpp>
+#include <adgraph/nn/process.hpp>
 #include <adgraph/nn/safetensors.hpp>
 #include <adgraph/tensor/matmul.hpp>
 
@@ -106,6 +107,18 @@ struct FileSizeLimit {
         ::setrlimit(RLIMIT_FSIZE, &old_limit);
         std::signal(SIGXFSZ, old_handler);
     }
+};
+
+// Lowers the limit on open files (ulimit -n) while it lives, so that opening any further file fails (EMFILE).
+struct OpenFileLimit {
+    rlimit old_limit{};
+    explicit OpenFileLimit(rlim_t files) {
+        ::getrlimit(RLIMIT_NOFILE, &old_limit);
+        rlimit small = old_limit;
+        small.rlim_cur = files;
+        ::setrlimit(RLIMIT_NOFILE, &small);
+    }
+    ~OpenFileLimit() { ::setrlimit(RLIMIT_NOFILE, &old_limit); }
 };
 
 std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
@@ -595,6 +608,8 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  [=] {
                      save_safetensors(file("m.safetensors"), {{"bad\xff", Array::zeros({1}, f32)}});
                  }});
+    c.push_back({"value_error", "run_process: the argument vector is empty; its first element must name the program",
+                 [] { run_process({}); }});
 
     // ---- io_error: IDX files ----
     const auto idx = [=](const std::string& name, std::vector<unsigned char> bytes) {
@@ -728,6 +743,23 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "'/tmp/run/no/such/dir/m.safetensors.tmp.4242.0': No such file or directory; check that the directory "
                  "exists and is writable",
                  [=] { save_safetensors(file("no/such/dir/m.safetensors"), {}); }});
+
+    // ---- io_error: running programs ----
+    c.push_back({"io_error",
+                 "run_process: cannot start '/tmp/run/plain.sh': Permission denied; check that it is an executable "
+                 "program",
+                 [=] {
+                     std::ofstream(file("plain.sh")) << "#!/bin/sh\n";
+                     fs::permissions(file("plain.sh"), fs::perms::owner_read | fs::perms::owner_write);
+                     run_process({file("plain.sh")});
+                 }});
+    c.push_back({"io_error",
+                 "run_process: cannot start 'cat': no pipe for its input and output: Too many open files; close files "
+                 "or raise the limit on open files (ulimit -n)",
+                 [] {
+                     OpenFileLimit none(0);
+                     run_process({"cat"});
+                 }});
 
     // ---- io_error: safetensors ----
     const auto st = [=](const std::string& name, const std::string& json, std::size_t data) {

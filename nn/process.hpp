@@ -1,0 +1,42 @@
+#pragma once
+/// \file Running another program without a shell: an argument vector in, its stdout, stderr and exit status out.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace adg::nn {
+
+/// How a program started by run_process() ended, and what it printed.
+struct ProcessResult {
+    /// True if there was no program to run (nothing on PATH by that name, no file at the path given, or no
+    /// interpreter for its #! line); then nothing ran and the other fields are empty.
+    bool not_found = false;
+    /// Its exit status if it exited, else -1.
+    int exit_status = -1;
+    /// The signal that ended it, else 0.
+    int signal = 0;
+    /// Everything it wrote on stdout.
+    std::string out;
+    /// Everything it wrote on stderr.
+    std::string err;
+
+    /// True if it ran and exited with status 0.
+    bool succeeded() const { return !not_found && signal == 0 && exit_status == 0; }
+    /// "exited with status 1", "was killed by signal 9 (Killed)" or "was not found", for messages.
+    std::string how_it_ended() const;
+};
+
+/// Runs the program `argv[0]` (looked up on PATH unless it contains a '/') with the arguments `argv`, passed to
+/// it verbatim: no shell is involved, so quotes, spaces, ';' or '$' in an argument are just characters. `input`
+/// is written to its stdin, which is then closed; its stdout and stderr are collected whole while the input is
+/// written, so neither side blocks however much each writes. It inherits the environment, the working directory
+/// and the signal mask, and no open file beyond its three pipes. Returns when it has ended.
+///
+/// A program that is not there is reported in the result (`not_found`), not thrown, so callers can treat an
+/// optional tool as missing. Throws value_error if `argv` is empty, and io_error if the program cannot be
+/// started otherwise (not executable, no processes or file descriptors left) or the pipes fail, e.g.
+/// "run_process: cannot start '/tmp/x.sh': Permission denied; check that it is an executable program".
+ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input = {});
+
+}  // namespace adg::nn
