@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <adgraph/nn/process.hpp>
+
 #include "cli_run.hpp"
 
 namespace fs = std::filesystem;
@@ -161,23 +163,53 @@ TEST_CASE("cli: train reports output files it cannot write (exit 1) and does not
     }
 }
 
-TEST_CASE("cli: train warns, naming the file, when the plot's input cannot be written") {
-    if (!adg::testing::have_fashion_mnist() || std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+TEST_CASE("cli: train warns, naming the file, when the plot cannot be written") {
+    if (!adg::testing::have_fashion_mnist() || adg::nn::run_process({"gnuplot", "--version"}).not_found) {
         MESSAGE("skipped: needs dataset-fashion-mnist and gnuplot");
         return;
     }
-    const fs::path out = scratch("plotdat");
-    fs::create_directory(out / "curves.dat");
+    const fs::path out = scratch("plotpng");
+    fs::create_directory(out / "curves.png");
     const auto r = run_cli({"train", "--limit", "300", "--epochs", "1", "--out", out.string(), "--threads", "1"});
     REQUIRE_MESSAGE(r.code == 0, r.err);
-    CHECK(r.err.find("adgraph train: warning: cannot write gnuplot's input: '" + (out / "curves.dat").string() +
-                     "': cannot rename the temporary file") != std::string::npos);
+    CHECK_MESSAGE(r.err.find("adgraph train: warning: no " + (out / "curves.png").string() + " written: '" +
+                             (out / "curves.png").string() + "': ") != std::string::npos,
+                  r.err);
     CHECK(r.out.find("curves.png") == std::string::npos);  // not in the "wrote" line
-    CHECK_FALSE(fs::exists(out / "curves.png"));
-    CHECK(fs::is_directory(out / "curves.dat"));
+    CHECK(fs::is_directory(out / "curves.png"));
+    CHECK(fs::is_empty(out / "curves.png"));
     CHECK(fs::exists(out / "metrics.jsonl"));
     CHECK(fs::exists(out / "confusion.csv"));
     fs::remove_all(out);
+}
+
+// Issue 21: the plot step ran gnuplot through a shell with the script's path in quotes, so an --out holding a quote
+// ran commands (here: touch a file in the working directory), and an ordinary apostrophe lost the plot with
+// "gnuplot failed: " and no reason. Now no shell runs and no path reaches gnuplot.
+TEST_CASE("cli: quotes and semicolons in train's --out run nothing and the plot is drawn") {
+    if (!adg::testing::have_fashion_mnist() || adg::nn::run_process({"gnuplot", "--version"}).not_found) {
+        MESSAGE("skipped: needs dataset-fashion-mnist and gnuplot");
+        return;
+    }
+    const fs::path base = scratch("plotquote");
+    const std::string marker = "PWNED-" + base.filename().string();  // unique: a stale file cannot decide the test
+    for (const std::string& name : {"run';touch " + marker + ";'", std::string("bob's run")}) {
+        INFO(name);
+        const fs::path out = base / name;
+        const auto r = run_cli({"train", "--limit", "300", "--epochs", "1", "--out", out.string(), "--threads", "1"});
+        REQUIRE_MESSAGE(r.code == 0, r.err);
+        CHECK_MESSAGE(r.err.find("adgraph train: warning") == std::string::npos, r.err);
+        CHECK(r.out.find(", " + (out / "curves.png").string() + "\n") != std::string::npos);
+        std::ifstream in(out / "curves.png", std::ios::binary);
+        std::string head(8, '\0');
+        in.read(head.data(), 8);
+        CHECK(head == std::string("\x89PNG\r\n\x1a\n", 8));
+    }
+    bool pwned = fs::exists(marker);
+    fs::remove(marker);  // a failing run must not leave it in the working directory
+    for (const auto& e : fs::recursive_directory_iterator(base)) pwned = pwned || e.path().filename() == marker;
+    CHECK_FALSE(pwned);
+    fs::remove_all(base);
 }
 
 TEST_CASE("cli: graph prints the DOT text of one training step") {
