@@ -4,6 +4,7 @@
 // sweeps only). All timings of a case are interleaved round-robin, so their ratios are fair on a noisy machine.
 // Writes the crossover (jacfwd/jacrev time against n/m) as CSV and PNG.
 #include <adgraph/adgraph.hpp>
+#include <adgraph/nn/gnuplot.hpp>
 
 #include <cblas.h>
 
@@ -14,7 +15,6 @@
 
 #include "machine.hpp"
 #include "output.hpp"
-#include "plot.hpp"
 
 using namespace adg;
 
@@ -183,20 +183,21 @@ std::string write_crossover(std::vector<Result> rs, const std::string& csv, cons
     out.close();
     if (!out) return "cannot write " + csv;
     if (png.empty()) return "";
-    return bench::run_gnuplot(
-        "set terminal pngcairo size 800,520 font 'sans,10'\n"
-        "set output '" +
-        png +
-        "'\n"
-        "set datafile separator ','\n"
-        "set logscale xy\nset grid\nset key top left\n"
-        "set title 'adgraph: jacfwd / jacrev time against n / m (one batched sweep each)'\n"
-        "set xlabel 'n / m (inputs / outputs)'\nset ylabel 'time(jacfwd) / time(jacrev)'\n"
-        "plot '" +
-        csv +
-        "' using 4:7 every ::1 with linespoints pt 7 title 'transforms (record + sweep)', "
-        "'' using 4:($8/$9) every ::1 with linespoints pt 5 title 'same recorded graph (sweeps only)', "
-        "x with lines dt 2 title 'proportional to n / m', 1 with lines lc rgb 'gray' notitle\n");
+    // The points go inline (a datablock) and gnuplot prints the PNG on stdout: no path is part of the script.
+    std::ostringstream s;
+    s << "set terminal pngcairo size 800,520 font 'sans,10'\n"
+         "$crossover << EOD\n# n_over_m jacfwd_over_jacrev sweep_jacfwd_over_sweep_jacrev\n";
+    for (const auto& r : rs) {
+        s << ratio(r) << ' ' << r.jacfwd / r.jacrev << ' ' << r.sweep_jacfwd / r.sweep_jacrev << '\n';
+    }
+    s << "EOD\n"
+         "set logscale xy\nset grid\nset key top left\n"
+         "set title 'adgraph: jacfwd / jacrev time against n / m (one batched sweep each)'\n"
+         "set xlabel 'n / m (inputs / outputs)'\nset ylabel 'time(jacfwd) / time(jacrev)'\n"
+         "plot $crossover using 1:2 with linespoints pt 7 title 'transforms (record + sweep)', "
+         "'' using 1:3 with linespoints pt 5 title 'same recorded graph (sweeps only)', "
+         "x with lines dt 2 title 'proportional to n / m', 1 with lines lc rgb 'gray' notitle\n";
+    return nn::plot_png(s.str(), png);
 }
 
 }  // namespace

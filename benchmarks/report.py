@@ -216,31 +216,33 @@ def modes_section(run, targets, plots_dir, lines):
 
     # The crossover plot: every engine's jacfwd/jacrev time ratio against n/m.
     if plots_dir is not None and shutil.which("gnuplot"):
-        data = plots_dir / "modes-crossover.dat"
-        with open(data, "w") as f:
-            for label, rounds, field_pairs in [
-                ("adgraph (transforms)", adg, ("jacfwd_us", "jacrev_us", "transforms")),
-                ("adgraph (same recorded graph)", adg, ("sweep_jacfwd_us", "sweep_jacrev_us", "same_graph")),
-                ("functorch", ft, ("jacfwd_us", "jacrev_us", "transforms")),
-                ("ADOL-C (sweeps over the tape)", ad, ("jacfwd_us", "jacrev_us", "transforms")),
-            ]:
-                if not any(rounds):
+        # The points go inline (a datablock) and gnuplot prints the PNG on stdout: no path is part of the script.
+        data = []
+        for label, rounds, field_pairs in [
+            ("adgraph (transforms)", adg, ("jacfwd_us", "jacrev_us", "transforms")),
+            ("adgraph (same recorded graph)", adg, ("sweep_jacfwd_us", "sweep_jacrev_us", "same_graph")),
+            ("functorch", ft, ("jacfwd_us", "jacrev_us", "transforms")),
+            ("ADOL-C (sweeps over the tape)", ad, ("jacfwd_us", "jacrev_us", "transforms")),
+        ]:
+            if not any(rounds):
+                continue
+            data.append(f'"{label}"')
+            pts = []
+            for c in (c for c in cases if c.startswith("tanh")):
+                row = by_key(rounds[0], "case", table=field_pairs[2]).get(c)
+                if not row:
                     continue
-                f.write(f'"{label}"\n')
-                pts = []
-                for c in (c for c in cases if c.startswith("tanh")):
-                    row = by_key(rounds[0], "case", table=field_pairs[2]).get(c)
-                    if not row:
-                        continue
-                    r = med(ratio_series(rounds, field_pairs[0], rounds, field_pairs[1], c, field_pairs[2],
-                                         field_pairs[2]))
-                    pts.append((row["n"] / row["m"], r))
-                for x, y in sorted(pts):
-                    f.write(f"{x} {y}\n")
-                f.write("\n\n")
+                r = med(ratio_series(rounds, field_pairs[0], rounds, field_pairs[1], c, field_pairs[2],
+                                     field_pairs[2]))
+                pts.append((row["n"] / row["m"], r))
+            for x, y in sorted(pts):
+                data.append(f"{x} {y}")
+            data += ["", ""]
         png = plots_dir / "modes-crossover.png"
         script = f"""set terminal pngcairo size 860,540 font 'sans,10'
-set output '{png}'
+$crossover << EOD
+{chr(10).join(data)}
+EOD
 set logscale xy
 set grid
 set key top left
@@ -248,11 +250,17 @@ set title 'jacfwd / jacrev time against n / m (3-layer tanh network, hidden 64, 
 set xlabel 'n / m (inputs / outputs)'
 set ylabel 'time(jacfwd) / time(jacrev)'
 set xrange [0.0005:2000]
-plot for [i=0:3] '{data}' index i using 1:2 with linespoints pt 7 title columnheader(1), \\
+plot for [i=0:3] $crossover index i using 1:2 with linespoints pt 7 title columnheader(1), \\
      x with lines dt 2 lc rgb 'gray40' title 'proportional to n / m'
 """
-        subprocess.run(["gnuplot"], input=script, text=True, check=False)
-        data.unlink()
+        gp = subprocess.run(["gnuplot"], input=script.encode(), capture_output=True, check=False)
+        if gp.returncode == 0 and gp.stdout.startswith(b"\x89PNG\r\n\x1a\n"):
+            tmp = png.with_name(png.name + f".tmp.{os.getpid()}")
+            tmp.write_bytes(gp.stdout)
+            os.replace(tmp, png)
+        else:
+            print(f"report.py: warning: gnuplot exited with status {gp.returncode}, no {png} written: "
+                  f"{gp.stderr.decode(errors='replace').strip()}", file=sys.stderr)
         if png.exists():
             lines.append(f"\n![jacfwd/jacrev crossover]({plots_dir.name}/{png.name})\n")
     lines.append("")

@@ -3,12 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include <adgraph/adgraph.hpp>
+#include <adgraph/nn/gnuplot.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/optim.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,9 +15,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -103,55 +102,34 @@ Fit fit(const Target& target, bool l2, const Options& o, const std::vector<doubl
     return r;
 }
 
-// Returns "" on success, else why no PNG was written.
+// Returns "" on success, else why no PNG was written. The data goes inline (a datablock) and gnuplot prints the
+// PNG on stdout, so no path is ever part of the script.
 std::string plot(const fs::path& png, const std::vector<double>& grid, const std::vector<Target>& targets,
                  const std::vector<Fit>& fits) {
-    if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-        return "gnuplot is not installed (apt-get install gnuplot-nox)";
-    }
-    // Temporary names so a failed or concurrent run never leaves a half-written PNG.
-    const std::string tag = "." + png.filename().string() + "." + std::to_string(getpid());
-    const fs::path dir = png.parent_path();
-    const fs::path data = dir / (tag + ".dat"), script = dir / (tag + ".gp"), tmp_png = dir / (tag + ".png");
-    {
-        std::ofstream d(data);
-        d << "# x";
-        for (const auto& t : targets) d << " " << t.name << " " << t.name << "_l2 " << t.name << "_l1";
-        d << "\n";
-        for (std::size_t i = 0; i < grid.size(); ++i) {
-            d << grid[i];
-            for (std::size_t k = 0; k < targets.size(); ++k) {
-                d << " " << targets[k].f(grid[i]) << " " << fits[2 * k].curve[i] << " " << fits[2 * k + 1].curve[i];
-            }
-            d << "\n";
-        }
-        std::ofstream s(script);
-        s << "set terminal pngcairo size 1200,450 font 'sans,10'\n"
-          << "set output '" << tmp_png.string() << "'\n"
-          << "set multiplot layout 1," << targets.size() << " title 'MLP 1-32-32-1 (tanh) fitted with l2 and l1'\n"
-          << "set grid\nset key top right\nset xlabel 'x'\n";
+    std::ostringstream s;
+    s << "set terminal pngcairo size 1200,450 font 'sans,10'\n"
+      << "$fits << EOD\n# x";
+    for (const auto& t : targets) s << " " << t.name << " " << t.name << "_l2 " << t.name << "_l1";
+    s << "\n";
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+        s << grid[i];
         for (std::size_t k = 0; k < targets.size(); ++k) {
-            const std::size_t c = 2 + 3 * k;
-            s << "set title '" << targets[k].name << "'\n"
-              << "plot '" << data.string() << "' using 1:" << c << " with lines lw 3 lc rgb '#bbbbbb' title 'target', "
-              << "'' using 1:" << c + 1 << " with lines lw 1.5 lc rgb '#1f77b4' title 'l2 (mse) fit', "
-              << "'' using 1:" << c + 2 << " with lines lw 1.5 dt 2 lc rgb '#d62728' title 'l1 fit'\n";
+            s << " " << targets[k].f(grid[i]) << " " << fits[2 * k].curve[i] << " " << fits[2 * k + 1].curve[i];
         }
-        s << "unset multiplot\nset output\n";
+        s << "\n";
     }
-    FILE* p = popen(("gnuplot '" + script.string() + "' 2>&1").c_str(), "r");
-    std::string output;
-    char buf[256];
-    while (p && std::fgets(buf, sizeof buf, p)) output += buf;
-    const int status = p ? pclose(p) : -1;
-    fs::remove(data);
-    fs::remove(script);
-    if (status != 0) {
-        fs::remove(tmp_png);
-        return "gnuplot failed: " + output;
+    s << "EOD\n"
+      << "set multiplot layout 1," << targets.size() << " title 'MLP 1-32-32-1 (tanh) fitted with l2 and l1'\n"
+      << "set grid\nset key top right\nset xlabel 'x'\n";
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+        const std::size_t c = 2 + 3 * k;
+        s << "set title '" << targets[k].name << "'\n"
+          << "plot $fits using 1:" << c << " with lines lw 3 lc rgb '#bbbbbb' title 'target', "
+          << "'' using 1:" << c + 1 << " with lines lw 1.5 lc rgb '#1f77b4' title 'l2 (mse) fit', "
+          << "'' using 1:" << c + 2 << " with lines lw 1.5 dt 2 lc rgb '#d62728' title 'l1 fit'\n";
     }
-    fs::rename(tmp_png, png);
-    return "";
+    s << "unset multiplot\n";
+    return nn::plot_png(s.str(), png.string());
 }
 
 // Returns false after printing the problem for a usage error (exit 2); exits 0 after --help.
@@ -210,7 +188,7 @@ int main(int argc, char** argv) {
     if (why.empty()) {
         std::printf("\nwrote %s\n", png.string().c_str());
     } else {
-        std::fprintf(stderr, "\nregression: warning: no plot written: %s\n", why.c_str());
+        std::fprintf(stderr, "\nregression: warning: %s\n", why.c_str());
     }
 
     const double sin_mse = fits[2].grid_mse;  // fits: box l2, box l1, sin l2, sin l1
