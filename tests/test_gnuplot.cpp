@@ -65,7 +65,8 @@ TEST_CASE("gnuplot: plot_png writes a whole PNG to a path with quotes, spaces an
         CHECK(bytes.compare(0, png_signature.size(), png_signature) == 0);
     }
     // Only the three PNGs: no script, data or temporary file beside them, and nothing a shell would have made.
-    CHECK(dir.list() == std::vector<std::string>{"a\"b;$(touch PWNED).png", "bob's plot.png", "run';touch PWNED;'.png"});
+    CHECK(dir.list() ==
+          std::vector<std::string>{"a\"b;$(touch PWNED).png", "bob's plot.png", "run';touch PWNED;'.png"});
     CHECK_FALSE(std::filesystem::exists("PWNED"));
 }
 

@@ -144,10 +144,10 @@ TEST_CASE("process: a file that cannot be executed and an empty argument vector 
     const std::string plain = dir.file("plain.sh");
     std::ofstream(plain) << "#!/bin/sh\necho hello\n";
     ::chmod(plain.c_str(), 0644);
-    CHECK_THROWS_WITH_AS(run_process({plain}),
-                         ("run_process: cannot start '" + plain +
-                          "': Permission denied; check that it is an executable program")
-                             .c_str(),
-                         adg::io_error);
+    CHECK_THROWS_WITH_AS(
+        run_process({plain}),
+        ("run_process: cannot start '" + plain + "': Permission denied; check that it is an executable program")
+            .c_str(),
+        adg::io_error);
     CHECK_THROWS_AS(run_process({}), adg::value_error);
 }
