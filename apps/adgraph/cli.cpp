@@ -69,7 +69,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
 
     CLI::App* predict_cmd = app.add_subcommand("predict", "classify one test image");
     predict_cmd->add_option("--model", model_path, "checkpoint written by adgraph train")->required();
-    add_number(*predict_cmd, "--index", index, "test image number, from 0", whole_range(0, max_count))->required();
+    add_number(*predict_cmd, "--index", index, "test image number, from 0", whole_range(0, max_count), false)
+        ->required();
     predict_cmd->add_option("--data", data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
 
     std::string graph_spec = "784-256-128-10", graph_out;

@@ -41,11 +41,13 @@ std::string check_number(std::string& text, const NumberRange& range);
 /// A CLI11 validator applying check_number; CLI11 reports its message as "--option: <message>" (exit 2).
 CLI::Validator in_range(const NumberRange& range);
 
-/// Adds the numeric option `name` storing into `value`, with its default shown and `range` enforced.
+/// Adds the numeric option `name` storing into `value`, with `range` enforced and its default shown in --help
+/// unless `show_default` is false (a required option has none).
 template <class T>
 CLI::Option* add_number(CLI::App& cmd, const std::string& name, T& value, const std::string& help,
-                        const NumberRange& range) {
-    return cmd.add_option(name, value, help)->capture_default_str()->check(in_range(range));
+                        const NumberRange& range, bool show_default = true) {
+    CLI::Option* option = cmd.add_option(name, value, help)->check(in_range(range));
+    return show_default ? option->capture_default_str() : option;
 }
 
 /// Upper bound of counts given on the command line (batch rows, --limit, --index): far above any dataset here,
