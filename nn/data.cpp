@@ -75,6 +75,8 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
     out.images = Tensor(std::move(x));
     out.labels.assign(labels.data.begin(), labels.data.begin() + static_cast<std::ptrdiff_t>(n));
     out.classes = classes;
+    out.source = images_path;
+    out.image_shape = {images.dims[1], images.dims[2]};
     return out;
 }
 
@@ -111,7 +113,15 @@ const std::array<const char*, 10>& fashion_mnist_classes() {
 Epoch::Epoch(const Dataset& data, std::size_t batch_size, std::vector<std::size_t> order)
     : data_(&data), batch_size_(batch_size), order_(std::move(order)) {}
 
-std::size_t Epoch::size() const { return (order_.size() + batch_size_ - 1) / batch_size_; }
+namespace {
+
+// Batches of `batch` covering `n` rows, the last partial. Not (n + batch - 1) / batch: that wraps to 0 batches
+// for a batch size near SIZE_MAX.
+std::size_t batch_count(std::size_t n, std::size_t batch) { return n / batch + (n % batch != 0); }
+
+}  // namespace
+
+std::size_t Epoch::size() const { return batch_count(order_.size(), batch_size_); }
 
 Batch Epoch::batch(std::size_t i) const {
     if (i >= size()) {
@@ -162,7 +172,7 @@ DataLoader::DataLoader(const Dataset& data, std::size_t batch_size, bool shuffle
     }
 }
 
-std::size_t DataLoader::batches() const { return (data_->size() + batch_size_ - 1) / batch_size_; }
+std::size_t DataLoader::batches() const { return batch_count(data_->size(), batch_size_); }
 
 std::vector<std::size_t> DataLoader::order(std::size_t e) const {
     std::vector<std::size_t> order(data_->size());

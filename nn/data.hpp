@@ -29,6 +29,10 @@ struct Dataset {
     std::vector<std::size_t> labels;
     /// Number of classes.
     std::size_t classes = 10;
+    /// The images file it was loaded from ("" if built in memory), for messages.
+    std::string source;
+    /// Rows and columns of each image as stored in the file (empty if built in memory).
+    std::vector<std::size_t> image_shape;
     /// Number of samples N.
     std::size_t size() const { return labels.size(); }
     /// Number of features per sample (rows·cols).
@@ -69,7 +73,7 @@ class DataLoader;
 /// must outlive it.
 class Epoch {
 public:
-    /// Number of batches.
+    /// Number of batches (the last may be partial; 0 for an empty dataset).
     std::size_t size() const;
     /// Batch `i` (0 ≤ i < size()); throws value_error otherwise.
     Batch batch(std::size_t i) const;
@@ -116,7 +120,8 @@ private:
     std::vector<std::size_t> order_;
 };
 
-/// Splits a dataset into minibatches, in order or shuffled; the last batch may be smaller. The order of epoch
+/// Splits a dataset into minibatches, in order or shuffled; the last batch may be smaller, and a batch size
+/// larger than the dataset makes one batch of all of it. The order of epoch
 /// e depends only on (seed, e), so runs repeat exactly. Holds a reference: the Dataset must outlive the loader
 /// and every Epoch it returns. Batches are new tensors that share nothing with the dataset or each other.
 class DataLoader {

@@ -5,6 +5,7 @@
 #include <adgraph/nn/activation.hpp>
 #include <adgraph/nn/dropout.hpp>
 #include <adgraph/nn/linear.hpp>
+#include <adgraph/nn/memory.hpp>
 
 namespace adg::nn {
 
@@ -25,10 +26,8 @@ std::string Sequential::to_string() const {
     return s + ")";
 }
 
-namespace {
-
-// Spec text for a message: bytes outside printable ASCII as \xNN and at most 40 of them, so a binary or
-// megabyte-long --model value cannot garble the terminal or flood the log.
+// Bytes outside printable ASCII as \xNN and at most 40 of them, so a binary or megabyte-long --model value
+// cannot garble the terminal or flood the log.
 std::string spec_text(const std::string& s) {
     constexpr std::size_t shown = 40;
     std::string out;
@@ -45,8 +44,6 @@ std::string spec_text(const std::string& s) {
     if (s.size() > shown) out += "... (" + std::to_string(s.size()) + " bytes)";
     return out;
 }
-
-}  // namespace
 
 std::vector<std::size_t> parse_mlp_spec(const std::string& spec) {
     const auto bad = [&](const std::string& why) {
@@ -88,6 +85,11 @@ std::shared_ptr<Module> make_activation(const std::string& name) {
 std::shared_ptr<Sequential> Sequential::mlp(const std::string& spec, Generator& gen, const MlpOptions& options) {
     const std::vector<std::size_t> sizes = parse_mlp_spec(spec);
     make_activation(options.activation);  // reject a bad name before drawing any weights
+    // Before allocating: a spec of huge layers (from a command line or a checkpoint's metadata) is refused with
+    // its size instead of failing in the allocator halfway through the layers.
+    check_fits_in_memory(
+        "Sequential::mlp: model spec '" + spec_text(spec) + "' with " + dtype_name(options.dtype) + " parameters",
+        mlp_memory_bytes(sizes, 0, 0, options.dtype), "use smaller layer sizes");
     auto net = std::make_shared<Sequential>();
     for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
         net->add(std::make_shared<Linear>(sizes[i], sizes[i + 1], gen, true, options.init, options.dtype));

@@ -33,9 +33,13 @@ public:
     std::size_t size() const { return children().size(); }
 
     /// An MLP from "784-256-128-10": Linear layers between consecutive sizes with `options.activation` (and
-    /// dropout) after each hidden layer; throws value_error naming the spec and what is wrong.
+    /// dropout) after each hidden layer; throws value_error naming the spec and what is wrong, or, before
+    /// allocating, the bytes its parameters need when they exceed this process's memory (nn/memory.hpp).
     static std::shared_ptr<Sequential> mlp(const std::string& spec, Generator& gen, const MlpOptions& options = {});
 };
+
+/// A spec (or any text from a user or a file) for a message: escaped and clipped to its first 40 bytes.
+std::string spec_text(const std::string& spec);
 
 /// The layer sizes of an MLP spec ("784-256-128-10" → {784, 256, 128, 10}); throws value_error when malformed.
 std::vector<std::size_t> parse_mlp_spec(const std::string& spec);

@@ -400,3 +400,24 @@ TEST_CASE("data: DataLoader shuffling is deterministic for seed and epoch") {
     CHECK(a.order(0) != other_seed.order(0));
     CHECK(a.order(0) != iota(200));
 }
+
+// Issue 21: (n + batch - 1) / batch wrapped for a batch size near SIZE_MAX, giving 0 batches (and a division by
+// zero in the training loop's mean loss). A batch larger than the dataset is one batch of all of it.
+TEST_CASE("data: DataLoader with a batch size larger than the dataset, up to SIZE_MAX, has one batch of all rows") {
+    const Dataset d = indexed_dataset(10);
+    for (const std::size_t size : {std::size_t{11}, std::size_t{1} << 40, SIZE_MAX - 1, SIZE_MAX}) {
+        INFO(size);
+        const DataLoader loader(d, size, true, 3);
+        CHECK(loader.batches() == 1);
+        const Epoch epoch = loader.epoch(0);
+        REQUIRE(epoch.size() == 1);
+        const Batch b = epoch.batch(0);
+        CHECK(b.x.shape() == Shape{10, 3});
+        std::vector<std::size_t> labels = b.labels;
+        std::sort(labels.begin(), labels.end());
+        CHECK(labels == iota(10));
+        CHECK_THROWS_AS(epoch.batch(1), value_error);
+    }
+    const Dataset empty = indexed_dataset(0);
+    CHECK(DataLoader(empty, SIZE_MAX, false).batches() == 0);
+}

@@ -558,6 +558,17 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "model spec '784': needs at least an input and an output size; write layer sizes joined by '-', e.g. "
                  "784-256-128-10",
                  [] { parse_mlp_spec("784"); }});
+    c.push_back({"value_error",
+                 "Sequential::mlp: model spec '784-9999999-10' with float32 parameters needs about 31.8 GB "
+                 "(31799996860 bytes) of memory but 8.0 GB (8000000000 bytes) are available (physical memory); use "
+                 "smaller layer sizes",
+                 [] {
+                     // The limit is given so that the message does not depend on the machine; Sequential::mlp
+                     // passes memory_limit().
+                     check_fits_in_memory("Sequential::mlp: model spec '784-9999999-10' with float32 parameters",
+                                          mlp_memory_bytes({784, 9999999, 10}, 0, 0), "use smaller layer sizes",
+                                          MemoryLimit{8000000000, "physical memory"});
+                 }});
     c.push_back({"value_error", "confusion matrix: class 12 is out of range for 10 classes",
                  [] { ConfusionMatrix(10).add(3, 12); }});
     c.push_back({"value_error", "confusion matrix: 2 labels but 1 predictions", [] {
@@ -1025,8 +1036,12 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  "<command> --help') for the options.\n"});
     c.push_back({{"train", "--epochs", "ten"},
                  2,
-                 "adgraph: Could not convert: --epochs = ten\nRun 'adgraph --help' (or 'adgraph <command> --help') for "
-                 "the options.\n"});
+                 "adgraph: --epochs: ten is not a whole number from 1 to 1000000\nRun 'adgraph --help' (or 'adgraph "
+                 "<command> --help') for the options.\n"});
+    c.push_back({{"train", "--epochs", "-1"},
+                 2,
+                 "adgraph: --epochs: -1 is not a whole number from 1 to 1000000\nRun 'adgraph --help' (or 'adgraph "
+                 "<command> --help') for the options.\n"});
     c.push_back({{"train", "--optimizer", "rmsprop"},
                  2,
                  "adgraph: --optimizer: rmsprop not in {sgd,adam,adamw}\nRun 'adgraph --help' (or 'adgraph <command> "
@@ -1037,17 +1052,30 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
          "adgraph: --model is required\nRun 'adgraph --help' (or 'adgraph <command> --help') for the options.\n"});
     c.push_back({{"train", "--lr", "-1"},
                  2,
-                 "adgraph: --lr must be a number > 0 (got -1)\nRun 'adgraph train --help' for the options.\n"});
+                 "adgraph: --lr: -1 is not a finite number > 0\nRun 'adgraph --help' (or 'adgraph <command> --help') "
+                 "for the options.\n"});
     c.push_back({{"train", "--batch", "0"},
                  2,
-                 "adgraph: --batch must be at least 1\nRun 'adgraph train --help' for the options.\n"});
-    c.push_back(
-        {{"train", "--threads", "-1"},
-         2,
-         "adgraph: --threads must be from 0 (all cores) to 4096\nRun 'adgraph train --help' for the options.\n"});
-    c.push_back({{"train", "--dropout", "1"},
+                 "adgraph: --batch: 0 is not a whole number from 1 to 1000000000\nRun 'adgraph --help' (or 'adgraph "
+                 "<command> --help') for the options.\n"});
+    c.push_back({{"train", "--threads", "-1"},
                  2,
-                 "adgraph: --dropout must be in [0, 1)\nRun 'adgraph train --help' for the options.\n"});
+                 "adgraph: --threads: -1 is not a whole number from 0 to 4096\nRun 'adgraph --help' (or 'adgraph "
+                 "<command> --help') for the options.\n"});
+    c.push_back(
+        {{"train", "--dropout", "1"},
+         2,
+         "adgraph: --dropout: 1 is not a number in [0, 1)\nRun 'adgraph --help' (or 'adgraph <command> --help') "
+         "for the options.\n"});
+    c.push_back(
+        {{"train", "--weight-decay", "inf"},
+         2,
+         "adgraph: --weight-decay: inf is not a finite number >= 0\nRun 'adgraph --help' (or 'adgraph <command> "
+         "--help') for the options.\n"});
+    c.push_back({{"predict", "--model", ckpt, "--index", "-1", "--data", data},
+                 2,
+                 "adgraph: --index: -1 is not a whole number from 0 to 1000000000\nRun 'adgraph --help' (or 'adgraph "
+                 "<command> --help') for the options.\n"});
     c.push_back({{"train", "--model", "784-x-10"},
                  2,
                  "adgraph: --model: model spec '784-x-10': 'x' is not a whole number; write layer sizes joined by '-', "
@@ -1067,6 +1095,14 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
     c.push_back({{"train", "--nesterov"},
                  2,
                  "adgraph: --nesterov applies to --optimizer sgd only\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--optimizer", "sgd", "--nesterov", "--momentum", "0"},
+                 2,
+                 "adgraph: --nesterov needs --momentum > 0 (got 0)\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back(
+        {{"train", "--epochs", "3", "--warmup-epochs", "3.5"},
+         2,
+         "adgraph: --warmup-epochs must be between 0 and --epochs (got 3.5 with --epochs 3)\nRun 'adgraph train "
+         "--help' for the options.\n"});
     c.push_back({{"train", "--schedule", "linear"},
                  2,
                  "adgraph: --schedule: schedule 'linear' is unknown; choose constant, step or cosine\nRun 'adgraph "
@@ -1077,7 +1113,8 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  "784-256-128-10\nRun 'adgraph graph --help' for the options.\n"});
     c.push_back({{"graph", "--batch", "0"},
                  2,
-                 "adgraph: --batch must be at least 1\nRun 'adgraph graph --help' for the options.\n"});
+                 "adgraph: --batch: 0 is not a whole number from 1 to 1000000000\nRun 'adgraph --help' (or 'adgraph "
+                 "<command> --help') for the options.\n"});
     c.push_back({{"eval", "--model", ckpt, "--spec", "784--10"},
                  2,
                  "adgraph: --spec: model spec '784--10': empty layer size at character 4; write layer sizes joined by "
@@ -1140,6 +1177,25 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
     c.push_back({{"predict", "--model", ckpt, "--index", "10", "--data", data},
                  1,
                  "adgraph: error: predict: --index 10 is out of range (the test set has 10 images)\n"});
+    c.push_back({{"train", "--data", dir.file("data20"), "--out", dir.file("out-20"), "--threads", "1"},
+                 1,
+                 "adgraph: error: /tmp/run/data20/train-images-idx3-ubyte: the images are 20x20 (400 values) but the "
+                 "model 784-256-128-10 takes 784 inputs; pass --data with 28x28 Fashion-MNIST images\n",
+                 [&dir] { CHECK_FALSE(fs::exists(dir.file("out-20"))); }});
+    c.push_back({{"eval", "--model", ckpt, "--data", dir.file("data20")},
+                 1,
+                 "adgraph: error: /tmp/run/data20/t10k-images-idx3-ubyte: the images are 20x20 (400 values) but the "
+                 "model 784-16-10 of checkpoint /tmp/run/trained/model.safetensors takes 784 inputs; pass --data with "
+                 "28x28 Fashion-MNIST images\n"});
+    c.push_back({{"eval", "--model", dir.file("outputs20.safetensors"), "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/outputs20.safetensors: the model 784-16-20 has 20 outputs but "
+                 "Fashion-MNIST has 10 classes; use a checkpoint of a model ending in -10, as adgraph train writes\n"});
+    c.push_back({{"predict", "--model", dir.file("overflow.safetensors"), "--index", "3", "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/overflow.safetensors: evaluate: the model's output for image 3, "
+                 "class 0 is inf: its weights overflow float32 in the forward pass; retrain (e.g. with a smaller --lr) "
+                 "or use another checkpoint\n"});
     return c;
 }
 
@@ -1158,6 +1214,20 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     save_safetensors(dir.file("dropout.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"dropout", "ten percent"}});
     std::ofstream(dir.file("out-file")) << "a file, not a directory\n";
+    // Images of 20x20, and checkpoints saved by the library from models with 20 outputs and with weights so large
+    // (finite, 1e38) that the forward pass overflows.
+    fs::create_directories(dir.file("data20"));
+    for (const char* split : {"train", "t10k"}) {
+        IdxArray images{{4, 20, 20}, std::vector<std::uint8_t>(4 * 400, 7)};
+        write_idx(dir.file("data20") + "/" + split + "-images-idx3-ubyte", images, false);
+        write_idx(dir.file("data20") + "/" + split + "-labels-idx1-ubyte", IdxArray{{4}, {0, 1, 2, 3}}, false);
+    }
+    Generator gen(1);
+    save_checkpoint(dir.file("outputs20.safetensors"), *Sequential::mlp("784-16-20", gen), nullptr,
+                    {{"model", "784-16-20"}});
+    const auto overflow = Sequential::mlp("784-16-10", gen);
+    for (const auto& [name, p] : overflow->named_parameters()) p.mutable_value() = Array::full(p.shape(), 1e38, f32);
+    save_checkpoint(dir.file("overflow.safetensors"), *overflow, nullptr, {{"model", "784-16-10"}});
     fs::create_directories(dir.file("out-busy/metrics.jsonl"));  // the atomic rename over a directory fails
 }
 

@@ -1,40 +1,50 @@
 #include "adgraph/cli.hpp"
 
+#include <cstdint>
+#include <limits>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
 
 #include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
 
 #include "adgraph/evaluate.hpp"
+#include "adgraph/options.hpp"
 #include "adgraph/train.hpp"
 
 namespace adg::cli {
 
 namespace {
 
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
     cmd.add_option("--model", o.model, "MLP layer sizes, e.g. 784-256-128-10")->capture_default_str();
     cmd.add_option("--activation", o.activation, "relu, leaky_relu, tanh or sigmoid")->capture_default_str();
-    cmd.add_option("--dropout", o.dropout, "dropout after each hidden layer, in [0, 1)")->capture_default_str();
+    add_number(cmd, "--dropout", o.dropout, "dropout after each hidden layer", real_range(0, 1, false, true));
     cmd.add_option("--init", o.init, "weight initialisation: uniform, xavier or he")->capture_default_str();
     cmd.add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
         ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
         ->capture_default_str();
-    cmd.add_option("--lr", o.lr, "learning rate (peak of the schedule)")->capture_default_str();
-    cmd.add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
-    cmd.add_flag("--nesterov", o.nesterov, "Nesterov momentum (sgd)");
-    cmd.add_option("--weight-decay", o.weight_decay, "weight decay (decoupled for adamw)")->capture_default_str();
+    add_number(cmd, "--lr", o.lr, "learning rate (peak of the schedule)", real_range(0, infinity, true));
+    add_number(cmd, "--momentum", o.momentum, "SGD momentum", real_range(0, 1, false, true));
+    cmd.add_flag("--nesterov", o.nesterov, "Nesterov momentum (sgd, with --momentum > 0)");
+    add_number(cmd, "--weight-decay", o.weight_decay, "weight decay (decoupled for adamw)", real_range(0, infinity));
     cmd.add_option("--schedule", o.schedule, "learning-rate schedule: constant, step or cosine")->capture_default_str();
-    cmd.add_option("--warmup-epochs", o.warmup_epochs, "linear warm-up (cosine schedule)")->capture_default_str();
-    cmd.add_option("--epochs", o.epochs, "passes over the training set")->capture_default_str();
-    cmd.add_option("--batch", o.batch, "minibatch size")->capture_default_str();
-    cmd.add_option("--seed", o.seed, "seed of initialisation, shuffling and dropout")->capture_default_str();
-    cmd.add_option("--threads", o.threads, "threads for GEMMs and elementwise work (0: all cores)")
-        ->capture_default_str();
+    add_number(cmd, "--warmup-epochs", o.warmup_epochs, "linear warm-up (cosine schedule), at most --epochs",
+               real_range(0, static_cast<double>(max_epochs)));
+    add_number(cmd, "--epochs", o.epochs, "passes over the training set", whole_range(1, max_epochs));
+    add_number(cmd, "--batch", o.batch, "minibatch size (larger than the training set: one batch of all of it)",
+               whole_range(1, max_count));
+    add_number(cmd, "--seed", o.seed, "seed of initialisation, shuffling and dropout",
+               whole_range(0, std::numeric_limits<std::uint64_t>::max()));
+    add_number(cmd, "--threads", o.threads, "threads for GEMMs and elementwise work (0: all cores)",
+               whole_range(0, static_cast<std::uint64_t>(max_threads)));
     cmd.add_option("--data", o.data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
     cmd.add_option("--out", o.out, "output directory")->capture_default_str();
-    cmd.add_option("--limit", o.limit, "use only the first N training and test images (smoke tests)");
+    add_number(cmd, "--limit", o.limit, "use only the first N training and test images (smoke tests; 0: all)",
+               whole_range(0, max_count));
     cmd.add_flag("!--no-plot", o.plot, "do not draw curves.png");
 }
 
@@ -55,18 +65,19 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     eval_cmd->add_option("--model", model_path, "checkpoint written by adgraph train")->required();
     eval_cmd->add_option("--spec", spec, "model spec (default: the one stored in the checkpoint)");
     eval_cmd->add_option("--data", data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
-    eval_cmd->add_option("--limit", limit, "use only the first N test images");
+    add_number(*eval_cmd, "--limit", limit, "use only the first N test images (0: all)", whole_range(0, max_count));
 
     CLI::App* predict_cmd = app.add_subcommand("predict", "classify one test image");
     predict_cmd->add_option("--model", model_path, "checkpoint written by adgraph train")->required();
-    predict_cmd->add_option("--index", index, "test image number")->required();
+    add_number(*predict_cmd, "--index", index, "test image number, from 0", whole_range(0, max_count), false)
+        ->required();
     predict_cmd->add_option("--data", data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
 
     std::string graph_spec = "784-256-128-10", graph_out;
     std::size_t graph_batch = 2;
     CLI::App* graph_cmd = app.add_subcommand("graph", "print the recorded graph of one training step as Graphviz DOT");
     graph_cmd->add_option("--spec", graph_spec, "MLP layer sizes")->capture_default_str();
-    graph_cmd->add_option("--batch", graph_batch, "rows of the dummy batch")->capture_default_str();
+    add_number(*graph_cmd, "--batch", graph_batch, "rows of the dummy batch", whole_range(1, max_count));
     graph_cmd->add_option("--out", graph_out, "write the DOT text to this file (default: stdout)");
 
     try {
@@ -102,7 +113,6 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
         }
         if (graph_cmd->parsed()) {
             check_spec("--spec", graph_spec);
-            if (graph_batch == 0) throw UsageError{"--batch must be at least 1"};
             return graph_command(graph_spec, graph_batch, graph_out, out);
         }
         return predict_command(model_path, data, index, out);

@@ -10,6 +10,7 @@
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/loss.hpp>
+#include <adgraph/nn/memory.hpp>
 
 namespace adg::cli {
 
@@ -20,8 +21,11 @@ EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batc
     EvalResult r;
     r.confusion = nn::ConfusionMatrix(data.classes);
     double loss_sum = 0.0;
+    std::size_t first_row = 0;
     for (const nn::Batch& b : nn::DataLoader(data, batch, false).epoch(0)) {
         const Tensor logits = model(b.x);
+        check_finite_outputs(logits, first_row);
+        first_row += b.labels.size();
         loss_sum += nn::cross_entropy(logits, b.labels, nn::Reduction::sum).item();
         r.confusion.add(b.labels, nn::argmax_rows(logits));
     }
@@ -29,6 +33,30 @@ EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batc
     r.loss = data.size() ? loss_sum / static_cast<double>(data.size()) : 0.0;
     r.accuracy = r.confusion.accuracy();
     return r;
+}
+
+void check_finite_outputs(const Tensor& logits, std::size_t first_row) {
+    const Array& v = logits.value();
+    const std::size_t classes = v.dim() == 2 ? v.shape()[1] : 1;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        const double x = v.flat(i);
+        if (std::isfinite(x)) continue;
+        // A NaN's sign depends on how it arose; the message says "nan" either way.
+        throw value_error("evaluate: the model's output for image " + std::to_string(first_row + i / classes) +
+                          ", class " + std::to_string(i % classes) + " is " + (std::isnan(x) ? "nan" : number_str(x)) +
+                          ": its weights overflow " + dtype_name(v.dtype()) +
+                          " in the forward pass; retrain (e.g. with a smaller --lr) or use another checkpoint");
+    }
+}
+
+void check_images_fit(const nn::Dataset& data, std::size_t inputs, const std::string& model) {
+    if (data.features() == inputs) return;
+    const std::string shape = data.image_shape.size() == 2
+                                  ? std::to_string(data.image_shape[0]) + "x" + std::to_string(data.image_shape[1])
+                                  : "of shape " + shape_str(data.images.shape());
+    throw shape_error((data.source.empty() ? std::string("dataset") : data.source) + ": the images are " + shape +
+                      " (" + std::to_string(data.features()) + " values) but " + model + " takes " +
+                      std::to_string(inputs) + " inputs; pass --data with 28x28 Fashion-MNIST images");
 }
 
 std::vector<std::string> class_names() {
@@ -73,22 +101,51 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
         throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + dropout +
                        "', not a number; the metadata is corrupt (adgraph train writes e.g. '0.100000')");
     }
+    const std::string model_spec = spec.empty() ? get("model", "") : spec;
     try {
-        m.model = nn::Sequential::mlp(spec.empty() ? get("model", "") : spec, gen, options);
+        // The output width first: a model for another number of classes would fail later in the confusion
+        // matrix or show only some of its classes.
+        const std::size_t outputs = nn::parse_mlp_spec(model_spec).back(), classes = nn::fashion_mnist_classes().size();
+        if (outputs != classes) {
+            throw shape_error("the model " + nn::spec_text(model_spec) + " has " + std::to_string(outputs) +
+                              " outputs but Fashion-MNIST has " + std::to_string(classes) +
+                              " classes; use a checkpoint of a model ending in -" + std::to_string(classes) +
+                              ", as adgraph train writes");
+        }
+        m.model = nn::Sequential::mlp(model_spec, gen, options);
     } catch (error& e) {
         e.add_context("checkpoint " + path);  // the spec, activation or dropout came from its metadata
         throw;
     }
+    m.spec = model_spec;
     m.metadata = nn::load_checkpoint(path, *m.model, nullptr);
     m.model->eval();
     return m;
 }
 
+namespace {
+
+// The first layer's width of a loaded model (the spec it was built from).
+std::size_t model_inputs(const LoadedModel& m) { return nn::parse_mlp_spec(m.spec).front(); }
+
+std::string model_text(const LoadedModel& m, const std::string& path) {
+    return "the model " + nn::spec_text(m.spec) + " of checkpoint " + path;
+}
+
+}  // namespace
+
 int eval_command(const std::string& path, const std::string& spec, const std::string& data, std::size_t limit,
                  std::ostream& out) {
     const LoadedModel m = load_model(path, spec);
     const nn::Dataset test = nn::load_fashion_mnist(data, nn::Split::test, limit);
-    const EvalResult r = evaluate(*m.model, test);
+    check_images_fit(test, model_inputs(m), model_text(m, path));
+    EvalResult r;
+    try {
+        r = evaluate(*m.model, test);
+    } catch (error& e) {
+        e.add_context("checkpoint " + path);
+        throw;
+    }
     char line[160];
     std::snprintf(line, sizeof line, "model %s: test accuracy %.2f %% (%zu images), test loss %.4f\n",
                   m.model->to_string().c_str(), 100.0 * r.accuracy, test.size(), r.loss);
@@ -102,6 +159,8 @@ int graph_command(const std::string& spec, std::size_t batch, const std::string&
     if (batch == 0) throw value_error("graph: --batch must be at least 1");
     Generator gen(0);
     const auto sizes = nn::parse_mlp_spec(spec);
+    nn::check_fits_in_memory("graph: the model " + nn::spec_text(spec) + " with a batch of " + std::to_string(batch),
+                             nn::mlp_memory_bytes(sizes, 1, batch), "pass a smaller --spec or --batch");
     auto model = nn::Sequential::mlp(spec, gen);
     const Tensor x = Tensor::zeros({batch, sizes.front()});
     const std::vector<std::size_t> labels(batch, 0);
@@ -123,12 +182,20 @@ int predict_command(const std::string& path, const std::string& data, std::size_
         throw value_error("predict: --index " + std::to_string(index) + " is out of range (the test set has " +
                           std::to_string(test.size()) + " images)");
     }
+    check_images_fit(test, model_inputs(m), model_text(m, path));
     const std::size_t features = test.features();
     const Tensor x = slice(test.images, 0, index, index + 1);
     Tensor probs;
     {
         NoGrad no_grad;
-        probs = softmax((*m.model)(x), -1);
+        const Tensor logits = (*m.model)(x);
+        try {
+            check_finite_outputs(logits, index);
+        } catch (error& e) {
+            e.add_context("checkpoint " + path);
+            throw;
+        }
+        probs = softmax(logits, -1);
     }
     // Text art: undo the normalisation and map brightness to a ramp of characters.
     const nn::Normalization norm;
@@ -155,8 +222,10 @@ int predict_command(const std::string& path, const std::string& data, std::size_
     out << line;
     for (auto c : order) {
         const double p = probs.value().flat(c);
+        // Finite logits give probabilities in [0, 1]; the clamp only keeps rounding from stretching the bar.
+        const auto bar = static_cast<std::size_t>(std::lround(std::clamp(p, 0.0, 1.0) * 40));
         std::snprintf(line, sizeof line, "  %-12s %6.2f %% %s\n", names[c].c_str(), 100.0 * p,
-                      std::string(static_cast<std::size_t>(std::lround(p * 40)), '#').c_str());
+                      std::string(bar, '#').c_str());
         out << line;
     }
     return 0;

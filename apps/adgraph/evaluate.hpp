@@ -20,8 +20,17 @@ struct EvalResult {
     nn::ConfusionMatrix confusion{10};
 };
 
-/// Evaluates `model` (in eval mode, nothing recorded) on `data` in batches.
+/// Evaluates `model` (in eval mode, nothing recorded) on `data` in batches; throws value_error if an output is
+/// not finite (weights so large that the forward pass overflows) instead of reporting a NaN loss.
 EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch = 1000);
+
+/// Throws value_error naming the image and class unless every value of `logits` (rows: images `first_row`, ...)
+/// is finite.
+void check_finite_outputs(const Tensor& logits, std::size_t first_row);
+
+/// Throws shape_error naming `data`'s file and image shape unless its images have `inputs` values, as the first
+/// layer of `model` (described as e.g. "the model 784-16-10") takes.
+void check_images_fit(const nn::Dataset& data, std::size_t inputs, const std::string& model);
 
 /// The Fashion-MNIST class names.
 std::vector<std::string> class_names();
@@ -33,9 +42,12 @@ std::string per_class_table(const nn::ConfusionMatrix& m);
 struct LoadedModel {
     std::shared_ptr<nn::Sequential> model;
     nn::Metadata metadata;
+    /// The spec the model was built from (the checkpoint's, or the one passed in).
+    std::string spec;
 };
 
-/// Reads a checkpoint written by `adgraph train`; `spec` overrides the model spec stored in it.
+/// Reads a checkpoint written by `adgraph train`; `spec` overrides the model spec stored in it. Refuses (naming
+/// the checkpoint) a model without one output per Fashion-MNIST class, or too large for memory, before building it.
 LoadedModel load_model(const std::string& path, const std::string& spec = "");
 
 /// `adgraph eval`: test accuracy, per-class accuracy and confusion matrix of a checkpoint.

@@ -1,5 +1,6 @@
 #include "adgraph/train.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/nn/loss.hpp>
+#include <adgraph/nn/memory.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
 #include <adgraph/tensor/parallel.hpp>
@@ -68,6 +70,29 @@ nn::Metadata metadata_of(const TrainOptions& o, std::size_t epoch, const Generat
             {"rng", nn::generator_state(gen)}};
 }
 
+// Slots of optimizer state per parameter: Adam's two moments, SGD's velocity if it has momentum.
+std::size_t state_slots(const TrainOptions& o) {
+    if (o.optimizer != "sgd") return 2;
+    return o.momentum > 0 ? 1 : 0;
+}
+
+// Before any output is written or any weight drawn: both splits must hold images of the model's input width (a
+// test set of another shape would otherwise fail only after a whole epoch), and the model with its gradients,
+// optimizer state and a batch's activations must fit in memory.
+void check_fits(const TrainOptions& o, const nn::Dataset& train_set, const nn::Dataset& test_set) {
+    const std::vector<std::size_t> sizes = nn::parse_mlp_spec(o.model);
+    const std::string model = "the model " + nn::spec_text(o.model);
+    check_images_fit(train_set, sizes.front(), model);
+    check_images_fit(test_set, sizes.front(), model);
+    // Evaluation runs in batches of up to 1000 rows without a graph; a training batch is at most the whole set.
+    const std::size_t rows =
+        std::max(std::min(o.batch, train_set.size()), std::min<std::size_t>(1000, test_set.size()));
+    nn::check_fits_in_memory(
+        "train: " + model + " with " + o.optimizer + " and batches of up to " + std::to_string(rows) + " rows" +
+            " (parameters, gradients, optimizer state and activations)",
+        nn::mlp_memory_bytes(sizes, 1 + state_slots(o), rows), "pass a smaller --model or --batch");
+}
+
 std::string pct(double v) {
     char b[32];
     std::snprintf(b, sizeof b, "%.2f %%", 100.0 * v);
@@ -83,19 +108,13 @@ int set_threads(int threads) {
 
 void validate(const TrainOptions& o) {
     const auto bad = [](const std::string& m) { throw UsageError{m}; };
-    if (!(o.lr > 0) || !std::isfinite(o.lr)) bad("--lr must be a number > 0 (got " + number_str(o.lr) + ")");
-    if (o.batch == 0) bad("--batch must be at least 1");
-    if (o.epochs == 0) bad("--epochs must be at least 1");
-    if (o.threads < 0 || o.threads > max_threads) {
-        bad("--threads must be from 0 (all cores) to " + std::to_string(max_threads));
-    }
-    if (!(o.dropout >= 0 && o.dropout < 1)) bad("--dropout must be in [0, 1)");
-    if (!(o.momentum >= 0 && o.momentum < 1)) bad("--momentum must be in [0, 1)");
-    if (!(o.weight_decay >= 0)) bad("--weight-decay must be >= 0");
-    if (!(o.warmup_epochs >= 0) || o.warmup_epochs > static_cast<double>(o.epochs)) {
-        bad("--warmup-epochs must be between 0 and --epochs");
+    // Each numeric option's range was checked as it was parsed (options.hpp); here, what involves several options.
+    if (o.warmup_epochs > static_cast<double>(o.epochs)) {
+        bad("--warmup-epochs must be between 0 and --epochs (got " + number_str(o.warmup_epochs) + " with --epochs " +
+            std::to_string(o.epochs) + ")");
     }
     if (o.nesterov && o.optimizer != "sgd") bad("--nesterov applies to --optimizer sgd only");
+    if (o.nesterov && o.momentum == 0) bad("--nesterov needs --momentum > 0 (got 0)");
     // The library's message says what is wrong with the value; the option name says where it came from.
     const auto check = [&](const char* option, const std::function<void()>& parse) {
         try {
@@ -107,7 +126,8 @@ void validate(const TrainOptions& o) {
     std::vector<std::size_t> sizes;
     check("--model", [&] { sizes = nn::parse_mlp_spec(o.model); });
     if (sizes.front() != 784 || sizes.back() != 10) {
-        bad("--model " + o.model + ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
+        bad("--model " + nn::spec_text(o.model) +
+            ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
     }
     check("--init", [&] { nn::parse_init(o.init); });
     check("--activation", [&] {
@@ -122,6 +142,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     const int threads = set_threads(o.threads);
     const nn::Dataset train_set = nn::load_fashion_mnist(o.data, nn::Split::train, o.limit);
     const nn::Dataset test_set = nn::load_fashion_mnist(o.data, nn::Split::test, o.limit);
+    check_fits(o, train_set, test_set);
     std::error_code made;
     std::filesystem::create_directories(o.out, made);
     if (made) {

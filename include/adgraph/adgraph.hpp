@@ -28,6 +28,7 @@
 #include <adgraph/nn/init.hpp>
 #include <adgraph/nn/linear.hpp>
 #include <adgraph/nn/loss.hpp>
+#include <adgraph/nn/memory.hpp>
 #include <adgraph/nn/metrics.hpp>
 #include <adgraph/nn/module.hpp>
 #include <adgraph/nn/optim.hpp>
