@@ -92,7 +92,7 @@ Tensor operator/(double c, const Tensor& x);
 
 /// Sum over `axes` (all if empty); `keepdims` keeps them with size 1.
 Tensor sum(const Tensor& x, const Axes& axes = {}, bool keepdims = false, Site site = Site::here());
-/// Mean over `axes` (all if empty).
+/// Mean over `axes` (all if empty); NaN where there is nothing to average (an axis of length 0), as in numpy.
 Tensor mean(const Tensor& x, const Axes& axes = {}, bool keepdims = false, Site site = Site::here());
 /// Maximum over `axes` (all if empty); tied maxima share the gradient equally.
 Tensor max(const Tensor& x, const Axes& axes = {}, bool keepdims = false, Site site = Site::here());
@@ -147,8 +147,8 @@ Tensor linear(const Tensor& x, const Tensor& w, Site site = Site::here());
 
 // ---- losses ----------------------------------------------------------------------------------------------------
 
-/// −log softmax(logits)[label] per row of logits (batch, classes), averaged over rows (`mean`) or summed: one fused
-/// op, stable for large logits. Throws shape_error unless there is one label per row, value_error for a label
+/// −log softmax(logits)[label] per row of logits (batch, classes), averaged over rows (`mean`; NaN for an empty
+/// batch) or summed: one fused op, stable for large logits. Throws shape_error unless there is one label per row, value_error for a label
 /// ≥ classes.
 Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels, bool mean = true,
                              Site site = Site::here());

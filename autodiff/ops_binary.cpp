@@ -140,13 +140,14 @@ struct Where {
     Array cond;
     Array forward(const Array& a, const Array& b) const {
         check_same_dtype(a, b, name);
-        broadcast_shape(broadcast_shape(cond.shape(), a.shape(), name), b.shape(), name);
+        const Shape out = broadcast_shape(broadcast_shape(cond.shape(), a.shape(), name), b.shape(), name);
         return a.visit([&](const auto& x) {
             using T = typename std::decay_t<decltype(x)>::value_type;
             const auto& y = b.get<T>();
             const Array c_t = cond.to(dtype_of<T>());
             const auto& c = c_t.template get<T>();
-            xt::xarray<T> r = xt::where(xt::not_equal(c, T(0)), x, y);
+            xt::xarray<T> r = new_xarray<T>(out, name);
+            xt::noalias(r) = xt::where(xt::not_equal(c, T(0)), x, y);
             return Array(std::move(r));
         });
     }

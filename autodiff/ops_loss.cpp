@@ -2,6 +2,7 @@
 // a product and a sum (a training step's loss was half a dozen nodes and as many passes over the logits).
 
 #include <cmath>
+#include <limits>
 #include <memory>
 
 #include <adgraph/autodiff/op.hpp>
@@ -33,12 +34,21 @@ struct SoftmaxCrossEntropy {
                 if (!std::isfinite(m)) m = T(0);
                 T s = 0;
                 for (std::size_t c = 0; c < cols; ++c) s += std::exp(p[c] - m);
-                total += static_cast<double>((std::log(s) + m) - p[(*labels)[r]]);
+                // log s − (x − m), not (log s + m) − x: that sum is rounded at the scale of the logits.
+                total += static_cast<double>(std::log(s) - (p[(*labels)[r]] - m));
             }
-            return Array::scalar(mean ? total / static_cast<double>(rows) : total, dtype_of<T>());
+            // An empty batch's mean is NaN (a mean of nothing), reached without dividing by zero.
+            const double value = !mean       ? total
+                                 : rows == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                             : total / static_cast<double>(rows);
+            return Array::scalar(value, dtype_of<T>());
         });
     }
-    double scale(const Tensor& x) const { return mean ? 1.0 / static_cast<double>(x.shape()[0]) : 1.0; }
+    // 1/rows, NaN for an empty batch (its gradient, of shape (0, classes), is empty anyway).
+    static double scale(std::size_t rows) {
+        return rows == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 / static_cast<double>(rows);
+    }
+    double scale(const Tensor& x) const { return mean ? scale(x.shape()[0]) : 1.0; }
     // P − Y, the gradient of the unscaled loss with respect to the logits.
     Tensor residual(const Tensor& x) const { return softmax(x, -1) - one_hot(*labels, x.shape()[1], x.dtype()); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
@@ -81,8 +91,8 @@ Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t
     for (std::size_t i = 0; i < labels.size(); ++i) {
         if (labels[i] >= classes) {
             throw value_error("softmax_cross_entropy: label " + std::to_string(labels[i]) + " at position " +
-                              std::to_string(i) + " is out of range for " + std::to_string(classes) +
-                              " classes (valid: 0.." + std::to_string(classes - 1) + ")");
+                              std::to_string(i) + " is out of range for " + std::to_string(classes) + " classes (" +
+                              index_range_str(classes) + ")");
         }
     }
     return apply(SoftmaxCrossEntropy{std::make_shared<const std::vector<std::size_t>>(labels), mean}, logits);

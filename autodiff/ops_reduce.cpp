@@ -2,6 +2,7 @@
 // softmax and log_softmax are fused ops with their own rules (stable for logits of ±1e4).
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 
 #include <adgraph/autodiff/op.hpp>
@@ -27,15 +28,33 @@ Shape kept_shape(const Shape& s, const std::vector<long>& neg_axes) {
     return reduced_shape(s, positions(neg_axes, s.size()));
 }
 
-// log Σ exp(x) over `pos` with kept dims, shifted by the maximum (a finite shift: all -inf rows stay -inf).
-Array logsumexp_value(const Array& x, const std::vector<std::size_t>& pos, const char* op) {
-    const Array m = map(kernels::max_keepdims(x, pos, op), [](const auto& a) {
+// The maximum over `pos` with kept dims where it is finite, else 0: the shift that keeps exp from overflowing
+// (a finite shift: all -inf rows stay -inf, and NaN still reaches the result).
+Array finite_max(const Array& x, const std::vector<std::size_t>& pos, const char* op) {
+    return map(kernels::max_keepdims(x, pos, op), [](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         return xt::where(xt::isfinite(a), a, T(0));
     });
-    const Array e = zip(x, m, "logsumexp", [](const auto& a, const auto& b) { return xt::exp(a - b); });
-    const Array s = kernels::sum_to(e, m.shape());
-    return zip(s, m, "logsumexp", [](const auto& a, const auto& b) { return xt::log(a) + b; });
+}
+
+// x shifted by its finite maximum m over `pos`, z = x - m, and log s with s = Σ exp(z) (kept dims), so that
+// logsumexp(x) = log s + m. Results near 0 (log_softmax, the softmax) are formed from z and log s, never from
+// log s + m: that sum is rounded at the scale of the logits (at ±1e4 float32 keeps 3 of its digits after the point).
+struct Shifted {
+    Array z, log_s, m;
+};
+Shifted shifted(const Array& x, const std::vector<std::size_t>& pos, const char* op) {
+    Array m = finite_max(x, pos, op);
+    Array z = zip(x, m, op, [](const auto& a, const auto& b) { return a - b; });
+    const Array e = map(z, [](const auto& a) { return xt::exp(a); });
+    Array log_s = map(kernels::sum_to(e, m.shape()), [](const auto& a) { return xt::log(a); });
+    return {std::move(z), std::move(log_s), std::move(m)};
+}
+
+// log Σ exp(x) over `pos` with kept dims.
+Array logsumexp_value(const Array& x, const std::vector<std::size_t>& pos, const char* op) {
+    const Shifted p = shifted(x, pos, op);
+    return zip(p.log_s, p.m, op, [](const auto& a, const auto& b) { return a + b; });
 }
 
 // A tensor of `shape` with well separated values (no ties within 0.2), for ops with kinks at ties.
@@ -115,12 +134,20 @@ struct LogSumExp {
     std::vector<long> axes;
     Array forward(const Array& x) const { return logsumexp_value(x, positions(axes, x.dim()), name); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
-        return sum_to_core(exp(x[0] - y) * t[0], x[0].shape(), y.shape());
+        return sum_to_core(softmax_of(x[0]) * t[0], x[0].shape(), y.shape());
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) const {
-        return exp(x[0] - y) * broadcast_to_core(ct, y.shape(), x[0].shape());
+        return softmax_of(x[0]) * broadcast_to_core(ct, y.shape(), x[0].shape());
     }
     static std::vector<OpSample> samples(Generator& gen) { return axes_samples<LogSumExp>(gen, false); }
+
+private:
+    // exp(x - y) would carry y's rounding at the logits' scale; exp(z - logsumexp(z)) with z = x - m (m a constant
+    // shift, the finite maximum) is the same function of x, computed from values near 0.
+    Tensor softmax_of(const Tensor& x) const {
+        const Tensor z = x - Tensor(finite_max(x.value(), positions(axes, x.dim()), name));
+        return exp(z - apply(LogSumExp{axes}, z));
+    }
 };
 
 // softmax along axis: ẏ = y ⊙ (ẋ - Σ y ⊙ ẋ), x̄ = y ⊙ (ȳ - Σ ȳ ⊙ y)
@@ -157,7 +184,8 @@ struct LogSoftmax {
     long axis = -1;
     Array forward(const Array& x) const {
         const std::vector<std::size_t> pos{static_cast<std::size_t>(static_cast<long>(x.dim()) + axis)};
-        return zip(x, logsumexp_value(x, pos, name), name, [](const auto& a, const auto& b) { return a - b; });
+        const Shifted p = shifted(x, pos, name);
+        return zip(p.z, p.log_s, name, [](const auto& a, const auto& b) { return a - b; });
     }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         return t[0] - sum_to_core(exp(y) * t[0], x[0].shape(), kept_shape(x[0].shape(), {axis}));
@@ -193,6 +221,9 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
     const std::vector<long> ax = negative_axes(x, axes, "mean");
     std::size_t count = 1;
     for (auto p : positions(ax, x.dim())) count *= x.shape()[p];
+    // A mean over no elements is NaN (as in numpy and PyTorch), made without dividing by zero; its gradient
+    // with respect to the empty input is empty.
+    if (count == 0) return sum(x, axes, keepdims) * std::numeric_limits<double>::quiet_NaN();
     return sum(x, axes, keepdims) / static_cast<double>(count);
 }
 

@@ -416,16 +416,21 @@ Tensor ones_like(const Tensor& x, Site site) {
 
 Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype, Site site) {
     CallSite call(site);
-    Array out = Array::zeros({labels.size(), classes}, dtype);
-    out.visit_mut([&](auto& a) {
-        for (std::size_t i = 0; i < labels.size(); ++i) {
-            if (labels[i] >= classes) {
-                throw value_error("one_hot: label " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
-                                  " is out of range for " + std::to_string(classes) + " classes (valid: 0.." +
-                                  std::to_string(classes - 1) + ")");
-            }
-            a.data()[i * classes + labels[i]] = 1;
+    // Labels first: a bad label is refused before the (possibly large) array is allocated.
+    if (classes == 0 && !labels.empty()) {
+        throw value_error("one_hot: classes is 0, so none of the " + std::to_string(labels.size()) +
+                          " labels has a column; pass the number of classes (at least 1)");
+    }
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i] >= classes) {
+            throw value_error("one_hot: label " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
+                              " is out of range for " + std::to_string(classes) + " classes (" +
+                              index_range_str(classes) + ")");
         }
+    }
+    Array out = Array::zeros({labels.size(), classes}, dtype, "one_hot");
+    out.visit_mut([&](auto& a) {
+        for (std::size_t i = 0; i < labels.size(); ++i) a.data()[i * classes + labels[i]] = 1;
     });
     return Tensor(std::move(out));
 }

@@ -44,7 +44,15 @@ Tensor Tensor::from(const std::vector<double>& values, const Shape& shape, Dtype
 
 Tensor Tensor::scalar(double value, Dtype dtype) { return Tensor(Array::scalar(value, dtype)); }
 
-Tensor Tensor::full(const Shape& shape, double value, Dtype dtype) { return Tensor(Array::full(shape, value, dtype)); }
+Tensor Tensor::full(const Shape& shape, double value, Dtype dtype) {
+    return Tensor(Array::full(shape, value, dtype, "Tensor::full"));
+}
+
+Tensor Tensor::zeros(const Shape& shape, Dtype dtype) {
+    return Tensor(Array::full(shape, 0.0, dtype, "Tensor::zeros"));
+}
+
+Tensor Tensor::ones(const Shape& shape, Dtype dtype) { return Tensor(Array::full(shape, 1.0, dtype, "Tensor::ones")); }
 
 Tensor Tensor::uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype dtype) {
     return Tensor(adg::uniform(shape, lo, hi, dtype, gen));

@@ -47,9 +47,9 @@ public:
     /// A tensor of `shape` filled with `value`.
     static Tensor full(const Shape& shape, double value, Dtype dtype = f32);
     /// Zeros of `shape`.
-    static Tensor zeros(const Shape& shape, Dtype dtype = f32) { return full(shape, 0.0, dtype); }
+    static Tensor zeros(const Shape& shape, Dtype dtype = f32);
     /// Ones of `shape`.
-    static Tensor ones(const Shape& shape, Dtype dtype = f32) { return full(shape, 1.0, dtype); }
+    static Tensor ones(const Shape& shape, Dtype dtype = f32);
     /// U(lo, hi) values drawn from `gen`.
     static Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, Dtype dtype = f32);
     /// N(mean, std²) values drawn from `gen`.

@@ -42,7 +42,13 @@ Tensor init_weight(std::size_t fan_in, std::size_t fan_out, Init init, Generator
                           std::to_string(fan_out) + ")");
     }
     const double c = init_bound(init, fan_in, fan_out);
-    return Tensor::uniform({fan_out, fan_in}, -c, c, gen, dtype);
+    try {
+        return Tensor::uniform({fan_out, fan_in}, -c, c, gen, dtype);
+    } catch (value_error& e) {
+        // The array's size or allocation failed: say which layer asked for it.
+        e.add_context("init: the weight of a " + std::to_string(fan_in) + " -> " + std::to_string(fan_out) + " layer");
+        throw;
+    }
 }
 
 }  // namespace adg::nn

@@ -9,7 +9,7 @@ namespace adg::nn {
 
 /// How per-element losses are combined.
 enum class Reduction {
-    mean,  ///< average over elements (mse, l1) or samples (cross_entropy)
+    mean,  ///< average over elements (mse, l1) or samples (cross_entropy); NaN over none, as in numpy
     sum,   ///< total
 };
 
@@ -21,7 +21,7 @@ Tensor l1_loss(const Tensor& pred, const Tensor& target, Reduction reduction = R
 Tensor cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels,
                      Reduction reduction = Reduction::mean);
 
-/// Fraction of rows whose largest logit is at the label.
+/// Fraction of rows whose largest logit is at the label (0 for no rows).
 double accuracy(const Tensor& logits, const std::vector<std::size_t>& labels);
 /// Index of the largest entry of each row of a (batch, classes) tensor.
 std::vector<std::size_t> argmax_rows(const Tensor& logits);

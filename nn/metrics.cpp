@@ -1,12 +1,28 @@
 #include <adgraph/nn/metrics.hpp>
 
+#include <cstdint>
 #include <cstdio>
 
 #include <adgraph/tensor/error.hpp>
 
 namespace adg::nn {
 
-ConfusionMatrix::ConfusionMatrix(std::size_t classes) : n_(classes), counts_(classes * classes, 0) {}
+namespace {
+
+// classes² counters, checked: a product that wraps around would make a small matrix that add() writes past.
+std::size_t cell_count(std::size_t classes) {
+    std::size_t cells = 0, bytes = 0;
+    if (__builtin_mul_overflow(classes, classes, &cells) ||
+        __builtin_mul_overflow(cells, sizeof(std::size_t), &bytes) || bytes > static_cast<std::size_t>(PTRDIFF_MAX)) {
+        throw value_error("confusion matrix: " + std::to_string(classes) + " classes need " + std::to_string(classes) +
+                          "² counters, more than memory can address; pass the real number of classes");
+    }
+    return cells;
+}
+
+}  // namespace
+
+ConfusionMatrix::ConfusionMatrix(std::size_t classes) : n_(classes), counts_(cell_count(classes), 0) {}
 
 void ConfusionMatrix::add(std::size_t truth, std::size_t predicted) {
     if (truth >= n_ || predicted >= n_) {

@@ -29,8 +29,8 @@ std::shared_ptr<xt::xarray<T>> adopt(xt::xarray<T>&& a) {
 }
 
 template <class T>
-std::shared_ptr<xt::xarray<T>> make_shared_array(const Shape& shape) {
-    return adopt(xt::xarray<T>::from_shape(shape));
+std::shared_ptr<xt::xarray<T>> make_shared_array(const Shape& shape, const char* op) {
+    return adopt(new_xarray<T>(shape, op));
 }
 
 }  // namespace
@@ -43,21 +43,21 @@ Array::Array() : data_(adopt(xt::xarray<float>(0.0f))) {}
 Array::Array(xt::xarray<float> a) : data_(adopt(std::move(a))) {}
 Array::Array(xt::xarray<double> a) : data_(adopt(std::move(a))) {}
 
-Array Array::empty(const Shape& shape, Dtype dtype) {
+Array Array::empty(const Shape& shape, Dtype dtype, const char* op) {
     numel(shape);  // throws on a shape whose element count overflows
-    if (dtype == Dtype::f32) return Array(make_shared_array<float>(shape));
-    return Array(make_shared_array<double>(shape));
+    if (dtype == Dtype::f32) return Array(make_shared_array<float>(shape, op));
+    return Array(make_shared_array<double>(shape, op));
 }
 
-Array Array::full(const Shape& shape, double value, Dtype dtype) {
-    Array out = empty(shape, dtype);
+Array Array::full(const Shape& shape, double value, Dtype dtype, const char* op) {
+    Array out = empty(shape, dtype, op);
     out.visit_mut([&](auto& a) { a.fill(static_cast<typename std::decay_t<decltype(a)>::value_type>(value)); });
     return out;
 }
 
 Array Array::basis(const Shape& shape, Dtype dtype) {
     const std::size_t n = numel(shape);
-    Array out = zeros(batched_shape(n, shape), dtype);
+    Array out = zeros(batched_shape(n, shape), dtype, "Array::basis");
     out.visit_mut([&](auto& a) {
         for (std::size_t i = 0; i < n; ++i) a.data()[i * n + i] = 1;
     });
@@ -99,13 +99,23 @@ double Array::flat(std::size_t i) const {
 Array Array::to(Dtype d) const {
     if (d == dtype()) return *this;
     return visit([&](const auto& a) {
-        if (d == Dtype::f32) return Array(xt::xarray<float>(xt::cast<float>(a)));
-        return Array(xt::xarray<double>(xt::cast<double>(a)));
+        if (d == Dtype::f32) {
+            auto r = new_xarray<float>(a.shape(), "cast");
+            std::copy(a.data(), a.data() + a.size(), r.data());
+            return Array(std::move(r));
+        }
+        auto r = new_xarray<double>(a.shape(), "cast");
+        std::copy(a.data(), a.data() + a.size(), r.data());
+        return Array(std::move(r));
     });
 }
 
 Array Array::clone() const {
-    return visit([](const auto& a) { return Array(std::decay_t<decltype(a)>(a)); });
+    return visit([](const auto& a) {
+        auto r = new_xarray<typename std::decay_t<decltype(a)>::value_type>(a.shape(), "clone");
+        std::copy(a.data(), a.data() + a.size(), r.data());
+        return Array(std::move(r));
+    });
 }
 
 Array Array::reshaped(const Shape& shape) && {
@@ -119,7 +129,7 @@ Array Array::reshaped(const Shape& shape) const& {
     check_reshape(this->shape(), shape);
     return visit([&](const auto& a) {
         using A = std::decay_t<decltype(a)>;
-        A out = A::from_shape(shape);
+        A out = new_xarray<typename A::value_type>(shape, "reshape");
         std::copy(a.data(), a.data() + a.size(), out.data());
         return Array(std::move(out));
     });

@@ -18,6 +18,7 @@
 #include <adgraph/tensor/dtype.hpp>
 #include <adgraph/tensor/error.hpp>
 #include <adgraph/tensor/shape.hpp>
+#include <adgraph/tensor/size.hpp>
 
 namespace adg {
 
@@ -32,12 +33,15 @@ public:
     /// Adopts `a` without copying its buffer.
     explicit Array(xt::xarray<double> a);
 
-    /// An array of `shape` whose elements are not initialised (callers fill every element).
-    static Array empty(const Shape& shape, Dtype dtype);
-    /// An array of `shape` filled with `value`.
-    static Array full(const Shape& shape, double value, Dtype dtype);
-    /// An array of `shape` filled with 0.
-    static Array zeros(const Shape& shape, Dtype dtype) { return full(shape, 0.0, dtype); }
+    /// An array of `shape` whose elements are not initialised (callers fill every element); its size is checked
+    /// (checked_bytes) and an allocation failure raised as value_error, both naming `op`.
+    static Array empty(const Shape& shape, Dtype dtype, const char* op = "Array::empty");
+    /// An array of `shape` filled with `value` (sizes checked as for empty).
+    static Array full(const Shape& shape, double value, Dtype dtype, const char* op = "Array::full");
+    /// An array of `shape` filled with 0 (sizes checked as for empty).
+    static Array zeros(const Shape& shape, Dtype dtype, const char* op = "Array::zeros") {
+        return full(shape, 0.0, dtype, op);
+    }
     /// A 0-d array holding `value`.
     static Array scalar(double value, Dtype dtype) { return full(Shape{}, value, dtype); }
     /// The batch of n basis directions: shape (n, shape...), row i is the i-th unit tensor.

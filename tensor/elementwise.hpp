@@ -52,7 +52,7 @@ template <class F>
 Array map(const Array& x, F&& f) {
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        auto r = xt::xarray<T>::from_shape(a.shape());
+        auto r = new_xarray<T>(a.shape(), "map");
         detail::for_flat<T>(r.size(), [&](std::size_t i0, std::size_t i1) {
             auto rv = detail::flat_view(r.data() + i0, i1 - i0);
             xt::noalias(rv) = f(detail::flat_view(a.data() + i0, i1 - i0));
@@ -71,7 +71,7 @@ Array zip(const Array& a, const Array& b, const char* op, F&& f) {
     return a.visit([&](const auto& x) {
         using T = typename std::decay_t<decltype(x)>::value_type;
         const auto& y = b.get<T>();
-        auto r = xt::xarray<T>::from_shape(out);
+        auto r = new_xarray<T>(out, op);
         const std::size_t n = r.size(), nx = x.size(), ny = y.size();
         using detail::flat_view;
         if (n == 0) return Array(std::move(r));
@@ -156,7 +156,7 @@ Array map_rows(F&& f, const Array& first, const A&... rest) {
         constexpr std::size_t N = 1 + sizeof...(A);
         const std::array<const Array*, N> all{&first, &rest...};
         const std::size_t n = all[N - 1]->size();
-        auto r = xt::xarray<T>::from_shape(a0.shape());
+        auto r = new_xarray<T>(a0.shape(), "map_rows");
         if (r.size() == 0) return Array(std::move(r));
         const std::size_t k = r.size() / n;
         std::array<const T*, N> p{};

@@ -7,6 +7,7 @@
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmanipulation.hpp>
 #include <xtensor/xmath.hpp>
+#include <xtensor/xnoalias.hpp>
 #include <xtensor/xreducer.hpp>
 #include <xtensor/xstrided_view.hpp>
 
@@ -28,8 +29,16 @@ Split split_at(const Shape& s, std::size_t axis) {
 }
 
 template <class T>
-xt::xarray<T> empty_like_shape(const Shape& s) {
-    return xt::xarray<T>::from_shape(s);
+xt::xarray<T> zeros_of_shape(const Shape& s, const char* op) {
+    xt::xarray<T> r = new_xarray<T>(s, op);
+    std::fill(r.data(), r.data() + r.size(), T(0));
+    return r;
+}
+
+Shape permuted_shape(const Shape& s, const std::vector<std::size_t>& perm) {
+    Shape out(perm.size());
+    for (std::size_t i = 0; i < perm.size(); ++i) out[i] = s.at(perm[i]);
+    return out;
 }
 
 }  // namespace
@@ -37,7 +46,8 @@ xt::xarray<T> empty_like_shape(const Shape& s) {
 Array permute(const Array& x, const std::vector<std::size_t>& perm) {
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = xt::transpose(a, perm);
+        xt::xarray<T> r = new_xarray<T>(permuted_shape(a.shape(), perm), "permute");
+        xt::noalias(r) = xt::transpose(a, perm);
         return Array(std::move(r));
     });
 }
@@ -46,7 +56,7 @@ Array broadcast_to(const Array& x, const Shape& shape) {
     check_broadcastable(x.shape(), shape);
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        auto r = empty_like_shape<T>(shape);
+        auto r = new_xarray<T>(shape, "broadcast_to");
         const std::size_t n = r.size(), na = a.size();
         if (na == n) {
             std::copy(a.data(), a.data() + n, r.data());
@@ -61,7 +71,7 @@ Array broadcast_to(const Array& x, const Shape& shape) {
             if (suffix) {
                 for (std::size_t i = 0; i < n; i += na) std::copy(a.data(), a.data() + na, r.data() + i);
             } else {
-                r = xt::broadcast(a, shape);
+                xt::noalias(r) = xt::broadcast(a, shape);
             }
         }
         return Array(std::move(r));
@@ -97,7 +107,7 @@ Array sum_to(const Array& x, const Shape& shape) {
     }
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = xt::zeros<T>(shape);
+        xt::xarray<T> r = zeros_of_shape<T>(shape, "sum_to");
         T* out = r.data();
         const T* in = a.data();
         const std::size_t runs = size.size(), inner = size.back();
@@ -133,6 +143,9 @@ Array max_keepdims(const Array& x, const std::vector<std::size_t>& axes, const c
                               "; a maximum (and so softmax and logsumexp) needs at least one element per slice");
         }
     }
+    // The reduced axes are not empty, so an empty x has an empty axis elsewhere and so an empty result (which
+    // xt::reduce does not handle: it read past the empty input).
+    if (x.size() == 0) return Array::empty(reduced_shape(x.shape(), axes), x.dtype(), op);
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         // NaN wins (xt::amax would drop it depending on its position): a NaN input must reach the output.
@@ -151,7 +164,7 @@ Array slice(const Array& x, std::size_t axis, std::size_t start, std::size_t sto
     out[axis] = stop - start;
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        auto r = empty_like_shape<T>(out);
+        auto r = new_xarray<T>(out, "slice");
         const std::size_t len = (stop - start) * p.inner;
         for (std::size_t o = 0; o < p.outer; ++o) {
             const T* src = a.data() + (o * p.mid + start) * p.inner;
@@ -167,7 +180,7 @@ Array pad(const Array& x, std::size_t axis, std::size_t start, std::size_t total
     out[axis] = total;
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = xt::zeros<T>(out);
+        xt::xarray<T> r = zeros_of_shape<T>(out, "pad");
         const std::size_t len = p.mid * p.inner;
         for (std::size_t o = 0; o < p.outer; ++o) {
             std::copy(a.data() + o * len, a.data() + (o + 1) * len, r.data() + (o * total + start) * p.inner);
@@ -195,7 +208,7 @@ Array concat(const std::vector<Array>& xs, std::size_t axis, const char* op) {
     const Split p = split_at(out, axis);
     return xs[0].visit([&](const auto& a0) {
         using T = typename std::decay_t<decltype(a0)>::value_type;
-        auto r = empty_like_shape<T>(out);
+        auto r = new_xarray<T>(out, op);
         std::size_t offset = 0;
         for (const auto& x : xs) {
             const auto& a = x.get<T>();
@@ -222,7 +235,7 @@ Array index_select(const Array& x, std::size_t axis, const std::vector<std::size
     out[axis] = index.size();
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        auto r = empty_like_shape<T>(out);
+        auto r = new_xarray<T>(out, "index_select");
         T* dst = r.data();
         for (std::size_t o = 0; o < p.outer; ++o) {
             for (auto i : index) {
@@ -251,7 +264,7 @@ Array index_add(const Array& x, std::size_t axis, const std::vector<std::size_t>
     out[axis] = size;
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = xt::zeros<T>(out);
+        xt::xarray<T> r = zeros_of_shape<T>(out, "index_add");
         for (std::size_t o = 0; o < p.outer; ++o) {
             for (std::size_t j = 0; j < index.size(); ++j) {
                 const T* src = a.data() + (o * p.mid + j) * p.inner;

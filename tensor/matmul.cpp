@@ -126,7 +126,7 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
     return a.visit([&](const auto& x) {
         using T = typename std::decay_t<decltype(x)>::value_type;
         const auto& y = b.get<T>();
-        auto r = xt::xarray<T>::from_shape(out);
+        auto r = new_xarray<T>(out, "matmul");
         const std::size_t nb = numel(batch), nbb = numel(bb);
         if (nbb == 1 && !ta) {
             // One matrix on the right: fold every batch of the left operand into the rows of a single GEMM.
@@ -179,7 +179,7 @@ Array linear(const Array& x, const Array& w, const Array* bias) {
     return x.visit([&](const auto& xa) {
         using T = typename std::decay_t<decltype(xa)>::value_type;
         const auto& wa = w.get<T>();
-        auto r = xt::xarray<T>::from_shape(out);
+        auto r = new_xarray<T>(out, "linear");
         split_gemm(xa.data(), rows, in_f, wa.data(), out_f, in_f, r.data(), false, true, T(0),
                    bias ? bias->get<T>().data() : nullptr);
         return Array(std::move(r));

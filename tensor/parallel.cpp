@@ -44,12 +44,7 @@ public:
             for (std::size_t p = 0; p < parts; ++p) fn(context, p);
             return;
         }
-        try {
-            resize(threads - 1);
-        } catch (...) {
-            busy_.store(false, std::memory_order_release);
-            throw;
-        }
+        resize(threads - 1);
         fn_ = fn;
         context_ = context;
         error_ = nullptr;
@@ -137,10 +132,13 @@ private:
         }
     }
 
-    // Runs under busy_, so no job is in flight.
-    void resize(int workers) {
+    // Runs under busy_, so no job is in flight. Never throws: a worker that cannot be started (no memory for its
+    // stack under ulimit -v, or the process limit reached) is left out, and the caller runs the parts nobody
+    // claims, so a job never fails for want of a helper thread. The count asked for is remembered, so a pool that
+    // could not grow does not try again on every job.
+    void resize(int workers) noexcept {
         if (workers < 0) workers = 0;
-        if (static_cast<std::size_t>(workers) == workers_.size()) return;
+        if (workers == wanted_) return;
         {
             const std::lock_guard<std::mutex> lock(mutex_);
             quit_.store(true);
@@ -149,7 +147,13 @@ private:
         for (auto& t : workers_) t.join();
         workers_.clear();
         quit_.store(false);
-        for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+        wanted_ = workers;
+        try {
+            workers_.reserve(static_cast<std::size_t>(workers));
+            for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { worker_loop(); });
+        } catch (const std::exception&) {
+            // std::system_error from std::thread, or std::bad_alloc: run with the workers started so far.
+        }
     }
 
     std::atomic<bool> busy_{false}, quit_{false};
@@ -163,6 +167,7 @@ private:
     std::mutex error_mutex_, mutex_;
     std::condition_variable wake_;
     std::vector<std::thread> workers_;
+    int wanted_ = 0;  // the worker count last asked of resize (workers_ may hold fewer)
 };
 
 std::atomic<int> threads_{1};

@@ -52,8 +52,17 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
     return true;
 }
 
+std::string index_range_str(std::size_t n) {
+    if (n == 0) return "none is valid: the size is 0";
+    return "valid: 0.." + std::to_string(n - 1);
+}
+
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op) {
     const long r = static_cast<long>(rank);
+    if (r == 0) {
+        throw value_error(std::string(op) + ": axis " + std::to_string(axis) +
+                          " does not exist: the tensor is a scalar (rank 0), which has no axes; reshape it to (1)");
+    }
     if (axis < -r || axis >= r) {
         throw value_error(std::string(op) + ": axis " + std::to_string(axis) +
                           " is out of range for a tensor of rank " + std::to_string(rank) +

@@ -27,6 +27,10 @@ Shape broadcast_shape(const Shape& a, const Shape& b, const char* op = "broadcas
 /// True when `from` broadcasts to exactly `to` (numpy rules, right-aligned).
 bool broadcasts_to(const Shape& from, const Shape& to);
 
+/// The valid indices of a dimension of size `n` for a message: "valid: 0..n-1", or "none is valid: the size is 0"
+/// (where 0..n-1 would wrap around to 0..18446744073709551615).
+std::string index_range_str(std::size_t n);
+
 /// `axis` (may be negative) as a position in `0..rank-1`; throws value_error naming `op` if out of range.
 std::size_t normalize_axis(long axis, std::size_t rank, const char* op);
 

@@ -387,6 +387,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      sum(m23, {1, -1});
                  }});
     c.push_back({"value_error",
+                 "sum: axis 0 does not exist: the tensor is a scalar (rank 0), which has no axes; reshape it to (1)",
+                 [] { sum(Tensor::scalar(1.0), {0}); }});
+    c.push_back({"value_error",
                  "slice: range [2, 5) does not fit axis 1 of size 3 in shape (2,3); need start <= stop <= size",
                  [=] { slice(m23, 1, 2, 5); }});
     c.push_back(
@@ -401,6 +404,11 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  }});
     c.push_back({"value_error", "one_hot: label 3 at position 1 is out of range for 3 classes (valid: 0..2)", [] {
                      one_hot({1, 3}, 3);
+                 }});
+    c.push_back({"value_error",
+                 "one_hot: classes is 0, so none of the 2 labels has a column; pass the number of classes (at least 1)",
+                 [] {
+                     one_hot({0, 1}, 0);
                  }});
     c.push_back(
         {"value_error", "permute: the permutation must list each of the 2 axes of shape (2,3) exactly once", [=] {
@@ -422,6 +430,32 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error", "normal: std must be > 0 (got -0.5)", [] {
                      Generator gen(0);
                      Tensor::normal({2}, 0.0, -0.5, gen);
+                 }});
+    c.push_back({"value_error",
+                 "one_hot: shape (1,4611686018427387904) of float32 needs more than 18446744073709551615 bytes, more "
+                 "than one array can hold (9223372036854775807); check the sizes (a negative size converted to size_t "
+                 "becomes huge)",
+                 [] { one_hot({0}, std::size_t{1} << 62); }});
+    c.push_back({"value_error",
+                 "Tensor::zeros: shape (2305843009213693952) of float32 needs 9223372036854775808 bytes, more than one "
+                 "array can hold (9223372036854775807); check the sizes (a negative size converted to size_t becomes "
+                 "huge)",
+                 [] { Tensor::zeros({std::size_t{1} << 61}); }});
+    c.push_back({"value_error",
+                 "Tensor::zeros: out of memory for shape (1152921504606846976) of float32 (4611686018427387904 bytes); "
+                 "use smaller sizes, free memory, or raise the memory limit (ulimit -v)",
+                 [] { Tensor::zeros({std::size_t{1} << 60}); }});
+    c.push_back({"value_error",
+                 "confusion matrix: 4294967296 classes need 4294967296² counters, more than memory can address; pass "
+                 "the real number of classes",
+                 [] { ConfusionMatrix m(std::size_t{1} << 32); }});
+    c.push_back({"value_error",
+                 "init: the weight of a 1073741824 -> 1073741824 layer: uniform: out of memory for shape "
+                 "(1073741824,1073741824) of float32 (4611686018427387904 bytes); use smaller sizes, free memory, or "
+                 "raise the memory limit (ulimit -v)",
+                 [] {
+                     Generator gen(0);
+                     Linear layer(std::size_t{1} << 30, std::size_t{1} << 30, gen);
                  }});
     c.push_back(
         {"value_error", "flat: index 5 is out of range for 3 elements", [] { Tensor::zeros({3}).value().flat(5); }});

@@ -184,3 +184,19 @@ TEST_CASE("float32 rules agree with float64 rules") {
         }
     }
 }
+
+TEST_CASE("ops: a range message for a size of 0 says so instead of wrapping 0..n-1 around") {
+    // With 0 classes the old message read "valid: 0..18446744073709551615".
+    CHECK_THROWS_WITH_AS(one_hot({2}, 0),
+                         "one_hot: classes is 0, so none of the 1 labels has a column; pass the number of classes (at "
+                         "least 1)",
+                         value_error);
+    CHECK(one_hot({}, 0).shape() == Shape{0, 0});
+    CHECK(index_range_str(0) == "none is valid: the size is 0");
+    CHECK(index_range_str(3) == "valid: 0..2");
+    // An axis of a scalar: the old message read "(valid: 0 .. -1)".
+    CHECK_THROWS_WITH_AS(slice(Tensor::scalar(1.0), 0, 0, 1),
+                         "slice: axis 0 does not exist: the tensor is a scalar (rank 0), which has no axes; reshape it "
+                         "to (1)",
+                         value_error);
+}

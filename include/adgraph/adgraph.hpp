@@ -8,6 +8,7 @@
 #include <adgraph/tensor/parallel.hpp>
 #include <adgraph/tensor/random.hpp>
 #include <adgraph/tensor/shape.hpp>
+#include <adgraph/tensor/size.hpp>
 
 #include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/check.hpp>
