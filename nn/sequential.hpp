@@ -37,6 +37,10 @@ public:
     static std::shared_ptr<Sequential> mlp(const std::string& spec, Generator& gen, const MlpOptions& options = {});
 };
 
+/// The parameters (names, dtypes, shapes) that Sequential::mlp(spec, gen, options) would create, computed
+/// without allocating any of them; throws the same value_error as Sequential::mlp for a bad spec or activation.
+std::vector<ParameterShape> mlp_parameter_shapes(const std::string& spec, const MlpOptions& options = {});
+
 /// The layer sizes of an MLP spec ("784-256-128-10" → {784, 256, 128, 10}); throws value_error when malformed.
 std::vector<std::size_t> parse_mlp_spec(const std::string& spec);
 
