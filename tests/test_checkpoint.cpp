@@ -6,6 +6,7 @@
 #include "temp_dir.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -71,8 +72,9 @@ TEST_CASE("checkpoint: mlp_parameter_shapes lists what Sequential::mlp creates, 
 TEST_CASE("checkpoint: a tiny file whose metadata names a huge layer is refused before any model is built") {
     const TempDir dir;
     const std::string path = dir.file("huge.safetensors");
-    // About 100 bytes: no tensors, metadata naming a model whose first layer is 9999999 x 784 floats (31 GB).
+    // No tensors, metadata naming a model whose first layer is 9999999 x 784 floats (31 GB).
     save_safetensors(path, {}, {{"model", "784-9999999-10"}});
+    CHECK(std::filesystem::file_size(path) < 128);
     const SafetensorsFile file = read_checkpoint(path);
     const auto expected = mlp_parameter_shapes(file.metadata.at("model"));
     CHECK(io_message([&] { check_checkpoint_parameters(path, file, expected); }) ==

@@ -1183,7 +1183,7 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     save_safetensors(dir.file("nospec.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}});
     save_safetensors(dir.file("dropout.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"dropout", "ten percent"}});
-    // A tiny file whose metadata names a 31 GB layer: refused before the model is built.
+    // A 56-byte file whose metadata names a 31 GB layer: refused before the model is built.
     save_safetensors(dir.file("huge.safetensors"), {}, {{"model", "784-9999999-10"}});
     SafetensorsFile nan = load_safetensors(ckpt);
     for (auto& [name, a] : nan.tensors) {
