@@ -45,17 +45,25 @@ std::string replaced_file(const std::string& path) {
     // which reports it with the remedy.
     if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return path;
     if (!S_ISLNK(st.st_mode)) not_regular(path, "", st.st_mode);
+    if (::stat(path.c_str(), &st) != 0) {
+        const int e = errno;
+        throw io_error(in_quotes(path) + ": is a symbolic link that does not resolve to a file (" + errno_message(e) +
+                       "); remove the link or create the file it points to");
+    }
+    // /dev/stdout on a pipe is a link (through /proc) to an object with no path: realpath fails, stat does not.
     const std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        not_regular(path,
+                    resolved ? " (through the symbolic link to " + in_quotes(resolved.get()) + ")"
+                             : std::string(" (through a symbolic link)"),
+                    st.st_mode);
+    }
     if (!resolved) {
         const int e = errno;
         throw io_error(in_quotes(path) + ": is a symbolic link that does not resolve to a file (" + errno_message(e) +
                        "); remove the link or create the file it points to");
     }
-    const std::string target = resolved.get();
-    if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-        not_regular(path, " (through the symbolic link to " + in_quotes(target) + ")", st.st_mode);
-    }
-    return target;
+    return resolved.get();
 }
 
 // A fresh file next to `path`, so that rename() stays within one filesystem and is atomic. O_EXCL with the pid

@@ -163,6 +163,15 @@ TEST_CASE_FIXTURE(TempDir, "atomic_file: a FIFO, a device or a socket is refused
         CHECK(type_of("/dev/null") == S_IFCHR);
         CHECK(list() == std::vector<std::string>{"out"});
     }
+    SUBCASE("a pipe through /proc/self/fd (what /dev/stdout is when the output is piped)") {
+        int fds[2];
+        REQUIRE(::pipe(fds) == 0);
+        const std::string path = "/proc/self/fd/" + std::to_string(fds[1]);
+        CHECK_THROWS_WITH_AS(write_file_atomically(path, "x"),
+                             not_regular(path, "a FIFO (through a symbolic link)").c_str(), io_error);
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
 }
 
 TEST_CASE_FIXTURE(TempDir, "atomic_file: a symbolic link is followed and the file it points to is replaced") {
