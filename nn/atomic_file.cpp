@@ -1,13 +1,17 @@
 #include <adgraph/nn/atomic_file.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <system_error>
 
+#include <adgraph/nn/regular_file.hpp>
 #include <adgraph/tensor/error.hpp>
 
 namespace adg::nn {
@@ -23,6 +27,43 @@ std::string parent_dir(const std::string& path) {
     const std::size_t slash = path.find_last_of('/');
     if (slash == std::string::npos) return ".";
     return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+[[noreturn]] void not_regular(const std::string& path, const std::string& through, mode_t mode) {
+    throw io_error(in_quotes(path) + ": is " + file_kind(mode) + through +
+                   ", not a regular file; files are written by replacing them whole, which only regular files allow: "
+                   "pass the path of a regular file or of a new one");
+}
+
+// The file a write to `path` replaces: `path` itself (a regular file, or nothing yet), or, for a symbolic link,
+// the regular file it resolves to, so that the link stays a link and what it points to gets the new content.
+// A device, FIFO or socket is refused before a temporary file exists: renaming over it would turn e.g. /dev/null
+// into a regular file. A directory is left to rename(), which cannot replace it and fails with "Is a directory".
+std::string replaced_file(const std::string& path) {
+    struct stat st {};
+    // A failing lstat (no such file, a missing directory, no permission) is left to creating the temporary file,
+    // which reports it with the remedy.
+    if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return path;
+    if (!S_ISLNK(st.st_mode)) not_regular(path, "", st.st_mode);
+    if (::stat(path.c_str(), &st) != 0) {
+        const int e = errno;
+        throw io_error(in_quotes(path) + ": is a symbolic link that does not resolve to a file (" + errno_message(e) +
+                       "); remove the link or create the file it points to");
+    }
+    // /dev/stdout on a pipe is a link (through /proc) to an object with no path: realpath fails, stat does not.
+    const std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        not_regular(path,
+                    resolved ? " (through the symbolic link to " + in_quotes(resolved.get()) + ")"
+                             : std::string(" (through a symbolic link)"),
+                    st.st_mode);
+    }
+    if (!resolved) {
+        const int e = errno;
+        throw io_error(in_quotes(path) + ": is a symbolic link that does not resolve to a file (" + errno_message(e) +
+                       "); remove the link or create the file it points to");
+    }
+    return resolved.get();
 }
 
 // A fresh file next to `path`, so that rename() stays within one filesystem and is atomic. O_EXCL with the pid
@@ -62,8 +103,9 @@ void AtomicFileWriter::write(const void* data, std::size_t n) const {
 }
 
 void write_file_atomically(const std::string& path, const std::function<void(const AtomicFileWriter&)>& produce) {
+    const std::string target = replaced_file(path);
     std::string tmp;
-    int fd = create_temp_file(path, tmp);
+    int fd = create_temp_file(target, tmp);
     try {
         produce(AtomicFileWriter(fd, path, tmp));
         // The data must be on disk before the rename publishes it, or a crash could leave an empty `path`.
@@ -81,7 +123,7 @@ void write_file_atomically(const std::string& path, const std::function<void(con
             throw io_error(in_quotes(path) + ": cannot write the temporary file " + in_quotes(tmp) + ": " +
                            errno_message(close_errno) + "; " + space_hint);
         }
-        if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+        if (std::rename(tmp.c_str(), target.c_str()) != 0) {
             const int e = errno;
             throw io_error(in_quotes(path) + ": cannot rename the temporary file " + in_quotes(tmp) + " over it: " +
                            errno_message(e) + "; if a directory has that name, remove it or write somewhere else");
@@ -93,7 +135,7 @@ void write_file_atomically(const std::string& path, const std::function<void(con
     }
     // Persist the rename itself. Best effort: the complete file is already in place, so a failure here only
     // weakens durability across a power cut and must not report a write that did happen as failed.
-    const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int dir = ::open(parent_dir(target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir >= 0) {
         ::fsync(dir);
         ::close(dir);

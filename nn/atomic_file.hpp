@@ -34,7 +34,10 @@ private:
 /// Replaces `path` with the bytes that `produce` writes, atomically: they go to a new file
 /// `<path>.tmp.<pid>.<n>` in the same directory (created with O_EXCL, mode 0666 less the umask), which is
 /// fsynced, closed and renamed over `path`; the directory is then fsynced (best effort: the file is already
-/// in place). A symbolic link at `path` is replaced, not followed.
+/// in place). Only a regular file (or nothing) is replaced: a device, FIFO or socket at `path` is refused with
+/// io_error "'<path>': is a FIFO, not a regular file; ..." before any temporary file exists (a directory makes
+/// the rename fail). A symbolic link is followed: the file it resolves to is replaced (its temporary file is
+/// made in that file's directory) and the link stays; a link that does not resolve is refused.
 ///
 /// On any failure the temporary file is removed and `path` keeps its old content (or stays absent). Failures
 /// of the file system throw io_error whose message starts with `path` in quotes and gives the system's reason,

@@ -1,7 +1,13 @@
 #include <adgraph/nn/checkpoint.hpp>
 
+#include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <sstream>
+#include <unordered_map>
+
+#include <adgraph/nn/message_text.hpp>
 
 namespace adg::nn {
 
@@ -10,6 +16,86 @@ namespace {
 const std::string optim_prefix = "optim.";
 
 std::string describe(const Array& a) { return std::string(dtype_name(a.dtype())) + " " + shape_str(a.shape()); }
+std::string describe(const ParameterShape& p) { return std::string(dtype_name(p.dtype)) + " " + shape_str(p.shape); }
+
+// "checkpoint <path>: <what> (the file was saved for model <spec>)"; the spec comes from the file, so it is clipped.
+std::string checkpoint_message(const std::string& path, const SafetensorsFile& file, const std::string& what) {
+    const auto spec = file.metadata.find("model");
+    return "checkpoint " + path + ": " + what +
+           (spec != file.metadata.end() ? " (the file was saved for model " + clip(spec->second) + ")" : std::string());
+}
+
+// Bytes of a parameter, saturating (a shape from a spec has at most 2 sizes below 10^7, so it never overflows).
+std::uint64_t byte_size(const ParameterShape& p) {
+    constexpr std::uint64_t most = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t n = p.dtype == f32 ? 4 : 8;
+    for (const std::size_t d : p.shape) n = d != 0 && n > most / d ? most : n * d;
+    return n;
+}
+
+// The multi-index of flat element `i` of `shape`, as "(1,2)".
+std::string index_str(const Shape& shape, std::size_t i) {
+    Shape index(shape.size());
+    for (std::size_t k = shape.size(); k-- > 0;) {
+        index[k] = shape[k] ? i % shape[k] : 0;
+        i = shape[k] ? i / shape[k] : 0;
+    }
+    return shape_str(index);
+}
+
+// Refuses a tensor holding NaN or ±Inf: such weights make every prediction NaN and such optimizer state poisons
+// every later step, so a checkpoint that holds them is reported as broken when it is loaded, not at use.
+void check_finite(const std::string& path, const std::string& name, const Array& a) {
+    a.visit([&](const auto& x) {
+        std::size_t bad = 0, first = 0;
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            if (!std::isfinite(x.data()[i])) {
+                if (bad++ == 0) first = i;
+            }
+        }
+        if (bad == 0) return;
+        const double v = x.data()[first];
+        const std::string value = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
+        throw io_error("checkpoint " + path + ": tensor '" + clip(name) + "' (" + describe(a) + ") holds " +
+                       std::to_string(bad) + " non-finite value" + (bad == 1 ? "" : "s") + ", the first " + value +
+                       " at element " + std::to_string(first) + " (index " + index_str(a.shape(), first) +
+                       "); the checkpoint is corrupt or was saved after training diverged: load an earlier one or "
+                       "retrain");
+    });
+}
+
+// Matches the file's parameter tensors (all but optimizer state) to `expected` by name, dtype and shape; returns,
+// for each expected parameter, its tensor in the file.
+std::vector<const Array*> match_parameters(const std::string& path, const SafetensorsFile& file,
+                                           const std::vector<ParameterShape>& expected) {
+    std::unordered_map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < expected.size(); ++i) index.emplace(expected[i].name, i);
+    std::vector<const Array*> found(expected.size(), nullptr);
+    for (const auto& [name, a] : file.tensors) {
+        if (name.rfind(optim_prefix, 0) == 0) continue;
+        const auto it = index.find(name);
+        if (it == index.end()) {
+            throw io_error(
+                checkpoint_message(path, file, "tensor '" + clip(name) + "' is not a parameter of this model"));
+        }
+        const ParameterShape& p = expected[it->second];
+        if (a.shape() != p.shape || a.dtype() != p.dtype) {
+            throw io_error(checkpoint_message(
+                path, file,
+                "tensor '" + clip(name) + "' is " + describe(a) + " but the model's parameter is " + describe(p)));
+        }
+        found[it->second] = &a;
+    }
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        if (!found[i]) {
+            throw io_error(checkpoint_message(path, file,
+                                              "the model's parameter '" + expected[i].name + "' (" +
+                                                  describe(expected[i]) + ", " +
+                                                  std::to_string(byte_size(expected[i])) + " bytes) is missing"));
+        }
+    }
+    return found;
+}
 
 }  // namespace
 
@@ -26,40 +112,36 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     save_safetensors(path, tensors, meta);
 }
 
-Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer) {
+SafetensorsFile read_checkpoint(const std::string& path) {
     SafetensorsFile file = load_safetensors(path);
-    const auto where = [&](const std::string& what) {
-        const auto spec = file.metadata.find("model");
-        return "checkpoint " + path + ": " + what +
-               (spec != file.metadata.end() ? " (the file was saved for model " + spec->second + ")" : std::string());
-    };
-    NamedArrays params, state;
-    for (auto& [name, a] : file.tensors) {
-        (name.rfind(optim_prefix, 0) == 0 ? state : params).emplace_back(name, a);
-    }
+    for (const auto& [name, a] : file.tensors) check_finite(path, name, a);
+    return file;
+}
+
+void check_checkpoint_parameters(const std::string& path, const SafetensorsFile& file,
+                                 const std::vector<ParameterShape>& expected) {
+    match_parameters(path, file, expected);
+}
+
+Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer) {
+    return load_checkpoint(path, read_checkpoint(path), model, optimizer);
+}
+
+Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, Module& model, Optimizer* optimizer) {
     const auto named = model.named_parameters();
-    std::vector<const Array*> found(named.size(), nullptr);
-    for (const auto& [name, a] : params) {
-        std::size_t i = 0;
-        while (i < named.size() && named[i].first != name) ++i;
-        if (i == named.size()) throw io_error(where("tensor '" + name + "' is not a parameter of this model"));
-        const Array& p = named[i].second.value();
-        if (a.shape() != p.shape() || a.dtype() != p.dtype()) {
-            throw io_error(
-                where("tensor '" + name + "' is " + describe(a) + " but the model's parameter is " + describe(p)));
-        }
-        found[i] = &a;
-    }
-    for (std::size_t i = 0; i < named.size(); ++i) {
-        if (!found[i]) throw io_error(where("the model's parameter '" + named[i].first + "' is missing"));
-    }
+    std::vector<ParameterShape> expected;
+    for (const auto& [name, p] : named) expected.push_back({name, p.value().dtype(), p.value().shape()});
+    const std::vector<const Array*> found = match_parameters(path, file, expected);
     if (optimizer) {
         const auto saved = file.metadata.find("optimizer");
         if (saved != file.metadata.end() && saved->second != optimizer->name()) {
-            throw io_error(where("its optimizer state is from " + saved->second + ", not " + optimizer->name()));
+            throw io_error(checkpoint_message(
+                path, file, "its optimizer state is from " + clip(saved->second) + ", not " + optimizer->name()));
         }
         NamedArrays slots;
-        for (auto& [name, a] : state) slots.emplace_back(name.substr(optim_prefix.size()), a);
+        for (const auto& [name, a] : file.tensors) {
+            if (name.rfind(optim_prefix, 0) == 0) slots.emplace_back(name.substr(optim_prefix.size()), a);
+        }
         try {
             optimizer->load_state(slots);
         } catch (error& e) {
@@ -78,7 +160,7 @@ Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* opti
     return file.metadata;
 }
 
-Metadata read_checkpoint_metadata(const std::string& path) { return load_safetensors(path).metadata; }
+Metadata read_checkpoint_metadata(const std::string& path) { return read_checkpoint(path).metadata; }
 
 std::string generator_state(const Generator& gen) {
     std::ostringstream s;

@@ -4,6 +4,7 @@
 /// ("optim.0.weight.m", "optim.step"). See docs/checkpoints.md.
 
 #include <string>
+#include <vector>
 
 #include <adgraph/nn/module.hpp>
 #include <adgraph/nn/optim.hpp>
@@ -18,9 +19,26 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
 /// Loads a checkpoint into `model` (and `optimizer`, if given) and returns its metadata. Every parameter must be
 /// present with the model's dtype and shape, and the file may hold no other parameters; otherwise io_error
 /// names the file, the tensor and both shapes. Nothing is modified unless everything matches.
+/// Same as load_checkpoint(path, read_checkpoint(path), model, optimizer).
 Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer);
 
-/// The metadata block of a checkpoint (validates the whole file).
+/// Reads a checkpoint file (one read, one parse of its header; see load_safetensors) and checks what every
+/// checkpoint must hold: finite values. A tensor (parameter or optimizer state) holding NaN or ±Inf is refused
+/// with io_error naming the tensor, the first bad element (flat and multi-index) and how many there are.
+SafetensorsFile read_checkpoint(const std::string& path);
+
+/// Checks that `file` (read from `path` by read_checkpoint) holds exactly the parameters `expected`, by name,
+/// dtype and shape, as load_checkpoint does for a model, but without one: a model is built only once the file
+/// has been shown to fit it, so a header declaring a huge layer never sizes an allocation. Throws io_error naming
+/// the tensor and both shapes, or the missing parameter with its shape and size in bytes. Allocates nothing.
+void check_checkpoint_parameters(const std::string& path, const SafetensorsFile& file,
+                                 const std::vector<ParameterShape>& expected);
+
+/// Loads `file`, read from `path` by read_checkpoint, into `model` (and `optimizer`, if given) and returns its
+/// metadata; the checks and errors of load_checkpoint(path, model, optimizer).
+Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, Module& model, Optimizer* optimizer);
+
+/// The metadata block of a checkpoint (validates the whole file, as read_checkpoint does).
 Metadata read_checkpoint_metadata(const std::string& path);
 
 /// The full state of `gen` as text (for the metadata block).

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <adgraph/nn/atomic_file.hpp>
+#include <adgraph/nn/regular_file.hpp>
 #include <adgraph/tensor/error.hpp>
 
 namespace adg::nn {
@@ -45,46 +46,40 @@ std::string follow(std::uint64_t n) { return std::to_string(n) + (n == 1 ? " fol
     throw io_error(path + ": byte " + std::to_string(offset) + ": " + what);
 }
 
-// gzerror's message without the "<fd:3>: " that zlib prefixes for streams opened with gzdopen (our messages
-// start with the path already).
-std::string gz_message(gzFile gz, int& err) {
-    std::string msg = ::gzerror(gz, &err);
-    if (msg.rfind("<fd:", 0) == 0 && msg.find(": ") != std::string::npos) msg.erase(0, msg.find(": ") + 2);
-    return msg;
-}
+// The compressed bytes read from the file at a time.
+constexpr std::size_t gz_in_chunk = std::size_t{1} << 17;
 
 // A plain file or a gzip stream, read sequentially; counts the uncompressed bytes delivered so far.
+// The gzip stream is decoded with zlib's inflate rather than gzread, which silently skips anything after the
+// last member's trailer: here members that follow one another are read as one stream (as gzip -d does), and any
+// other bytes after a trailer are an error.
 class Input {
 public:
-    explicit Input(const std::string& path) : path_(path) {
-        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) throw io_error(path + ": cannot open for reading: " + std::strerror(errno));
+    explicit Input(const std::string& path) : path_(path), fd_(open_regular_file(path, path + ": ")) {
         struct stat st {};
         if (::fstat(fd_, &st) != 0) fail_errno("cannot stat");
-        if (!S_ISREG(st.st_mode)) {
-            ::close(fd_);
-            throw io_error(path + ": not a regular file" + (S_ISDIR(st.st_mode) ? " (it is a directory)" : ""));
-        }
         size_ = static_cast<std::uint64_t>(st.st_size);
         unsigned char sig[2] = {0, 0};
         const ssize_t n = ::pread(fd_, sig, 2, 0);
         if (n < 0) fail_errno("read error");
         if (n == 2 && sig[0] == 0x1f && sig[1] == 0x8b) {
-            // gzdopen owns the descriptor from here on; gzclose closes it.
-            gz_ = ::gzdopen(fd_, "rb");
-            if (!gz_) fail_errno("cannot start gzip decompression");
-            fd_ = -1;
-            ::gzbuffer(gz_, 1u << 17);
+            // windowBits 15 + 16: a gzip header and trailer (CRC-32 and length, checked by inflate).
+            if (::inflateInit2(&z_, 15 + 16) != Z_OK) {
+                errno = ENOMEM;
+                fail_errno("cannot start gzip decompression");
+            }
+            gz_ = true;
+            in_.resize(gz_in_chunk);
         }
     }
     Input(const Input&) = delete;
     Input& operator=(const Input&) = delete;
     ~Input() {
-        if (gz_) ::gzclose(gz_);
+        if (gz_) ::inflateEnd(&z_);
         if (fd_ >= 0) ::close(fd_);
     }
 
-    bool gzip() const { return gz_ != nullptr; }
+    bool gzip() const { return gz_; }
     std::uint64_t offset() const { return offset_; }
     // For a plain file: bytes not yet read (its size is known up front; a gzip stream's is not).
     std::uint64_t raw_remaining() const { return size_ > offset_ ? size_ - offset_ : 0; }
@@ -99,17 +94,7 @@ public:
         auto* out = static_cast<unsigned char*>(buf);
         while (got < n) {
             const std::size_t want = std::min(n - got, read_chunk);
-            std::size_t r = 0;
-            if (gz_) {
-                const int k = ::gzread(gz_, out + got, static_cast<unsigned>(want));
-                check_gz(offset_ + got + static_cast<std::size_t>(std::max(k, 0)));
-                r = static_cast<std::size_t>(std::max(k, 0));
-            } else {
-                const ssize_t k = ::read(fd_, out + got, want);
-                if (k < 0 && errno == EINTR) continue;
-                if (k < 0) fail_at(path_, offset_ + got, std::string("read error: ") + std::strerror(errno));
-                r = static_cast<std::size_t>(k);
-            }
+            const std::size_t r = gz_ ? inflate_some(out + got, want, offset_ + got) : read_raw(out + got, want, got);
             got += r;
             if (r == 0 || truncated_) break;
         }
@@ -119,17 +104,10 @@ public:
 
     // Closes the stream; a gzip stream that did not end cleanly is an error even if every byte wanted was read.
     void close() {
-        if (gz_) {
-            gzFile gz = gz_;
-            gz_ = nullptr;
-            const int rc = ::gzclose(gz);
-            if (truncated_ || rc == Z_BUF_ERROR) {
-                fail_at(path_, offset_, "the gzip stream ends before its end marker: the .gz file is truncated");
-            }
-            if (rc != Z_OK) {
-                fail_at(path_, offset_, "closing the gzip stream failed (zlib error " + std::to_string(rc) + ")");
-            }
-        } else if (fd_ >= 0) {
+        if (gz_ && !ended_) {
+            fail_at(path_, offset_, "the gzip stream ends before its end marker: the .gz file is truncated");
+        }
+        if (fd_ >= 0) {
             const int fd = fd_;
             fd_ = -1;
             ::close(fd);  // read-only: nothing can be lost here
@@ -137,33 +115,99 @@ public:
     }
 
 private:
-    // Constructor failures: the destructor will not run, so the descriptor is closed here.
+    // Constructor failures: the destructor will not run, so the descriptor (and zlib's state) are released here.
     [[noreturn]] void fail_errno(const char* what) {
         const int e = errno;
+        if (gz_) ::inflateEnd(&z_);
+        gz_ = false;
         if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
         throw io_error(path_ + ": " + what + ": " + std::strerror(e));
     }
 
-    // zlib reports errors through gzerror, not through gzread's return value alone (a truncated stream still
-    // returns the bytes it had, with Z_BUF_ERROR set).
-    void check_gz(std::uint64_t at) {
-        int err = Z_OK;
-        const std::string msg = gz_message(gz_, err);
-        if (err == Z_OK) return;
-        if (err == Z_BUF_ERROR) {
-            truncated_ = true;
+    std::size_t read_raw(unsigned char* out, std::size_t want, std::size_t got) {
+        while (true) {
+            const ssize_t k = ::read(fd_, out, want);
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) fail_at(path_, offset_ + got, std::string("read error: ") + std::strerror(errno));
+            return static_cast<std::size_t>(k);
+        }
+    }
+
+    // Appends the file's next compressed bytes to the unread ones; false at the end of the file.
+    bool fill(std::uint64_t at) {
+        if (z_.avail_in > 0 && z_.next_in != in_.data()) std::memmove(in_.data(), z_.next_in, z_.avail_in);
+        z_.next_in = in_.data();
+        while (true) {
+            const ssize_t k = ::read(fd_, in_.data() + z_.avail_in, in_.size() - z_.avail_in);
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) fail_at(path_, at, std::string("read error: ") + std::strerror(errno));
+            z_.avail_in += static_cast<uInt>(k);
+            file_pos_ += static_cast<std::uint64_t>(k);
+            return k > 0;
+        }
+    }
+
+    // After a member's trailer: the end of the file, or the next member (which starts 1f 8b). Anything else is
+    // refused, naming where it starts in the compressed file.
+    void next_member(std::uint64_t at) {
+        while (z_.avail_in < 2 && fill(at)) {
+        }
+        if (z_.avail_in == 0) {
+            ended_ = true;
             return;
         }
-        if (err == Z_ERRNO) fail_at(path_, at, "read error: " + msg);
-        if (err == Z_DATA_ERROR) fail_at(path_, at, "the gzip data is corrupt (zlib: " + msg + ")");
-        fail_at(path_, at, "gzip decompression failed (zlib: " + msg + ")");
+        if (z_.avail_in < 2 || z_.next_in[0] != 0x1f || z_.next_in[1] != 0x8b) {
+            const std::uint64_t junk_at = file_pos_ - z_.avail_in;
+            const std::uint64_t junk = size_ > junk_at ? size_ - junk_at : z_.avail_in;
+            throw io_error(path_ + ": byte " + std::to_string(junk_at) + " of the compressed file: " +
+                           plural(junk, "byte") + " after the end of the gzip data " + (junk == 1 ? "is" : "are") +
+                           " not another gzip member; the file must end with its gzip trailer (the copy is damaged "
+                           "or was appended to: get a fresh copy)");
+        }
+        ::inflateReset(&z_);
+        in_member_ = true;
+    }
+
+    // Decompresses up to `want` bytes into `out`; 0 at the end of the stream or when the file is cut short.
+    std::size_t inflate_some(unsigned char* out, std::size_t want, std::uint64_t at) {
+        z_.next_out = out;
+        z_.avail_out = static_cast<uInt>(want);
+        while (z_.avail_out > 0 && !ended_ && !truncated_) {
+            if (!in_member_) {
+                next_member(at + (want - z_.avail_out));
+                continue;
+            }
+            if (z_.avail_in == 0 && !fill(at + (want - z_.avail_out))) {
+                truncated_ = true;  // the file ends inside a member: inflate cannot finish it
+                break;
+            }
+            const int rc = ::inflate(&z_, Z_NO_FLUSH);
+            const std::uint64_t here = at + (want - z_.avail_out);
+            if (rc == Z_STREAM_END) {
+                in_member_ = false;  // the member's CRC-32 and length matched
+            } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+                fail_at(path_, here,
+                        std::string("the gzip data is corrupt (zlib: ") + (z_.msg ? z_.msg : "invalid data") + ")");
+            } else if (rc == Z_MEM_ERROR) {
+                fail_at(path_, here, "gzip decompression failed (zlib: out of memory)");
+            } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+                fail_at(path_, here, "gzip decompression failed (zlib error " + std::to_string(rc) + ")");
+            }
+        }
+        return want - z_.avail_out;
     }
 
     std::string path_;
     int fd_ = -1;
-    gzFile gz_ = nullptr;
     std::uint64_t size_ = 0;
     std::uint64_t offset_ = 0;
+    bool gz_ = false;
+    z_stream z_{};
+    std::vector<unsigned char> in_;
+    std::uint64_t file_pos_ = 0;  // compressed bytes read from the file so far
+    bool in_member_ = true;       // inside a gzip member (the first starts at byte 0)
+    bool ended_ = false;          // the last member's trailer was read and the file ends there
     bool truncated_ = false;
 };
 

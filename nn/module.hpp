@@ -14,6 +14,16 @@ namespace adg::nn {
 /// A named parameter ("0.weight").
 using NamedTensor = std::pair<std::string, Tensor>;
 
+/// What a parameter is without its values: name, dtype and shape (for checking a file before building a model).
+struct ParameterShape {
+    /// The dotted path ("0.weight").
+    std::string name;
+    /// The element type.
+    Dtype dtype;
+    /// The shape.
+    Shape shape;
+};
+
 /// A differentiable function with state: parameters (leaves that require grad) and sub-modules, both registered
 /// under names, so parameters() and named_parameters() walk the whole tree.
 class Module {

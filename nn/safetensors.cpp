@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 
 #include <adgraph/nn/atomic_file.hpp>
+#include <adgraph/nn/message_text.hpp>
+#include <adgraph/nn/regular_file.hpp>
 
 namespace adg::nn {
 
@@ -42,8 +44,7 @@ constexpr std::uint64_t max_header_bytes = 100'000'000;
 constexpr const char* metadata_key = "__metadata__";
 
 std::string errno_message(int e) { return std::generic_category().message(e); }
-// Names come from the file too: a hostile one must not make a megabyte-long message.
-std::string clip(const std::string& s) { return s.size() > 512 ? s.substr(0, 509) + "..." : s; }
+// Names come from the file too: clip() keeps a hostile one from making a megabyte-long message.
 std::string in_quotes(const std::string& s) { return "'" + clip(s) + "'"; }
 std::string num(std::uint64_t v) { return std::to_string(v); }
 std::size_t itemsize(Dtype d) { return d == Dtype::f32 ? 4 : 8; }
@@ -112,11 +113,7 @@ void save_safetensors(const std::string& path, const NamedArrays& tensors, const
 namespace {
 
 std::string read_whole_file(const std::string& path, const std::string& where) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        const int e = errno;
-        throw io_error(where + "cannot open the file: " + errno_message(e) + (e == ENOENT ? "; check the path" : ""));
-    }
+    const int fd = open_regular_file(path, where);
     struct Closer {
         int fd;
         ~Closer() { ::close(fd); }
@@ -126,7 +123,6 @@ std::string read_whole_file(const std::string& path, const std::string& where) {
         const int e = errno;
         throw io_error(where + "cannot stat the file: " + errno_message(e));
     }
-    if (!S_ISREG(st.st_mode)) throw io_error(where + "is not a regular file");
     std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
     std::size_t got = 0;
     while (got < bytes.size()) {
@@ -245,28 +241,88 @@ Entry parse_entry(const std::string& name, const json& v, const std::string& whe
     return e;
 }
 
-// Parses the header, rejecting duplicate keys (the spec forbids them; nlohmann would keep the last silently).
-json parse_header(const char* first, const char* last, const std::string& where) {
-    std::vector<std::set<std::string>> open_objects;
-    std::string tensor;  // the top-level key being parsed, for messages
-    const auto on_event = [&](int depth, json::parse_event_t event, json& parsed) {
-        if (event == json::parse_event_t::object_start) open_objects.emplace_back();
-        if (event == json::parse_event_t::object_end) open_objects.pop_back();
-        if (event == json::parse_event_t::key) {
-            const std::string key = parsed.get<std::string>();
-            if (depth == 1) tensor = key;
-            if (!open_objects.back().insert(key).second) {
-                throw io_error(
-                    where +
-                    (depth == 1 ? "the header has the key " + in_quotes(key) + " twice"
-                                : "the entry of " + in_quotes(tensor) + " has the key " + in_quotes(key) + " twice") +
-                    "; keys must be unique");
-            }
+// Builds the header's JSON value as nlohmann's DOM parser does, refusing a duplicate key as it arrives (the spec
+// forbids them; nlohmann would keep the last silently). Not json::parse with a callback: its callback parser
+// scans the enclosing object for discarded values after every nested object ends, so a header of n tensors
+// took O(n^2) time (100000 tensors: minutes). Here each key costs one map lookup.
+class HeaderBuilder {
+public:
+    explicit HeaderBuilder(const std::string& where) : where_(where) {}
+    json root;
+
+    bool null() { return put(nullptr); }
+    bool boolean(bool v) { return put(v); }
+    bool number_integer(json::number_integer_t v) { return put(v); }
+    bool number_unsigned(json::number_unsigned_t v) { return put(v); }
+    bool number_float(json::number_float_t v, const json::string_t&) { return put(v); }
+    bool string(json::string_t& v) { return put(std::move(v)); }
+    bool binary(json::binary_t& v) { return put(json::binary(std::move(v))); }
+    bool start_object(std::size_t) { return open(json::object()); }
+    bool start_array(std::size_t) { return open(json::array()); }
+    bool end_object() { return close(); }
+    bool end_array() { return close(); }
+    bool key(json::string_t& k) {
+        json::object_t& object = open_.back()->get_ref<json::object_t&>();
+        const bool top = open_.size() == 1;
+        if (top) tensor_ = k;
+        const auto [it, inserted] = object.emplace(std::move(k), nullptr);
+        if (!inserted) {
+            throw io_error(
+                where_ +
+                (top ? "the header has the key " + in_quotes(it->first) + " twice"
+                     : "the entry of " + in_quotes(tensor_) + " has the key " + in_quotes(it->first) + " twice") +
+                "; keys must be unique");
         }
+        slot_ = &it->second;
         return true;
-    };
+    }
+    // The parser's own exception (parse_error, out_of_range, ...), thrown with its type for parse_header.
+    template <class Exception>
+    bool parse_error(std::size_t, const std::string&, const Exception& e) {
+        throw e;
+    }
+
+private:
+    // Stores `v` where the parser is (the root, the next array element or the value of the last key) and returns
+    // where it went. Pointers to open containers stay valid: only the innermost one grows.
+    json* place(json v) {
+        if (open_.empty()) {
+            root = std::move(v);
+            return &root;
+        }
+        json& parent = *open_.back();
+        if (parent.is_array()) {
+            parent.get_ref<json::array_t&>().push_back(std::move(v));
+            return &parent.get_ref<json::array_t&>().back();
+        }
+        *slot_ = std::move(v);
+        return slot_;
+    }
+    bool put(json v) {
+        place(std::move(v));
+        return true;
+    }
+    bool open(json v) {
+        open_.push_back(place(std::move(v)));
+        return true;
+    }
+    bool close() {
+        open_.pop_back();
+        return true;
+    }
+
+    const std::string& where_;
+    std::vector<json*> open_;  // the objects and arrays being filled, outermost first
+    json* slot_ = nullptr;     // the value of the key just read
+    std::string tensor_;       // the top-level key being parsed, for messages
+};
+
+// Parses the header in one pass, rejecting duplicate keys; JSON errors become io_error with the file offset.
+json parse_header(const char* first, const char* last, const std::string& where) {
+    HeaderBuilder builder(where);
     try {
-        return json::parse(first, last, on_event);
+        json::sax_parse(first, last, &builder);
+        return std::move(builder.root);
     } catch (const json::parse_error& e) {
         throw io_error(where + "the header is not valid JSON (error at file offset " + num(7 + e.byte) +
                        "): " + clip(e.what()) + "; the file is corrupt or not a safetensors file");

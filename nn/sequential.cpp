@@ -82,6 +82,26 @@ std::shared_ptr<Module> make_activation(const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+// The chain of an MLP, one module at a time: Linear layers between consecutive sizes, each hidden one followed by
+// the activation and, with dropout, a Dropout layer. Sequential::mlp and mlp_parameter_shapes both walk it, so the
+// parameter names they give agree.
+template <class OnLinear, class OnActivation, class OnDropout>
+void walk_mlp(const std::vector<std::size_t>& sizes, const MlpOptions& options, OnLinear on_linear,
+              OnActivation on_activation, OnDropout on_dropout) {
+    std::size_t module = 0;
+    for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
+        on_linear(module++, sizes[i], sizes[i + 1]);
+        if (i + 2 < sizes.size()) {
+            on_activation(module++);
+            if (options.dropout > 0) on_dropout(module++);
+        }
+    }
+}
+
+}  // namespace
+
 std::shared_ptr<Sequential> Sequential::mlp(const std::string& spec, Generator& gen, const MlpOptions& options) {
     const std::vector<std::size_t> sizes = parse_mlp_spec(spec);
     make_activation(options.activation);  // reject a bad name before drawing any weights
@@ -91,14 +111,29 @@ std::shared_ptr<Sequential> Sequential::mlp(const std::string& spec, Generator& 
         "Sequential::mlp: model spec '" + spec_text(spec) + "' with " + dtype_name(options.dtype) + " parameters",
         mlp_memory_bytes(sizes, 0, 0, options.dtype), "use smaller layer sizes");
     auto net = std::make_shared<Sequential>();
-    for (std::size_t i = 0; i + 1 < sizes.size(); ++i) {
-        net->add(std::make_shared<Linear>(sizes[i], sizes[i + 1], gen, true, options.init, options.dtype));
-        if (i + 2 < sizes.size()) {
-            net->add(make_activation(options.activation));
-            if (options.dropout > 0) net->add(std::make_shared<Dropout>(options.dropout, gen.engine()()));
-        }
-    }
+    walk_mlp(
+        sizes, options,
+        [&](std::size_t, std::size_t in, std::size_t out) {
+            net->add(std::make_shared<Linear>(in, out, gen, true, options.init, options.dtype));
+        },
+        [&](std::size_t) { net->add(make_activation(options.activation)); },
+        [&](std::size_t) { net->add(std::make_shared<Dropout>(options.dropout, gen.engine()())); });
     return net;
+}
+
+std::vector<ParameterShape> mlp_parameter_shapes(const std::string& spec, const MlpOptions& options) {
+    const std::vector<std::size_t> sizes = parse_mlp_spec(spec);
+    make_activation(options.activation);
+    std::vector<ParameterShape> out;
+    walk_mlp(
+        sizes, options,
+        [&](std::size_t module, std::size_t in, std::size_t n) {
+            // Linear's weight is (out, in) and its bias (out).
+            out.push_back({std::to_string(module) + ".weight", options.dtype, {n, in}});
+            out.push_back({std::to_string(module) + ".bias", options.dtype, {n}});
+        },
+        [](std::size_t) {}, [](std::size_t) {});
+    return out;
 }
 
 }  // namespace adg::nn

@@ -41,6 +41,10 @@ public:
 /// A spec (or any text from a user or a file) for a message: escaped and clipped to its first 40 bytes.
 std::string spec_text(const std::string& spec);
 
+/// The parameters (names, dtypes, shapes) that Sequential::mlp(spec, gen, options) would create, computed
+/// without allocating any of them; throws the same value_error as Sequential::mlp for a bad spec or activation.
+std::vector<ParameterShape> mlp_parameter_shapes(const std::string& spec, const MlpOptions& options = {});
+
 /// The layer sizes of an MLP spec ("784-256-128-10" → {784, 256, 128, 10}); throws value_error when malformed.
 std::vector<std::size_t> parse_mlp_spec(const std::string& spec);
 

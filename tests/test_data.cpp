@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "fifo.hpp"
 #include "temp_dir.hpp"
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <adgraph/nn/data.hpp>
 #include <adgraph/nn/idx.hpp>
@@ -233,7 +235,8 @@ TEST_CASE_FIXTURE(Scratch, "idx: corrupt gzip file") {
     // A flipped bit in stored data is caught by the CRC.
     Bytes stored = gzip_stored(cat(idx_header(8, {100}), pattern(100)));
     stored[60] ^= 0x01;
-    CHECK_IDX_ERROR(stored, "byte 0: the gzip data is corrupt (zlib: incorrect data check)");
+    // The CRC is checked at the trailer, after the 108 bytes of the stream.
+    CHECK_IDX_ERROR(stored, "byte 108: the gzip data is corrupt (zlib: incorrect data check)");
 }
 
 TEST_CASE_FIXTURE(Scratch, "idx: huge declared dimensions in a tiny file fail fast") {
@@ -253,8 +256,10 @@ TEST_CASE_FIXTURE(Scratch, "idx: huge declared dimensions in a tiny file fail fa
 }
 
 TEST_CASE_FIXTURE(Scratch, "idx: missing file, a directory, write_idx of arrays that are not IDX") {
-    CHECK_THROWS_WITH_AS(read_idx(path), has(path + ": cannot open for reading: No such file or directory"), io_error);
-    CHECK_THROWS_WITH_AS(read_idx(file("")), has("not a regular file (it is a directory)"), io_error);
+    CHECK_THROWS_WITH_AS(read_idx(path),
+                         has(path + ": cannot open the file: No such file or directory; check the path"), io_error);
+    CHECK_THROWS_WITH_AS(read_idx(file("")), has("is a directory, not a regular file; pass the path of a regular file"),
+                         io_error);
     CHECK_THROWS_WITH_AS(write_idx(path, IdxArray{{}, {}}, false), has("needs 1 to 4 dimensions, got 0"), value_error);
     CHECK_THROWS_WITH_AS(write_idx(path, IdxArray{{2, 3}, Bytes(5)}, false),
                          has("dimensions 2 x 3 need 6 bytes but the data holds 5"), value_error);
@@ -420,4 +425,44 @@ TEST_CASE("data: DataLoader with a batch size larger than the dataset, up to SIZ
     }
     const Dataset empty = indexed_dataset(0);
     CHECK(DataLoader(empty, SIZE_MAX, false).batches() == 0);
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: a FIFO is refused at once, not read (it would block without a writer)") {
+    testing::make_fifo(path);
+    const std::string msg = testing::refusal_of_fifo(path, [&] { read_idx(path); });
+    CHECK(msg == path + ": is a FIFO, not a regular file; pass the path of a regular file");
+    struct stat st {};
+    REQUIRE(::lstat(path.c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+    // load_fashion_mnist reaches the same reader: a FIFO among the data files is refused too.
+    const std::string dir = file("data");
+    fs::create_directories(dir);
+    testing::make_fifo(dir + "/t10k-images-idx3-ubyte");
+    write_idx(dir + "/t10k-labels-idx1-ubyte", IdxArray{{1}, {0}}, false);
+    CHECK(testing::refusal_of_fifo(dir + "/t10k-images-idx3-ubyte", [&] {
+              load_fashion_mnist(dir, Split::test);
+          }).find("is a FIFO, not a regular file") != std::string::npos);
+}
+
+TEST_CASE_FIXTURE(Scratch, "idx: bytes after the gzip trailer are refused, further gzip members are read on") {
+    const IdxArray a = make_array({10, 10});
+    write_idx(path, a, true);
+    const Bytes gz = read_bytes(path);
+    const std::string at = "byte " + std::to_string(gz.size()) + " of the compressed file: ";
+    CHECK_IDX_ERROR(cat(gz, {'j', 'u', 'n', 'k'}),
+                    at + "4 bytes after the end of the gzip data are not another gzip member; the file must end with "
+                         "its gzip trailer");
+    CHECK_IDX_ERROR(cat(gz, Bytes(1, 0)), at + "1 byte after the end of the gzip data is not another gzip member");
+    CHECK_IDX_ERROR(cat(gz, Bytes(512, 0)), at + "512 bytes after the end");
+    CHECK_IDX_ERROR(cat(gz, {0x1f}), at + "1 byte after the end");  // half a gzip magic
+    // A stream split into two members (as `cat a.gz b.gz` makes) is one stream, as gzip -d reads it.
+    const Bytes raw = cat(idx_header(8, {10, 10}), a.data);
+    write_bytes(
+        path, cat(gzip_stored(Bytes(raw.begin(), raw.begin() + 30)), gzip_stored(Bytes(raw.begin() + 30, raw.end()))));
+    CHECK(read_idx(path).data == a.data);
+    // A second member that is itself damaged is corrupt gzip data.
+    Bytes second = gzip_stored(Bytes(raw.begin() + 30, raw.end()));
+    second[second.size() - 8] ^= 0x01;  // its CRC
+    CHECK_IDX_ERROR(cat(gzip_stored(Bytes(raw.begin(), raw.begin() + 30)), second),
+                    "byte 112: the gzip data is corrupt (zlib: incorrect data check)");
 }

@@ -4,11 +4,13 @@
 
 #include <doctest/doctest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <random>
 #include <regex>
 #include <set>
@@ -663,9 +665,10 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
             read_idx(file(name));
         };
     };
-    c.push_back({"io_error", "/tmp/run/missing-idx: cannot open for reading: No such file or directory",
+    c.push_back({"io_error", "/tmp/run/missing-idx: cannot open the file: No such file or directory; check the path",
                  [=] { read_idx(file("missing-idx")); }});
-    c.push_back({"io_error", "/tmp/run: not a regular file (it is a directory)", [=] { read_idx(root); }});
+    c.push_back({"io_error", "/tmp/run: is a directory, not a regular file; pass the path of a regular file",
+                 [=] { read_idx(root); }});
     c.push_back({"io_error", "/tmp/run/magic.idx: byte 0: magic bytes are 0x1F 0x8C; an IDX file starts with 0x00 0x00",
                  idx("magic.idx", {0x1f, 0x8c, 8, 1})});
     c.push_back(
@@ -708,13 +711,24 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      fs::resize_file(p, fs::file_size(p) / 2);
                      read_idx(p);
                  }});
-    c.push_back({"io_error", "/tmp/run/crc.idx.gz: byte 0: the gzip data is corrupt (zlib: incorrect data check)", [=] {
-                     const std::string p = file("crc.idx.gz");
+    c.push_back(
+        {"io_error", "/tmp/run/crc.idx.gz: byte 12: the gzip data is corrupt (zlib: incorrect data check)", [=] {
+             const std::string p = file("crc.idx.gz");
+             write_idx(p, IdxArray{{4}, {1, 2, 3, 4}}, true);
+             std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
+             f.seekp(-8, std::ios::end);  // the gzip trailer's CRC-32
+             f.put('\x55');
+             f.close();
+             read_idx(p);
+         }});
+    c.push_back({"io_error",
+                 "/tmp/run/junk.idx.gz: byte 32 of the compressed file: 5 bytes after the end of the gzip data are not "
+                 "another gzip member; the file must end with its gzip trailer (the copy is damaged or was appended "
+                 "to: get a fresh copy)",
+                 [=] {
+                     const std::string p = file("junk.idx.gz");
                      write_idx(p, IdxArray{{4}, {1, 2, 3, 4}}, true);
-                     std::fstream f(p, std::ios::in | std::ios::out | std::ios::binary);
-                     f.seekp(-8, std::ios::end);  // the gzip trailer's CRC-32
-                     f.put('\x55');
-                     f.close();
+                     std::ofstream(p, std::ios::binary | std::ios::app) << "junk!";
                      read_idx(p);
                  }});
     c.push_back({"io_error",
@@ -788,6 +802,28 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "'/tmp/run/no/such/dir/m.safetensors.tmp.4242.0': No such file or directory; check that the directory "
                  "exists and is writable",
                  [=] { save_safetensors(file("no/such/dir/m.safetensors"), {}); }});
+    c.push_back({"io_error",
+                 "'/tmp/run/fifo': is a FIFO, not a regular file; files are written by replacing them whole, which "
+                 "only regular files allow: pass the path of a regular file or of a new one",
+                 [=] {
+                     ::mkfifo(file("fifo").c_str(), 0600);
+                     write_file_atomically(file("fifo"), "x");
+                 }});
+    c.push_back({"io_error",
+                 "'/tmp/run/tty': is a character device (through the symbolic link to '/dev/null'), not a regular "
+                 "file; files are written by replacing them whole, which only regular files allow: pass the path of a "
+                 "regular file or of a new one",
+                 [=] {
+                     fs::create_symlink("/dev/null", file("tty"));
+                     write_file_atomically(file("tty"), "x");
+                 }});
+    c.push_back({"io_error",
+                 "'/tmp/run/dangling': is a symbolic link that does not resolve to a file (No such file or directory); "
+                 "remove the link or create the file it points to",
+                 [=] {
+                     fs::create_symlink(file("nowhere"), file("dangling"));
+                     write_file_atomically(file("dangling"), "x");
+                 }});
 
     // ---- io_error: running programs ----
     c.push_back({"io_error",
@@ -817,7 +853,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "load_safetensors: '/tmp/run/nope.safetensors': cannot open the file: No such file or directory; "
                  "check the path",
                  [=] { load_safetensors(file("nope.safetensors")); }});
-    c.push_back({"io_error", "load_safetensors: '/tmp/run': is not a regular file", [=] { load_safetensors(root); }});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run': is a directory, not a regular file; pass the path of a regular file",
+                 [=] { load_safetensors(root); }});
     c.push_back({"io_error",
                  "load_safetensors: '/tmp/run/tiny.safetensors': the file is 3 bytes, shorter than the 8-byte header "
                  "length that starts a safetensors file; the file is truncated or not a safetensors file",
@@ -965,8 +1003,8 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
          }});
     c.push_back(
         {"io_error",
-         "checkpoint /tmp/run/model.safetensors: the model's parameter '0.bias' is missing (the file was saved for "
-         "model 4-2)",
+         "checkpoint /tmp/run/model.safetensors: the model's parameter '0.bias' (float32 (2), 8 bytes) is missing (the "
+         "file was saved for model 4-2)",
          [=] {
              auto model = mlp("4-2");
              save_safetensors(file("model.safetensors"), {{"0.weight", model->named_parameters()[0].second.value()}},
@@ -1023,6 +1061,17 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  [] {
                      SGD sgd({{"w", Tensor::zeros({2})}}, SgdOptions{});
                      sgd.load_state({{"step", Array::scalar(2.5, f64)}});
+                 }});
+    c.push_back({"io_error",
+                 "checkpoint /tmp/run/nan.safetensors: tensor '0.weight' (float32 (2,4)) holds 2 non-finite values, "
+                 "the first nan at element 5 (index (1,1)); the checkpoint is corrupt or was saved after training "
+                 "diverged: load an earlier one or retrain",
+                 [=] {
+                     Array w = Array::zeros({2, 4}, f32);
+                     w.get_mut<float>().data()[5] = std::numeric_limits<float>::quiet_NaN();
+                     w.get_mut<float>().data()[7] = -std::numeric_limits<float>::infinity();
+                     save_safetensors(file("nan.safetensors"), {{"0.weight", w}}, {{"model", "4-2"}});
+                     read_checkpoint(file("nan.safetensors"));
                  }});
     c.push_back({"io_error",
                  "checkpoint: the random generator state (metadata 'rng') is not a valid mt19937_64 state; the "
@@ -1208,6 +1257,15 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  1,
                  "adgraph: error: checkpoint /tmp/run/dropout.safetensors: metadata 'dropout' is 'ten percent', not a "
                  "number; the metadata is corrupt (adgraph train writes e.g. '0.100000')\n"});
+    c.push_back({{"eval", "--model", dir.file("huge.safetensors"), "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/huge.safetensors: the model's parameter '0.weight' (float32 "
+                 "(9999999,784), 31359996864 bytes) is missing (the file was saved for model 784-9999999-10)\n"});
+    c.push_back({{"predict", "--model", dir.file("nan.safetensors"), "--index", "0", "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/nan.safetensors: tensor '0.weight' (float32 (16,784)) holds 1 "
+                 "non-finite value, the first nan at element 5 (index (0,5)); the checkpoint is corrupt or was saved "
+                 "after training diverged: load an earlier one or retrain\n"});
     c.push_back({{"predict", "--model", ckpt, "--index", "10", "--data", data},
                  1,
                  "adgraph: error: predict: --index 10 is out of range (the test set has 10 images)\n"});
@@ -1247,6 +1305,13 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     save_safetensors(dir.file("nospec.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}});
     save_safetensors(dir.file("dropout.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"dropout", "ten percent"}});
+    // A 56-byte file whose metadata names a 31 GB layer: refused before the model is built.
+    save_safetensors(dir.file("huge.safetensors"), {}, {{"model", "784-9999999-10"}});
+    SafetensorsFile nan = load_safetensors(ckpt);
+    for (auto& [name, a] : nan.tensors) {
+        if (name == "0.weight") a.get_mut<float>().data()[5] = std::numeric_limits<float>::quiet_NaN();
+    }
+    save_safetensors(dir.file("nan.safetensors"), nan.tensors, nan.metadata);
     std::ofstream(dir.file("out-file")) << "a file, not a directory\n";
     // Images of 20x20, and checkpoints saved by the library from models with 20 outputs and with weights so large
     // (finite, 1e38) that the forward pass overflows.

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "fifo.hpp"
 #include "file_size_limit.hpp"
 #include "temp_dir.hpp"
 
@@ -276,7 +277,7 @@ TEST_CASE("safetensors: malformed headers are rejected with what is wrong") {
                          has("load_safetensors: '" + dir.file("nope.safetensors") +
                              "': cannot open the file: No such file or directory; check the path"),
                          io_error);
-    CHECK_THROWS_WITH_AS(load_safetensors(dir.path.string()), Contains("is not a regular file"), io_error);
+    CHECK_THROWS_WITH_AS(load_safetensors(dir.path.string()), Contains("is a directory, not a regular file"), io_error);
 
     write_bytes(path, le64(1000) + "{}");
     CHECK_THROWS_WITH_AS(load_safetensors(path),
@@ -386,4 +387,43 @@ TEST_CASE("safetensors: fuzzer findings are rejected with io_error") {
         CHECK(what.find("...") != std::string::npos);
         CHECK(what.size() < path.size() + 1000);
     }
+}
+
+TEST_CASE("safetensors: a FIFO is refused at once, not read (it would block without a writer)") {
+    const TempDir dir;
+    const std::string path = dir.file("model.safetensors");
+    testing::make_fifo(path);
+    CHECK(testing::refusal_of_fifo(path, [&] { load_safetensors(path); }) ==
+          "load_safetensors: '" + path + "': is a FIFO, not a regular file; pass the path of a regular file");
+}
+
+TEST_CASE("safetensors: a header of 100000 tensors is parsed in linear time") {
+    // nlohmann's callback parser rescans the enclosing object after every entry: quadratic, minutes at this size
+    // (a 7.8 MB header). Here the duplicate-key check costs a map lookup per key, so this takes well under a second.
+    const TempDir dir;
+    const std::string path = dir.file("many.safetensors");
+    constexpr std::size_t n = 100000;
+    std::string header = "{";
+    std::string data;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = static_cast<float>(i);
+        header += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" +
+                  std::to_string(4 * i) + "," + std::to_string(4 * i + 4) + "]}";
+        data.append(reinterpret_cast<const char*>(&v), 4);
+    }
+    header += "}";
+    header.append((8 - header.size() % 8) % 8, ' ');
+    write_bytes(path, le64(header.size()) + header + data);
+    const SafetensorsFile f = load_safetensors(path);
+    REQUIRE(f.tensors.size() == n);
+    for (const std::size_t i : {std::size_t{0}, std::size_t{12345}, n - 1}) {
+        CHECK(f.tensors[i].first == "t" + std::to_string(i));  // in data order
+        CHECK(f.tensors[i].second.get<float>()(0) == static_cast<float>(i));
+    }
+    // The duplicate-key check still holds at the end of a large header.
+    header = header.substr(0, header.find_last_of('}')) + ",\"t7\":{}}";
+    header.append((8 - header.size() % 8) % 8, ' ');
+    write_bytes(path, le64(header.size()) + header + data);
+    CHECK_THROWS_WITH_AS(load_safetensors(path), Contains("the header has the key 't7' twice; keys must be unique"),
+                         io_error);
 }

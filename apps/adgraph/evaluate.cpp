@@ -78,7 +78,9 @@ std::string per_class_table(const nn::ConfusionMatrix& m) {
 
 LoadedModel load_model(const std::string& path, const std::string& spec) {
     LoadedModel m;
-    const nn::Metadata meta = nn::read_checkpoint_metadata(path);
+    // Read and parsed once; its tensors are checked against the model's spec before the model is built.
+    const nn::SafetensorsFile file = nn::read_checkpoint(path);
+    const nn::Metadata& meta = file.metadata;
     const auto get = [&](const char* key, const char* fallback) {
         const auto it = meta.find(key);
         return it == meta.end() ? std::string(fallback) : it->second;
@@ -102,6 +104,7 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
                        "', not a number; the metadata is corrupt (adgraph train writes e.g. '0.100000')");
     }
     const std::string model_spec = spec.empty() ? get("model", "") : spec;
+    std::vector<nn::ParameterShape> expected;
     try {
         // The output width first: a model for another number of classes would fail later in the confusion
         // matrix or show only some of its classes.
@@ -112,13 +115,20 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
                               " classes; use a checkpoint of a model ending in -" + std::to_string(classes) +
                               ", as adgraph train writes");
         }
-        m.model = nn::Sequential::mlp(model_spec, gen, options);
+        expected = nn::mlp_parameter_shapes(model_spec, options);
     } catch (error& e) {
         e.add_context("checkpoint " + path);  // the spec, activation or dropout came from its metadata
         throw;
     }
+    nn::check_checkpoint_parameters(path, file, expected);  // so a lying header never sizes the model
+    try {
+        m.model = nn::Sequential::mlp(model_spec, gen, options);  // refuses a model too large for memory
+    } catch (error& e) {
+        e.add_context("checkpoint " + path);
+        throw;
+    }
     m.spec = model_spec;
-    m.metadata = nn::load_checkpoint(path, *m.model, nullptr);
+    m.metadata = nn::load_checkpoint(path, file, *m.model, nullptr);
     m.model->eval();
     return m;
 }

@@ -1,0 +1,164 @@
+// nn/checkpoint: a checkpoint is checked against the model's spec before the model exists, refuses non-finite
+// values, and quotes metadata in messages only clipped.
+
+#include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <adgraph/adgraph.hpp>
+#include <adgraph/nn/checkpoint.hpp>
+#include <adgraph/nn/safetensors.hpp>
+
+using namespace adg;
+using namespace adg::nn;
+using adg::testing::TempDir;
+
+namespace {
+
+doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()); }
+
+std::shared_ptr<Sequential> mlp(const std::string& spec, const MlpOptions& options = {}) {
+    Generator gen(0);
+    return Sequential::mlp(spec, gen, options);
+}
+
+// The message of the io_error `f` raises ("" if none).
+template <class F>
+std::string io_message(F f) {
+    try {
+        f();
+    } catch (const io_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: mlp_parameter_shapes lists what Sequential::mlp creates, without creating it") {
+    for (const std::string spec : {"4-2", "4-3-2", "784-16-10", "5-4-3-2"}) {
+        for (const double dropout : {0.0, 0.25}) {
+            for (const Dtype dtype : {f32, f64}) {
+                INFO(spec, " dropout ", dropout, " ", dtype_name(dtype));
+                MlpOptions options;
+                options.dropout = dropout;
+                options.dtype = dtype;
+                const auto expected = mlp_parameter_shapes(spec, options);
+                const auto named = mlp(spec, options)->named_parameters();
+                REQUIRE(expected.size() == named.size());
+                for (std::size_t i = 0; i < named.size(); ++i) {
+                    CHECK(expected[i].name == named[i].first);
+                    CHECK(expected[i].dtype == named[i].second.dtype());
+                    CHECK(expected[i].shape == named[i].second.shape());
+                }
+            }
+        }
+    }
+    // A spec whose first layer would take 31 GB: described, not allocated.
+    const auto huge = mlp_parameter_shapes("784-9999999-10");
+    CHECK(huge.front().shape == Shape{9999999, 784});
+    CHECK_THROWS_AS(mlp_parameter_shapes("784-x-10"), value_error);
+    MlpOptions bad;
+    bad.activation = "swish";
+    CHECK_THROWS_AS(mlp_parameter_shapes("4-3-2", bad), value_error);
+}
+
+TEST_CASE("checkpoint: a tiny file whose metadata names a huge layer is refused before any model is built") {
+    const TempDir dir;
+    const std::string path = dir.file("huge.safetensors");
+    // No tensors, metadata naming a model whose first layer is 9999999 x 784 floats (31 GB).
+    save_safetensors(path, {}, {{"model", "784-9999999-10"}});
+    CHECK(std::filesystem::file_size(path) < 128);
+    const SafetensorsFile file = read_checkpoint(path);
+    const auto expected = mlp_parameter_shapes(file.metadata.at("model"));
+    CHECK(io_message([&] { check_checkpoint_parameters(path, file, expected); }) ==
+          "checkpoint " + path +
+              ": the model's parameter '0.weight' (float32 (9999999,784), 31359996864 bytes) is missing (the file "
+              "was saved for model 784-9999999-10)");
+    // A file holding a small tensor under that name: the shapes are compared, still without the model.
+    save_safetensors(path, {{"0.weight", Array::zeros({2, 784}, f32)}}, {{"model", "784-9999999-10"}});
+    CHECK(io_message([&] { check_checkpoint_parameters(path, read_checkpoint(path), expected); }) ==
+          "checkpoint " + path +
+              ": tensor '0.weight' is float32 (2,784) but the model's parameter is float32 (9999999,784) (the file "
+              "was saved for model 784-9999999-10)");
+    // A file that does fit passes, and loads into the model built afterwards from the same file.
+    auto model = mlp("4-3-2");
+    save_checkpoint(path, *model, nullptr, {{"model", "4-3-2"}});
+    const SafetensorsFile good = read_checkpoint(path);
+    check_checkpoint_parameters(path, good, mlp_parameter_shapes("4-3-2"));
+    Generator other(7);
+    auto rebuilt = Sequential::mlp("4-3-2", other);
+    load_checkpoint(path, good, *rebuilt, nullptr);
+    CHECK(rebuilt->named_parameters()[0].second.value().flat(0) == model->named_parameters()[0].second.value().flat(0));
+}
+
+TEST_CASE("checkpoint: NaN or Inf in parameters or optimizer state is refused on load, naming the tensor") {
+    const TempDir dir;
+    const std::string path = dir.file("bad.safetensors");
+    auto model = mlp("4-2");
+    SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+    sum(square((*model)(Tensor::ones({1, 4})))).backward();
+    sgd.step();
+    const std::string good = dir.file("good.safetensors");
+    save_checkpoint(good, *model, &sgd, {{"model", "4-2"}});
+    // `path` becomes the good checkpoint with one value changed.
+    const auto poisoned = [&](const std::string& tensor, std::size_t element, double value) {
+        SafetensorsFile f = load_safetensors(good);
+        for (auto& [name, a] : f.tensors) {
+            if (name == tensor) a.visit_mut([&](auto& x) { x.data()[element] = static_cast<float>(value); });
+        }
+        save_safetensors(path, f.tensors, f.metadata);
+    };
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+
+    poisoned("0.weight", 6, nan);
+    const Array before = model->named_parameters()[0].second.value();
+    CHECK(io_message([&] { load_checkpoint(path, *model, nullptr); }) ==
+          "checkpoint " + path +
+              ": tensor '0.weight' (float32 (2,4)) holds 1 non-finite value, the first nan at element 6 (index "
+              "(1,2)); the checkpoint is corrupt or was saved after training diverged: load an earlier one or retrain");
+    CHECK(model->named_parameters()[0].second.value().flat(6) == before.flat(6));  // the model is untouched
+    CHECK_THROWS_WITH_AS(read_checkpoint_metadata(path), has("tensor '0.weight' (float32 (2,4)) holds 1"), io_error);
+
+    poisoned("0.bias", 1, -inf);
+    CHECK_THROWS_WITH_AS(load_checkpoint(path, *model, nullptr),
+                         has("tensor '0.bias' (float32 (2)) holds 1 non-finite value, the first -inf at element 1 "
+                             "(index (1))"),
+                         io_error);
+    // The optimizer's state too: a NaN momentum would poison every later step.
+    poisoned("optim.0.weight.momentum", 0, inf);
+    const std::string momentum = io_message([&] { load_checkpoint(path, *model, &sgd); });
+    CHECK(momentum.find("tensor 'optim.0.weight") != std::string::npos);
+    CHECK(momentum.find("the first inf at element 0 (index (0,0))") != std::string::npos);
+
+    // Large but finite weights are values, not corruption: they load (what they do to predictions is the caller's).
+    poisoned("0.weight", 0, 1e38);
+    CHECK_NOTHROW(load_checkpoint(path, *model, &sgd));
+    CHECK(model->named_parameters()[0].second.value().flat(0) == doctest::Approx(1e38));
+}
+
+TEST_CASE("checkpoint: a long model spec in the metadata is clipped in messages") {
+    const TempDir dir;
+    const std::string path = dir.file("long.safetensors");
+    std::string spec;
+    for (int i = 0; i < 100000; ++i) spec += "10-";  // 300 KB: a valid spec of 100001 layers
+    spec += "10";
+    save_checkpoint(path, *mlp("4-3-2"), nullptr, {{"model", spec}});
+    const std::string msg = io_message([&] { load_checkpoint(path, *mlp("4-2"), nullptr); });
+    CHECK(msg.find("tensor '0.weight' is float32 (3,4) but the model's parameter is float32 (2,4) (the file was saved "
+                   "for model 10-10-10-") != std::string::npos);
+    CHECK(msg.size() < 1000);
+    CHECK(msg.find("...)") != std::string::npos);
+    // The check before building the model says the same, without building the 100001 layers.
+    const std::string early =
+        io_message([&] { check_checkpoint_parameters(path, read_checkpoint(path), mlp_parameter_shapes(spec)); });
+    CHECK(early.find("tensor '0.weight' is float32 (3,4) but the model's parameter is float32 (10,10)") !=
+          std::string::npos);
+    CHECK(early.size() < 1000);
+}
