@@ -43,9 +43,11 @@ std::string index_str(const Shape& shape, std::size_t i) {
     return shape_str(index);
 }
 
-// Refuses a tensor holding NaN or ±Inf: such weights make every prediction NaN and such optimizer state poisons
-// every later step, so a checkpoint that holds them is reported as broken when it is loaded, not at use.
-void check_finite(const std::string& path, const std::string& name, const Array& a) {
+// "" if every value of `a` is finite, else "tensor 'name' (float32 (2,4)) holds 1 non-finite value, the first nan
+// at element 6 (index (1,2))". NaN or ±Inf weights make every prediction NaN, and such optimizer state poisons
+// every later step, so a checkpoint never holds them: refused when saved, and reported as broken when loaded.
+std::string non_finite(const std::string& name, const Array& a) {
+    std::string found;
     a.visit([&](const auto& x) {
         std::size_t bad = 0, first = 0;
         for (std::size_t i = 0; i < x.size(); ++i) {
@@ -56,12 +58,20 @@ void check_finite(const std::string& path, const std::string& name, const Array&
         if (bad == 0) return;
         const double v = x.data()[first];
         const std::string value = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
-        throw io_error("checkpoint " + path + ": tensor '" + clip(name) + "' (" + describe(a) + ") holds " +
-                       std::to_string(bad) + " non-finite value" + (bad == 1 ? "" : "s") + ", the first " + value +
-                       " at element " + std::to_string(first) + " (index " + index_str(a.shape(), first) +
-                       "); the checkpoint is corrupt or was saved after training diverged: load an earlier one or "
-                       "retrain");
+        found = "tensor '" + clip(name) + "' (" + describe(a) + ") holds " + std::to_string(bad) +
+                " non-finite value" + (bad == 1 ? "" : "s") + ", the first " + value + " at element " +
+                std::to_string(first) + " (index " + index_str(a.shape(), first) + ")";
     });
+    return found;
+}
+
+void check_finite(const std::string& path, const std::string& name, const Array& a) {
+    const std::string found = non_finite(name, a);
+    if (!found.empty()) {
+        throw io_error("checkpoint " + path + ": " + found +
+                       "; the checkpoint is corrupt or was saved after training diverged: load an earlier one or "
+                       "retrain");
+    }
 }
 
 // Matches the file's parameter tensors (all but optimizer state) to `expected` by name, dtype and shape; returns,
@@ -105,6 +115,15 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     for (const auto& [name, p] : model.named_parameters()) tensors.emplace_back(name, p.value());
     if (optimizer) {
         for (auto& [name, a] : optimizer->state()) tensors.emplace_back(optim_prefix + name, a);
+    }
+    // Checked before anything is written, so a diverged model never replaces the last good checkpoint.
+    for (const auto& [name, a] : tensors) {
+        const std::string found = non_finite(name, a);
+        if (!found.empty()) {
+            throw value_error("save_checkpoint: '" + path + "': " + found +
+                              "; the model diverged, so nothing was written (a previous checkpoint there is kept): "
+                              "train again with a smaller learning rate");
+        }
     }
     Metadata meta = metadata;
     meta["format"] = "adgraph-checkpoint-1";

@@ -12,7 +12,8 @@
 
 namespace adg::nn {
 
-/// Writes `model`'s parameters, `optimizer`'s state (if given) and `metadata` to `path`, atomically.
+/// Writes `model`'s parameters, `optimizer`'s state (if given) and `metadata` to `path`, atomically; throws
+/// value_error, writing nothing, if any of them holds NaN or ±Inf (such a checkpoint would be refused on load).
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Metadata& metadata);
 

@@ -7,6 +7,8 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -141,6 +143,49 @@ TEST_CASE("checkpoint: NaN or Inf in parameters or optimizer state is refused on
     poisoned("0.weight", 0, 1e38);
     CHECK_NOTHROW(load_checkpoint(path, *model, &sgd));
     CHECK(model->named_parameters()[0].second.value().flat(0) == doctest::Approx(1e38));
+}
+
+static std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_CASE("checkpoint: NaN or Inf in parameters or optimizer state is refused on save, and nothing is written") {
+    const TempDir dir;
+    const std::string path = dir.file("model.safetensors");
+    auto model = mlp("4-2");
+    SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+    sum(square((*model)(Tensor::ones({1, 4})))).backward();
+    sgd.step();
+    save_checkpoint(path, *model, &sgd, {{"model", "4-2"}});
+    const std::string before = read_text(path);
+    const Tensor w = model->named_parameters()[0].second;
+    const float kept = static_cast<float>(w.value().flat(6));
+    w.mutable_value().get_mut<float>().data()[6] = std::numeric_limits<float>::quiet_NaN();
+    const auto refusal = [&] {
+        try {
+            save_checkpoint(path, *model, &sgd, {{"model", "4-2"}});
+        } catch (const value_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no value_error");
+    };
+    CHECK(refusal() == "save_checkpoint: '" + path +
+                           "': tensor '0.weight' (float32 (2,4)) holds 1 non-finite value, the first nan at element 6 "
+                           "(index (1,2)); the model diverged, so nothing was written (a previous checkpoint there "
+                           "is kept): train again with a smaller learning rate");
+    CHECK(read_text(path) == before);  // the last good checkpoint stays
+    w.mutable_value().get_mut<float>().data()[6] = kept;
+    // The optimizer's state is checked too.
+    NamedArrays state = sgd.state();
+    for (auto& [name, a] : state) {
+        if (name.find("momentum") != std::string::npos) {
+            a.visit_mut([](auto& x) { x.data()[0] = -std::numeric_limits<float>::infinity(); });
+        }
+    }
+    sgd.load_state(state);
+    CHECK(refusal().find("the first -inf at element 0") != std::string::npos);
+    CHECK(read_text(path) == before);
 }
 
 TEST_CASE("checkpoint: a long model spec in the metadata is clipped in messages") {

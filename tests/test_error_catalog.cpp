@@ -655,6 +655,17 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  [=] {
                      save_safetensors(file("m.safetensors"), {{"bad\xff", Array::zeros({1}, f32)}});
                  }});
+    c.push_back({"value_error",
+                 "save_checkpoint: '/tmp/run/m.safetensors': tensor '0.bias' (float32 (2)) holds 1 non-finite value, "
+                 "the first inf at element 1 (index (1)); the model diverged, so nothing was written (a previous "
+                 "checkpoint there is kept): train again with a smaller learning rate",
+                 [=] {
+                     Generator gen(0);
+                     auto model = Sequential::mlp("4-2", gen);
+                     model->named_parameters()[1].second.mutable_value().get_mut<float>().data()[1] =
+                         std::numeric_limits<float>::infinity();
+                     save_checkpoint(file("m.safetensors"), *model, nullptr, {});
+                 }});
     c.push_back({"value_error", "run_process: the argument vector is empty; its first element must name the program",
                  [] { run_process({}); }});
 
