@@ -21,11 +21,15 @@ std::string said(std::string text) {
 
 }  // namespace
 
-std::string plot_png(const std::string& script, const std::string& png) {
+std::string plot_png(const std::string& script, const std::string& png, std::chrono::milliseconds time_limit) {
     const std::string not_written = "no " + png + " written";
     try {
-        const ProcessResult r = run_process({"gnuplot"}, script);
+        const ProcessResult r = run_process({"gnuplot"}, script, time_limit);
         if (r.not_found) return "gnuplot is not installed (apt-get install gnuplot-nox); " + not_written;
+        if (r.timed_out) {
+            return "gnuplot " + r.how_it_ended() + ", " + not_written +
+                   "; check that the gnuplot on PATH is a working gnuplot (it draws a plot in well under a second)";
+        }
         if (!r.succeeded()) return "gnuplot " + r.how_it_ended() + ", " + not_written + ": " + said(r.err);
         static const std::string signature = "\x89PNG\r\n\x1a\n";
         if (r.out.compare(0, signature.size(), signature) != 0) {

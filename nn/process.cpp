@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -97,20 +99,32 @@ private:
     bool was_pending_ = false, raised_ = false;
 };
 
-// The started child: if an error unwinds the call before it is reaped, it is killed and reaped, so no zombie
-// or orphan is left behind.
+// The started child: if an error unwinds the call before it is reaped, it is killed (with its process group if
+// it leads one) and reaped, so no zombie or orphan is left behind.
 struct Child {
     pid_t pid = -1;
+    bool leads_group = false;
     Child() = default;
     Child(const Child&) = delete;
     Child& operator=(const Child&) = delete;
     ~Child() {
         if (pid <= 0) return;
-        ::kill(pid, SIGKILL);
+        kill();
         while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
         }
     }
+    // Until it is reaped its pid (and so its group id) cannot be reused, so this reaches only its processes.
+    void kill() const { ::kill(leads_group ? -pid : pid, SIGKILL); }
 };
+
+using Clock = std::chrono::steady_clock;
+
+// Milliseconds from now to `deadline` for poll(), rounded up so the loop does not spin just before it; 0 once
+// it has passed.
+int poll_timeout(Clock::time_point deadline) {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
+}
 
 // posix_spawn's attribute and file-action objects, destroyed at scope exit.
 struct SpawnSetup {
@@ -130,8 +144,21 @@ struct SpawnSetup {
 
 }  // namespace
 
+std::string seconds_str(std::chrono::milliseconds d) {
+    const long long ms = d.count();
+    std::string s = std::to_string(ms / 1000);
+    if (ms < 0 && ms > -1000) s = "-" + s;
+    if (long long frac = (ms < 0 ? -ms : ms) % 1000; frac != 0) {
+        std::string digits = std::to_string(1000 + frac).substr(1);
+        digits.erase(digits.find_last_not_of('0') + 1);
+        s += "." + digits;
+    }
+    return s + " s";
+}
+
 std::string ProcessResult::how_it_ended() const {
     if (not_found) return "was not found";
+    if (timed_out) return "timed out after " + seconds_str(time_limit) + " and was killed";
     if (signal != 0) {
         const char* name = ::strsignal(signal);
         return "was killed by signal " + std::to_string(signal) + (name ? std::string(" (") + name + ")" : "");
@@ -139,11 +166,17 @@ std::string ProcessResult::how_it_ended() const {
     return "exited with status " + std::to_string(exit_status);
 }
 
-ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input) {
+ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input,
+                          std::optional<std::chrono::milliseconds> time_limit) {
     if (argv.empty()) {
         throw value_error("run_process: the argument vector is empty; its first element must name the program");
     }
     const std::string& prog = argv[0];
+    if (time_limit && time_limit->count() <= 0) {
+        throw value_error("run_process: the time limit for '" + prog + "' is " + seconds_str(*time_limit) +
+                          "; pass a positive limit, or none to wait until it ends");
+    }
+    const auto deadline = time_limit ? Clock::now() + *time_limit : Clock::time_point::max();
     Fd in_read, in_write, out_read, out_write, err_read, err_write;
     make_pipe(in_read, in_write, prog);
     make_pipe(out_read, out_write, prog);
@@ -156,7 +189,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
     sigaddset(&default_sigpipe, SIGPIPE);
     posix_spawnattr_setsigmask(&setup.attr, &sigpipe.caller_mask());
     posix_spawnattr_setsigdefault(&setup.attr, &default_sigpipe);
-    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    // A group of its own, so a time limit also ends what it started (a shell script's sleep, say), which would
+    // otherwise hold the output pipes open after it is killed.
+    if (time_limit) {
+        posix_spawnattr_setpgroup(&setup.attr, 0);
+        flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    posix_spawnattr_setflags(&setup.attr, flags);
     posix_spawn_file_actions_adddup2(&setup.actions, in_read.fd, 0);
     posix_spawn_file_actions_adddup2(&setup.actions, out_write.fd, 1);
     posix_spawn_file_actions_adddup2(&setup.actions, err_write.fd, 2);
@@ -170,6 +210,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
 
     ProcessResult result;
     Child child;
+    child.leads_group = time_limit.has_value();
     const int spawned = ::posix_spawnp(&child.pid, prog.c_str(), &setup.actions, &setup.attr, args.data(), environ);
     if (spawned != 0) {
         child.pid = -1;
@@ -200,9 +241,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
         if (in_write.open()) fds[n++] = {in_write.fd, POLLOUT, 0};
         if (out_read.open()) fds[n++] = {out_read.fd, POLLIN, 0};
         if (err_read.open()) fds[n++] = {err_read.fd, POLLIN, 0};
-        if (::poll(fds, n, -1) < 0) {
+        const int ready = ::poll(fds, n, time_limit ? poll_timeout(deadline) : -1);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             lost(prog, "poll", errno);
+        }
+        if (time_limit && Clock::now() >= deadline) {
+            result.timed_out = true;
+            break;
         }
         for (nfds_t i = 0; i < n; ++i) {
             if (fds[i].revents == 0) continue;
@@ -236,7 +282,31 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
     }
 
     int status = 0;
-    while (::waitpid(child.pid, &status, 0) < 0) {
+    // It closed its output but may still run: with a limit, wait for it only until the deadline.
+    while (time_limit && !result.timed_out) {
+        const pid_t done = ::waitpid(child.pid, &status, WNOHANG);
+        if (done == child.pid) {
+            child.pid = -1;
+            break;
+        }
+        if (done < 0 && errno != EINTR) {
+            const int e = errno;
+            child.pid = -1;
+            lost(prog, "waiting for it", e);
+        }
+        const int left = poll_timeout(deadline);
+        if (left == 0) {
+            result.timed_out = true;
+            break;
+        }
+        const timespec nap{0, std::min(left, 10) * 1000000L};
+        ::nanosleep(&nap, nullptr);
+    }
+    if (result.timed_out) {
+        child.kill();
+        result.time_limit = *time_limit;
+    }
+    while (child.pid > 0 && ::waitpid(child.pid, &status, 0) < 0) {
         if (errno == EINTR) continue;
         const int e = errno;
         child.pid = -1;  // not ours to wait for (SIGCHLD ignored?); its number may soon belong to another process

@@ -1,6 +1,8 @@
 #pragma once
 /// \file Running another program without a shell: an argument vector in, its stdout, stderr and exit status out.
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,14 +18,20 @@ struct ProcessResult {
     int exit_status = -1;
     /// The signal that ended it, else 0.
     int signal = 0;
+    /// True if it was still running (or still held its output open) when the time limit ran out: then it was
+    /// killed with SIGKILL, with every process in its process group, and reaped.
+    bool timed_out = false;
+    /// The time limit it overran, if `timed_out`.
+    std::chrono::milliseconds time_limit{0};
     /// Everything it wrote on stdout.
     std::string out;
     /// Everything it wrote on stderr.
     std::string err;
 
-    /// True if it ran and exited with status 0.
-    bool succeeded() const { return !not_found && signal == 0 && exit_status == 0; }
-    /// "exited with status 1", "was killed by signal 9 (Killed)" or "was not found", for messages.
+    /// True if it ran and exited with status 0 within its time limit.
+    bool succeeded() const { return !not_found && !timed_out && signal == 0 && exit_status == 0; }
+    /// "exited with status 1", "was killed by signal 9 (Killed)", "timed out after 60 s and was killed" or
+    /// "was not found", for messages.
     std::string how_it_ended() const;
 };
 
@@ -33,10 +41,19 @@ struct ProcessResult {
 /// written, so neither side blocks however much each writes. It inherits the environment, the working directory
 /// and the signal mask, and no open file beyond its three pipes. Returns when it has ended.
 ///
+/// With a `time_limit`, the program runs in a process group of its own, and if it has not ended (or something
+/// it started still holds its stdout or stderr open) when the limit runs out, that whole group is killed with
+/// SIGKILL and the program reaped; the result says `timed_out`, with what it printed until then.
+///
 /// A program that is not there is reported in the result (`not_found`), not thrown, so callers can treat an
 /// optional tool as missing. Throws value_error if `argv` is empty, and io_error if the program cannot be
 /// started otherwise (not executable, no processes or file descriptors left) or the pipes fail, e.g.
 /// "run_process: cannot start '/tmp/x.sh': Permission denied; check that it is an executable program".
-ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input = {});
+/// Throws value_error if `time_limit` is not positive.
+ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input = {},
+                          std::optional<std::chrono::milliseconds> time_limit = std::nullopt);
+
+/// `d` for a message: "60 s", "0.25 s".
+std::string seconds_str(std::chrono::milliseconds d);
 
 }  // namespace adg::nn

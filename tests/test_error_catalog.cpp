@@ -668,6 +668,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  }});
     c.push_back({"value_error", "run_process: the argument vector is empty; its first element must name the program",
                  [] { run_process({}); }});
+    c.push_back({"value_error",
+                 "run_process: the time limit for 'true' is 0 s; pass a positive limit, or none to wait until it ends",
+                 [] { run_process({"true"}, {}, std::chrono::milliseconds(0)); }});
 
     // ---- io_error: IDX files ----
     const auto idx = [=](const std::string& name, std::vector<unsigned char> bytes) {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -114,4 +115,23 @@ TEST_CASE("gnuplot: without gnuplot on PATH plot_png says how to install it") {
     }
     CHECK(why == "gnuplot is not installed (apt-get install gnuplot-nox); no " + png + " written");
     CHECK(dir.list().empty());
+}
+
+TEST_CASE("gnuplot: a gnuplot that hangs is killed at the time limit and plot_png says so") {
+    using namespace std::chrono_literals;
+    TempDir dir("adgraph-gnuplot");
+    const std::string fake = dir.file("gnuplot");
+    std::ofstream(fake) << "#!/bin/sh\nsleep 100\n";
+    std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+    const std::string png = dir.file("plot.png");
+    std::string why;
+    {
+        const char* path = std::getenv("PATH");
+        PathSetTo fake_first(dir.path.string() + ":" + (path ? path : "/usr/bin:/bin"));
+        why = plot_png(line_plot, png, 300ms);
+    }
+    CHECK(why == "gnuplot timed out after 0.3 s and was killed, no " + png +
+                     " written; check that the gnuplot on PATH is a working gnuplot (it draws a plot in well under "
+                     "a second)");
+    CHECK(dir.list() == std::vector<std::string>{"gnuplot"});
 }

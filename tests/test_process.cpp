@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -150,4 +151,59 @@ TEST_CASE("process: a file that cannot be executed and an empty argument vector 
             .c_str(),
         adg::io_error);
     CHECK_THROWS_AS(run_process({}), adg::value_error);
+}
+
+TEST_CASE("process: a program that outlives its time limit is killed with what it started, and reported") {
+    using namespace std::chrono_literals;
+    const auto r = run_process({"sleep", "100"}, {}, 200ms);
+    CHECK(r.timed_out);
+    CHECK(r.time_limit == 200ms);
+    CHECK_FALSE(r.succeeded());
+    CHECK(r.signal == SIGKILL);
+    CHECK(r.how_it_ended() == "timed out after 0.2 s and was killed");
+
+    // A script whose child keeps the output pipes open: its whole process group is killed, and what it printed
+    // before is kept.
+    const auto s = run_process({"sh", "-c", "sleep 100 & echo $!; wait"}, {}, 300ms);
+    CHECK(s.timed_out);
+    CHECK(s.how_it_ended() == "timed out after 0.3 s and was killed");
+    REQUIRE_MESSAGE(!s.out.empty(), s.err);
+    const pid_t sleeper = std::stoi(s.out);
+    // Gone, or a zombie waiting for init to reap it: not sleeping on. SIGKILL takes effect as the process is
+    // next scheduled, so it is given a moment (the loop ends as soon as it is gone).
+    std::string state;
+    for (int tries = 0; tries < 250; ++tries) {
+        std::ifstream stat("/proc/" + std::to_string(sleeper) + "/stat");
+        std::string pid, comm;
+        if (!(stat >> pid >> comm >> state) || state == "Z") {
+            state = "gone";
+            break;
+        }
+        ::usleep(20000);
+    }
+    CHECK_MESSAGE(state == "gone", ("the background sleep is still " + state));
+}
+
+TEST_CASE("process: a program that ends within its time limit is not affected by it") {
+    using namespace std::chrono_literals;
+    const auto r = run_process({"cat"}, "within the limit", 30s);
+    CHECK(r.succeeded());
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.out == "within the limit");
+    CHECK(r.how_it_ended() == "exited with status 0");
+}
+
+TEST_CASE("process: a time limit that is not positive is a value_error") {
+    using namespace std::chrono_literals;
+    CHECK_THROWS_WITH_AS(run_process({"true"}, {}, 0ms),
+                         "run_process: the time limit for 'true' is 0 s; pass a positive limit, or none to wait until "
+                         "it ends",
+                         adg::value_error);
+    CHECK_THROWS_WITH_AS(run_process({"true"}, {}, -1500ms),
+                         "run_process: the time limit for 'true' is -1.5 s; pass a positive limit, or none to wait "
+                         "until it ends",
+                         adg::value_error);
+    CHECK(adg::nn::seconds_str(60s) == "60 s");
+    CHECK(adg::nn::seconds_str(250ms) == "0.25 s");
+    CHECK(adg::nn::seconds_str(-200ms) == "-0.2 s");
 }
