@@ -5,15 +5,26 @@
 #include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/sweep.hpp>
+#include <adgraph/tensor/dtype_range.hpp>
 #include <adgraph/tensor/pool.hpp>
 
 namespace adg {
 
 Tensor::Tensor(Array value) : node_(make_pooled<Node>(std::move(value))) {}
 
+namespace {
+
+// The values a constructor is given as doubles, checked before they are stored in `dtype`.
+void check_storable_all(const double* values, std::size_t n, Dtype dtype, const char* op) {
+    for (std::size_t i = 0; i < n; ++i) check_storable(values[i], dtype, op, "element " + std::to_string(i));
+}
+
+}  // namespace
+
 Tensor Tensor::from(std::initializer_list<double> values, Dtype dtype) {
     xt::xarray<double> a = xt::xarray<double>::from_shape({values.size()});
     std::copy(values.begin(), values.end(), a.data());
+    check_storable_all(a.data(), a.size(), dtype, "Tensor::from");
     return Tensor(Array(std::move(a)).to(dtype));
 }
 
@@ -29,6 +40,7 @@ Tensor Tensor::from(std::initializer_list<std::initializer_list<double>> rows, D
         std::copy(row.begin(), row.end(), a.data() + r * cols);
         ++r;
     }
+    check_storable_all(a.data(), a.size(), dtype, "Tensor::from");
     return Tensor(Array(std::move(a)).to(dtype));
 }
 
@@ -37,14 +49,19 @@ Tensor Tensor::from(const std::vector<double>& values, const Shape& shape, Dtype
         throw shape_error("Tensor::from: " + std::to_string(values.size()) + " values do not fill shape " +
                           shape_str(shape) + " (" + std::to_string(numel(shape)) + " elements)");
     }
+    check_storable_all(values.data(), values.size(), dtype, "Tensor::from");
     xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
     std::copy(values.begin(), values.end(), a.data());
     return Tensor(Array(std::move(a)).to(dtype));
 }
 
-Tensor Tensor::scalar(double value, Dtype dtype) { return Tensor(Array::scalar(value, dtype)); }
+Tensor Tensor::scalar(double value, Dtype dtype) {
+    check_storable(value, dtype, "Tensor::scalar", "value");
+    return Tensor(Array::scalar(value, dtype));
+}
 
 Tensor Tensor::full(const Shape& shape, double value, Dtype dtype) {
+    check_storable(value, dtype, "Tensor::full", "value");
     return Tensor(Array::full(shape, value, dtype, "Tensor::full"));
 }
 

@@ -434,6 +434,36 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      Tensor::normal({2}, 0.0, -0.5, gen);
                  }});
     c.push_back({"value_error",
+                 "uniform: lo = -inf is not a finite float32; U(lo, hi) needs finite lo < hi within float32's range "
+                 "(±3.4028235e+38)",
+                 [] {
+                     Generator gen(0);
+                     Tensor::uniform({2}, -std::numeric_limits<double>::infinity(),
+                                     std::numeric_limits<double>::infinity(), gen);
+                 }});
+    c.push_back({"value_error",
+                 "uniform: the interval [-1e+308, 1e+308) is inf wide, beyond float64's range "
+                 "(±1.7976931348623157e+308); pass a narrower interval (hi - lo at most 1.7976931348623157e+308)",
+                 [] {
+                     Generator gen(0);
+                     Tensor::uniform({2}, -1e308, 1e308, gen, f64);
+                 }});
+    c.push_back({"value_error",
+                 "normal: mean = 1e+300 is not a finite float32; N(mean, std²) needs a finite mean and std > 0 "
+                 "within float32's range (±3.4028235e+38)",
+                 [] {
+                     Generator gen(0);
+                     Tensor::normal({2}, 1e300, 1.0, gen);
+                 }});
+    c.push_back({"value_error",
+                 "Tensor::full: value = 1e+300 is beyond float32's range (±3.4028235e+38) and would become inf; pass "
+                 "a value within it (or inf itself if that is meant), or use float64",
+                 [] { Tensor::full({2}, 1e300); }});
+    c.push_back({"value_error",
+                 "Tensor::from: element 1 = -1e+39 is beyond float32's range (±3.4028235e+38) and would become -inf; "
+                 "pass a value within it (or inf itself if that is meant), or use float64",
+                 [] { Tensor::from({0.0, -1e39}); }});
+    c.push_back({"value_error",
                  "one_hot: shape (1,4611686018427387904) of float32 needs more than 18446744073709551615 bytes, more "
                  "than one array can hold (9223372036854775807); check the sizes (a negative size converted to size_t "
                  "becomes huge)",

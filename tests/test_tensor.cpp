@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
 
 #include <xtensor/xmath.hpp>
 #include <xtensor/xview.hpp>
@@ -197,4 +200,93 @@ TEST_CASE("Tensor::from fills a shape from values and checks the count") {
     CHECK(t.value().flat(5) == 6.0);
     CHECK_THROWS_WITH_AS(Tensor::from(std::vector<double>{1, 2}, {3}),
                          doctest::Contains("2 values do not fill shape (3)"), shape_error);
+}
+
+TEST_CASE("uniform and normal refuse parameters that are not finite numbers of the dtype") {
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::string f32_range = "float32's range (±3.4028235e+38)";
+    const std::string f64_range = "float64's range (±1.7976931348623157e+308)";
+    const std::string u_needs = "U(lo, hi) needs finite lo < hi within ";
+    const std::string n_needs = "N(mean, std²) needs a finite mean and std > 0 within ";
+    Generator gen(21);
+    auto uniform_error = [&](double lo, double hi, Dtype d) {
+        try {
+            Tensor::uniform({4}, lo, hi, gen, d);
+        } catch (const value_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("nothing thrown");
+    };
+    auto normal_error = [&](double mean, double std, Dtype d) {
+        try {
+            Tensor::normal({4}, mean, std, gen, d);
+        } catch (const value_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("nothing thrown");
+    };
+
+    CHECK(uniform_error(-inf, inf, f32) == "uniform: lo = -inf is not a finite float32; " + u_needs + f32_range);
+    CHECK(uniform_error(-inf, inf, f64) == "uniform: lo = -inf is not a finite float64; " + u_needs + f64_range);
+    CHECK(uniform_error(0, nan, f32) == "uniform: hi = nan is not a finite float32; " + u_needs + f32_range);
+    CHECK(uniform_error(0, inf, f64) == "uniform: hi = inf is not a finite float64; " + u_needs + f64_range);
+    // Finite doubles that float32 cannot hold would be inf once cast, and every value drawn nan.
+    CHECK(uniform_error(-1e300, 1e300, f32) == "uniform: lo = -1e+300 is not a finite float32; " + u_needs + f32_range);
+    // Bounds each within range whose width is not: lo + u (hi - lo) would be inf or nan.
+    CHECK(uniform_error(-3e38, 3e38, f32) ==
+          "uniform: the interval [-3e+38, 3e+38) is 6e+38 wide, beyond " + f32_range +
+              "; pass a narrower interval (hi - lo at most 3.4028235e+38)");
+    CHECK(uniform_error(-1e308, 1e308, f64) ==
+          "uniform: the interval [-1e+308, 1e+308) is inf wide, beyond " + f64_range +
+              "; pass a narrower interval (hi - lo at most 1.7976931348623157e+308)");
+    CHECK(uniform_error(1, 1, f64) == "uniform: the interval [1, 1) is empty; pass lo < hi");
+
+    CHECK(normal_error(inf, 1, f32) == "normal: mean = inf is not a finite float32; " + n_needs + f32_range);
+    CHECK(normal_error(0, inf, f64) == "normal: std = inf is not a finite float64; " + n_needs + f64_range);
+    CHECK(normal_error(0, nan, f64) == "normal: std = nan is not a finite float64; " + n_needs + f64_range);
+    CHECK(normal_error(1e39, 1, f32) == "normal: mean = 1e+39 is not a finite float32; " + n_needs + f32_range);
+    CHECK(normal_error(0, 0, f32) == "normal: std must be > 0 (got 0)");
+
+    // What float64 holds it draws, finite and inside the interval.
+    for (const auto& t : {Tensor::uniform({64}, -1e300, 1e300, gen, f64), Tensor::uniform({64}, -3e38, 3e38, gen, f64),
+                          Tensor::uniform({64}, -1e38, 1e38, gen, f32), Tensor::normal({64}, 1e300, 1e299, gen, f64),
+                          Tensor::normal({64}, -1e30, 1e29, gen, f32)}) {
+        for (std::size_t i = 0; i < t.size(); ++i) CHECK(std::isfinite(t.value().flat(i)));
+    }
+    const Tensor wide = Tensor::uniform({64}, -1e300, 1e300, gen, f64);
+    for (std::size_t i = 0; i < wide.size(); ++i) {
+        CHECK(wide.value().flat(i) >= -1e300);
+        CHECK(wide.value().flat(i) < 1e300);
+    }
+}
+
+TEST_CASE("full, scalar and from refuse a finite value the dtype cannot hold, and give inf when asked for it") {
+    const double inf = std::numeric_limits<double>::infinity();
+    const std::string beyond = " is beyond float32's range (±3.4028235e+38) and would become ";
+    const std::string remedy = "; pass a value within it (or inf itself if that is meant), or use float64";
+    CHECK_THROWS_WITH_AS(Tensor::full({2}, 1e300), ("Tensor::full: value = 1e+300" + beyond + "inf" + remedy).c_str(),
+                         value_error);
+    CHECK_THROWS_WITH_AS(Tensor::full({2}, -1e39, f32),
+                         ("Tensor::full: value = -1e+39" + beyond + "-inf" + remedy).c_str(), value_error);
+    CHECK_THROWS_WITH_AS(Tensor::scalar(4e38), ("Tensor::scalar: value = 4e+38" + beyond + "inf" + remedy).c_str(),
+                         value_error);
+    CHECK_THROWS_WITH_AS(Tensor::from({1.0, 2.0, 1e300}),
+                         ("Tensor::from: element 2 = 1e+300" + beyond + "inf" + remedy).c_str(), value_error);
+    CHECK_THROWS_WITH_AS(Tensor::from({{1.0, 2.0}, {3.0, -1e39}}),
+                         ("Tensor::from: element 3 = -1e+39" + beyond + "-inf" + remedy).c_str(), value_error);
+    CHECK_THROWS_WITH_AS(Tensor::from(std::vector<double>{1e40, 0.0}, {2}),
+                         ("Tensor::from: element 0 = 1e+40" + beyond + "inf" + remedy).c_str(), value_error);
+
+    // float64 holds them; float32 holds its own largest value; inf and nan asked for are given.
+    CHECK(Tensor::full({2}, 1e300, f64).value().flat(1) == 1e300);
+    CHECK(Tensor::scalar(-1e300, f64).item() == -1e300);
+    CHECK(Tensor::from({1.0, 1e300}, f64).value().flat(1) == 1e300);
+    CHECK(Tensor::from({{1e300, -1e300}}, f64).value().flat(1) == -1e300);
+    const double flt_max = std::numeric_limits<float>::max();
+    CHECK(Tensor::full({2}, flt_max).value().flat(0) == flt_max);
+    CHECK(Tensor::full({2}, -inf).value().flat(0) == -inf);
+    CHECK(Tensor::scalar(inf).item() == inf);
+    CHECK(std::isnan(Tensor::full({2}, std::nan("")).value().flat(1)));
+    CHECK(Tensor::from({inf, 1.0}).value().flat(0) == inf);
 }
