@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "child_case.hpp"
 #include "fifo.hpp"
 #include "temp_dir.hpp"
 
@@ -465,4 +466,38 @@ TEST_CASE_FIXTURE(Scratch, "idx: bytes after the gzip trailer are refused, furth
     second[second.size() - 8] ^= 0x01;  // its CRC
     CHECK_IDX_ERROR(cat(gzip_stored(Bytes(raw.begin(), raw.begin() + 30)), second),
                     "byte 112: the gzip data is corrupt (zlib: incorrect data check)");
+}
+
+// ---- allocation failure under a lowered ulimit -v, in a child process ----------------------------------------
+
+TEST_CASE("[child] read_idx of a gzip whose payload exceeds ulimit -v says the bytes it wanted") {
+    if (!adg::testing::in_child_case("[child] read_idx of a gzip whose payload exceeds ulimit -v says the bytes it "
+                                     "wanted")) {
+        return;
+    }
+    const TempDir dir;
+    const std::string path = dir.file("images.gz");
+    // 64 MB of zeros, a few hundred KB compressed: a small file that unpacks to more than the process may hold.
+    write_idx(path, IdxArray{{81632, 28, 28}, Bytes(std::size_t{81632} * 28 * 28, 0)}, true);
+    REQUIRE(adg::testing::limit_address_space(std::size_t{32} << 20));
+    std::string msg;
+    try {
+        read_idx(path);
+    } catch (const io_error& e) {
+        msg = e.what();
+    }
+    CHECK(msg == path +
+                     ": cannot allocate 63999488 bytes for the payload (81632 x 28 x 28): out of memory; free "
+                     "memory or raise the memory limit (ulimit -v)");
+}
+
+TEST_CASE("read_idx: out of memory is an error naming the file and the bytes, not bad_alloc") {
+#if defined(__SANITIZE_ADDRESS__)
+    return;  // ASan maps memory for every allocation its own way, so no limit fits it
+#endif
+    const char* name = "[child] read_idx of a gzip whose payload exceeds ulimit -v says the bytes it wanted";
+    const auto r = adg::testing::run_child_case(name);
+    INFO(r.output);
+    CHECK(r.exited_ok());
+    CHECK(r.output.find("1 passed") != std::string::npos);
 }
