@@ -284,3 +284,32 @@ TEST_CASE("checkpoint: a megabyte activation and a shape of 10001 dimensions are
     CHECK(msg == "checkpoint " + path + ": tensor '0.bias' is float32 " + shape_text.substr(0, message_text_bytes) +
                      "... (" + std::to_string(shape_text.size()) + " bytes) but the model's parameter is float32 (2)");
 }
+
+TEST_CASE("checkpoint: an optimizer slot of 10001 dimensions is clipped in the message") {
+    const TempDir dir;
+    const std::string path = dir.file("slot.safetensors");
+    auto model = mlp("4-2");
+    SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+    sum(square((*model)(Tensor::ones({1, 4})))).backward();
+    sgd.step();
+    save_checkpoint(path, *model, &sgd, {{"model", "4-2"}});
+    // The slot of 0.weight (2,4) becomes (1,...,1,8): the same 8 values, in 10001 dimensions.
+    SafetensorsFile f = load_safetensors(path);
+    Shape deep(10000, 1);
+    deep.push_back(8);
+    std::string slot;
+    for (auto& [name, a] : f.tensors) {
+        if (name.rfind("optim.0.weight.", 0) == 0) {
+            slot = name.substr(6);
+            a = Array::zeros(deep, f32);
+        }
+    }
+    REQUIRE(!slot.empty());
+    save_safetensors(path, f.tensors, f.metadata);
+    const std::string shape_text = shape_str(deep);
+    SGD fresh(model->named_parameters(), SgdOptions{0.1, 0.9});
+    CHECK(io_message([&] { load_checkpoint(path, *model, &fresh); }) ==
+          "checkpoint " + path + ": optimizer state: slot '" + slot + "' is float32 " +
+              shape_text.substr(0, message_text_bytes) + "... (" + std::to_string(shape_text.size()) +
+              " bytes) but the parameter is float32 (2,4)");
+}
