@@ -15,14 +15,19 @@ namespace {
 
 const std::string optim_prefix = "optim.";
 
-std::string describe(const Array& a) { return std::string(dtype_name(a.dtype())) + " " + shape_str(a.shape()); }
+// A shape read from a file can have thousands of dimensions, so it is clipped like any text from a file.
+std::string describe(const Array& a) {
+    return std::string(dtype_name(a.dtype())) + " " + message_text(shape_str(a.shape()));
+}
 std::string describe(const ParameterShape& p) { return std::string(dtype_name(p.dtype)) + " " + shape_str(p.shape); }
 
-// "checkpoint <path>: <what> (the file was saved for model <spec>)"; the spec comes from the file, so it is clipped.
+// "checkpoint <path>: <what> (the file was saved for model <spec>)"; the spec comes from the file, so it is escaped and
+// clipped.
 std::string checkpoint_message(const std::string& path, const SafetensorsFile& file, const std::string& what) {
     const auto spec = file.metadata.find("model");
     return "checkpoint " + path + ": " + what +
-           (spec != file.metadata.end() ? " (the file was saved for model " + clip(spec->second) + ")" : std::string());
+           (spec != file.metadata.end() ? " (the file was saved for model " + message_text(spec->second) + ")"
+                                        : std::string());
 }
 
 // Bytes of a parameter, saturating (a shape from a spec has at most 2 sizes below 10^7, so it never overflows).
@@ -58,9 +63,9 @@ std::string non_finite(const std::string& name, const Array& a) {
         if (bad == 0) return;
         const double v = x.data()[first];
         const std::string value = std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf";
-        found = "tensor '" + clip(name) + "' (" + describe(a) + ") holds " + std::to_string(bad) +
+        found = "tensor '" + message_text(name) + "' (" + describe(a) + ") holds " + std::to_string(bad) +
                 " non-finite value" + (bad == 1 ? "" : "s") + ", the first " + value + " at element " +
-                std::to_string(first) + " (index " + index_str(a.shape(), first) + ")";
+                std::to_string(first) + " (index " + message_text(index_str(a.shape(), first)) + ")";
     });
     return found;
 }
@@ -86,13 +91,13 @@ std::vector<const Array*> match_parameters(const std::string& path, const Safete
         const auto it = index.find(name);
         if (it == index.end()) {
             throw io_error(
-                checkpoint_message(path, file, "tensor '" + clip(name) + "' is not a parameter of this model"));
+                checkpoint_message(path, file, "tensor '" + message_text(name) + "' is not a parameter of this model"));
         }
         const ParameterShape& p = expected[it->second];
         if (a.shape() != p.shape || a.dtype() != p.dtype) {
-            throw io_error(checkpoint_message(
-                path, file,
-                "tensor '" + clip(name) + "' is " + describe(a) + " but the model's parameter is " + describe(p)));
+            throw io_error(checkpoint_message(path, file,
+                                              "tensor '" + message_text(name) + "' is " + describe(a) +
+                                                  " but the model's parameter is " + describe(p)));
         }
         found[it->second] = &a;
     }
@@ -155,7 +160,8 @@ Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, M
         const auto saved = file.metadata.find("optimizer");
         if (saved != file.metadata.end() && saved->second != optimizer->name()) {
             throw io_error(checkpoint_message(
-                path, file, "its optimizer state is from " + clip(saved->second) + ", not " + optimizer->name()));
+                path, file,
+                "its optimizer state is from " + message_text(saved->second) + ", not " + optimizer->name()));
         }
         NamedArrays slots;
         for (const auto& [name, a] : file.tensors) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <new>
 #include <numeric>
 #include <random>
 #include <utility>
@@ -67,7 +68,15 @@ Dataset load_idx_pair(const std::string& images_path, const std::string& labels_
     for (std::size_t v = 0; v < table.size(); ++v) {
         table[v] = static_cast<float>((static_cast<double>(v) / 255.0 - norm.mean) / norm.std);
     }
-    auto x = xt::xarray<float>::from_shape({n, features});
+    xt::xarray<float> x;
+    try {
+        x = xt::xarray<float>::from_shape({n, features});
+    } catch (const std::bad_alloc&) {
+        throw io_error("load_idx_pair: " + images_path + ": cannot allocate " +
+                       std::to_string(std::uint64_t{n} * features * sizeof(float)) + " bytes for " + std::to_string(n) +
+                       " images as float32: out of memory; free memory or raise the memory limit "
+                       "(ulimit -v), or load fewer images");
+    }
     std::transform(images.data.begin(), images.data.begin() + static_cast<std::ptrdiff_t>(n * features), x.data(),
                    [&](std::uint8_t p) { return table[p]; });
 

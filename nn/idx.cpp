@@ -11,6 +11,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <new>
 #include <utility>
 
 #include <adgraph/nn/atomic_file.hpp>
@@ -223,7 +224,9 @@ const char* other_type_name(unsigned t) {
 
 }  // namespace
 
-IdxArray read_idx(const std::string& path) {
+namespace {
+
+IdxArray read_idx_unguarded(const std::string& path) {
     Input in(path);
     const auto header_ends = [&](std::uint64_t need) {
         fail_at(path, in.offset(),
@@ -287,13 +290,22 @@ IdxArray read_idx(const std::string& path) {
         fail_at(path, header_size + in.raw_remaining(),
                 "the file is truncated: " + expected + " but only " + follow(in.raw_remaining()));
     }
-    if (!in.gzip()) out.data.reserve(declared);
+    // The payload must fit in memory; a failed allocation is said with the bytes wanted, not as a bare bad_alloc.
+    const auto grow = [&](std::size_t capacity) {
+        try {
+            out.data.reserve(capacity);
+        } catch (const std::bad_alloc&) {
+            throw io_error(path + ": cannot allocate " + plural(declared, "byte") + " for the payload (" +
+                           dims_str(out.dims) + "): out of memory; free memory or raise the memory limit (ulimit -v)");
+        }
+    };
+    if (!in.gzip()) grow(declared);
     // A gzip stream's length is unknown until it ends, so the buffer grows with the bytes that actually arrive.
     while (out.data.size() < declared) {
         const std::size_t old = out.data.size();
         const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(declared - old, read_chunk));
         if (out.data.capacity() < old + want) {
-            out.data.reserve(static_cast<std::size_t>(
+            grow(static_cast<std::size_t>(
                 std::min<std::uint64_t>(declared, std::max(2 * out.data.capacity(), old + want))));
         }
         out.data.resize(old + want);
@@ -328,6 +340,19 @@ IdxArray read_idx(const std::string& path) {
     }
     in.close();
     return out;
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path) {
+    try {
+        return read_idx_unguarded(path);
+    } catch (const std::bad_alloc&) {
+        // The payload's own allocation says its size; this is zlib's or the read buffer's, which are small.
+        throw io_error(path +
+                       ": out of memory while reading the file; free memory or raise the memory limit "
+                       "(ulimit -v)");
+    }
 }
 
 namespace {

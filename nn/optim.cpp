@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <adgraph/nn/message_text.hpp>
 #include <adgraph/tensor/parallel.hpp>
 
 namespace adg::nn {
@@ -95,9 +96,10 @@ void Optimizer::load_state(const NamedArrays& state) {
             if (!a && step->item() == 0) continue;
             if (!a) throw io_error("optimizer state: slot '" + key + "' is missing (was it saved by " + name() + "?)");
             if (a->shape() != p.shape() || a->dtype() != p.dtype()) {
+                // The slot's shape comes from the file and may have thousands of dimensions: clipped.
                 throw io_error("optimizer state: slot '" + key + "' is " + dtype_name(a->dtype()) + " " +
-                               shape_str(a->shape()) + " but the parameter is " + dtype_name(p.dtype()) + " " +
-                               shape_str(p.shape()));
+                               message_text(shape_str(a->shape())) + " but the parameter is " + dtype_name(p.dtype()) +
+                               " " + shape_str(p.shape()));
             }
             loaded[i].push_back(a->clone());
         }

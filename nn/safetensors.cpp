@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <numeric>
 #include <set>
+#include <stdexcept>
 #include <system_error>
 #include <tuple>
 
@@ -44,16 +46,25 @@ constexpr std::uint64_t max_header_bytes = 100'000'000;
 constexpr const char* metadata_key = "__metadata__";
 
 std::string errno_message(int e) { return std::generic_category().message(e); }
-// Names come from the file too: clip() keeps a hostile one from making a megabyte-long message.
-std::string in_quotes(const std::string& s) { return "'" + clip(s) + "'"; }
+// Names come from the file: escaped and clipped, so a hostile one cannot garble the terminal or flood the log.
+std::string in_quotes(const std::string& s) { return "'" + message_text(s) + "'"; }
+// A path from the user: escaped too, but shown whole (up to PATH_MAX), since it says which file is meant.
+std::string path_in_quotes(const std::string& path) { return "'" + message_text(path, 4096) + "'"; }
+// A message of the JSON library, which may quote the header's bytes.
+std::string library_text(const char* what) { return message_text(what, 300); }
 std::string num(std::uint64_t v) { return std::to_string(v); }
+// "cannot allocate N bytes <what>: out of memory; ..." for a reader whose allocation failed.
+std::string out_of_memory(std::uint64_t bytes, const std::string& what) {
+    return "cannot allocate " + num(bytes) + " bytes " + what +
+           ": out of memory; free memory or raise the memory limit (ulimit -v)";
+}
 std::size_t itemsize(Dtype d) { return d == Dtype::f32 ? 4 : 8; }
 const char* format_dtype(Dtype d) { return d == Dtype::f32 ? "F32" : "F64"; }
 
 }  // namespace
 
 void save_safetensors(const std::string& path, const NamedArrays& tensors, const Metadata& metadata) {
-    const std::string where = "save_safetensors: " + in_quotes(path) + ": ";
+    const std::string where = "save_safetensors: " + path_in_quotes(path) + ": ";
 
     // Everything that can be refused is checked before the temporary file exists.
     std::set<std::string> names;
@@ -88,7 +99,8 @@ void save_safetensors(const std::string& path, const NamedArrays& tensors, const
     try {
         text = header.dump();
     } catch (const json::exception& e) {
-        throw value_error(where + "a tensor name or metadata string is not valid UTF-8 (" + e.what() + ")");
+        throw value_error(where + "a tensor name or metadata string is not valid UTF-8 (" + library_text(e.what()) +
+                          ")");
     }
     text.append((8 - text.size() % 8) % 8, ' ');
     unsigned char length[8];
@@ -123,7 +135,14 @@ std::string read_whole_file(const std::string& path, const std::string& where) {
         const int e = errno;
         throw io_error(where + "cannot stat the file: " + errno_message(e));
     }
-    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    std::string bytes;
+    try {
+        bytes.resize(static_cast<std::size_t>(st.st_size));
+    } catch (const std::bad_alloc&) {
+        throw io_error(where + out_of_memory(static_cast<std::uint64_t>(st.st_size), "to read the file"));
+    } catch (const std::length_error&) {
+        throw io_error(where + out_of_memory(static_cast<std::uint64_t>(st.st_size), "to read the file"));
+    }
     std::size_t got = 0;
     while (got < bytes.size()) {
         const ssize_t r = ::read(fd, &bytes[got], bytes.size() - got);
@@ -176,7 +195,7 @@ void show_into(const json& j, std::string& out, int depth) {
 std::string show(const json& j) {
     std::string out;
     show_into(j, out, 0);
-    return clip(out);
+    return message_text(out, show_chars);
 }
 
 // A non-negative JSON integer ("-0" parses as a signed zero).
@@ -201,7 +220,7 @@ Entry parse_entry(const std::string& name, const json& v, const std::string& whe
     if (!dtype.is_string()) throw io_error(at + "\"dtype\" is " + show(dtype) + ", expected a string such as \"F32\"");
     const std::string d = dtype.get<std::string>();
     if (d != "F32" && d != "F64") {
-        throw io_error(at + "dtype " + clip(d) +
+        throw io_error(at + "dtype " + message_text(d) +
                        " is not supported (float32/float64 only); convert it to F32 or F64 first");
     }
     e.dtype = d == "F32" ? Dtype::f32 : Dtype::f64;
@@ -235,8 +254,8 @@ Entry parse_entry(const std::string& name, const json& v, const std::string& whe
     }
     if (e.end - e.begin != numel * size) {
         throw io_error(at + "\"data_offsets\" " + show(offsets) + " span " + num(e.end - e.begin) +
-                       " bytes but dtype " + d + " and shape " + shape_str(e.shape) + " need " + num(numel * size) +
-                       "; the file is corrupt");
+                       " bytes but dtype " + d + " and shape " + message_text(shape_str(e.shape)) + " need " +
+                       num(numel * size) + "; the file is corrupt");
     }
     return e;
 }
@@ -325,7 +344,7 @@ json parse_header(const char* first, const char* last, const std::string& where)
         return std::move(builder.root);
     } catch (const json::parse_error& e) {
         throw io_error(where + "the header is not valid JSON (error at file offset " + num(7 + e.byte) +
-                       "): " + clip(e.what()) + "; the file is corrupt or not a safetensors file");
+                       "): " + library_text(e.what()) + "; the file is corrupt or not a safetensors file");
     } catch (const json::out_of_range& e) {
         // A number too large for a double ("1e999"). nlohmann gives no position for it, only the number's text,
         // which is searched for in the header to name the offset.
@@ -339,18 +358,19 @@ json parse_header(const char* first, const char* last, const std::string& where)
                 at = " at file offset " + num(8 + static_cast<std::uint64_t>(hit - first));
             }
         }
-        throw io_error(where + "the header holds a number too large to represent" + at + " (" + clip(what) +
-                       "); the file is corrupt or not a safetensors file");
+        throw io_error(where + "the header holds a number too large to represent" + at + " (" +
+                       library_text(what.c_str()) + "); the file is corrupt or not a safetensors file");
     } catch (const json::exception& e) {
-        throw io_error(where + "the header cannot be parsed as JSON (" + clip(e.what()) +
+        throw io_error(where + "the header cannot be parsed as JSON (" + library_text(e.what()) +
                        "); the file is corrupt or not a safetensors file");
     }
 }
 
 }  // namespace
 
-SafetensorsFile load_safetensors(const std::string& path) {
-    const std::string where = "load_safetensors: " + in_quotes(path) + ": ";
+namespace {
+
+SafetensorsFile read_safetensors(const std::string& path, const std::string& where) {
     const std::string bytes = read_whole_file(path, where);
     const std::uint64_t file_size = bytes.size();
     if (file_size < 8) {
@@ -435,13 +455,35 @@ SafetensorsFile load_safetensors(const std::string& path) {
     // Only now, with every size checked against the file, are arrays allocated.
     const char* data = bytes.data() + data_start;
     for (const Entry& e : entries) {
-        Array a = Array::empty(e.shape, e.dtype);
+        Array a;
+        try {
+            a = Array::empty(e.shape, e.dtype);
+        } catch (error& x) {
+            x.add_context(where + "tensor " +
+                          in_quotes(e.name));  // "Array::empty: out of memory ..." alone names no file
+            throw;
+        }
         a.visit_mut([&](auto& x) {
             if (x.size() > 0) std::memcpy(x.data(), data + e.begin, e.end - e.begin);
         });
         out.tensors.emplace_back(e.name, std::move(a));
     }
     return out;
+}
+
+}  // namespace
+
+SafetensorsFile load_safetensors(const std::string& path) {
+    const std::string where = "load_safetensors: " + path_in_quotes(path) + ": ";
+    try {
+        return read_safetensors(path, where);
+    } catch (const std::bad_alloc&) {
+        // Parsing the header or keeping the names ran out; the file's size is what memory must hold about twice.
+        struct stat st {};
+        const std::uint64_t size = ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+        throw io_error(where + "out of memory while loading the file (" + num(size) +
+                       " bytes); free memory or raise the memory limit (ulimit -v)");
+    }
 }
 
 }  // namespace adg::nn

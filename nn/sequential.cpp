@@ -1,7 +1,5 @@
 #include <adgraph/nn/sequential.hpp>
 
-#include <cstdio>
-
 #include <adgraph/nn/activation.hpp>
 #include <adgraph/nn/dropout.hpp>
 #include <adgraph/nn/linear.hpp>
@@ -26,28 +24,9 @@ std::string Sequential::to_string() const {
     return s + ")";
 }
 
-// Bytes outside printable ASCII as \xNN and at most 40 of them, so a binary or megabyte-long --model value
-// cannot garble the terminal or flood the log.
-std::string spec_text(const std::string& s) {
-    constexpr std::size_t shown = 40;
-    std::string out;
-    for (std::size_t i = 0; i < s.size() && i < shown; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x20 && c < 0x7F) {
-            out += static_cast<char>(c);
-        } else {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02X", c);
-            out += hex;
-        }
-    }
-    if (s.size() > shown) out += "... (" + std::to_string(s.size()) + " bytes)";
-    return out;
-}
-
 std::vector<std::size_t> parse_mlp_spec(const std::string& spec) {
     const auto bad = [&](const std::string& why) {
-        return value_error("model spec '" + spec_text(spec) + "': " + why +
+        return value_error("model spec '" + message_text(spec) + "': " + why +
                            "; write layer sizes joined by '-', e.g. 784-256-128-10");
     };
     std::vector<std::size_t> sizes;
@@ -57,9 +36,9 @@ std::vector<std::size_t> parse_mlp_spec(const std::string& spec) {
         const std::string part = spec.substr(pos, dash == std::string::npos ? std::string::npos : dash - pos);
         if (part.empty()) throw bad("empty layer size at character " + std::to_string(pos));
         if (part.find_first_not_of("0123456789") != std::string::npos) {
-            throw bad("'" + spec_text(part) + "' is not a whole number");
+            throw bad("'" + message_text(part) + "' is not a whole number");
         }
-        if (part.size() > 7) throw bad("layer size " + spec_text(part) + " is too large (max 9999999)");
+        if (part.size() > 7) throw bad("layer size " + message_text(part) + " is too large (max 9999999)");
         const std::size_t n = std::stoul(part);
         if (n == 0) throw bad("layer sizes must be positive");
         sizes.push_back(n);
@@ -77,7 +56,7 @@ std::shared_ptr<Module> make_activation(const std::string& name) {
     if (name == "leaky_relu") return std::make_shared<LeakyReLU>();
     if (name == "tanh") return std::make_shared<Tanh>();
     if (name == "sigmoid") return std::make_shared<Sigmoid>();
-    throw value_error("activation '" + name + "' is unknown; choose relu, leaky_relu, tanh or sigmoid");
+    throw value_error("activation '" + message_text(name) + "' is unknown; choose relu, leaky_relu, tanh or sigmoid");
 }
 
 }  // namespace
@@ -108,7 +87,7 @@ std::shared_ptr<Sequential> Sequential::mlp(const std::string& spec, Generator& 
     // Before allocating: a spec of huge layers (from a command line or a checkpoint's metadata) is refused with
     // its size instead of failing in the allocator halfway through the layers.
     check_fits_in_memory(
-        "Sequential::mlp: model spec '" + spec_text(spec) + "' with " + dtype_name(options.dtype) + " parameters",
+        "Sequential::mlp: model spec '" + message_text(spec) + "' with " + dtype_name(options.dtype) + " parameters",
         mlp_memory_bytes(sizes, 0, 0, options.dtype), "use smaller layer sizes");
     auto net = std::make_shared<Sequential>();
     walk_mlp(

@@ -2,6 +2,7 @@
 /// \file Sequential: a chain of modules, the lecture's deep network as a composition of layers.
 
 #include <adgraph/nn/init.hpp>
+#include <adgraph/nn/message_text.hpp>
 #include <adgraph/nn/module.hpp>
 
 namespace adg::nn {
@@ -38,8 +39,8 @@ public:
     static std::shared_ptr<Sequential> mlp(const std::string& spec, Generator& gen, const MlpOptions& options = {});
 };
 
-/// A spec (or any text from a user or a file) for a message: escaped and clipped to its first 40 bytes.
-std::string spec_text(const std::string& spec);
+/// The former name of message_text (nn/message_text.hpp), which callers should use: a spec for a message.
+inline std::string spec_text(const std::string& spec) { return message_text(spec); }
 
 /// The parameters (names, dtypes, shapes) that Sequential::mlp(spec, gen, options) would create, computed
 /// without allocating any of them; throws the same value_error as Sequential::mlp for a bad spec or activation.

@@ -1,10 +1,11 @@
 // nn/checkpoint: a checkpoint is checked against the model's spec before the model exists, refuses non-finite
-// values, and quotes metadata in messages only clipped.
+// values, and quotes text from the file (names, metadata, shapes) in messages only escaped and clipped.
 
 #include <doctest/doctest.h>
 
 #include "temp_dir.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -199,11 +200,116 @@ TEST_CASE("checkpoint: a long model spec in the metadata is clipped in messages"
     CHECK(msg.find("tensor '0.weight' is float32 (3,4) but the model's parameter is float32 (2,4) (the file was saved "
                    "for model 10-10-10-") != std::string::npos);
     CHECK(msg.size() < 1000);
-    CHECK(msg.find("...)") != std::string::npos);
+    CHECK(msg.find("... (" + std::to_string(spec.size()) + " bytes))") != std::string::npos);
     // The check before building the model says the same, without building the 100001 layers.
     const std::string early =
         io_message([&] { check_checkpoint_parameters(path, read_checkpoint(path), mlp_parameter_shapes(spec)); });
     CHECK(early.find("tensor '0.weight' is float32 (3,4) but the model's parameter is float32 (10,10)") !=
           std::string::npos);
     CHECK(early.size() < 1000);
+}
+
+// ---- text from the file in messages: escaped (one line, nothing for the terminal to act on) and clipped ----
+
+namespace {
+
+// True if `s` holds no byte a terminal acts on or a log splits at: no control byte (NUL, newline, ESC), no DEL.
+bool printable(const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+}
+
+// The hostile tester's injections: an ANSI escape that clears the screen, a forged second line, and a NUL that cut
+// the message short; each with the text its message must show instead.
+struct Injection {
+    std::string raw, shown;
+};
+const Injection injections[] = {
+    {"\x1b[2J\x1b[31mPWNED", "\\x1B[2J\\x1B[31mPWNED"},
+    {"0.bias\nadgraph: ok, all good", "0.bias\\x0Aadgraph: ok, all good"},
+    {std::string("0.b\0ias", 7), "0.b\\x00ias"},
+};
+
+}  // namespace
+
+TEST_CASE("checkpoint: a tensor name with ESC, newline or NUL is quoted escaped, in one line") {
+    const TempDir dir;
+    const std::string path = dir.file("hostile.safetensors");
+    for (const Injection& in : injections) {
+        INFO(in.shown);
+        save_safetensors(path, {{in.raw, Array::zeros({2, 4}, f32)}, {"0.bias", Array::zeros({2}, f32)}},
+                         {{"model", "4-2"}});
+        const std::string msg = io_message([&] { load_checkpoint(path, *mlp("4-2"), nullptr); });
+        CHECK(msg == "checkpoint " + path + ": tensor '" + in.shown +
+                         "' is not a parameter of this model (the file was saved for model 4-2)");
+        CHECK(printable(msg));
+    }
+}
+
+TEST_CASE("checkpoint: an activation from the metadata with ESC, newline or NUL is quoted escaped, in one line") {
+    for (const Injection& in : injections) {
+        INFO(in.shown);
+        MlpOptions options;
+        options.activation = in.raw;
+        std::string msg;
+        try {
+            mlp_parameter_shapes("4-3-2", options);
+        } catch (const value_error& e) {
+            msg = e.what();
+        }
+        CHECK(msg == "activation '" + in.shown + "' is unknown; choose relu, leaky_relu, tanh or sigmoid");
+        CHECK(printable(msg));
+    }
+}
+
+TEST_CASE("checkpoint: a megabyte activation and a shape of 10001 dimensions are clipped in messages") {
+    MlpOptions options;
+    options.activation = std::string(1000000, 'x');
+    std::string msg;
+    try {
+        mlp_parameter_shapes("4-3-2", options);
+    } catch (const value_error& e) {
+        msg = e.what();
+    }
+    CHECK(msg == "activation '" + std::string(message_text_bytes, 'x') +
+                     "... (1000000 bytes)' is unknown; choose relu, leaky_relu, tanh or sigmoid");
+
+    // The tester's bias of shape [1]*10000+[16] made a 20 KB line; here [1]*10000+[2], which holds 2 floats.
+    const TempDir dir;
+    const std::string path = dir.file("deep.safetensors");
+    Shape deep(10000, 1);
+    deep.push_back(2);
+    save_safetensors(path, {{"0.weight", Array::zeros({2, 4}, f32)}, {"0.bias", Array::zeros(deep, f32)}});
+    const std::string shape_text = shape_str(deep);  // "(1,1,...,1,2)"
+    msg = io_message([&] { load_checkpoint(path, *mlp("4-2"), nullptr); });
+    CHECK(msg == "checkpoint " + path + ": tensor '0.bias' is float32 " + shape_text.substr(0, message_text_bytes) +
+                     "... (" + std::to_string(shape_text.size()) + " bytes) but the model's parameter is float32 (2)");
+}
+
+TEST_CASE("checkpoint: an optimizer slot of 10001 dimensions is clipped in the message") {
+    const TempDir dir;
+    const std::string path = dir.file("slot.safetensors");
+    auto model = mlp("4-2");
+    SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+    sum(square((*model)(Tensor::ones({1, 4})))).backward();
+    sgd.step();
+    save_checkpoint(path, *model, &sgd, {{"model", "4-2"}});
+    // The slot of 0.weight (2,4) becomes (1,...,1,8): the same 8 values, in 10001 dimensions.
+    SafetensorsFile f = load_safetensors(path);
+    Shape deep(10000, 1);
+    deep.push_back(8);
+    std::string slot;
+    for (auto& [name, a] : f.tensors) {
+        if (name.rfind("optim.0.weight.", 0) == 0) {
+            slot = name.substr(6);
+            a = Array::zeros(deep, f32);
+        }
+    }
+    REQUIRE(!slot.empty());
+    save_safetensors(path, f.tensors, f.metadata);
+    const std::string shape_text = shape_str(deep);
+    SGD fresh(model->named_parameters(), SgdOptions{0.1, 0.9});
+    CHECK(io_message([&] { load_checkpoint(path, *model, &fresh); }) ==
+          "checkpoint " + path + ": optimizer state: slot '" + slot + "' is float32 " +
+              shape_text.substr(0, message_text_bytes) + "... (" + std::to_string(shape_text.size()) +
+              " bytes) but the parameter is float32 (2,4)");
 }

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "child_case.hpp"
 #include "fifo.hpp"
 #include "temp_dir.hpp"
 
@@ -465,4 +466,63 @@ TEST_CASE_FIXTURE(Scratch, "idx: bytes after the gzip trailer are refused, furth
     second[second.size() - 8] ^= 0x01;  // its CRC
     CHECK_IDX_ERROR(cat(gzip_stored(Bytes(raw.begin(), raw.begin() + 30)), second),
                     "byte 112: the gzip data is corrupt (zlib: incorrect data check)");
+}
+
+// ---- allocation failure under a lowered ulimit -v, in a child process ----------------------------------------
+
+TEST_CASE("[child] read_idx of a gzip whose payload exceeds ulimit -v says the bytes it wanted") {
+    if (!adg::testing::in_child_case("[child] read_idx of a gzip whose payload exceeds ulimit -v says the bytes it "
+                                     "wanted")) {
+        return;
+    }
+    const TempDir dir;
+    const std::string path = dir.file("images.gz");
+    // 64 MB of zeros, a few hundred KB compressed: a small file that unpacks to more than the process may hold.
+    write_idx(path, IdxArray{{81632, 28, 28}, Bytes(std::size_t{81632} * 28 * 28, 0)}, true);
+    REQUIRE(adg::testing::limit_address_space(std::size_t{32} << 20));
+    std::string msg;
+    try {
+        read_idx(path);
+    } catch (const io_error& e) {
+        msg = e.what();
+    }
+    CHECK(msg == path +
+                     ": cannot allocate 63999488 bytes for the payload (81632 x 28 x 28): out of memory; free "
+                     "memory or raise the memory limit (ulimit -v)");
+}
+
+TEST_CASE("[child] load_idx_pair says the bytes it wanted when the float32 images exceed ulimit -v") {
+    if (!adg::testing::in_child_case("[child] load_idx_pair says the bytes it wanted when the float32 images exceed "
+                                     "ulimit -v")) {
+        return;
+    }
+    const TempDir dir;
+    const std::string images = dir.file("images.gz"), labels = dir.file("labels.gz");
+    write_idx(images, IdxArray{{81632, 28, 28}, Bytes(std::size_t{81632} * 28 * 28, 0)}, true);
+    write_idx(labels, IdxArray{{81632}, Bytes(81632, 0)}, true);
+    // Room for the 64 MB payload, not for the 256 MB of float32 images made from it.
+    REQUIRE(adg::testing::limit_address_space(std::size_t{160} << 20));
+    std::string msg;
+    try {
+        load_idx_pair(images, labels);
+    } catch (const io_error& e) {
+        msg = e.what();
+    }
+    CHECK(msg == "load_idx_pair: " + images +
+                     ": cannot allocate 255997952 bytes for 81632 images as float32: out of memory; free memory or "
+                     "raise the memory limit (ulimit -v), or load fewer images");
+}
+
+TEST_CASE("read_idx: out of memory is an error naming the file and the bytes, not bad_alloc") {
+#if defined(__SANITIZE_ADDRESS__)
+    return;  // ASan maps memory for every allocation its own way, so no limit fits it
+#endif
+    for (const char* name :
+         {"[child] read_idx of a gzip whose payload exceeds ulimit -v says the bytes it wanted",
+          "[child] load_idx_pair says the bytes it wanted when the float32 images exceed ulimit -v"}) {
+        const auto r = adg::testing::run_child_case(name);
+        INFO(name, "\n", r.output);
+        CHECK(r.exited_ok());
+        CHECK(r.output.find("1 passed") != std::string::npos);
+    }
 }

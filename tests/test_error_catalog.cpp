@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -109,6 +111,23 @@ struct FileSizeLimit {
         ::setrlimit(RLIMIT_FSIZE, &old_limit);
         std::signal(SIGXFSZ, old_handler);
     }
+};
+
+// Lowers the address-space limit (ulimit -v) to this process's size plus `headroom` bytes while it lives, so a
+// larger allocation fails even where the kernel would overcommit it.
+struct AddressSpaceLimit {
+    rlimit old_limit{};
+    explicit AddressSpaceLimit(std::size_t headroom) {
+        ::getrlimit(RLIMIT_AS, &old_limit);
+        std::ifstream statm("/proc/self/statm");
+        std::size_t pages = 0;
+        if (!(statm >> pages)) return;
+        rlimit small = old_limit;
+        small.rlim_cur =
+            std::min<rlim_t>(old_limit.rlim_cur, pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)) + headroom);
+        ::setrlimit(RLIMIT_AS, &small);
+    }
+    ~AddressSpaceLimit() { ::setrlimit(RLIMIT_AS, &old_limit); }
 };
 
 // Lowers the limit on open files (ulimit -n) while it lives, so that opening any further file fails (EMFILE).
@@ -1045,6 +1064,29 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
              with_dropout.dropout = 0.1;  // a Dropout layer shifts the later layers' names
              load_checkpoint(p, *Sequential::mlp("4-3-2", gen, with_dropout), nullptr);
          }});
+    // Text from the file is quoted escaped (here an ANSI "clear screen" in a tensor name) and clipped.
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/esc.safetensors: tensor '\\x1B[2J0.weight' is not a parameter of this model (the file "
+         "was saved for model 4-2)",
+         [=] {
+             const std::string p = file("esc.safetensors");
+             save_safetensors(p, {{"\x1b[2J0.weight", Array::zeros({2, 4}, f32)}, {"0.bias", Array::zeros({2}, f32)}},
+                              {{"model", "4-2"}});
+             load_checkpoint(p, *mlp("4-2"), nullptr);
+         }});
+    c.push_back({"io_error",
+                 "load_safetensors: '/tmp/run/huge.safetensors': cannot allocate 2199023255552 bytes to read the file: "
+                 "out of memory; free memory or raise the memory limit (ulimit -v)",
+                 [=] {
+                     // A sparse 2 TB file: no disk is used, and no memory holds it (ASan refuses more than 1 TB at
+                     // once; the address-space limit makes sure of it even where the kernel overcommits always).
+                     const std::string p = file("huge.safetensors");
+                     std::ofstream(p).close();
+                     fs::resize_file(p, std::uintmax_t{1} << 41);
+                     const AddressSpaceLimit limit(std::size_t{1} << 30);
+                     load_safetensors(p);
+                 }});
     c.push_back(
         {"io_error",
          "checkpoint /tmp/run/model.safetensors: the model's parameter '0.bias' (float32 (2), 8 bytes) is missing (the "

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "child_case.hpp"
 #include "fifo.hpp"
 #include "file_size_limit.hpp"
 #include "temp_dir.hpp"
@@ -426,4 +427,91 @@ TEST_CASE("safetensors: a header of 100000 tensors is parsed in linear time") {
     write_bytes(path, le64(header.size()) + header + data);
     CHECK_THROWS_WITH_AS(load_safetensors(path), Contains("the header has the key 't7' twice; keys must be unique"),
                          io_error);
+}
+
+TEST_CASE("safetensors: a metadata key with ESC, newline or NUL is quoted escaped, in one line") {
+    const TempDir dir;
+    const std::string path = dir.file("model.safetensors");
+    write_bytes(path, raw_file(R"({"__metadata__":{"\u001b[31mk\nx\u0000y":5}})", 0));
+    CHECK_THROWS_WITH_AS(load_safetensors(path),
+                         has("load_safetensors: '" + path +
+                             "': \"__metadata__\" value of '\\x1B[31mk\\x0Ax\\x00y' is 5, expected a string (metadata "
+                             "values must be strings)"),
+                         io_error);
+}
+
+// ---- allocation failure under a lowered ulimit -v, in a child process ----------------------------------------
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool under_asan = true;  // ASan maps memory for every allocation its own way, so no limit fits it
+#else
+constexpr bool under_asan = false;
+#endif
+
+// A 64 MB checkpoint of one float32 tensor 'w', written in `dir`; its path.
+std::string big_file(const TempDir& dir) {
+    const std::string path = dir.file("big.safetensors");
+    save_safetensors(path, {{"w", Array::zeros({16, std::size_t{1} << 20}, f32)}});
+    return path;
+}
+
+// The message of the io_error `f` raises ("" if none).
+template <class F>
+std::string io_message(F f) {
+    try {
+        f();
+    } catch (const io_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("[child] load_safetensors of a file larger than ulimit -v says the bytes it wanted") {
+    if (!adg::testing::in_child_case("[child] load_safetensors of a file larger than ulimit -v says the bytes it "
+                                     "wanted")) {
+        return;
+    }
+    const TempDir dir;
+    const std::string path = big_file(dir);
+    const std::string size = std::to_string(fs::file_size(path));
+    REQUIRE(adg::testing::limit_address_space(std::size_t{32} << 20));
+    CHECK(io_message([&] { load_safetensors(path); }) ==
+          "load_safetensors: '" + path + "': cannot allocate " + size +
+              " bytes to read the file: out of memory; free memory or raise the memory limit (ulimit -v)");
+}
+
+TEST_CASE("[child] load_safetensors names the file and the tensor when building its array runs out of memory") {
+    if (!adg::testing::in_child_case("[child] load_safetensors names the file and the tensor when building its "
+                                     "array runs out of memory")) {
+        return;
+    }
+    const TempDir dir;
+    const std::string path = big_file(dir);
+    // Room for the file's 64 MB, not for a second copy as an array.
+    REQUIRE(adg::testing::limit_address_space(std::size_t{96} << 20));
+    std::string msg;
+    try {
+        load_safetensors(path);
+    } catch (const value_error& e) {
+        msg = e.what();
+    }
+    CHECK(msg == "load_safetensors: '" + path +
+                     "': tensor 'w': Array::empty: out of memory for shape (16,1048576) of float32 (67108864 bytes); "
+                     "use smaller sizes, free memory, or raise the memory limit (ulimit -v)");
+}
+
+TEST_CASE("safetensors: out of memory while loading is an error naming the file and the bytes, not bad_alloc") {
+    if (under_asan) return;
+    for (const char* name : {"[child] load_safetensors of a file larger than ulimit -v says the bytes it wanted",
+                             "[child] load_safetensors names the file and the tensor when building its array runs "
+                             "out of memory"}) {
+        const auto r = adg::testing::run_child_case(name);
+        INFO(name, "\n", r.output);
+        CHECK(r.exited_ok());
+        CHECK(r.output.find("1 passed") != std::string::npos);
+    }
 }
