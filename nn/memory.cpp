@@ -3,11 +3,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <limits>
 
 #include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
+
+extern "C" int openblas_get_num_threads(void);
 
 namespace adg::nn {
 
@@ -35,18 +39,47 @@ std::uint64_t mapped_bytes() {
 
 }  // namespace
 
-MemoryLimit memory_limit() {
+int blas_threads() { return std::max(std::max(num_threads(), openblas_get_num_threads()), 1); }
+
+AddressSpace address_space() {
+    rlimit as{};
+    if (::getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return {};
+    return {static_cast<std::uint64_t>(as.rlim_cur), mapped_bytes()};
+}
+
+MemoryLimit memory_limit(int blas_threads) {
     const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
     MemoryLimit m{
         pages > 0 && page > 0 ? mul(static_cast<std::uint64_t>(pages), static_cast<std::uint64_t>(page)) : saturated,
         "physical memory"};
-    rlimit as{};
-    if (::getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
-        const std::uint64_t mapped = mapped_bytes();
-        const std::uint64_t left = as.rlim_cur > mapped ? as.rlim_cur - mapped : 0;
-        if (left < m.bytes) m = {left, "the address-space limit (ulimit -v) less what is mapped"};
+    const AddressSpace space = address_space();
+    if (space.limit != 0) {
+        const std::uint64_t buffers = mul(blas_buffer_bytes, static_cast<std::uint64_t>(std::max(blas_threads, 0)));
+        const std::uint64_t used = add(space.mapped, buffers);
+        const std::uint64_t left = space.limit > used ? space.limit - used : 0;
+        if (left < m.bytes) {
+            m = {left, buffers ? "the address-space limit (ulimit -v) less what is mapped and OpenBLAS's work buffers"
+                               : "the address-space limit (ulimit -v) less what is mapped"};
+        }
     }
     return m;
+}
+
+void check_blas_buffers_fit(const std::string& what, int threads, const std::string& fewer_threads,
+                            const AddressSpace& space) {
+    if (space.limit == 0) return;
+    const std::uint64_t n = static_cast<std::uint64_t>(std::max(threads, 1));
+    const std::uint64_t need = mul(blas_buffer_bytes, n),
+                        left = space.limit > space.mapped ? space.limit - space.mapped : 0;
+    if (need < left) return;
+    // ulimit -v counts KiB; "above" since the model and its batches need address space too.
+    const std::uint64_t kib = add(space.mapped, need) / 1024 + 1;
+    throw value_error(what + ": OpenBLAS maps a work buffer of " + bytes_str(blas_buffer_bytes) +
+                      " per thread that calls BLAS, " + bytes_str(need) + " for " + std::to_string(n) +
+                      (n == 1 ? " thread" : " threads") + ", but the address-space limit (ulimit -v " +
+                      std::to_string(space.limit / 1024) + ") leaves " + bytes_str(left) +
+                      " beside what is mapped, and OpenBLAS would retry forever; raise ulimit -v above " +
+                      std::to_string(kib) + (n > 1 ? " or " + fewer_threads : std::string()));
 }
 
 std::uint64_t mlp_memory_bytes(const std::vector<std::size_t>& sizes, std::size_t state_copies, std::size_t rows,

@@ -14,12 +14,43 @@ namespace adg::nn {
 struct MemoryLimit {
     /// Bytes.
     std::uint64_t bytes = 0;
-    /// "physical memory" or "the address-space limit (ulimit -v) less what is mapped".
+    /// "physical memory", "the address-space limit (ulimit -v) less what is mapped" or "... less what is mapped and
+    /// OpenBLAS's work buffers".
     std::string source;
 };
 
-/// The limit of this process now (sysconf(_SC_PHYS_PAGES) and getrlimit(RLIMIT_AS)).
-MemoryLimit memory_limit();
+/// The limit of this process now (sysconf(_SC_PHYS_PAGES) and getrlimit(RLIMIT_AS)). Under RLIMIT_AS, OpenBLAS's
+/// work buffers for `blas_threads` threads (see blas_buffer_bytes) are counted as used, as if not yet mapped (an
+/// over-estimate by what earlier GEMMs of this process mapped): they take address space, not physical memory.
+MemoryLimit memory_limit(int blas_threads = 0);
+
+/// Address space OpenBLAS maps for its GEMM work buffer in each thread that calls BLAS, on that thread's first call,
+/// and keeps: 128 MiB (BUFFER_SIZE of OpenBLAS 0.3.21 on x86-64; strace shows one mmap of 134217728 bytes per
+/// thread). When that mmap fails, OpenBLAS retries it forever at 100 % CPU, so it must be checked beforehand.
+inline constexpr std::uint64_t blas_buffer_bytes = std::uint64_t{128} << 20;
+
+/// Threads that may call BLAS at once, each mapping a work buffer at its first GEMM: adgraph's (num_threads()), each
+/// calling single-threaded BLAS, or, until set_num_threads is called, OpenBLAS's own thread count (its workers
+/// started with the library and mapped theirs then: counting them again over-estimates). The larger of the two.
+int blas_threads();
+
+/// The soft RLIMIT_AS of this process in bytes (0: none) and the bytes it has mapped now.
+struct AddressSpace {
+    /// Bytes; 0 means no limit.
+    std::uint64_t limit = 0;
+    /// Bytes mapped now (/proc/self/statm).
+    std::uint64_t mapped = 0;
+};
+
+/// This process's address space now.
+AddressSpace address_space();
+
+/// Throws value_error "<what>: OpenBLAS maps a work buffer of <bytes> per thread that calls BLAS, <bytes> for
+/// <threads> threads, but the address-space limit (ulimit -v <KiB>) leaves <bytes> beside what is mapped, ...; raise
+/// ulimit -v above <KiB>[ or <fewer_threads>]" if `space` has a limit too low for `threads` buffers (so a command fails
+/// up front instead of spinning in OpenBLAS). Does nothing without a limit.
+void check_blas_buffers_fit(const std::string& what, int threads, const std::string& fewer_threads,
+                            const AddressSpace& space = address_space());
 
 /// Bytes an MLP of layer `sizes` needs in `dtype`: its parameters, `state_copies` more tensors of their shapes
 /// (gradients, optimizer moments) and, for a batch of `rows`, each layer's outputs and their gradients. Saturates

@@ -3,11 +3,18 @@
 
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +24,7 @@
 #include <adgraph/nn/sequential.hpp>
 
 #include "adgraph/options.hpp"
+#include "child_case.hpp"
 #include "cli_run.hpp"
 
 namespace fs = std::filesystem;
@@ -249,6 +257,11 @@ TEST_CASE("cli: graph prints the DOT text of one training step") {
     CHECK(r.out.find("softmax_cross_entropy\\nfloat32 ()") != std::string::npos);
     CHECK(r.out.find("loss: ") != std::string::npos);
     CHECK(run_cli({"graph", "--spec", "7-x"}).code == 2);
+    // Issue 21 (retest): an empty --out printed to stdout with exit 0, while stdout is what leaving --out out means.
+    const auto empty = run_cli({"graph", "--spec", "4-2", "--out", ""});
+    CHECK(empty.code == 2);
+    CHECK(empty.out.empty());
+    CHECK_MESSAGE(empty.err.rfind("adgraph: --out: the path is empty; ", 0) == 0, empty.err);
 }
 
 // Found reviewing parse_mlp_spec for its fuzz target (tests/fuzz/fuzz_spec.cpp checks it now): the message quoted
@@ -377,7 +390,7 @@ TEST_CASE("cli: images that are not the model's input width are refused before t
     fs::create_directories(dir / "mixed");
     write_split(dir / "mixed", "train", 16, 28, 28);
     write_split(dir / "mixed", "t10k", 10, 20, 20);
-    fs::create_directories(dir / "wide");  // 784 pixels, but not 28x28: the width is what the model needs
+    fs::create_directories(dir / "wide");  // 784 pixels, but not 28x28: trained on scrambled rows, drawn wrong
     write_split(dir / "wide", "train", 16, 14, 56);
     write_split(dir / "wide", "t10k", 10, 14, 56);
     const std::vector<std::string> fast = {"--model", "784-16-10", "--epochs", "1",        "--batch",
@@ -398,7 +411,13 @@ TEST_CASE("cli: images that are not the model's input width are refused before t
                       r.err);
         CHECK_FALSE(fs::exists(dir / ("run-" + data)));  // refused before the output directory was made
     }
-    CHECK(train("wide", "run-wide").code == 0);
+    const auto wide = train("wide", "run-wide");
+    CHECK(wide.code == 1);
+    CHECK_MESSAGE(wide.err == "adgraph: error: " + (dir / "wide/train-images-idx3-ubyte").string() +
+                                  ": the images are 14x56, not 28x28 as Fashion-MNIST's (the model 784-16-10 reads 28 "
+                                  "rows of 28 pixels); pass --data with 28x28 Fashion-MNIST images\n",
+                  wide.err);
+    CHECK_FALSE(fs::exists(dir / "run-wide"));
 
     const std::string ckpt = write_checkpoint(dir / "model.safetensors", "784-16-10");
     const auto e = run_cli({"eval", "--model", ckpt, "--data", (dir / "small").string()});
@@ -410,6 +429,15 @@ TEST_CASE("cli: images that are not the model's input width are refused before t
     const auto p = run_cli({"predict", "--model", ckpt, "--data", (dir / "small").string(), "--index", "2"});
     CHECK(p.code == 1);
     CHECK(p.err == e.err);
+    for (const std::string command : {"eval", "predict"}) {
+        INFO(command);
+        std::vector<std::string> args = {command, "--model", ckpt, "--data", (dir / "wide").string()};
+        if (command == "predict") args.insert(args.end(), {"--index", "2"});
+        const auto r = run_cli(args);
+        CHECK(r.code == 1);
+        CHECK_MESSAGE(r.err.find("wide/t10k-images-idx3-ubyte: the images are 14x56, not 28x28") != std::string::npos,
+                      r.err);
+    }
     fs::remove_all(dir);
 }
 
@@ -514,3 +542,104 @@ TEST_CASE("cli: a model too large for memory is refused before allocating (train
         g.err);
     fs::remove_all(dir);
 }
+
+// Issue 21 (retest): a dropout of nan, -nan or -0.5 in a checkpoint's metadata reached Dropout only after it had
+// shifted the parameter names, so the message blamed a tensor ("'3.weight' is not a parameter of this model").
+TEST_CASE("cli: eval and predict refuse a checkpoint whose metadata dropout is not a probability, naming it") {
+    const fs::path dir = scratch("dropout");
+    write_split(dir, "t10k", 10, 28, 28);
+    adg::Generator gen(1);
+    const auto model = adg::nn::Sequential::mlp("784-16-10", gen);
+    for (const std::string value : {"nan", "-nan", "-0.5", "inf", "1.5", "1"}) {
+        INFO(value);
+        const std::string ckpt = (dir / "m.safetensors").string();
+        adg::nn::save_checkpoint(ckpt, *model, nullptr, {{"model", "784-16-10"}, {"dropout", value}});
+        for (const std::string command : {"eval", "predict"}) {
+            std::vector<std::string> args = {command, "--model", ckpt, "--data", dir.string()};
+            if (command == "predict") args.insert(args.end(), {"--index", "0"});
+            const auto r = run_cli(args);
+            CHECK(r.code == 1);
+            CHECK(r.err == "adgraph: error: checkpoint " + ckpt + ": metadata 'dropout' is '" + value +
+                               "', not a probability in [0, 1); the metadata is corrupt (adgraph train writes e.g. "
+                               "'0.100000')\n");
+        }
+    }
+    fs::remove_all(dir);
+}
+
+// The sanitizers reserve terabytes of address space up front, so an address-space limit cannot be tried there.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+namespace {
+
+// Runs test case `name` of this binary in a child (as run_child_case does) but waits at most `seconds`: a child
+// still running then is killed and reported as such, so a hang fails the test instead of the suite.
+adg::testing::ChildResult run_child_case_bounded(const std::string& name, int seconds) {
+    const fs::path log = scratch("child") / "output";
+    const std::string filter = "--test-case=" + name;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        ::setenv(adg::testing::child_case_variable, name.c_str(), 1);
+        const char* argv[] = {"adgraph_tests", filter.c_str(), "--no-colors=true", nullptr};
+        ::execv("/proc/self/exe", const_cast<char* const*>(argv));
+        ::_exit(127);
+    }
+    adg::testing::ChildResult r;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (pid > 0 && ::waitpid(pid, &r.status, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > until) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &r.status, 0);
+            r.output = "the child did not finish within " + std::to_string(seconds) + " s (killed)\n";
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::ifstream in(log);
+    r.output += std::string(std::istreambuf_iterator<char>(in), {});
+    fs::remove_all(log.parent_path());
+    return r;
+}
+
+}  // namespace
+
+// Issue 21 (retest): under ulimit -v every command hung at 100 % CPU: OpenBLAS retries the mmap of its 128 MiB work
+// buffer forever when it fails. Each command now refuses up front, naming the limit, the need and the remedy.
+TEST_CASE("cli: under an address-space limit too low for OpenBLAS's work buffers every command refuses (no hang)") {
+    const char* name =
+        "cli: under an address-space limit too low for OpenBLAS's work buffers every command refuses (no hang)";
+    if (adg::testing::in_child_case(name)) {
+        const fs::path dir = scratch("blas");
+        write_split(dir, "train", 16, 28, 28);
+        write_split(dir, "t10k", 10, 28, 28);
+        const std::string ckpt = write_checkpoint(dir / "m.safetensors", "784-16-10");
+        // 64 MB more than is mapped now: less than one buffer. This fresh process has run no GEMM yet.
+        REQUIRE(adg::testing::limit_address_space(64u << 20));
+        const std::vector<std::vector<std::string>> commands = {
+            {"graph", "--spec", "784-16-10", "--out", (dir / "g.dot").string()},
+            {"train", "--model", "784-16-10", "--epochs", "1", "--batch", "8", "--threads", "1", "--no-plot", "--data",
+             dir.string(), "--out", (dir / "run").string()},
+            {"eval", "--model", ckpt, "--data", dir.string()},
+            {"predict", "--model", ckpt, "--data", dir.string(), "--index", "1"}};
+        for (const auto& args : commands) {
+            INFO(args[0]);
+            const auto r = run_cli(args);
+            CHECK(r.code == 1);
+            CHECK_MESSAGE(r.err.rfind("adgraph: error: " + args[0] +
+                                          ": OpenBLAS maps a work buffer of 134.2 MB "
+                                          "(134217728 bytes) per thread that calls BLAS, ",
+                                      0) == 0,
+                          r.err);
+            CHECK(r.err.find(", but the address-space limit (ulimit -v ") != std::string::npos);
+            CHECK(r.err.find("; raise ulimit -v above ") != std::string::npos);
+        }
+        CHECK_FALSE(fs::exists(dir / "g.dot"));
+        CHECK_FALSE(fs::exists(dir / "run"));
+        return;
+    }
+    const auto r = run_child_case_bounded(name, 30);
+    CHECK_MESSAGE(r.exited_ok(), r.output);
+}
+#endif

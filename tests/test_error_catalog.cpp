@@ -654,6 +654,17 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                                           mlp_memory_bytes({784, 9999999, 10}, 0, 0), "use smaller layer sizes",
                                           MemoryLimit{8000000000, "physical memory"});
                  }});
+    c.push_back({"value_error",
+                 "train: OpenBLAS maps a work buffer of 134.2 MB (134217728 bytes) per thread that calls BLAS, 268.4 "
+                 "MB (268435456 bytes) for 2 threads, but the address-space limit (ulimit -v 300000) leaves 230.4 MB "
+                 "(230400000 bytes) beside what is mapped, and OpenBLAS would retry forever; raise ulimit -v above "
+                 "337145 or pass fewer --threads",
+                 [] {
+                     // The address space is given so that the message does not depend on the process; the
+                     // commands pass address_space().
+                     check_blas_buffers_fit("train", 2, "pass fewer --threads",
+                                            AddressSpace{300000 * 1024, 300000 * 1024 - 230400000});
+                 }});
     c.push_back({"value_error", "confusion matrix: class 12 is out of range for 10 classes",
                  [] { ConfusionMatrix(10).add(3, 12); }});
     c.push_back({"value_error", "confusion matrix: 2 labels but 1 predictions", [] {
@@ -1284,6 +1295,10 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  2,
                  "adgraph: --batch: 0 is not a whole number from 1 to 1000000000\nRun 'adgraph --help' (or 'adgraph "
                  "<command> --help') for the options.\n"});
+    c.push_back({{"graph", "--out", ""},
+                 2,
+                 "adgraph: --out: the path is empty; name a file, or leave --out out to print to stdout\nRun 'adgraph "
+                 "graph --help' for the options.\n"});
     c.push_back({{"eval", "--model", ckpt, "--spec", "784--10"},
                  2,
                  "adgraph: --spec: model spec '784--10': empty layer size at character 4; write layer sizes joined by "
@@ -1343,6 +1358,10 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  1,
                  "adgraph: error: checkpoint /tmp/run/dropout.safetensors: metadata 'dropout' is 'ten percent', not a "
                  "number; the metadata is corrupt (adgraph train writes e.g. '0.100000')\n"});
+    c.push_back({{"eval", "--model", dir.file("dropout-nan.safetensors"), "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/dropout-nan.safetensors: metadata 'dropout' is 'nan', not a "
+                 "probability in [0, 1); the metadata is corrupt (adgraph train writes e.g. '0.100000')\n"});
     c.push_back({{"eval", "--model", dir.file("huge.safetensors"), "--data", data},
                  1,
                  "adgraph: error: checkpoint /tmp/run/huge.safetensors: the model's parameter '0.weight' (float32 "
@@ -1365,6 +1384,11 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  "adgraph: error: /tmp/run/data20/t10k-images-idx3-ubyte: the images are 20x20 (400 values) but the "
                  "model 784-16-10 of checkpoint /tmp/run/trained/model.safetensors takes 784 inputs; pass --data with "
                  "28x28 Fashion-MNIST images\n"});
+    c.push_back({{"eval", "--model", ckpt, "--data", dir.file("data14x56")},
+                 1,
+                 "adgraph: error: /tmp/run/data14x56/t10k-images-idx3-ubyte: the images are 14x56, not 28x28 as "
+                 "Fashion-MNIST's (the model 784-16-10 of checkpoint /tmp/run/trained/model.safetensors reads 28 rows "
+                 "of 28 pixels); pass --data with 28x28 Fashion-MNIST images\n"});
     c.push_back({{"eval", "--model", dir.file("outputs20.safetensors"), "--data", data},
                  1,
                  "adgraph: error: checkpoint /tmp/run/outputs20.safetensors: the model 784-16-20 has 20 outputs but "
@@ -1391,6 +1415,8 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     save_safetensors(dir.file("nospec.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}});
     save_safetensors(dir.file("dropout.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"dropout", "ten percent"}});
+    save_safetensors(dir.file("dropout-nan.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
+                     {{"model", "784-16-10"}, {"dropout", "nan"}});
     // A 56-byte file whose metadata names a 31 GB layer: refused before the model is built.
     save_safetensors(dir.file("huge.safetensors"), {}, {{"model", "784-9999999-10"}});
     SafetensorsFile nan = load_safetensors(ckpt);
@@ -1406,6 +1432,12 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
         IdxArray images{{4, 20, 20}, std::vector<std::uint8_t>(4 * 400, 7)};
         write_idx(dir.file("data20") + "/" + split + "-images-idx3-ubyte", images, false);
         write_idx(dir.file("data20") + "/" + split + "-labels-idx1-ubyte", IdxArray{{4}, {0, 1, 2, 3}}, false);
+    }
+    fs::create_directories(dir.file("data14x56"));  // 784 pixels, but not 28x28
+    for (const char* split : {"train", "t10k"}) {
+        IdxArray images{{4, 14, 56}, std::vector<std::uint8_t>(4 * 784, 7)};
+        write_idx(dir.file("data14x56") + "/" + split + "-images-idx3-ubyte", images, false);
+        write_idx(dir.file("data14x56") + "/" + split + "-labels-idx1-ubyte", IdxArray{{4}, {0, 1, 2, 3}}, false);
     }
     Generator gen(1);
     save_checkpoint(dir.file("outputs20.safetensors"), *Sequential::mlp("784-16-20", gen), nullptr,

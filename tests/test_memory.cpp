@@ -59,6 +59,26 @@ TEST_CASE("memory: Sequential::mlp refuses a spec whose parameters cannot fit, b
     CHECK(Sequential::mlp("784-16-10", gen)->parameter_count() == 784 * 16 + 16 + 16 * 10 + 10);
 }
 
+// Issue 21 (retest): OpenBLAS spins forever when its work buffer's mmap fails, so the buffers are checked first.
+TEST_CASE("memory: check_blas_buffers_fit refuses an address-space limit too low for OpenBLAS's work buffers") {
+    const std::uint64_t mib = 1ull << 20;
+    CHECK_NOTHROW(check_blas_buffers_fit("x", 8, "fewer", AddressSpace{0, 1ull << 40}));  // no limit
+    CHECK_NOTHROW(check_blas_buffers_fit("x", 2, "fewer", AddressSpace{600 * mib, 300 * mib}));
+    CHECK_THROWS_WITH_AS(check_blas_buffers_fit("x", 3, "fewer", AddressSpace{600 * mib, 300 * mib}),
+                         "x: OpenBLAS maps a work buffer of 134.2 MB (134217728 bytes) per thread that calls BLAS, "
+                         "402.7 MB (402653184 bytes) for 3 threads, but the address-space limit (ulimit -v 614400) "
+                         "leaves 314.6 MB (314572800 bytes) beside what is mapped, and OpenBLAS would retry forever; "
+                         "raise ulimit -v above 700417 or fewer",
+                         value_error);
+    // One thread: fewer threads is no remedy.
+    CHECK_THROWS_WITH_AS(check_blas_buffers_fit("y", 1, "fewer", AddressSpace{200 * mib, 100 * mib}),
+                         doctest::Contains("for 1 thread, but the address-space limit (ulimit -v 204800) leaves 104.9 "
+                                           "MB (104857600 bytes) beside what is mapped, and OpenBLAS would retry "
+                                           "forever; raise ulimit -v above 233473"),
+                         value_error);
+    CHECK(blas_threads() >= 1);
+}
+
 // The sanitizers reserve terabytes of address space up front, so an address-space limit cannot be tried there.
 #if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 TEST_CASE("memory: under an address-space limit (ulimit -v) the limit is what is left of it") {
@@ -84,5 +104,25 @@ TEST_CASE("memory: under an address-space limit (ulimit -v) the limit is what is
         check_fits_in_memory("m", 1ull << 30, "r", limited),
         doctest::Contains("are available (the address-space limit (ulimit -v) less what is mapped); r"), value_error);
     CHECK(memory_limit().source == "physical memory");
+}
+
+TEST_CASE("memory: under an address-space limit memory_limit(n) also counts n OpenBLAS work buffers") {
+    rlimit old{};
+    REQUIRE(::getrlimit(RLIMIT_AS, &old) == 0);
+    std::uint64_t pages = 0;
+    REQUIRE(static_cast<bool>(std::ifstream("/proc/self/statm") >> pages));
+    rlimit low = old;
+    low.rlim_cur = static_cast<rlim_t>(pages * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE)) + (1ull << 30));
+    if (low.rlim_cur >= old.rlim_cur) {
+        MESSAGE("skipped: the address-space limit is already lower");
+        return;
+    }
+    REQUIRE(::setrlimit(RLIMIT_AS, &low) == 0);
+    const MemoryLimit none = memory_limit(), two = memory_limit(2);
+    ::setrlimit(RLIMIT_AS, &old);
+    CHECK(two.source == "the address-space limit (ulimit -v) less what is mapped and OpenBLAS's work buffers");
+    // Each call maps a little (the ifstream's buffer): the difference is two buffers, up to a few pages.
+    CHECK(none.bytes >= two.bytes + 2 * blas_buffer_bytes);
+    CHECK(none.bytes <= two.bytes + 2 * blas_buffer_bytes + (1u << 20));
 }
 #endif

@@ -107,11 +107,19 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
             validate(train_options);
             return train(train_options, out, err);
         }
+        // adgraph's threads (ADGRAPH_NUM_THREADS's count, else 1) rather than OpenBLAS's own, as train runs them:
+        // OpenBLAS's workers are then never waited for (one stuck retrying its buffer's mmap under ulimit -v would
+        // hang a GEMM), and the work buffers needed are one per thread of num_threads().
+        set_num_threads(num_threads());
         if (eval_cmd->parsed()) {
             if (!spec.empty()) check_spec("--spec", spec);
             return eval_command(model_path, spec, data, limit, out);
         }
         if (graph_cmd->parsed()) {
+            // Without --out the DOT text goes to stdout; an empty path is a mistake (e.g. an unset variable).
+            if (graph_cmd->count("--out") > 0 && graph_out.empty()) {
+                throw UsageError{"--out: the path is empty; name a file, or leave --out out to print to stdout"};
+            }
             check_spec("--spec", graph_spec);
             return graph_command(graph_spec, graph_batch, graph_out, out);
         }

@@ -50,13 +50,20 @@ void check_finite_outputs(const Tensor& logits, std::size_t first_row) {
 }
 
 void check_images_fit(const nn::Dataset& data, std::size_t inputs, const std::string& model) {
-    if (data.features() == inputs) return;
+    const bool square = data.image_shape == std::vector<std::size_t>{28, 28};
+    if (data.features() == inputs && square) return;
+    const std::string file = data.source.empty() ? std::string("dataset") : data.source;
     const std::string shape = data.image_shape.size() == 2
                                   ? std::to_string(data.image_shape[0]) + "x" + std::to_string(data.image_shape[1])
                                   : "of shape " + shape_str(data.images.shape());
-    throw shape_error((data.source.empty() ? std::string("dataset") : data.source) + ": the images are " + shape +
-                      " (" + std::to_string(data.features()) + " values) but " + model + " takes " +
-                      std::to_string(inputs) + " inputs; pass --data with 28x28 Fashion-MNIST images");
+    if (data.features() != inputs) {
+        throw shape_error(file + ": the images are " + shape + " (" + std::to_string(data.features()) +
+                          " values) but " + model + " takes " + std::to_string(inputs) +
+                          " inputs; pass --data with 28x28 Fashion-MNIST images");
+    }
+    // As many pixels in another shape would train and predict on scrambled rows, and predict draws 28x28.
+    throw shape_error(file + ": the images are " + shape + ", not 28x28 as Fashion-MNIST's (" + model +
+                      " reads 28 rows of 28 pixels); pass --data with 28x28 Fashion-MNIST images");
 }
 
 std::vector<std::string> class_names() {
@@ -103,6 +110,12 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
         throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + dropout +
                        "', not a number; the metadata is corrupt (adgraph train writes e.g. '0.100000')");
     }
+    // stod reads "nan" and "-0.5" too; such a value would reach Dropout only after the parameter names it shifts.
+    if (!(options.dropout >= 0 && options.dropout < 1)) {
+        throw io_error(
+            "checkpoint " + path + ": metadata 'dropout' is '" + dropout +
+            "', not a probability in [0, 1); the metadata is corrupt (adgraph train writes e.g. '0.100000')");
+    }
     const std::string model_spec = spec.empty() ? get("model", "") : spec;
     std::vector<nn::ParameterShape> expected;
     try {
@@ -135,6 +148,10 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
 
 namespace {
 
+// The remedy of check_blas_buffers_fit for the commands without --threads (run() gives them ADGRAPH_NUM_THREADS's
+// count, else 1).
+const char* const fewer_threads = "set a lower ADGRAPH_NUM_THREADS";
+
 // The first layer's width of a loaded model (the spec it was built from).
 std::size_t model_inputs(const LoadedModel& m) { return nn::parse_mlp_spec(m.spec).front(); }
 
@@ -146,6 +163,7 @@ std::string model_text(const LoadedModel& m, const std::string& path) {
 
 int eval_command(const std::string& path, const std::string& spec, const std::string& data, std::size_t limit,
                  std::ostream& out) {
+    nn::check_blas_buffers_fit("eval", nn::blas_threads(), fewer_threads);
     const LoadedModel m = load_model(path, spec);
     const nn::Dataset test = nn::load_fashion_mnist(data, nn::Split::test, limit);
     check_images_fit(test, model_inputs(m), model_text(m, path));
@@ -167,10 +185,12 @@ int eval_command(const std::string& path, const std::string& spec, const std::st
 
 int graph_command(const std::string& spec, std::size_t batch, const std::string& path, std::ostream& out) {
     if (batch == 0) throw value_error("graph: --batch must be at least 1");
+    nn::check_blas_buffers_fit("graph", nn::blas_threads(), fewer_threads);
     Generator gen(0);
     const auto sizes = nn::parse_mlp_spec(spec);
     nn::check_fits_in_memory("graph: the model " + nn::spec_text(spec) + " with a batch of " + std::to_string(batch),
-                             nn::mlp_memory_bytes(sizes, 1, batch), "pass a smaller --spec or --batch");
+                             nn::mlp_memory_bytes(sizes, 1, batch), "pass a smaller --spec or --batch",
+                             nn::memory_limit(nn::blas_threads()));
     auto model = nn::Sequential::mlp(spec, gen);
     const Tensor x = Tensor::zeros({batch, sizes.front()});
     const std::vector<std::size_t> labels(batch, 0);
@@ -186,6 +206,7 @@ int graph_command(const std::string& spec, std::size_t batch, const std::string&
 }
 
 int predict_command(const std::string& path, const std::string& data, std::size_t index, std::ostream& out) {
+    nn::check_blas_buffers_fit("predict", nn::blas_threads(), fewer_threads);
     const LoadedModel m = load_model(path);
     const nn::Dataset test = nn::load_fashion_mnist(data, nn::Split::test, index + 1);
     if (index >= test.size()) {

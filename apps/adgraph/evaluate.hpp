@@ -28,8 +28,8 @@ EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batc
 /// is finite.
 void check_finite_outputs(const Tensor& logits, std::size_t first_row);
 
-/// Throws shape_error naming `data`'s file and image shape unless its images have `inputs` values, as the first
-/// layer of `model` (described as e.g. "the model 784-16-10") takes.
+/// Throws shape_error naming `data`'s file and image shape unless its images are 28x28 (Fashion-MNIST's shape) and
+/// have `inputs` values, as the first layer of `model` (described as e.g. "the model 784-16-10") takes.
 void check_images_fit(const nn::Dataset& data, std::size_t inputs, const std::string& model);
 
 /// The Fashion-MNIST class names.

@@ -1,5 +1,8 @@
 // The adgraph command line: `adgraph train`, `adgraph eval`, `adgraph predict`.
+#include <cstdlib>
 #include <iostream>
+
+#include <adgraph/nn/memory.hpp>
 
 #include <adgraph/tensor/allocator.hpp>
 
@@ -10,5 +13,13 @@ int main(int argc, char** argv) {
     // top of the heap is returned to the OS and faulted in again on the next step (about a third of a step's
     // time); keeping up to 512 MB of it and serving large buffers from the heap avoids that.
     adg::retain_freed_memory();
-    return adg::cli::run(argc, argv, std::cout, std::cerr);
+    const int code = adg::cli::run(argc, argv, std::cout, std::cerr);
+    // Under ulimit -v an OpenBLAS worker may be stuck retrying its work buffer's mmap since it started (before
+    // main; `run` then refused the command), and OpenBLAS's exit handler would join it forever: end without it.
+    if (adg::nn::address_space().limit != 0) {
+        std::cout.flush();
+        std::cerr.flush();
+        std::_Exit(code);
+    }
+    return code;
 }

@@ -82,15 +82,18 @@ std::size_t state_slots(const TrainOptions& o) {
 void check_fits(const TrainOptions& o, const nn::Dataset& train_set, const nn::Dataset& test_set) {
     const std::vector<std::size_t> sizes = nn::parse_mlp_spec(o.model);
     const std::string model = "the model " + nn::spec_text(o.model);
+    // After the data is loaded (the figure of what is mapped includes it), before the first GEMM.
+    nn::check_blas_buffers_fit("train", nn::blas_threads(), "pass fewer --threads");
     check_images_fit(train_set, sizes.front(), model);
     check_images_fit(test_set, sizes.front(), model);
     // Evaluation runs in batches of up to 1000 rows without a graph; a training batch is at most the whole set.
     const std::size_t rows =
         std::max(std::min(o.batch, train_set.size()), std::min<std::size_t>(1000, test_set.size()));
-    nn::check_fits_in_memory(
-        "train: " + model + " with " + o.optimizer + " and batches of up to " + std::to_string(rows) + " rows" +
-            " (parameters, gradients, optimizer state and activations)",
-        nn::mlp_memory_bytes(sizes, 1 + state_slots(o), rows), "pass a smaller --model or --batch");
+    nn::check_fits_in_memory("train: " + model + " with " + o.optimizer + " and batches of up to " +
+                                 std::to_string(rows) + " rows" +
+                                 " (parameters, gradients, optimizer state and activations)",
+                             nn::mlp_memory_bytes(sizes, 1 + state_slots(o), rows), "pass a smaller --model or --batch",
+                             nn::memory_limit(nn::blas_threads()));
 }
 
 std::string pct(double v) {
