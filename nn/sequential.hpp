@@ -39,9 +39,6 @@ public:
     static std::shared_ptr<Sequential> mlp(const std::string& spec, Generator& gen, const MlpOptions& options = {});
 };
 
-/// The former name of message_text (nn/message_text.hpp), which callers should use: a spec for a message.
-inline std::string spec_text(const std::string& spec) { return message_text(spec); }
-
 /// The parameters (names, dtypes, shapes) that Sequential::mlp(spec, gen, options) would create, computed
 /// without allocating any of them; throws the same value_error as Sequential::mlp for a bad spec or activation.
 std::vector<ParameterShape> mlp_parameter_shapes(const std::string& spec, const MlpOptions& options = {});

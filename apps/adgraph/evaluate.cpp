@@ -107,13 +107,13 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
         used = 0;
     }
     if (used == 0 || used != dropout.size()) {
-        throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + dropout +
+        throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + nn::message_text(dropout) +
                        "', not a number; the metadata is corrupt (adgraph train writes e.g. '0.100000')");
     }
     // stod reads "nan" and "-0.5" too; such a value would reach Dropout only after the parameter names it shifts.
     if (!(options.dropout >= 0 && options.dropout < 1)) {
         throw io_error(
-            "checkpoint " + path + ": metadata 'dropout' is '" + dropout +
+            "checkpoint " + path + ": metadata 'dropout' is '" + nn::message_text(dropout) +
             "', not a probability in [0, 1); the metadata is corrupt (adgraph train writes e.g. '0.100000')");
     }
     const std::string model_spec = spec.empty() ? get("model", "") : spec;
@@ -123,7 +123,7 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
         // matrix or show only some of its classes.
         const std::size_t outputs = nn::parse_mlp_spec(model_spec).back(), classes = nn::fashion_mnist_classes().size();
         if (outputs != classes) {
-            throw shape_error("the model " + nn::spec_text(model_spec) + " has " + std::to_string(outputs) +
+            throw shape_error("the model " + nn::message_text(model_spec) + " has " + std::to_string(outputs) +
                               " outputs but Fashion-MNIST has " + std::to_string(classes) +
                               " classes; use a checkpoint of a model ending in -" + std::to_string(classes) +
                               ", as adgraph train writes");
@@ -156,7 +156,7 @@ const char* const fewer_threads = "set a lower ADGRAPH_NUM_THREADS";
 std::size_t model_inputs(const LoadedModel& m) { return nn::parse_mlp_spec(m.spec).front(); }
 
 std::string model_text(const LoadedModel& m, const std::string& path) {
-    return "the model " + nn::spec_text(m.spec) + " of checkpoint " + path;
+    return "the model " + nn::message_text(m.spec) + " of checkpoint " + path;
 }
 
 }  // namespace
@@ -188,7 +188,7 @@ int graph_command(const std::string& spec, std::size_t batch, const std::string&
     nn::check_blas_buffers_fit("graph", nn::blas_threads(), fewer_threads);
     Generator gen(0);
     const auto sizes = nn::parse_mlp_spec(spec);
-    nn::check_fits_in_memory("graph: the model " + nn::spec_text(spec) + " with a batch of " + std::to_string(batch),
+    nn::check_fits_in_memory("graph: the model " + nn::message_text(spec) + " with a batch of " + std::to_string(batch),
                              nn::mlp_memory_bytes(sizes, 1, batch), "pass a smaller --spec or --batch",
                              nn::memory_limit(nn::blas_threads()));
     auto model = nn::Sequential::mlp(spec, gen);

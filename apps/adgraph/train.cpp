@@ -81,7 +81,7 @@ std::size_t state_slots(const TrainOptions& o) {
 // optimizer state and a batch's activations must fit in memory.
 void check_fits(const TrainOptions& o, const nn::Dataset& train_set, const nn::Dataset& test_set) {
     const std::vector<std::size_t> sizes = nn::parse_mlp_spec(o.model);
-    const std::string model = "the model " + nn::spec_text(o.model);
+    const std::string model = "the model " + nn::message_text(o.model);
     // After the data is loaded (the figure of what is mapped includes it), before the first GEMM.
     nn::check_blas_buffers_fit("train", nn::blas_threads(), "pass fewer --threads");
     check_images_fit(train_set, sizes.front(), model);
@@ -129,7 +129,7 @@ void validate(const TrainOptions& o) {
     std::vector<std::size_t> sizes;
     check("--model", [&] { sizes = nn::parse_mlp_spec(o.model); });
     if (sizes.front() != 784 || sizes.back() != 10) {
-        bad("--model " + nn::spec_text(o.model) +
+        bad("--model " + nn::message_text(o.model) +
             ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
     }
     check("--init", [&] { nn::parse_init(o.init); });
