@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "io_message.hpp"
 #include "temp_dir.hpp"
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 
 using namespace adg;
 using namespace adg::nn;
+using adg::testing::io_message;
 using adg::testing::TempDir;
 
 namespace {
@@ -29,17 +31,6 @@ doctest::Contains has(const std::string& s) { return doctest::Contains(s.c_str()
 std::shared_ptr<Sequential> mlp(const std::string& spec, const MlpOptions& options = {}) {
     Generator gen(0);
     return Sequential::mlp(spec, gen, options);
-}
-
-// The message of the io_error `f` raises ("" if none).
-template <class F>
-std::string io_message(F f) {
-    try {
-        f();
-    } catch (const io_error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace

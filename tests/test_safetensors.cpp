@@ -5,6 +5,7 @@
 #include "child_case.hpp"
 #include "fifo.hpp"
 #include "file_size_limit.hpp"
+#include "io_message.hpp"
 #include "temp_dir.hpp"
 
 #include <sys/stat.h>
@@ -24,6 +25,7 @@
 
 using namespace adg;
 using namespace adg::nn;
+using adg::testing::io_message;
 using doctest::Contains;
 namespace fs = std::filesystem;
 
@@ -455,17 +457,6 @@ std::string big_file(const TempDir& dir) {
     const std::string path = dir.file("big.safetensors");
     save_safetensors(path, {{"w", Array::zeros({16, std::size_t{1} << 20}, f32)}});
     return path;
-}
-
-// The message of the io_error `f` raises ("" if none).
-template <class F>
-std::string io_message(F f) {
-    try {
-        f();
-    } catch (const io_error& e) {
-        return e.what();
-    }
-    return "";
 }
 
 }  // namespace
