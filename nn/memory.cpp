@@ -71,9 +71,11 @@ void check_blas_buffers_fit(const std::string& what, int threads, const std::str
     const std::uint64_t n = static_cast<std::uint64_t>(std::max(threads, 1));
     const std::uint64_t need = mul(blas_buffer_bytes, n),
                         left = space.limit > space.mapped ? space.limit - space.mapped : 0;
-    if (need < left) return;
-    // ulimit -v counts KiB; "above" since the model and its batches need address space too.
-    const std::uint64_t kib = add(space.mapped, need) / 1024 + 1;
+    // Headroom for the work itself (a batch's arrays, the threads' stacks): what is mapped changes from run to run
+    // (OpenBLAS's workers map their buffers at start-up when they can), and an exact fit would still spin.
+    const std::uint64_t headroom = std::uint64_t{64} << 20;
+    if (add(need, headroom) <= left) return;
+    const std::uint64_t kib = add(add(space.mapped, need), headroom) / 1024 + 1;  // ulimit -v counts KiB
     throw value_error(what + ": OpenBLAS maps a work buffer of " + bytes_str(blas_buffer_bytes) +
                       " per thread that calls BLAS, " + bytes_str(need) + " for " + std::to_string(n) +
                       (n == 1 ? " thread" : " threads") + ", but the address-space limit (ulimit -v " +

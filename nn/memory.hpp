@@ -48,7 +48,8 @@ AddressSpace address_space();
 /// Throws value_error "<what>: OpenBLAS maps a work buffer of <bytes> per thread that calls BLAS, <bytes> for
 /// <threads> threads, but the address-space limit (ulimit -v <KiB>) leaves <bytes> beside what is mapped, ...; raise
 /// ulimit -v above <KiB>[ or <fewer_threads>]" if `space` has a limit too low for `threads` buffers (so a command fails
-/// up front instead of spinning in OpenBLAS). Does nothing without a limit.
+/// up front instead of spinning in OpenBLAS). The buffers must fit with 64 MiB to spare for the work itself. Does
+/// nothing without a limit.
 void check_blas_buffers_fit(const std::string& what, int threads, const std::string& fewer_threads,
                             const AddressSpace& space = address_space());
 

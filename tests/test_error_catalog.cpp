@@ -658,7 +658,7 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "train: OpenBLAS maps a work buffer of 134.2 MB (134217728 bytes) per thread that calls BLAS, 268.4 "
                  "MB (268435456 bytes) for 2 threads, but the address-space limit (ulimit -v 300000) leaves 230.4 MB "
                  "(230400000 bytes) beside what is mapped, and OpenBLAS would retry forever; raise ulimit -v above "
-                 "337145 or pass fewer --threads",
+                 "402681 or pass fewer --threads",
                  [] {
                      // The address space is given so that the message does not depend on the process; the
                      // commands pass address_space().

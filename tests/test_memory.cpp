@@ -63,18 +63,19 @@ TEST_CASE("memory: Sequential::mlp refuses a spec whose parameters cannot fit, b
 TEST_CASE("memory: check_blas_buffers_fit refuses an address-space limit too low for OpenBLAS's work buffers") {
     const std::uint64_t mib = 1ull << 20;
     CHECK_NOTHROW(check_blas_buffers_fit("x", 8, "fewer", AddressSpace{0, 1ull << 40}));  // no limit
-    CHECK_NOTHROW(check_blas_buffers_fit("x", 2, "fewer", AddressSpace{600 * mib, 300 * mib}));
+    CHECK_NOTHROW(check_blas_buffers_fit("x", 2, "fewer", AddressSpace{600 * mib, 280 * mib}));  // 64 MiB to spare
+    CHECK_THROWS_AS(check_blas_buffers_fit("x", 2, "fewer", AddressSpace{600 * mib, 281 * mib}), value_error);
     CHECK_THROWS_WITH_AS(check_blas_buffers_fit("x", 3, "fewer", AddressSpace{600 * mib, 300 * mib}),
                          "x: OpenBLAS maps a work buffer of 134.2 MB (134217728 bytes) per thread that calls BLAS, "
                          "402.7 MB (402653184 bytes) for 3 threads, but the address-space limit (ulimit -v 614400) "
                          "leaves 314.6 MB (314572800 bytes) beside what is mapped, and OpenBLAS would retry forever; "
-                         "raise ulimit -v above 700417 or fewer",
+                         "raise ulimit -v above 765953 or fewer",
                          value_error);
     // One thread: fewer threads is no remedy.
     CHECK_THROWS_WITH_AS(check_blas_buffers_fit("y", 1, "fewer", AddressSpace{200 * mib, 100 * mib}),
                          doctest::Contains("for 1 thread, but the address-space limit (ulimit -v 204800) leaves 104.9 "
                                            "MB (104857600 bytes) beside what is mapped, and OpenBLAS would retry "
-                                           "forever; raise ulimit -v above 233473"),
+                                           "forever; raise ulimit -v above 299009"),
                          value_error);
     CHECK(blas_threads() >= 1);
 }
