@@ -60,6 +60,9 @@ struct Family {
     std::string type;
     std::string example;
     std::function<void()> raise;
+    // Raised through a failing operator new, which ASan's allocator turns into a fatal report instead of
+    // std::bad_alloc: such a family is raised only outside ASan builds (its text is still checked against the page).
+    bool needs_failing_new = false;
 };
 
 void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
@@ -1090,14 +1093,15 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "load_safetensors: '/tmp/run/huge.safetensors': cannot allocate 2199023255552 bytes to read the file: "
                  "out of memory; free memory or raise the memory limit (ulimit -v)",
                  [=] {
-                     // A sparse 2 TB file: no disk is used, and no memory holds it (ASan refuses more than 1 TB at
-                     // once; the address-space limit makes sure of it even where the kernel overcommits always).
+                     // A sparse 2 TB file: no disk is used, and no memory holds it (the address-space limit makes
+                     // sure of it even where the kernel overcommits always).
                      const std::string p = file("huge.safetensors");
                      std::ofstream(p).close();
                      fs::resize_file(p, std::uintmax_t{1} << 41);
                      const AddressSpaceLimit limit(std::size_t{1} << 30);
                      load_safetensors(p);
-                 }});
+                 },
+                 true});
     c.push_back(
         {"io_error",
          "checkpoint /tmp/run/model.safetensors: the model's parameter '0.bias' (float32 (2), 8 bytes) is missing (the "
@@ -1482,6 +1486,12 @@ TEST_CASE("error catalog: each library message family raises its type with its d
     const Normaliser normalise{dir.path.string()};
     for (const Family& f : library_catalog(dir)) {
         INFO("expected: ", f.type, ": ", f.example);
+#if defined(__SANITIZE_ADDRESS__)
+        if (f.needs_failing_new) {
+            MESSAGE("not raised under ASan (operator new cannot fail there): ", f.example);
+            continue;
+        }
+#endif
         try {
             f.raise();
             FAIL_CHECK("nothing was thrown");
