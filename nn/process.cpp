@@ -277,7 +277,14 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
                 from.close();
                 continue;
             }
-            (&from == &out_read ? result.out : result.err).append(buf, static_cast<std::size_t>(r));
+            const auto got = static_cast<std::size_t>(r);
+            if (&from == &out_read) {
+                result.out.append(buf, got);
+                continue;
+            }
+            const std::size_t kept = std::min(got, ProcessResult::err_limit - result.err.size());
+            result.err.append(buf, kept);
+            result.err_dropped += got - kept;
         }
     }
 

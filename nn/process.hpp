@@ -2,6 +2,7 @@
 /// \file Running another program without a shell: an argument vector in, its stdout, stderr and exit status out.
 
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,8 +26,13 @@ struct ProcessResult {
     std::chrono::milliseconds time_limit{0};
     /// Everything it wrote on stdout.
     std::string out;
-    /// Everything it wrote on stderr.
+    /// What it wrote on stderr, up to the first `err_limit` bytes (a diagnostic, not data: a program writing
+    /// without end must not take this process's memory).
     std::string err;
+    /// How many bytes it wrote on stderr beyond `err_limit`, read and dropped (0 if `err` is all of it).
+    std::size_t err_dropped = 0;
+    /// The most of its stderr kept in `err`: 1 MiB.
+    static constexpr std::size_t err_limit = std::size_t{1} << 20;
 
     /// True if it ran and exited with status 0 within its time limit.
     bool succeeded() const { return !not_found && !timed_out && signal == 0 && exit_status == 0; }
@@ -37,9 +43,10 @@ struct ProcessResult {
 
 /// Runs the program `argv[0]` (looked up on PATH unless it contains a '/') with the arguments `argv`, passed to
 /// it verbatim: no shell is involved, so quotes, spaces, ';' or '$' in an argument are just characters. `input`
-/// is written to its stdin, which is then closed; its stdout and stderr are collected whole while the input is
-/// written, so neither side blocks however much each writes. It inherits the environment, the working directory
-/// and the signal mask, and no open file beyond its three pipes. Returns when it has ended.
+/// is written to its stdin, which is then closed; its stdout (whole) and stderr (its first 1 MiB, the rest read
+/// and counted) are collected while the input is written, so neither side blocks however much each writes. It
+/// inherits the environment, the working directory and the signal mask, and no open file beyond its three pipes.
+/// Returns when it has ended.
 ///
 /// With a `time_limit`, the program runs in a process group of its own, and if it has not ended (or something
 /// it started still holds its stdout or stderr open) when the limit runs out, that whole group is killed with

@@ -18,8 +18,15 @@ inline double max_finite(Dtype dtype) {
                                : std::numeric_limits<double>::max();
 }
 
-/// True if `v` is finite and stays finite when stored in `dtype`.
-inline bool finite_in(double v, Dtype dtype) { return std::isfinite(v) && std::fabs(v) <= max_finite(dtype); }
+/// The smallest magnitude a double rounds from to inf when stored in `dtype`: halfway between the largest finite
+/// value and the next power of two (the tie rounds to even, which is inf). For float32 that is 2^128 - 2^103; a
+/// double beyond FLT_MAX but below it (3.4028235e38, say) is stored as FLT_MAX. For float64, inf itself.
+inline double overflow_threshold(Dtype dtype) {
+    return dtype == Dtype::f32 ? std::ldexp(1.0, 128) - std::ldexp(1.0, 103) : std::numeric_limits<double>::infinity();
+}
+
+/// True if `v` is finite and stays finite when stored in `dtype` (rounded to its nearest value).
+inline bool finite_in(double v, Dtype dtype) { return std::isfinite(v) && std::fabs(v) < overflow_threshold(dtype); }
 
 /// The largest finite value of `dtype` as the shortest text that reads back as it in that dtype:
 /// "3.4028235e+38", "1.7976931348623157e+308".

@@ -471,6 +471,20 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      Tensor::uniform({2}, -1e308, 1e308, gen, f64);
                  }});
     c.push_back({"value_error",
+                 "uniform: the interval [1e+16, 10000000000000004) is empty in float32, where lo and hi both round "
+                 "to 10000000272564224; pass ends further apart, or use float64",
+                 [] {
+                     Generator gen(0);
+                     Tensor::uniform({2}, 1e16, 1e16 + 4, gen);
+                 }});
+    c.push_back({"value_error",
+                 "normal: mean = 0 and std = 3e+38 would draw values beyond float32's range (±3.4028235e+38), which "
+                 "become inf; keep |mean| + 40 std within it, or use float64",
+                 [] {
+                     Generator gen(0);
+                     Tensor::normal({2}, 0.0, 3e38, gen);
+                 }});
+    c.push_back({"value_error",
                  "normal: mean = 1e+300 is not a finite float32; N(mean, std²) needs a finite mean and std > 0 "
                  "within float32's range (±3.4028235e+38)",
                  [] {

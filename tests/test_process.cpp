@@ -68,7 +68,26 @@ TEST_CASE("process: megabytes through stdin, stdout and stderr at once do not de
     const auto tee = run_process({"tee", "/dev/stderr"}, input);
     CHECK(tee.succeeded());
     CHECK(tee.out == input);
-    CHECK(tee.err == input);
+    // stderr is kept to its first MiB, the rest read and counted.
+    CHECK(tee.err == input.substr(0, adg::nn::ProcessResult::err_limit));
+    CHECK(tee.err_dropped == input.size() - adg::nn::ProcessResult::err_limit);
+}
+
+TEST_CASE("process: a program writing megabytes on stderr has only its first MiB kept, the rest counted") {
+    const std::size_t limit = adg::nn::ProcessResult::err_limit;
+    CHECK(limit == std::size_t{1} << 20);
+    const std::string input = random_bytes(3 << 20);
+    // dd copies its input to stderr, and nothing to stdout.
+    const auto to_err = run_process({"dd", "of=/dev/stderr", "bs=65536", "status=none"}, input);
+    CHECK(to_err.succeeded());
+    CHECK(to_err.out.empty());
+    CHECK(to_err.err.size() == limit);
+    CHECK(to_err.err == input.substr(0, limit));
+    CHECK(to_err.err_dropped == input.size() - limit);
+    // Under the limit, all of it is kept.
+    const auto small = run_process({"dd", "of=/dev/stderr", "status=none"}, input.substr(0, 1000));
+    CHECK(small.err == input.substr(0, 1000));
+    CHECK(small.err_dropped == 0);
 }
 
 TEST_CASE("process: a program that stops reading its input early leaves this process running") {

@@ -290,3 +290,73 @@ TEST_CASE("full, scalar and from refuse a finite value the dtype cannot hold, an
     CHECK(std::isnan(Tensor::full({2}, std::nan("")).value().flat(1)));
     CHECK(Tensor::from({inf, 1.0}).value().flat(0) == inf);
 }
+
+TEST_CASE("a double that rounds to float32's largest value is storable and the first that rounds to inf is not") {
+    const double flt_max = std::numeric_limits<float>::max();
+    // Halfway to the next power of two the tie rounds to even, which is inf: the first double that becomes inf.
+    const double first_inf = std::ldexp(1.0, 128) - std::ldexp(1.0, 103);
+    REQUIRE(std::isinf(static_cast<float>(first_inf)));
+    const double last_finite = std::nextafter(first_inf, 0.0);
+    REQUIRE(static_cast<float>(last_finite) == std::numeric_limits<float>::max());
+    Generator gen(21);
+    for (const double v : {flt_max, 3.4028235e38, flt_max * (1 + 1e-8), last_finite}) {
+        CAPTURE(v);
+        CHECK(Tensor::full({1}, v).value().flat(0) == flt_max);
+        CHECK(Tensor::full({1}, -v).value().flat(0) == -flt_max);
+        CHECK(Tensor::scalar(v).item() == flt_max);
+        CHECK(Tensor::from({1.0, v}).value().flat(1) == flt_max);
+        const Tensor u = Tensor::uniform({64}, -v, 0, gen);
+        for (std::size_t i = 0; i < u.size(); ++i) CHECK(std::isfinite(u.value().flat(i)));
+    }
+    CHECK_THROWS_WITH_AS(Tensor::full({1}, first_inf),
+                         doctest::Contains("Tensor::full: value = 3.4028235677973366e+38 is beyond float32's range"),
+                         value_error);
+    CHECK_THROWS_WITH_AS(Tensor::uniform({1}, -first_inf, 0, gen),
+                         doctest::Contains("uniform: lo = -3.4028235677973366e+38 is not a finite float32"),
+                         value_error);
+}
+
+TEST_CASE("uniform never draws hi, and refuses an interval that is empty once rounded to the dtype") {
+    Generator gen(21);
+    struct Case {
+        double lo, hi;
+        Dtype dtype;
+    };
+    // Intervals only a few units in the last place wide, where lo + u (hi - lo) rounds up to hi often.
+    for (const Case c : {Case{1e8, 1e8 + 64, f32}, Case{16777216, 16777218, f32}, Case{1e16, 1e16 + 4, f64}}) {
+        CAPTURE(c.lo);
+        CAPTURE(c.hi);
+        const Tensor t = Tensor::uniform({100000}, c.lo, c.hi, gen, c.dtype);
+        const double hi_stored = c.dtype == f32 ? static_cast<float>(c.hi) : c.hi;
+        std::size_t at_hi = 0, below_lo = 0;
+        for (std::size_t i = 0; i < t.size(); ++i) {
+            at_hi += t.value().flat(i) >= hi_stored;
+            below_lo += t.value().flat(i) < c.lo;
+        }
+        CHECK(at_hi == 0);
+        CHECK(below_lo == 0);
+    }
+    // 1e16 and 1e16 + 4 are the same float32: nothing lies between them.
+    CHECK_THROWS_WITH_AS(Tensor::uniform({4}, 1e16, 1e16 + 4, gen, f32),
+                         "uniform: the interval [1e+16, 10000000000000004) is empty in float32, where lo and hi both "
+                         "round to 10000000272564224; pass ends further apart, or use float64",
+                         value_error);
+}
+
+TEST_CASE("normal refuses a mean and std whose draws could pass the dtype's range") {
+    Generator gen(21);
+    CHECK_THROWS_WITH_AS(Tensor::normal({1000}, 0, 3e38, gen, f32),
+                         "normal: mean = 0 and std = 3e+38 would draw values beyond float32's range "
+                         "(±3.4028235e+38), which become inf; keep |mean| + 40 std within it, or use float64",
+                         value_error);
+    const double dbl_max = std::numeric_limits<double>::max();
+    CHECK_THROWS_WITH_AS(Tensor::normal({1000}, 0, dbl_max, gen, f64),
+                         "normal: mean = 0 and std = 1.7976931348623157e+308 would draw values beyond float64's "
+                         "range (±1.7976931348623157e+308), which become inf; keep |mean| + 40 std within it",
+                         value_error);
+    CHECK_THROWS_AS(Tensor::normal({4}, -3e38, 1e37, gen, f32), value_error);
+    // Within the bound every draw is finite.
+    for (const auto& t : {Tensor::normal({1000}, 0, 8e36, gen, f32), Tensor::normal({1000}, 1e307, 4e305, gen, f64)}) {
+        for (std::size_t i = 0; i < t.size(); ++i) CHECK(std::isfinite(t.value().flat(i)));
+    }
+}
