@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include <adgraph/nn/message_text.hpp>
 #include <adgraph/nn/sequential.hpp>
 #include <adgraph/tensor/error.hpp>
 
@@ -21,7 +22,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         // An expected rejection, whose message quotes the spec escaped and clipped (it reaches the terminal).
         const std::string what = e.what();
         adg::fuzz::expect(what.size() < 600, "a rejection message under 600 bytes");
-        for (const char c : what) adg::fuzz::expect(c >= 0x20 && c < 0x7F, "a rejection message in printable ASCII");
+        // Printable ASCII, or UTF-8 that message_text lets through (well-formed, no C1 control, no line separator).
+        for (std::size_t i = 0; i < what.size();) {
+            const auto c = static_cast<unsigned char>(what[i]);
+            const std::size_t n = c < 0x80 ? 1 : adg::nn::message_text_utf8_length(what, i);
+            adg::fuzz::expect(n > 0 && (c >= 0x80 || (c >= 0x20 && c < 0x7F)),
+                              "a rejection message in printable ASCII or shown UTF-8");
+            i += n > 0 ? n : 1;
+        }
     }
     return 0;
 }
