@@ -148,8 +148,8 @@ Tensor linear(const Tensor& x, const Tensor& w, Site site = Site::here());
 // ---- losses ----------------------------------------------------------------------------------------------------
 
 /// −log softmax(logits)[label] per row of logits (batch, classes), averaged over rows (`mean`; NaN for an empty
-/// batch) or summed: one fused op, stable for large logits. Throws shape_error unless there is one label per row, value_error for a label
-/// ≥ classes.
+/// batch) or summed: one fused op, stable for large logits. Throws shape_error unless there is one label per row,
+/// value_error for a label ≥ classes.
 Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels, bool mean = true,
                              Site site = Site::here());
 

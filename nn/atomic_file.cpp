@@ -40,16 +40,16 @@ std::string parent_dir(const std::string& path) {
 // A device, FIFO or socket is refused before a temporary file exists: renaming over it would turn e.g. /dev/null
 // into a regular file. A directory is left to rename(), which cannot replace it and fails with "Is a directory".
 std::string replaced_file(const std::string& path) {
+    const auto dangling = [&](int e) {
+        return io_error(in_quotes(path) + ": is a symbolic link that does not resolve to a file (" + errno_message(e) +
+                        "); remove the link or create the file it points to");
+    };
     struct stat st {};
     // A failing lstat (no such file, a missing directory, no permission) is left to creating the temporary file,
     // which reports it with the remedy.
     if (::lstat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return path;
     if (!S_ISLNK(st.st_mode)) not_regular(path, "", st.st_mode);
-    if (::stat(path.c_str(), &st) != 0) {
-        const int e = errno;
-        throw io_error(in_quotes(path) + ": is a symbolic link that does not resolve to a file (" + errno_message(e) +
-                       "); remove the link or create the file it points to");
-    }
+    if (::stat(path.c_str(), &st) != 0) throw dangling(errno);
     // /dev/stdout on a pipe is a link (through /proc) to an object with no path: realpath fails, stat does not.
     const std::unique_ptr<char, decltype(&std::free)> resolved(::realpath(path.c_str(), nullptr), &std::free);
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
@@ -58,11 +58,7 @@ std::string replaced_file(const std::string& path) {
                              : std::string(" (through a symbolic link)"),
                     st.st_mode);
     }
-    if (!resolved) {
-        const int e = errno;
-        throw io_error(in_quotes(path) + ": is a symbolic link that does not resolve to a file (" + errno_message(e) +
-                       "); remove the link or create the file it points to");
-    }
+    if (!resolved) throw dangling(errno);
     return resolved.get();
 }
 

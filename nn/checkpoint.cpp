@@ -1,13 +1,12 @@
 #include <adgraph/nn/checkpoint.hpp>
 
 #include <cmath>
-#include <cstdint>
 #include <cstring>
-#include <limits>
 #include <sstream>
 #include <unordered_map>
 
 #include <adgraph/nn/message_text.hpp>
+#include <adgraph/tensor/size.hpp>
 
 namespace adg::nn {
 
@@ -28,14 +27,6 @@ std::string checkpoint_message(const std::string& path, const SafetensorsFile& f
     return "checkpoint " + path + ": " + what +
            (spec != file.metadata.end() ? " (the file was saved for model " + message_text(spec->second) + ")"
                                         : std::string());
-}
-
-// Bytes of a parameter, saturating (a shape from a spec has at most 2 sizes below 10^7, so it never overflows).
-std::uint64_t byte_size(const ParameterShape& p) {
-    constexpr std::uint64_t most = std::numeric_limits<std::uint64_t>::max();
-    std::uint64_t n = p.dtype == f32 ? 4 : 8;
-    for (const std::size_t d : p.shape) n = d != 0 && n > most / d ? most : n * d;
-    return n;
 }
 
 // The multi-index of flat element `i` of `shape`, as "(1,2)".
@@ -103,10 +94,11 @@ std::vector<const Array*> match_parameters(const std::string& path, const Safete
     }
     for (std::size_t i = 0; i < expected.size(); ++i) {
         if (!found[i]) {
-            throw io_error(checkpoint_message(path, file,
-                                              "the model's parameter '" + expected[i].name + "' (" +
-                                                  describe(expected[i]) + ", " +
-                                                  std::to_string(byte_size(expected[i])) + " bytes) is missing"));
+            throw io_error(checkpoint_message(
+                path, file,
+                "the model's parameter '" + expected[i].name + "' (" + describe(expected[i]) + ", " +
+                    std::to_string(checked_bytes(expected[i].shape, expected[i].dtype, "checkpoint")) +
+                    " bytes) is missing"));
         }
     }
     return found;

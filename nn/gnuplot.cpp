@@ -38,8 +38,7 @@ std::string plot_png(const std::string& script, const std::string& png, std::chr
         static const std::string signature = "\x89PNG\r\n\x1a\n";
         if (r.out.compare(0, signature.size(), signature) != 0) {
             return "gnuplot printed no PNG on stdout (" + std::to_string(r.out.size()) +
-                   " bytes; the script must choose a PNG terminal and set no output), " + not_written + ": " +
-                   said(r);
+                   " bytes; the script must choose a PNG terminal and set no output), " + not_written + ": " + said(r);
         }
         write_file_atomically(png, r.out);
     } catch (const io_error& e) {

@@ -40,8 +40,8 @@ double stored(double v, Dtype dtype) { return dtype == Dtype::f32 ? static_cast<
 // float32's range would make every value drawn inf or nan.
 void check_parameter(double v, Dtype dtype, const char* op, const char* name, const char* needs) {
     if (finite_in(v, dtype)) return;
-    throw value_error(std::string(op) + ": " + name + " = " + number_str(v) + " is not a finite " +
-                      dtype_name(dtype) + "; " + needs + " within " + range_str(dtype));
+    throw value_error(std::string(op) + ": " + name + " = " + number_str(v) + " is not a finite " + dtype_name(dtype) +
+                      "; " + needs + " within " + range_str(dtype));
 }
 
 }  // namespace

@@ -498,7 +498,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error",
                  "Tensor::from: element 1 = -1e+39 is beyond float32's range (±3.4028235e+38) and would become -inf; "
                  "pass a value within it (or inf itself if that is meant), or use float64",
-                 [] { Tensor::from({0.0, -1e39}); }});
+                 [] {
+                     Tensor::from({0.0, -1e39});
+                 }});
     c.push_back({"value_error",
                  "one_hot: shape (1,4611686018427387904) of float32 needs more than 18446744073709551615 bytes, more "
                  "than one array can hold (9223372036854775807); check the sizes (a negative size converted to size_t "

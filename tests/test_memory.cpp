@@ -62,7 +62,7 @@ TEST_CASE("memory: Sequential::mlp refuses a spec whose parameters cannot fit, b
 // Issue 21 (retest): OpenBLAS spins forever when its work buffer's mmap fails, so the buffers are checked first.
 TEST_CASE("memory: check_blas_buffers_fit refuses an address-space limit too low for OpenBLAS's work buffers") {
     const std::uint64_t mib = 1ull << 20;
-    CHECK_NOTHROW(check_blas_buffers_fit("x", 8, "fewer", AddressSpace{0, 1ull << 40}));  // no limit
+    CHECK_NOTHROW(check_blas_buffers_fit("x", 8, "fewer", AddressSpace{0, 1ull << 40}));         // no limit
     CHECK_NOTHROW(check_blas_buffers_fit("x", 2, "fewer", AddressSpace{600 * mib, 280 * mib}));  // 64 MiB to spare
     CHECK_THROWS_AS(check_blas_buffers_fit("x", 2, "fewer", AddressSpace{600 * mib, 281 * mib}), value_error);
     CHECK_THROWS_WITH_AS(check_blas_buffers_fit("x", 3, "fewer", AddressSpace{600 * mib, 300 * mib}),

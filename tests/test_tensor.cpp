@@ -234,9 +234,9 @@ TEST_CASE("uniform and normal refuse parameters that are not finite numbers of t
     // Finite doubles that float32 cannot hold would be inf once cast, and every value drawn nan.
     CHECK(uniform_error(-1e300, 1e300, f32) == "uniform: lo = -1e+300 is not a finite float32; " + u_needs + f32_range);
     // Bounds each within range whose width is not: lo + u (hi - lo) would be inf or nan.
-    CHECK(uniform_error(-3e38, 3e38, f32) ==
-          "uniform: the interval [-3e+38, 3e+38) is 6e+38 wide, beyond " + f32_range +
-              "; pass a narrower interval (hi - lo at most 3.4028235e+38)");
+    CHECK(uniform_error(-3e38, 3e38, f32) == "uniform: the interval [-3e+38, 3e+38) is 6e+38 wide, beyond " +
+                                                 f32_range +
+                                                 "; pass a narrower interval (hi - lo at most 3.4028235e+38)");
     CHECK(uniform_error(-1e308, 1e308, f64) ==
           "uniform: the interval [-1e+308, 1e+308) is inf wide, beyond " + f64_range +
               "; pass a narrower interval (hi - lo at most 1.7976931348623157e+308)");
