@@ -46,6 +46,12 @@ const OpList& reduction_ops();
 const OpList& matmul_ops();
 /// Fused losses (softmax cross-entropy).
 const OpList& loss_ops();
+/// conv2d.
+const OpList& conv_ops();
+/// max_pool2d, avg_pool2d and global_avg_pool2d.
+const OpList& pool_ops();
+/// batch_norm in training and evaluation mode.
+const OpList& norm_ops();
 /// Public functions composed of other ops (sum over axes, mean, stack, ...), checked the same way.
 const OpList& composite_ops();
 /// Every list above, concatenated.

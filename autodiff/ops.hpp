@@ -2,6 +2,7 @@
 /// \file The differentiable ops users call. Each records a graph node when grad mode is on and an input requires
 /// grad; each has a JVP and a VJP rule (see the op files, e.g. ops_elementwise.cpp).
 
+#include <optional>
 #include <vector>
 
 #include <adgraph/autodiff/anomaly.hpp>
@@ -144,6 +145,44 @@ Tensor matmul(const Tensor& a, const Tensor& b, Site site = Site::here());
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site = Site::here());
 /// x·Wᵀ without bias.
 Tensor linear(const Tensor& x, const Tensor& w, Site site = Site::here());
+
+// ---- convolution, pooling and normalisation: images are (N, C, H, W) -------------------------------------------
+
+/// A (height, width) pair; one number means both.
+struct Size2 {
+    /// Along the height axis (2 of an image).
+    std::size_t h;
+    /// Along the width axis (3 of an image).
+    std::size_t w;
+    /// Both equal to `n`.
+    Size2(std::size_t n) : h(n), w(n) {}  // NOLINT(google-explicit-constructor): `stride = 2` reads as it does in libtorch
+    /// (h, w).
+    Size2(std::size_t h_, std::size_t w_) : h(h_), w(w_) {}
+};
+
+/// 2-D cross-correlation (PyTorch's conv2d) of x (N, C, H, W) with w (O, C/groups, kh, kw), plus b (O) if defined:
+/// output (N, O, Ho, Wo) with Ho = (H + 2·padding.h − dilation.h·(kh − 1) − 1) / stride.h + 1 (likewise Wo).
+/// Throws shape_error for a kernel larger than the padded input, a channel mismatch or groups not dividing C and O,
+/// value_error for a zero stride, dilation or groups.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Size2 stride = 1, Size2 padding = 0,
+              Size2 dilation = 1, std::size_t groups = 1, Site site = Site::here());
+/// Maximum over each kernel window of x (N, C, H, W) (stride: the kernel if not given; padding counts as −∞).
+/// Among tied maxima of a window the first in row-major order takes the gradient.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0,
+                  Site site = Site::here());
+/// Mean over each kernel window of x (N, C, H, W) (stride: the kernel if not given); padded zeros count in the
+/// mean, as PyTorch's default count_include_pad.
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt, Size2 padding = 0,
+                  Site site = Site::here());
+/// Mean over the spatial axes: x (N, C, H, W) → (N, C).
+Tensor global_avg_pool2d(const Tensor& x, Site site = Site::here());
+/// Batch normalisation of x (N, C) or (N, C, H, W) per channel (axis 1), PyTorch's functional batch_norm:
+/// training uses the batch's mean and biased variance (the gradient flows through both) and, when running_mean
+/// and running_var are defined, updates them in place with `momentum` (the variance unbiased); evaluation uses
+/// running_mean and running_var. weight (γ) and bias (β), each (C), are optional.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum = 0.1, double eps = 1e-5,
+                  Site site = Site::here());
 
 // ---- losses ----------------------------------------------------------------------------------------------------
 
