@@ -17,6 +17,7 @@ ADGRAPH_DEB_PACKAGES=(
   libopenblas-dev
   doctest-dev
   zlib1g-dev              # .gz IDX files
+  libpng-dev              # the lecture demos' pictures (nn/png)
   nlohmann-json3-dev      # checkpoint headers (safetensors)
   libcli11-dev            # the adgraph command line
   dataset-fashion-mnist   # the default training data (/usr/share/datasets/fashion-mnist)

@@ -22,6 +22,7 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/idx.hpp>
+#include <adgraph/nn/png.hpp>
 #include <adgraph/nn/process.hpp>
 #include <adgraph/nn/safetensors.hpp>
 #include <adgraph/tensor/matmul.hpp>
@@ -293,6 +294,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  }});
 
     // ---- dtype_error ----
+    c.push_back({"shape_error",
+                 "to_gray: expected a 2-D tensor (height, width), got (1,28,28); pass one image and channel",
+                 [] { to_gray(Tensor::zeros({1, 28, 28}), GrayScale::min_max); }});
     c.push_back({"dtype_error",
                  "mul: operands have different dtypes float32 (3) and float64 (3); convert one with cast(x, adg::f32) "
                  "or cast(x, adg::f64)",
@@ -717,6 +721,33 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error", "write_idx: /tmp/run/out.idx: dimensions 2 x 3 need 6 bytes but the data holds 5", [=] {
                      write_idx(file("out.idx"), IdxArray{{2, 3}, {1, 2, 3, 4, 5}}, false);
                  }});
+    c.push_back({"value_error", "write_png: '/tmp/run/a.png': width and height must each be in 1..1000000, got 0 x 2",
+                 [=] { write_png(file("a.png"), Image{0, 2, 1, {}}); }});
+    c.push_back({"value_error", "tile: width and height must each be in 1..1000000, got 1200001 x 1200001",
+                 [] { tile({Image{1, 1, 1, {0}}}, 1, 600000); }});
+    c.push_back({"value_error", "write_png: '/tmp/run/a.png': channels must be 1 (gray) or 3 (RGB), got 4",
+                 [=] { write_png(file("a.png"), Image{2, 2, 4, std::vector<std::uint8_t>(16)}); }});
+    c.push_back({"value_error",
+                 "write_png: '/tmp/run/a.png': a 4 x 3 image with 1 channel needs 12 bytes but its pixels hold 11",
+                 [=] { write_png(file("a.png"), Image{4, 3, 1, std::vector<std::uint8_t>(11)}); }});
+    c.push_back({"value_error", "to_gray: element 1 of the (1,3) tensor is nan; gray levels need finite values",
+                 [] { to_gray(Tensor::from({{1, std::nan(""), 2}}), GrayScale::min_max); }});
+    c.push_back({"value_error", "upscale: the factor must be in 1..1000000, got 0",
+                 [] { upscale(Image{1, 1, 1, {0}}, 0); }});
+    c.push_back({"value_error", "tile: no images to tile; pass at least one", [] { tile({}, 2, 1); }});
+    c.push_back({"value_error", "tile: columns must be at least 1 (got 0)", [] { tile({Image{1, 1, 1, {0}}}, 0, 1); }});
+    c.push_back(
+        {"value_error",
+         "tile: image 1 has 3 channels but image 0 has 1 channel; tile images of one kind (gray or RGB)",
+         [] { tile({Image{1, 1, 1, {0}}, Image{1, 1, 3, {1, 2, 3}}}, 2, 1); }});
+    c.push_back({"value_error",
+                 "tile: out of memory for a 999999 x 999999 image with 1 channel (999998000001 bytes); free memory or "
+                 "raise the memory limit (ulimit -v)",
+                 [] {
+                     const AddressSpaceLimit limit(std::size_t{1} << 30);
+                     tile({Image{1, 1, 1, {0}}}, 1, 499999);
+                 },
+                 true});
     c.push_back(
         {"value_error",
          "save_safetensors: '/tmp/run/m.safetensors': the tensor name 'w' appears twice; names must be unique", [=] {
@@ -919,6 +950,25 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  }});
 
     // ---- io_error: running programs ----
+    c.push_back({"io_error",
+                 "write_png: '/tmp/run/grid.png': cannot rename the temporary file '/tmp/run/grid.png.tmp.4242.0' over "
+                 "it: Is a directory; if a directory has that name, remove it or write somewhere else",
+                 [=] {
+                     fs::create_directories(file("grid.png"));
+                     write_png(file("grid.png"), Image{1, 1, 1, {0}});
+                 }});
+    c.push_back({"io_error",
+                 "write_png: '/tmp/run/noise.png': cannot encode the image (libpng: out of memory); free memory or "
+                 "raise the memory limit (ulimit -v)",
+                 [=] {
+                     // Incompressible pixels: the encoded file outgrows the few MB left to the process.
+                     Image noise{4000, 2000, 1, std::vector<std::uint8_t>(8000000)};
+                     std::mt19937 bits(1);
+                     for (auto& p : noise.pixels) p = static_cast<std::uint8_t>(bits());
+                     const AddressSpaceLimit limit(std::size_t{4} << 20);
+                     write_png(file("noise.png"), noise);
+                 },
+                 true});
     c.push_back({"io_error",
                  "run_process: cannot start '/tmp/run/plain.sh': Permission denied; check that it is an executable "
                  "program",

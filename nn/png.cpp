@@ -1,0 +1,241 @@
+#include <adgraph/nn/png.hpp>
+
+#include <png.h>
+
+#include <algorithm>
+#include <cmath>
+#include <csetjmp>
+#include <cstring>
+#include <new>
+
+#include <adgraph/nn/atomic_file.hpp>
+#include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/shape.hpp>
+
+namespace adg::nn {
+
+namespace {
+
+static_assert(max_png_side <= PNG_USER_WIDTH_MAX && max_png_side <= PNG_USER_HEIGHT_MAX,
+              "write_png must refuse every side libpng would");
+
+void check_sides(const std::string& op, std::size_t width, std::size_t height) {
+    if (width < 1 || height < 1 || width > max_png_side || height > max_png_side) {
+        throw value_error(op + ": width and height must each be in 1.." + std::to_string(max_png_side) + ", got " +
+                          std::to_string(width) + " x " + std::to_string(height));
+    }
+}
+
+void check_channels(const std::string& op, std::size_t channels) {
+    if (channels != 1 && channels != 3) {
+        throw value_error(op + ": channels must be 1 (gray) or 3 (RGB), got " + std::to_string(channels));
+    }
+}
+
+// "1 channel", "3 channels".
+std::string plural(std::size_t n, const std::string& word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// Sides, channels, and exactly width x height x channels bytes of pixels.
+void check_image(const std::string& op, const Image& image) {
+    check_sides(op, image.width, image.height);
+    check_channels(op, image.channels);
+    const std::size_t bytes = image.width * image.height * image.channels;  // <= 3 * 10^12: no overflow
+    if (image.pixels.size() != bytes) {
+        throw value_error(op + ": a " + std::to_string(image.width) + " x " + std::to_string(image.height) +
+                          " image with " + plural(image.channels, "channel") + " needs " + plural(bytes, "byte") +
+                          " but its pixels hold " + std::to_string(image.pixels.size()));
+    }
+}
+
+// What libpng reports and where write_png's encoder resumes. libpng signals errors by longjmp; only this plain
+// struct and libpng's own state live across it, so no C++ destructor is skipped.
+struct Encoder {
+    std::string* out = nullptr;
+    bool out_of_memory = false;
+    char reason[256] = {};
+};
+
+void on_png_error(png_structp png, png_const_charp message) {
+    auto* e = static_cast<Encoder*>(png_get_error_ptr(png));
+    std::snprintf(e->reason, sizeof e->reason, "%s", message ? message : "unknown error");
+    png_longjmp(png, 1);
+}
+
+void on_png_warning(png_structp, png_const_charp) {}  // write_png passes only values libpng accepts
+
+void on_png_write(png_structp png, png_bytep data, std::size_t n) {
+    auto* e = static_cast<Encoder*>(png_get_io_ptr(png));
+    try {
+        e->out->append(reinterpret_cast<const char*>(data), n);
+    } catch (const std::bad_alloc&) {
+        e->out_of_memory = true;
+    }
+    // Outside the handler: longjmp must not leave a catch block.
+    if (e->out_of_memory) png_error(png, "out of memory");
+}
+
+void on_png_flush(png_structp) {}
+
+// The libpng calls between setjmp and any longjmp: this frame holds no object with a destructor, and nothing
+// changed after setjmp is read after the jump.
+bool encode(png_structp png, png_infop info, const Image& image, png_bytep* rows) {
+    if (setjmp(png_jmpbuf(png))) return false;
+    png_set_IHDR(png, info, static_cast<png_uint_32>(image.width), static_cast<png_uint_32>(image.height), 8,
+                 image.channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    png_write_image(png, rows);
+    png_write_end(png, nullptr);
+    return true;
+}
+
+// The PNG file of `image` (checked by the caller), encoded by libpng into memory.
+std::string encode_png(const std::string& path, const Image& image) {
+    Encoder e;
+    std::string out;
+    e.out = &out;
+    const auto fail = [&](const char* reason) {
+        throw io_error("write_png: '" + path + "': cannot encode the image (libpng: " + reason +
+                       "); free memory or raise the memory limit (ulimit -v)");
+    };
+    std::vector<png_bytep> rows;
+    try {
+        rows.resize(image.height);
+    } catch (const std::bad_alloc&) {
+        fail("out of memory");
+    }
+    const std::size_t stride = image.width * image.channels;
+    for (std::size_t y = 0; y < image.height; ++y) {
+        // libpng's API takes non-const rows but only reads them when writing.
+        rows[y] = const_cast<png_bytep>(image.pixels.data() + y * stride);
+    }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &e, on_png_error, on_png_warning);
+    if (!png) fail("out of memory");
+    png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_write_struct(&png, nullptr);
+        fail("out of memory");
+    }
+    png_set_write_fn(png, &e, on_png_write, on_png_flush);
+    const bool ok = encode(png, info, image, rows.data());
+    png_destroy_write_struct(&png, &info);
+    if (!ok) fail(e.reason);
+    return out;
+}
+
+}  // namespace
+
+Image Image::filled(std::size_t width, std::size_t height, std::size_t channels, std::uint8_t value, const char* op) {
+    check_sides(op, width, height);
+    check_channels(op, channels);
+    // At most 10^6 x 10^6 x 3 bytes, so the product cannot overflow; the allocation can still fail.
+    const std::size_t bytes = width * height * channels;
+    Image image{width, height, channels, {}};
+    try {
+        image.pixels.assign(bytes, value);
+    } catch (const std::bad_alloc&) {
+        throw value_error(std::string(op) + ": out of memory for a " + std::to_string(width) + " x " +
+                          std::to_string(height) + " image with " + plural(channels, "channel") + " (" +
+                          plural(bytes, "byte") + "); free memory or raise the memory limit (ulimit -v)");
+    }
+    return image;
+}
+
+void write_png(const std::string& path, const Image& image) {
+    check_image("write_png: '" + path + "'", image);
+    const std::string file = encode_png(path, image);
+    try {
+        write_file_atomically(path, file);
+    } catch (const io_error& e) {
+        throw io_error("write_png: " + std::string(e.what()));
+    }
+}
+
+Image to_gray(const Tensor& t, GrayScale scale) {
+    if (t.dim() != 2) {
+        throw shape_error("to_gray: expected a 2-D tensor (height, width), got " + shape_str(t.shape()) +
+                          "; pass one image and channel");
+    }
+    Image image = Image::filled(t.shape()[1], t.shape()[0], 1, 128, "to_gray");
+    t.value().visit([&](const auto& a) {
+        const auto* v = a.data();
+        const std::size_t n = a.size();
+        double lo = 0, hi = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double x = static_cast<double>(v[i]);
+            if (!std::isfinite(x)) {
+                throw value_error("to_gray: element " + std::to_string(i) + " of the " + shape_str(t.shape()) +
+                                  " tensor is " + number_str(x) + "; gray levels need finite values");
+            }
+            lo = i == 0 ? x : std::min(lo, x);
+            hi = i == 0 ? x : std::max(hi, x);
+        }
+        if (scale == GrayScale::symmetric) {
+            hi = std::max(std::abs(lo), std::abs(hi));
+            lo = -hi;
+        }
+        if (!(hi > lo)) return;  // constant: mid gray
+        for (std::size_t i = 0; i < n; ++i) {
+            const double level = std::round((static_cast<double>(v[i]) - lo) / (hi - lo) * 255.0);
+            image.pixels[i] = static_cast<std::uint8_t>(std::clamp(level, 0.0, 255.0));
+        }
+    });
+    return image;
+}
+
+Image upscale(const Image& image, std::size_t factor) {
+    if (factor < 1 || factor > max_png_side) {
+        throw value_error("upscale: the factor must be in 1.." + std::to_string(max_png_side) + ", got " +
+                          std::to_string(factor));
+    }
+    check_image("upscale", image);
+    Image big = Image::filled(image.width * factor, image.height * factor, image.channels, 0, "upscale");
+    const std::size_t c = image.channels;
+    for (std::size_t y = 0; y < big.height; ++y) {
+        for (std::size_t x = 0; x < big.width; ++x) {
+            const std::uint8_t* from = image.pixels.data() + ((y / factor) * image.width + x / factor) * c;
+            std::copy(from, from + c, big.pixels.data() + (y * big.width + x) * c);
+        }
+    }
+    return big;
+}
+
+Image tile(const std::vector<Image>& images, std::size_t columns, std::size_t gap, std::uint8_t background) {
+    if (images.empty()) throw value_error("tile: no images to tile; pass at least one");
+    if (columns < 1) throw value_error("tile: columns must be at least 1 (got 0)");
+    std::size_t cell_w = 0, cell_h = 0;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        check_image("tile: image " + std::to_string(i), images[i]);
+        if (images[i].channels != images[0].channels) {
+            throw value_error("tile: image " + std::to_string(i) + " has " + plural(images[i].channels, "channel") +
+                              " but image 0 has " + plural(images[0].channels, "channel") +
+                              "; tile images of one kind (gray or RGB)");
+        }
+        cell_w = std::max(cell_w, images[i].width);
+        cell_h = std::max(cell_h, images[i].height);
+    }
+    columns = std::min(columns, images.size());
+    const std::size_t rows = (images.size() + columns - 1) / columns;
+    // Each factor is at most max_png_side (the images' sides, their count and the gap are checked below or by
+    // filled), so the sums cannot overflow before filled checks the result.
+    const auto side = [&](std::size_t cells, std::size_t cell) {
+        if (cells > max_png_side || cell > max_png_side || gap > max_png_side) return max_png_side + 1;
+        return cells * cell + (cells + 1) * gap;
+    };
+    const std::size_t c = images[0].channels;
+    Image grid = Image::filled(side(columns, cell_w), side(rows, cell_h), c, background, "tile");
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        const Image& im = images[i];
+        const std::size_t x0 = gap + (i % columns) * (cell_w + gap) + (cell_w - im.width) / 2;
+        const std::size_t y0 = gap + (i / columns) * (cell_h + gap) + (cell_h - im.height) / 2;
+        for (std::size_t y = 0; y < im.height; ++y) {
+            const std::uint8_t* from = im.pixels.data() + y * im.width * c;
+            std::copy(from, from + im.width * c, grid.pixels.data() + ((y0 + y) * grid.width + x0) * c);
+        }
+    }
+    return grid;
+}
+
+}  // namespace adg::nn

@@ -1,0 +1,59 @@
+#pragma once
+/// \file 8-bit gray and RGB images written as PNG through libpng, and the helpers the lecture demos draw with:
+/// a float tensor as gray levels, integer upscaling, and a grid of images.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <adgraph/autodiff/tensor.hpp>
+
+namespace adg::nn {
+
+/// An 8-bit image in memory: `height` rows of `width` pixels, the top row first, each pixel `channels` bytes
+/// (1: gray; 3: red, green, blue).
+struct Image {
+    std::size_t width = 0;
+    std::size_t height = 0;
+    std::size_t channels = 1;
+    std::vector<std::uint8_t> pixels;
+
+    /// A `width` x `height` image of `channels` (1 or 3) with every byte `value`; the byte count is checked
+    /// (value_error naming `op` when it overflows or the allocation fails).
+    static Image filled(std::size_t width, std::size_t height, std::size_t channels, std::uint8_t value,
+                        const char* op = "Image::filled");
+};
+
+/// The largest width or height write_png accepts (libpng's default limit for a side).
+inline constexpr std::size_t max_png_side = 1000000;
+
+/// Writes `image` to `path` as an 8-bit, non-interlaced gray or RGB PNG encoded by libpng, replaced atomically
+/// (write_file_atomically): `path` ends up with the whole file or keeps what it held. Checked first, so nothing
+/// is written: width and height in 1..max_png_side, channels 1 or 3, and exactly width x height x channels bytes
+/// of pixels (value_error "write_png: '<path>': ..."). Failures of the file system are the atomic writer's
+/// io_error prefixed with "write_png: "; a failed encoding (out of memory) is an io_error naming `path`.
+void write_png(const std::string& path, const Image& image);
+
+/// How to_gray maps values to gray levels.
+enum class GrayScale {
+    min_max,   ///< the smallest value is black (0), the largest white (255): for images
+    symmetric  ///< 0 is mid gray (128), ±max|x| are black and white: for filters and responses, whose sign matters
+};
+
+/// A 2-D tensor (height, width) of float32 or float64 as a gray image, scaled linearly by `scale` and rounded to
+/// the nearest level. A constant tensor (no range to scale) is mid gray for min_max, and all 128 for symmetric when
+/// it is 0. shape_error unless 2-D with both sides at least 1; value_error for NaN or ±Inf.
+Image to_gray(const Tensor& t, GrayScale scale);
+
+/// `image` with each pixel repeated into a `factor` x `factor` block (nearest neighbour), so a 28 x 28 image can
+/// be seen; value_error if factor is 0.
+Image upscale(const Image& image, std::size_t factor);
+
+/// One image holding `images` (row by row, `columns` per row) in cells as large as the largest image, each image
+/// centred in its cell (an odd spare pixel goes right and below), with `gap` pixels of `background` between the cells
+/// and around the grid. The images must have the same number of channels; value_error for no images, 0 columns or mixed
+/// channels.
+Image tile(const std::vector<Image>& images, std::size_t columns, std::size_t gap, std::uint8_t background = 255);
+
+}  // namespace adg::nn
