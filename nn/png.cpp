@@ -205,7 +205,9 @@ Image upscale(const Image& image, std::size_t factor) {
 Image tile(const std::vector<Image>& images, std::size_t columns, std::size_t gap, std::uint8_t background) {
     if (images.empty()) throw value_error("tile: no images to tile; pass at least one");
     if (columns < 1) throw value_error("tile: columns must be at least 1 (got 0)");
-    std::size_t cell_w = 0, cell_h = 0;
+    columns = std::min(columns, images.size());
+    const std::size_t rows = (images.size() + columns - 1) / columns;
+    std::vector<std::size_t> col_w(columns, 0), row_h(rows, 0);
     for (std::size_t i = 0; i < images.size(); ++i) {
         check_image("tile: image " + std::to_string(i), images[i]);
         if (images[i].channels != images[0].channels) {
@@ -213,23 +215,28 @@ Image tile(const std::vector<Image>& images, std::size_t columns, std::size_t ga
                               " but image 0 has " + plural(images[0].channels, "channel") +
                               "; tile images of one kind (gray or RGB)");
         }
-        cell_w = std::max(cell_w, images[i].width);
-        cell_h = std::max(cell_h, images[i].height);
+        col_w[i % columns] = std::max(col_w[i % columns], images[i].width);
+        row_h[i / columns] = std::max(row_h[i / columns], images[i].height);
     }
-    columns = std::min(columns, images.size());
-    const std::size_t rows = (images.size() + columns - 1) / columns;
-    // Each factor is at most max_png_side (the images' sides, their count and the gap are checked below or by
-    // filled), so the sums cannot overflow before filled checks the result.
-    const auto side = [&](std::size_t cells, std::size_t cell) {
-        if (cells > max_png_side || cell > max_png_side || gap > max_png_side) return max_png_side + 1;
-        return cells * cell + (cells + 1) * gap;
+    // The cells' sides and the gaps, summed without wrapping around (saturating), for filled to check.
+    const auto side = [gap](const std::vector<std::size_t>& cells) {
+        std::size_t total = gap;
+        for (std::size_t cell : cells) {
+            if (__builtin_add_overflow(total, cell, &total) || __builtin_add_overflow(total, gap, &total)) {
+                return SIZE_MAX;
+            }
+        }
+        return total;
     };
     const std::size_t c = images[0].channels;
-    Image grid = Image::filled(side(columns, cell_w), side(rows, cell_h), c, background, "tile");
+    Image grid = Image::filled(side(col_w), side(row_h), c, background, "tile");
+    std::vector<std::size_t> col_x(columns, gap), row_y(rows, gap);
+    for (std::size_t k = 1; k < columns; ++k) col_x[k] = col_x[k - 1] + col_w[k - 1] + gap;
+    for (std::size_t k = 1; k < rows; ++k) row_y[k] = row_y[k - 1] + row_h[k - 1] + gap;
     for (std::size_t i = 0; i < images.size(); ++i) {
         const Image& im = images[i];
-        const std::size_t x0 = gap + (i % columns) * (cell_w + gap) + (cell_w - im.width) / 2;
-        const std::size_t y0 = gap + (i / columns) * (cell_h + gap) + (cell_h - im.height) / 2;
+        const std::size_t x0 = col_x[i % columns] + (col_w[i % columns] - im.width) / 2;
+        const std::size_t y0 = row_y[i / columns] + (row_h[i / columns] - im.height) / 2;
         for (std::size_t y = 0; y < im.height; ++y) {
             const std::uint8_t* from = im.pixels.data() + y * im.width * c;
             std::copy(from, from + im.width * c, grid.pixels.data() + ((y0 + y) * grid.width + x0) * c);

@@ -50,10 +50,11 @@ Image to_gray(const Tensor& t, GrayScale scale);
 /// be seen; value_error if factor is 0.
 Image upscale(const Image& image, std::size_t factor);
 
-/// One image holding `images` (row by row, `columns` per row) in cells as large as the largest image, each image
-/// centred in its cell (an odd spare pixel goes right and below), with `gap` pixels of `background` between the cells
-/// and around the grid. The images must have the same number of channels; value_error for no images, 0 columns or mixed
-/// channels.
+/// One image holding `images` row by row, `columns` per row, each centred in its cell (an odd spare pixel goes
+/// right and below), with `gap` pixels of `background` between the cells and around the grid. Each column is as
+/// wide as its widest image and each row as tall as its tallest, so images of one size make a regular grid and
+/// one column stacks images of different sizes. The images must have the same number of channels; value_error for
+/// no images, 0 columns, mixed channels, a malformed image or a result with a side outside 1..max_png_side.
 Image tile(const std::vector<Image>& images, std::size_t columns, std::size_t gap, std::uint8_t background = 255);
 
 }  // namespace adg::nn

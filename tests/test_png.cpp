@@ -189,25 +189,31 @@ TEST_CASE("png: upscale repeats each pixel into a factor x factor block") {
                          "upscale: a 2 x 2 image with 1 channel needs 4 bytes but its pixels hold 1", value_error);
 }
 
-TEST_CASE("png: tile centres images of different sizes in equal cells with gaps around them") {
+TEST_CASE("png: tile centres images in cells as wide as their column and as tall as their row, with gaps") {
     const Image one{1, 1, 1, {10}};
     const Image square{2, 2, 1, {20, 21, 22, 23}};
     const Image tall{1, 2, 1, {30, 31}};
-    // Cells of 2 x 2, 2 columns and 2 rows, gaps of 1 between and around: 7 x 7. The 1-wide images sit in the
-    // left column of their cell (the spare pixel goes right), the 1-high one in the top row.
+    // 2 columns of widths 1 and 2, 2 rows of heights 2 and 2, gaps of 1 between and around: 6 x 7. The 1-high
+    // image sits in the top row of its cell (the spare pixel goes below).
     const Image grid = nn::tile({one, square, tall}, 2, 1, 255);
-    CHECK(grid.width == 7);
+    CHECK(grid.width == 6);
     CHECK(grid.height == 7);
     const int _ = 255;
     CHECK(levels(grid) == std::vector<int>{
-                              _, _,  _, _, _,  _,  _,  //
-                              _, 10, _, _, 20, 21, _,  //
-                              _, _,  _, _, 22, 23, _,  //
-                              _, _,  _, _, _,  _,  _,  //
-                              _, 30, _, _, _,  _,  _,  //
-                              _, 31, _, _, _,  _,  _,  //
-                              _, _,  _, _, _,  _,  _,  //
+                              _, _,  _, _,  _,  _,  //
+                              _, 10, _, 20, 21, _,  //
+                              _, _,  _, 22, 23, _,  //
+                              _, _,  _, _,  _,  _,  //
+                              _, 30, _, _,  _,  _,  //
+                              _, 31, _, _,  _,  _,  //
+                              _, _,  _, _,  _,  _,  //
                           });
+    // One column stacks a wide and a narrow image, the narrow one centred: 5 x 1 over 2 x 1 (3 spare pixels: 1
+    // left, 2 right), no gap.
+    const Image stacked = nn::tile({Image{5, 1, 1, {1, 2, 3, 4, 5}}, Image{2, 1, 1, {6, 7}}}, 1, 0, 0);
+    CHECK(stacked.width == 5);
+    CHECK(stacked.height == 2);
+    CHECK(levels(stacked) == std::vector<int>{1, 2, 3, 4, 5, 0, 6, 7, 0, 0});
     // More columns than images: one row, as wide as the images need; no gap, RGB.
     const Image wide = nn::tile({Image{1, 1, 3, {1, 2, 3}}, Image{1, 1, 3, {4, 5, 6}}}, 5, 0, 0);
     CHECK(wide.width == 2);
