@@ -103,7 +103,13 @@ std::string encode_png(const std::string& path, const Image& image) {
     std::vector<png_bytep> rows;
     try {
         rows.resize(image.height);
+        // Room for the file at once: the raw rows (a filter byte each) and deflate's worst case over them, plus
+        // the chunks. Growing by doubling would hold up to twice that while copying.
+        const std::size_t raw = image.height * (1 + image.width * image.channels);
+        out.reserve(raw + raw / 1000 + 1024);
     } catch (const std::bad_alloc&) {
+        fail("out of memory");
+    } catch (const std::length_error&) {
         fail("out of memory");
     }
     const std::size_t stride = image.width * image.channels;

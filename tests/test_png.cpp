@@ -15,6 +15,7 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/png.hpp>
 
+#include "child_case.hpp"
 #include "temp_dir.hpp"
 
 using namespace adg;
@@ -229,4 +230,40 @@ TEST_CASE("png: tile centres images in cells as wide as their column and as tall
                          "tile: image 1: a 1 x 1 image with 1 channel needs 1 byte but its pixels hold 0", value_error);
     CHECK_THROWS_WITH_AS(nn::tile({one}, 1, 600000),
                          "tile: width and height must each be in 1..1000000, got 1200001 x 1200001", value_error);
+}
+
+// ---- allocation failure under a lowered ulimit -v, in a child process (a fresh heap: freed memory that this
+// process kept could otherwise serve the allocation) ----
+
+TEST_CASE("[child] write_png says it ran out of memory when the file's buffer exceeds ulimit -v") {
+    if (!adg::testing::in_child_case("[child] write_png says it ran out of memory when the file's buffer exceeds "
+                                     "ulimit -v")) {
+        return;
+    }
+    const TempDir dir("adgraph-png");
+    const std::string path = dir.file("big.png");
+    // 64 MB of pixels, allocated before the limit; the encoder's buffer for the file (as large) cannot be.
+    const Image big{8000, 8000, 1, std::vector<std::uint8_t>(64000000)};
+    REQUIRE(adg::testing::limit_address_space(std::size_t{8} << 20));
+    std::string msg;
+    try {
+        nn::write_png(path, big);
+    } catch (const io_error& e) {
+        msg = e.what();
+    }
+    CHECK(msg == "write_png: '" + path +
+                     "': cannot encode the image (libpng: out of memory); free memory or raise the memory limit "
+                     "(ulimit -v)");
+    CHECK(dir.list().empty());
+}
+
+TEST_CASE("png: out of memory while encoding is an io_error naming the file, not bad_alloc") {
+#if defined(__SANITIZE_ADDRESS__)
+    return;  // ASan maps memory for every allocation its own way, so no limit fits it
+#endif
+    const std::string name = "[child] write_png says it ran out of memory when the file's buffer exceeds ulimit -v";
+    const auto r = adg::testing::run_child_case(name);
+    INFO(r.output);
+    CHECK(r.exited_ok());
+    CHECK(r.output.find("1 passed") != std::string::npos);
 }
