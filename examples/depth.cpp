@@ -1,7 +1,7 @@
 // Depth: 100 Linear+ReLU layers on Fashion-MNIST, trained as a plain stack and with a skip connection around
-// every pair of layers (a residual block), from the same initial weights on the same batches with the same
-// optimizer. Draws the loss curves (depth_loss.png) and the gradient norm of every layer at the first step
-// (depth_grad.png), and prints the numbers.
+// every pair of layers (a residual block), each without and with batch norm, from the same initial weights on the
+// same batches with the same optimizer. Draws the loss curves (depth_loss.png) and the gradient norm of every layer at
+// the first step (depth_grad.png), and prints the numbers.
 #include <CLI/CLI.hpp>
 
 #include <adgraph/adgraph.hpp>
@@ -38,15 +38,24 @@ struct Options {
 };
 
 // The network: Linear(features -> w) + ReLU, then `depth` layers Linear(w -> w) + ReLU, then Linear(w -> classes).
-// With `residual`, every pair of hidden layers is a block h <- h + f2(f1(h)); the layers are the same either way.
+// With `residual`, every pair of hidden layers is a block h <- h + f2(f1(h)); with `batch_norm`, every hidden layer
+// normalises its Linear output per feature (batch_norm with γ, β and running statistics) before the ReLU. The
+// Linear layers draw the same weights in every variant.
 class DeepNet : public nn::Module {
 public:
     DeepNet(std::size_t features, std::size_t width, std::size_t depth, std::size_t classes, bool residual,
-            Generator& gen)
-        : residual_(residual) {
+            bool batch_norm, Generator& gen)
+        : residual_(residual), batch_norm_(batch_norm) {
         in_ = register_module("in", std::make_shared<nn::Linear>(features, width, gen));
         for (std::size_t l = 0; l < depth; ++l) {
-            hidden_.push_back(register_module(std::to_string(l + 1), std::make_shared<nn::Linear>(width, width, gen)));
+            const std::string name = std::to_string(l + 1);
+            hidden_.push_back(register_module(name, std::make_shared<nn::Linear>(width, width, gen)));
+            if (batch_norm_) {
+                gamma_.push_back(register_parameter("bn" + name + ".weight", Tensor::ones({width})));
+                beta_.push_back(register_parameter("bn" + name + ".bias", Tensor::zeros({width})));
+                running_mean_.push_back(Tensor::zeros({width}));
+                running_var_.push_back(Tensor::ones({width}));
+            }
         }
         out_ = register_module("out", std::make_shared<nn::Linear>(width, classes, gen));
     }
@@ -54,30 +63,37 @@ public:
     Tensor forward(const Tensor& x) override {
         Tensor h = relu((*in_)(x));
         for (std::size_t l = 0; l < hidden_.size(); l += 2) {
-            Tensor u = relu((*hidden_[l])(h));
-            if (l + 1 < hidden_.size()) u = relu((*hidden_[l + 1])(u));
+            Tensor u = layer(l, h);
+            if (l + 1 < hidden_.size()) u = layer(l + 1, u);
             h = residual_ ? h + u : u;
         }
         return (*out_)(h);
     }
 
     std::string to_string() const override {
-        return std::string(residual_ ? "residual" : "plain") + " " + std::to_string(hidden_.size()) + " x " +
-               in_->to_string();
+        return std::string(residual_ ? "residual" : "plain") + (batch_norm_ ? " + batch norm" : "") + ", " +
+               std::to_string(hidden_.size()) + " hidden layers";
     }
 
     // The hidden layers, first to last.
     const std::vector<std::shared_ptr<nn::Linear>>& hidden() const { return hidden_; }
 
 private:
-    bool residual_;
+    Tensor layer(std::size_t l, const Tensor& h) {
+        Tensor z = (*hidden_[l])(h);
+        if (batch_norm_) z = batch_norm(z, running_mean_[l], running_var_[l], gamma_[l], beta_[l], training());
+        return relu(z);
+    }
+
+    bool residual_, batch_norm_;
     std::shared_ptr<nn::Linear> in_, out_;
     std::vector<std::shared_ptr<nn::Linear>> hidden_;
+    std::vector<Tensor> gamma_, beta_, running_mean_, running_var_;
 };
 
 struct Variant {
     std::string name;
-    bool residual;
+    bool residual, batch_norm;
     std::shared_ptr<DeepNet> net;
     std::vector<double> losses;      // training loss per step
     std::vector<double> grad_norms;  // ‖∂L/∂W_l‖ of hidden layer l at the first step
@@ -174,7 +190,8 @@ std::string plot_grads(const fs::path& png, const std::vector<Variant>& vs, cons
 // Returns false after printing the problem for a usage error (exit 2); exits 0 after --help.
 bool parse(int argc, char** argv, Options& o) {
     CLI::App app{
-        "A deep plain network against the same network with residual connections on Fashion-MNIST: loss curves "
+        "A deep plain network against the same network with residual connections, each without and with batch "
+        "norm, on Fashion-MNIST: loss curves "
         "(depth_loss.png) and gradient norms per layer at the first step (depth_grad.png).\n"
         "Exit status: 0 ok, 1 the residual network did not beat the plain one by --min-gap, a non-finite loss or "
         "unreadable data, 2 usage, 77 no data directory."};
@@ -220,18 +237,23 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    std::vector<Variant> vs = {{"plain", false, nullptr, {}, {}}, {"residual", true, nullptr, {}, {}}};
+    std::vector<Variant> vs = {{"plain", false, false, nullptr, {}, {}},
+                               {"residual", true, false, nullptr, {}, {}},
+                               {"plain + BN", false, true, nullptr, {}, {}},
+                               {"residual + BN", true, true, nullptr, {}, {}}};
     for (Variant& v : vs) {
         Generator gen(o.seed);  // the same seed: every variant starts from identical weights
-        v.net = std::make_shared<DeepNet>(train_set.features(), o.width, o.depth, train_set.classes, v.residual, gen);
+        v.net = std::make_shared<DeepNet>(train_set.features(), o.width, o.depth, train_set.classes, v.residual,
+                                          v.batch_norm, gen);
     }
     const nn::DataLoader loader(train_set, o.batch, true, o.seed);  // the same batches for every variant
     std::printf(
-        "depth: %zu hidden Linear(%zu -> %zu)+ReLU layers (residual: a skip around every pair), Adam lr %g, "
+        "depth: %zu hidden Linear(%zu -> %zu)+ReLU layers (residual: a skip around every pair; BN: batch norm "
+        "before each ReLU), Adam lr %g, "
         "batch %zu, %zu steps, seed %llu; %zu train / %zu test images\n\n",
         o.depth, o.width, o.width, o.lr, o.batch, o.steps, static_cast<unsigned long long>(o.seed), train_set.size(),
         test.size());
-    std::printf("%-10s %12s %12s %12s %12s %10s %14s %8s\n", "network", "first loss", "final loss", "test loss",
+    std::printf("%-14s %12s %12s %12s %12s %10s %14s %8s\n", "network", "first loss", "final loss", "test loss",
                 "test acc", "|g| layer 1", ("|g| layer " + std::to_string(o.depth)).c_str(), "seconds");
     for (Variant& v : vs) {
         if (!train(v, loader, test, o)) {
@@ -239,17 +261,17 @@ int main(int argc, char** argv) {
                          v.name.c_str());
             return 1;
         }
-        std::printf("%-10s %12.4f %12.4f %12.4f %10.2f %% %12.3g %14.3g %8.1f\n", v.name.c_str(), v.losses.front(),
+        std::printf("%-14s %12.4f %12.4f %12.4f %10.2f %% %12.3g %14.3g %8.1f\n", v.name.c_str(), v.losses.front(),
                     v.final_loss, v.test_loss, 100.0 * v.test_accuracy, v.grad_norms.front(), v.grad_norms.back(),
                     v.seconds);
     }
     std::printf("\ngradient norm ||dL/dW|| per layer at the first step:\n%-7s", "layer");
-    for (const Variant& v : vs) std::printf(" %12s", v.name.c_str());
+    for (const Variant& v : vs) std::printf(" %14s", v.name.c_str());
     std::printf("\n");
     for (std::size_t l = 0; l < o.depth; ++l) {
         if (!(l == 0 || (l + 1) % 10 == 0 || l + 1 == o.depth)) continue;
         std::printf("%-7zu", l + 1);
-        for (const Variant& v : vs) std::printf(" %12.3g", v.grad_norms[l]);
+        for (const Variant& v : vs) std::printf(" %14.3g", v.grad_norms[l]);
         std::printf("\n");
     }
 
