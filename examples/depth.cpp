@@ -32,7 +32,7 @@ namespace {
 struct Options {
     std::string data = nn::default_fashion_mnist_dir;
     std::string out = ".";
-    std::size_t limit = 10000, steps = 1500, batch = 64, width = 32, depth = 100;
+    std::size_t limit = 0, steps = 2000, batch = 64, width = 32, depth = 100;
     double lr = 1e-3, min_gap = 0.5;
     std::uint64_t seed = 1;
 };
@@ -159,9 +159,11 @@ std::string plot_losses(const fs::path& png, const std::vector<Variant>& vs, con
     }
     s << "EOD\nset title 'Fashion-MNIST, " << o.depth << " Linear+ReLU layers of width " << o.width << ", Adam lr "
       << o.lr << ", batch " << o.batch << "'\nset xlabel 'step'\nset ylabel 'training loss (running mean of " << window
-      << " steps)'\nset grid\nset key top right\nplot ";
+      << " steps)'\nset logscale y\nset grid\nset key top right\nplot ";
     for (std::size_t k = 0; k < vs.size(); ++k) {
-        s << (k ? ", " : "") << "$loss using 1:" << k + 2 << " with lines lw 2 lc rgb '" << colours[k] << "' title '"
+        // The two stalled curves lie on top of each other: the plain one wide, the batch-norm one dashed over it.
+        s << (k ? ", " : "") << "$loss using 1:" << k + 2 << " with lines lw " << (k == 0 ? 5 : 2)
+          << (vs[k].batch_norm && !vs[k].residual ? " dt 2" : "") << " lc rgb '" << colours[k] << "' title '"
           << vs[k].name << "'";
     }
     s << "\n";
