@@ -180,7 +180,7 @@ std::string plot_grads(const fs::path& png, const std::vector<Variant>& vs, cons
     }
     s << "EOD\nset title 'gradient norm of each layer''s weight at the first step (same weights, same batch)'\n"
       << "set xlabel 'layer'\nset ylabel '||dL/dW||'\nset logscale y\nset format y '10^{%L}'\nset grid\n"
-      << "set key center right\nplot ";
+      << "set offsets 0, 0, graph 0.05, graph 0.05\nset key center right\nplot ";
     for (std::size_t k = 0; k < vs.size(); ++k) {
         s << (k ? ", " : "") << "$grad using 1:($" << k + 2 << " > 0 ? $" << k + 2 << " : NaN) with linespoints pt 7 "
           << "ps 0.5 lc rgb '" << colours[k] << "' title '" << vs[k].name << "'";
