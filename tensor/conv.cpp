@@ -56,10 +56,12 @@ void valid_range(Index off, std::size_t stride, std::size_t in, std::size_t out,
 }
 
 // col (C/G·kh·kw, Ho·Wo) = the patches of group `grp` of one image x (C, H, W); zeros where the kernel meets padding.
+// Positions are computed as signed indices into the channel and turned into pointers only once inside it.
 template <class T>
 void im2col(const T* x, const Geo& g, std::size_t grp, T* col) {
     const std::size_t P = g.pix();
     const bool same_width = g.p.stride_h == 1 && g.p.stride_w == 1 && g.Wo == g.W;
+    const auto W = static_cast<Index>(g.W);
     for (std::size_t c = 0; c < g.cg(); ++c) {
         const T* xc = x + (grp * g.cg() + c) * g.H * g.W;
         for (std::size_t i = 0; i < g.kh; ++i) {
@@ -76,9 +78,9 @@ void im2col(const T* x, const Geo& g, std::size_t grp, T* col) {
                     // shifted by one offset, so one copy moves them all; the entries that wrapped around a row end
                     // (outside w0..w1) become the padding's zeros.
                     const std::size_t first = h0 * g.Wo + w0, last = (h1 - 1) * g.Wo + w1;
-                    const T* src = xc + off_h * static_cast<Index>(g.W) + off_w;
+                    const T* src = xc + (static_cast<Index>(first) + off_h * W + off_w);
                     std::fill(row, row + first, T(0));
-                    std::copy(src + first, src + last, row + first);
+                    std::copy(src, src + (last - first), row + first);
                     std::fill(row + last, row + P, T(0));
                     for (std::size_t oh = h0; oh < h1; ++oh) {
                         std::fill(row + oh * g.Wo, row + oh * g.Wo + w0, T(0));
@@ -88,17 +90,19 @@ void im2col(const T* x, const Geo& g, std::size_t grp, T* col) {
                 }
                 for (std::size_t oh = 0; oh < g.Ho; ++oh) {
                     T* r = row + oh * g.Wo;
-                    if (oh < h0 || oh >= h1) {
+                    if (oh < h0 || oh >= h1 || w0 >= w1) {
                         std::fill(r, r + g.Wo, T(0));
                         continue;
                     }
-                    const T* src = xc + static_cast<Index>(oh * g.p.stride_h) * static_cast<Index>(g.W) +
-                                   off_h * static_cast<Index>(g.W) + off_w;
+                    // Image row oh·stride + off_h, shifted by off_w.
+                    const Index base = (static_cast<Index>(oh * g.p.stride_h) + off_h) * W + off_w;
                     std::fill(r, r + w0, T(0));
                     if (g.p.stride_w == 1) {
-                        std::copy(src + w0, src + w1, r + w0);
+                        std::copy(xc + (base + static_cast<Index>(w0)), xc + (base + static_cast<Index>(w1)), r + w0);
                     } else {
-                        for (std::size_t ow = w0; ow < w1; ++ow) r[ow] = src[ow * g.p.stride_w];
+                        for (std::size_t ow = w0; ow < w1; ++ow) {
+                            r[ow] = xc[base + static_cast<Index>(ow * g.p.stride_w)];
+                        }
                     }
                     std::fill(r + w1, r + g.Wo, T(0));
                 }
@@ -107,10 +111,13 @@ void im2col(const T* x, const Geo& g, std::size_t grp, T* col) {
     }
 }
 
-// The adjoint of im2col: adds each patch entry of col back onto the image position it was read from.
+// The adjoint of im2col: adds each patch entry of col back onto the image position it was read from. col is
+// scratch: the same-width path zeroes its entries that belong to the padding, then adds a whole patch row at once.
 template <class T>
-void col2im(const T* col, const Geo& g, std::size_t grp, T* x) {
+void col2im(T* col, const Geo& g, std::size_t grp, T* x) {
     const std::size_t P = g.pix();
+    const bool same_width = g.p.stride_h == 1 && g.p.stride_w == 1 && g.Wo == g.W;
+    const auto W = static_cast<Index>(g.W);
     for (std::size_t c = 0; c < g.cg(); ++c) {
         T* xc = x + (grp * g.cg() + c) * g.H * g.W;
         for (std::size_t i = 0; i < g.kh; ++i) {
@@ -118,18 +125,31 @@ void col2im(const T* col, const Geo& g, std::size_t grp, T* x) {
             std::size_t h0, h1;
             valid_range(off_h, g.p.stride_h, g.H, g.Ho, h0, h1);
             for (std::size_t j = 0; j < g.kw; ++j) {
-                const T* row = col + ((c * g.kh + i) * g.kw + j) * P;
+                T* row = col + ((c * g.kh + i) * g.kw + j) * P;
                 const Index off_w = static_cast<Index>(j * g.p.dil_w) - static_cast<Index>(g.p.pad_w);
                 std::size_t w0, w1;
                 valid_range(off_w, g.p.stride_w, g.W, g.Wo, w0, w1);
+                if (h0 >= h1 || w0 >= w1) continue;
+                if (same_width) {
+                    for (std::size_t oh = h0; oh < h1; ++oh) {
+                        std::fill(row + oh * g.Wo, row + oh * g.Wo + w0, T(0));
+                        std::fill(row + oh * g.Wo + w1, row + (oh + 1) * g.Wo, T(0));
+                    }
+                    const std::size_t first = h0 * g.Wo + w0, last = (h1 - 1) * g.Wo + w1;
+                    T* dst = xc + (static_cast<Index>(first) + off_h * W + off_w);
+                    const T* src = row + first;
+                    for (std::size_t f = 0; f < last - first; ++f) dst[f] += src[f];
+                    continue;
+                }
                 for (std::size_t oh = h0; oh < h1; ++oh) {
                     const T* r = row + oh * g.Wo;
-                    T* dst = xc + static_cast<Index>(oh * g.p.stride_h) * static_cast<Index>(g.W) +
-                             off_h * static_cast<Index>(g.W) + off_w;
+                    const Index base = (static_cast<Index>(oh * g.p.stride_h) + off_h) * W + off_w;
                     if (g.p.stride_w == 1) {
-                        for (std::size_t ow = w0; ow < w1; ++ow) dst[ow] += r[ow];
+                        T* dst = xc + (base + static_cast<Index>(w0));
+                        for (std::size_t ow = w0; ow < w1; ++ow) dst[ow - w0] += r[ow];
                     } else {
-                        for (std::size_t ow = w0; ow < w1; ++ow) dst[ow * g.p.stride_w] += r[ow];
+                        for (std::size_t ow = w0; ow < w1; ++ow)
+                            xc[base + static_cast<Index>(ow * g.p.stride_w)] += r[ow];
                     }
                 }
             }
