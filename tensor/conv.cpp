@@ -303,7 +303,10 @@ Geo geometry(const char* op, const Shape& xs, const Shape& ws, const ConvParams&
         misfit(op, xs, "input", ws, "weight", "need an input (N, C, H, W) and a weight (O, C/groups, kh, kw)");
     }
     if (p.groups == 0 || p.stride_h == 0 || p.stride_w == 0 || p.dil_h == 0 || p.dil_w == 0) {
-        throw value_error(std::string(op) + ": stride, dilation and groups must be at least 1");
+        throw value_error(std::string(op) + ": stride " + std::to_string(p.stride_h) + "x" +
+                          std::to_string(p.stride_w) + ", dilation " + std::to_string(p.dil_h) + "x" +
+                          std::to_string(p.dil_w) + " and groups " + std::to_string(p.groups) +
+                          " must each be at least 1; pass positive values");
     }
     const std::size_t r = xs.size(), q = ws.size();
     Geo g{xs[r - 3], xs[r - 2], xs[r - 1], ws[q - 4], ws[q - 2], ws[q - 1], 0, 0, p};
@@ -473,7 +476,7 @@ Array conv2d_bias_grad(const Array& gy, const Shape& core) {
     const Shape& s = gy.shape();
     if (core.size() < 3 || s.size() < core.size() || !std::equal(core.begin(), core.end(), s.end() - core.size())) {
         throw shape_error("conv2d_bias_grad: gradient " + shape_str(s) + " does not end with the output shape " +
-                          shape_str(core) + " (…, N, O, Ho, Wo)");
+                          shape_str(core) + "; pass the gradient of a convolution's output (…, N, O, Ho, Wo)");
     }
     const Shape lead(s.begin(), s.end() - core.size());
     const std::size_t kd = numel(lead), o = core[core.size() - 3], p = core[core.size() - 2] * core.back();
