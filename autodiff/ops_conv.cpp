@@ -34,6 +34,7 @@ std::string params_str(const ConvParams& p) {
 Tensor conv_op(const ConvParams& p, const Tensor& x, const Tensor& w);
 Tensor conv_transpose_op(const ConvParams& p, const Tensor& g, const Tensor& w, std::size_t h, std::size_t wd);
 Tensor conv_weight_op(const ConvParams& p, const Tensor& x, const Tensor& g, std::size_t kh, std::size_t kw);
+Tensor bias_grad_op(const Shape& core, const Tensor& g);
 
 std::size_t axis_from_end(const Tensor& t, std::size_t i) { return t.shape()[t.dim() - i]; }
 
@@ -62,10 +63,7 @@ struct Conv2d {
         return r;
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
-        if (i == 2) {
-            const Shape column = {x[2].shape()[0], 1, 1};
-            return reshape_core(sum_to_core(ct, y.shape(), column), column, x[2].shape());
-        }
+        if (i == 2) return bias_grad_op(y.shape(), ct);
         const Tensor g = i == 0 ? conv_transpose_op(p, ct, x[1], axis_from_end(x[0], 2), axis_from_end(x[0], 1))
                                 : conv_weight_op(p, x[0], ct, axis_from_end(x[1], 2), axis_from_end(x[1], 1));
         return sum_to_core(g, core_of(g), x[i].shape());
@@ -119,7 +117,29 @@ struct Conv2dWeight {
     static std::vector<OpSample> samples(Generator& gen);
 };
 
+// b̄ = Σ_{N,Ho,Wo} ȳ, linear; its transpose broadcasts each channel's value back over the output (y's shape `core`).
+struct Conv2dBiasGrad {
+    using kind = Linear;
+    static constexpr const char* name = "conv2d_bias_grad";
+    Shape core;
+    Array forward(const Array& g) const { return kernels::conv2d_bias_grad(g, core); }
+    Tensor transpose(const Tensor& ct) const {
+        const Shape column = {core[core.size() - 3], 1, 1};
+        return broadcast_to_core(reshape_core(ct, {column[0]}, column), column, core);
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        for (const Shape& core : {Shape{2, 3, 2, 2}, Shape{2, 1, 3, 1, 2}}) {
+            out.push_back({"conv2d_bias_grad " + shape_str(core),
+                           {sample_tensor(core, {}, gen)},
+                           [core](const std::vector<Tensor>& xs) { return apply(Conv2dBiasGrad{core}, xs[0]); }});
+        }
+        return out;
+    }
+};
+
 Tensor conv_op(const ConvParams& p, const Tensor& x, const Tensor& w) { return apply_list(Conv2d{p}, {x, w}); }
+Tensor bias_grad_op(const Shape& core, const Tensor& g) { return apply(Conv2dBiasGrad{core}, g); }
 Tensor conv_transpose_op(const ConvParams& p, const Tensor& g, const Tensor& w, std::size_t h, std::size_t wd) {
     return apply(Conv2dTranspose{p, h, wd}, g, w);
 }
@@ -253,7 +273,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Size2 stride, S
 }
 
 const OpList& conv_ops() {
-    static const OpList list = op_list<Conv2d, Conv2dTranspose, Conv2dWeight>();
+    static const OpList list = op_list<Conv2d, Conv2dTranspose, Conv2dWeight, Conv2dBiasGrad>();
     return list;
 }
 

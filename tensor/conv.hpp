@@ -38,4 +38,8 @@ Array conv2d_transpose(const Array& g, const Array& w, const ConvParams& p, std:
 /// → (L..., O, C/groups, kh, kw).
 Array conv2d_weight(const Array& x, const Array& g, const ConvParams& p, std::size_t kh, std::size_t kw);
 
+/// The bias gradient Σ over every axis but the channel axis of `core` (shape (..., N, O, Ho, Wo), channels at −3):
+/// g (lead..., core...) → (lead..., O), keeping the leading (direction) axes before `core`.
+Array conv2d_bias_grad(const Array& g, const Shape& core);
+
 }  // namespace adg::kernels
