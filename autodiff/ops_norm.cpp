@@ -1,12 +1,14 @@
 // Batch normalisation (PyTorch's functional batch_norm), channels on axis 1 of x (N, C) or (N, C, H, W).
-// Training: x̂ = (x − μ) / √(σ² + ε) with the batch's mean μ and biased variance σ² over every axis but 1, then
-// y = γ·x̂ + β; composed of existing ops, so the gradient through μ and σ² and every higher derivative come from
-// their rules. Evaluation: the per-channel affine map y = x·s + t with s = γ / √(running_var + ε) and
-// t = β − running_mean·s.
+// Training: one fused op (kernels in tensor/batch_norm) whose rules run as array kernels when nothing is recorded
+// and as compositions of ops otherwise (create_graph), so every higher derivative is exact. Composed of ops it
+// took 261 ms forward and backward on (128,32,28,28) float32, a dozen broadcasting passes; fused it takes a few.
+// Evaluation: the per-channel affine map y = x·s + t with s = γ / √(running_var + ε) and t = β − running_mean·s.
 
 #include <cmath>
+#include <memory>
 
 #include <adgraph/autodiff/op.hpp>
+#include <adgraph/tensor/batch_norm.hpp>
 
 namespace adg {
 
@@ -55,38 +57,100 @@ void check_batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor&
     }
 }
 
-// r ← (1 − m)·r + m·batch, in place in r's buffer (what every holder of r sees).
-void update_running(const Tensor& running, const Array& batch, double momentum) {
+// r ← (1 − m)·r + m·scale·batch, in place in r's buffer (what every holder of r sees).
+void update_running(const Tensor& running, const Array& batch, double scale, double momentum) {
     running.mutable_value().visit_mut([&](auto& r) {
         using T = typename std::decay_t<decltype(r)>::value_type;
         const auto& b = batch.get<T>();
-        const T m = static_cast<T>(momentum);
-        for (std::size_t i = 0; i < r.size(); ++i) r.flat(i) = (T(1) - m) * r.flat(i) + m * b.flat(i);
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            r.flat(i) = static_cast<T>((1 - momentum) * static_cast<double>(r.flat(i)) +
+                                       momentum * scale * static_cast<double>(b.flat(i)));
+        }
     });
 }
 
-Tensor affine(Tensor y, const Tensor& weight, const Tensor& bias, const Shape& cs) {
-    if (weight.defined()) y = y * reshape(weight, cs);
-    if (bias.defined()) y = y + reshape(bias, cs);
-    return y;
+// The axes of a channel's statistics counted from the end, so that they also hold for a batch of directions
+// (k, N, C, H, W): N, H and W, or N of (N, C).
+Axes stat_axes_from_end(const Tensor& x) { return x.dim() == 2 ? Axes{-2} : Axes{-4, -2, -1}; }
+
+// x̂ = (x − μ)·r and r = 1/√(σ² + ε) (kept as (1, C, 1, 1) or (1, C)), composed of ops: what the recorded rules
+// differentiate through.
+std::pair<Tensor, Tensor> normalized(const Tensor& x, double eps) {
+    const Axes axes = stat_axes(x);
+    const Tensor d = x - mean(x, axes, true);
+    const Tensor r = 1.0 / sqrt(mean(square(d), axes, true) + eps);
+    return {d * r, r};
 }
+
+// Training mode: y = γ·x̂ + β with x̂ = (x − μ)·r, μ and σ² the batch's per channel, r = 1/√(σ² + ε), m = N·H·W:
+// ẏ = γ·r·(ẋ − mean ẋ − x̂·mean(ẋ·x̂)) + γ̇·x̂ + β̇ (means per channel over N, H, W);
+// x̄ = γ·r·(ȳ − mean ȳ − x̂·mean(ȳ·x̂)), γ̄ = Σ ȳ·x̂, β̄ = Σ ȳ.
+struct BatchNormTrain {
+    using kind = Custom;
+    static constexpr const char* name = "batch_norm";
+    double eps = 1e-5;
+    // The batch's statistics, filled by forward (a fresh object per call, made with the op) and read by the rules.
+    std::shared_ptr<kernels::BatchStats> stats = std::make_shared<kernels::BatchStats>();
+
+    Array forward(const Array& x, const Array& w, const Array& b) const {
+        return kernels::batch_norm_forward(x, w, b, eps, *stats);
+    }
+    // Array kernels when nothing is recorded and no anomaly check wants to see each op; ops otherwise.
+    static bool eager() { return !grad_enabled() && !anomaly_enabled(); }
+    static Shape lead(const Tensor& t, std::size_t core) {
+        return Shape(t.shape().begin(), t.shape().end() - static_cast<long>(core));
+    }
+    // γ·r·(t − mean t − x̂·mean(t·x̂)) with ops, for t of shape (k, x.shape).
+    Tensor project(const std::vector<Tensor>& x, const Tensor& t) const {
+        const auto [xh, r] = normalized(x[0], eps);
+        const Axes ax = stat_axes_from_end(x[0]);
+        const Tensor centred = t - mean(t, ax, true) - xh * mean(t * xh, ax, true);
+        return centred * (reshape(x[1], channel_shape(x[0])) * r);
+    }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        if (eager()) {
+            const Shape l = t[0].defined() ? lead(t[0], x[0].dim()) : lead(t[1].defined() ? t[1] : t[2], 1);
+            const auto arr = [](const Tensor& v) { return v.defined() ? &v.value() : nullptr; };
+            return Tensor(
+                kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), arr(t[0]), arr(t[1]), arr(t[2]), l));
+        }
+        const Shape cs = channel_shape(x[0]);
+        Tensor r;
+        const auto add = [&r](const Tensor& term) { r = r.defined() ? r + term : term; };
+        if (t[0].defined()) add(project(x, t[0]));
+        if (t[1].defined()) add(reshape_core(t[1], x[1].shape(), cs) * normalized(x[0], eps).first);
+        if (t[2].defined()) add(reshape_core(t[2], x[2].shape(), cs));
+        return broadcast_to_core(r, Shape(r.shape().begin() + 1, r.shape().end()), y.shape());
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
+        if (eager()) {
+            if (i == 0) {
+                return Tensor(kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr,
+                                                          nullptr, lead(ct, x[0].dim())));
+            }
+            auto sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
+            return Tensor(i == 1 ? std::move(sums.first) : std::move(sums.second));
+        }
+        if (i == 0) return project(x, ct);
+        const Axes ax = stat_axes_from_end(x[0]);
+        return i == 1 ? sum(ct * normalized(x[0], eps).first, ax) : sum(ct, ax);
+    }
+};
 
 Tensor batch_norm_training(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                            const Tensor& bias, double momentum, double eps) {
-    const Axes axes = stat_axes(x);
-    const Shape cs = channel_shape(x);
-    const Tensor mu = mean(x, axes, true);
-    const Tensor d = x - mu;
-    const Tensor var = mean(square(d), axes, true);
-    const Tensor y = d / sqrt(var + eps);
-    const double n = static_cast<double>(x.size() / x.shape()[1]);
-    if (running_mean.defined()) update_running(running_mean, mu.value(), momentum);
+    const Shape c{x.shape()[1]};
+    const BatchNormTrain op{eps};
+    // Absent γ and β are constants 1 and 0: the same kernels, and no gradient is asked of them.
+    const Tensor y = apply(op, x, weight.defined() ? weight : Tensor::ones(c, x.dtype()),
+                           bias.defined() ? bias : Tensor::zeros(c, x.dtype()));
+    if (running_mean.defined()) update_running(running_mean, op.stats->mean, 1.0, momentum);
     if (running_var.defined()) {
         // The running variance is unbiased: n / (n − 1) times the batch's.
-        NoGrad off;
-        update_running(running_var, (var * (n / (n - 1))).value(), momentum);
+        const double n = static_cast<double>(x.size() / x.shape()[1]);
+        update_running(running_var, op.stats->var, n / (n - 1), momentum);
     }
-    return affine(y, weight, bias, cs);
+    return y;
 }
 
 Tensor batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
