@@ -153,14 +153,48 @@ Tensor batch_norm_training(const Tensor& x, const Tensor& running_mean, const Te
     return y;
 }
 
+// Evaluation mode: y = x·s + t per channel (s and t of shape (C)): ẏ = ẋ·s + x·ṡ + ṫ; x̄ = ȳ·s, s̄ = Σ ȳ·x,
+// t̄ = Σ ȳ (sums per channel over N, H, W).
+struct ChannelAffine {
+    using kind = Custom;
+    static constexpr const char* name = "batch_norm_eval";
+    // The number of x's axes (2 or 4): a tangent carries direction axes in front of them.
+    std::size_t rank = 4;
+    // Elementwise in x alone; a varying s or t mixes nothing across samples but reaches every element.
+    Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>& varies) const {
+        return varies[1] || varies[2] ? Locality::none : Locality::elementwise;
+    }
+    Array forward(const Array& x, const Array& s, const Array& t) const {
+        return kernels::channel_affine(x, s, &t, rank);
+    }
+    // ẋ·s (or ȳ·s): this op with no shift, so that it is recorded with s as an input under create_graph.
+    Tensor scaled(const Tensor& v, const Tensor& s) const {
+        return apply(ChannelAffine{rank}, v, s, Tensor::zeros(s.shape(), s.dtype()));
+    }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        const Shape cs = channel_shape(x[0]);
+        Tensor r;
+        const auto add = [&r](const Tensor& term) { r = r.defined() ? r + term : term; };
+        if (t[0].defined()) add(scaled(t[0], x[1]));
+        if (t[1].defined()) add(reshape_core(t[1], x[1].shape(), cs) * x[0]);
+        if (t[2].defined()) add(reshape_core(t[2], x[2].shape(), cs));
+        return broadcast_to_core(r, Shape(r.shape().begin() + 1, r.shape().end()), y.shape());
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
+        if (i == 0) return scaled(ct, x[1]);
+        const Axes ax = stat_axes_from_end(x[0]);
+        return i == 1 ? sum(ct * x[0], ax) : sum(ct, ax);
+    }
+};
+
 Tensor batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                        const Tensor& bias, double eps) {
-    const Shape cs = channel_shape(x);
+    // s = γ / √(running_var + ε), t = β − running_mean·s: small ops on (C), then one pass over x.
     Tensor scale = 1.0 / sqrt(running_var + eps);
     if (weight.defined()) scale = scale * weight;
     Tensor shift = -(running_mean * scale);
     if (bias.defined()) shift = shift + bias;
-    return x * reshape(scale, cs) + reshape(shift, cs);
+    return apply(ChannelAffine{x.dim()}, x, scale, shift);
 }
 
 OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {

@@ -205,4 +205,30 @@ std::pair<Array, Array> batch_norm_channel_sums(const Array& x, const BatchStats
     });
 }
 
+Array channel_affine(const Array& x, const Array& scale, const Array* shift, std::size_t core_rank) {
+    const Shape& xs = x.shape();
+    if (core_rank < 2 || xs.size() < core_rank) {
+        throw shape_error("batch_norm: shape " + shape_str(xs) + " has no (N, C) batch in its last " +
+                          std::to_string(core_rank) + " axes");
+    }
+    const std::size_t c = xs[xs.size() - core_rank + 1];
+    std::size_t inner = 1;
+    for (std::size_t i = xs.size() - core_rank + 2; i < xs.size(); ++i) inner *= xs[i];
+    const std::size_t planes = inner == 0 ? 0 : x.size() / inner;
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        const T* px = a.data();
+        const T* sc = scale.get<T>().data();
+        const T* sh = shift ? shift->get<T>().data() : nullptr;
+        xt::xarray<T> y = new_xarray<T>(xs, "batch_norm");
+        T* py = y.data();
+        for (std::size_t p = 0; p < planes; ++p) {
+            const std::size_t ch = p % c, at = p * inner;
+            const T m = sc[ch], b = sh ? sh[ch] : T(0);
+            for (std::size_t e = 0; e < inner; ++e) py[at + e] = px[at + e] * m + b;
+        }
+        return Array(std::move(y));
+    });
+}
+
 }  // namespace adg::kernels

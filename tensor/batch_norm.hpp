@@ -33,4 +33,8 @@ Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& g
 /// and β.
 std::pair<Array, Array> batch_norm_channel_sums(const Array& x, const BatchStats& stats, const Array& t);
 
+/// y = x·scale[c] + shift[c] (no shift if null) for x of shape (lead..., N, C, spatial...) whose last `core_rank`
+/// axes are the batch's (N, C) or (N, C, H, W); scale and shift of shape (C). Evaluation-mode batch_norm.
+Array channel_affine(const Array& x, const Array& scale, const Array* shift, std::size_t core_rank);
+
 }  // namespace adg::kernels
