@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
 #include <adgraph/tensor/size.hpp>
 
 namespace adg::kernels {
@@ -63,13 +64,6 @@ std::vector<Span> spans(std::size_t count, std::size_t stride, std::size_t pad, 
     return out;
 }
 
-template <class T>
-xt::xarray<T> zeros(const Shape& s, const char* op) {
-    xt::xarray<T> r = new_xarray<T>(s, op);
-    std::fill(r.data(), r.data() + r.size(), T(0));
-    return r;
-}
-
 // argmax's entries for the planes of `x` (the planes of one value: no direction axis in front).
 std::size_t argmax_planes(const Argmax& argmax, const Pool2d& g, std::size_t planes, const char* op) {
     const std::size_t per_plane = g.oh * g.ow;
@@ -103,10 +97,11 @@ Array max_pool2d(const Array& x, const Pool2d& g, Argmax& argmax) {
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         xt::xarray<T> r = new_xarray<T>(with_plane(x.shape(), g.oh, g.ow), "max_pool2d");
-        const T* src = a.data();
-        T* dst = r.data();
-        std::size_t* idx = argmax.data();
-        for (std::size_t p = 0; p < planes; ++p, src += g.h * g.w) {
+        // Planes in parallel: each writes only its own outputs and indices.
+        parallel_rows(planes, g.h * g.w, [&](std::size_t p) {
+            const T* src = a.data() + p * g.h * g.w;
+            T* dst = r.data() + p * g.oh * g.ow;
+            std::size_t* idx = argmax.data() + p * g.oh * g.ow;
             for (const Span& rs : rows) {
                 // A row of windows at once, visiting each window's elements in row-major order (u, then b), so
                 // the inner loop runs along the windows with few live values and no data-dependent branch.
@@ -138,7 +133,7 @@ Array max_pool2d(const Array& x, const Pool2d& g, Argmax& argmax) {
                 dst += g.ow;
                 idx += g.ow;
             }
-        }
+        });
         return Array(std::move(r));
     });
 }
@@ -150,12 +145,12 @@ Array pool_gather(const Array& x, const Pool2d& g, const Argmax& argmax) {
     return x.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         xt::xarray<T> r = new_xarray<T>(with_plane(x.shape(), g.oh, g.ow), "max_pool2d gather");
-        const T* src = a.data();
-        T* dst = r.data();
-        for (std::size_t p = 0; p < planes; ++p, src += g.h * g.w, dst += per_plane) {
+        parallel_rows(planes, g.h * g.w, [&](std::size_t p) {
+            const T* src = a.data() + p * g.h * g.w;
+            T* dst = r.data() + p * per_plane;
             const std::size_t* idx = argmax.data() + (p % p0) * per_plane;
             for (std::size_t o = 0; o < per_plane; ++o) dst[o] = src[idx[o]];
-        }
+        });
         return Array(std::move(r));
     });
 }
@@ -166,13 +161,14 @@ Array pool_scatter(const Array& y, const Pool2d& g, const Argmax& argmax) {
     const std::size_t per_plane = g.oh * g.ow;
     return y.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = zeros<T>(with_plane(y.shape(), g.h, g.w), "max_pool2d scatter");
-        const T* src = a.data();
-        T* dst = r.data();
-        for (std::size_t p = 0; p < planes; ++p, src += per_plane, dst += g.h * g.w) {
+        xt::xarray<T> r = new_xarray<T>(with_plane(y.shape(), g.h, g.w), "max_pool2d scatter");
+        parallel_rows(planes, g.h * g.w, [&](std::size_t p) {
+            const T* src = a.data() + p * per_plane;
+            T* dst = r.data() + p * g.h * g.w;
+            std::fill(dst, dst + g.h * g.w, T(0));  // zeroed here, while the plane is in cache
             const std::size_t* idx = argmax.data() + (p % p0) * per_plane;
             for (std::size_t o = 0; o < per_plane; ++o) dst[idx[o]] += src[o];
-        }
+        });
         return Array(std::move(r));
     });
 }
@@ -183,9 +179,9 @@ Array avg_pool2d(const Array& x, const Pool2d& g) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         xt::xarray<T> r = new_xarray<T>(with_plane(x.shape(), g.oh, g.ow), "avg_pool2d");
         const T div = static_cast<T>(g.kh * g.kw);
-        const T* src = a.data();
-        T* dst = r.data();
-        for (std::size_t p = 0; p < planes; ++p, src += g.h * g.w) {
+        parallel_rows(planes, g.h * g.w, [&](std::size_t p) {
+            const T* src = a.data() + p * g.h * g.w;
+            T* dst = r.data() + p * g.oh * g.ow;
             for (std::size_t i = 0; i < g.oh; ++i) {
                 const Span rs = span(i, g.sh, g.ph, g.kh, g.h);
                 for (std::size_t j = 0; j < g.ow; ++j, ++dst) {
@@ -197,7 +193,7 @@ Array avg_pool2d(const Array& x, const Pool2d& g) {
                     *dst = s / div;
                 }
             }
-        }
+        });
         return Array(std::move(r));
     });
 }
@@ -206,11 +202,12 @@ Array avg_pool2d_transpose(const Array& y, const Pool2d& g) {
     const std::size_t planes = planes_of(y.shape(), g.oh, g.ow, "avg_pool2d transpose");
     return y.visit([&](const auto& a) {
         using T = typename std::decay_t<decltype(a)>::value_type;
-        xt::xarray<T> r = zeros<T>(with_plane(y.shape(), g.h, g.w), "avg_pool2d transpose");
+        xt::xarray<T> r = new_xarray<T>(with_plane(y.shape(), g.h, g.w), "avg_pool2d transpose");
         const T div = static_cast<T>(g.kh * g.kw);
-        const T* src = a.data();
-        T* dst = r.data();
-        for (std::size_t p = 0; p < planes; ++p, dst += g.h * g.w) {
+        parallel_rows(planes, g.h * g.w, [&](std::size_t p) {
+            const T* src = a.data() + p * g.oh * g.ow;
+            T* dst = r.data() + p * g.h * g.w;
+            std::fill(dst, dst + g.h * g.w, T(0));
             for (std::size_t i = 0; i < g.oh; ++i) {
                 const Span rs = span(i, g.sh, g.ph, g.kh, g.h);
                 for (std::size_t j = 0; j < g.ow; ++j, ++src) {
@@ -221,7 +218,7 @@ Array avg_pool2d_transpose(const Array& y, const Pool2d& g) {
                     }
                 }
             }
-        }
+        });
         return Array(std::move(r));
     });
 }
