@@ -60,19 +60,36 @@ void per_channel(std::size_t dirs, const Core& k, F&& f) {
     });
 }
 
+// Sums of f(e) over e < n in `lanes` independent double accumulators, added up at the end: one running sum waits
+// for each addition (4 cycles) and cannot be vectorised without reordering, which -ffast-math is not there to do;
+// fixed lanes vectorise and keep the order (and the result) the same on every run and thread count.
+constexpr std::size_t lanes = 8;
+template <class F>
+void accumulate(std::size_t n, double (&acc)[lanes], F&& f) {
+    std::size_t e = 0;
+    for (; e + lanes <= n; e += lanes) {
+        for (std::size_t j = 0; j < lanes; ++j) acc[j] += f(e + j);
+    }
+    for (; e < n; ++e) acc[e % lanes] += f(e);
+}
+double total(const double (&acc)[lanes]) {
+    double s = 0;
+    for (double a : acc) s += a;
+    return s;
+}
+
 // Σ t and Σ t·x̂ over channel c of one direction (t and x at the same core offsets).
 template <class T>
 std::pair<double, double> sums(const T* t, const T* x, const Core& k, std::size_t c, T m, T r) {
-    double u = 0, v = 0;
+    double u[lanes] = {}, v[lanes] = {};
     for (std::size_t n = 0; n < k.n; ++n) {
         const std::size_t at = (n * k.c + c) * k.s;
-        for (std::size_t e = 0; e < k.s; ++e) {
-            const T te = t[at + e];
-            u += static_cast<double>(te);
-            v += static_cast<double>(te * ((x[at + e] - m) * r));
-        }
+        const T* tn = t + at;
+        const T* xn = x + at;
+        accumulate(k.s, u, [&](std::size_t e) { return static_cast<double>(tn[e]); });
+        accumulate(k.s, v, [&](std::size_t e) { return static_cast<double>(tn[e] * ((xn[e] - m) * r)); });
     }
-    return {u, v};
+    return {total(u), total(v)};
 }
 
 }  // namespace
@@ -90,21 +107,20 @@ Array batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, 
         T* py = y.data();
         per_channel(1, k, [&](std::size_t, std::size_t c) {
             // Two passes in double (the mean, then the squares about it), not E[x²] − E[x]², which cancels.
-            double s = 0;
+            double s[lanes] = {}, sq[lanes] = {};
             for (std::size_t n = 0; n < k.n; ++n) {
                 const T* p = px + (n * k.c + c) * k.s;
-                for (std::size_t e = 0; e < k.s; ++e) s += static_cast<double>(p[e]);
+                accumulate(k.s, s, [p](std::size_t e) { return static_cast<double>(p[e]); });
             }
-            const double mu = s / k.count();
-            double sq = 0;
+            const double mu = total(s) / k.count();
             for (std::size_t n = 0; n < k.n; ++n) {
                 const T* p = px + (n * k.c + c) * k.s;
-                for (std::size_t e = 0; e < k.s; ++e) {
+                accumulate(k.s, sq, [p, mu](std::size_t e) {
                     const double d = static_cast<double>(p[e]) - mu;
-                    sq += d * d;
-                }
+                    return d * d;
+                });
             }
-            const double v = sq / k.count();
+            const double v = total(sq) / k.count();
             const T m = static_cast<T>(mu), r = static_cast<T>(1.0 / std::sqrt(v + eps)), gc = g[c], bc = b[c];
             mean.data()[c] = m;
             var.data()[c] = static_cast<T>(v);
