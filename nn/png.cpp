@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cmath>
 #include <csetjmp>
-#include <cstring>
+#include <cstdint>
+#include <cstdio>
 #include <new>
+#include <stdexcept>
 
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/tensor/error.hpp>
