@@ -302,19 +302,13 @@ Geo geometry(const char* op, const Shape& xs, const Shape& ws, const ConvParams&
     if (xs.size() < 4 || ws.size() < 4) {
         misfit(op, xs, "input", ws, "weight", "need an input (N, C, H, W) and a weight (O, C/groups, kh, kw)");
     }
-    if (p.groups == 0 || p.stride_h == 0 || p.stride_w == 0 || p.dil_h == 0 || p.dil_w == 0) {
-        throw value_error(std::string(op) + ": stride " + std::to_string(p.stride_h) + "x" +
-                          std::to_string(p.stride_w) + ", dilation " + std::to_string(p.dil_h) + "x" +
-                          std::to_string(p.dil_w) + " and groups " + std::to_string(p.groups) +
-                          " must each be at least 1; pass positive values");
-    }
+    check_conv_params(p, op);
     const std::size_t r = xs.size(), q = ws.size();
     Geo g{xs[r - 3], xs[r - 2], xs[r - 1], ws[q - 4], ws[q - 2], ws[q - 1], 0, 0, p};
-    if (g.C != ws[q - 3] * p.groups || g.O % p.groups != 0) {
+    if (g.C % p.groups != 0 || g.C / p.groups != ws[q - 3] || g.O % p.groups != 0) {
         misfit(op, xs, "input", ws, "weight", "the input's channels must be the weight's axis 1 times groups");
     }
-    if (g.H + 2 * p.pad_h < p.dil_h * (g.kh - 1) + 1 || g.W + 2 * p.pad_w < p.dil_w * (g.kw - 1) + 1 || g.kh == 0 ||
-        g.kw == 0) {
+    if (conv_out_size(g.H, g.kh, 1, p.pad_h, p.dil_h) == 0 || conv_out_size(g.W, g.kw, 1, p.pad_w, p.dil_w) == 0) {
         misfit(op, xs, "input", ws, "weight", "the dilated kernel is larger than the padded input");
     }
     g.Ho = conv_out_size(g.H, g.kh, p.stride_h, p.pad_h, p.dil_h);
@@ -324,10 +318,29 @@ Geo geometry(const char* op, const Shape& xs, const Shape& ws, const ConvParams&
 
 }  // namespace
 
+void check_conv_params(const ConvParams& p, const char* op) {
+    if (p.groups == 0 || p.stride_h == 0 || p.stride_w == 0 || p.dil_h == 0 || p.dil_w == 0) {
+        throw value_error(std::string(op) + ": stride " + std::to_string(p.stride_h) + "x" +
+                          std::to_string(p.stride_w) + ", dilation " + std::to_string(p.dil_h) + "x" +
+                          std::to_string(p.dil_w) + " and groups " + std::to_string(p.groups) +
+                          " must each be at least 1; pass positive values");
+    }
+    if (std::max({p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dil_h, p.dil_w}) > max_conv_step) {
+        throw value_error(std::string(op) + ": stride " + std::to_string(p.stride_h) + "x" +
+                          std::to_string(p.stride_w) + ", padding " + std::to_string(p.pad_h) + "x" +
+                          std::to_string(p.pad_w) + " and dilation " + std::to_string(p.dil_h) + "x" +
+                          std::to_string(p.dil_w) + " must each be at most " + std::to_string(max_conv_step) +
+                          "; pass smaller values");
+    }
+}
+
 std::size_t conv_out_size(std::size_t in, std::size_t k, std::size_t stride, std::size_t pad, std::size_t dil) {
-    const std::size_t span = dil * (k - 1) + 1;
-    if (k == 0 || in + 2 * pad < span) return 0;
-    return (in + 2 * pad - span) / stride + 1;
+    std::size_t span = 0, padded = 0;
+    if (k == 0 || stride == 0 || __builtin_mul_overflow(dil, k - 1, &span) || __builtin_add_overflow(span, 1, &span) ||
+        __builtin_mul_overflow(pad, 2, &padded) || __builtin_add_overflow(padded, in, &padded) || padded < span) {
+        return 0;
+    }
+    return (padded - span) / stride + 1;
 }
 
 Array conv2d(const Array& x, const Array& w, const Array* bias, const ConvParams& p) {

@@ -454,6 +454,13 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}), Tensor(), 1, 0, 1, 0);
                  }});
     c.push_back({"value_error",
+                 "conv2d: stride 1x1, padding 4294967296x0 and dilation 1x1 must each be at most 2147483648; pass "
+                 "smaller values",
+                 [] {
+                     conv2d(Tensor::zeros({1, 1, 3, 3}), Tensor::zeros({1, 1, 3, 3}), Tensor(), 1,
+                            {std::size_t{1} << 32, 0});
+                 }});
+    c.push_back({"value_error",
                  "conv2d: stride 0x1, dilation 1x1 and groups 1 must each be at least 1; pass positive values", [] {
                      kernels::conv2d(Array::zeros({2, 4, 5, 5}, f32), Array::zeros({6, 4, 3, 3}, f32), nullptr,
                                      {0, 1, 0, 0, 1, 1, 1});
