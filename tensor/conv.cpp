@@ -200,7 +200,7 @@ template <class T>
 void conv_core(const T* x, std::size_t b, const T* w, const T* bias, T* y, const Geo& g) {
     const std::size_t P = g.pix(), CK = g.ck(), Og = g.og();
     for_samples(b, g.O * CK * P, [&](std::size_t n0, std::size_t n1) {
-        xt::xarray<T> col = g.direct() ? xt::xarray<T>() : scratch<T>(CK, P, "conv2d");
+        xt::xarray<T> col = g.direct() ? scratch<T>(0, 0, "conv2d") : scratch<T>(CK, P, "conv2d");
         for (std::size_t n = n0; n < n1; ++n) {
             for (std::size_t grp = 0; grp < g.G(); ++grp) {
                 const T* patches = x + n * g.in_size() + grp * g.cg() * g.H * g.W;
@@ -223,7 +223,7 @@ template <class T>
 void conv_transpose_core(const T* gy, std::size_t b, const T* w, T* xbar, const Geo& g) {
     const std::size_t P = g.pix(), CK = g.ck(), Og = g.og();
     for_samples(b, g.O * CK * P, [&](std::size_t n0, std::size_t n1) {
-        xt::xarray<T> col = g.direct() ? xt::xarray<T>() : scratch<T>(CK, P, "conv2d");
+        xt::xarray<T> col = g.direct() ? scratch<T>(0, 0, "conv2d") : scratch<T>(CK, P, "conv2d");
         for (std::size_t n = n0; n < n1; ++n) {
             T* xn = xbar + n * g.in_size();
             if (!g.direct()) std::fill(xn, xn + g.in_size(), T(0));
@@ -249,16 +249,15 @@ void conv_weight_core(const T* x, const T* gy, std::size_t b, T* wbar, const Geo
     const std::size_t parts =
         std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(num_threads()), b / grain));
     const std::size_t chunk = (b + parts - 1) / parts;
-    std::vector<xt::xarray<T>> acc(parts);
+    // Part 0 sums into w̄ itself, the others into buffers of their own.
+    std::vector<xt::xarray<T>> acc;
+    acc.reserve(parts);
+    for (std::size_t part = 0; part < parts; ++part) acc.push_back(scratch<T>(part == 0 ? 0 : g.O, CK, "conv2d"));
     parallel_for(parts, 1, 1, [&](std::size_t p0, std::size_t p1) {
         for (std::size_t part = p0; part < p1; ++part) {
-            T* a = wbar;
-            if (part > 0) {
-                acc[part] = scratch<T>(g.O, CK, "conv2d");
-                a = acc[part].data();
-            }
+            T* a = part == 0 ? wbar : acc[part].data();
             std::fill(a, a + size, T(0));
-            xt::xarray<T> col = g.direct() ? xt::xarray<T>() : scratch<T>(CK, P, "conv2d");
+            xt::xarray<T> col = g.direct() ? scratch<T>(0, 0, "conv2d") : scratch<T>(CK, P, "conv2d");
             for (std::size_t n = part * chunk; n < std::min(b, (part + 1) * chunk); ++n) {
                 for (std::size_t grp = 0; grp < g.G(); ++grp) {
                     const T* patches = x + n * g.in_size() + grp * g.cg() * g.H * g.W;
