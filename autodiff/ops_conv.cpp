@@ -233,6 +233,7 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
     positive("stride", stride);
     positive("dilation", dilation);
     if (groups == 0) throw value_error("conv2d: groups is 0; pass groups of at least 1 (1: an ordinary convolution)");
+    kernels::check_conv_params({stride.h, stride.w, padding.h, padding.w, dilation.h, dilation.w, groups}, "conv2d");
     check_same_dtype(x.value(), w.value(), "conv2d");
     if (b.defined()) check_same_dtype(x.value(), b.value(), "conv2d");
     const Shape &xs = x.shape(), &ws = w.shape();
@@ -242,7 +243,7 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
                           std::to_string(c) + " of input " + shape_str(xs) + " and the output channels " +
                           std::to_string(o) + " of weight " + shape_str(ws) + "; choose groups dividing both");
     }
-    if (ws[1] * groups != c) {
+    if (ws[1] != c / groups) {
         throw shape_error("conv2d: input " + shape_str(xs) + " has " + std::to_string(c) + " channels but weight " +
                           shape_str(ws) + " with groups " + std::to_string(groups) + " expects " +
                           std::to_string(ws[1] * groups) +
@@ -252,12 +253,19 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
         throw shape_error("conv2d: bias " + shape_str(b.shape()) + " does not fit weight " + shape_str(ws) +
                           "; the bias must be (" + std::to_string(o) + ") or left out");
     }
-    const std::size_t kh = dilation.h * (ws[2] - 1) + 1, kw = dilation.w * (ws[3] - 1) + 1;
+    // Stride, padding and dilation are at most 2^31 here and the sizes are those of arrays, so only the dilated
+    // kernel's span can overflow; conv_out_size says whether it fits.
     const std::size_t ph = xs[2] + 2 * padding.h, pw = xs[3] + 2 * padding.w;
-    if (ws[2] == 0 || ws[3] == 0 || kh > ph || kw > pw) {
+    if (kernels::conv_out_size(xs[2], ws[2], 1, padding.h, dilation.h) == 0 ||
+        kernels::conv_out_size(xs[3], ws[3], 1, padding.w, dilation.w) == 0) {
+        const auto span = [](std::size_t d, std::size_t k) {
+            std::size_t s = 0;
+            if (k == 0) return std::string("0");
+            return __builtin_mul_overflow(d, k - 1, &s) ? std::string("more than 2^64") : std::to_string(s + 1);
+        };
         throw shape_error("conv2d: kernel " + hw(ws[2], ws[3]) + " with dilation " + hw(dilation.h, dilation.w) +
-                          " spans " + hw(kh, kw) + " but input " + shape_str(xs) + " with padding " +
-                          hw(padding.h, padding.w) + " is only " + hw(ph, pw) +
+                          " spans " + span(dilation.h, ws[2]) + "x" + span(dilation.w, ws[3]) + " but input " +
+                          shape_str(xs) + " with padding " + hw(padding.h, padding.w) + " is only " + hw(ph, pw) +
                           "; use a smaller kernel or dilation, or more padding");
     }
 }

@@ -1,7 +1,8 @@
 // Batch normalisation (PyTorch's functional batch_norm), channels on axis 1 of x (N, C) or (N, C, H, W).
 // Training: one fused op (kernels in tensor/batch_norm) whose rules run as array kernels when nothing is recorded
 // and as compositions of ops otherwise (create_graph), so every higher derivative is exact. Composed of ops it
-// took 261 ms forward and backward on (128,32,28,28) float32, a dozen broadcasting passes; fused it takes a few.
+// took 258 ms forward and backward on (128,32,28,28) float32 (a dozen passes, most through xtensor's broadcasting),
+// fused 21 ms (docs/design.md, "Written by hand").
 // Evaluation: the per-channel affine map y = x·s + t with s = γ / √(running_var + ε) and t = β − running_mean·s.
 
 #include <cmath>
@@ -91,28 +92,6 @@ struct BatchNormTrain {
     double eps = 1e-5;
     // The batch's statistics, filled by forward (a fresh object per call, made with the op) and read by the rules.
     std::shared_ptr<kernels::BatchStats> stats = std::make_shared<kernels::BatchStats>();
-    // γ̄ and β̄ of the last cotangent, which the rules for x, γ and β all sum over: the first rule that runs keeps
-    // them with a handle to that cotangent (so its buffer cannot become another's), the others take them, and the
-    // handle is dropped once every input that needs a gradient has had its rule.
-    struct Sums {
-        bool valid = false;
-        Array ct;
-        std::pair<Array, Array> sums;
-        unsigned served = 0;
-    };
-    std::shared_ptr<Sums> last = std::make_shared<Sums>();
-    // Whether the sums of `ct` are kept; if not, starts keeping them.
-    bool take_cached(const Tensor& ct) const {
-        if (last->valid && last->ct.same_buffer(ct.value()) && last->ct.shape() == ct.shape()) return true;
-        *last = Sums{true, ct.value(), {}, 0};
-        return false;
-    }
-    void served(const std::vector<Tensor>& x, std::size_t i) const {
-        last->served |= 1u << i;
-        unsigned needed = 0;
-        for (std::size_t j = 0; j < x.size(); ++j) needed |= x[j].needs_grad() ? 1u << j : 0u;
-        if ((last->served & needed) == needed) *last = Sums{};
-    }
     Array forward(const Array& x, const Array& w, const Array& b) const {
         return kernels::batch_norm_forward(x, w, b, eps, *stats);
     }
@@ -145,18 +124,12 @@ struct BatchNormTrain {
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
         if (eager()) {
-            const bool hit = take_cached(ct);
-            Array g;
             if (i == 0) {
-                g = kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr, nullptr,
-                                                lead(ct, x[0].dim()), hit ? nullptr : &last->sums);
-            } else {
-                if (!hit) last->sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
-                // A copy: the kept sums must not share a buffer that a later in-place update could change.
-                g = (i == 1 ? last->sums.first : last->sums.second).clone();
+                return Tensor(kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr,
+                                                          nullptr, lead(ct, x[0].dim())));
             }
-            served(x, i);
-            return Tensor(std::move(g));
+            auto sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
+            return Tensor(std::move(i == 1 ? sums.first : sums.second));
         }
         if (i == 0) return project(x, ct);
         const Axes ax = stat_axes_from_end(x[0]);

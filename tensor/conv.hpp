@@ -22,8 +22,15 @@ struct ConvParams {
     std::size_t groups = 1;
 };
 
+/// The largest stride, padding and dilation the kernels take (2^31): positions then stay far inside the index range.
+constexpr std::size_t max_conv_step = std::size_t{1} << 31;
+
+/// Throws value_error naming `op` unless stride, dilation and groups are at least 1 and stride, padding and dilation
+/// at most max_conv_step.
+void check_conv_params(const ConvParams& p, const char* op);
+
 /// The output length along one axis: (in + 2·pad − dil·(k − 1) − 1) / stride + 1; 0 when the dilated kernel does
-/// not fit the padded input.
+/// not fit the padded input (sizes computed without wrapping around).
 std::size_t conv_out_size(std::size_t in, std::size_t k, std::size_t stride, std::size_t pad, std::size_t dil);
 
 /// y = x ⋆ w (+ bias): x (Lx..., N, C, H, W), w (Lw..., O, C/groups, kh, kw), bias (O) or nullptr (only with a 4-D
