@@ -646,7 +646,7 @@ TEST_CASE("cli: under an address-space limit too low for OpenBLAS's work buffers
 }
 #endif
 
-TEST_CASE("cli: --model cnn brings the preset's defaults for options not given, and the MLP defaults stay as they are") {
+TEST_CASE("cli: --model cnn brings the preset's defaults for options not given, the MLP keeps its own") {
     const adg::cli::TrainOptions mlp, preset = adg::cli::cnn_preset_options();
     adg::cli::TrainOptions o;
     o.model = "cnn";

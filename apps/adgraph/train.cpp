@@ -119,7 +119,7 @@ std::string pct(double v) {
 TrainOptions cnn_preset_options() {
     TrainOptions p;
     p.model = "cnn";
-    p.epochs = 6;
+    p.epochs = 12;
     p.lr = 2e-3;
     p.dropout = 0.3;
     p.init = "uniform";  // PyTorch's default for convolutions and linear layers
