@@ -44,7 +44,7 @@ constexpr std::size_t split_macs = std::size_t{1} << 16;
 // own part, so the thread that multiplies into a block finds it in its own cache.
 template <class T>
 void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br, std::size_t bc, T* c, bool ta,
-                bool tb, T beta, const T* bias = nullptr) {
+                bool tb, T beta, const T* bias = nullptr, bool split = true) {
     const std::size_t m = ta ? ac : ar, n = tb ? br : bc, k = ta ? ar : ac;
     if (m == 0 || n == 0) return;
     // OpenBLAS applies a beta other than 1 as a separate scalar pass over C (sgemm_beta, 4.7 % of a training run's
@@ -71,6 +71,11 @@ void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::siz
     };
     if (k == 0) {
         start(0, m, 0, n);
+        return;
+    }
+    if (!split) {
+        start(0, m, 0, n);
+        blas_gemm(ta, tb, m, n, k, a, ac, b, bc, T(1), c, n);
         return;
     }
     const std::size_t grain = m * n * k >= split_macs ? 32 : m + n + 1;
@@ -194,5 +199,16 @@ void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b
     }
     split_gemm(a, a_rows, a_cols, b, b_rows, b_cols, c, trans_a, trans_b, beta, bias);
 }
+
+template <class T>
+void gemm_serial(const T* a, std::size_t a_rows, std::size_t a_cols, const T* b, std::size_t b_rows,
+                 std::size_t b_cols, T* c, bool trans_a, bool trans_b, T beta) {
+    split_gemm(a, a_rows, a_cols, b, b_rows, b_cols, c, trans_a, trans_b, beta, static_cast<const T*>(nullptr), false);
+}
+
+template void gemm_serial<float>(const float*, std::size_t, std::size_t, const float*, std::size_t, std::size_t, float*,
+                                 bool, bool, float);
+template void gemm_serial<double>(const double*, std::size_t, std::size_t, const double*, std::size_t, std::size_t,
+                                  double*, bool, bool, double);
 
 }  // namespace adg::kernels

@@ -181,6 +181,31 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"shape_error", "linear: bias (3) does not fit weight (4,3); the bias must be (4)", [=] {
                      linear(m23, Tensor::zeros({4, 3}), Tensor::zeros({3}));
                  }});
+    {
+        const Tensor x = Tensor::zeros({2, 4, 5, 5}), w = Tensor::zeros({6, 2, 3, 3});
+        c.push_back({"shape_error",
+                     "conv2d: input (4,5,5) is not 4-D; pass images as (N, C, H, W) (reshape one image to (1, C, H, W))",
+                     [=] { conv2d(Tensor::zeros({4, 5, 5}), w); }});
+        c.push_back({"shape_error",
+                     "conv2d: weight (6,2,3) is not 4-D; pass the weight as (out_channels, in_channels / groups, kh, "
+                     "kw)",
+                     [=] { conv2d(x, Tensor::zeros({6, 2, 3})); }});
+        c.push_back({"shape_error",
+                     "conv2d: input (2,4,5,5) has 4 channels but weight (6,3,3,3) with groups 1 expects 3 (weight axis "
+                     "1 · groups); make the weight (O, C / groups, kh, kw)",
+                     [=] { conv2d(x, Tensor::zeros({6, 3, 3, 3})); }});
+        c.push_back({"shape_error",
+                     "conv2d: groups 3 does not divide both the input channels 4 of input (2,4,5,5) and the output "
+                     "channels 6 of weight (6,2,3,3); choose groups dividing both",
+                     [=] { conv2d(x, w, Tensor(), 1, 0, 1, 3); }});
+        c.push_back({"shape_error",
+                     "conv2d: bias (5) does not fit weight (6,2,3,3); the bias must be (6) or left out",
+                     [=] { conv2d(x, w, Tensor::zeros({5}), 1, 0, 1, 2); }});
+        c.push_back({"shape_error",
+                     "conv2d: kernel 7x3 with dilation 1x1 spans 7x3 but input (2,4,5,5) with padding 0x0 is only 5x5; "
+                     "use a smaller kernel or dilation, or more padding",
+                     [=] { conv2d(x, Tensor::zeros({6, 4, 7, 3})); }});
+    }
     // A 1×2^31 by 2^31×1 product, refused before any element is read (Debian's cblas takes 32-bit sizes), so the
     // operands need not exist.
     c.push_back({"shape_error",
@@ -298,6 +323,10 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "or cast(x, adg::f64)",
                  [] { Tensor::zeros({3}, f32) * Tensor::zeros({3}, f64); }});
     c.push_back({"dtype_error",
+                 "conv2d: operands have different dtypes float32 (2,4,5,5) and float64 (6,2,3,3); convert one with "
+                 "cast(x, adg::f32) or cast(x, adg::f64)",
+                 [] { conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}, f64), Tensor(), 1, 0, 1, 2); }});
+    c.push_back({"dtype_error",
                  "Array::get: array holds float32 but float64 was requested; convert with cast(x, adg::f64) (Array::to "
                  "for arrays)",
                  [] { Tensor::zeros({3}, f32).data<double>(); }});
@@ -405,6 +434,15 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  }});
 
     // ---- value_error ----
+    c.push_back({"value_error", "conv2d: stride 1x0 has a zero; pass stride of at least 1 along both axes", [] {
+                     conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}), Tensor(), {1, 0}, 0, 1, 2);
+                 }});
+    c.push_back({"value_error", "conv2d: dilation 0x0 has a zero; pass dilation of at least 1 along both axes", [] {
+                     conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}), Tensor(), 1, 0, 0, 2);
+                 }});
+    c.push_back({"value_error", "conv2d: groups is 0; pass groups of at least 1 (1: an ordinary convolution)", [] {
+                     conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}), Tensor(), 1, 0, 1, 0);
+                 }});
     c.push_back(
         {"value_error", "sum: axis 2 is out of range for a tensor of rank 2 (valid: -2 .. 1)", [=] { sum(m23, {2}); }});
     c.push_back({"value_error", "sum: axes (1,-1) name axis 1 of a tensor of rank 2 twice; list each axis once", [=] {

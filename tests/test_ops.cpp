@@ -66,6 +66,7 @@ struct Named {
 
 const Named lists[] = {{"elementwise", elementwise_ops}, {"binary", binary_ops}, {"shape", shape_ops},
                        {"reduction", reduction_ops},     {"matmul", matmul_ops}, {"loss", loss_ops},
+                       {"conv", conv_ops},
                        {"composite", composite_ops}};
 
 }  // namespace
