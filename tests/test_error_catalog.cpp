@@ -316,6 +316,22 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      d.labels.assign(9, 0);
                      DataLoader(d, 4, false);
                  }});
+    c.push_back({"shape_error", "max_pool2d: input (4,4) is not a batch of images (N, C, H, W); reshape it to 4 axes",
+                 [] { max_pool2d(Tensor::zeros({4, 4}), 2); }});
+    c.push_back({"shape_error",
+                 "max_pool2d: kernel (5, 2) is larger than the padded input (4, 4) of x (1,2,4,4); use a smaller kernel "
+                 "or more padding",
+                 [] { max_pool2d(Tensor::zeros({1, 2, 4, 4}), Size2(5, 2)); }});
+    c.push_back({"shape_error",
+                 "batch_norm: input (2,3,4) is neither (N, C) nor (N, C, H, W); channels must be on axis 1",
+                 [] { batch_norm(Tensor::zeros({2, 3, 4}), Tensor(), Tensor(), Tensor(), Tensor(), true); }});
+    c.push_back({"shape_error",
+                 "batch_norm: weight (3) does not fit x (2,4,5,5) with 4 channels; running_mean, running_var, weight "
+                 "and bias must each be (4)",
+                 [] {
+                     const Tensor c4 = Tensor::ones({4});
+                     batch_norm(Tensor::zeros({2, 4, 5, 5}), c4, c4, Tensor::ones({3}), c4, false);
+                 }});
 
     // ---- dtype_error ----
     c.push_back({"dtype_error",
@@ -443,6 +459,24 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error", "conv2d: groups is 0; pass groups of at least 1 (1: an ordinary convolution)", [] {
                      conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}), Tensor(), 1, 0, 1, 0);
                  }});
+    c.push_back({"value_error", "max_pool2d: kernel (0, 2) has a side of 0; use a kernel of at least 1 by 1",
+                 [] { max_pool2d(Tensor::zeros({1, 1, 4, 4}), Size2(0, 2)); }});
+    c.push_back({"value_error",
+                 "avg_pool2d: stride (1, 0) has a side of 0; use a stride of at least 1 (or none: it defaults to the "
+                 "kernel)",
+                 [] { avg_pool2d(Tensor::zeros({1, 1, 4, 4}), 2, Size2(1, 0)); }});
+    c.push_back({"value_error",
+                 "max_pool2d: padding (1, 2) is more than half the kernel (3, 3); use padding of at most kernel / 2 on "
+                 "each axis",
+                 [] { max_pool2d(Tensor::zeros({1, 1, 4, 4}), 3, std::nullopt, Size2(1, 2)); }});
+    c.push_back({"value_error",
+                 "batch_norm: training needs more than 1 value per channel, but x (1,3) has 1; use a batch of at least "
+                 "2 samples (or evaluation mode)",
+                 [] { batch_norm(Tensor::zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true); }});
+    c.push_back({"value_error",
+                 "batch_norm: evaluation mode normalises with running_mean and running_var, but running_var is "
+                 "undefined; pass both (or use training mode)",
+                 [] { batch_norm(Tensor::zeros({2, 3}), Tensor::zeros({3}), Tensor(), Tensor(), Tensor(), false); }});
     c.push_back(
         {"value_error", "sum: axis 2 is out of range for a tensor of rank 2 (valid: -2 .. 1)", [=] { sum(m23, {2}); }});
     c.push_back({"value_error", "sum: axes (1,-1) name axis 1 of a tensor of rank 2 twice; list each axis once", [=] {
