@@ -95,10 +95,48 @@ nn::Dataset to_dataset(const bench::MlpData& d) {
     return ds;
 }
 
-// Forward (recording, as in training) and the backward that follows it, seeded with a fixed cotangent, for each
-// case of the per-layer table; gradients are forgotten after each backward, so each allocates them afresh.
-void conv_table(bench::Output& out, const std::vector<int>& threads, bool quick, double budget) {
-    out.text(bench::format("%-20s %-28s %8s %12s %12s %10s", "case", "shape", "threads", "forward ms", "backward ms",
+struct Timing {
+    double forward, backward;
+    int reps;
+};
+
+// Medians of `fwd` and of the `bwd` that follows it, repeated for about `budget` seconds after a warm-up.
+template <class F, class B>
+Timing time_pair(F&& fwd, B&& bwd, double budget) {
+    fwd();
+    bwd();
+    const int reps = bench::reps_for(bench::seconds([&] {
+                                         fwd();
+                                         bwd();
+                                     }),
+                                     budget, 3, 50);
+    std::vector<double> tf, tb;
+    for (int r = 0; r < reps; ++r) {
+        tf.push_back(bench::seconds(fwd));
+        tb.push_back(bench::seconds(bwd));
+    }
+    return {bench::median(tf), bench::median(tb), reps};
+}
+
+void layer_row(bench::Output& out, const char* table, const std::string& name, const std::string& shape, int t,
+               const Timing& tm, double flops) {
+    out.row({{"table", table},
+             {"engine", "adgraph"},
+             {"case", name},
+             {"shape", shape},
+             {"threads", t},
+             {"forward_ms", 1e3 * tm.forward},
+             {"backward_ms", 1e3 * tm.backward},
+             {"reps", tm.reps}},
+            bench::format("%-20s %-30s %8d %12.3f %12.3f %10.1f", name.c_str(), shape.c_str(), t, 1e3 * tm.forward,
+                          1e3 * tm.backward, flops / tm.forward * 1e-9));
+}
+
+// Per layer: the forward (recording, as in training) and the backward that follows it, seeded with a fixed
+// cotangent; gradients are forgotten after each backward, so each allocates them afresh as in training. The conv
+// cases, then the preset's batch norms (training mode) and max pools.
+void layer_table(bench::Output& out, const std::vector<int>& threads, bool quick, double budget) {
+    out.text(bench::format("%-20s %-30s %8s %12s %12s %10s", "case", "shape", "threads", "forward ms", "backward ms",
                            "fwd GFLOP/s"));
     for (const bench::ConvCase& c : bench::conv_cases(quick)) {
         const Tensor x =
@@ -110,37 +148,39 @@ void conv_table(bench::Output& out, const std::vector<int>& threads, bool quick,
         for (int t : threads) {
             set_num_threads(t);
             Tensor y;
-            const auto fwd = [&] { y = conv2d(x, w, b, c.stride, c.pad); };
-            const auto bwd = [&] {
-                y.backward(g);
-                y = Tensor();
-                if (c.input_grad) x.zero_grad();
-                w.zero_grad();
-                b.zero_grad();
-            };
-            fwd();
-            bwd();  // warm-up
-            const int reps = bench::reps_for(bench::seconds([&] {
-                                                 fwd();
-                                                 bwd();
-                                             }),
-                                             budget, 3, 50);
-            std::vector<double> tf, tb;
-            for (int r = 0; r < reps; ++r) {
-                tf.push_back(bench::seconds(fwd));
-                tb.push_back(bench::seconds(bwd));
-            }
-            const double f = bench::median(tf), bw = bench::median(tb);
-            out.row({{"table", "conv"},
-                     {"engine", "adgraph"},
-                     {"case", c.name},
-                     {"shape", c.shape()},
-                     {"threads", t},
-                     {"forward_ms", 1e3 * f},
-                     {"backward_ms", 1e3 * bw},
-                     {"reps", reps}},
-                    bench::format("%-20s %-28s %8d %12.3f %12.3f %10.1f", c.name.c_str(), c.shape().c_str(), t, 1e3 * f,
-                                  1e3 * bw, c.forward_flops() / f * 1e-9));
+            const Timing tm = time_pair([&] { y = conv2d(x, w, b, c.stride, c.pad); },
+                                        [&] {
+                                            y.backward(g);
+                                            y = Tensor();
+                                            if (c.input_grad) x.zero_grad();
+                                            w.zero_grad();
+                                            b.zero_grad();
+                                        },
+                                        budget);
+            layer_row(out, "conv", c.name, c.shape(), t, tm, c.forward_flops());
+        }
+    }
+    for (const bench::LayerCase& c : bench::layer_cases(quick)) {
+        const bool bn = c.op == "batch_norm";
+        const Tensor x = array_of(bench::pattern(c.n * c.c * c.h * c.w, 0.1), {c.n, c.c, c.h, c.w}).requires_grad();
+        const Tensor gamma = Tensor::ones({c.c}).requires_grad(), beta = Tensor::zeros({c.c}).requires_grad();
+        const Tensor mean = Tensor::zeros({c.c}), var = Tensor::ones({c.c});
+        const Shape ys = bn ? Shape{c.n, c.c, c.h, c.w} : Shape{c.n, c.c, c.h / 2, c.w / 2};
+        const Tensor g = array_of(bench::pattern(ys[0] * ys[1] * ys[2] * ys[3], 0.4), ys);
+        for (int t : threads) {
+            set_num_threads(t);
+            Tensor y;
+            const Timing tm =
+                time_pair([&] { y = bn ? batch_norm(x, mean, var, gamma, beta, true, 0.1, 1e-5) : max_pool2d(x, 2); },
+                          [&] {
+                              y.backward(g);
+                              y = Tensor();
+                              x.zero_grad();
+                              gamma.zero_grad();
+                              beta.zero_grad();
+                          },
+                          budget);
+            layer_row(out, "op", c.name + " (" + c.op + ")", c.shape(), t, tm, 0.0);
         }
     }
 }
@@ -153,7 +193,7 @@ int main(int argc, char** argv) {
     std::size_t limit = 0;
     int epochs = 3;
     double layer_budget = 1.0;
-    bool quick = false, json = false, no_layers = false, no_epochs = false;
+    bool quick = false, json = false, no_layers = false, no_epochs = false, no_floor = false;
     CLI::App app{"cnn preset training epoch in adgraph beside its GEMM floor; peak RSS; conv2d per layer"};
     app.add_option("--data", data_dir, "Fashion-MNIST directory (synthetic data if it holds none)")
         ->capture_default_str();
@@ -171,6 +211,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_flag("--no-layers", no_layers, "skip the per-layer conv2d table");
     app.add_flag("--no-epochs", no_epochs, "skip the training epochs");
+    app.add_flag("--no-floor", no_floor, "skip the GEMM floor (e.g. to profile adgraph's epochs alone)");
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
     app.add_flag("--json", json, "one JSON object per result line");
     CLI11_PARSE(app, argc, argv);
@@ -237,7 +278,8 @@ int main(int argc, char** argv) {
                 bench::set_blas_threads(t);
             }
         };
-        const auto floor_kinds = [](int t) {
+        const auto floor_kinds = [no_floor](int t) {
+            if (no_floor) return std::vector<FloorThreads>{};
             return t > 1 ? std::vector<FloorThreads>{FloorThreads::blas, FloorThreads::adgraph}
                          : std::vector<FloorThreads>{FloorThreads::blas};
         };
@@ -318,8 +360,8 @@ int main(int argc, char** argv) {
         if (!std::isfinite(first_loss)) status = 1;
     }
     if (!no_layers) {
-        if (no_epochs) out.preamble("conv2d forward and backward: adgraph");
-        conv_table(out, threads, quick, layer_budget);
+        if (no_epochs) out.preamble("conv2d, batch norm and max pool forward and backward: adgraph");
+        layer_table(out, threads, quick, layer_budget);
     }
     return status;
 }

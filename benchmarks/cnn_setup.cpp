@@ -46,6 +46,16 @@ std::vector<ConvCase> conv_cases(bool quick) {
             {"resnet down 3x3 s2", 32, 64, 32, 32, 128, 3, 2, 1, true}};
 }
 
+std::string LayerCase::shape() const { return format("%zux%zux%zux%zu", n, c, h, w); }
+
+std::vector<LayerCase> layer_cases(bool quick) {
+    const std::size_t n = quick ? 2 : 128, s = quick ? 4 : 1;
+    return {{"cnn bn1", "batch_norm", n, 32 / s, 28 / s, 28 / s},
+            {"cnn pool1", "max_pool2d", n, 32 / s, 28 / s, 28 / s},
+            {"cnn bn2", "batch_norm", n, 64 / s, 14 / s, 14 / s},
+            {"cnn pool2", "max_pool2d", n, 64 / s, 14 / s, 14 / s}};
+}
+
 std::vector<float> pattern(std::size_t n, double phase) {
     std::vector<float> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<float>(std::sin(0.618 * static_cast<double>(i) + phase));

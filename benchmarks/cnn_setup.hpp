@@ -54,6 +54,19 @@ struct ConvCase {
 /// The preset's two conv layers at batch 128 plus two common ResNet-style layers; tiny ones with `quick`.
 std::vector<ConvCase> conv_cases(bool quick);
 
+/// One batch norm (training: batch statistics, running statistics updated) or 2×2 max pool of the preset, timed
+/// alone like the conv cases so the table shows what else a step spends time on.
+struct LayerCase {
+    std::string name;
+    std::string op;  ///< "batch_norm" or "max_pool2d"
+    std::size_t n, c, h, w;
+    /// "128x32x28x28".
+    std::string shape() const;
+};
+
+/// The preset's two batch norms and two max pools at batch 128 (tiny ones with `quick`).
+std::vector<LayerCase> layer_cases(bool quick);
+
 /// Deterministic values in [-1, 1] for inputs and seeds of the per-layer table (the same on every engine).
 std::vector<float> pattern(std::size_t n, double phase);
 

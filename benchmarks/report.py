@@ -484,13 +484,14 @@ def cnn_section(run, lines):
         if any(lb):
             targets.add(f"cnn, {t} thread(s): adgraph epoch / libtorch epoch", fmt(vs, 3), "≤ 0.85",
                         vs is not None and vs <= 0.85, "against the faster libtorch configuration, per-round ratios")
-    lines.append(table(["threads", "adgraph s/epoch", "GEMM floor s/epoch, OpenBLAS's threads",
-                        "GEMM floor s/epoch, adgraph's threads", "libtorch s/epoch",
-                        "libtorch, OMP_WAIT_POLICY=passive", "adgraph / best libtorch", "floor / adgraph",
-                        "floor / best libtorch"], rows))
+    if rows:
+        lines.append(table(["threads", "adgraph s/epoch", "GEMM floor s/epoch, OpenBLAS's threads",
+                            "GEMM floor s/epoch, adgraph's threads", "libtorch s/epoch",
+                            "libtorch, OMP_WAIT_POLICY=passive", "adgraph / best libtorch", "floor / adgraph",
+                            "floor / best libtorch"], rows))
 
     names = next((r["phases"] for r in ep(adg[0]) if "phases" in r), None)
-    if names:
+    if names and thread_counts:
         rows = []
         for t in thread_counts:
             for engine, rounds in [("adgraph", adg), ("libtorch", tt), ("libtorch passive", passive)]:
@@ -510,19 +511,21 @@ def cnn_section(run, lines):
 
     mib = lambda b: f"{b / 1048576:.1f}" if b is not None else "–"
     a_peak, a_grow, a_loss = rss(adg, "adgraph")
-    rows = [["adgraph", mib(a_peak), mib(a_grow), fmt(a_loss, 4)]]
     t_peak, t_grow, t_loss = rss(tt, "libtorch")
-    if t_peak:
-        rows.append(["libtorch", mib(t_peak), mib(t_grow), fmt(t_loss, 4)])
-        targets.add("cnn: peak RSS while training, adgraph / libtorch", fmt(a_peak / t_peak, 2), "≤ 1",
-                    a_peak <= t_peak, f"{mib(a_peak)} vs {mib(t_peak)} MiB")
-    lines.append("\nMemory: the peak RSS over the first epoch (the kernel's high-water mark, reset just before it) "
-                 "and its rise above the RSS before that epoch (the dataset is resident in both already).\n")
-    lines.append(table(["engine", "peak RSS MiB", "growth while training MiB", "first-epoch mean loss"], rows))
+    if a_peak:
+        rows = [["adgraph", mib(a_peak), mib(a_grow), fmt(a_loss, 4)]]
+        if t_peak:
+            rows.append(["libtorch", mib(t_peak), mib(t_grow), fmt(t_loss, 4)])
+            targets.add("cnn: peak RSS while training, adgraph / libtorch", fmt(a_peak / t_peak, 2), "≤ 1",
+                        a_peak <= t_peak, f"{mib(a_peak)} vs {mib(t_peak)} MiB")
+        lines.append("\nMemory: the peak RSS over the first epoch (the kernel's high-water mark, reset just before "
+                     "it) and its rise above the RSS before that epoch (the dataset is resident in both already).\n")
+        lines.append(table(["engine", "peak RSS MiB", "growth while training MiB", "first-epoch mean loss"], rows))
 
-    conv = lambda rounds: [[r for r in rs if r.get("table") == "conv"] for rs in rounds]
-    ca, ct, cp = conv(adg), conv(tt), conv(passive)
-    if any(ca):
+    def layer_rows(kind):
+        pick = lambda rounds: [[r for r in rs if r.get("table") == kind] for rs in rounds]
+        ca, ct, cp = pick(adg), pick(tt), pick(passive)
+
         def field(rounds, case, t, f):
             return [next((r[f] for r in rs if r["case"] == case and r["threads"] == t), None) for rs in rounds]
 
@@ -538,12 +541,23 @@ def cnn_section(run, lines):
                 row += [fmt(med(a), 2), fmt(med(lb), 2) if any(lb) else "–"]
                 ratios.append(fmt(ratio, 2))
             rows.append(row + ratios)
+        return rows
+
+    header = ["case", "shape", "threads", "adgraph fwd ms", "libtorch fwd ms", "adgraph bwd ms", "libtorch bwd ms",
+              "fwd ratio", "bwd ratio"]
+    conv_rows, op_rows = layer_rows("conv"), layer_rows("op")
+    if conv_rows:
         lines.append("\nconv2d alone, per layer (float32, with bias): the forward while recording, as in training, and "
                      "the backward that follows it, seeded with a fixed cotangent (dx, dW and db; no dx for the "
                      "network's input), each the median over repetitions, then over rounds; libtorch's is the faster "
-                     "of its two waiting policies per round. Ratios are adgraph / libtorch, per round, median.\n")
-        lines.append(table(["case", "shape", "threads", "adgraph fwd ms", "libtorch fwd ms", "adgraph bwd ms",
-                            "libtorch bwd ms", "fwd ratio", "bwd ratio"], rows))
+                     "of its two waiting policies per round. Ratios are adgraph / libtorch, per round, median. The "
+                     "first two are the preset's layers at batch 128, the others common ResNet shapes.\n")
+        lines.append(table(header, conv_rows))
+    if op_rows:
+        lines.append("\nThe preset's other layers with work proportional to the activations, timed the same way: "
+                     "batch norm in training mode (batch statistics, running statistics updated; backward to x, γ "
+                     "and β) and the 2×2 max pool.\n")
+        lines.append(table(header, op_rows))
     lines.append("\n### Targets (issue 15)\n")
     lines.append(targets.markdown())
     lines.append("")

@@ -8,7 +8,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <tuple>
 
 #include "cnn_setup.hpp"
 #include "machine.hpp"
@@ -182,56 +184,87 @@ int main(int argc, char** argv) {
     }
 
     if (!no_layers) {
-        // Per layer: forward (recording, as in training) and the backward that follows, seeded with a fixed
-        // cotangent; gradients reset to none after each so every backward allocates them afresh, as in training.
-        if (no_epochs) out.preamble("conv2d forward and backward: libtorch " TORCH_VERSION);
-        out.text(bench::format("%-20s %-28s %8s %12s %12s %10s", "case", "shape", "threads", "forward ms",
+        // Per layer: the forward (recording, as in training) and the backward that follows it, seeded with a fixed
+        // cotangent; gradients reset to none after each backward so each allocates them afresh, as in training.
+        if (no_epochs) out.preamble("conv2d, batch norm and max pool forward and backward: libtorch " TORCH_VERSION);
+        out.text(bench::format("%-20s %-30s %8s %12s %12s %10s", "case", "shape", "threads", "forward ms",
                                "backward ms", "fwd GFLOP/s"));
+        const auto L = [](std::size_t v) { return static_cast<long>(v); };
+        const auto leaf = [](const std::vector<float>& v, std::vector<long> shape, bool grad) {
+            return torch::from_blob(const_cast<float*>(v.data()), shape).clone().requires_grad_(grad);
+        };
+        const auto time_pair = [&](const std::function<void()>& fwd, const std::function<void()>& bwd) {
+            fwd();
+            bwd();  // warm-up
+            const int reps = bench::reps_for(bench::seconds([&] {
+                                                 fwd();
+                                                 bwd();
+                                             }),
+                                             layer_budget, 3, 50);
+            std::vector<double> tf, tb;
+            for (int r = 0; r < reps; ++r) {
+                tf.push_back(bench::seconds(fwd));
+                tb.push_back(bench::seconds(bwd));
+            }
+            return std::make_tuple(bench::median(tf), bench::median(tb), reps);
+        };
+        const auto row = [&](const char* table, const std::string& name, const std::string& shape, int t,
+                             std::tuple<double, double, int> tm, double flops) {
+            const auto [f, bw, reps] = tm;
+            out.row({{"table", table},
+                     {"engine", "libtorch"},
+                     {"case", name},
+                     {"shape", shape},
+                     {"threads", t},
+                     {"forward_ms", 1e3 * f},
+                     {"backward_ms", 1e3 * bw},
+                     {"reps", reps}},
+                    bench::format("%-20s %-30s %8d %12.3f %12.3f %10.1f", name.c_str(), shape.c_str(), t, 1e3 * f,
+                                  1e3 * bw, flops / f * 1e-9));
+        };
         for (const bench::ConvCase& c : bench::conv_cases(quick)) {
-            const auto xv = bench::pattern(c.n * c.c * c.h * c.w, 0.1), wv = bench::pattern(c.o * c.c * c.k * c.k, 0.2);
-            const auto bv = bench::pattern(c.o, 0.3), gv = bench::pattern(c.n * c.o * c.out_h() * c.out_w(), 0.4);
-            const auto L = [](std::size_t v) { return static_cast<long>(v); };
-            torch::Tensor x = torch::from_blob(const_cast<float*>(xv.data()), {L(c.n), L(c.c), L(c.h), L(c.w)})
-                                  .clone()
-                                  .requires_grad_(c.input_grad);
-            torch::Tensor w = torch::from_blob(const_cast<float*>(wv.data()), {L(c.o), L(c.c), L(c.k), L(c.k)})
-                                  .clone()
-                                  .requires_grad_(true);
-            torch::Tensor b = torch::from_blob(const_cast<float*>(bv.data()), {L(c.o)}).clone().requires_grad_(true);
-            const torch::Tensor g =
-                torch::from_blob(const_cast<float*>(gv.data()), {L(c.n), L(c.o), L(c.out_h()), L(c.out_w())}).clone();
+            torch::Tensor x =
+                leaf(bench::pattern(c.n * c.c * c.h * c.w, 0.1), {L(c.n), L(c.c), L(c.h), L(c.w)}, c.input_grad);
+            torch::Tensor w = leaf(bench::pattern(c.o * c.c * c.k * c.k, 0.2), {L(c.o), L(c.c), L(c.k), L(c.k)}, true);
+            torch::Tensor b = leaf(bench::pattern(c.o, 0.3), {L(c.o)}, true);
+            const torch::Tensor g = leaf(bench::pattern(c.n * c.o * c.out_h() * c.out_w(), 0.4),
+                                         {L(c.n), L(c.o), L(c.out_h()), L(c.out_w())}, false);
             for (int t : threads) {
                 set_threads(t);
                 torch::Tensor y;
-                const auto fwd = [&] { y = torch::conv2d(x, w, b, L(c.stride), L(c.pad)); };
-                const auto bwd = [&] {
-                    y.backward(g);
-                    y = torch::Tensor();
-                    for (torch::Tensor* p : {&x, &w, &b}) p->mutable_grad().reset();
-                };
-                fwd();
-                bwd();  // warm-up
-                const int reps = bench::reps_for(bench::seconds([&] {
-                                                     fwd();
-                                                     bwd();
-                                                 }),
-                                                 layer_budget, 3, 50);
-                std::vector<double> tf, tb;
-                for (int r = 0; r < reps; ++r) {
-                    tf.push_back(bench::seconds(fwd));
-                    tb.push_back(bench::seconds(bwd));
-                }
-                const double f = bench::median(tf), bw = bench::median(tb);
-                out.row({{"table", "conv"},
-                         {"engine", "libtorch"},
-                         {"case", c.name},
-                         {"shape", c.shape()},
-                         {"threads", t},
-                         {"forward_ms", 1e3 * f},
-                         {"backward_ms", 1e3 * bw},
-                         {"reps", reps}},
-                        bench::format("%-20s %-28s %8d %12.3f %12.3f %10.1f", c.name.c_str(), c.shape().c_str(), t,
-                                      1e3 * f, 1e3 * bw, c.forward_flops() / f * 1e-9));
+                const auto tm = time_pair([&] { y = torch::conv2d(x, w, b, L(c.stride), L(c.pad)); },
+                                          [&] {
+                                              y.backward(g);
+                                              y = torch::Tensor();
+                                              for (torch::Tensor* p : {&x, &w, &b}) p->mutable_grad().reset();
+                                          });
+                row("conv", c.name, c.shape(), t, tm, c.forward_flops());
+            }
+        }
+        for (const bench::LayerCase& c : bench::layer_cases(quick)) {
+            const bool bn = c.op == "batch_norm";
+            torch::Tensor x = leaf(bench::pattern(c.n * c.c * c.h * c.w, 0.1), {L(c.n), L(c.c), L(c.h), L(c.w)}, true);
+            torch::Tensor gamma = torch::ones({L(c.c)}).requires_grad_(true);
+            torch::Tensor beta = torch::zeros({L(c.c)}).requires_grad_(true);
+            torch::Tensor mean = torch::zeros({L(c.c)}), var = torch::ones({L(c.c)});
+            const std::vector<long> ys = bn ? std::vector<long>{L(c.n), L(c.c), L(c.h), L(c.w)}
+                                            : std::vector<long>{L(c.n), L(c.c), L(c.h / 2), L(c.w / 2)};
+            const torch::Tensor g =
+                leaf(bench::pattern(static_cast<std::size_t>(ys[0] * ys[1] * ys[2] * ys[3]), 0.4), ys, false);
+            for (int t : threads) {
+                set_threads(t);
+                torch::Tensor y;
+                const auto tm = time_pair(
+                    [&] {
+                        y = bn ? torch::batch_norm(x, gamma, beta, mean, var, true, 0.1, 1e-5, false)
+                               : torch::max_pool2d(x, {2, 2});
+                    },
+                    [&] {
+                        y.backward(g);
+                        y = torch::Tensor();
+                        for (torch::Tensor* p : {&x, &gamma, &beta}) p->mutable_grad().reset();
+                    });
+                row("op", c.name + " (" + c.op + ")", c.shape(), t, tm, 0.0);
             }
         }
     }
