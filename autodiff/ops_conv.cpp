@@ -34,6 +34,7 @@ std::string params_str(const ConvParams& p) {
 Tensor conv_op(const ConvParams& p, const Tensor& x, const Tensor& w);
 Tensor conv_transpose_op(const ConvParams& p, const Tensor& g, const Tensor& w, std::size_t h, std::size_t wd);
 Tensor conv_weight_op(const ConvParams& p, const Tensor& x, const Tensor& g, std::size_t kh, std::size_t kw);
+Tensor bias_grad_op(const Shape& core, const Tensor& g);
 
 std::size_t axis_from_end(const Tensor& t, std::size_t i) { return t.shape()[t.dim() - i]; }
 
@@ -62,10 +63,7 @@ struct Conv2d {
         return r;
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
-        if (i == 2) {
-            const Shape column = {x[2].shape()[0], 1, 1};
-            return reshape_core(sum_to_core(ct, y.shape(), column), column, x[2].shape());
-        }
+        if (i == 2) return bias_grad_op(y.shape(), ct);
         const Tensor g = i == 0 ? conv_transpose_op(p, ct, x[1], axis_from_end(x[0], 2), axis_from_end(x[0], 1))
                                 : conv_weight_op(p, x[0], ct, axis_from_end(x[1], 2), axis_from_end(x[1], 1));
         return sum_to_core(g, core_of(g), x[i].shape());
@@ -119,7 +117,29 @@ struct Conv2dWeight {
     static std::vector<OpSample> samples(Generator& gen);
 };
 
+// b̄ = Σ_{N,Ho,Wo} ȳ, linear; its transpose broadcasts each channel's value back over the output (y's shape `core`).
+struct Conv2dBiasGrad {
+    using kind = Linear;
+    static constexpr const char* name = "conv2d_bias_grad";
+    Shape core;
+    Array forward(const Array& g) const { return kernels::conv2d_bias_grad(g, core); }
+    Tensor transpose(const Tensor& ct) const {
+        const Shape column = {core[core.size() - 3], 1, 1};
+        return broadcast_to_core(reshape_core(ct, {column[0]}, column), column, core);
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        for (const Shape& core : {Shape{2, 3, 2, 2}, Shape{2, 1, 3, 1, 2}}) {
+            out.push_back({"conv2d_bias_grad " + shape_str(core),
+                           {sample_tensor(core, {}, gen)},
+                           [core](const std::vector<Tensor>& xs) { return apply(Conv2dBiasGrad{core}, xs[0]); }});
+        }
+        return out;
+    }
+};
+
 Tensor conv_op(const ConvParams& p, const Tensor& x, const Tensor& w) { return apply_list(Conv2d{p}, {x, w}); }
+Tensor bias_grad_op(const Shape& core, const Tensor& g) { return apply(Conv2dBiasGrad{core}, g); }
 Tensor conv_transpose_op(const ConvParams& p, const Tensor& g, const Tensor& w, std::size_t h, std::size_t wd) {
     return apply(Conv2dTranspose{p, h, wd}, g, w);
 }
@@ -213,6 +233,7 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
     positive("stride", stride);
     positive("dilation", dilation);
     if (groups == 0) throw value_error("conv2d: groups is 0; pass groups of at least 1 (1: an ordinary convolution)");
+    kernels::check_conv_params({stride.h, stride.w, padding.h, padding.w, dilation.h, dilation.w, groups}, "conv2d");
     check_same_dtype(x.value(), w.value(), "conv2d");
     if (b.defined()) check_same_dtype(x.value(), b.value(), "conv2d");
     const Shape &xs = x.shape(), &ws = w.shape();
@@ -222,7 +243,7 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
                           std::to_string(c) + " of input " + shape_str(xs) + " and the output channels " +
                           std::to_string(o) + " of weight " + shape_str(ws) + "; choose groups dividing both");
     }
-    if (ws[1] * groups != c) {
+    if (ws[1] != c / groups) {
         throw shape_error("conv2d: input " + shape_str(xs) + " has " + std::to_string(c) + " channels but weight " +
                           shape_str(ws) + " with groups " + std::to_string(groups) + " expects " +
                           std::to_string(ws[1] * groups) +
@@ -232,12 +253,19 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
         throw shape_error("conv2d: bias " + shape_str(b.shape()) + " does not fit weight " + shape_str(ws) +
                           "; the bias must be (" + std::to_string(o) + ") or left out");
     }
-    const std::size_t kh = dilation.h * (ws[2] - 1) + 1, kw = dilation.w * (ws[3] - 1) + 1;
+    // Stride, padding and dilation are at most 2^31 here and the sizes are those of arrays, so only the dilated
+    // kernel's span can overflow; conv_out_size says whether it fits.
     const std::size_t ph = xs[2] + 2 * padding.h, pw = xs[3] + 2 * padding.w;
-    if (ws[2] == 0 || ws[3] == 0 || kh > ph || kw > pw) {
+    if (kernels::conv_out_size(xs[2], ws[2], 1, padding.h, dilation.h) == 0 ||
+        kernels::conv_out_size(xs[3], ws[3], 1, padding.w, dilation.w) == 0) {
+        const auto span = [](std::size_t d, std::size_t k) {
+            std::size_t s = 0;
+            if (k == 0) return std::string("0");
+            return __builtin_mul_overflow(d, k - 1, &s) ? std::string("more than 2^64") : std::to_string(s + 1);
+        };
         throw shape_error("conv2d: kernel " + hw(ws[2], ws[3]) + " with dilation " + hw(dilation.h, dilation.w) +
-                          " spans " + hw(kh, kw) + " but input " + shape_str(xs) + " with padding " +
-                          hw(padding.h, padding.w) + " is only " + hw(ph, pw) +
+                          " spans " + span(dilation.h, ws[2]) + "x" + span(dilation.w, ws[3]) + " but input " +
+                          shape_str(xs) + " with padding " + hw(padding.h, padding.w) + " is only " + hw(ph, pw) +
                           "; use a smaller kernel or dilation, or more padding");
     }
 }
@@ -253,7 +281,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Size2 stride, S
 }
 
 const OpList& conv_ops() {
-    static const OpList list = op_list<Conv2d, Conv2dTranspose, Conv2dWeight>();
+    static const OpList list = op_list<Conv2d, Conv2dTranspose, Conv2dWeight, Conv2dBiasGrad>();
     return list;
 }
 

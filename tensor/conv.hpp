@@ -22,8 +22,15 @@ struct ConvParams {
     std::size_t groups = 1;
 };
 
+/// The largest stride, padding and dilation the kernels take (2^31): positions then stay far inside the index range.
+constexpr std::size_t max_conv_step = std::size_t{1} << 31;
+
+/// Throws value_error naming `op` unless stride, dilation and groups are at least 1 and stride, padding and dilation
+/// at most max_conv_step.
+void check_conv_params(const ConvParams& p, const char* op);
+
 /// The output length along one axis: (in + 2·pad − dil·(k − 1) − 1) / stride + 1; 0 when the dilated kernel does
-/// not fit the padded input.
+/// not fit the padded input (sizes computed without wrapping around).
 std::size_t conv_out_size(std::size_t in, std::size_t k, std::size_t stride, std::size_t pad, std::size_t dil);
 
 /// y = x ⋆ w (+ bias): x (Lx..., N, C, H, W), w (Lw..., O, C/groups, kh, kw), bias (O) or nullptr (only with a 4-D
@@ -37,5 +44,9 @@ Array conv2d_transpose(const Array& g, const Array& w, const ConvParams& p, std:
 /// The weight correlation (adjoint of conv2d in w): Σₙ gₙ ⋆ xₙ for x (Lx..., N, C, H, W), g (Lg..., N, O, Ho, Wo)
 /// → (L..., O, C/groups, kh, kw).
 Array conv2d_weight(const Array& x, const Array& g, const ConvParams& p, std::size_t kh, std::size_t kw);
+
+/// The bias gradient Σ over every axis but the channel axis of `core` (shape (..., N, O, Ho, Wo), channels at −3):
+/// g (lead..., core...) → (lead..., O), keeping the leading (direction) axes before `core`.
+Array conv2d_bias_grad(const Array& g, const Shape& core);
 
 }  // namespace adg::kernels

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <adgraph/adgraph.hpp>
+#include <adgraph/tensor/conv.hpp>
 
 using namespace adg;
 
@@ -275,4 +276,15 @@ TEST_CASE("conv2d: two threads give the one-thread values") {
     CHECK(values_of(one[0]) == values_of(two[0]));
     CHECK(values_of(one[1]) == values_of(two[1]));
     check_close(two[2], values_of(one[2]), 1e-5);
+}
+
+TEST_CASE("conv2d: huge strides, paddings and dilations are refused or sized without wrapping around") {
+    const Tensor x = Tensor::zeros({1, 1, 3, 3}), w = Tensor::zeros({1, 1, 3, 3});
+    CHECK_THROWS_AS(conv2d(x, w, Tensor(), std::size_t{1} << 40), value_error);
+    CHECK_THROWS_AS(conv2d(x, w, Tensor(), 1, 0, std::size_t{1} << 40), value_error);
+    // The largest accepted dilation spreads a 3-tap kernel over 2^32 + 1 positions: more than the padded input.
+    CHECK_THROWS_AS(conv2d(x, w, Tensor(), 1, 0, std::size_t{1} << 31), shape_error);
+    // The largest stride over a padded 3x3 image keeps one output position.
+    CHECK(conv2d(x, w, Tensor(), std::size_t{1} << 31, 1).shape() == Shape{1, 1, 1, 1});
+    CHECK(kernels::conv_out_size(5, std::size_t{1} << 62, std::size_t{1} << 31, 0, std::size_t{1} << 31) == 0);
 }

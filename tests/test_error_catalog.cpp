@@ -24,6 +24,7 @@
 #include <adgraph/nn/idx.hpp>
 #include <adgraph/nn/process.hpp>
 #include <adgraph/nn/safetensors.hpp>
+#include <adgraph/tensor/conv.hpp>
 #include <adgraph/tensor/matmul.hpp>
 
 #include "cli_run.hpp"
@@ -205,6 +206,15 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      "conv2d: kernel 7x3 with dilation 1x1 spans 7x3 but input (2,4,5,5) with padding 0x0 is only 5x5; "
                      "use a smaller kernel or dilation, or more padding",
                      [=] { conv2d(x, Tensor::zeros({6, 4, 7, 3})); }});
+        // The array kernels (tensor/conv.hpp) check their operands again, for callers that use them directly.
+        c.push_back({"shape_error",
+                     "conv2d: input (4,5,5) and weight (6,2,3,3) do not fit: need an input (N, C, H, W) and a weight (O, "
+                     "C/groups, kh, kw)",
+                     [=] { kernels::conv2d(Tensor::zeros({4, 5, 5}).value(), w.value(), nullptr, {}); }});
+        c.push_back({"shape_error",
+                     "conv2d_bias_grad: gradient (3,4) does not end with the output shape (2,3,4,4); pass the gradient "
+                     "of a convolution's output (…, N, O, Ho, Wo)",
+                     [] { kernels::conv2d_bias_grad(Tensor::zeros({3, 4}).value(), {2, 3, 4, 4}); }});
     }
     // A 1×2^31 by 2^31×1 product, refused before any element is read (Debian's cblas takes 32-bit sizes), so the
     // operands need not exist.
@@ -477,6 +487,18 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "batch_norm: evaluation mode normalises with running_mean and running_var, but running_var is "
                  "undefined; pass both (or use training mode)",
                  [] { batch_norm(Tensor::zeros({2, 3}), Tensor::zeros({3}), Tensor(), Tensor(), Tensor(), false); }});
+    c.push_back({"value_error",
+                 "conv2d: stride 1x1, padding 4294967296x0 and dilation 1x1 must each be at most 2147483648; pass "
+                 "smaller values",
+                 [] {
+                     conv2d(Tensor::zeros({1, 1, 3, 3}), Tensor::zeros({1, 1, 3, 3}), Tensor(), 1,
+                            {std::size_t{1} << 32, 0});
+                 }});
+    c.push_back({"value_error",
+                 "conv2d: stride 0x1, dilation 1x1 and groups 1 must each be at least 1; pass positive values", [] {
+                     kernels::conv2d(Array::zeros({2, 4, 5, 5}, f32), Array::zeros({6, 4, 3, 3}, f32), nullptr,
+                                     {0, 1, 0, 0, 1, 1, 1});
+                 }});
     c.push_back(
         {"value_error", "sum: axis 2 is out of range for a tensor of rank 2 (valid: -2 .. 1)", [=] { sum(m23, {2}); }});
     c.push_back({"value_error", "sum: axes (1,-1) name axis 1 of a tensor of rank 2 twice; list each axis once", [=] {
