@@ -1,7 +1,8 @@
 // Batch normalisation (PyTorch's functional batch_norm), channels on axis 1 of x (N, C) or (N, C, H, W).
 // Training: one fused op (kernels in tensor/batch_norm) whose rules run as array kernels when nothing is recorded
 // and as compositions of ops otherwise (create_graph), so every higher derivative is exact. Composed of ops it
-// took 261 ms forward and backward on (128,32,28,28) float32, a dozen broadcasting passes; fused it takes a few.
+// took 258 ms forward and backward on (128,32,28,28) float32 (a dozen passes, most through xtensor's broadcasting),
+// fused 21 ms (docs/design.md, "Written by hand").
 // Evaluation: the per-channel affine map y = x·s + t with s = γ / √(running_var + ε) and t = β − running_mean·s.
 
 #include <cmath>
@@ -91,7 +92,33 @@ struct BatchNormTrain {
     double eps = 1e-5;
     // The batch's statistics, filled by forward (a fresh object per call, made with the op) and read by the rules.
     std::shared_ptr<kernels::BatchStats> stats = std::make_shared<kernels::BatchStats>();
-
+    // γ̄ and β̄ of the cotangent being swept, which the rules for x, γ and β all sum over. A sweep calls the rules of
+    // one node one after the other for ascending inputs with one cotangent: the first keeps the sums with a handle to
+    // that cotangent (so its buffer cannot become another's), later ones of the same visit take them, and the handle
+    // is dropped once every input that needs a gradient has had its rule. A rule for an input already served starts
+    // afresh (a new sweep).
+    struct Sums {
+        bool valid = false;
+        Array ct;
+        std::pair<Array, Array> sums;
+        unsigned served = 0;
+    };
+    std::shared_ptr<Sums> last = std::make_shared<Sums>();
+    // Whether the sums of `ct` are kept for the rule of input i; if not, starts keeping them.
+    bool take_cached(const Tensor& ct, std::size_t i) const {
+        if (last->valid && (last->served >> i) == 0 && last->ct.same_buffer(ct.value()) &&
+            last->ct.shape() == ct.shape()) {
+            return true;
+        }
+        *last = Sums{true, ct.value(), {}, 0};
+        return false;
+    }
+    void served(const std::vector<Tensor>& x, std::size_t i) const {
+        last->served |= 1u << i;
+        unsigned needed = 0;
+        for (std::size_t j = 0; j < x.size(); ++j) needed |= x[j].needs_grad() ? 1u << j : 0u;
+        if ((last->served & needed) == needed) *last = Sums{};
+    }
     Array forward(const Array& x, const Array& w, const Array& b) const {
         return kernels::batch_norm_forward(x, w, b, eps, *stats);
     }
@@ -124,12 +151,18 @@ struct BatchNormTrain {
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
         if (eager()) {
+            const bool hit = take_cached(ct, i);
+            Array g;
             if (i == 0) {
-                return Tensor(kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr,
-                                                          nullptr, lead(ct, x[0].dim())));
+                g = kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr, nullptr,
+                                                lead(ct, x[0].dim()), hit ? nullptr : &last->sums);
+            } else {
+                if (!hit) last->sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
+                // A copy: the kept sums must not share a buffer that a later in-place update could change.
+                g = (i == 1 ? last->sums.first : last->sums.second).clone();
             }
-            auto sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
-            return Tensor(i == 1 ? std::move(sums.first) : std::move(sums.second));
+            served(x, i);
+            return Tensor(std::move(g));
         }
         if (i == 0) return project(x, ct);
         const Axes ax = stat_axes_from_end(x[0]);
@@ -153,14 +186,48 @@ Tensor batch_norm_training(const Tensor& x, const Tensor& running_mean, const Te
     return y;
 }
 
+// Evaluation mode: y = x·s + t per channel (s and t of shape (C)): ẏ = ẋ·s + x·ṡ + ṫ; x̄ = ȳ·s, s̄ = Σ ȳ·x,
+// t̄ = Σ ȳ (sums per channel over N, H, W).
+struct ChannelAffine {
+    using kind = Custom;
+    static constexpr const char* name = "batch_norm_eval";
+    // The number of x's axes (2 or 4): a tangent carries direction axes in front of them.
+    std::size_t rank = 4;
+    // Elementwise in x alone; a varying s or t mixes nothing across samples but reaches every element.
+    Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>& varies) const {
+        return varies[1] || varies[2] ? Locality::none : Locality::elementwise;
+    }
+    Array forward(const Array& x, const Array& s, const Array& t) const {
+        return kernels::channel_affine(x, s, &t, rank);
+    }
+    // ẋ·s (or ȳ·s): this op with no shift, so that it is recorded with s as an input under create_graph.
+    Tensor scaled(const Tensor& v, const Tensor& s) const {
+        return apply(ChannelAffine{rank}, v, s, Tensor::zeros(s.shape(), s.dtype()));
+    }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        const Shape cs = channel_shape(x[0]);
+        Tensor r;
+        const auto add = [&r](const Tensor& term) { r = r.defined() ? r + term : term; };
+        if (t[0].defined()) add(scaled(t[0], x[1]));
+        if (t[1].defined()) add(reshape_core(t[1], x[1].shape(), cs) * x[0]);
+        if (t[2].defined()) add(reshape_core(t[2], x[2].shape(), cs));
+        return broadcast_to_core(r, Shape(r.shape().begin() + 1, r.shape().end()), y.shape());
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
+        if (i == 0) return scaled(ct, x[1]);
+        const Axes ax = stat_axes_from_end(x[0]);
+        return i == 1 ? sum(ct * x[0], ax) : sum(ct, ax);
+    }
+};
+
 Tensor batch_norm_eval(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                        const Tensor& bias, double eps) {
-    const Shape cs = channel_shape(x);
+    // s = γ / √(running_var + ε), t = β − running_mean·s: small ops on (C), then one pass over x.
     Tensor scale = 1.0 / sqrt(running_var + eps);
     if (weight.defined()) scale = scale * weight;
     Tensor shift = -(running_mean * scale);
     if (bias.defined()) shift = shift + bias;
-    return x * reshape(scale, cs) + reshape(shift, cs);
+    return apply(ChannelAffine{x.dim()}, x, scale, shift);
 }
 
 OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {

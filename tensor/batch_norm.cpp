@@ -1,9 +1,11 @@
 #include <adgraph/tensor/batch_norm.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
 #include <adgraph/tensor/size.hpp>
 
 namespace adg::kernels {
@@ -47,6 +49,49 @@ Shape with_channels(Shape lead, std::size_t c) {
     return lead;
 }
 
+// Calls f(l, c) for every direction l < dirs and channel c < k.c, in parallel over those pairs when the batch is
+// large. Each pair reads and writes only its own channel, in the same order whatever the split, so results do not
+// depend on the thread count; one channel's values (N·H·W of them) stay in cache across its passes.
+template <class F>
+void per_channel(std::size_t dirs, const Core& k, F&& f) {
+    const std::size_t per = std::max<std::size_t>(k.n * k.s, 1);
+    parallel_for(dirs * k.c, (parallel_grain + per - 1) / per, 1, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t p = begin; p < end; ++p) f(p / k.c, p % k.c);
+    });
+}
+
+// Sums of f(e) over e < n in `lanes` independent double accumulators, added up at the end: one running sum waits
+// for each addition (4 cycles) and cannot be vectorised without reordering, which -ffast-math is not there to do;
+// fixed lanes vectorise and keep the order (and the result) the same on every run and thread count.
+constexpr std::size_t lanes = 8;
+template <class F>
+void accumulate(std::size_t n, double (&acc)[lanes], F&& f) {
+    std::size_t e = 0;
+    for (; e + lanes <= n; e += lanes) {
+        for (std::size_t j = 0; j < lanes; ++j) acc[j] += f(e + j);
+    }
+    for (; e < n; ++e) acc[e % lanes] += f(e);
+}
+double total(const double (&acc)[lanes]) {
+    double s = 0;
+    for (double a : acc) s += a;
+    return s;
+}
+
+// Σ t and Σ t·x̂ over channel c of one direction (t and x at the same core offsets).
+template <class T>
+std::pair<double, double> sums(const T* t, const T* x, const Core& k, std::size_t c, T m, T r) {
+    double u[lanes] = {}, v[lanes] = {};
+    for (std::size_t n = 0; n < k.n; ++n) {
+        const std::size_t at = (n * k.c + c) * k.s;
+        const T* tn = t + at;
+        const T* xn = x + at;
+        accumulate(k.s, u, [&](std::size_t e) { return static_cast<double>(tn[e]); });
+        accumulate(k.s, v, [&](std::size_t e) { return static_cast<double>(tn[e] * ((xn[e] - m) * r)); });
+    }
+    return {total(u), total(v)};
+}
+
 }  // namespace
 
 Array batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, double eps, BatchStats& stats) {
@@ -59,48 +104,40 @@ Array batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, 
         xt::xarray<T> y = new_xarray<T>(x.shape(), "batch_norm");
         xt::xarray<T> mean = new_xarray<T>({k.c}, "batch_norm"), invstd = new_xarray<T>({k.c}, "batch_norm"),
                       var = new_xarray<T>({k.c}, "batch_norm");
-        // Two passes in double (the mean, then the squares about it), not E[x²] − E[x]², which cancels.
-        std::vector<double> sum(k.c, 0.0), mu(k.c), sq(k.c, 0.0);
-        for (std::size_t n = 0; n < k.n; ++n) {
-            for (std::size_t c = 0; c < k.c; ++c) {
-                const T* p = px + (n * k.c + c) * k.s;
-                double s = 0;
-                for (std::size_t e = 0; e < k.s; ++e) s += static_cast<double>(p[e]);
-                sum[c] += s;
-            }
-        }
-        for (std::size_t c = 0; c < k.c; ++c) mu[c] = sum[c] / k.count();
-        for (std::size_t n = 0; n < k.n; ++n) {
-            for (std::size_t c = 0; c < k.c; ++c) {
-                const T* p = px + (n * k.c + c) * k.s;
-                const double m = mu[c];
-                double s = 0;
-                for (std::size_t e = 0; e < k.s; ++e)
-                    s += (static_cast<double>(p[e]) - m) * (static_cast<double>(p[e]) - m);
-                sq[c] += s;
-            }
-        }
-        for (std::size_t c = 0; c < k.c; ++c) {
-            const double v = sq[c] / k.count();
-            mean.data()[c] = static_cast<T>(mu[c]);
-            var.data()[c] = static_cast<T>(v);
-            invstd.data()[c] = static_cast<T>(1.0 / std::sqrt(v + eps));
-        }
         T* py = y.data();
-        for (std::size_t n = 0; n < k.n; ++n) {
-            for (std::size_t c = 0; c < k.c; ++c) {
+        per_channel(1, k, [&](std::size_t, std::size_t c) {
+            // Two passes in double (the mean, then the squares about it), not E[x²] − E[x]², which cancels.
+            double s[lanes] = {}, sq[lanes] = {};
+            for (std::size_t n = 0; n < k.n; ++n) {
+                const T* p = px + (n * k.c + c) * k.s;
+                accumulate(k.s, s, [p](std::size_t e) { return static_cast<double>(p[e]); });
+            }
+            const double mu = total(s) / k.count();
+            for (std::size_t n = 0; n < k.n; ++n) {
+                const T* p = px + (n * k.c + c) * k.s;
+                accumulate(k.s, sq, [p, mu](std::size_t e) {
+                    const double d = static_cast<double>(p[e]) - mu;
+                    return d * d;
+                });
+            }
+            const double v = total(sq) / k.count();
+            const T m = static_cast<T>(mu), r = static_cast<T>(1.0 / std::sqrt(v + eps)), gc = g[c], bc = b[c];
+            mean.data()[c] = m;
+            var.data()[c] = static_cast<T>(v);
+            invstd.data()[c] = r;
+            for (std::size_t n = 0; n < k.n; ++n) {
                 const std::size_t at = (n * k.c + c) * k.s;
-                const T m = mean.data()[c], r = invstd.data()[c], gc = g[c], bc = b[c];
                 for (std::size_t e = 0; e < k.s; ++e) py[at + e] = (px[at + e] - m) * r * gc + bc;
             }
-        }
+        });
         stats = BatchStats{Array(std::move(mean)), Array(std::move(invstd)), Array(std::move(var))};
         return Array(std::move(y));
     });
 }
 
 Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& gamma, const Array* t,
-                         const Array* dgamma, const Array* dbeta, const Shape& lead) {
+                         const Array* dgamma, const Array* dbeta, const Shape& lead,
+                         std::pair<Array, Array>* sums_out) {
     const Core k = core_of(x.shape());
     std::size_t dirs = 1;
     for (auto d : lead) dirs *= d;
@@ -118,50 +155,37 @@ Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& g
         const T* dg = dgamma ? dgamma->get<T>().data() : nullptr;
         const T* db = dbeta ? dbeta->get<T>().data() : nullptr;
         xt::xarray<T> out = new_xarray<T>(concat_shapes(lead, x.shape()), "batch_norm");
-        std::vector<double> s1(k.c), s2(k.c);
-        std::vector<T> m1(k.c), m2(k.c), coef(k.c);
-        for (std::size_t l = 0; l < dirs; ++l) {
+        T* po = out.data();
+        const bool keep = sums_out != nullptr && pt != nullptr;
+        const Shape sums_shape = with_channels(lead, keep ? k.c : 0);
+        xt::xarray<T> sxh = new_xarray<T>(sums_shape, "batch_norm"), st = new_xarray<T>(sums_shape, "batch_norm");
+        per_channel(dirs, k, [&](std::size_t l, std::size_t c) {
             const T* tl = pt ? pt + l * k.size() : nullptr;
-            T* ol = out.data() + l * k.size();
-            std::fill(s1.begin(), s1.end(), 0.0);
-            std::fill(s2.begin(), s2.end(), 0.0);
+            T* ol = po + l * k.size();
+            const T m = mean[c], r = invstd[c], co = g[c] * r;
+            const T dgc = dg ? dg[l * k.c + c] : T(0), dbc = db ? db[l * k.c + c] : T(0);
             if (tl) {
+                const auto [u, v] = sums(tl, px, k, c, m, r);
+                if (keep) {
+                    sxh.data()[l * k.c + c] = static_cast<T>(v);
+                    st.data()[l * k.c + c] = static_cast<T>(u);
+                }
+                const T a1 = static_cast<T>(u / k.count()), a2 = static_cast<T>(v / k.count());
                 for (std::size_t n = 0; n < k.n; ++n) {
-                    for (std::size_t c = 0; c < k.c; ++c) {
-                        const std::size_t at = (n * k.c + c) * k.s;
-                        const T m = mean[c], r = invstd[c];
-                        double u = 0, v = 0;
-                        for (std::size_t e = 0; e < k.s; ++e) {
-                            const T te = tl[at + e];
-                            u += static_cast<double>(te);
-                            v += static_cast<double>(te * ((px[at + e] - m) * r));
-                        }
-                        s1[c] += u;
-                        s2[c] += v;
-                    }
-                }
-            }
-            for (std::size_t c = 0; c < k.c; ++c) {
-                m1[c] = static_cast<T>(s1[c] / k.count());
-                m2[c] = static_cast<T>(s2[c] / k.count());
-                coef[c] = g[c] * invstd[c];
-            }
-            for (std::size_t n = 0; n < k.n; ++n) {
-                for (std::size_t c = 0; c < k.c; ++c) {
                     const std::size_t at = (n * k.c + c) * k.s;
-                    const T m = mean[c], r = invstd[c], a1 = m1[c], a2 = m2[c], co = coef[c];
-                    const T dgc = dg ? dg[l * k.c + c] : T(0), dbc = db ? db[l * k.c + c] : T(0);
-                    if (tl) {
-                        for (std::size_t e = 0; e < k.s; ++e) {
-                            const T xh = (px[at + e] - m) * r;
-                            ol[at + e] = co * (tl[at + e] - a1 - xh * a2) + dgc * xh + dbc;
-                        }
-                    } else {
-                        for (std::size_t e = 0; e < k.s; ++e) ol[at + e] = dgc * ((px[at + e] - m) * r) + dbc;
+                    for (std::size_t e = 0; e < k.s; ++e) {
+                        const T xh = (px[at + e] - m) * r;
+                        ol[at + e] = co * (tl[at + e] - a1 - xh * a2) + dgc * xh + dbc;
                     }
                 }
+            } else {
+                for (std::size_t n = 0; n < k.n; ++n) {
+                    const std::size_t at = (n * k.c + c) * k.s;
+                    for (std::size_t e = 0; e < k.s; ++e) ol[at + e] = dgc * ((px[at + e] - m) * r) + dbc;
+                }
             }
-        }
+        });
+        if (keep) *sums_out = std::make_pair(Array(std::move(sxh)), Array(std::move(st)));
         return Array(std::move(out));
     });
 }
@@ -177,31 +201,38 @@ std::pair<Array, Array> batch_norm_channel_sums(const Array& x, const BatchStats
         const T* invstd = stats.invstd.get<T>().data();
         const T* pt = t.get<T>().data();
         xt::xarray<T> sxh = new_xarray<T>(out_shape, "batch_norm"), st = new_xarray<T>(out_shape, "batch_norm");
-        std::vector<double> s1(k.c), s2(k.c);
-        for (std::size_t l = 0; l < dirs; ++l) {
-            const T* tl = pt + l * k.size();
-            std::fill(s1.begin(), s1.end(), 0.0);
-            std::fill(s2.begin(), s2.end(), 0.0);
-            for (std::size_t n = 0; n < k.n; ++n) {
-                for (std::size_t c = 0; c < k.c; ++c) {
-                    const std::size_t at = (n * k.c + c) * k.s;
-                    const T m = mean[c], r = invstd[c];
-                    double u = 0, v = 0;
-                    for (std::size_t e = 0; e < k.s; ++e) {
-                        const T te = tl[at + e];
-                        u += static_cast<double>(te);
-                        v += static_cast<double>(te * ((px[at + e] - m) * r));
-                    }
-                    s1[c] += u;
-                    s2[c] += v;
-                }
-            }
-            for (std::size_t c = 0; c < k.c; ++c) {
-                sxh.data()[l * k.c + c] = static_cast<T>(s2[c]);
-                st.data()[l * k.c + c] = static_cast<T>(s1[c]);
-            }
-        }
+        per_channel(dirs, k, [&](std::size_t l, std::size_t c) {
+            const auto [u, v] = sums(pt + l * k.size(), px, k, c, mean[c], invstd[c]);
+            sxh.data()[l * k.c + c] = static_cast<T>(v);
+            st.data()[l * k.c + c] = static_cast<T>(u);
+        });
         return std::make_pair(Array(std::move(sxh)), Array(std::move(st)));
+    });
+}
+
+Array channel_affine(const Array& x, const Array& scale, const Array* shift, std::size_t core_rank) {
+    const Shape& xs = x.shape();
+    if (core_rank < 2 || xs.size() < core_rank) {
+        throw shape_error("batch_norm: shape " + shape_str(xs) + " has no (N, C) batch in its last " +
+                          std::to_string(core_rank) + " axes");
+    }
+    const std::size_t c = xs[xs.size() - core_rank + 1];
+    std::size_t inner = 1;
+    for (std::size_t i = xs.size() - core_rank + 2; i < xs.size(); ++i) inner *= xs[i];
+    const std::size_t planes = inner == 0 ? 0 : x.size() / inner;
+    return x.visit([&](const auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        const T* px = a.data();
+        const T* sc = scale.get<T>().data();
+        const T* sh = shift ? shift->get<T>().data() : nullptr;
+        xt::xarray<T> y = new_xarray<T>(xs, "batch_norm");
+        T* py = y.data();
+        parallel_rows(planes, inner, [&](std::size_t p) {
+            const std::size_t ch = p % c, at = p * inner;
+            const T m = sc[ch], b = sh ? sh[ch] : T(0);
+            for (std::size_t e = 0; e < inner; ++e) py[at + e] = px[at + e] * m + b;
+        });
+        return Array(std::move(y));
     });
 }
 

@@ -25,12 +25,18 @@ Array batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, 
 
 /// γ·r·(t − mean t − x̂·mean(t·x̂)) (means per direction and channel over N, H, W) for t of shape (lead..., core),
 /// plus dgamma·x̂ + dbeta when given (each (lead..., C)); `t` may be null when only those are given, `lead` then
-/// being their leading shape. The JVP of batch_norm in training, and with t = ȳ its VJP for x.
+/// being their leading shape. The JVP of batch_norm in training, and with t = ȳ its VJP for x. With `sums` and t,
+/// also gives what batch_norm_channel_sums(x, stats, *t) gives (the sums it takes on the way).
 Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& gamma, const Array* t,
-                         const Array* dgamma, const Array* dbeta, const Shape& lead);
+                         const Array* dgamma, const Array* dbeta, const Shape& lead,
+                         std::pair<Array, Array>* sums = nullptr);
 
 /// (Σ t·x̂, Σ t) per direction and channel over N, H, W, each of shape (lead..., C): the VJPs of batch_norm for γ
 /// and β.
 std::pair<Array, Array> batch_norm_channel_sums(const Array& x, const BatchStats& stats, const Array& t);
+
+/// y = x·scale[c] + shift[c] (no shift if null) for x of shape (lead..., N, C, spatial...) whose last `core_rank`
+/// axes are the batch's (N, C) or (N, C, H, W); scale and shift of shape (C). Evaluation-mode batch_norm.
+Array channel_affine(const Array& x, const Array& scale, const Array* shift, std::size_t core_rank);
 
 }  // namespace adg::kernels

@@ -236,3 +236,33 @@ TEST_CASE("batch_norm: bad inputs are typed errors naming the op, the shapes and
     CHECK(rm.value().flat(0) == 0.0);
     CHECK(rv.value().flat(0) == 1.0);
 }
+
+TEST_CASE("batch_norm training: repeated and partial backward sweeps over one graph give the same gradients") {
+    // The rules for x, γ and β share their per-channel sums of ȳ; sweeping again (same or another seed, some inputs
+    // only) must give what one sweep gives.
+    Generator gen(25);
+    const Tensor x = Tensor::uniform({3, 2, 2, 3}, -1, 1, gen, f64).requires_grad();
+    const Tensor w = Tensor::uniform({2}, 0.5, 2, gen, f64).requires_grad();
+    const Tensor b = Tensor::uniform({2}, -1, 1, gen, f64).requires_grad();
+    const Tensor y = batch_norm(x, Tensor(), Tensor(), w, b, true);
+    const Tensor s1 = Tensor::uniform(y.shape(), -1, 1, gen, f64), s2 = Tensor::uniform(y.shape(), -1, 1, gen, f64);
+    const auto once = [&](const Tensor& seed, const std::vector<Tensor>& inputs) {
+        SweepOptions keep;
+        keep.retain_graph = true;
+        return reverse_sweep({y}, {reshape(seed, batched_shape(1, seed.shape()))}, inputs, keep);
+    };
+    const auto g1 = once(s1, {x, w, b}), g2 = once(s2, {x, w, b});
+    const auto g1_again = once(s1, {x, w, b});
+    const auto g2_w = once(s2, {w});
+    const auto g1_bx = once(s1, {b, x});
+    for (std::size_t i = 0; i < 3; ++i) {
+        for (std::size_t e = 0; e < g1[i].size(); ++e) CHECK(g1_again[i].value().flat(e) == g1[i].value().flat(e));
+    }
+    for (std::size_t e = 0; e < 2; ++e) CHECK(g2_w[0].value().flat(e) == g2[1].value().flat(e));
+    for (std::size_t e = 0; e < 2; ++e) CHECK(g1_bx[0].value().flat(e) == g1[2].value().flat(e));
+    for (std::size_t e = 0; e < x.size(); ++e) CHECK(g1_bx[1].value().flat(e) == g1[0].value().flat(e));
+    // .backward accumulates: twice with one seed is twice the gradient.
+    y.backward(s1, {true, false});
+    y.backward(s1, {true, false});
+    for (std::size_t e = 0; e < 2; ++e) CHECK(w.grad().value().flat(e) == doctest::Approx(2 * g1[1].value().flat(e)));
+}

@@ -288,3 +288,30 @@ TEST_CASE("pooling: bad inputs are typed errors naming the op, the shapes and th
                          "global_avg_pool2d: input (2,3,4) is not a batch of images (N, C, H, W); reshape it to 4 axes",
                          shape_error);
 }
+
+TEST_CASE("pooling and batch_norm give bitwise the same values and gradients on 1 and 3 threads") {
+    // Large enough that the kernels split planes and channels over the threads.
+    Generator gen(31);
+    const Tensor x0 = Tensor::uniform({16, 8, 24, 24}, -2, 2, gen);
+    const Tensor w0 = Tensor::uniform({8}, 0.5, 2, gen), b0 = Tensor::uniform({8}, -1, 1, gen);
+    struct ThreadCount {
+        int before = num_threads();
+        explicit ThreadCount(int n) { set_num_threads(n); }
+        ~ThreadCount() { set_num_threads(before); }
+    };
+    const auto run = [&](int threads) {
+        const ThreadCount use(threads);
+        const Tensor x = x0.detach().requires_grad(), w = w0.detach().requires_grad(), b = b0.detach().requires_grad();
+        const Tensor h = batch_norm(x, Tensor(), Tensor(), w, b, true);
+        const Tensor y = avg_pool2d(max_pool2d(h, 3, Size2(2), 1), 2, Size2(1));
+        sum(y * y).backward();
+        return std::vector<Array>{y.value(), x.grad().value(), w.grad().value(), b.grad().value()};
+    };
+    const auto one = run(1), three = run(3);
+    for (std::size_t i = 0; i < one.size(); ++i) {
+        REQUIRE(one[i].shape() == three[i].shape());
+        std::size_t differ = 0;
+        for (std::size_t e = 0; e < one[i].size(); ++e) differ += one[i].flat(e) != three[i].flat(e);
+        CHECK_MESSAGE(differ == 0, "result " << i << " differs in " << differ << " elements");
+    }
+}
