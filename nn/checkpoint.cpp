@@ -1,5 +1,6 @@
 #include <adgraph/nn/checkpoint.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -70,6 +71,8 @@ void check_finite(const std::string& path, const std::string& name, const Array&
     }
 }
 
+const char* kind(const ParameterShape& p) { return p.buffer ? "buffer" : "parameter"; }
+
 // Matches the file's parameter tensors (all but optimizer state) to `expected` by name, dtype and shape; returns,
 // for each expected parameter, its tensor in the file.
 std::vector<const Array*> match_parameters(const std::string& path, const SafetensorsFile& file,
@@ -77,18 +80,21 @@ std::vector<const Array*> match_parameters(const std::string& path, const Safete
     std::unordered_map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < expected.size(); ++i) index.emplace(expected[i].name, i);
     std::vector<const Array*> found(expected.size(), nullptr);
+    const bool has_buffers =
+        std::any_of(expected.begin(), expected.end(), [](const ParameterShape& p) { return p.buffer; });
     for (const auto& [name, a] : file.tensors) {
         if (name.rfind(optim_prefix, 0) == 0) continue;
         const auto it = index.find(name);
         if (it == index.end()) {
-            throw io_error(
-                checkpoint_message(path, file, "tensor '" + message_text(name) + "' is not a parameter of this model"));
+            throw io_error(checkpoint_message(path, file,
+                                              "tensor '" + message_text(name) + "' is not a parameter" +
+                                                  (has_buffers ? " or buffer" : "") + " of this model"));
         }
         const ParameterShape& p = expected[it->second];
         if (a.shape() != p.shape || a.dtype() != p.dtype) {
             throw io_error(checkpoint_message(path, file,
                                               "tensor '" + message_text(name) + "' is " + describe(a) +
-                                                  " but the model's parameter is " + describe(p)));
+                                                  " but the model's " + kind(p) + " is " + describe(p)));
         }
         found[it->second] = &a;
     }
@@ -96,7 +102,8 @@ std::vector<const Array*> match_parameters(const std::string& path, const Safete
         if (!found[i]) {
             throw io_error(checkpoint_message(
                 path, file,
-                "the model's parameter '" + expected[i].name + "' (" + describe(expected[i]) + ", " +
+                std::string("the model's ") + kind(expected[i]) + " '" + expected[i].name + "' (" +
+                    describe(expected[i]) + ", " +
                     std::to_string(checked_bytes(expected[i].shape, expected[i].dtype, "checkpoint")) +
                     " bytes) is missing"));
         }
@@ -110,6 +117,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
                      const Metadata& metadata) {
     NamedArrays tensors;
     for (const auto& [name, p] : model.named_parameters()) tensors.emplace_back(name, p.value());
+    for (const auto& [name, b] : model.named_buffers()) tensors.emplace_back(name, b.value());
     if (optimizer) {
         for (auto& [name, a] : optimizer->state()) tensors.emplace_back(optim_prefix + name, a);
     }
@@ -144,9 +152,13 @@ Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* opti
 }
 
 Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, Module& model, Optimizer* optimizer) {
-    const auto named = model.named_parameters();
+    auto named = model.named_parameters();
     std::vector<ParameterShape> expected;
     for (const auto& [name, p] : named) expected.push_back({name, p.value().dtype(), p.value().shape()});
+    for (auto& [name, b] : model.named_buffers()) {
+        expected.push_back({name, b.value().dtype(), b.value().shape(), true});
+        named.emplace_back(name, b);
+    }
     const std::vector<const Array*> found = match_parameters(path, file, expected);
     if (optimizer) {
         const auto saved = file.metadata.find("optimizer");

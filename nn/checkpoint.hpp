@@ -1,7 +1,7 @@
 #pragma once
-/// \file Checkpoints: a model's parameters, its optimizer's state and a metadata block in one safetensors file.
-/// Tensor names: parameters under their module path ("0.weight"), optimizer state under "optim.<slot path>"
-/// ("optim.0.weight.m", "optim.step"). See docs/checkpoints.md.
+/// \file Checkpoints: a model's parameters and buffers, its optimizer's state and a metadata block in one safetensors
+/// file. Tensor names: parameters and buffers under their module path ("0.weight", "1.running_mean"), optimizer state
+/// under "optim.<slot path>" ("optim.0.weight.m", "optim.step"). See docs/checkpoints.md.
 
 #include <string>
 #include <vector>
@@ -12,13 +12,13 @@
 
 namespace adg::nn {
 
-/// Writes `model`'s parameters, `optimizer`'s state (if given) and `metadata` to `path`, atomically; throws
+/// Writes `model`'s parameters and buffers, `optimizer`'s state (if given) and `metadata` to `path`, atomically; throws
 /// value_error, writing nothing, if any of them holds NaN or ±Inf (such a checkpoint would be refused on load).
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Metadata& metadata);
 
-/// Loads a checkpoint into `model` (and `optimizer`, if given) and returns its metadata. Every parameter must be
-/// present with the model's dtype and shape, and the file may hold no other parameters; otherwise io_error
+/// Loads a checkpoint into `model` (and `optimizer`, if given) and returns its metadata. Every parameter and
+/// buffer must be present with the model's dtype and shape, and the file may hold no others; otherwise io_error
 /// names the file, the tensor and both shapes. Nothing is modified unless everything matches.
 /// Same as load_checkpoint(path, read_checkpoint(path), model, optimizer).
 Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer);
@@ -28,10 +28,11 @@ Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* opti
 /// with io_error naming the tensor, the first bad element (flat and multi-index) and how many there are.
 SafetensorsFile read_checkpoint(const std::string& path);
 
-/// Checks that `file` (read from `path` by read_checkpoint) holds exactly the parameters `expected`, by name,
-/// dtype and shape, as load_checkpoint does for a model, but without one: a model is built only once the file
+/// Checks that `file` (read from `path` by read_checkpoint) holds exactly the parameters and buffers `expected`, by
+/// name, dtype and shape, as load_checkpoint does for a model, but without one: a model is built only once the file
 /// has been shown to fit it, so a header declaring a huge layer never sizes an allocation. Throws io_error naming
-/// the tensor and both shapes, or the missing parameter with its shape and size in bytes. Allocates nothing.
+/// the tensor and both shapes, or the missing parameter (or buffer) with its shape and size in bytes. Allocates
+/// nothing.
 void check_checkpoint_parameters(const std::string& path, const SafetensorsFile& file,
                                  const std::vector<ParameterShape>& expected);
 

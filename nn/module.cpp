@@ -10,13 +10,25 @@ std::vector<Tensor> Module::parameters() const {
 
 std::vector<NamedTensor> Module::named_parameters() const {
     std::vector<NamedTensor> out;
-    collect("", out);
+    collect("", false, out);
     return out;
 }
 
-void Module::collect(const std::string& prefix, std::vector<NamedTensor>& out) const {
-    for (const auto& [name, t] : params_) out.emplace_back(prefix + name, t);
-    for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+std::vector<Tensor> Module::buffers() const {
+    std::vector<Tensor> out;
+    for (auto& [name, t] : named_buffers()) out.push_back(t);
+    return out;
+}
+
+std::vector<NamedTensor> Module::named_buffers() const {
+    std::vector<NamedTensor> out;
+    collect("", true, out);
+    return out;
+}
+
+void Module::collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const {
+    for (const auto& [name, t] : buffers ? buffers_ : params_) out.emplace_back(prefix + name, t);
+    for (const auto& [name, child] : children_) child->collect(prefix + name + ".", buffers, out);
 }
 
 void Module::train(bool on) {
@@ -37,6 +49,12 @@ std::size_t Module::parameter_count() const {
 Tensor Module::register_parameter(const std::string& name, Tensor t) {
     t.requires_grad();
     params_.emplace_back(name, t);
+    return t;
+}
+
+Tensor Module::register_buffer(const std::string& name, Tensor t) {
+    t.requires_grad(false);
+    buffers_.emplace_back(name, t);
     return t;
 }
 

@@ -14,7 +14,8 @@ namespace adg::nn {
 /// A named parameter ("0.weight").
 using NamedTensor = std::pair<std::string, Tensor>;
 
-/// What a parameter is without its values: name, dtype and shape (for checking a file before building a model).
+/// What a parameter (or buffer) is without its values: name, dtype and shape (for checking a file before building a
+/// model).
 struct ParameterShape {
     /// The dotted path ("0.weight").
     std::string name;
@@ -22,10 +23,13 @@ struct ParameterShape {
     Dtype dtype;
     /// The shape.
     Shape shape;
+    /// True for a buffer (state saved with the model but not trained, e.g. BatchNorm's running mean).
+    bool buffer = false;
 };
 
-/// A differentiable function with state: parameters (leaves that require grad) and sub-modules, both registered
-/// under names, so parameters() and named_parameters() walk the whole tree.
+/// A differentiable function with state: parameters (leaves that require grad), buffers (state that is not trained
+/// but saved with the model, e.g. BatchNorm's running statistics) and sub-modules, all registered under names, so
+/// parameters(), named_parameters(), buffers() and named_buffers() walk the whole tree.
 class Module {
 public:
     virtual ~Module() = default;
@@ -43,6 +47,10 @@ public:
     std::vector<Tensor> parameters() const;
     /// All parameters with their dotted paths ("0.weight", "2.bias").
     std::vector<NamedTensor> named_parameters() const;
+    /// All buffers, depth first in registration order.
+    std::vector<Tensor> buffers() const;
+    /// All buffers with their dotted paths ("1.running_mean").
+    std::vector<NamedTensor> named_buffers() const;
     /// Switches this module and its sub-modules to training (true) or evaluation (false) behaviour.
     void train(bool on = true);
     /// Same as train(false).
@@ -59,6 +67,8 @@ public:
 protected:
     /// Registers `t` as a parameter named `name` (marks it requires_grad) and returns it.
     Tensor register_parameter(const std::string& name, Tensor t);
+    /// Registers `t` as a buffer named `name` (it does not require grad) and returns it.
+    Tensor register_buffer(const std::string& name, Tensor t);
     /// Registers `m` as a sub-module named `name` and returns it.
     template <class M>
     std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
@@ -67,8 +77,9 @@ protected:
     }
 
 private:
-    void collect(const std::string& prefix, std::vector<NamedTensor>& out) const;
+    void collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const;
     std::vector<NamedTensor> params_;
+    std::vector<NamedTensor> buffers_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
 };

@@ -20,10 +20,12 @@
 
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/nn/idx.hpp>
+#include <adgraph/nn/model_spec.hpp>
 #include <adgraph/nn/process.hpp>
 #include <adgraph/nn/sequential.hpp>
 
 #include "adgraph/options.hpp"
+#include "adgraph/train.hpp"
 #include "child_case.hpp"
 #include "cli_run.hpp"
 
@@ -643,3 +645,124 @@ TEST_CASE("cli: under an address-space limit too low for OpenBLAS's work buffers
     CHECK_MESSAGE(r.exited_ok(), r.output);
 }
 #endif
+
+TEST_CASE("cli: --model cnn brings the preset's defaults for options not given, the MLP defaults stay as they are") {
+    const adg::cli::TrainOptions mlp, preset = adg::cli::cnn_preset_options();
+    adg::cli::TrainOptions o;
+    o.model = "cnn";
+    adg::cli::apply_preset_defaults(o, [](const std::string&) { return false; });
+    CHECK(o.epochs == preset.epochs);
+    CHECK(o.lr == preset.lr);
+    CHECK(o.batch == preset.batch);
+    CHECK(o.optimizer == preset.optimizer);
+    CHECK(o.dropout == preset.dropout);
+    CHECK(o.init == preset.init);
+    CHECK(o.schedule == preset.schedule);
+    adg::cli::TrainOptions given;
+    given.model = "cnn";
+    given.epochs = 1;
+    given.lr = 0.5;
+    adg::cli::apply_preset_defaults(given,
+                                    [](const std::string& option) { return option == "--epochs" || option == "--lr"; });
+    CHECK(given.epochs == 1);
+    CHECK(given.lr == 0.5);
+    CHECK(given.dropout == preset.dropout);
+    // Any other model keeps every default of TrainOptions.
+    for (const std::string spec : {"784-256-128-10", "flatten,linear10"}) {
+        adg::cli::TrainOptions m;
+        m.model = spec;
+        adg::cli::apply_preset_defaults(m, [](const std::string&) { return false; });
+        CHECK(m.epochs == mlp.epochs);
+        CHECK(m.lr == mlp.lr);
+        CHECK(m.dropout == mlp.dropout);
+        CHECK(m.init == mlp.init);
+    }
+    CHECK(mlp.model == "784-256-128-10");
+    const auto help = run_cli({"train", "--help"});
+    CHECK(help.code == 0);
+    CHECK(help.out.find("conv<out>k<kernel>[s<stride>][p<padding>]") != std::string::npos);
+    CHECK(help.out.find(adg::nn::preset_layers("cnn")) != std::string::npos);
+    CHECK(help.out.find(adg::cli::preset_defaults_text()) != std::string::npos);
+    CHECK(adg::cli::preset_defaults_text().find("--epochs " + std::to_string(preset.epochs)) != std::string::npos);
+}
+
+TEST_CASE("cli: bad layer lists and CNNs without 10 outputs are usage errors (exit 2)") {
+    const auto unknown = run_cli({"train", "--model", "conv8k3,pool,linear10"});
+    CHECK(unknown.code == 2);
+    CHECK_MESSAGE(unknown.err.find("adgraph: --model: model spec 'conv8k3,pool,linear10': unknown layer 'pool'; "
+                                   "write layers joined by ','") == 0,
+                  unknown.err);
+    const auto outputs = run_cli({"train", "--model", "conv8k3,flatten,linear5"});
+    CHECK(outputs.code == 2);
+    CHECK(outputs.err.find("--model conv8k3,flatten,linear5: Fashion-MNIST has 10 classes but the model ends in 5 "
+                           "features; end it with linear10") != std::string::npos);
+    CHECK(run_cli({"graph", "--spec", "conv8k3"}).code == 2);
+    CHECK(run_cli({"eval", "--model", "x.safetensors", "--spec", "linear10"}).code == 2);
+}
+
+TEST_CASE("cli: train --model cnn --limit, then eval, predict and graph the CNN checkpoint") {
+    if (!adg::testing::have_fashion_mnist()) {
+        MESSAGE("skipped: install dataset-fashion-mnist for the smoke run");
+        return;
+    }
+    const fs::path out = scratch("cnn");
+    const auto r = run_cli({"train", "--model", "cnn", "--limit", "300", "--epochs", "1", "--batch", "50", "--out",
+                            out.string(), "--threads", "1"});
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+    CHECK(r.out.find("Conv2d(1 -> 32, 3x3, padding 1, bias), BatchNorm2d(32), ReLU(), MaxPool2d(2x2)") !=
+          std::string::npos);
+    CHECK(r.out.find("Dropout(p=") != std::string::npos);
+    CHECK(r.out.find("Ankle boot") != std::string::npos);
+    CHECK(fs::exists(out / "confusion.csv"));
+    CHECK(fs::exists(out / "curves.png"));
+    const std::string ckpt = (out / "model.safetensors").string();
+    const adg::nn::SafetensorsFile file = adg::nn::read_checkpoint(ckpt);
+    CHECK(file.metadata.at("model") == "cnn");
+    std::size_t stats = 0;
+    for (const auto& [name, a] : file.tensors) {
+        if (name == "1.running_mean" || name == "1.running_var" || name == "5.running_mean" ||
+            name == "5.running_var") {
+            ++stats;
+        }
+    }
+    CHECK(stats == 4);
+
+    // eval of the checkpoint on the same 300 test images gives the accuracy train reported: the running statistics
+    // came back with the parameters.
+    const auto e = run_cli({"eval", "--model", ckpt, "--limit", "300"});
+    REQUIRE_MESSAGE(e.code == 0, e.err);
+    const std::size_t at = r.out.find("test accuracy ");
+    REQUIRE(at != std::string::npos);
+    const std::string accuracy = r.out.substr(at, r.out.find('%', at) + 1 - at);
+    CHECK_MESSAGE(e.out.find(accuracy) != std::string::npos, accuracy, "\n", e.out);
+    CHECK(e.out.find("BatchNorm2d(64)") != std::string::npos);
+    const auto with_spec = run_cli({"eval", "--model", ckpt, "--limit", "300", "--spec", "cnn"});
+    CHECK(with_spec.code == 0);
+    CHECK(with_spec.out.find(accuracy) != std::string::npos);
+
+    const auto p = run_cli({"predict", "--model", ckpt, "--index", "3"});
+    REQUIRE_MESSAGE(p.code == 0, p.err);
+    CHECK(p.out.find("test image 3: true class") != std::string::npos);
+
+    const auto g = run_cli({"graph", "--spec", "cnn", "--batch", "2"});
+    REQUIRE_MESSAGE(g.code == 0, g.err);
+    CHECK(g.out.rfind("digraph adgraph {", 0) == 0);
+    CHECK(g.out.find("conv2d") != std::string::npos);
+    CHECK(g.out.find("float32 (2,32,28,28)") != std::string::npos);
+    CHECK(g.out.find("softmax_cross_entropy\\nfloat32 ()") != std::string::npos);
+
+    // A CNN checkpoint with an MLP spec, and an MLP checkpoint with a CNN spec, name both.
+    const auto as_mlp = run_cli({"eval", "--model", ckpt, "--spec", "784-256-128-10"});
+    CHECK(as_mlp.code == 1);
+    CHECK_MESSAGE(as_mlp.err.find("checkpoint " + ckpt +
+                                  ": --spec 784-256-128-10 names an MLP but the checkpoint holds a layer-list model "
+                                  "(CNN) (saved for model cnn)") != std::string::npos,
+                  as_mlp.err);
+    const std::string mlp_ckpt = write_checkpoint(out / "mlp.safetensors", "784-16-10");
+    const auto as_cnn = run_cli({"eval", "--model", mlp_ckpt, "--spec", "cnn"});
+    CHECK(as_cnn.code == 1);
+    CHECK_MESSAGE(as_cnn.err.find("--spec cnn names a layer-list model (CNN) but the checkpoint holds an MLP (saved "
+                                  "for model 784-16-10)") != std::string::npos,
+                  as_cnn.err);
+    fs::remove_all(out);
+}

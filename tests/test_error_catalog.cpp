@@ -21,8 +21,14 @@
 
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/atomic_file.hpp>
+#include <adgraph/nn/batch_norm.hpp>
+#include <adgraph/nn/conv.hpp>
+#include <adgraph/nn/flatten.hpp>
 #include <adgraph/nn/idx.hpp>
+#include <adgraph/nn/model_spec.hpp>
+#include <adgraph/nn/pool.hpp>
 #include <adgraph/nn/process.hpp>
+#include <adgraph/nn/residual.hpp>
 #include <adgraph/nn/safetensors.hpp>
 #include <adgraph/tensor/conv.hpp>
 #include <adgraph/tensor/matmul.hpp>
@@ -316,6 +322,40 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      Generator gen(0);
                      Linear layer(3, 2, gen);
                      layer(Tensor::zeros({4}));
+                 }});
+    c.push_back({"shape_error",
+                 "Conv2d(3 -> 4, 3x3, bias): input shape (2,1,5,5) is not (N, 3, H, W); pass a batch of 3-channel "
+                 "images",
+                 [] {
+                     Generator gen(0);
+                     Conv2d conv(3, 4, 3, gen);
+                     conv(Tensor::zeros({2, 1, 5, 5}));
+                 }});
+    c.push_back({"shape_error",
+                 "BatchNorm2d(3): input shape (4,2,2,2) is not (N, 3, H, W); use BatchNorm1d for features or a layer "
+                 "of as many channels as the input has",
+                 [] {
+                     BatchNorm2d bn(3);
+                     bn(Tensor::zeros({4, 2, 2, 2}));
+                 }});
+    c.push_back({"shape_error",
+                 "BatchNorm1d(5): input shape (2,5,3) is not (N, 5); use BatchNorm2d for images or a layer of as many "
+                 "channels as the input has",
+                 [] {
+                     BatchNorm1d bn(5);
+                     bn(Tensor::zeros({2, 5, 3}));
+                 }});
+    c.push_back({"shape_error", "Flatten: input shape () has no batch axis; pass a batch (N, ...)", [] {
+                     Flatten flatten;
+                     flatten(Tensor::scalar(1.0));
+                 }});
+    c.push_back({"shape_error",
+                 "Residual: the inner module maps (2,3,4,5) to (2,4,4,5), but x + inner(x) needs equal shapes; make "
+                 "the block keep channels and size (e.g. 3x3 convolutions with padding 1)",
+                 [] {
+                     Generator gen(0);
+                     Residual block(std::make_shared<Conv2d>(3, 4, 3, gen, 1, 1));
+                     block(Tensor::zeros({2, 3, 4, 5}));
                  }});
     c.push_back({"shape_error",
                  "DataLoader: the dataset must hold float32 images (N, features) and N labels, but has float32 images "
@@ -766,6 +806,199 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      check_fits_in_memory("Sequential::mlp: model spec '784-9999999-10' with float32 parameters",
                                           mlp_memory_bytes({784, 9999999, 10}, 0, 0), "use smaller layer sizes",
                                           MemoryLimit{8000000000, "physical memory"});
+                 }});
+    c.push_back({"value_error", "Conv2d(0 -> 4, 3x3): channels and kernel sizes must be positive", [] {
+                     Generator gen(0);
+                     Conv2d(0, 4, 3, gen);
+                 }});
+    c.push_back({"value_error", "Conv2d(3 -> 4, 3x3): stride and dilation must be positive", [] {
+                     Generator gen(0);
+                     Conv2d(3, 4, 3, gen, 0);
+                 }});
+    c.push_back({"value_error", "Conv2d(3 -> 4, 3x3): groups 2 must divide both channel counts; pass groups = 1", [] {
+                     Generator gen(0);
+                     Conv2d(3, 4, 3, gen, 1, 0, 1, 2);
+                 }});
+    c.push_back({"value_error", "MaxPool2d(0x0): kernel and stride must be positive (got kernel 0x0, stride 0x0)",
+                 [] { MaxPool2d pool(0); }});
+    c.push_back({"value_error", "AvgPool2d(2x2): padding 2x2 is more than half the kernel; pass padding at most 1x1",
+                 [] { AvgPool2d pool(2, std::nullopt, 2); }});
+    c.push_back({"value_error", "BatchNorm2d(0): the number of channels must be positive", [] { BatchNorm2d bn(0); }});
+    c.push_back(
+        {"value_error", "BatchNorm1d(4): momentum must be in [0, 1] (got 1.5)", [] { BatchNorm1d bn(4, 1.5); }});
+    c.push_back(
+        {"value_error", "BatchNorm2d(4): eps must be a positive number (got 0)", [] { BatchNorm2d bn(4, 0.1, 0.0); }});
+    c.push_back({"value_error", "Residual: the inner module is null; pass a module", [] { Residual block(nullptr); }});
+    c.push_back({"value_error",
+                 "model spec 'conv32k3,foo,linear10': unknown layer 'foo'; write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("conv32k3,foo,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv32,linear10': layer 'conv32' lacks its kernel size (k<kernel>, e.g. conv32k3p1); "
+                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("conv32,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'convk3,linear10': layer 'convk3' lacks its number of output channels; write layers "
+                 "joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("convk3,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv0k3,flatten,linear10': layer 'conv0k3': number of output channels must be positive; "
+                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("conv0k3,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'linear12345678': layer 'linear12345678': number of outputs is too large (max 9999999); "
+                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("linear12345678"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k3x,flatten,linear10': layer 'conv8k3x' has 'x' left over; write layers joined by "
+                 "',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k3x,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k3p,flatten,linear10': layer 'conv8k3p': the padding after 'p' must be a whole "
+                 "number up to 9999999; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k3p,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k3,,linear10': empty layer at character 8; write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k3,,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'maxpool2p2,flatten,linear10': layer 'maxpool2p2': the padding is more than half the "
+                 "window; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("maxpool2p2,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'flatten,dropout1.5,linear10': layer 'dropout1.5': the dropout probability must be a "
+                 "number in [0, 1), e.g. dropout0.3; write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("flatten,dropout1.5,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k3p1,res(conv8k3p1,flatten,linear10': unbalanced '(': a res( lacks its ')'; write "
+                 "layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k3p1,res(conv8k3p1,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k3p1),flatten,linear10': unbalanced ')' at character 9; write layers joined by ',' "
+                 "from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k3p1),flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'res(relu)x,flatten,linear10': layer 'res(relu)x' must end at its closing ')'; "
+                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("res(relu)x,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'linear10': layer 'linear10' gets images (1,28,28): a linear layer takes features; put "
+                 "flatten before it; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'flatten,conv8k3': layer 'conv8k3' gets features (784): a convolution takes images "
+                 "(C,H,W); put it before flatten; write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("flatten,conv8k3"); }});
+    c.push_back({"value_error",
+                 "model spec 'flatten,maxpool2': layer 'maxpool2' gets features (784): pooling takes images (C,H,W); "
+                 "put it before flatten; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("flatten,maxpool2"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k29,flatten,linear10': layer 'conv8k29' gets images (1,28,28): the kernel is "
+                 "larger than the padded image; use a smaller kernel or more padding; write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k29,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'maxpool29,flatten,linear10': layer 'maxpool29' gets images (1,28,28): the window is "
+                 "larger than the padded image; use a smaller window; write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("maxpool29,flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k3p1,res(conv16k3p1),flatten,linear10': layer 'res(conv16k3p1)' gets images "
+                 "(8,28,28): its layers map it to images (16,28,28), but x + f(x) needs the same shape; keep channels "
+                 "and size (e.g. conv<C>k3p1 with C the input's channels); write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k3p1,res(conv16k3p1),flatten,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'conv8k3p1': the model ends in images (8,28,28), not features; end it with flatten and "
+                 "linear<classes>; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
+                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
+                 "'-', e.g. 784-256-128-10",
+                 [] { plan_model("conv8k3p1"); }});
+    c.push_back({"value_error",
+                 "model spec 'flatten,linear10': a layer list takes images (C,H,W), not (784); pass the image shape",
+                 [] { plan_model("flatten,linear10", {}, {784}); }});
+    c.push_back({"value_error",
+                 "build_model: model spec 'conv2000k3,flatten,linear2000' with float32 parameters needs about 10.8 GB "
+                 "(10816088000 bytes) of memory but 8.0 GB (8000000000 bytes) are available (physical memory); use "
+                 "fewer or smaller layers",
+                 [] {
+                     // The limit is given so that the message does not depend on the machine; build_model passes
+                     // memory_limit().
+                     check_fits_in_memory(
+                         "build_model: model spec 'conv2000k3,flatten,linear2000' with float32 parameters",
+                         model_memory_bytes(plan_model("conv2000k3,flatten,linear2000"), 0, 0),
+                         "use fewer or smaller layers", MemoryLimit{8000000000, "physical memory"});
                  }});
     c.push_back({"value_error",
                  "train: OpenBLAS maps a work buffer of 134.2 MB (134217728 bytes) per thread that calls BLAS, 268.4 "
@@ -1222,6 +1455,41 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                               {{"model", "4-2"}});
              load_checkpoint(file("model.safetensors"), *model, nullptr);
          }});
+    c.push_back({"io_error",
+                 "checkpoint /tmp/run/cnn.safetensors: tensor '1.running_mean' is float32 (5) but the model's buffer "
+                 "is float32 (4) (the file was saved for model conv4k3,bn,flatten,linear10)",
+                 [=] {
+                     Generator gen(0);
+                     auto model = build_model("conv4k3,bn,flatten,linear10", gen);
+                     NamedArrays tensors;
+                     for (const auto& [name, p] : model->named_parameters()) tensors.emplace_back(name, p.value());
+                     tensors.emplace_back("1.running_mean", Array::zeros({5}, f32));
+                     tensors.emplace_back("1.running_var", Array::full({4}, 1.0, f32));
+                     save_safetensors(file("cnn.safetensors"), tensors, {{"model", "conv4k3,bn,flatten,linear10"}});
+                     load_checkpoint(file("cnn.safetensors"), *model, nullptr);
+                 }});
+    c.push_back({"io_error",
+                 "checkpoint /tmp/run/cnn.safetensors: the model's buffer '1.running_var' (float32 (4), 16 bytes) is "
+                 "missing (the file was saved for model conv4k3,bn,flatten,linear10)",
+                 [=] {
+                     Generator gen(0);
+                     auto model = build_model("conv4k3,bn,flatten,linear10", gen);
+                     NamedArrays tensors;
+                     for (const auto& [name, p] : model->named_parameters()) tensors.emplace_back(name, p.value());
+                     tensors.emplace_back("1.running_mean", Array::zeros({4}, f32));
+                     save_safetensors(file("cnn.safetensors"), tensors, {{"model", "conv4k3,bn,flatten,linear10"}});
+                     load_checkpoint(file("cnn.safetensors"), *model, nullptr);
+                 }});
+    c.push_back(
+        {"io_error",
+         "checkpoint /tmp/run/cnn.safetensors: tensor '1.weight' is not a parameter or buffer of this "
+         "model (the file was saved for model conv4k3,bn,flatten,linear10)",
+         [=] {
+             Generator gen(0);
+             auto with_bn = build_model("conv4k3,bn,flatten,linear10", gen);
+             save_checkpoint(file("cnn.safetensors"), *with_bn, nullptr, {{"model", "conv4k3,bn,flatten,linear10"}});
+             load_checkpoint(file("cnn.safetensors"), *build_model("conv4k3,relu,flatten,bn,linear10", gen), nullptr);
+         }});
     c.push_back(
         {"io_error",
          "checkpoint /tmp/run/model.safetensors: its optimizer state is from sgd, not adam (the file was saved for "
@@ -1378,6 +1646,18 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  2,
                  "adgraph: --model 100-10: Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10\nRun "
                  "'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--model", "conv8k3,pool,linear10"},
+                 2,
+                 "adgraph: --model: model spec 'conv8k3,pool,linear10': unknown layer 'pool'; write layers joined by "
+                 "',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
+                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10\nRun 'adgraph train --help' for the "
+                 "options.\n"});
+    c.push_back({{"train", "--model", "conv8k3,flatten,linear5"},
+                 2,
+                 "adgraph: --model conv8k3,flatten,linear5: Fashion-MNIST has 10 classes but the model ends in 5 "
+                 "features; end it with linear10\nRun 'adgraph train --help' for the options.\n"});
     c.push_back({{"train", "--activation", "swish"},
                  2,
                  "adgraph: --activation: activation 'swish' is unknown; choose relu, leaky_relu, tanh or sigmoid\nRun "
@@ -1507,6 +1787,21 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  1,
                  "adgraph: error: checkpoint /tmp/run/outputs20.safetensors: the model 784-16-20 has 20 outputs but "
                  "Fashion-MNIST has 10 classes; use a checkpoint of a model ending in -10, as adgraph train writes\n"});
+    c.push_back({{"eval", "--model", ckpt, "--spec", "cnn", "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/trained/model.safetensors: --spec cnn names a layer-list model "
+                 "(CNN) but the checkpoint holds an MLP (saved for model 784-16-10); leave --spec out to use the "
+                 "checkpoint's model, or pass MLP sizes such as 784-256-128-10\n"});
+    c.push_back({{"eval", "--model", dir.file("cnn.safetensors"), "--spec", "784-16-10", "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/cnn.safetensors: --spec 784-16-10 names an MLP but the "
+                 "checkpoint holds a layer-list model (CNN) (saved for model conv2k3,flatten,linear10); leave --spec "
+                 "out to use the checkpoint's model, or pass a layer list or the preset it was trained as\n"});
+    c.push_back({{"eval", "--model", dir.file("cnn5.safetensors"), "--data", data},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/cnn5.safetensors: the model conv2k3,flatten,linear5 has 5 "
+                 "outputs but Fashion-MNIST has 10 classes; use a checkpoint of a model ending in linear10, as "
+                 "adgraph train writes\n"});
     c.push_back({{"predict", "--model", dir.file("overflow.safetensors"), "--index", "3", "--data", data},
                  1,
                  "adgraph: error: checkpoint /tmp/run/overflow.safetensors: evaluate: the model's output for image 3, "
@@ -1559,6 +1854,10 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     const auto overflow = Sequential::mlp("784-16-10", gen);
     for (const auto& [name, p] : overflow->named_parameters()) p.mutable_value() = Array::full(p.shape(), 1e38, f32);
     save_checkpoint(dir.file("overflow.safetensors"), *overflow, nullptr, {{"model", "784-16-10"}});
+    const auto cnn = build_model("conv2k3,flatten,linear10", gen);
+    save_checkpoint(dir.file("cnn.safetensors"), *cnn, nullptr, {{"model", "conv2k3,flatten,linear10"}});
+    const auto cnn5 = build_model("conv2k3,flatten,linear5", gen);
+    save_checkpoint(dir.file("cnn5.safetensors"), *cnn5, nullptr, {{"model", "conv2k3,flatten,linear5"}});
     fs::create_directories(dir.file("out-busy/metrics.jsonl"));  // the atomic rename over a directory fails
 }
 

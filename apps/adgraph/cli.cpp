@@ -9,6 +9,8 @@
 #include <adgraph/tensor/error.hpp>
 #include <adgraph/tensor/parallel.hpp>
 
+#include <adgraph/nn/model_spec.hpp>
+
 #include "adgraph/evaluate.hpp"
 #include "adgraph/options.hpp"
 #include "adgraph/train.hpp"
@@ -20,9 +22,12 @@ namespace {
 constexpr double infinity = std::numeric_limits<double>::infinity();
 
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
-    cmd.add_option("--model", o.model, "MLP layer sizes, e.g. 784-256-128-10")->capture_default_str();
-    cmd.add_option("--activation", o.activation, "relu, leaky_relu, tanh or sigmoid")->capture_default_str();
-    add_number(cmd, "--dropout", o.dropout, "dropout after each hidden layer", real_range(0, 1, false, true));
+    cmd.add_option("--model", o.model,
+                   "model spec: MLP layer sizes (784-256-128-10), the preset cnn, or a layer list (see below)")
+        ->capture_default_str();
+    cmd.add_option("--activation", o.activation, "MLP: relu, leaky_relu, tanh or sigmoid")->capture_default_str();
+    add_number(cmd, "--dropout", o.dropout, "dropout after each hidden layer (layer lists: p of a bare 'dropout')",
+               real_range(0, 1, false, true));
     cmd.add_option("--init", o.init, "weight initialisation: uniform, xavier or he")->capture_default_str();
     cmd.add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
         ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
@@ -46,17 +51,36 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
     add_number(cmd, "--limit", o.limit, "use only the first N training and test images (smoke tests; 0: all)",
                whole_range(0, max_count));
     cmd.add_flag("!--no-plot", o.plot, "do not draw curves.png");
+    cmd.footer(
+        std::string("Model specs:\n"
+                    "  784-256-128-10  an MLP: layer sizes joined by '-' (--activation after each hidden layer)\n"
+                    "  cnn             the preset CNN: ") +
+        nn::preset_layers("cnn") + "\n                  (its defaults: " + preset_defaults_text() +
+        "; options given on the command line win)\n"
+        "  layer list      layers joined by ',', applied to the images as (1, 28, 28):\n"
+        "    conv<out>k<kernel>[s<stride>][p<padding>]  convolution with bias (e.g. conv32k3p1)\n"
+        "    maxpool<k>[s<stride>][p<padding>]          max pooling (stride: k unless given)\n"
+        "    avgpool<k>[s<stride>][p<padding>]          average pooling\n"
+        "    bn                                         batch norm (BatchNorm2d on images, 1d on features)\n"
+        "    relu, leaky_relu, tanh, sigmoid            activations\n"
+        "    flatten                                    images (C, H, W) to features C*H*W\n"
+        "    linear<out>                                fully connected layer\n"
+        "    dropout[<p>]                               dropout (p: --dropout unless given)\n"
+        "    res(<layers>)                              residual block x + f(x), f keeping the shape\n"
+        "  e.g. --model conv16k3p1,bn,relu,res(conv16k3p1,bn,relu),maxpool2,flatten,linear10\n"
+        "  --init applies to the weights of both conv and linear layers (uniform is PyTorch's default).");
 }
 
 }  // namespace
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-    CLI::App app{"adgraph: automatic differentiation in C++; trains an MLP on Fashion-MNIST"};
+    CLI::App app{"adgraph: automatic differentiation in C++; trains an MLP or a CNN on Fashion-MNIST"};
     app.name("adgraph");
     app.require_subcommand(1);
 
     TrainOptions train_options;
-    CLI::App* train_cmd = app.add_subcommand("train", "train an MLP (defaults: the best known setting)");
+    CLI::App* train_cmd =
+        app.add_subcommand("train", "train an MLP or a CNN (defaults: the best known setting; --model cnn: a CNN)");
     add_train_options(*train_cmd, train_options);
 
     std::string model_path, spec, data = nn::default_fashion_mnist_dir;
@@ -76,7 +100,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     std::string graph_spec = "784-256-128-10", graph_out;
     std::size_t graph_batch = 2;
     CLI::App* graph_cmd = app.add_subcommand("graph", "print the recorded graph of one training step as Graphviz DOT");
-    graph_cmd->add_option("--spec", graph_spec, "MLP layer sizes")->capture_default_str();
+    graph_cmd->add_option("--spec", graph_spec, "model spec: MLP layer sizes, the preset cnn or a layer list")
+        ->capture_default_str();
     add_number(*graph_cmd, "--batch", graph_batch, "rows of the dummy batch", whole_range(1, max_count));
     graph_cmd->add_option("--out", graph_out, "write the DOT text to this file (default: stdout)");
 
@@ -97,13 +122,15 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     // A model spec given on the command line is checked before anything is loaded, so a typo is a usage error.
     const auto check_spec = [](const std::string& option, const std::string& text) {
         try {
-            nn::parse_mlp_spec(text);
+            nn::plan_model(text);
         } catch (const value_error& e) {
             throw UsageError{option + ": " + e.what()};
         }
     };
     try {
         if (train_cmd->parsed()) {
+            apply_preset_defaults(train_options,
+                                  [&](const std::string& option) { return train_cmd->count(option) > 0; });
             validate(train_options);
             return train(train_options, out, err);
         }

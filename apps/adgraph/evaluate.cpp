@@ -11,10 +11,18 @@
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/memory.hpp>
+#include <adgraph/nn/model_spec.hpp>
 
 namespace adg::cli {
 
-EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch) {
+Tensor model_batch(const Tensor& x, const Shape& input) {
+    if (input.size() <= 1) return x;
+    Shape shape{x.shape()[0]};
+    shape.insert(shape.end(), input.begin(), input.end());
+    return reshape(x, shape);
+}
+
+EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch, const Shape& input) {
     NoGrad no_grad;
     const bool was_training = model.training();
     model.eval();
@@ -23,7 +31,7 @@ EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batc
     double loss_sum = 0.0;
     std::size_t first_row = 0;
     for (const nn::Batch& b : nn::DataLoader(data, batch, false).epoch(0)) {
-        const Tensor logits = model(b.x);
+        const Tensor logits = model(model_batch(b.x, input));
         check_finite_outputs(logits, first_row);
         first_row += b.labels.size();
         loss_sum += nn::cross_entropy(logits, b.labels, nn::Reduction::sum).item();
@@ -83,6 +91,34 @@ std::string per_class_table(const nn::ConfusionMatrix& m) {
     return out;
 }
 
+namespace {
+
+// A --spec of the other kind than the checkpoint's model (an MLP for a CNN or the reverse) would fail on its first
+// tensor with a message about shapes; this says what is really wrong. The file's kind is its metadata spec's, or,
+// without one, whether it holds 4-D (convolution) weights or running statistics.
+void check_same_kind(const std::string& path, const nn::SafetensorsFile& file, const std::string& spec) {
+    const auto saved = file.metadata.find("model");
+    bool file_mlp = true;
+    if (saved != file.metadata.end()) {
+        file_mlp = nn::is_mlp_spec(saved->second);
+    } else {
+        for (const auto& [name, a] : file.tensors) {
+            const bool stats = name.size() > 13 && name.compare(name.size() - 13, 13, ".running_mean") == 0;
+            if (name.rfind("optim.", 0) != 0 && (a.dim() == 4 || stats)) file_mlp = false;
+        }
+    }
+    if (file_mlp == nn::is_mlp_spec(spec)) return;
+    const std::string saved_for =
+        saved != file.metadata.end() ? " (saved for model " + nn::message_text(saved->second) + ")" : "";
+    throw io_error("checkpoint " + path + ": --spec " + nn::message_text(spec) + " names " +
+                   (file_mlp ? "a layer-list model (CNN) but the checkpoint holds an MLP"
+                             : "an MLP but the checkpoint holds a layer-list model (CNN)") +
+                   saved_for + "; leave --spec out to use the checkpoint's model, or pass " +
+                   (file_mlp ? "MLP sizes such as 784-256-128-10" : "a layer list or the preset it was trained as"));
+}
+
+}  // namespace
+
 LoadedModel load_model(const std::string& path, const std::string& spec) {
     LoadedModel m;
     // Read and parsed once; its tensors are checked against the model's spec before the model is built.
@@ -117,30 +153,32 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
             "', not a probability in [0, 1); the metadata is corrupt (adgraph train writes e.g. '0.100000')");
     }
     const std::string model_spec = spec.empty() ? get("model", "") : spec;
-    std::vector<nn::ParameterShape> expected;
+    if (!spec.empty()) check_same_kind(path, file, spec);
+    nn::ModelPlan plan;
     try {
+        plan = nn::plan_model(model_spec, options);
         // The output width first: a model for another number of classes would fail later in the confusion
         // matrix or show only some of its classes.
-        const std::size_t outputs = nn::parse_mlp_spec(model_spec).back(), classes = nn::fashion_mnist_classes().size();
+        const std::size_t outputs = plan.output.front(), classes = nn::fashion_mnist_classes().size();
         if (outputs != classes) {
             throw shape_error("the model " + nn::message_text(model_spec) + " has " + std::to_string(outputs) +
                               " outputs but Fashion-MNIST has " + std::to_string(classes) +
-                              " classes; use a checkpoint of a model ending in -" + std::to_string(classes) +
-                              ", as adgraph train writes");
+                              " classes; use a checkpoint of a model ending in " + (plan.mlp ? "-" : "linear") +
+                              std::to_string(classes) + ", as adgraph train writes");
         }
-        expected = nn::mlp_parameter_shapes(model_spec, options);
     } catch (error& e) {
         e.add_context("checkpoint " + path);  // the spec, activation or dropout came from its metadata
         throw;
     }
-    nn::check_checkpoint_parameters(path, file, expected);  // so a lying header never sizes the model
+    nn::check_checkpoint_parameters(path, file, plan.tensors);  // so a lying header never sizes the model
     try {
-        m.model = nn::Sequential::mlp(model_spec, gen, options);  // refuses a model too large for memory
+        m.model = nn::build_model(model_spec, gen, options);  // refuses a model too large for memory
     } catch (error& e) {
         e.add_context("checkpoint " + path);
         throw;
     }
     m.spec = model_spec;
+    m.input = plan.input;
     m.metadata = nn::load_checkpoint(path, file, *m.model, nullptr);
     m.model->eval();
     return m;
@@ -152,8 +190,12 @@ namespace {
 // count, else 1).
 const char* const fewer_threads = "set a lower ADGRAPH_NUM_THREADS";
 
-// The first layer's width of a loaded model (the spec it was built from).
-std::size_t model_inputs(const LoadedModel& m) { return nn::parse_mlp_spec(m.spec).front(); }
+// The values of one sample a loaded model takes (784 for the MLP 784-... and for a CNN of 1x28x28 images).
+std::size_t model_inputs(const LoadedModel& m) {
+    std::size_t n = 1;
+    for (auto d : m.input) n *= d;
+    return n;
+}
 
 std::string model_text(const LoadedModel& m, const std::string& path) {
     return "the model " + nn::message_text(m.spec) + " of checkpoint " + path;
@@ -170,15 +212,16 @@ int eval_command(const std::string& path, const std::string& spec, const std::st
     nn::check_blas_buffers_fit("eval", nn::blas_threads(), fewer_threads);
     EvalResult r;
     try {
-        r = evaluate(*m.model, test);
+        r = evaluate(*m.model, test, 1000, m.input);
     } catch (error& e) {
         e.add_context("checkpoint " + path);
         throw;
     }
+    // The model's description can be long (a CNN's), so only the figures go through the fixed buffer.
     char line[160];
-    std::snprintf(line, sizeof line, "model %s: test accuracy %.2f %% (%zu images), test loss %.4f\n",
-                  m.model->to_string().c_str(), 100.0 * r.accuracy, test.size(), r.loss);
-    out << line << "\n"
+    std::snprintf(line, sizeof line, ": test accuracy %.2f %% (%zu images), test loss %.4f\n", 100.0 * r.accuracy,
+                  test.size(), r.loss);
+    out << "model " << m.model->to_string() << line << "\n"
         << per_class_table(r.confusion) << "\nconfusion matrix\n"
         << r.confusion.to_string(class_names());
     return 0;
@@ -188,12 +231,19 @@ int graph_command(const std::string& spec, std::size_t batch, const std::string&
     if (batch == 0) throw value_error("graph: --batch must be at least 1");
     nn::check_blas_buffers_fit("graph", nn::blas_threads(), fewer_threads);
     Generator gen(0);
-    const auto sizes = nn::parse_mlp_spec(spec);
-    nn::check_fits_in_memory("graph: the model " + nn::message_text(spec) + " with a batch of " + std::to_string(batch),
-                             nn::mlp_memory_bytes(sizes, 1, batch), "pass a smaller --spec or --batch",
-                             nn::memory_limit(nn::blas_threads()));
-    auto model = nn::Sequential::mlp(spec, gen);
-    const Tensor x = Tensor::zeros({batch, sizes.front()});
+    const nn::ModelPlan plan = nn::plan_model(spec);
+    const std::string what = "graph: the model " + nn::message_text(spec) + " with a batch of " + std::to_string(batch);
+    if (plan.mlp) {
+        nn::check_fits_in_memory(what, nn::mlp_memory_bytes(nn::parse_mlp_spec(spec), 1, batch),
+                                 "pass a smaller --spec or --batch", nn::memory_limit(nn::blas_threads()));
+    } else {
+        nn::check_fits_in_memory(what, nn::model_memory_bytes(plan, 1, batch), "pass a smaller --spec or --batch",
+                                 nn::memory_limit(nn::blas_threads()));
+    }
+    auto model = nn::build_model(spec, gen);
+    Shape shape{batch};
+    shape.insert(shape.end(), plan.input.begin(), plan.input.end());
+    const Tensor x = Tensor::zeros(shape);
     const std::vector<std::size_t> labels(batch, 0);
     const Tensor loss = nn::cross_entropy((*model)(x), labels);
     const std::string dot = to_dot({loss}, {"loss"});
@@ -220,7 +270,7 @@ int predict_command(const std::string& path, const std::string& data, std::size_
     Tensor probs;
     {
         NoGrad no_grad;
-        const Tensor logits = (*m.model)(x);
+        const Tensor logits = (*m.model)(model_batch(x, m.input));
         try {
             check_finite_outputs(logits, index);
         } catch (error& e) {

@@ -20,9 +20,14 @@ struct EvalResult {
     nn::ConfusionMatrix confusion{10};
 };
 
-/// Evaluates `model` (in eval mode, nothing recorded) on `data` in batches; throws value_error if an output is
-/// not finite (weights so large that the forward pass overflows) instead of reporting a NaN loss.
-EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch = 1000);
+/// Evaluates `model` (in eval mode, nothing recorded) on `data` in batches, each reshaped to (rows, `input`...)
+/// unless `input` is empty; throws value_error if an output is not finite (weights so large that the forward pass
+/// overflows) instead of reporting a NaN loss.
+EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch = 1000, const Shape& input = {});
+
+/// The rows `x` (B, features) as the model takes them: (B, `input`...), e.g. (B, 1, 28, 28) for a CNN; `x` itself
+/// if `input` is empty or one axis (an MLP).
+Tensor model_batch(const Tensor& x, const Shape& input);
 
 /// Throws value_error naming the image and class unless every value of `logits` (rows: images `first_row`, ...)
 /// is finite.
@@ -44,17 +49,21 @@ struct LoadedModel {
     nn::Metadata metadata;
     /// The spec the model was built from (the checkpoint's, or the one passed in).
     std::string spec;
+    /// The shape of one sample as the model takes it ((784) for an MLP, (1, 28, 28) for a CNN).
+    Shape input;
 };
 
 /// Reads a checkpoint written by `adgraph train`; `spec` overrides the model spec stored in it. Refuses (naming
-/// the checkpoint) a model without one output per Fashion-MNIST class, or too large for memory, before building it.
+/// the checkpoint) a model without one output per Fashion-MNIST class, or too large for memory, and a `spec` of
+/// another kind (MLP or layer list) than the checkpoint's model, before building it.
 LoadedModel load_model(const std::string& path, const std::string& spec = "");
 
 /// `adgraph eval`: test accuracy, per-class accuracy and confusion matrix of a checkpoint.
 int eval_command(const std::string& path, const std::string& spec, const std::string& data, std::size_t limit,
                  std::ostream& out);
 
-/// `adgraph graph`: the graph of one cross-entropy step of an MLP on a dummy batch, as Graphviz DOT.
+/// `adgraph graph`: the graph of one cross-entropy step of the model `spec` names (an MLP, a layer list or a
+/// preset) on a dummy batch, as Graphviz DOT.
 int graph_command(const std::string& spec, std::size_t batch, const std::string& path, std::ostream& out);
 
 /// `adgraph predict`: one test image as text art, its true class and the predicted probabilities.

@@ -19,6 +19,7 @@
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/memory.hpp>
+#include <adgraph/nn/model_spec.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
 #include <adgraph/tensor/parallel.hpp>
@@ -79,21 +80,32 @@ std::size_t state_slots(const TrainOptions& o) {
 // Before any output is written or any weight drawn: both splits must hold images of the model's input width (a
 // test set of another shape would otherwise fail only after a whole epoch), and the model with its gradients,
 // optimizer state and a batch's activations must fit in memory.
-void check_fits(const TrainOptions& o, const nn::Dataset& train_set, const nn::Dataset& test_set) {
-    const std::vector<std::size_t> sizes = nn::parse_mlp_spec(o.model);
+void check_fits(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Dataset& train_set,
+                const nn::Dataset& test_set) {
+    std::size_t inputs = 1;
+    for (auto d : plan.input) inputs *= d;
     const std::string model = "the model " + nn::message_text(o.model);
     // After the data is loaded (the figure of what is mapped includes it), before the first GEMM.
     nn::check_blas_buffers_fit("train", nn::blas_threads(), "pass fewer --threads");
-    check_images_fit(train_set, sizes.front(), model);
-    check_images_fit(test_set, sizes.front(), model);
+    check_images_fit(train_set, inputs, model);
+    check_images_fit(test_set, inputs, model);
     // Evaluation runs in batches of up to 1000 rows without a graph; a training batch is at most the whole set.
     const std::size_t rows =
         std::max(std::min(o.batch, train_set.size()), std::min<std::size_t>(1000, test_set.size()));
+    const std::uint64_t bytes = plan.mlp ? nn::mlp_memory_bytes(nn::parse_mlp_spec(o.model), 1 + state_slots(o), rows)
+                                         : nn::model_memory_bytes(plan, 1 + state_slots(o), rows);
     nn::check_fits_in_memory("train: " + model + " with " + o.optimizer + " and batches of up to " +
                                  std::to_string(rows) + " rows" +
                                  " (parameters, gradients, optimizer state and activations)",
-                             nn::mlp_memory_bytes(sizes, 1 + state_slots(o), rows), "pass a smaller --model or --batch",
-                             nn::memory_limit(nn::blas_threads()));
+                             bytes, "pass a smaller --model or --batch", nn::memory_limit(nn::blas_threads()));
+}
+
+nn::MlpOptions model_options(const TrainOptions& o) {
+    nn::MlpOptions mo;
+    mo.activation = o.activation;
+    mo.dropout = o.dropout;
+    mo.init = nn::parse_init(o.init);
+    return mo;
 }
 
 std::string pct(double v) {
@@ -103,6 +115,68 @@ std::string pct(double v) {
 }
 
 }  // namespace
+
+TrainOptions cnn_preset_options() {
+    TrainOptions p;
+    p.model = "cnn";
+    p.epochs = 6;
+    p.lr = 2e-3;
+    p.dropout = 0.3;
+    p.init = "uniform";  // PyTorch's default for convolutions and linear layers
+    return p;
+}
+
+namespace {
+
+// The options a preset sets, each with how to copy it and how --help shows it.
+struct PresetOption {
+    const char* name;
+    std::function<void(TrainOptions&, const TrainOptions&)> copy;
+    std::function<std::string(const TrainOptions&)> text;
+};
+
+std::vector<PresetOption> preset_options() {
+    return {
+        {"--epochs", [](TrainOptions& o, const TrainOptions& p) { o.epochs = p.epochs; },
+         [](const TrainOptions& p) { return std::to_string(p.epochs); }},
+        {"--batch", [](TrainOptions& o, const TrainOptions& p) { o.batch = p.batch; },
+         [](const TrainOptions& p) { return std::to_string(p.batch); }},
+        {"--optimizer", [](TrainOptions& o, const TrainOptions& p) { o.optimizer = p.optimizer; },
+         [](const TrainOptions& p) { return p.optimizer; }},
+        {"--lr", [](TrainOptions& o, const TrainOptions& p) { o.lr = p.lr; },
+         [](const TrainOptions& p) { return number_str(p.lr); }},
+        {"--weight-decay", [](TrainOptions& o, const TrainOptions& p) { o.weight_decay = p.weight_decay; },
+         [](const TrainOptions& p) { return number_str(p.weight_decay); }},
+        {"--schedule", [](TrainOptions& o, const TrainOptions& p) { o.schedule = p.schedule; },
+         [](const TrainOptions& p) { return p.schedule; }},
+        {"--warmup-epochs", [](TrainOptions& o, const TrainOptions& p) { o.warmup_epochs = p.warmup_epochs; },
+         [](const TrainOptions& p) { return number_str(p.warmup_epochs); }},
+        {"--dropout", [](TrainOptions& o, const TrainOptions& p) { o.dropout = p.dropout; },
+         [](const TrainOptions& p) { return number_str(p.dropout); }},
+        {"--init", [](TrainOptions& o, const TrainOptions& p) { o.init = p.init; },
+         [](const TrainOptions& p) { return p.init; }},
+    };
+}
+
+}  // namespace
+
+void apply_preset_defaults(TrainOptions& o, const std::function<bool(const std::string&)>& given) {
+    if (o.model != "cnn") return;
+    const TrainOptions preset = cnn_preset_options();
+    for (const PresetOption& p : preset_options()) {
+        if (!given(p.name)) p.copy(o, preset);
+    }
+}
+
+std::string preset_defaults_text() {
+    const TrainOptions mlp, preset = cnn_preset_options();
+    std::string text;
+    for (const PresetOption& p : preset_options()) {
+        if (p.text(preset) != p.text(mlp))
+            text += (text.empty() ? "" : " ") + std::string(p.name) + " " + p.text(preset);
+    }
+    return text;
+}
 
 int set_threads(int threads) {
     set_num_threads(threads);
@@ -126,11 +200,21 @@ void validate(const TrainOptions& o) {
             bad(std::string(option) + ": " + e.what());
         }
     };
-    std::vector<std::size_t> sizes;
-    check("--model", [&] { sizes = nn::parse_mlp_spec(o.model); });
-    if (sizes.front() != 784 || sizes.back() != 10) {
-        bad("--model " + nn::message_text(o.model) +
-            ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
+    if (nn::is_mlp_spec(o.model)) {
+        std::vector<std::size_t> sizes;
+        check("--model", [&] { sizes = nn::parse_mlp_spec(o.model); });
+        if (sizes.front() != 784 || sizes.back() != 10) {
+            bad("--model " + nn::message_text(o.model) +
+                ": Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10");
+        }
+    } else {
+        // A layer list takes Fashion-MNIST's images as (1, 28, 28), the shape plan_model assumes.
+        nn::ModelPlan plan;
+        check("--model", [&] { plan = nn::plan_model(o.model); });
+        if (plan.output.front() != 10) {
+            bad("--model " + nn::message_text(o.model) + ": Fashion-MNIST has 10 classes but the model ends in " +
+                std::to_string(plan.output.front()) + " features; end it with linear10");
+        }
     }
     check("--init", [&] { nn::parse_init(o.init); });
     check("--activation", [&] {
@@ -145,7 +229,8 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     const int threads = set_threads(o.threads);
     const nn::Dataset train_set = nn::load_fashion_mnist(o.data, nn::Split::train, o.limit);
     const nn::Dataset test_set = nn::load_fashion_mnist(o.data, nn::Split::test, o.limit);
-    check_fits(o, train_set, test_set);
+    const nn::ModelPlan plan = nn::plan_model(o.model, model_options(o));
+    check_fits(o, plan, train_set, test_set);
     std::error_code made;
     std::filesystem::create_directories(o.out, made);
     if (made) {
@@ -156,11 +241,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     const std::string metrics_path = (std::filesystem::path(o.out) / "metrics.jsonl").string();
 
     Generator gen(o.seed);
-    nn::MlpOptions mo;
-    mo.activation = o.activation;
-    mo.dropout = o.dropout;
-    mo.init = nn::parse_init(o.init);
-    auto model = nn::Sequential::mlp(o.model, gen, mo);
+    auto model = nn::build_model(o.model, gen, model_options(o));
     auto opt = make_optimizer(o, model->named_parameters());
     const nn::DataLoader loader(train_set, o.batch, true, o.seed);
     const std::size_t steps = o.epochs * loader.batches();
@@ -189,7 +270,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
         std::size_t seen = 0, hits = 0, batch_index = 0;
         for (const nn::Batch& b : loader.epoch(epoch)) {
             opt->set_lr(schedule->at(step));
-            const Tensor logits = (*model)(b.x);
+            const Tensor logits = (*model)(model_batch(b.x, plan.input));
             const Tensor loss = nn::cross_entropy(logits, b.labels);
             const double l = loss.item();
             if (!std::isfinite(l)) {
@@ -214,7 +295,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
             ++batch_index;
             progress.update(seen, loss_sum / static_cast<double>(seen));
         }
-        last = evaluate(*model, test_set);
+        last = evaluate(*model, test_set, 1000, plan.input);
         EpochRow row{epoch + 1,
                      loss_sum / static_cast<double>(seen),
                      static_cast<double>(hits) / static_cast<double>(seen),

@@ -2,6 +2,7 @@
 /// \file `adgraph train`: minibatch training of an MLP on Fashion-MNIST with metrics, checkpoints and plots.
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -31,6 +32,17 @@ struct TrainOptions {
     std::size_t limit = 0;  ///< 0: all samples
     bool plot = true;
 };
+
+/// The options `--model cnn` trains with unless they are given: the defaults of TrainOptions with the preset's
+/// own epochs, learning rate, dropout and initialisation.
+TrainOptions cnn_preset_options();
+
+/// For a preset model (`o.model` is "cnn"), sets each option that `given(name)` (e.g. "--epochs") says was not on
+/// the command line to the preset's value; leaves `o` alone for any other model.
+void apply_preset_defaults(TrainOptions& o, const std::function<bool(const std::string&)>& given);
+
+/// The preset's defaults as --help shows them ("--epochs 8 --lr 0.002 ...": only those that differ from the MLP's).
+std::string preset_defaults_text();
 
 /// A bad option value (reported with exit code 2).
 struct UsageError {
