@@ -1,9 +1,10 @@
-// Training-epoch time of the `cnn` preset (cnn_setup.hpp) in adgraph, beside its GEMM floor (only the im2col
-// GEMMs of the conv layers and the linears' GEMMs, cnn_floor.hpp), epochs interleaved so that load changes hit
-// both alike; the peak RSS while training; then a per-layer conv2d forward/backward table. bench_cnn_torch runs
-// the same model, data, initial weights, step and conv shapes in libtorch; scripts/run-benchmarks.sh alternates
-// the two programs and puts the ratios side by side.
+// Training-epoch time of the `cnn` preset (cnn_setup.hpp; built by nn::build_model as `adgraph train` does) in adgraph,
+// beside its GEMM floor (only the im2col GEMMs of the conv layers and the linears' GEMMs, cnn_floor.hpp), epochs
+// interleaved so that load changes hit both alike; the peak RSS while training; then a per-layer conv2d
+// forward/backward table. bench_cnn_torch runs the same model, data, initial weights, step and conv shapes in libtorch;
+// scripts/run-benchmarks.sh alternates the two programs and puts the ratios side by side.
 #include <adgraph/adgraph.hpp>
+#include <adgraph/nn/model_spec.hpp>
 #include <adgraph/tensor/allocator.hpp>
 
 #include <CLI/CLI.hpp>
@@ -28,48 +29,29 @@ Tensor array_of(const std::vector<float>& v, const Shape& shape) {
     return Tensor(std::move(a));
 }
 
-// The preset written with the ops directly, parameters and buffers in PyTorch's order and initialisation.
-struct CnnModel {
-    struct Conv {
-        Tensor w, b, gamma, beta, mean, var;  // the conv and the batch norm after it
+// Overwrites the preset's conv and linear parameters (in order: weight, then its bias; the batch norms' γ = 1 and
+// β = 0 stay) with the shared initial values, as the libtorch peer loads them.
+void load_init(nn::Module& model, const bench::CnnInit& init) {
+    const bench::LayerInit* layers[] = {&init.conv1, &init.conv2, &init.fc1, &init.fc2};
+    std::size_t next = 0;
+    const bench::LayerInit* pending = nullptr;  // a layer whose weight was loaded and whose bias comes next
+    const auto copy = [](const Tensor& p, const std::vector<float>& v, const std::string& name) {
+        auto& a = p.mutable_value().get_mut<float>();
+        if (a.size() != v.size()) throw std::runtime_error("bench_cnn: " + name + " does not match the cnn preset");
+        std::copy(v.begin(), v.end(), a.begin());
     };
-    Conv c1, c2;
-    Tensor w1, b1, w2, b2;
-    std::shared_ptr<nn::Dropout> drop;
-
-    CnnModel(const bench::CnnInit& init, double p) : drop(std::make_shared<nn::Dropout>(p, 3)) {
-        const auto conv = [](const bench::LayerInit& l) {
-            const std::size_t k = l.in / 9;
-            return Conv{array_of(l.weight, {l.out, k, 3, 3}).requires_grad(),
-                        array_of(l.bias, {l.out}).requires_grad(),
-                        Tensor::ones({l.out}).requires_grad(),
-                        Tensor::zeros({l.out}).requires_grad(),
-                        Tensor::zeros({l.out}),
-                        Tensor::ones({l.out})};
-        };
-        c1 = conv(init.conv1);
-        c2 = conv(init.conv2);
-        w1 = array_of(init.fc1.weight, {128, 3136}).requires_grad();
-        b1 = array_of(init.fc1.bias, {128}).requires_grad();
-        w2 = array_of(init.fc2.weight, {10, 128}).requires_grad();
-        b2 = array_of(init.fc2.bias, {10}).requires_grad();
+    for (const auto& [name, p] : model.named_parameters()) {
+        if (p.dim() >= 2) {
+            if (next == 4) throw std::runtime_error("bench_cnn: the cnn preset has more than 4 weight layers");
+            pending = layers[next++];
+            copy(p, pending->weight, name);
+        } else if (pending != nullptr) {
+            copy(p, pending->bias, name);
+            pending = nullptr;
+        }
     }
-    std::vector<nn::NamedTensor> parameters() const {
-        return {{"conv1.weight", c1.w}, {"conv1.bias", c1.b}, {"bn1.weight", c1.gamma}, {"bn1.bias", c1.beta},
-                {"conv2.weight", c2.w}, {"conv2.bias", c2.b}, {"bn2.weight", c2.gamma}, {"bn2.bias", c2.beta},
-                {"fc1.weight", w1},     {"fc1.bias", b1},     {"fc2.weight", w2},       {"fc2.bias", b2}};
-    }
-    static Tensor block(const Tensor& x, const Conv& c) {
-        const Tensor h = conv2d(x, c.w, c.b, 1, 1);
-        return max_pool2d(relu(batch_norm(h, c.mean, c.var, c.gamma, c.beta, true, 0.1, 1e-5)), 2);
-    }
-    Tensor forward(const Tensor& images) const {
-        const std::size_t n = images.shape()[0];
-        const Tensor h = block(block(reshape(images, {n, 1, 28, 28}), c1), c2);
-        const Tensor f = (*drop)(relu(linear(reshape(h, {n, 3136}), w1, b1)));
-        return linear(f, w2, b2);
-    }
-};
+    if (next != 4) throw std::runtime_error("bench_cnn: the cnn preset has fewer than 4 weight layers");
+}
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const bench::CnnConfig& cfg, std::vector<nn::NamedTensor> params) {
     if (cfg.optimizer == "sgd") {
@@ -233,9 +215,15 @@ int main(int argc, char** argv) {
         bench::MlpData data = bench::load_mlp_data(data_dir, limit);
         const nn::Dataset ds = to_dataset(data);
         std::vector<float>().swap(data.images);  // one copy of the images, as in the libtorch peer
-        CnnModel model(bench::initial_cnn(11), cfg.dropout);
-        const auto opt = make_optimizer(cfg, model.parameters());
+        // The model `adgraph train --model cnn` trains (nn::build_model), with the shared initial values.
+        Generator gen(1);
+        nn::MlpOptions mo;
+        mo.dropout = cfg.dropout;
+        const auto model = nn::build_model("cnn", gen, mo);
+        load_init(*model, bench::initial_cnn(11));
+        const auto opt = make_optimizer(cfg, model->named_parameters());
         const nn::DataLoader loader(ds, cfg.batch, false);
+        out.context("adgraph_model", model->to_string());
 
         double last_loss = 0;
         bench::Phases phases(bench::step_phases());
@@ -245,7 +233,7 @@ int main(int argc, char** argv) {
             for (const nn::Batch& b : loader.epoch(0)) {
                 phases.lap(0);
                 {
-                    const Tensor logits = model.forward(b.x);
+                    const Tensor logits = (*model)(reshape(b.x, {b.x.shape()[0], 1, 28, 28}));
                     phases.lap(1);
                     const Tensor loss = nn::cross_entropy(logits, b.labels);
                     sum += loss.item();
