@@ -558,6 +558,45 @@ def cnn_section(run, lines):
                      "batch norm in training mode (batch statistics, running statistics updated; backward to x, γ "
                      "and β) and the 2×2 max pool.\n")
         lines.append(table(header, op_rows))
+    # Where a step goes: the preset's layers (forward + backward, from the tables above) and the rest of the step
+    # (its time per step minus those: the linears, ReLUs, dropout, loss, optimizer, batch and graph bookkeeping).
+    if first and conv_rows:
+        def layer_ms(rounds, case, t):
+            vals = []
+            for rs in rounds:
+                r = next((r for r in rs if r.get("table") in ("conv", "op") and r["case"] == case
+                          and r["threads"] == t), None)
+                vals.append(r["forward_ms"] + r["backward_ms"] if r else None)
+            return vals
+
+        rows = []
+        preset_cases = [r["case"] for r in adg[0] if r.get("table") in ("conv", "op") and r["case"].startswith("cnn ")
+                        and r["threads"] == thread_counts[0]]
+        for t in thread_counts:
+            step_a = [x * 1e3 / first["steps_per_epoch"] if x else None for x in epoch(adg, "adgraph", t)]
+            step_t = [x * 1e3 / first["steps_per_epoch"] if x else None
+                      for x in faster(epoch(tt, "libtorch", t), epoch(passive, "libtorch", t))]
+            sum_a = [0.0] * len(adg)
+            sum_t = [0.0] * len(adg)
+            for case in preset_cases:
+                a = layer_ms(adg, case, t)
+                b = faster(layer_ms(tt, case, t), layer_ms(passive, case, t))
+                rows.append([case, t, fmt(med(a), 1), fmt(med(b), 1) if any(b) else "–",
+                             fmt(med([x - y for x, y in zip(a, b) if x and y]), 1)])
+                sum_a = [u + (x or 0) for u, x in zip(sum_a, a)]
+                sum_t = [u + (y or 0) for u, y in zip(sum_t, b + [None] * (len(adg) - len(b)))]
+            rest_a = [x - u if x else None for x, u in zip(step_a, sum_a)]
+            rest_t = [y - u if y else None for y, u in zip(step_t + [None] * (len(adg) - len(step_t)), sum_t)]
+            rows.append(["rest of the step", t, fmt(med(rest_a), 1), fmt(med(rest_t), 1) if any(rest_t) else "–",
+                         fmt(med([x - y for x, y in zip(rest_a, rest_t) if x is not None and y is not None]), 1)])
+            rows.append(["**whole step**", t, fmt(med(step_a), 1), fmt(med(step_t), 1) if any(step_t) else "–",
+                         fmt(med([x - y for x, y in zip(step_a, step_t) if x and y]), 1)])
+        lines.append("\nWhere a step goes, by layer: each of the preset's layers timed alone (forward + backward, "
+                     "from the tables above, batch 128) and the rest of the step (the step's time, epoch / steps, "
+                     "minus those layers: the linears, ReLUs, dropout, loss, optimizer, batch copy and graph "
+                     "bookkeeping). Milliseconds per step, medians over rounds; the difference is adgraph − "
+                     "libtorch, per round, median.\n")
+        lines.append(table(["layer", "threads", "adgraph ms", "libtorch ms", "difference ms"], rows))
     lines.append("\n### Targets (issue 15)\n")
     lines.append(targets.markdown())
     lines.append("")
