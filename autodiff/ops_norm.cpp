@@ -92,33 +92,6 @@ struct BatchNormTrain {
     double eps = 1e-5;
     // The batch's statistics, filled by forward (a fresh object per call, made with the op) and read by the rules.
     std::shared_ptr<kernels::BatchStats> stats = std::make_shared<kernels::BatchStats>();
-    // γ̄ and β̄ of the cotangent being swept, which the rules for x, γ and β all sum over. A sweep calls the rules of
-    // one node one after the other for ascending inputs with one cotangent: the first keeps the sums with a handle to
-    // that cotangent (so its buffer cannot become another's), later ones of the same visit take them, and the handle
-    // is dropped once every input that needs a gradient has had its rule. A rule for an input already served starts
-    // afresh (a new sweep).
-    struct Sums {
-        bool valid = false;
-        Array ct;
-        std::pair<Array, Array> sums;
-        unsigned served = 0;
-    };
-    std::shared_ptr<Sums> last = std::make_shared<Sums>();
-    // Whether the sums of `ct` are kept for the rule of input i; if not, starts keeping them.
-    bool take_cached(const Tensor& ct, std::size_t i) const {
-        if (last->valid && (last->served >> i) == 0 && last->ct.same_buffer(ct.value()) &&
-            last->ct.shape() == ct.shape()) {
-            return true;
-        }
-        *last = Sums{true, ct.value(), {}, 0};
-        return false;
-    }
-    void served(const std::vector<Tensor>& x, std::size_t i) const {
-        last->served |= 1u << i;
-        unsigned needed = 0;
-        for (std::size_t j = 0; j < x.size(); ++j) needed |= x[j].needs_grad() ? 1u << j : 0u;
-        if ((last->served & needed) == needed) *last = Sums{};
-    }
     Array forward(const Array& x, const Array& w, const Array& b) const {
         return kernels::batch_norm_forward(x, w, b, eps, *stats);
     }
@@ -151,18 +124,12 @@ struct BatchNormTrain {
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
         if (eager()) {
-            const bool hit = take_cached(ct, i);
-            Array g;
             if (i == 0) {
-                g = kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr, nullptr,
-                                                lead(ct, x[0].dim()), hit ? nullptr : &last->sums);
-            } else {
-                if (!hit) last->sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
-                // A copy: the kept sums must not share a buffer that a later in-place update could change.
-                g = (i == 1 ? last->sums.first : last->sums.second).clone();
+                return Tensor(kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr,
+                                                          nullptr, lead(ct, x[0].dim())));
             }
-            served(x, i);
-            return Tensor(std::move(g));
+            auto sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
+            return Tensor(std::move(i == 1 ? sums.first : sums.second));
         }
         if (i == 0) return project(x, ct);
         const Axes ax = stat_axes_from_end(x[0]);

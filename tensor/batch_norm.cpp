@@ -136,8 +136,7 @@ Array batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, 
 }
 
 Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& gamma, const Array* t,
-                         const Array* dgamma, const Array* dbeta, const Shape& lead,
-                         std::pair<Array, Array>* sums_out) {
+                         const Array* dgamma, const Array* dbeta, const Shape& lead) {
     const Core k = core_of(x.shape());
     std::size_t dirs = 1;
     for (auto d : lead) dirs *= d;
@@ -156,9 +155,6 @@ Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& g
         const T* db = dbeta ? dbeta->get<T>().data() : nullptr;
         xt::xarray<T> out = new_xarray<T>(concat_shapes(lead, x.shape()), "batch_norm");
         T* po = out.data();
-        const bool keep = sums_out != nullptr && pt != nullptr;
-        const Shape sums_shape = with_channels(lead, keep ? k.c : 0);
-        xt::xarray<T> sxh = new_xarray<T>(sums_shape, "batch_norm"), st = new_xarray<T>(sums_shape, "batch_norm");
         per_channel(dirs, k, [&](std::size_t l, std::size_t c) {
             const T* tl = pt ? pt + l * k.size() : nullptr;
             T* ol = po + l * k.size();
@@ -166,10 +162,6 @@ Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& g
             const T dgc = dg ? dg[l * k.c + c] : T(0), dbc = db ? db[l * k.c + c] : T(0);
             if (tl) {
                 const auto [u, v] = sums(tl, px, k, c, m, r);
-                if (keep) {
-                    sxh.data()[l * k.c + c] = static_cast<T>(v);
-                    st.data()[l * k.c + c] = static_cast<T>(u);
-                }
                 const T a1 = static_cast<T>(u / k.count()), a2 = static_cast<T>(v / k.count());
                 for (std::size_t n = 0; n < k.n; ++n) {
                     const std::size_t at = (n * k.c + c) * k.s;
@@ -185,7 +177,6 @@ Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& g
                 }
             }
         });
-        if (keep) *sums_out = std::make_pair(Array(std::move(sxh)), Array(std::move(st)));
         return Array(std::move(out));
     });
 }

@@ -25,11 +25,9 @@ Array batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, 
 
 /// γ·r·(t − mean t − x̂·mean(t·x̂)) (means per direction and channel over N, H, W) for t of shape (lead..., core),
 /// plus dgamma·x̂ + dbeta when given (each (lead..., C)); `t` may be null when only those are given, `lead` then
-/// being their leading shape. The JVP of batch_norm in training, and with t = ȳ its VJP for x. With `sums` and t,
-/// also gives what batch_norm_channel_sums(x, stats, *t) gives (the sums it takes on the way).
+/// being their leading shape. The JVP of batch_norm in training, and with t = ȳ its VJP for x.
 Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& gamma, const Array* t,
-                         const Array* dgamma, const Array* dbeta, const Shape& lead,
-                         std::pair<Array, Array>* sums = nullptr);
+                         const Array* dgamma, const Array* dbeta, const Shape& lead);
 
 /// (Σ t·x̂, Σ t) per direction and channel over N, H, W, each of shape (lead..., C): the VJPs of batch_norm for γ
 /// and β.

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
+
 #include <adgraph/tensor/matmul.hpp>
 #include <adgraph/tensor/parallel.hpp>
 
@@ -12,12 +14,12 @@ namespace adg::kernels {
 
 // Implementation: im2col + GEMM per sample, samples split over adgraph's threads (one single-threaded GEMM per
 // sample and group, no synchronisation inside a sample). Chosen by measurement (bench_conv_layers, the cnn preset's
-// layers at N = 128, float32, 1 thread, CPU ms, median of 9 on a loaded 2-core EPYC):
-//   1→32 on 28×28: im2col + GEMM 1.19 forward; a direct loop (nine shifted multiply-adds per filter, SSE2 as the
-//                  portable build compiles it) 5.96, so no second path for small channel counts;
-//   32→64 on 14×14: forward 12.0 against 10.1 for its per-sample GEMMs alone and 13.3 for one GEMM of the same
+// layers at N = 128, float32, 1 thread, CPU ms, median of 15 on a loaded 2-core EPYC):
+//   1→32 on 28×28: im2col + GEMM 1.48 forward; a direct loop (nine shifted multiply-adds per filter, SSE2 as the
+//                  portable build compiles it) 5.89, so no second path for small channel counts;
+//   32→64 on 14×14: forward 11.45 against 10.12 for its per-sample GEMMs alone and 13.45 for one GEMM of the same
 //                  multiply-adds over all samples (whose im2col matrix, 29 MB, no longer stays in cache); input
-//                  gradient 12.6 against 10.2, weight gradient 12.9 against 11.0.
+//                  gradient 11.76 against 10.19, weight gradient 12.43 against 11.28.
 //
 // Directions. Leading axes broadcast like matmul's batch axes. When only the image operand has them, they fold
 // into the batch (k·N samples, the same GEMM per sample). When only the weight (or, for the weight correlation,
@@ -55,6 +57,30 @@ void valid_range(Index off, std::size_t stride, std::size_t in, std::size_t out,
     lo = std::min(lo, hi);
 }
 
+// Zeroes n entries at p. The borders im2col zeroes are mostly a single entry (padding 1), which a store writes in
+// less time than a call to memset (3 % of the 32→64 layer's forward in perf, at two calls per patch row).
+template <class T>
+void zero(T* p, std::size_t n) {
+    if (n == 1) {
+        *p = T(0);
+    } else if (n > 1) {
+        std::fill(p, p + n, T(0));
+    }
+}
+
+// dst[i] += src[i] for i < n, in SIMD batches: -O2's cheap vectoriser leaves a loop of unknown length whose
+// operands may alias scalar (col2im was 13 % of the input gradient's time in perf). The same additions, so the
+// same bits.
+template <class T>
+void add_into(T* dst, const T* src, std::size_t n) {
+    using Batch = xsimd::batch<T>;
+    std::size_t i = 0;
+    for (; i + Batch::size <= n; i += Batch::size) {
+        (Batch::load_unaligned(dst + i) + Batch::load_unaligned(src + i)).store_unaligned(dst + i);
+    }
+    for (; i < n; ++i) dst[i] += src[i];
+}
+
 // col (C/G·kh·kw, Ho·Wo) = the patches of group `grp` of one image x (C, H, W); zeros where the kernel meets padding.
 // Positions are computed as signed indices into the channel and turned into pointers only once inside it.
 template <class T>
@@ -83,8 +109,8 @@ void im2col(const T* x, const Geo& g, std::size_t grp, T* col) {
                     std::copy(src, src + (last - first), row + first);
                     std::fill(row + last, row + P, T(0));
                     for (std::size_t oh = h0; oh < h1; ++oh) {
-                        std::fill(row + oh * g.Wo, row + oh * g.Wo + w0, T(0));
-                        std::fill(row + oh * g.Wo + w1, row + (oh + 1) * g.Wo, T(0));
+                        zero(row + oh * g.Wo, w0);
+                        zero(row + oh * g.Wo + w1, g.Wo - w1);
                     }
                     continue;
                 }
@@ -96,7 +122,7 @@ void im2col(const T* x, const Geo& g, std::size_t grp, T* col) {
                     }
                     // Image row oh·stride + off_h, shifted by off_w.
                     const Index base = (static_cast<Index>(oh * g.p.stride_h) + off_h) * W + off_w;
-                    std::fill(r, r + w0, T(0));
+                    zero(r, w0);
                     if (g.p.stride_w == 1) {
                         std::copy(xc + (base + static_cast<Index>(w0)), xc + (base + static_cast<Index>(w1)), r + w0);
                     } else {
@@ -104,7 +130,7 @@ void im2col(const T* x, const Geo& g, std::size_t grp, T* col) {
                             r[ow] = xc[base + static_cast<Index>(ow * g.p.stride_w)];
                         }
                     }
-                    std::fill(r + w1, r + g.Wo, T(0));
+                    zero(r + w1, g.Wo - w1);
                 }
             }
         }
@@ -132,21 +158,18 @@ void col2im(T* col, const Geo& g, std::size_t grp, T* x) {
                 if (h0 >= h1 || w0 >= w1) continue;
                 if (same_width) {
                     for (std::size_t oh = h0; oh < h1; ++oh) {
-                        std::fill(row + oh * g.Wo, row + oh * g.Wo + w0, T(0));
-                        std::fill(row + oh * g.Wo + w1, row + (oh + 1) * g.Wo, T(0));
+                        zero(row + oh * g.Wo, w0);
+                        zero(row + oh * g.Wo + w1, g.Wo - w1);
                     }
                     const std::size_t first = h0 * g.Wo + w0, last = (h1 - 1) * g.Wo + w1;
-                    T* dst = xc + (static_cast<Index>(first) + off_h * W + off_w);
-                    const T* src = row + first;
-                    for (std::size_t f = 0; f < last - first; ++f) dst[f] += src[f];
+                    add_into(xc + (static_cast<Index>(first) + off_h * W + off_w), row + first, last - first);
                     continue;
                 }
                 for (std::size_t oh = h0; oh < h1; ++oh) {
                     const T* r = row + oh * g.Wo;
                     const Index base = (static_cast<Index>(oh * g.p.stride_h) + off_h) * W + off_w;
                     if (g.p.stride_w == 1) {
-                        T* dst = xc + (base + static_cast<Index>(w0));
-                        for (std::size_t ow = w0; ow < w1; ++ow) dst[ow - w0] += r[ow];
+                        add_into(xc + (base + static_cast<Index>(w0)), r + w0, w1 - w0);
                     } else {
                         for (std::size_t ow = w0; ow < w1; ++ow)
                             xc[base + static_cast<Index>(ow * g.p.stride_w)] += r[ow];
@@ -177,7 +200,7 @@ template <class T>
 void conv_core(const T* x, std::size_t b, const T* w, const T* bias, T* y, const Geo& g) {
     const std::size_t P = g.pix(), CK = g.ck(), Og = g.og();
     for_samples(b, g.O * CK * P, [&](std::size_t n0, std::size_t n1) {
-        xt::xarray<T> col = g.direct() ? xt::xarray<T>() : scratch<T>(CK, P, "conv2d");
+        xt::xarray<T> col = g.direct() ? scratch<T>(0, 0, "conv2d") : scratch<T>(CK, P, "conv2d");
         for (std::size_t n = n0; n < n1; ++n) {
             for (std::size_t grp = 0; grp < g.G(); ++grp) {
                 const T* patches = x + n * g.in_size() + grp * g.cg() * g.H * g.W;
@@ -200,7 +223,7 @@ template <class T>
 void conv_transpose_core(const T* gy, std::size_t b, const T* w, T* xbar, const Geo& g) {
     const std::size_t P = g.pix(), CK = g.ck(), Og = g.og();
     for_samples(b, g.O * CK * P, [&](std::size_t n0, std::size_t n1) {
-        xt::xarray<T> col = g.direct() ? xt::xarray<T>() : scratch<T>(CK, P, "conv2d");
+        xt::xarray<T> col = g.direct() ? scratch<T>(0, 0, "conv2d") : scratch<T>(CK, P, "conv2d");
         for (std::size_t n = n0; n < n1; ++n) {
             T* xn = xbar + n * g.in_size();
             if (!g.direct()) std::fill(xn, xn + g.in_size(), T(0));
@@ -226,16 +249,15 @@ void conv_weight_core(const T* x, const T* gy, std::size_t b, T* wbar, const Geo
     const std::size_t parts =
         std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(num_threads()), b / grain));
     const std::size_t chunk = (b + parts - 1) / parts;
-    std::vector<xt::xarray<T>> acc(parts);
+    // Part 0 sums into w̄ itself, the others into buffers of their own.
+    std::vector<xt::xarray<T>> acc;
+    acc.reserve(parts);
+    for (std::size_t part = 0; part < parts; ++part) acc.push_back(scratch<T>(part == 0 ? 0 : g.O, CK, "conv2d"));
     parallel_for(parts, 1, 1, [&](std::size_t p0, std::size_t p1) {
         for (std::size_t part = p0; part < p1; ++part) {
-            T* a = wbar;
-            if (part > 0) {
-                acc[part] = scratch<T>(g.O, CK, "conv2d");
-                a = acc[part].data();
-            }
+            T* a = part == 0 ? wbar : acc[part].data();
             std::fill(a, a + size, T(0));
-            xt::xarray<T> col = g.direct() ? xt::xarray<T>() : scratch<T>(CK, P, "conv2d");
+            xt::xarray<T> col = g.direct() ? scratch<T>(0, 0, "conv2d") : scratch<T>(CK, P, "conv2d");
             for (std::size_t n = part * chunk; n < std::min(b, (part + 1) * chunk); ++n) {
                 for (std::size_t grp = 0; grp < g.G(); ++grp) {
                     const T* patches = x + n * g.in_size() + grp * g.cg() * g.H * g.W;

@@ -288,3 +288,46 @@ TEST_CASE("conv2d: huge strides, paddings and dilations are refused or sized wit
     CHECK(conv2d(x, w, Tensor(), std::size_t{1} << 31, 1).shape() == Shape{1, 1, 1, 1});
     CHECK(kernels::conv_out_size(5, std::size_t{1} << 62, std::size_t{1} << 31, 0, std::size_t{1} << 31) == 0);
 }
+
+TEST_CASE("conv kernels: leading axes broadcast like matmul's batch axes, each index the 4-D convolution") {
+    Generator gen(13);
+    const kernels::ConvParams p{1, 2, 1, 0, 1, 1, 2};
+    const auto arr = [&](const Shape& s) { return Tensor::uniform(s, -1, 1, gen, f64).value(); };
+    const auto part = [](const Array& a, std::size_t i) {
+        // Entry i of a's leading axes (a viewed as (count, last four axes)).
+        Shape rest(a.shape().end() - 4, a.shape().end());
+        const std::size_t size = numel(rest);
+        xt::xarray<double> r = xt::xarray<double>::from_shape(rest);
+        std::copy(a.get<double>().data() + i * size, a.get<double>().data() + (i + 1) * size, r.data());
+        return Array(std::move(r));
+    };
+    const auto check_index = [](const Array& got, std::size_t i, const Array& want) {
+        const std::size_t size = want.size();
+        REQUIRE(got.size() >= (i + 1) * size);
+        for (std::size_t e = 0; e < size; ++e) {
+            CHECK(got.get<double>().data()[i * size + e] == doctest::Approx(want.flat(e)).epsilon(1e-12));
+        }
+    };
+    // (2,1) against (3): a (2,3) grid; x index l / 3, w index l % 3.
+    const Array x = arr({2, 1, 2, 4, 5, 4}), w = arr({3, 4, 2, 3, 2});
+    const Array y = kernels::conv2d(x, w, nullptr, p);
+    CHECK(y.shape() == Shape{2, 3, 2, 4, 5, 2});
+    for (std::size_t l = 0; l < 6; ++l) check_index(y, l, kernels::conv2d(part(x, l / 3), part(w, l % 3), nullptr, p));
+    // The transpose and the weight correlation, both operands with leading axes of 2.
+    const Array g = arr({2, 2, 4, 5, 2}), w2 = arr({2, 4, 2, 3, 2}), x2 = arr({2, 2, 4, 5, 4});
+    const Array xt2 = kernels::conv2d_transpose(g, w2, p, 5, 4);
+    CHECK(xt2.shape() == Shape{2, 2, 4, 5, 4});
+    const Array wc = kernels::conv2d_weight(x2, g, p, 3, 2);
+    CHECK(wc.shape() == Shape{2, 4, 2, 3, 2});
+    for (std::size_t l = 0; l < 2; ++l) {
+        check_index(xt2, l, kernels::conv2d_transpose(part(g, l), part(w2, l), p, 5, 4));
+        check_index(wc, l, kernels::conv2d_weight(part(x2, l), part(g, l), p, 3, 2));
+    }
+    // One operand with leading axes: folded into the samples or stacked into one GEMM, the same values.
+    const Array xs = kernels::conv2d_transpose(part(g, 0), w2, p, 5, 4),
+                ws = kernels::conv2d_weight(x2, part(g, 1), p, 3, 2);
+    for (std::size_t l = 0; l < 2; ++l) {
+        check_index(xs, l, kernels::conv2d_transpose(part(g, 0), part(w2, l), p, 5, 4));
+        check_index(ws, l, kernels::conv2d_weight(part(x2, l), part(g, 1), p, 3, 2));
+    }
+}

@@ -190,37 +190,49 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  }});
     {
         const Tensor x = Tensor::zeros({2, 4, 5, 5}), w = Tensor::zeros({6, 2, 3, 3});
-        c.push_back({"shape_error",
-                     "conv2d: input (4,5,5) is not 4-D; pass images as (N, C, H, W) (reshape one image to (1, C, H, W))",
-                     [=] { conv2d(Tensor::zeros({4, 5, 5}), w); }});
+        c.push_back(
+            {"shape_error",
+             "conv2d: input (4,5,5) is not 4-D; pass images as (N, C, H, W) (reshape one image to (1, C, H, W))", [=] {
+                 conv2d(Tensor::zeros({4, 5, 5}), w);
+             }});
         c.push_back({"shape_error",
                      "conv2d: weight (6,2,3) is not 4-D; pass the weight as (out_channels, in_channels / groups, kh, "
                      "kw)",
-                     [=] { conv2d(x, Tensor::zeros({6, 2, 3})); }});
+                     [=] {
+                         conv2d(x, Tensor::zeros({6, 2, 3}));
+                     }});
         c.push_back({"shape_error",
                      "conv2d: input (2,4,5,5) has 4 channels but weight (6,3,3,3) with groups 1 expects 3 (weight axis "
                      "1 · groups); make the weight (O, C / groups, kh, kw)",
-                     [=] { conv2d(x, Tensor::zeros({6, 3, 3, 3})); }});
+                     [=] {
+                         conv2d(x, Tensor::zeros({6, 3, 3, 3}));
+                     }});
         c.push_back({"shape_error",
                      "conv2d: groups 3 does not divide both the input channels 4 of input (2,4,5,5) and the output "
                      "channels 6 of weight (6,2,3,3); choose groups dividing both",
                      [=] { conv2d(x, w, Tensor(), 1, 0, 1, 3); }});
-        c.push_back({"shape_error",
-                     "conv2d: bias (5) does not fit weight (6,2,3,3); the bias must be (6) or left out",
+        c.push_back({"shape_error", "conv2d: bias (5) does not fit weight (6,2,3,3); the bias must be (6) or left out",
                      [=] { conv2d(x, w, Tensor::zeros({5}), 1, 0, 1, 2); }});
         c.push_back({"shape_error",
                      "conv2d: kernel 7x3 with dilation 1x1 spans 7x3 but input (2,4,5,5) with padding 0x0 is only 5x5; "
                      "use a smaller kernel or dilation, or more padding",
-                     [=] { conv2d(x, Tensor::zeros({6, 4, 7, 3})); }});
+                     [=] {
+                         conv2d(x, Tensor::zeros({6, 4, 7, 3}));
+                     }});
         // The array kernels (tensor/conv.hpp) check their operands again, for callers that use them directly.
-        c.push_back({"shape_error",
-                     "conv2d: input (4,5,5) and weight (6,2,3,3) do not fit: need an input (N, C, H, W) and a weight (O, "
-                     "C/groups, kh, kw)",
-                     [=] { kernels::conv2d(Tensor::zeros({4, 5, 5}).value(), w.value(), nullptr, {}); }});
+        c.push_back(
+            {"shape_error",
+             "conv2d: input (4,5,5) and weight (6,2,3,3) do not fit: need an input (N, C, H, W) and a weight (O, "
+             "C/groups, kh, kw)",
+             [=] {
+                 kernels::conv2d(Tensor::zeros({4, 5, 5}).value(), w.value(), nullptr, {});
+             }});
         c.push_back({"shape_error",
                      "conv2d_bias_grad: gradient (3,4) does not end with the output shape (2,3,4,4); pass the gradient "
                      "of a convolution's output (…, N, O, Ho, Wo)",
-                     [] { kernels::conv2d_bias_grad(Tensor::zeros({3, 4}).value(), {2, 3, 4, 4}); }});
+                     [] {
+                         kernels::conv2d_bias_grad(Tensor::zeros({3, 4}).value(), {2, 3, 4, 4});
+                     }});
     }
     // A 1×2^31 by 2^31×1 product, refused before any element is read (Debian's cblas takes 32-bit sizes), so the
     // operands need not exist.
@@ -366,15 +378,21 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      d.labels.assign(9, 0);
                      DataLoader(d, 4, false);
                  }});
-    c.push_back({"shape_error", "max_pool2d: input (4,4) is not a batch of images (N, C, H, W); reshape it to 4 axes",
-                 [] { max_pool2d(Tensor::zeros({4, 4}), 2); }});
-    c.push_back({"shape_error",
-                 "max_pool2d: kernel (5, 2) is larger than the padded input (4, 4) of x (1,2,4,4); use a smaller kernel "
-                 "or more padding",
-                 [] { max_pool2d(Tensor::zeros({1, 2, 4, 4}), Size2(5, 2)); }});
-    c.push_back({"shape_error",
-                 "batch_norm: input (2,3,4) is neither (N, C) nor (N, C, H, W); channels must be on axis 1",
-                 [] { batch_norm(Tensor::zeros({2, 3, 4}), Tensor(), Tensor(), Tensor(), Tensor(), true); }});
+    c.push_back(
+        {"shape_error", "max_pool2d: input (4,4) is not a batch of images (N, C, H, W); reshape it to 4 axes", [] {
+             max_pool2d(Tensor::zeros({4, 4}), 2);
+         }});
+    c.push_back(
+        {"shape_error",
+         "max_pool2d: kernel (5, 2) is larger than the padded input (4, 4) of x (1,2,4,4); use a smaller kernel "
+         "or more padding",
+         [] {
+             max_pool2d(Tensor::zeros({1, 2, 4, 4}), Size2(5, 2));
+         }});
+    c.push_back(
+        {"shape_error", "batch_norm: input (2,3,4) is neither (N, C) nor (N, C, H, W); channels must be on axis 1", [] {
+             batch_norm(Tensor::zeros({2, 3, 4}), Tensor(), Tensor(), Tensor(), Tensor(), true);
+         }});
     c.push_back({"shape_error",
                  "batch_norm: weight (3) does not fit x (2,4,5,5) with 4 channels; running_mean, running_var, weight "
                  "and bias must each be (4)",
@@ -391,7 +409,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"dtype_error",
                  "conv2d: operands have different dtypes float32 (2,4,5,5) and float64 (6,2,3,3); convert one with "
                  "cast(x, adg::f32) or cast(x, adg::f64)",
-                 [] { conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}, f64), Tensor(), 1, 0, 1, 2); }});
+                 [] {
+                     conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}, f64), Tensor(), 1, 0, 1, 2);
+                 }});
     c.push_back({"dtype_error",
                  "Array::get: array holds float32 but float64 was requested; convert with cast(x, adg::f64) (Array::to "
                  "for arrays)",
@@ -509,35 +529,44 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error", "conv2d: groups is 0; pass groups of at least 1 (1: an ordinary convolution)", [] {
                      conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}), Tensor(), 1, 0, 1, 0);
                  }});
-    c.push_back({"value_error", "max_pool2d: kernel (0, 2) has a side of 0; use a kernel of at least 1 by 1",
-                 [] { max_pool2d(Tensor::zeros({1, 1, 4, 4}), Size2(0, 2)); }});
-    c.push_back({"value_error",
-                 "avg_pool2d: stride (1, 0) has a side of 0; use a stride of at least 1 (or none: it defaults to the "
-                 "kernel)",
-                 [] { avg_pool2d(Tensor::zeros({1, 1, 4, 4}), 2, Size2(1, 0)); }});
-    c.push_back({"value_error",
-                 "max_pool2d: padding (1, 2) is more than half the kernel (3, 3); use padding of at most kernel / 2 on "
-                 "each axis",
-                 [] { max_pool2d(Tensor::zeros({1, 1, 4, 4}), 3, std::nullopt, Size2(1, 2)); }});
-    c.push_back({"value_error",
-                 "batch_norm: training needs more than 1 value per channel, but x (1,3) has 1; use a batch of at least "
-                 "2 samples (or evaluation mode)",
-                 [] { batch_norm(Tensor::zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true); }});
-    c.push_back({"value_error",
-                 "batch_norm: evaluation mode normalises with running_mean and running_var, but running_var is "
-                 "undefined; pass both (or use training mode)",
-                 [] { batch_norm(Tensor::zeros({2, 3}), Tensor::zeros({3}), Tensor(), Tensor(), Tensor(), false); }});
-    c.push_back({"value_error",
-                 "conv2d: stride 1x1, padding 4294967296x0 and dilation 1x1 must each be at most 2147483648; pass "
-                 "smaller values",
-                 [] {
-                     conv2d(Tensor::zeros({1, 1, 3, 3}), Tensor::zeros({1, 1, 3, 3}), Tensor(), 1,
-                            {std::size_t{1} << 32, 0});
-                 }});
+    c.push_back(
+        {"value_error",
+         "conv2d: stride 1x1, padding 4294967296x0 and dilation 1x1 must each be at most 2147483648; pass "
+         "smaller values",
+         [] {
+             conv2d(Tensor::zeros({1, 1, 3, 3}), Tensor::zeros({1, 1, 3, 3}), Tensor(), 1, {std::size_t{1} << 32, 0});
+         }});
     c.push_back({"value_error",
                  "conv2d: stride 0x1, dilation 1x1 and groups 1 must each be at least 1; pass positive values", [] {
                      kernels::conv2d(Array::zeros({2, 4, 5, 5}, f32), Array::zeros({6, 4, 3, 3}, f32), nullptr,
                                      {0, 1, 0, 0, 1, 1, 1});
+                 }});
+    c.push_back({"value_error", "max_pool2d: kernel (0, 2) has a side of 0; use a kernel of at least 1 by 1", [] {
+                     max_pool2d(Tensor::zeros({1, 1, 4, 4}), Size2(0, 2));
+                 }});
+    c.push_back({"value_error",
+                 "avg_pool2d: stride (1, 0) has a side of 0; use a stride of at least 1 (or none: it defaults to the "
+                 "kernel)",
+                 [] {
+                     avg_pool2d(Tensor::zeros({1, 1, 4, 4}), 2, Size2(1, 0));
+                 }});
+    c.push_back({"value_error",
+                 "max_pool2d: padding (1, 2) is more than half the kernel (3, 3); use padding of at most kernel / 2 on "
+                 "each axis",
+                 [] {
+                     max_pool2d(Tensor::zeros({1, 1, 4, 4}), 3, std::nullopt, Size2(1, 2));
+                 }});
+    c.push_back({"value_error",
+                 "batch_norm: training needs more than 1 value per channel, but x (1,3) has 1; use a batch of at least "
+                 "2 samples (or evaluation mode)",
+                 [] {
+                     batch_norm(Tensor::zeros({1, 3}), Tensor(), Tensor(), Tensor(), Tensor(), true);
+                 }});
+    c.push_back({"value_error",
+                 "batch_norm: evaluation mode normalises with running_mean and running_var, but running_var is "
+                 "undefined; pass both (or use training mode)",
+                 [] {
+                     batch_norm(Tensor::zeros({2, 3}), Tensor::zeros({3}), Tensor(), Tensor(), Tensor(), false);
                  }});
     c.push_back(
         {"value_error", "sum: axis 2 is out of range for a tensor of rank 2 (valid: -2 .. 1)", [=] { sum(m23, {2}); }});

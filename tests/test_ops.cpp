@@ -64,9 +64,15 @@ struct Named {
     const OpList& (*list)();
 };
 
-const Named lists[] = {{"elementwise", elementwise_ops}, {"binary", binary_ops}, {"shape", shape_ops},
-                       {"reduction", reduction_ops},     {"matmul", matmul_ops}, {"loss", loss_ops},
-                       {"conv", conv_ops},                {"pool", pool_ops},     {"norm", norm_ops},
+const Named lists[] = {{"elementwise", elementwise_ops},
+                       {"binary", binary_ops},
+                       {"shape", shape_ops},
+                       {"reduction", reduction_ops},
+                       {"matmul", matmul_ops},
+                       {"loss", loss_ops},
+                       {"conv", conv_ops},
+                       {"pool", pool_ops},
+                       {"norm", norm_ops},
                        {"composite", composite_ops}};
 
 }  // namespace
