@@ -16,13 +16,11 @@ GemmFloor::GemmFloor(const std::vector<std::size_t>& sizes, std::size_t batch) :
     }
 }
 
-namespace {
-
-// C (m×n) = op(A)·op(B) for A stored (ar × ac), B stored (br × bc). With OpenBLAS's threads: the cheapest way
-// OpenBLAS offers, as adgraph does it, a vectorised fill and beta = 1, since OpenBLAS's own beta = 0 pass over C
-// is scalar. With adgraph's threads: adgraph's blocks (which do the same inside).
-void product(const float* a, std::size_t ar, std::size_t ac, const float* b, std::size_t br, std::size_t bc, float* c,
-             bool ta, bool tb, GemmFloor::Threads threads) {
+// With OpenBLAS's threads: the cheapest way OpenBLAS offers, as adgraph does it, a vectorised fill and beta = 1,
+// since OpenBLAS's own beta = 0 pass over C is scalar. With adgraph's threads: adgraph's blocks (which do the same
+// inside).
+void floor_product(const float* a, std::size_t ar, std::size_t ac, const float* b, std::size_t br, std::size_t bc,
+                   float* c, bool ta, bool tb, GemmFloor::Threads threads) {
     if (threads == GemmFloor::Threads::adgraph) {
         kernels::gemm(a, ar, ac, b, br, bc, c, ta, tb, 0.0f);
         return;
@@ -34,22 +32,20 @@ void product(const float* a, std::size_t ar, std::size_t ac, const float* b, std
                 c, static_cast<int>(n));
 }
 
-}  // namespace
-
 void GemmFloor::step(const float* x, std::size_t rows, Threads threads) {
     const std::size_t layers = w_.size();
     for (std::size_t l = 0; l < layers; ++l) {
         const std::size_t in = sizes_[l], out = sizes_[l + 1];
         const float* a = l == 0 ? x : y_[l - 1].data();
-        product(a, rows, in, w_[l].data(), out, in, y_[l].data(), false, true, threads);  // Y = X·Wᵀ
+        floor_product(a, rows, in, w_[l].data(), out, in, y_[l].data(), false, true, threads);  // Y = X·Wᵀ
     }
     for (std::size_t l = layers; l-- > 0;) {
         const std::size_t in = sizes_[l], out = sizes_[l + 1];
         const float* a = l == 0 ? x : y_[l - 1].data();
-        product(dy_[l].data(), rows, out, a, rows, in, dw_[l].data(), true, false, threads);  // dW = dYᵀ·X
+        floor_product(dy_[l].data(), rows, out, a, rows, in, dw_[l].data(), true, false, threads);  // dW = dYᵀ·X
         if (l > 0) {
             // dX = dY·W, written over the dY of the layer below only to be timed; its values do not matter.
-            product(dy_[l].data(), rows, out, w_[l].data(), out, in, dy_[l - 1].data(), false, false, threads);
+            floor_product(dy_[l].data(), rows, out, w_[l].data(), out, in, dy_[l - 1].data(), false, false, threads);
         }
     }
 }

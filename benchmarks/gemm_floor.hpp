@@ -26,4 +26,9 @@ private:
     std::vector<std::vector<float>> w_, dw_, y_, dy_;
 };
 
+/// C (m×n, row-major) = op(A)·op(B) for A stored (ar × ac), B stored (br × bc), the way the floors do it:
+/// threaded by OpenBLAS or in adgraph's blocks.
+void floor_product(const float* a, std::size_t ar, std::size_t ac, const float* b, std::size_t br, std::size_t bc,
+                   float* c, bool ta, bool tb, GemmFloor::Threads threads);
+
 }  // namespace adg::bench

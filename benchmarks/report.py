@@ -2,9 +2,11 @@
 """Turns the JSON lines of scripts/run-benchmarks.sh into docs/benchmarks.md: tables, the issue's target ratios
 (each the median over rounds of the ratio measured within a round) and plots (gnuplot).
 
-    benchmarks/report.py RESULTS_DIR [--docs DOCS_DIR]
+    benchmarks/report.py RESULTS_DIR [--docs DOCS_DIR] [--section cnn]
 
-Without --docs the page is printed. Only the standard library is used."""
+Without --docs the page is printed. With --section cnn only the CNN section is made from RESULTS_DIR (a run of
+`scripts/run-benchmarks.sh --only cnn`) and, with --docs, spliced into the existing page in place of its CNN
+section, the rest of the page untouched. Only the standard library is used."""
 import argparse
 import json
 import os
@@ -422,6 +424,197 @@ def mlp_section(run, targets, plots_dir, lines):
     lines.append(table(["engine", "peak RSS MiB", "growth while training MiB", "first-epoch mean loss"], rows))
     lines.append("")
 
+CNN_HEADING = "## CNN training (`bench_cnn`, `bench_cnn_torch`)"
+
+
+def cnn_section(run, lines):
+    """The cnn preset's epoch against libtorch, its GEMM floor, peak RSS and the per-layer conv2d table, with the
+    issue 15 targets in a table of its own, so the section can be spliced into an existing page (--section cnn)."""
+    adg = run.per_round("cnn")
+    tt = run.per_round("cnn_torch")
+    passive = run.per_round("cnn_torch_passive")
+    if not any(adg):
+        return
+    ep = lambda rows: [r for r in rows if r.get("table") == "epoch"]
+    targets = Targets()
+    lines.append(CNN_HEADING + "\n")
+    lines.append(f"Measured {run.env.get('date', '?')} at commit {run.env.get('commit', '?')}, {len(run.rounds)} "
+                 "rounds of `bench_cnn` and `bench_cnn_torch` alternating (load per round: "
+                 + "; ".join(l.split(': ', 1)[-1] for l in run.load) + ").\n")
+    first = next((r for r in ep(adg[0]) if "epoch_s" in r), None)
+    if first:
+        steps = first["steps_per_epoch"]
+        full = 60000 / first["batch"]
+        lines.append(f"One epoch of the `cnn` preset ({first['model']}), batch {first['batch']}, {first['optimizer']}, "
+                     f"{first['dtype']}, training mode (batch statistics, running statistics updated, dropout on), "
+                     f"data {first['data']} ({steps} steps; the full 60000-sample epoch has {full:.0f}, "
+                     f"≈ {full / steps:.1f}× as long). adgraph runs the model `adgraph train --model cnn` trains "
+                     "(`nn::build_model(\"cnn\")`: Conv2d, BatchNorm2d, ReLU, MaxPool2d, Flatten, Linear, Dropout; "
+                     "`nn::cross_entropy`, `nn::Adam` decoupled) on `set_num_threads(t)`; libtorch runs "
+                     "`torch::nn` modules with the same initial weights, batches and step, intra-op and OpenBLAS "
+                     "threads both t, once with libgomp's default waiting and once with `OMP_WAIT_POLICY=passive` "
+                     "(ratios use the faster of each round). Both report the first epoch's mean loss (dropout masks "
+                     "differ, so close, not equal). The GEMM floor is only the GEMMs: each conv layer as one im2col "
+                     "GEMM over the batch (forward, dW, and dx for the second), the linears' forward, dW and dx, "
+                     "with OpenBLAS's threads and in adgraph's blocks (the faster is the floor); no im2col, batch "
+                     "norm, pooling or elementwise work.\n")
+    lines.append("Reproduce this section alone: `scripts/run-benchmarks.sh --only cnn --rounds 3` (it runs only the "
+                 "CNN programs, in the same alternating rounds, and splices this section into the page with "
+                 "`benchmarks/report.py RESULTS_DIR --docs docs --section cnn`, the rest of the page untouched).\n")
+
+    def epoch(rounds, engine, threads):
+        return [next((r["epoch_s"] for r in ep(rs) if r.get("engine") == engine and r.get("threads") == threads),
+                     None) for rs in rounds]
+
+    thread_counts = sorted({r["threads"] for r in ep(adg[0])})
+    rows = []
+    for t in thread_counts:
+        a = epoch(adg, "adgraph", t)
+        fb, fa = epoch(adg, "gemm-floor", t), epoch(adg, "gemm-floor-adgraph-threads", t)
+        fl = faster(fb, fa)
+        lt, lp = epoch(tt, "libtorch", t), epoch(passive, "libtorch", t)
+        lb = faster(lt, lp)
+        vs = med([x / y for x, y in zip(a, lb) if x and y])
+        of_floor = med([y / x for x, y in zip(a, fl) if x and y])
+        torch_floor = med([y / x for x, y in zip(lb, fl) if x and y])
+        rows.append([t, fmt(med(a), 3), fmt(med(fb), 3), fmt(med(fa), 3) if any(fa) else "–",
+                     fmt(med(lt), 3) if any(lt) else "–", fmt(med(lp), 3) if any(lp) else "–", fmt(vs, 2),
+                     f"{100 * of_floor:.0f} %" if of_floor else "–",
+                     f"{100 * torch_floor:.0f} %" if torch_floor else "–"])
+        if any(lb):
+            targets.add(f"cnn, {t} thread(s): adgraph epoch / libtorch epoch", fmt(vs, 3), "≤ 0.85",
+                        vs is not None and vs <= 0.85, "against the faster libtorch configuration, per-round ratios")
+    if rows:
+        lines.append(table(["threads", "adgraph s/epoch", "GEMM floor s/epoch, OpenBLAS's threads",
+                            "GEMM floor s/epoch, adgraph's threads", "libtorch s/epoch",
+                            "libtorch, OMP_WAIT_POLICY=passive", "adgraph / best libtorch", "floor / adgraph",
+                            "floor / best libtorch"], rows))
+
+    names = next((r["phases"] for r in ep(adg[0]) if "phases" in r), None)
+    if names and thread_counts:
+        rows = []
+        for t in thread_counts:
+            for engine, rounds in [("adgraph", adg), ("libtorch", tt), ("libtorch passive", passive)]:
+                ph = [next((r["phase_s"] for r in ep(rs) if r.get("engine") == engine.split()[0]
+                            and r.get("threads") == t and "phase_s" in r), None) for rs in rounds]
+                ph = [p for p in ph if p]
+                if ph:
+                    rows.append([engine, t] + [f"{med([p[i] for p in ph]):.3f}" for i in range(len(names))])
+        lines.append("\nWhere an epoch goes (seconds per epoch, both engines timing the same boundaries):\n")
+        lines.append(table(["engine", "threads"] + names, rows))
+
+    def rss(rounds, engine):
+        rs = [next((r for r in rows if r.get("metric") == "rss" and r.get("engine") == engine), None) for rows in rounds]
+        rs = [r for r in rs if r]
+        return (med([r["rss_peak_bytes"] for r in rs]), med([r["rss_peak_bytes"] - r["rss_before_bytes"] for r in rs]),
+                med([r["first_epoch_loss"] for r in rs])) if rs else (None, None, None)
+
+    mib = lambda b: f"{b / 1048576:.1f}" if b is not None else "–"
+    a_peak, a_grow, a_loss = rss(adg, "adgraph")
+    t_peak, t_grow, t_loss = rss(tt, "libtorch")
+    if a_peak:
+        rows = [["adgraph", mib(a_peak), mib(a_grow), fmt(a_loss, 4)]]
+        if t_peak:
+            rows.append(["libtorch", mib(t_peak), mib(t_grow), fmt(t_loss, 4)])
+            targets.add("cnn: peak RSS while training, adgraph / libtorch", fmt(a_peak / t_peak, 2), "≤ 1",
+                        a_peak <= t_peak, f"{mib(a_peak)} vs {mib(t_peak)} MiB")
+        lines.append("\nMemory: the peak RSS over the first epoch (the kernel's high-water mark, reset just before "
+                     "it) and its rise above the RSS before that epoch (the dataset is resident in both already).\n")
+        lines.append(table(["engine", "peak RSS MiB", "growth while training MiB", "first-epoch mean loss"], rows))
+
+    def layer_rows(kind):
+        pick = lambda rounds: [[r for r in rs if r.get("table") == kind] for rs in rounds]
+        ca, ct, cp = pick(adg), pick(tt), pick(passive)
+
+        def field(rounds, case, t, f):
+            return [next((r[f] for r in rs if r["case"] == case and r["threads"] == t), None) for rs in rounds]
+
+        rows = []
+        for r0 in ca[0]:
+            c, t = r0["case"], r0["threads"]
+            row = [c, r0["shape"], t]
+            ratios = []
+            for f in ("forward_ms", "backward_ms"):
+                a = field(ca, c, t, f)
+                lb = faster(field(ct, c, t, f), field(cp, c, t, f))
+                ratio = med([x / y for x, y in zip(a, lb) if x and y])
+                row += [fmt(med(a), 2), fmt(med(lb), 2) if any(lb) else "–"]
+                ratios.append(fmt(ratio, 2))
+            rows.append(row + ratios)
+        return rows
+
+    header = ["case", "shape", "threads", "adgraph fwd ms", "libtorch fwd ms", "adgraph bwd ms", "libtorch bwd ms",
+              "fwd ratio", "bwd ratio"]
+    conv_rows, op_rows = layer_rows("conv"), layer_rows("op")
+    if conv_rows:
+        lines.append("\nconv2d alone, per layer (float32, with bias): the forward while recording, as in training, and "
+                     "the backward that follows it, seeded with a fixed cotangent (dx, dW and db; no dx for the "
+                     "network's input), each the median over repetitions, then over rounds; libtorch's is the faster "
+                     "of its two waiting policies per round. Ratios are adgraph / libtorch, per round, median. The "
+                     "first two are the preset's layers at batch 128, the others common ResNet shapes.\n")
+        lines.append(table(header, conv_rows))
+    if op_rows:
+        lines.append("\nThe preset's other layers with work proportional to the activations, timed the same way: "
+                     "batch norm in training mode (batch statistics, running statistics updated; backward to x, γ "
+                     "and β) and the 2×2 max pool.\n")
+        lines.append(table(header, op_rows))
+    # Where a step goes: the preset's layers (forward + backward, from the tables above) and the rest of the step
+    # (its time per step minus those: the linears, ReLUs, dropout, loss, optimizer, batch and graph bookkeeping).
+    if first and conv_rows:
+        def layer_ms(rounds, case, t):
+            vals = []
+            for rs in rounds:
+                r = next((r for r in rs if r.get("table") in ("conv", "op") and r["case"] == case
+                          and r["threads"] == t), None)
+                vals.append(r["forward_ms"] + r["backward_ms"] if r else None)
+            return vals
+
+        rows = []
+        preset_cases = [r["case"] for r in adg[0] if r.get("table") in ("conv", "op") and r["case"].startswith("cnn ")
+                        and r["threads"] == thread_counts[0]]
+        for t in thread_counts:
+            step_a = [x * 1e3 / first["steps_per_epoch"] if x else None for x in epoch(adg, "adgraph", t)]
+            step_t = [x * 1e3 / first["steps_per_epoch"] if x else None
+                      for x in faster(epoch(tt, "libtorch", t), epoch(passive, "libtorch", t))]
+            sum_a = [0.0] * len(adg)
+            sum_t = [0.0] * len(adg)
+            for case in preset_cases:
+                a = layer_ms(adg, case, t)
+                b = faster(layer_ms(tt, case, t), layer_ms(passive, case, t))
+                rows.append([case, t, fmt(med(a), 1), fmt(med(b), 1) if any(b) else "–",
+                             fmt(med([x - y for x, y in zip(a, b) if x and y]), 1)])
+                sum_a = [u + (x or 0) for u, x in zip(sum_a, a)]
+                sum_t = [u + (y or 0) for u, y in zip(sum_t, b + [None] * (len(adg) - len(b)))]
+            rest_a = [x - u if x else None for x, u in zip(step_a, sum_a)]
+            rest_t = [y - u if y else None for y, u in zip(step_t + [None] * (len(adg) - len(step_t)), sum_t)]
+            rows.append(["rest of the step", t, fmt(med(rest_a), 1), fmt(med(rest_t), 1) if any(rest_t) else "–",
+                         fmt(med([x - y for x, y in zip(rest_a, rest_t) if x is not None and y is not None]), 1)])
+            rows.append(["**whole step**", t, fmt(med(step_a), 1), fmt(med(step_t), 1) if any(step_t) else "–",
+                         fmt(med([x - y for x, y in zip(step_a, step_t) if x and y]), 1)])
+        lines.append("\nWhere a step goes, by layer: each of the preset's layers timed alone (forward + backward, "
+                     "from the tables above, batch 128) and the rest of the step (the step's time, epoch / steps, "
+                     "minus those layers: the linears, ReLUs, dropout, loss, optimizer, batch copy and graph "
+                     "bookkeeping). Milliseconds per step, medians over rounds; the difference is adgraph − "
+                     "libtorch, per round, median.\n")
+        lines.append(table(["layer", "threads", "adgraph ms", "libtorch ms", "difference ms"], rows))
+    lines.append("\n### Targets (issue 15)\n")
+    lines.append(targets.markdown())
+    lines.append("")
+
+
+def splice_section(page, heading, section):
+    """page with the section under `heading` (up to the next '## ' heading) replaced by `section`, or `section`
+    inserted before the first section after the MLP one (or at the end) if the page has none yet."""
+    lines = page.splitlines()
+    start = next((i for i, l in enumerate(lines) if l == heading), None)
+    if start is None:
+        mlp = next((i for i, l in enumerate(lines) if l.startswith("## MLP training")), None)
+        after = next((i for i, l in enumerate(lines) if mlp is not None and i > mlp and l.startswith("## ")), None)
+        start = end = after if after is not None else len(lines)
+    else:
+        end = next((i for i, l in enumerate(lines) if i > start and l.startswith("## ")), len(lines))
+    return "\n".join(lines[:start] + section.rstrip("\n").splitlines() + [""] + lines[end:]) + "\n"
+
 
 def simple_section(run, name, title, intro, header, keys, lines):
     rounds = run.per_round(name)
@@ -444,10 +637,25 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", type=Path)
     ap.add_argument("--docs", type=Path, help="write DOCS/benchmarks.md and DOCS/benchmarks/*.png")
+    ap.add_argument("--section", choices=["cnn"],
+                    help="only this section: printed, or with --docs spliced into the existing DOCS/benchmarks.md")
     a = ap.parse_args()
     run = Run(a.results)
     if not run.rounds:
         sys.exit(f"report: no round-* directories in {a.results}")
+    if a.section == "cnn":
+        body = []
+        cnn_section(run, body)
+        if not body:
+            sys.exit(f"report: no bench_cnn results in {a.results}")
+        section = "\n".join(body) + "\n"
+        if a.docs:
+            page = a.docs / "benchmarks.md"
+            page.write_text(splice_section(page.read_text() if page.exists() else "# Benchmarks\n", CNN_HEADING,
+                                           section))
+        else:
+            sys.stdout.write(section)
+        return
     plots_dir = None
     if a.docs:
         plots_dir = a.docs / "benchmarks"
@@ -459,6 +667,7 @@ def main():
     modes_section(run, targets, plots_dir, body)
     overhead_section(run, targets, body)
     mlp_section(run, targets, plots_dir, body)
+    cnn_section(run, body)
     chain = run.per_round("jacobian_chain")
     if any(chain):
         c0 = chain[0][0]
@@ -480,7 +689,8 @@ def main():
     head = ["# Benchmarks", "",
             "Generated by `scripts/run-benchmarks.sh` (do not edit by hand; rerun it). Programs: `benchmarks/`; each "
             "prints a table, or JSON lines with `--json`, and `--help` lists its options; `--quick` is the tiny "
-            "CTest smoke run (`ctest -L benchmarks`). The libtorch peers (`bench_mlp_torch`, `bench_overhead_torch`) "
+            "CTest smoke run (`ctest -L benchmarks`). The libtorch peers (`bench_mlp_torch`, `bench_overhead_torch`, "
+            "`bench_cnn_torch`) "
             "are built when CMake finds libtorch (Debian: libtorch-dev), the ADOL-C peer (`bench_modes_adolc`) when "
             "it finds ADOL-C (libadolc-dev); the functorch peer is `benchmarks/torch/modes.py` (python3-torch).", "",
             "Reproduce: `scripts/run-benchmarks.sh --rounds 3` on a quiet machine (it rebuilds what it needs in "

@@ -3,6 +3,10 @@
 # interleaved rounds, then regenerates docs/benchmarks.md (tables, ratios against the targets, plots).
 #
 #   scripts/run-benchmarks.sh [--rounds N] [--build DIR] [--arch ARCH] [--docs DIR] [--quick] [--no-docs]
+#                             [--only cnn] [--cnn-limit N]
+#
+# --only cnn runs only bench_cnn and its libtorch peer and splices their section into the existing page (the rest
+# of the page is left as it is); --cnn-limit is the number of training samples in their epoch (default 6400).
 #
 # --arch sets ADGRAPH_ARCH (default native: xsimd kernels use the CPU's AVX2/FMA, as libtorch's runtime dispatch
 # does; --arch "" measures the portable SSE2 build).
@@ -19,6 +23,8 @@ ARCH=native
 QUICK=()
 DOCS=1
 DOCS_DIR="$ROOT/docs"
+ONLY=""
+CNN_LIMIT=6400
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -27,15 +33,28 @@ while [[ $# -gt 0 ]]; do
     --quick) QUICK=(--quick); shift ;;
     --docs) DOCS_DIR=$2; shift 2 ;;
     --no-docs) DOCS=0; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --only) ONLY=$2; shift 2 ;;
+    --cnn-limit) CNN_LIMIT=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
+if [[ -n $ONLY && $ONLY != cnn ]]; then
+  echo "run-benchmarks: --only takes cnn (got $ONLY)" >&2
+  exit 2
+fi
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DADGRAPH_ARCH="$ARCH" >/dev/null
-cmake --build "$BUILD" -j"${JOBS:-2}" --target bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_higher_order
+if [[ $ONLY == cnn ]]; then
+  TARGETS=(bench_cnn)
+  PEERS=(bench_cnn_torch)
+else
+  TARGETS=(bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_higher_order bench_cnn)
+  PEERS=(bench_mlp_torch bench_overhead_torch bench_cnn_torch bench_modes_adolc)
+fi
+cmake --build "$BUILD" -j"${JOBS:-2}" --target "${TARGETS[@]}"
 # The peers exist only where libtorch / ADOL-C were found at configure time.
-for t in bench_mlp_torch bench_overhead_torch bench_modes_adolc; do
+for t in "${PEERS[@]}"; do
   if ! cmake --build "$BUILD" -j"${JOBS:-2}" --target "$t" >"$BUILD/$t.build.log" 2>&1; then
     echo "run-benchmarks: $t not built (peer library missing?), see $BUILD/$t.build.log" >&2
   fi
@@ -56,6 +75,7 @@ echo "run-benchmarks: results in $OUT"
   echo "compiler=$(c++ --version | head -1)"
   echo "openblas=$(dpkg-query -W -f '${Version}' libopenblas0-pthread 2>/dev/null || echo unknown)"
   echo "rounds=$ROUNDS"
+  echo "only=${ONLY:-all}"
   echo "arch=${ARCH:-portable}"
 } >"$OUT/run.env"
 
@@ -66,10 +86,27 @@ round_note() {
   echo "round $1: load average $load, fuzzers running: $fuzz" | tee -a "$OUT/load.txt"
 }
 
+# The cnn preset (a CNN_LIMIT-sample epoch at 1 and 2 threads, then the conv2d layer table) and its libtorch peer,
+# which like bench_mlp_torch runs with libgomp's default and with passive waiting.
+cnn_round() {
+  local R=$1
+  OPENBLAS_NUM_THREADS=2 "$BIN/bench_cnn" --json --threads 1,2 --limit "$CNN_LIMIT" "${QUICK[@]}" >"$R/cnn.jsonl"
+  if have bench_cnn_torch; then
+    OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$BIN/bench_cnn_torch" --json --threads 1,2 --limit "$CNN_LIMIT" \
+      "${QUICK[@]}" >"$R/cnn_torch.jsonl"
+    OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive "$BIN/bench_cnn_torch" --json --threads 1,2 \
+      --limit "$CNN_LIMIT" "${QUICK[@]}" >"$R/cnn_torch_passive.jsonl"
+  fi
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
   round_note "$r"
   R="$OUT/round-$r"
   mkdir -p "$R"
+  if [[ $ONLY == cnn ]]; then
+    cnn_round "$R"
+    continue
+  fi
   # The modes table and its peers at 1 thread.
   OPENBLAS_NUM_THREADS=1 "$BIN/bench_modes" --json --csv "$R/modes.csv" --png "$R/modes.png" "${QUICK[@]}" >"$R/modes.jsonl"
   if have_functorch; then
@@ -93,12 +130,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
     OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive "$BIN/bench_mlp_torch" --json --threads 1,2 \
       "${QUICK[@]}" >"$R/mlp_torch_passive.jsonl"
   fi
+  cnn_round "$R"
   OPENBLAS_NUM_THREADS=1 "$BIN/bench_jacobian_chain" --json "${QUICK[@]}" >"$R/jacobian_chain.jsonl"
   OPENBLAS_NUM_THREADS=1 "$BIN/bench_higher_order" --json "${QUICK[@]}" >"$R/higher_order.jsonl"
 done
 round_note end
 
-if [[ $DOCS -eq 1 ]]; then
+if [[ $ONLY == cnn ]]; then
+  if [[ $DOCS -eq 1 ]]; then
+    python3 "$ROOT/benchmarks/report.py" "$OUT" --docs "$DOCS_DIR" --section cnn
+    echo "run-benchmarks: spliced the CNN section into $DOCS_DIR/benchmarks.md"
+  else
+    python3 "$ROOT/benchmarks/report.py" "$OUT" --section cnn
+  fi
+elif [[ $DOCS -eq 1 ]]; then
   python3 "$ROOT/benchmarks/report.py" "$OUT" --docs "$DOCS_DIR"
   echo "run-benchmarks: wrote $DOCS_DIR/benchmarks.md"
 else
