@@ -162,8 +162,9 @@ struct Size2 {
 
 /// 2-D cross-correlation (PyTorch's conv2d) of x (N, C, H, W) with w (O, C/groups, kh, kw), plus b (O) if defined:
 /// output (N, O, Ho, Wo) with Ho = (H + 2·padding.h − dilation.h·(kh − 1) − 1) / stride.h + 1 (likewise Wo).
-/// Throws shape_error for a kernel larger than the padded input, a channel mismatch or groups not dividing C and O,
-/// value_error for a zero stride, dilation or groups.
+/// Throws shape_error for x or w not 4-D, b not (O), a (dilated) kernel larger than the padded input, a channel
+/// mismatch or groups not dividing C and O; value_error for a zero stride, dilation or groups, or a stride, padding or
+/// dilation above 2³¹; dtype_error for mixed dtypes.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(), Size2 stride = 1, Size2 padding = 0,
               Size2 dilation = 1, std::size_t groups = 1, Site site = Site::here());
 /// Maximum over each kernel window of x (N, C, H, W) (stride: the kernel if not given; padding counts as −∞).
