@@ -52,6 +52,19 @@ public:
     virtual Tensor jvp(const std::vector<Tensor>& in, const Tensor& out, const std::vector<Tensor>& t) const;
     /// VJP rule: cotangent of input `i`, shape (k, in[i].shape), from this node's cotangent `ct`.
     virtual Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const;
+    /// True if the op computes several input cotangents in one call of vjp_all() (op.hpp), which the reverse sweep
+    /// then calls once per node instead of vjp() per input.
+    virtual bool has_vjp_all() const { return false; }
+    /// Joint VJP rule: the cotangent of every input i with wanted[i] (undefined for the others); by default vjp()
+    /// per wanted input.
+    virtual std::vector<Tensor> vjp_all(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct,
+                                        const std::vector<char>& wanted) const {
+        std::vector<Tensor> all(in.size());
+        for (std::size_t i = 0; i < in.size(); ++i) {
+            if (wanted[i]) all[i] = vjp(in, out, ct, i);
+        }
+        return all;
+    }
     /// vjp() handed the only handle to its cotangent, which it may overwrite and return as its result (what eager
     /// reverse sweeps call for a node with one input); by default vjp().
     virtual Tensor vjp_reusing(const std::vector<Tensor>& in, const Tensor& out, Tensor ct, std::size_t i) const {

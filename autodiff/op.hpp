@@ -5,6 +5,10 @@
 /// Array&...)` (leading axes beyond the op's own are kept: that is how one op applies to a batch of k tangents),
 /// `jvp(in, out, t)` and `vjp(in, out, ct, i)`. Kinds derive rules: Elementwise from `d(x, y)`, Binary from
 /// `da`/`db`, Linear from `transpose`; an op may still define any member itself, which then wins.
+/// An op whose input cotangents share work (batch_norm's x̄, γ̄ and β̄ all need the per-channel sums Σȳ and Σȳ·x̂)
+/// may define `vjp_all(in, out, ct, wanted)` instead of `vjp`: one call returns the cotangent of every input i with
+/// wanted[i] (undefined for the others), like PyTorch's backward formulas with an output mask. The reverse sweep
+/// calls it once per node for the inputs it needs; `vjp(i)` is derived from it (wanted = {i}).
 /// Rules use adgraph ops, so a sweep with create_graph is itself recorded.
 
 #include <type_traits>
@@ -59,17 +63,39 @@ struct OpRules {
             return Kind::jvp(op, in, out, t);
         }
     }
+    static_assert(!(detail::has_vjp<Op>::value && detail::has_vjp_all<Op>::value),
+                  "an op defines vjp or vjp_all, not both");
+    // The op's own VJP rule: vjp or vjp_all.
+    static constexpr bool own_vjp = detail::has_vjp<Op>::value || detail::has_vjp_all<Op>::value;
     static Tensor vjp(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) {
         if constexpr (detail::has_vjp<Op>::value) {
             return op.vjp(in, out, ct, i);
+        } else if constexpr (detail::has_vjp_all<Op>::value) {
+            std::vector<char> wanted(in.size(), 0);
+            wanted.at(i) = 1;
+            std::vector<Tensor> all = op.vjp_all(in, out, ct, wanted);
+            return i < all.size() ? std::move(all[i]) : Tensor();
         } else {
             return Kind::vjp(op, in, out, ct, i);
+        }
+    }
+    // The cotangents of the inputs with wanted[i] (undefined for the others): the op's vjp_all, else vjp per input.
+    static std::vector<Tensor> vjp_all(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct,
+                                       const std::vector<char>& wanted) {
+        if constexpr (detail::has_vjp_all<Op>::value) {
+            return op.vjp_all(in, out, ct, wanted);
+        } else {
+            std::vector<Tensor> all(in.size());
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                if (wanted[i]) all[i] = vjp(op, in, out, ct, i);
+            }
+            return all;
         }
     }
     // vjp() given up the cotangent: the kind's derived rule may reuse its buffer; an op's own vjp is just called.
     static Tensor vjp_reusing(const Op& op, const std::vector<Tensor>& in, const Tensor& out, Tensor ct,
                               std::size_t i) {
-        if constexpr (detail::kind_vjp_reusing<Kind, Op>::value && !detail::has_vjp<Op>::value) {
+        if constexpr (detail::kind_vjp_reusing<Kind, Op>::value && !own_vjp) {
             return Kind::vjp_reusing(op, in, out, std::move(ct), i);
         } else {
             return vjp(op, in, out, ct, i);
@@ -92,7 +118,7 @@ struct OpRules {
                                  std::size_t i) {
         if constexpr (detail::has_vjp_sparse<Op>::value) {
             return op.vjp_sparse(in, out, ct, i);
-        } else if constexpr (detail::kind_vjp_sparse<Kind, Op>::value && !detail::has_vjp<Op>::value) {
+        } else if constexpr (detail::kind_vjp_sparse<Kind, Op>::value && !own_vjp) {
             return Kind::vjp_sparse(op, in, out, ct, i);
         } else {
             (void)op, (void)in, (void)out, (void)ct, (void)i;
@@ -149,6 +175,13 @@ public:
     /// The op's VJP rule.
     Tensor vjp(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct, std::size_t i) const override {
         return OpRules<Op>::vjp(op_, in, out, ct, i);
+    }
+    /// True if the op defines vjp_all (the sweep then asks it once for all the inputs it needs).
+    bool has_vjp_all() const override { return detail::has_vjp_all<Op>::value; }
+    /// The op's joint VJP rule (its vjp_all, else vjp per wanted input).
+    std::vector<Tensor> vjp_all(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct,
+                                const std::vector<char>& wanted) const override {
+        return OpRules<Op>::vjp_all(op_, in, out, ct, wanted);
     }
     /// The op's VJP rule, reusing the cotangent's buffer when its kind can.
     Tensor vjp_reusing(const std::vector<Tensor>& in, const Tensor& out, Tensor ct, std::size_t i) const override {

@@ -20,6 +20,7 @@ namespace detail {
 ADG_HAS_MEMBER(forward)
 ADG_HAS_MEMBER(jvp)
 ADG_HAS_MEMBER(vjp)
+ADG_HAS_MEMBER(vjp_all)
 ADG_HAS_MEMBER(samples)
 ADG_HAS_MEMBER(domain)
 ADG_HAS_MEMBER(examples)

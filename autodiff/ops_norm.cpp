@@ -122,18 +122,23 @@ struct BatchNormTrain {
         if (t[2].defined()) add(reshape_core(t[2], x[2].shape(), cs));
         return broadcast_to_core(r, Shape(r.shape().begin() + 1, r.shape().end()), y.shape());
     }
-    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
+    // One rule for x̄, γ̄ and β̄: eagerly one kernel computes the sums Σȳ, Σȳ·x̂ once (they are β̄ and γ̄) and x̄
+    // from them, two passes over (x, ȳ) where a rule per input would make four.
+    std::vector<Tensor> vjp_all(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct,
+                                const std::vector<char>& wanted) const {
+        std::vector<Tensor> g(3);
         if (eager()) {
-            if (i == 0) {
-                return Tensor(kernels::batch_norm_project(x[0].value(), *stats, x[1].value(), &ct.value(), nullptr,
-                                                          nullptr, lead(ct, x[0].dim())));
-            }
-            auto sums = kernels::batch_norm_channel_sums(x[0].value(), *stats, ct.value());
-            return Tensor(std::move(i == 1 ? sums.first : sums.second));
+            auto k = kernels::batch_norm_backward(x[0].value(), *stats, x[1].value(), ct.value(), wanted[0]);
+            if (wanted[0]) g[0] = Tensor(std::move(k.x));
+            if (wanted[1]) g[1] = Tensor(std::move(k.gamma));
+            if (wanted[2]) g[2] = Tensor(std::move(k.beta));
+            return g;
         }
-        if (i == 0) return project(x, ct);
         const Axes ax = stat_axes_from_end(x[0]);
-        return i == 1 ? sum(ct * normalized(x[0], eps).first, ax) : sum(ct, ax);
+        if (wanted[0]) g[0] = project(x, ct);
+        if (wanted[1]) g[1] = sum(ct * normalized(x[0], eps).first, ax);
+        if (wanted[2]) g[2] = sum(ct, ax);
+        return g;
     }
 };
 

@@ -266,19 +266,34 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
         for (const auto& c : node->inputs()) in.emplace_back(c);
         const Tensor out(node);
         Tensor dense_ct;  // made once, for rules without a sparse form
+        const auto needed = [&](std::size_t j) {
+            const std::size_t p = edge[first[i] + j];
+            return p != npos && (reach[p] || may_hide_target(p));
+        };
+        // An op with a joint rule gives the cotangents of all the inputs needed in one call (shared work done once).
+        const bool joint = node->has_vjp_all() && !ct.sparse();
+        std::vector<Tensor> joint_ct;
+        if (joint) {
+            std::vector<char> wanted(node->inputs().size());
+            for (std::size_t j = 0; j < wanted.size(); ++j) wanted[j] = needed(j);
+            dense_ct = ct.dense();
+            joint_ct = call_rule(*node, "VJP", sweep, [&] { return node->vjp_all(in, out, dense_ct, wanted); });
+            joint_ct.resize(wanted.size());  // a missing entry is undefined, which check_rule_result reports
+        }
         for (std::size_t j = 0; j < node->inputs().size(); ++j) {
             const std::size_t p = edge[first[i] + j];
-            if (p == npos || !(reach[p] || may_hide_target(p))) continue;
+            if (!needed(j)) continue;
             Directions g;
+            if (joint) g = Directions(std::move(joint_ct[j]));
             if (ct.sparse()) g = call_rule(*node, "VJP", sweep, [&] { return node->vjp_sparse(in, out, ct, j); });
-            if (!g.defined() && !ct.sparse() && node->inputs().size() == 1) {
+            if (!joint && !g.defined() && !ct.sparse() && node->inputs().size() == 1) {
                 // The cotangent's only use: the rule may take it over (and, if it is the only handle, reuse it).
                 Tensor taken = ct.values();
                 ct = Directions();
                 g = Directions(
                     call_rule(*node, "VJP", sweep, [&] { return node->vjp_reusing(in, out, std::move(taken), j); }));
             }
-            if (!g.defined()) {
+            if (!joint && !g.defined()) {
                 if (!dense_ct.defined()) dense_ct = ct.dense();
                 g = Directions(call_rule(*node, "VJP", sweep, [&] { return node->vjp(in, out, dense_ct, j); }));
             }

@@ -181,7 +181,8 @@ Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& g
     });
 }
 
-std::pair<Array, Array> batch_norm_channel_sums(const Array& x, const BatchStats& stats, const Array& t) {
+BatchNormGrads batch_norm_backward(const Array& x, const BatchStats& stats, const Array& gamma, const Array& t,
+                                   bool want_x) {
     const Core k = core_of(x.shape());
     const std::size_t dirs = directions(t, x.shape(), "batch_norm");
     const Shape out_shape = with_channels(lead_of(t, x.shape()), k.c);
@@ -190,14 +191,30 @@ std::pair<Array, Array> batch_norm_channel_sums(const Array& x, const BatchStats
         const T* px = a.data();
         const T* mean = stats.mean.get<T>().data();
         const T* invstd = stats.invstd.get<T>().data();
+        const T* g = gamma.get<T>().data();
         const T* pt = t.get<T>().data();
         xt::xarray<T> sxh = new_xarray<T>(out_shape, "batch_norm"), st = new_xarray<T>(out_shape, "batch_norm");
+        xt::xarray<T> dx = want_x ? new_xarray<T>(t.shape(), "batch_norm") : xt::xarray<T>();
+        T* pd = want_x ? dx.data() : nullptr;
         per_channel(dirs, k, [&](std::size_t l, std::size_t c) {
-            const auto [u, v] = sums(pt + l * k.size(), px, k, c, mean[c], invstd[c]);
+            const T* tl = pt + l * k.size();
+            const T m = mean[c], r = invstd[c];
+            const auto [u, v] = sums(tl, px, k, c, m, r);
             sxh.data()[l * k.c + c] = static_cast<T>(v);
             st.data()[l * k.c + c] = static_cast<T>(u);
+            if (!pd) return;
+            // The same arithmetic as batch_norm_project with t = ȳ, so x̄ does not depend on which rule made it.
+            const T a1 = static_cast<T>(u / k.count()), a2 = static_cast<T>(v / k.count()), co = g[c] * r;
+            T* dl = pd + l * k.size();
+            for (std::size_t n = 0; n < k.n; ++n) {
+                const std::size_t at = (n * k.c + c) * k.s;
+                for (std::size_t e = 0; e < k.s; ++e) {
+                    const T xh = (px[at + e] - m) * r;
+                    dl[at + e] = co * (tl[at + e] - a1 - xh * a2);
+                }
+            }
         });
-        return std::make_pair(Array(std::move(sxh)), Array(std::move(st)));
+        return BatchNormGrads{want_x ? Array(std::move(dx)) : Array(), Array(std::move(sxh)), Array(std::move(st))};
     });
 }
 

@@ -29,9 +29,20 @@ Array batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, 
 Array batch_norm_project(const Array& x, const BatchStats& stats, const Array& gamma, const Array* t,
                          const Array* dgamma, const Array* dbeta, const Shape& lead);
 
-/// (Σ t·x̂, Σ t) per direction and channel over N, H, W, each of shape (lead..., C): the VJPs of batch_norm for γ
-/// and β.
-std::pair<Array, Array> batch_norm_channel_sums(const Array& x, const BatchStats& stats, const Array& t);
+/// The VJPs of batch_norm in training for a cotangent t of shape (lead..., core).
+struct BatchNormGrads {
+    /// x̄ = γ·r·(t − mean t − x̂·mean(t·x̂)), shape (lead..., core); empty unless asked for.
+    Array x;
+    /// γ̄ = Σ t·x̂ per direction and channel over N, H, W, shape (lead..., C).
+    Array gamma;
+    /// β̄ = Σ t, shape (lead..., C).
+    Array beta;
+};
+
+/// All three VJPs of batch_norm in training in two passes over (x, t): the per-channel sums (which are γ̄ and β̄),
+/// then x̄ from them when `want_x`.
+BatchNormGrads batch_norm_backward(const Array& x, const BatchStats& stats, const Array& gamma, const Array& t,
+                                   bool want_x);
 
 /// y = x·scale[c] + shift[c] (no shift if null) for x of shape (lead..., N, C, spatial...) whose last `core_rank`
 /// axes are the batch's (N, C) or (N, C, H, W); scale and shift of shape (C). Evaluation-mode batch_norm.
