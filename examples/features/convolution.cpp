@@ -1,4 +1,3 @@
-// examples/features/convolution.cpp
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/model_spec.hpp>
 #include <cmath>
