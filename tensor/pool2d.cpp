@@ -75,6 +75,43 @@ std::size_t argmax_planes(const Argmax& argmax, const Pool2d& g, std::size_t pla
     return p;
 }
 
+// The common case, 2×2 windows at stride 2 without padding: input rows 2i and 2i + 1 give output row i in one
+// branch-free loop that g++ vectorises (-fopt-info-vec: stride-2 loads, compares, mask blends). The window is
+// reduced as a tree, max(max(a, b), max(c, d)), with the generic loop's rule at each step; that picks the same
+// element as its row-major scan (the first NaN, else the first maximum), since each pair keeps its earlier element
+// on a tie and NaN. The comparisons' flags are integers as wide as T (select's mask); the 8-byte position is formed
+// once per output. It replaces four passes over the row, each blending 8-byte positions: bench_cnn's max_pool2d forward
+// at 1 thread, portable release build, machine shared: pool1 (128,32,28,28) 13.4 -> 1.8-6 ms, pool2 11.9 -> 1.3 ms.
+// float64 stays scalar (g++ 12 does not vectorise it) but branch-free. With -march=native on AVX-512, g++ picks
+// 16-float vectors that a row of 14 or 7 outputs never fills: 256-bit vectors measured 2.2 ms against 4.8 (pool1).
+#if defined(__GNUC__) && !defined(__clang__) && (defined(__x86_64__) || defined(__i386__))
+#define ADG_POOL_VECTOR_WIDTH __attribute__((target("prefer-vector-width=256")))
+#else
+#define ADG_POOL_VECTOR_WIDTH
+#endif
+template <class T>
+ADG_POOL_VECTOR_WIDTH void max_pool_2x2(const T* src, T* dst, std::size_t* idx, std::size_t w, std::size_t oh,
+                                        std::size_t ow) {
+    using K = std::conditional_t<sizeof(T) == 8, std::uint64_t, std::uint32_t>;
+    for (std::size_t i = 0; i < oh; ++i) {
+        const T* __restrict r0 = src + 2 * i * w;
+        const T* __restrict r1 = r0 + w;
+        T* __restrict vals = dst + i * ow;
+        std::size_t* __restrict pos = idx + i * ow;
+        const std::size_t base = 2 * i * w;
+        for (std::size_t j = 0; j < ow; ++j) {
+            const T a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+            const K top = !(b <= a) & (a == a), bottom = !(d <= c) & (c == c);
+            const T m0 = select(top, b, a), m1 = select(bottom, d, c);
+            const K down = !(m1 <= m0) & (m0 == m0);
+            vals[j] = select(down, m1, m0);
+            // k = 2·row + column of the maximum in the window; k in K (not size_t) keeps the loop vectorised.
+            const K k = down ? 2 + bottom : top;
+            pos[j] = base + 2 * j + (k & 1) + (k >> 1) * w;
+        }
+    }
+}
+
 }  // namespace
 
 Array max_pool2d(const Array& x, const Pool2d& g, Argmax& argmax) {
@@ -98,10 +135,12 @@ Array max_pool2d(const Array& x, const Pool2d& g, Argmax& argmax) {
         using T = typename std::decay_t<decltype(a)>::value_type;
         xt::xarray<T> r = new_xarray<T>(with_plane(x.shape(), g.oh, g.ow), "max_pool2d");
         // Planes in parallel: each writes only its own outputs and indices.
+        const bool two_by_two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
         parallel_rows(planes, g.h * g.w, [&](std::size_t p) {
             const T* src = a.data() + p * g.h * g.w;
             T* dst = r.data() + p * g.oh * g.ow;
             std::size_t* idx = argmax.data() + p * g.oh * g.ow;
+            if (two_by_two) return max_pool_2x2(src, dst, idx, g.w, g.oh, g.ow);
             for (const Span& rs : rows) {
                 // A row of windows at once, visiting each window's elements in row-major order (u, then b), so
                 // the inner loop runs along the windows with few live values and no data-dependent branch.

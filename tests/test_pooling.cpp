@@ -216,6 +216,38 @@ TEST_CASE("pooling: NaN in a window reaches its maximum") {
     CHECK(std::isnan(max_pool2d(x, 2).item()));
 }
 
+TEST_CASE("pooling: every 2x2 window over {-1, 0, 1, NaN} picks the first NaN, else the first maximum") {
+    // The 2x2 stride-2 path: all 4^4 windows in a (5, 257) image (2 x 128 windows; the last row and column are left
+    // out), against a naive row-major scan of each window, values and the argmax that receives the gradient.
+    const double nan = std::numeric_limits<double>::quiet_NaN(), digits[4] = {-1.0, 0.0, 1.0, nan};
+    const std::size_t h = 5, w = 257, ow = 128;
+    std::vector<double> image(h * w, 7.0);  // 7 outside the windows: would win if read
+    for (std::size_t c = 0; c < 256; ++c) {
+        const std::size_t corner = (c / ow) * 2 * w + (c % ow) * 2;
+        for (std::size_t e = 0; e < 4; ++e) image[corner + (e / 2) * w + e % 2] = digits[(c >> (2 * e)) & 3];
+    }
+    for (Dtype dt : {f64, f32}) {
+        const Tensor x = Tensor::from(image, {1, 1, h, w}, dt).requires_grad();
+        const Tensor y = max_pool2d(x, 2);
+        REQUIRE(y.shape() == Shape{1, 1, 2, ow});
+        sum(y).backward();
+        std::vector<double> grad_ref(h * w, 0.0);
+        for (std::size_t c = 0; c < 256; ++c) {
+            const std::size_t corner = (c / ow) * 2 * w + (c % ow) * 2;
+            std::size_t best = corner;
+            for (std::size_t e = 1; e < 4; ++e) {
+                const std::size_t at = corner + (e / 2) * w + e % 2;
+                if (std::isnan(image[best])) break;
+                if (std::isnan(image[at]) || image[at] > image[best]) best = at;
+            }
+            grad_ref[best] = 1.0;
+            const double v = y.value().flat(c);
+            CHECK((std::isnan(image[best]) ? std::isnan(v) : v == image[best]));
+        }
+        CHECK(values_of(x.grad()) == grad_ref);
+    }
+}
+
 TEST_CASE("pooling: Jacobians through pools (and a per-channel map) have per-sample blocks") {
     Generator gen(5);
     const Tensor x = Tensor::uniform({3, 2, 4, 4}, -1, 1, gen, f64);
