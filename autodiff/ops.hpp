@@ -155,7 +155,8 @@ struct Size2 {
     /// Along the width axis (3 of an image).
     std::size_t w;
     /// Both equal to `n`.
-    Size2(std::size_t n) : h(n), w(n) {}  // NOLINT(google-explicit-constructor): `stride = 2` reads as it does in libtorch
+    Size2(std::size_t n)
+        : h(n), w(n) {}  // NOLINT(google-explicit-constructor): `stride = 2` reads as it does in libtorch
     /// (h, w).
     Size2(std::size_t h_, std::size_t w_) : h(h_), w(w_) {}
 };

@@ -201,8 +201,8 @@ void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b
 }
 
 template <class T>
-void gemm_serial(const T* a, std::size_t a_rows, std::size_t a_cols, const T* b, std::size_t b_rows,
-                 std::size_t b_cols, T* c, bool trans_a, bool trans_b, T beta) {
+void gemm_serial(const T* a, std::size_t a_rows, std::size_t a_cols, const T* b, std::size_t b_rows, std::size_t b_cols,
+                 T* c, bool trans_a, bool trans_b, T beta) {
     split_gemm(a, a_rows, a_cols, b, b_rows, b_cols, c, trans_a, trans_b, beta, static_cast<const T*>(nullptr), false);
 }
 

@@ -23,7 +23,7 @@ void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b
 /// gemm() in the calling thread only (float or double), for callers that already split their work over threads
 /// (the convolution kernels run one sample's product per part): no bias, C starts as beta·C.
 template <class T>
-void gemm_serial(const T* a, std::size_t a_rows, std::size_t a_cols, const T* b, std::size_t b_rows,
-                 std::size_t b_cols, T* c, bool trans_a, bool trans_b, T beta);
+void gemm_serial(const T* a, std::size_t a_rows, std::size_t a_cols, const T* b, std::size_t b_rows, std::size_t b_cols,
+                 T* c, bool trans_a, bool trans_b, T beta);
 
 }  // namespace adg::kernels

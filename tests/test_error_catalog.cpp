@@ -402,8 +402,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      batch_norm(Tensor::zeros({2, 4, 5, 5}), c4, c4, Tensor::ones({3}), c4, false);
                  }});
     c.push_back({"shape_error",
-                 "to_gray: expected a 2-D tensor (height, width), got (1,28,28); pass one image and channel",
-                 [] { to_gray(Tensor::zeros({1, 28, 28}), GrayScale::min_max); }});
+                 "to_gray: expected a 2-D tensor (height, width), got (1,28,28); pass one image and channel", [] {
+                     to_gray(Tensor::zeros({1, 28, 28}), GrayScale::min_max);
+                 }});
 
     // ---- dtype_error ----
     c.push_back({"dtype_error",
@@ -1077,25 +1078,33 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error", "write_idx: /tmp/run/out.idx: dimensions 2 x 3 need 6 bytes but the data holds 5", [=] {
                      write_idx(file("out.idx"), IdxArray{{2, 3}, {1, 2, 3, 4, 5}}, false);
                  }});
-    c.push_back({"value_error", "write_png: '/tmp/run/a.png': width and height must each be in 1..1000000, got 0 x 2",
-                 [=] { write_png(file("a.png"), Image{0, 2, 1, {}}); }});
-    c.push_back({"value_error", "tile: width and height must each be in 1..1000000, got 1200001 x 1200001",
-                 [] { tile({Image{1, 1, 1, {0}}}, 1, 600000); }});
-    c.push_back({"value_error", "write_png: '/tmp/run/a.png': channels must be 1 (gray) or 3 (RGB), got 4",
-                 [=] { write_png(file("a.png"), Image{2, 2, 4, std::vector<std::uint8_t>(16)}); }});
+    c.push_back(
+        {"value_error", "write_png: '/tmp/run/a.png': width and height must each be in 1..1000000, got 0 x 2", [=] {
+             write_png(file("a.png"), Image{0, 2, 1, {}});
+         }});
+    c.push_back({"value_error", "tile: width and height must each be in 1..1000000, got 1200001 x 1200001", [] {
+                     tile({Image{1, 1, 1, {0}}}, 1, 600000);
+                 }});
+    c.push_back({"value_error", "write_png: '/tmp/run/a.png': channels must be 1 (gray) or 3 (RGB), got 4", [=] {
+                     write_png(file("a.png"), Image{2, 2, 4, std::vector<std::uint8_t>(16)});
+                 }});
     c.push_back({"value_error",
                  "write_png: '/tmp/run/a.png': a 4 x 3 image with 1 channel needs 12 bytes but its pixels hold 11",
-                 [=] { write_png(file("a.png"), Image{4, 3, 1, std::vector<std::uint8_t>(11)}); }});
-    c.push_back({"value_error", "to_gray: element 1 of the (1,3) tensor is nan; gray levels need finite values",
-                 [] { to_gray(Tensor::from({{1, std::nan(""), 2}}), GrayScale::min_max); }});
-    c.push_back({"value_error", "upscale: the factor must be in 1..1000000, got 0",
-                 [] { upscale(Image{1, 1, 1, {0}}, 0); }});
+                 [=] {
+                     write_png(file("a.png"), Image{4, 3, 1, std::vector<std::uint8_t>(11)});
+                 }});
+    c.push_back({"value_error", "to_gray: element 1 of the (1,3) tensor is nan; gray levels need finite values", [] {
+                     to_gray(Tensor::from({{1, std::nan(""), 2}}), GrayScale::min_max);
+                 }});
+    c.push_back({"value_error", "upscale: the factor must be in 1..1000000, got 0", [] {
+                     upscale(Image{1, 1, 1, {0}}, 0);
+                 }});
     c.push_back({"value_error", "tile: no images to tile; pass at least one", [] { tile({}, 2, 1); }});
     c.push_back({"value_error", "tile: columns must be at least 1 (got 0)", [] { tile({Image{1, 1, 1, {0}}}, 0, 1); }});
-    c.push_back(
-        {"value_error",
-         "tile: image 1 has 3 channels but image 0 has 1 channel; tile images of one kind (gray or RGB)",
-         [] { tile({Image{1, 1, 1, {0}}, Image{1, 1, 3, {1, 2, 3}}}, 2, 1); }});
+    c.push_back({"value_error",
+                 "tile: image 1 has 3 channels but image 0 has 1 channel; tile images of one kind (gray or RGB)", [] {
+                     tile({Image{1, 1, 1, {0}}, Image{1, 1, 3, {1, 2, 3}}}, 2, 1);
+                 }});
     c.push_back({"value_error",
                  "tile: out of memory for a 999999 x 999999 image with 1 channel (999998000001 bytes); free memory or "
                  "raise the memory limit (ulimit -v)",

@@ -10,8 +10,8 @@ int main() {
     // 1. The lecture's Laplacian [0 1 0; 1 -4 1; 0 1 0] on a 5x5 image with a vertical edge (columns 2-4 bright):
     //    it answers +1 just left of the edge, -1 just right of it, 0 on flat ground (padding 1 keeps 5x5, and the
     //    zero padding makes the right border an edge too).
-    const Tensor image = Tensor::from({0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1},
-                                      {1, 1, 5, 5}, f64);
+    const Tensor image =
+        Tensor::from({0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1}, {1, 1, 5, 5}, f64);
     const Tensor laplacian = Tensor::from({0, 1, 0, 1, -4, 1, 0, 1, 0}, {1, 1, 3, 3}, f64);
     const Tensor edges = conv2d(image, laplacian, Tensor(), /*stride=*/1, /*padding=*/1);
     const double want[5] = {0, 1, -1, 0, -1};
@@ -29,7 +29,7 @@ int main() {
     const Tensor w = Tensor::uniform({4, 3, 3, 3}, -1.0, 1.0, gen, f64);
     const Tensor v = Tensor::uniform({4, 3, 3, 3}, -1.0, 1.0, gen, f64);
     const auto loss = [&](const Tensor& weight) { return sum(tanh(conv2d(x, weight, Tensor(), 2, 1))); };
-    const Tensor g = grad(loss)(w);               // reverse: x̄ by the transposed convolution, w̄ by a correlation
+    const Tensor g = grad(loss)(w);                 // reverse: x̄ by the transposed convolution, w̄ by a correlation
     const auto [value, forward] = jvp(loss, w, v);  // forward: conv(x, v), by bilinearity
     const double reverse = sum(g * v).item();
     std::printf("loss %.6f  J·v forward %.12f  reverse %.12f\n", value.item(), forward.item(), reverse);
