@@ -273,10 +273,16 @@ std::string mm_operands(const Shape& a, const Shape& b, bool ta, bool tb) {
 
 }  // namespace
 
-Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
+Array matmul(const Array& a, const Array& b, bool ta, bool tb, bool b_vector) {
     check_same_dtype(a, b, "matmul");
     const Shape& as = a.shape();
-    const Shape& bs = b.shape();
+    // A batch of vectors (..., k) is the batch of columns (..., k, 1), or of rows (..., 1, k) read transposed:
+    // the same memory either way.
+    Shape bs = b.shape();
+    if (b_vector && !bs.empty()) {
+        bs.push_back(1);
+        if (tb) std::swap(bs[bs.size() - 1], bs[bs.size() - 2]);
+    }
     if (as.size() < 2 || bs.size() < 2) {
         throw shape_error("matmul: " + mm_operands(as, bs, ta, tb) +
                           ": the kernel needs matrices (2 or more axes); reshape vectors to (n,1) or (1,n)");
@@ -298,7 +304,7 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
     }
     Shape out = batch;
     out.push_back(m);
-    out.push_back(n);
+    if (!b_vector) out.push_back(n);
     const Folding f = fold_batches(batch, ab, bb);
     return a.visit([&](const auto& x) {
         using T = typename std::decay_t<decltype(x)>::value_type;
