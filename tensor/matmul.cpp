@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <optional>
 #include <vector>
 
 #include <cblas.h>
@@ -305,7 +306,11 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb, bool b_vector) {
     Shape out = batch;
     out.push_back(m);
     if (!b_vector) out.push_back(n);
-    const Folding f = fold_batches(batch, ab, bb);
+    // Two matrices (the common case) need no index lists built: one shared, read-only folding serves them all.
+    static const Folding single;
+    std::optional<Folding> folded;
+    if (!batch.empty()) folded = fold_batches(batch, ab, bb);
+    const Folding& f = folded ? *folded : single;
     return a.visit([&](const auto& x) {
         using T = typename std::decay_t<decltype(x)>::value_type;
         auto r = new_xarray<T>(out, "matmul");
