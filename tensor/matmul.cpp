@@ -306,11 +306,6 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb, bool b_vector) {
     Shape out = batch;
     out.push_back(m);
     if (!b_vector) out.push_back(n);
-    // Two matrices (the common case) need no index lists built: one shared, read-only folding serves them all.
-    static const Folding single;
-    std::optional<Folding> folded;
-    if (!batch.empty()) folded = fold_batches(batch, ab, bb);
-    const Folding& f = folded ? *folded : single;
     return a.visit([&](const auto& x) {
         using T = typename std::decay_t<decltype(x)>::value_type;
         auto r = new_xarray<T>(out, "matmul");
@@ -319,7 +314,12 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb, bool b_vector) {
             std::fill(r.begin(), r.end(), T(0));
             return Array(std::move(r));
         }
-        batched_gemm(f, x.data(), ar, ac, b.get<T>().data(), br, bc, r.data(), ta, tb);
+        // The index lists (built only now, when C holds at least one element per batch index) are not needed for
+        // two plain matrices, the common case: one shared, read-only folding serves them.
+        static const Folding single;
+        std::optional<Folding> folded;
+        if (!batch.empty()) folded = fold_batches(batch, ab, bb);
+        batched_gemm(folded ? *folded : single, x.data(), ar, ac, b.get<T>().data(), br, bc, r.data(), ta, tb);
         return Array(std::move(r));
     });
 }
