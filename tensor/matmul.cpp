@@ -142,8 +142,18 @@ struct Folding {
     bool a_struct = false;
 };
 
+// Folding::a_struct for these batch axes.
+bool a_struct(const Shape& ab, const Shape& bb) {
+    for (std::size_t d = 0; d < ab.size(); ++d) {
+        const std::size_t da = ab[ab.size() - 1 - d], db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
+        if (d >= bb.size() || (da > 1 && db == 1)) return true;
+    }
+    return false;
+}
+
 Folding fold_batches(const Shape& batch, const Shape& ab, const Shape& bb) {
     Folding f;
+    f.a_struct = a_struct(ab, bb);
     const std::size_t rank = batch.size();
     std::vector<std::size_t> sa(rank), sb(rank), sc(rank);
     for (std::size_t d = 0, pa = 1, pb = 1, pc = 1; d < rank; ++d) {
@@ -156,7 +166,6 @@ Folding fold_batches(const Shape& batch, const Shape& ab, const Shape& bb) {
         pa *= da;
         pb *= db;
         pc *= batch[axis];
-        if ((d < ab.size() && d >= bb.size()) || (da > 1 && db == 1)) f.a_struct = true;
     }
     for (std::size_t axis = 0; axis < rank; ++axis) {
         const std::size_t d = rank - 1 - axis;
@@ -315,11 +324,12 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb, bool b_vector) {
             return Array(std::move(r));
         }
         // The index lists (built only now, when C holds at least one element per batch index) are not needed for
-        // two plain matrices, the common case: one shared, read-only folding serves them.
-        static const Folding single;
+        // one batch index, the common case (two matrices, or one direction): shared read-only foldings serve it.
+        static const Folding single, single_a{{}, {}, {}, true};
         std::optional<Folding> folded;
-        if (!batch.empty()) folded = fold_batches(batch, ab, bb);
-        batched_gemm(folded ? *folded : single, x.data(), ar, ac, b.get<T>().data(), br, bc, r.data(), ta, tb);
+        if (numel(batch) > 1) folded = fold_batches(batch, ab, bb);
+        const Folding& f = folded ? *folded : a_struct(ab, bb) ? single_a : single;
+        batched_gemm(f, x.data(), ar, ac, b.get<T>().data(), br, bc, r.data(), ta, tb);
         return Array(std::move(r));
     });
 }
