@@ -44,10 +44,10 @@ int main(int argc, char** argv) {
     // As shipped: no retain_freed_memory() call (the library keeps freed memory itself). grad and the two hvps are
     // timed round-robin, so load changes hit the ratios' both sides alike; the Hessian (n directions) alone.
     Tensor g, hv1, hv2, H;
-    const auto t = bench::interleaved_medians(
-        {[&] { g = grad(loss)(x); }, [&] { hv1 = hvp(loss, x, v); },
-         [&] { hv2 = grad([&](const Tensor& z) { return sum(grad(loss)(z) * v); })(x); }},
-        reps, true);
+    const auto t =
+        bench::interleaved_medians({[&] { g = grad(loss)(x); }, [&] { hv1 = hvp(loss, x, v); },
+                                    [&] { hv2 = grad([&](const Tensor& z) { return sum(grad(loss)(z) * v); })(x); }},
+                                   reps, true);
     const double t_grad = t[0], t_hvp = t[1], t_hvp_rr = t[2];
     const double t_hess = bench::median_seconds([&] { H = hessian(loss)(x); }, std::max(3, reps / 4));
 

@@ -88,9 +88,7 @@ Case mlp_loss(std::size_t batch, std::size_t features, std::size_t hidden, Form 
     c.m = 1;
     if (form == Form::matmul) {
         c.x = Tensor::uniform({features, batch}, -1, 1, gen, dtype);
-        c.f = [=](const Tensor& x) {
-            return mean(square(matmul(l3.w, tanh(matmul(l2.w, tanh(matmul(l1.w, x)))))));
-        };
+        c.f = [=](const Tensor& x) { return mean(square(matmul(l3.w, tanh(matmul(l2.w, tanh(matmul(l1.w, x))))))); };
     } else {
         c.x = Tensor::uniform({batch, features}, -1, 1, gen, dtype);
         c.f = [=](const Tensor& x) {
@@ -138,24 +136,28 @@ long minor_faults() {
 }
 
 struct Timing {
-    double seconds = 0, faults = 0;  // medians per call
+    double seconds = 0;  // median per call
+    double faults = 0;   // mean per call: a storm every few calls shows, where a median would hide it
 };
 
 // bench::interleaved_medians with warm calls, also counting the page faults of each timed call: one warm-up round,
 // then `reps` rounds in which each function runs once untimed and once timed.
 std::vector<Timing> timed_rounds(const std::vector<std::function<void()>>& fs, int reps) {
     for (const auto& f : fs) f();
-    std::vector<std::vector<double>> t(fs.size()), pf(fs.size());
+    std::vector<std::vector<double>> t(fs.size());
+    std::vector<long> pf(fs.size(), 0);
     for (int r = 0; r < reps; ++r) {
         for (std::size_t i = 0; i < fs.size(); ++i) {
             fs[i]();
             const long before = minor_faults();
             t[i].push_back(bench::seconds(fs[i]));
-            pf[i].push_back(static_cast<double>(minor_faults() - before));
+            pf[i] += minor_faults() - before;
         }
     }
     std::vector<Timing> out;
-    for (std::size_t i = 0; i < fs.size(); ++i) out.push_back({bench::median(t[i]), bench::median(pf[i])});
+    for (std::size_t i = 0; i < fs.size(); ++i) {
+        out.push_back({bench::median(t[i]), static_cast<double>(pf[i]) / std::max(reps, 1)});
+    }
     return out;
 }
 
@@ -164,7 +166,7 @@ struct Result {
     int reps = 0;
     double primal = 0, jvp = 0, vjp = 0, jacfwd = 0, jacrev = 0, record = 0, sweep_fwd = 0, sweep_rev = 0,
            sweep_jacfwd = 0, sweep_jacrev = 0, gemm_fwd = 0, gemm_rev = 0, diff = 0, structured = 0;
-    // Median minor page faults per call of the same transforms and sweeps.
+    // Mean minor page faults per timed call of the same transforms and sweeps.
     double pf_primal = 0, pf_jvp = 0, pf_vjp = 0, pf_jacfwd = 0, pf_jacrev = 0, pf_sweep_jacfwd = 0,
            pf_sweep_jacrev = 0;
     std::string structure;  // what jacobian(f, x) found: "blocks, forward, 16 directions"
@@ -243,9 +245,9 @@ std::string write_crossover(std::vector<Result> rs, const std::string& csv, cons
     std::ofstream out(csv);
     out << "case,form,n,m,n_over_m,jacfwd_us,jacrev_us,jacfwd_over_jacrev,sweep_jacfwd_us,sweep_jacrev_us\n";
     for (const auto& r : rs) {
-        out << '"' << r.c.name << "\"," << form_name(r.c.form) << ',' << r.c.n << ',' << r.c.m << ',' << ratio(r)
-            << ',' << 1e6 * r.jacfwd << ',' << 1e6 * r.jacrev << ',' << r.jacfwd / r.jacrev << ','
-            << 1e6 * r.sweep_jacfwd << ',' << 1e6 * r.sweep_jacrev << '\n';
+        out << '"' << r.c.name << "\"," << form_name(r.c.form) << ',' << r.c.n << ',' << r.c.m << ',' << ratio(r) << ','
+            << 1e6 * r.jacfwd << ',' << 1e6 * r.jacrev << ',' << r.jacfwd / r.jacrev << ',' << 1e6 * r.sweep_jacfwd
+            << ',' << 1e6 * r.sweep_jacrev << '\n';
     }
     out.close();
     if (!out) return "cannot write " + csv;
@@ -260,7 +262,8 @@ std::string write_crossover(std::vector<Result> rs, const std::string& csv, cons
         forms.push_back(f);
         s << "$" << form_name(f) << " << EOD\n# n_over_m jacfwd_over_jacrev sweep_jacfwd_over_sweep_jacrev\n";
         for (const auto& r : rs) {
-            if (r.c.form == f) s << ratio(r) << ' ' << r.jacfwd / r.jacrev << ' ' << r.sweep_jacfwd / r.sweep_jacrev << '\n';
+            if (r.c.form == f)
+                s << ratio(r) << ' ' << r.jacfwd / r.jacrev << ' ' << r.sweep_jacfwd / r.sweep_jacrev << '\n';
         }
         s << "EOD\n";
     }
@@ -381,30 +384,30 @@ int main(int argc, char** argv) {
     out.text(bench::format("%-20s %-6s %5s %9s %9s %9s %10s %10s %7s %7s %9s %9s", "case", "form", "reps", "primal",
                            "jvp", "vjp", "jacfwd", "jacrev", "jvp/p", "vjp/p", "fwd/rev", "|fwd-rev|"));
     for (const auto& r : rs) {
-        out.row({{"table", "transforms"},
-                 {"case", r.c.name},
-                 {"form", form_name(r.c.form)},
-                 {"n", r.c.n},
-                 {"m", r.c.m},
-                 {"reps", r.reps},
-                 {"primal_us", us * r.primal},
-                 {"jvp_us", us * r.jvp},
-                 {"vjp_us", us * r.vjp},
-                 {"jacfwd_us", us * r.jacfwd},
-                 {"jacrev_us", us * r.jacrev},
-                 {"jvp_over_primal", r.jvp / r.primal},
-                 {"vjp_over_primal", r.vjp / r.primal},
-                 {"jacfwd_over_jacrev", r.jacfwd / r.jacrev},
-                 {"primal_faults", r.pf_primal},
-                 {"jvp_faults", r.pf_jvp},
-                 {"vjp_faults", r.pf_vjp},
-                 {"jacfwd_faults", r.pf_jacfwd},
-                 {"jacrev_faults", r.pf_jacrev},
-                 {"max_diff", r.diff}},
-                bench::format("%-20s %-6s %5d %9.1f %9.1f %9.1f %10.1f %10.1f %7.2f %7.2f %9.3f %9.1e",
-                              r.c.name.c_str(), form_name(r.c.form), r.reps, us * r.primal, us * r.jvp, us * r.vjp,
-                              us * r.jacfwd, us * r.jacrev, r.jvp / r.primal, r.vjp / r.primal, r.jacfwd / r.jacrev,
-                              r.diff));
+        out.row(
+            {{"table", "transforms"},
+             {"case", r.c.name},
+             {"form", form_name(r.c.form)},
+             {"n", r.c.n},
+             {"m", r.c.m},
+             {"reps", r.reps},
+             {"primal_us", us * r.primal},
+             {"jvp_us", us * r.jvp},
+             {"vjp_us", us * r.vjp},
+             {"jacfwd_us", us * r.jacfwd},
+             {"jacrev_us", us * r.jacrev},
+             {"jvp_over_primal", r.jvp / r.primal},
+             {"vjp_over_primal", r.vjp / r.primal},
+             {"jacfwd_over_jacrev", r.jacfwd / r.jacrev},
+             {"primal_faults", r.pf_primal},
+             {"jvp_faults", r.pf_jvp},
+             {"vjp_faults", r.pf_vjp},
+             {"jacfwd_faults", r.pf_jacfwd},
+             {"jacrev_faults", r.pf_jacrev},
+             {"max_diff", r.diff}},
+            bench::format("%-20s %-6s %5d %9.1f %9.1f %9.1f %10.1f %10.1f %7.2f %7.2f %9.3f %9.1e", r.c.name.c_str(),
+                          form_name(r.c.form), r.reps, us * r.primal, us * r.jvp, us * r.vjp, us * r.jacfwd,
+                          us * r.jacrev, r.jvp / r.primal, r.vjp / r.primal, r.jacfwd / r.jacrev, r.diff));
     }
     out.text("");
     out.text(
@@ -429,18 +432,18 @@ int main(int argc, char** argv) {
                  {"seed_gemm_rev_us", us * r.gemm_rev},
                  {"jacfwd_over_seed_gemm", r.jacfwd / r.gemm_fwd},
                  {"jacrev_over_seed_gemm", r.jacrev / r.gemm_rev}},
-                bench::format("%-20s %-6s %9.1f %9.1f %9.1f %11.1f %11.1f %11.1f %11.1f %8.2f %8.2f",
-                              r.c.name.c_str(), form_name(r.c.form), us * r.record, us * r.sweep_fwd,
-                              us * r.sweep_rev, us * r.sweep_jacfwd, us * r.sweep_jacrev, us * r.gemm_fwd,
-                              us * r.gemm_rev, r.jacfwd / r.gemm_fwd, r.jacrev / r.gemm_rev));
+                bench::format("%-20s %-6s %9.1f %9.1f %9.1f %11.1f %11.1f %11.1f %11.1f %8.2f %8.2f", r.c.name.c_str(),
+                              form_name(r.c.form), us * r.record, us * r.sweep_fwd, us * r.sweep_rev,
+                              us * r.sweep_jacfwd, us * r.sweep_jacrev, us * r.gemm_fwd, us * r.gemm_rev,
+                              r.jacfwd / r.gemm_fwd, r.jacrev / r.gemm_rev));
     }
     out.text("");
-    out.text("minor page faults per call (median): pages the kernel had to map afresh, i.e. memory returned to the OS");
+    out.text("minor page faults per call (mean): pages the kernel had to map afresh, i.e. memory returned to the OS");
     out.text("and requested again (0 when freed buffers are reused)");
     out.text(bench::format("%-20s %-6s %8s %8s %8s %8s %8s %8s %8s", "case", "form", "primal", "jvp", "vjp", "jacfwd",
                            "jacrev", "fwd k=n", "rev k=m"));
     for (const auto& r : rs) {
-        out.text(bench::format("%-20s %-6s %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f", r.c.name.c_str(),
+        out.text(bench::format("%-20s %-6s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f", r.c.name.c_str(),
                                form_name(r.c.form), r.pf_primal, r.pf_jvp, r.pf_vjp, r.pf_jacfwd, r.pf_jacrev,
                                r.pf_sweep_jacfwd, r.pf_sweep_jacrev));
     }
@@ -456,8 +459,8 @@ int main(int argc, char** argv) {
                  {"m", r.c.m},
                  {"jacobian_us", us * r.structured},
                  {"structure", r.structure}},
-                bench::format("%-20s %-6s %11.1f %11.2f  %s", r.c.name.c_str(), form_name(r.c.form),
-                              us * r.structured, r.structured / std::min(r.jacfwd, r.jacrev), r.structure.c_str()));
+                bench::format("%-20s %-6s %11.1f %11.2f  %s", r.c.name.c_str(), form_name(r.c.form), us * r.structured,
+                              r.structured / std::min(r.jacfwd, r.jacrev), r.structure.c_str()));
     }
     const std::string problem = write_crossover(rs, csv, png);
     out.text("");
