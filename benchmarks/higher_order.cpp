@@ -14,12 +14,14 @@ using namespace adg;
 int main(int argc, char** argv) {
     std::size_t batch = 64, in = 16, hidden = 64;
     int reps = 21;
-    bool quick = false, json = false;
+    bool quick = false, json = false, explicit_retain = false;
     CLI::App app{"hvp and Hessian cost relative to one gradient on a batch-64 MLP loss"};
     app.add_option("--batch", batch, "rows of the input batch")->capture_default_str();
     app.add_option("--in", in, "input features (the gradient has batch·in entries)")->capture_default_str();
     app.add_option("--hidden", hidden, "hidden width")->capture_default_str();
     app.add_option("--reps", reps, "timed repetitions (median)")->capture_default_str();
+    app.add_flag("--retain-freed-memory", explicit_retain,
+                 "call retain_freed_memory() before measuring (to compare with the library as shipped)");
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
     app.add_flag("--json", json, "one JSON object per result line");
     CLI11_PARSE(app, argc, argv);
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
         hidden = 5;
         reps = 3;
     }
+    if (explicit_retain) retain_freed_memory();
     Generator gen(1);
     const Tensor w1 = Tensor::uniform({hidden, in}, -0.3, 0.3, gen, f64), b1 = Tensor::zeros({hidden}, f64);
     const Tensor w2 = Tensor::uniform({hidden, hidden}, -0.3, 0.3, gen, f64), b2 = Tensor::zeros({hidden}, f64);
@@ -41,7 +44,7 @@ int main(int argc, char** argv) {
     const Tensor v = Tensor::uniform({batch, in}, -1, 1, gen, f64);
     const std::size_t n = x.size();
 
-    // As shipped: no retain_freed_memory() call (the library keeps freed memory itself). grad and the two hvps are
+    // As shipped unless --retain-freed-memory (the library keeps freed memory itself). grad and the two hvps are
     // timed round-robin, so load changes hit the ratios' both sides alike; the Hessian (n directions) alone.
     Tensor g, hv1, hv2, H;
     const auto t =
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
     out.context("engine", "adgraph");
     out.context("dtype", "float64");
     out.context("threads", bench::blas_threads());
+    out.context("freed_memory", explicit_retain ? "retain_freed_memory() called" : "as shipped");
     out.context("batch", batch);
     out.context("inputs", in);
     out.context("hidden", hidden);
