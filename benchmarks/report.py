@@ -807,9 +807,11 @@ def higher_order_block(run):
     out = [HO_BEGIN,
            f"`bench_higher_order` on a batch-{r0.get('batch', 64)} MLP loss ({r0.get('inputs', 16)} inputs, 3 tanh "
            f"layers, hidden {r0.get('hidden', 64)}, float64, {r0.get('threads', 1)} thread), "
-           f"measured by `scripts/run-benchmarks.sh` on {run.env.get('date', '?')} at commit "
-           f"{run.env.get('commit', '?')} ({r0.get('cpu', '?')}; {build_line(run)}); medians over "
-           f"{len(run.rounds)} round(s), each ratio taken within its round:", "",
+           f"measured on {run.env.get('date', '?')} at commit {run.env.get('commit', '?')} ({r0.get('cpu', '?')}, "
+           f"{r0.get('cores', '?')} cores; {build_line(run)}); medians over {len(run.rounds)} round(s), each ratio "
+           "taken within its round; load average at the start of each round: "
+           + ", ".join(l.split("load average ", 1)[-1].split()[0] for l in run.load if "round end" not in l)
+           + ":", "",
            table(["transform", "µs", "/ grad"], rows), ""]
     advice = higher_order_advice(numbers)
     if advice:
