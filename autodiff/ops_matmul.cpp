@@ -12,10 +12,11 @@ Shape core_of(const Tensor& t) { return Shape(t.shape().begin() + 1, t.shape().e
 // Sparse rows d of a vector (direction r is vᵣ·e_{index r}) through a matrix W: vᵣ·W[:, index r] (`columns`, the
 // JVP of W·x) or vᵣ·W[index r, :] (the VJP), as a dense (k, ·) batch; a gather, no GEMM. Arrays, not ops: callers
 // take this path only when nothing is recorded (else they return no sparse result and the dense rule runs).
-Tensor scaled_slices(const Tensor& w, const Directions& d, bool columns) {
+// `column`: the result is (k, width, 1), directions of a column vector, instead of (k, width).
+Tensor scaled_slices(const Tensor& w, const Directions& d, bool columns, bool column = false) {
     const Array& wa = w.value();
     const std::size_t rows = wa.shape()[0], cols = wa.shape()[1], k = d.count(), width = columns ? rows : cols;
-    Array out = Array::empty({k, width}, wa.dtype());
+    Array out = Array::empty(column ? Shape{k, width, 1} : Shape{k, width}, wa.dtype());
     out.visit_mut([&](auto& o) {
         using T = typename std::decay_t<decltype(o)>::value_type;
         const T* m = wa.get<T>().data();
@@ -78,14 +79,29 @@ struct MatMul {
     // Sparse rows (directions.hpp). With one matrix B, axis 0 of C is axis 0 of A (its rows, or its batch axis when
     // A has more than two axes), so sparse rows of Ȧ are the same sparse rows of Ċ = op(Ȧ)·op(B), and sparse rows
     // of C̄ those of Ā: one GEMM over the k nonzero rows instead of k whole products.
+    //
+    // A matrix times a column B (K,1) (matmul(W, x) with a vector x, which matmul() makes a column): direction r of
+    // Ḃ is vᵣ·e_{index r}, so Ċᵣ = vᵣ·op(A)[:, index r], and for C̄ᵣ = vᵣ·e_{index r}, B̄ᵣ = vᵣ·op(A)[index r, :]ᵀ:
+    // columns or rows of A, gathered without a GEMM (scaled_slices; only when nothing is recorded).
     bool rows_follow_a(const std::vector<Tensor>& x) const { return x[1].dim() == 2 && (x[0].dim() > 2 || !ta); }
+    bool column_b(const std::vector<Tensor>& x) const {
+        return x[0].dim() == 2 && x[1].dim() == 2 && !tb && x[1].shape()[1] == 1;
+    }
     Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor&, const std::vector<Directions>& t) const {
+        if (!t[0].defined() && t[1].sparse() && column_b(x) && !recording(x[0], t[1].values())) {
+            return Directions(scaled_slices(x[0], t[1], !ta, true));
+        }
         if (t[1].defined() || !t[0].sparse() || !rows_follow_a(x)) return {};
         return t[0].with_values(mm(t[0].values(), x[1], ta, tb));
     }
     Directions vjp_sparse(const std::vector<Tensor>& x, const Tensor&, const Directions& ct, std::size_t i) const {
-        if (i != 0 || !ct.sparse() || !rows_follow_a(x)) return {};
+        if (!ct.sparse()) return {};
         const Tensor& v = ct.values();
+        if (i == 1) {
+            if (!column_b(x) || recording(x[0], v)) return {};
+            return Directions(scaled_slices(x[0], ct, ta, true));
+        }
+        if (!rows_follow_a(x)) return {};
         return ct.with_values(ta ? mm(x[1], v, tb, true) : mm(v, x[1], false, !tb));
     }
 
@@ -215,8 +231,10 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site) {
 Tensor linear(const Tensor& x, const Tensor& w, Site site) {
     CallSite call(site);
     check_linear_input(x, w);
-    const Tensor r = apply(MatMul{false, true}, LinearOp::as_rows(x), w);
-    return x.dim() == 1 ? reshape(r, {w.shape()[0]}) : r;
+    if (x.dim() == 2) return apply(MatMul{false, true}, x, w);
+    // A vector x is the column of W·x, not the row of x·Wᵀ: reshaping (in) to (in,1) keeps axis 0, so basis
+    // directions of x stay sparse rows and take MatMul's gather of W's columns (rows, in reverse) as linear's do.
+    return reshape(apply(MatMul{}, w, reshape(x, {x.shape()[0], 1})), {w.shape()[0]});
 }
 
 const OpList& matmul_ops() {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <vector>
 
 #include <cblas.h>
 #include <limits>
@@ -31,6 +33,8 @@ void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, co
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blas_int(m), blas_int(n),
                 blas_int(k), 1.0, a, blas_int(lda), b, blas_int(ldb), beta, c, blas_int(ldc));
 }
+
+std::atomic<std::size_t> products{0};
 
 // Below this many multiply-adds a GEMM is not worth splitting over threads (a part costs a few µs to start).
 constexpr std::size_t split_macs = std::size_t{1} << 16;
@@ -73,6 +77,7 @@ void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::siz
         start(0, m, 0, n);
         return;
     }
+    products.fetch_add(1, std::memory_order_relaxed);
     if (!split) {
         start(0, m, 0, n);
         blas_gemm(ta, tb, m, n, k, a, ac, b, bc, T(1), c, n);
@@ -93,6 +98,172 @@ void split_gemm(const T* a, std::size_t ar, std::size_t ac, const T* b, std::siz
             start(i0, i1, 0, n);
             blas_gemm(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + i0 * ac, ac, b, bc, T(1), c + i0 * n, n);
         });
+    }
+}
+
+// The output batch axes of a matmul, in three groups: axes along which only A varies (their batches fold into the
+// rows of op(A), so into C's rows), axes along which only B varies (they fold into the columns of op(B)), and
+// axes both operands have (a true batch: one GEMM per index). Each group lists, for each of its indices in
+// row-major order, where that index starts in A, B and C, counted in whole matrices.
+struct BatchGroup {
+    std::vector<std::size_t> a{0}, b{0}, c{0};
+    void add(std::size_t extent, std::size_t sa, std::size_t sb, std::size_t sc) {
+        std::vector<std::size_t> na, nb, nc;
+        na.reserve(a.size() * extent);
+        nb.reserve(a.size() * extent);
+        nc.reserve(a.size() * extent);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            for (std::size_t j = 0; j < extent; ++j) {
+                na.push_back(a[i] + j * sa);
+                nb.push_back(b[i] + j * sb);
+                nc.push_back(c[i] + j * sc);
+            }
+        }
+        a.swap(na);
+        b.swap(nb);
+        c.swap(nc);
+    }
+    std::size_t size() const { return c.size(); }
+};
+
+// True if the i-th index lies i matrices after the first: the group's matrices are one block in that operand.
+bool consecutive(const std::vector<std::size_t>& off) {
+    for (std::size_t i = 0; i < off.size(); ++i) {
+        if (off[i] != i) return false;
+    }
+    return true;
+}
+
+struct Folding {
+    BatchGroup shared, a_only, b_only;
+    // A has an axis that B lacks, or is longer along one: A's batches fold into rows. Decided from the operands'
+    // axes rather than the group sizes, so a batch of one direction (k = 1) takes the same path as k directions.
+    bool a_struct = false;
+};
+
+Folding fold_batches(const Shape& batch, const Shape& ab, const Shape& bb) {
+    Folding f;
+    const std::size_t rank = batch.size();
+    std::vector<std::size_t> sa(rank), sb(rank), sc(rank);
+    for (std::size_t d = 0, pa = 1, pb = 1, pc = 1; d < rank; ++d) {
+        const std::size_t axis = rank - 1 - d;
+        const std::size_t da = d < ab.size() ? ab[ab.size() - 1 - d] : 1;
+        const std::size_t db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
+        sa[axis] = pa;
+        sb[axis] = pb;
+        sc[axis] = pc;
+        pa *= da;
+        pb *= db;
+        pc *= batch[axis];
+        if ((d < ab.size() && d >= bb.size()) || (da > 1 && db == 1)) f.a_struct = true;
+    }
+    for (std::size_t axis = 0; axis < rank; ++axis) {
+        const std::size_t d = rank - 1 - axis;
+        const std::size_t da = d < ab.size() ? ab[ab.size() - 1 - d] : 1;
+        const std::size_t db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
+        if (da > 1 && db > 1) {
+            f.shared.add(batch[axis], sa[axis], sb[axis], sc[axis]);
+        } else if (da > 1) {
+            f.a_only.add(batch[axis], sa[axis], 0, sc[axis]);
+        } else if (db > 1) {
+            f.b_only.add(batch[axis], 0, sb[axis], sc[axis]);
+        }
+    }
+    return f;
+}
+
+// A stored matrix for split_gemm: rows × cols at p, read transposed when `t`.
+template <class T>
+struct Stored {
+    const T* p;
+    std::size_t rows, cols;
+    bool t;
+};
+
+// C = op(A)·op(B) for every batch index, one GEMM per index of the shared axes (ar×ac, br×bc: the stored matrices).
+// op(A) of every A-only index stacked is (Pa·m × k), op(B) of every B-only index side by side (k × Pb·n); where an
+// operand's matrices are not already one block of that layout they are packed (copies of whole rows, O(size)
+// against the GEMM's O(size·k)), and the product lands in C directly when its layout is C's, else in a buffer
+// whose rows are then copied to their places in C. A matrix with one row is the same memory read transposed or
+// not, so a column B (n = 1) is read as the row Bᵀ: k stacked columns are then the rows of one (k × inner)
+// matrix, and C's k (m×1) results the rows of op(B)ᵀ·op(A)ᵀ, with no copy at all.
+template <class T>
+void batched_gemm(const Folding& f, const T* a, std::size_t ar, std::size_t ac, const T* b, std::size_t br,
+                  std::size_t bc, T* c, bool ta, bool tb) {
+    if ((tb ? br : bc) == 1 && !tb) {
+        tb = true;
+        std::swap(br, bc);
+    }
+    if ((ta ? ac : ar) == 1 && ta) {
+        ta = false;
+        std::swap(ar, ac);
+    }
+    const std::size_t m = ta ? ac : ar, n = tb ? br : bc;
+    const std::size_t pa = f.a_only.size(), pb = f.b_only.size(), a_mat = ar * ac, b_mat = br * bc, c_mat = m * n;
+    // The transposed form writes C's rows as (Pb, m) when n = 1 and A has no batches of its own.
+    const bool transposed = n == 1 && !f.a_struct;
+    const bool a_direct = pa == 1 || (!ta && consecutive(f.a_only.a));
+    const bool b_direct = pb == 1 || (tb && consecutive(f.b_only.b));
+    const bool c_direct = transposed ? consecutive(f.b_only.c) : pb == 1 && consecutive(f.a_only.c);
+    xt::xarray<T> a_pack, b_pack, c_buf;
+    if (!a_direct) a_pack = new_xarray<T>({pa * a_mat}, "matmul");
+    if (!b_direct) b_pack = new_xarray<T>({pb * b_mat}, "matmul");
+    if (!c_direct) c_buf = new_xarray<T>({pa * pb * c_mat}, "matmul");
+    for (std::size_t s = 0; s < f.shared.size(); ++s) {
+        const T* as = a + f.shared.a[s] * a_mat;
+        const T* bs = b + f.shared.b[s] * b_mat;
+        T* cs = c + f.shared.c[s] * c_mat;
+        // Direct operands: a block of Pa (or Pb) consecutive matrices, or a single one read with its own flag.
+        Stored<T> x{as, pa * ar, ac, ta}, y{bs, pb * br, bc, tb};
+        if (!a_direct) {
+            // op(A)'s rows stay rows: (Pa, m, k) from whole matrices, or (k, Pa, m) from rows of the stored Aᵀ.
+            T* dst = a_pack.data();
+            for (std::size_t i = 0; i < pa; ++i) {
+                const T* src = as + f.a_only.a[i] * a_mat;
+                if (!ta) {
+                    std::copy(src, src + a_mat, dst + i * a_mat);
+                } else {
+                    for (std::size_t r = 0; r < ar; ++r)
+                        std::copy(src + r * ac, src + (r + 1) * ac, dst + (r * pa + i) * ac);
+                }
+            }
+            x = ta ? Stored<T>{dst, ar, pa * ac, true} : Stored<T>{dst, pa * ar, ac, false};
+        }
+        if (!b_direct) {
+            // op(B)'s columns stay columns: (Pb, n, k) from whole matrices of the stored Bᵀ, or (k, Pb, n) from rows.
+            T* dst = b_pack.data();
+            for (std::size_t i = 0; i < pb; ++i) {
+                const T* src = bs + f.b_only.b[i] * b_mat;
+                if (tb) {
+                    std::copy(src, src + b_mat, dst + i * b_mat);
+                } else {
+                    for (std::size_t r = 0; r < br; ++r)
+                        std::copy(src + r * bc, src + (r + 1) * bc, dst + (r * pb + i) * bc);
+                }
+            }
+            y = tb ? Stored<T>{dst, pb * br, bc, true} : Stored<T>{dst, br, pb * bc, false};
+        }
+        T* dst = c_direct ? cs : c_buf.data();
+        if (transposed) {
+            split_gemm(y.p, y.rows, y.cols, x.p, x.rows, x.cols, dst, !y.t, !x.t, T(0));
+        } else {
+            split_gemm(x.p, x.rows, x.cols, y.p, y.rows, y.cols, dst, x.t, y.t, T(0));
+        }
+        if (c_direct) continue;
+        // The product's rows to their matrices in C: (Pb, m) rows of length m when transposed (n = 1, Pa = 1),
+        // else (Pa, m, Pb, n) rows of length n.
+        if (transposed) {
+            for (std::size_t j = 0; j < pb; ++j) std::copy(dst + j * m, dst + (j + 1) * m, cs + f.b_only.c[j] * c_mat);
+        } else {
+            for (std::size_t i = 0; i < pa; ++i) {
+                for (std::size_t r = 0; r < m; ++r) {
+                    const T* row = dst + ((i * m + r) * pb) * n;
+                    for (std::size_t j = 0; j < pb; ++j) {
+                        std::copy(row + j * n, row + (j + 1) * n, cs + (f.a_only.c[i] + f.b_only.c[j]) * c_mat + r * n);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -128,37 +299,16 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
     Shape out = batch;
     out.push_back(m);
     out.push_back(n);
+    const Folding f = fold_batches(batch, ab, bb);
     return a.visit([&](const auto& x) {
         using T = typename std::decay_t<decltype(x)>::value_type;
-        const auto& y = b.get<T>();
         auto r = new_xarray<T>(out, "matmul");
-        const std::size_t nb = numel(batch), nbb = numel(bb);
-        if (nbb == 1 && !ta) {
-            // One matrix on the right: fold every batch of the left operand into the rows of a single GEMM.
-            split_gemm(x.data(), nb * ar, ac, y.data(), br, bc, r.data(), false, tb, T(0));
-        } else {
-            // Broadcast batch axes: walk the output batch index and map it to each operand's batch offset.
-            const std::size_t rank = batch.size();
-            Shape idx(rank, 0);
-            for (std::size_t i = 0; i < nb; ++i) {
-                std::size_t oa = 0, ob = 0;
-                for (std::size_t d = 0, sa = 1, sb = 1; d < rank; ++d) {
-                    const std::size_t axis = rank - 1 - d;
-                    const std::size_t da = d < ab.size() ? ab[ab.size() - 1 - d] : 1;
-                    const std::size_t db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
-                    if (da != 1) oa += idx[axis] * sa;
-                    if (db != 1) ob += idx[axis] * sb;
-                    sa *= da;
-                    sb *= db;
-                }
-                split_gemm(x.data() + oa * ar * ac, ar, ac, y.data() + ob * br * bc, br, bc, r.data() + i * m * n, ta,
-                           tb, T(0));
-                for (std::size_t d = rank; d-- > 0;) {
-                    if (++idx[d] < batch[d]) break;
-                    idx[d] = 0;
-                }
-            }
+        if (r.size() == 0) return Array(std::move(r));
+        if (ka == 0) {
+            std::fill(r.begin(), r.end(), T(0));
+            return Array(std::move(r));
         }
+        batched_gemm(f, x.data(), ar, ac, b.get<T>().data(), br, bc, r.data(), ta, tb);
         return Array(std::move(r));
     });
 }
@@ -199,6 +349,8 @@ void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b
     }
     split_gemm(a, a_rows, a_cols, b, b_rows, b_cols, c, trans_a, trans_b, beta, bias);
 }
+
+std::size_t gemm_products() { return products.load(std::memory_order_relaxed); }
 
 template <class T>
 void gemm_serial(const T* a, std::size_t a_rows, std::size_t a_cols, const T* b, std::size_t b_rows, std::size_t b_cols,

@@ -8,6 +8,9 @@ namespace adg::kernels {
 
 /// op(a) · op(b) over the last two axes, with numpy broadcasting of any leading (batch) axes;
 /// op(m) is mᵀ when the flag is set. Both operands need at least 2 axes; throws shape_error naming "matmul".
+/// Batch axes only one operand has (or is longer along) fold into one GEMM: a's into the rows of op(a), b's into
+/// the columns of op(b); one GEMM per index of the batch axes both have (e.g. k directions of a tangent through a
+/// fixed matrix are one GEMM, not k).
 Array matmul(const Array& a, const Array& b, bool trans_a = false, bool trans_b = false);
 
 /// x·Wᵀ + bias for x of shape (..., in), W (out, in), bias (out) or an empty Array for none:
@@ -19,6 +22,10 @@ Array linear(const Array& x, const Array& w, const Array* bias);
 /// starts as the bias on every row instead, as in linear (beta must then be 0: value_error otherwise).
 void gemm(const float* a, std::size_t a_rows, std::size_t a_cols, const float* b, std::size_t b_rows,
           std::size_t b_cols, float* c, bool trans_a, bool trans_b, float beta, const float* bias = nullptr);
+
+/// How many matrix products adgraph has handed to BLAS since start-up (each once, however many threads share it;
+/// products with an empty side or inner dimension are not counted): lets a test check that a rule is one GEMM.
+std::size_t gemm_products();
 
 /// gemm() in the calling thread only (float or double), for callers that already split their work over threads
 /// (the convolution kernels run one sample's product per part): no bias, C starts as beta·C.
