@@ -40,7 +40,7 @@ while [[ $# -gt 0 ]]; do
     --no-docs) DOCS=0; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --cnn-limit) CNN_LIMIT=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
