@@ -50,7 +50,12 @@ if [[ -n $ONLY && $ONLY != cnn ]]; then
   exit 2
 fi
 BUILD=$(realpath -m "$BUILD")
-# Configured as scripts/setup.sh configures build/release, in a directory of its own.
+# Configured as scripts/setup.sh configures build/release, in a directory of its own. A directory an earlier version
+# of this script configured with another generator (make) is configured afresh: CMake cannot switch generators.
+if [[ -f $BUILD/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$BUILD/CMakeCache.txt"; then
+  echo "run-benchmarks: $BUILD was configured with another generator; configuring it afresh" >&2
+  rm -rf "$BUILD/CMakeCache.txt" "$BUILD/CMakeFiles"
+fi
 CONFIGURE=(--preset release -B "$BUILD")
 if command -v ccache >/dev/null 2>&1; then CONFIGURE+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 if [[ $ARCH_SET -eq 1 ]]; then CONFIGURE+=(-DADGRAPH_ARCH="$ARCH"); else CONFIGURE+=(-UADGRAPH_ARCH); fi
