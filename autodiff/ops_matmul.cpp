@@ -39,87 +39,121 @@ bool recording(const Tensor& a, const Tensor& b) { return grad_enabled() && (a.n
 // C = op(A)·op(B) over the last two axes, leading axes broadcast.
 // Ȧ-term: op(Ȧ)·op(B); Ḃ-term: op(A)·op(Ḃ). Cotangents: for C = A·B, Ā = C̄·Bᵀ and B̄ = Aᵀ·C̄; the flag cases
 // below are the same identities with the transposes moved into the flags (no transposed copies).
+// With `vb`, B is a batch of vectors (..., K) taken as the columns (..., K, 1) and C drops that axis: matmul(W, x)
+// for a vector x is this op on x itself (no reshape to a column and back, which would copy every batch of
+// directions twice), and the rules pass vectors on as vectors.
 struct MatMul {
     using kind = Custom;
     static constexpr const char* name = "matmul";
     // Rows of op(A)·B come from the same rows of A when only A varies.
     Locality locality(const std::vector<Shape>& in, const Shape& out, const std::vector<char>& varies) const {
-        return !ta && !varies[1] && in[0].size() == out.size() ? Locality::rows : Locality::none;
+        return !ta && !varies[1] && in[0].size() == out.size() + (vb ? 1 : 0) ? Locality::rows : Locality::none;
     }
-    bool ta = false, tb = false;
-    Array forward(const Array& a, const Array& b) const { return kernels::matmul(a, b, ta, tb); }
-    Tensor mm(const Tensor& a, const Tensor& b, bool fa, bool fb) const { return apply(MatMul{fa, fb}, a, b); }
+    bool ta = false, tb = false, vb = false;
+    Array forward(const Array& a, const Array& b) const { return kernels::matmul(a, b, ta, tb, vb); }
+    Tensor mm(const Tensor& a, const Tensor& b, bool fa, bool fb, bool v = false) const {
+        return apply(MatMul{fa, fb, v}, a, b);
+    }
+    // C's shape with B's column axis kept, which A's tangents line up with.
+    Shape full_out(const Tensor& y) const {
+        Shape s = y.shape();
+        if (vb) s.push_back(1);
+        return s;
+    }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
         Tensor r;
-        if (t[0].defined()) r = mm(align_core(t[0], x[0].shape(), y.shape()), x[1], ta, tb);
+        if (t[0].defined()) r = mm(align_core(t[0], x[0].shape(), full_out(y)), x[1], ta, tb, vb);
         if (t[1].defined()) {
-            Tensor term = mm(x[0], align_core(t[1], x[1].shape(), y.shape()), ta, tb);
+            Tensor term = mm(x[0], align_core(t[1], x[1].shape(), y.shape()), ta, tb, vb);
             r = r.defined() ? r + term : term;
         }
         return r;
     }
-    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t i) const {
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
         const Tensor& a = x[0];
         const Tensor& b = x[1];
         Tensor g;
-        if (i == 0) {
+        if (i == 0 && vb) {
+            // B and C̄ as the columns they stand for: Ā = C̄·Bᵀ (or B·C̄ᵀ for op(A) = Aᵀ), outer products.
+            const Tensor cc = reshape_core(ct, y.shape(), full_out(y));
+            Shape bs = b.shape();
+            bs.push_back(1);
+            const Tensor bc = reshape(b, bs);
+            g = ta ? mm(bc, cc, false, true) : mm(cc, bc, false, true);
+        } else if (i == 0) {
             g = ta ? mm(b, ct, tb, true) : mm(ct, b, false, !tb);
-        } else if (!ta && !tb && a.dim() > 2 && b.dim() == 2) {
-            // A batched against one B: fold the batch into the rows, B̄ = A₂ᵀ·C̄₂ in one GEMM per direction.
+        } else if (!ta && a.dim() > 2 && (vb ? b.dim() == 1 : !tb && b.dim() == 2)) {
+            // A batched against one B: fold the batch into the rows, B̄ = A₂ᵀ·C̄₂ in one GEMM.
             const Shape& as = a.shape();
             const std::size_t rows = numel(Shape(as.begin(), as.end() - 1));
             const Shape cs = core_of(ct);
-            g = mm(reshape(a, {rows, as.back()}), reshape_core(ct, cs, {rows, cs.back()}), true, false);
+            const Shape c2 = vb ? Shape{rows} : Shape{rows, cs.back()};
+            g = mm(reshape(a, {rows, as.back()}), reshape_core(ct, cs, c2), true, false, vb);
+        } else if (vb) {
+            g = mm(a, ct, !ta, false, true);
         } else {
             g = tb ? mm(ct, a, true, ta) : mm(a, ct, !ta, false);
         }
         return sum_to_core(g, core_of(g), x[i].shape());
     }
 
-    // Sparse rows (directions.hpp). With one matrix B, axis 0 of C is axis 0 of A (its rows, or its batch axis when
-    // A has more than two axes), so sparse rows of Ȧ are the same sparse rows of Ċ = op(Ȧ)·op(B), and sparse rows
-    // of C̄ those of Ā: one GEMM over the k nonzero rows instead of k whole products.
+    // Sparse rows (directions.hpp). With one matrix (or vector) B, axis 0 of C is axis 0 of A (its rows, or its
+    // batch axis when A has more than two axes), so sparse rows of Ȧ are the same sparse rows of Ċ = op(Ȧ)·op(B),
+    // and sparse rows of C̄ (with a matrix B) those of Ā: one GEMM over the k nonzero rows instead of k products.
     //
-    // A matrix times a column B (K,1) (matmul(W, x) with a vector x, which matmul() makes a column): direction r of
-    // Ḃ is vᵣ·e_{index r}, so Ċᵣ = vᵣ·op(A)[:, index r], and for C̄ᵣ = vᵣ·e_{index r}, B̄ᵣ = vᵣ·op(A)[index r, :]ᵀ:
-    // columns or rows of A, gathered without a GEMM (scaled_slices; only when nothing is recorded).
-    bool rows_follow_a(const std::vector<Tensor>& x) const { return x[1].dim() == 2 && (x[0].dim() > 2 || !ta); }
+    // A matrix times a column B (a vector x, or a (K,1) matrix): direction r of Ḃ is vᵣ·e_{index r}, so
+    // Ċᵣ = vᵣ·op(A)[:, index r], and for C̄ᵣ = vᵣ·e_{index r}, B̄ᵣ = vᵣ·op(A)[index r, :]ᵀ: columns or rows of A,
+    // gathered without a GEMM (scaled_slices; only when nothing is recorded).
+    bool rows_follow_a(const std::vector<Tensor>& x) const {
+        return x[1].dim() == (vb ? 1u : 2u) && (x[0].dim() > 2 || !ta);
+    }
     bool column_b(const std::vector<Tensor>& x) const {
-        return x[0].dim() == 2 && x[1].dim() == 2 && !tb && x[1].shape()[1] == 1;
+        if (x[0].dim() != 2) return false;
+        return vb ? x[1].dim() == 1 : x[1].dim() == 2 && !tb && x[1].shape()[1] == 1;
     }
     Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor&, const std::vector<Directions>& t) const {
         if (!t[0].defined() && t[1].sparse() && column_b(x) && !recording(x[0], t[1].values())) {
-            return Directions(scaled_slices(x[0], t[1], !ta, true));
+            return Directions(scaled_slices(x[0], t[1], !ta, !vb));
         }
         if (t[1].defined() || !t[0].sparse() || !rows_follow_a(x)) return {};
-        return t[0].with_values(mm(t[0].values(), x[1], ta, tb));
+        return t[0].with_values(mm(t[0].values(), x[1], ta, tb, vb));
     }
     Directions vjp_sparse(const std::vector<Tensor>& x, const Tensor&, const Directions& ct, std::size_t i) const {
         if (!ct.sparse()) return {};
         const Tensor& v = ct.values();
         if (i == 1) {
             if (!column_b(x) || recording(x[0], v)) return {};
-            return Directions(scaled_slices(x[0], ct, ta, true));
+            return Directions(scaled_slices(x[0], ct, ta, !vb));
         }
-        if (!rows_follow_a(x)) return {};
+        if (vb || !rows_follow_a(x)) return {};
         return ct.with_values(ta ? mm(x[1], v, tb, true) : mm(v, x[1], false, !tb));
     }
 
     static std::vector<OpSample> samples(Generator& gen) {
         struct Case {
             Shape a, b;
-            bool ta, tb;
+            bool ta, tb, vb;
         };
-        const std::vector<Case> cases = {{{2, 3}, {3, 4}, false, false},      {{3, 2}, {3, 4}, true, false},
-                                         {{2, 3}, {4, 3}, false, true},       {{3, 2}, {4, 3}, true, true},
-                                         {{2, 2, 3}, {3, 4}, false, false},   {{2, 3}, {2, 3, 4}, false, false},
-                                         {{2, 2, 3}, {2, 3, 2}, false, false}};
+        const std::vector<Case> cases = {
+            {{2, 3}, {3, 4}, false, false, false},
+            {{3, 2}, {3, 4}, true, false, false},
+            {{2, 3}, {4, 3}, false, true, false},
+            {{3, 2}, {4, 3}, true, true, false},
+            {{2, 2, 3}, {3, 4}, false, false, false},
+            {{2, 3}, {2, 3, 4}, false, false, false},
+            {{2, 2, 3}, {2, 3, 2}, false, false, false},
+            // B a vector (matmul(W, x)), a batch of vectors, against a batch of matrices, and with op(A) = Aᵀ.
+            {{2, 3}, {3}, false, false, true},
+            {{2, 3}, {2, 3}, false, false, true},
+            {{2, 2, 3}, {3}, false, false, true},
+            {{3, 2}, {3}, true, false, true}};
         std::vector<OpSample> out;
         for (const auto& c : cases) {
-            out.push_back({"matmul " + shape_str(c.a) + (c.ta ? "ᵀ" : "") + "·" + shape_str(c.b) + (c.tb ? "ᵀ" : ""),
+            out.push_back({"matmul " + shape_str(c.a) + (c.ta ? "ᵀ" : "") + "·" + shape_str(c.b) + (c.tb ? "ᵀ" : "") +
+                               (c.vb ? " vectors" : ""),
                            {sample_tensor(c.a, {}, gen), sample_tensor(c.b, {}, gen)},
                            [c](const std::vector<Tensor>& xs) {
-                               return apply(MatMul{c.ta, c.tb}, xs[0], xs[1]);
+                               return apply(MatMul{c.ta, c.tb, c.vb}, xs[0], xs[1]);
                            }});
         }
         return out;
@@ -211,14 +245,13 @@ Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
                           " include a scalar; use * to scale");
     }
     // numpy semantics: a vector on the left is a row (1,n), on the right a column (n,1); that axis is dropped.
+    // MatMul takes a vector on the right as it is (vb), so W·x records one op.
     const bool va = a.dim() == 1, vb = b.dim() == 1;
     const Tensor a2 = va ? reshape(a, {1, a.shape()[0]}) : a;
-    const Tensor b2 = vb ? reshape(b, {b.shape()[0], 1}) : b;
-    Tensor r = apply(MatMul{}, a2, b2);
-    if (!va && !vb) return r;
+    Tensor r = apply(MatMul{false, false, vb}, a2, b);
+    if (!va) return r;
     Shape s = r.shape();
-    if (vb) s.erase(s.end() - 1);
-    if (va) s.erase(s.end() - 1 - (vb ? 0 : 1));
+    s.erase(s.end() - (vb ? 1 : 2));
     return reshape(r, s);
 }
 
@@ -232,9 +265,9 @@ Tensor linear(const Tensor& x, const Tensor& w, Site site) {
     CallSite call(site);
     check_linear_input(x, w);
     if (x.dim() == 2) return apply(MatMul{false, true}, x, w);
-    // A vector x is the column of W·x, not the row of x·Wᵀ: reshaping (in) to (in,1) keeps axis 0, so basis
-    // directions of x stay sparse rows and take MatMul's gather of W's columns (rows, in reverse) as linear's do.
-    return reshape(apply(MatMul{}, w, reshape(x, {x.shape()[0], 1})), {w.shape()[0]});
+    // A vector x is W·x, not the row of x·Wᵀ: basis directions of x stay sparse rows and take MatMul's gather of
+    // W's columns (rows, in reverse), as linear with a bias does, with no reshape.
+    return apply(MatMul{false, false, true}, w, x);
 }
 
 const OpList& matmul_ops() {

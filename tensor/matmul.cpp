@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <optional>
 #include <vector>
 
 #include <cblas.h>
@@ -141,8 +142,18 @@ struct Folding {
     bool a_struct = false;
 };
 
+// Folding::a_struct for these batch axes.
+bool a_struct(const Shape& ab, const Shape& bb) {
+    for (std::size_t d = 0; d < ab.size(); ++d) {
+        const std::size_t da = ab[ab.size() - 1 - d], db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
+        if (d >= bb.size() || (da > 1 && db == 1)) return true;
+    }
+    return false;
+}
+
 Folding fold_batches(const Shape& batch, const Shape& ab, const Shape& bb) {
     Folding f;
+    f.a_struct = a_struct(ab, bb);
     const std::size_t rank = batch.size();
     std::vector<std::size_t> sa(rank), sb(rank), sc(rank);
     for (std::size_t d = 0, pa = 1, pb = 1, pc = 1; d < rank; ++d) {
@@ -155,7 +166,6 @@ Folding fold_batches(const Shape& batch, const Shape& ab, const Shape& bb) {
         pa *= da;
         pb *= db;
         pc *= batch[axis];
-        if ((d < ab.size() && d >= bb.size()) || (da > 1 && db == 1)) f.a_struct = true;
     }
     for (std::size_t axis = 0; axis < rank; ++axis) {
         const std::size_t d = rank - 1 - axis;
@@ -273,10 +283,16 @@ std::string mm_operands(const Shape& a, const Shape& b, bool ta, bool tb) {
 
 }  // namespace
 
-Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
+Array matmul(const Array& a, const Array& b, bool ta, bool tb, bool b_vector) {
     check_same_dtype(a, b, "matmul");
     const Shape& as = a.shape();
-    const Shape& bs = b.shape();
+    // A batch of vectors (..., k) is the batch of columns (..., k, 1), or of rows (..., 1, k) read transposed:
+    // the same memory either way.
+    Shape bs = b.shape();
+    if (b_vector && !bs.empty()) {
+        bs.push_back(1);
+        if (tb) std::swap(bs[bs.size() - 1], bs[bs.size() - 2]);
+    }
     if (as.size() < 2 || bs.size() < 2) {
         throw shape_error("matmul: " + mm_operands(as, bs, ta, tb) +
                           ": the kernel needs matrices (2 or more axes); reshape vectors to (n,1) or (1,n)");
@@ -298,8 +314,7 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
     }
     Shape out = batch;
     out.push_back(m);
-    out.push_back(n);
-    const Folding f = fold_batches(batch, ab, bb);
+    if (!b_vector) out.push_back(n);
     return a.visit([&](const auto& x) {
         using T = typename std::decay_t<decltype(x)>::value_type;
         auto r = new_xarray<T>(out, "matmul");
@@ -308,6 +323,12 @@ Array matmul(const Array& a, const Array& b, bool ta, bool tb) {
             std::fill(r.begin(), r.end(), T(0));
             return Array(std::move(r));
         }
+        // The index lists (built only now, when C holds at least one element per batch index) are not needed for
+        // one batch index, the common case (two matrices, or one direction): shared read-only foldings serve it.
+        static const Folding single, single_a{{}, {}, {}, true};
+        std::optional<Folding> folded;
+        if (numel(batch) > 1) folded = fold_batches(batch, ab, bb);
+        const Folding& f = folded ? *folded : a_struct(ab, bb) ? single_a : single;
         batched_gemm(f, x.data(), ar, ac, b.get<T>().data(), br, bc, r.data(), ta, tb);
         return Array(std::move(r));
     });

@@ -11,7 +11,9 @@ namespace adg::kernels {
 /// Batch axes only one operand has (or is longer along) fold into one GEMM: a's into the rows of op(a), b's into
 /// the columns of op(b); one GEMM per index of the batch axes both have (e.g. k directions of a tangent through a
 /// fixed matrix are one GEMM, not k).
-Array matmul(const Array& a, const Array& b, bool trans_a = false, bool trans_b = false);
+/// With `b_vector`, b is a batch of vectors (..., k) multiplied as the columns (..., k, 1) and the result drops
+/// that axis: (..., m).
+Array matmul(const Array& a, const Array& b, bool trans_a = false, bool trans_b = false, bool b_vector = false);
 
 /// x·Wᵀ + bias for x of shape (..., in), W (out, in), bias (out) or an empty Array for none:
 /// each block of the output starts as the bias and the GEMM accumulates onto it (beta = 1).

@@ -186,12 +186,12 @@ TEST_CASE("to_dot draws the recorded graph with op names, shapes and torchviz co
     CHECK(dot.rfind("digraph adgraph {", 0) == 0);
     CHECK(dot.find("tanh\\nfloat32 (2)") != std::string::npos);
     CHECK(dot.find("leaf\\nfloat32 (2,3)\", fillcolor=lightblue") != std::string::npos);
-    CHECK(dot.find("leaf\\nfloat32 (3,1)\", fillcolor=lightgrey") != std::string::npos);  // x as a column, a constant
+    CHECK(dot.find("leaf\\nfloat32 (3)\", fillcolor=lightgrey") != std::string::npos);  // x, a constant
     CHECK(dot.find("loss: reshape\\nfloat32 ()\", fillcolor=darkolivegreen1") != std::string::npos);
     std::size_t edges = 0;
     for (std::size_t p = dot.find("->"); p != std::string::npos; p = dot.find("->", p + 2)) ++edges;
-    // w and the column x -> matmul -> reshape -> tanh -> sum_to -> reshape: 6 edges.
-    CHECK(edges == 6);
+    // w and x -> matmul -> tanh -> sum_to -> reshape: 5 edges.
+    CHECK(edges == 5);
     y.backward();
     CHECK(to_dot({y}).find("style=\"filled,dashed\"") != std::string::npos);
 }

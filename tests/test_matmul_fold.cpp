@@ -155,6 +155,12 @@ TEST_CASE("matmul kernel: every broadcast form and transpose flag is one GEMM pe
     }
     // Empty sides make no product; an empty inner dimension gives zeros without one.
     CHECK(gemms([] { kernels::matmul(Array::zeros({4, 0, 3}, f64), Array::zeros({3, 2}, f64)); }) == 0);
+    // Nor any per-batch bookkeeping: 2^40 batch indices of empty matrices cost nothing.
+    Array e;
+    CHECK(gemms([&] {
+              e = kernels::matmul(Array::zeros({std::size_t{1} << 40, 0, 3}, f64), Array::zeros({3, 2}, f64));
+          }) == 0);
+    CHECK(e.shape() == Shape{std::size_t{1} << 40, 0, 2});
     Array z;
     CHECK(gemms([&] { z = kernels::matmul(Array::full({2, 3, 0}, 1.0, f64), Array::zeros({0, 2}, f64)); }) == 0);
     CHECK(z.shape() == Shape{2, 3, 2});
