@@ -103,7 +103,9 @@ compile_flags() {
   echo "build_type=$(cache CMAKE_BUILD_TYPE)"
   echo "arch=$(cache ADGRAPH_ARCH)"
   echo "arch_override=$([[ $ARCH_SET -eq 1 ]] && echo "--arch $ARCH" || echo "none (CMake's default)")"
-  echo "native_cpu=$(c++ -march=native -Q --help=target 2>/dev/null | sed -n 's/^[[:space:]]*-march=[[:space:]]*//p' | head -1)"
+  # What -march=native means to this compiler on this CPU.
+  echo "native_cpu=$(c++ -march=native -Q --help=target 2>/dev/null |
+    sed -n 's/^[[:space:]]*-march=[[:space:]]*//p' | head -1)"
   echo "cxx_flags_release=$(cache CMAKE_CXX_FLAGS_RELEASE)"
   echo "cxx_flags=$(cache CMAKE_CXX_FLAGS)"
   echo "library_flags=$(compile_flags benchmarks/bench_modes tensor/array.cpp)"

@@ -51,7 +51,8 @@ def tanh_net(n, m, hidden, form, gen):
 def mlp_loss(batch, features, hidden, form, gen):
     """Mean of squares over a batch: matmul form with the batch in columns (x of shape (features, batch)), linear
     form in rows (x of shape (batch, features))."""
-    (w1, b1), (w2, b2), (w3, b3) = make_layer(features, hidden, gen), make_layer(hidden, hidden, gen), make_layer(hidden, 1, gen)
+    (w1, b1), (w2, b2) = make_layer(features, hidden, gen), make_layer(hidden, hidden, gen)
+    w3, b3 = make_layer(hidden, 1, gen)
 
     if form == "matmul":
         def f(x):
