@@ -920,8 +920,10 @@ def main():
                        f"Second-order transforms on a batch-{ho_row.get('batch', 64)} MLP loss "
                        f"({ho_row.get('inputs', 16)} inputs, 3 tanh layers, hidden {ho_row.get('hidden', 64)}, float64, {ho_row.get('threads', 1)} "
                        "thread), in units of one "
-                       "gradient (grad, hvp and reverse over reverse timed interleaved, each ratio within its "
-                       "round).", ["transform", "µs", "/ grad"], ["transform", ("us", 1), ("over_grad", 2)], body)
+                       "gradient (grad, the two hvps and hvp's two parts timed interleaved, each ratio within its "
+                       "round). hvp's parts are `linearize(grad(f), x)`, which records f and its gradient sweep, "
+                       "and one call of the function it returns, the forward sweep hvp runs over that recording: "
+                       "where hvp's time goes.", ["transform", "µs", "/ grad"], ["transform", ("us", 1), ("over_grad", 2)], body)
         advice = higher_order_advice(ho)
         if advice:
             body.insert(len(body) - 1, "\n" + advice + " (docs/higher-order.md quotes this table and this sentence.)\n")
