@@ -36,12 +36,14 @@ int main(int argc, char** argv) {
     std::size_t depth = 16, width = 256;
     int reps = 7;
     std::string dtype_arg = "f64";
-    bool quick = false, json = false;
+    bool quick = false, json = false, explicit_retain = false;
     CLI::App app{"Jacobian chain products vs matrix-free sweeps on a deep MLP"};
     app.add_option("--depth", depth, "layers")->capture_default_str();
     app.add_option("--width", width, "width of every layer (inputs = width)")->capture_default_str();
     app.add_option("--reps", reps, "timed rounds (median, interleaved)")->capture_default_str();
     app.add_option("--dtype", dtype_arg, "f32 or f64")->capture_default_str()->check(CLI::IsMember({"f32", "f64"}));
+    app.add_flag("--retain-freed-memory", explicit_retain,
+                 "call retain_freed_memory() before measuring (to compare with the library as shipped)");
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
     app.add_flag("--json", json, "one JSON object per result line");
     CLI11_PARSE(app, argc, argv);
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
         width = 6;
         reps = 2;
     }
+    // As shipped, the library keeps freed memory itself; the explicit call is what programs had to do before.
+    if (explicit_retain) retain_freed_memory();
     const Dtype dtype = dtype_arg == "f32" ? f32 : f64;
     const std::size_t esize = dtype == f32 ? 4 : 8;
 
@@ -95,6 +99,7 @@ int main(int argc, char** argv) {
     out.context("engine", "adgraph");
     out.context("dtype", dtype == f32 ? "float32" : "float64");
     out.context("threads", bench::blas_threads());
+    out.context("freed_memory", explicit_retain ? "retain_freed_memory() called" : "as shipped");
     out.context("depth", depth);
     out.context("width", width);
     out.preamble("gradient of sum(MLP(x)) through " + std::to_string(depth) + " tanh layers of width " +

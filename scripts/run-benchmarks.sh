@@ -8,8 +8,12 @@
 # --only cnn runs only bench_cnn and its libtorch peer and splices their section into the existing page (the rest
 # of the page is left as it is); --cnn-limit is the number of training samples in their epoch (default 6400).
 #
-# --arch sets ADGRAPH_ARCH (default native: xsimd kernels use the CPU's AVX2/FMA, as libtorch's runtime dispatch
-# does; --arch "" measures the portable SSE2 build).
+# It measures the build scripts/setup.sh produces: it configures DIR (default build/bench) with
+# `cmake --preset release` (Release, CMake's default ADGRAPH_ARCH, i.e. -march=native, tests, examples and
+# benchmarks on) and ccache where installed, as setup.sh does. --arch ARCH overrides ADGRAPH_ARCH for this run only
+# (--arch portable: the x86-64 baseline build); without it, an ADGRAPH_ARCH left in DIR's cache by an earlier
+# --arch is dropped, so the default applies again. The page states the flags actually used, read from DIR's CMake
+# cache and the compile commands.
 #
 # Each round runs every program once, alternating adgraph and its peers, so a change of machine load hits both
 # sides of a ratio alike; the report takes the median over rounds (ratios: the median of per-round ratios).
@@ -19,7 +23,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD="$ROOT/build/bench"
 ROUNDS=3
-ARCH=native
+ARCH=""
+ARCH_SET=0
 QUICK=()
 DOCS=1
 DOCS_DIR="$ROOT/docs"
@@ -29,13 +34,13 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
-    --arch) ARCH=$2; shift 2 ;;
+    --arch) ARCH=$2; ARCH_SET=1; shift 2 ;;
     --quick) QUICK=(--quick); shift ;;
     --docs) DOCS_DIR=$2; shift 2 ;;
     --no-docs) DOCS=0; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --cnn-limit) CNN_LIMIT=$2; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -44,7 +49,17 @@ if [[ -n $ONLY && $ONLY != cnn ]]; then
   echo "run-benchmarks: --only takes cnn (got $ONLY)" >&2
   exit 2
 fi
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DADGRAPH_ARCH="$ARCH" >/dev/null
+BUILD=$(realpath -m "$BUILD")
+# Configured as scripts/setup.sh configures build/release, in a directory of its own. A directory an earlier version
+# of this script configured with another generator (make) is configured afresh: CMake cannot switch generators.
+if [[ -f $BUILD/CMakeCache.txt ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$BUILD/CMakeCache.txt"; then
+  echo "run-benchmarks: $BUILD was configured with another generator; configuring it afresh" >&2
+  rm -rf "$BUILD/CMakeCache.txt" "$BUILD/CMakeFiles"
+fi
+CONFIGURE=(--preset release -B "$BUILD")
+if command -v ccache >/dev/null 2>&1; then CONFIGURE+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+if [[ $ARCH_SET -eq 1 ]]; then CONFIGURE+=(-DADGRAPH_ARCH="$ARCH"); else CONFIGURE+=(-UADGRAPH_ARCH); fi
+(cd "$ROOT" && cmake "${CONFIGURE[@]}" >/dev/null)
 if [[ $ONLY == cnn ]]; then
   TARGETS=(bench_cnn)
   PEERS=(bench_cnn_torch)
@@ -62,13 +77,21 @@ done
 BIN="$BUILD/benchmarks"
 have() { [[ -x "$BIN/$1" ]]; }
 TORCH_PY=/usr/bin/python3
-have_functorch() { "$TORCH_PY" -c 'import functorch' 2>/dev/null; }
+have_functorch() { "$TORCH_PY" -c 'import torch.func' 2>/dev/null || "$TORCH_PY" -c 'import functorch' 2>/dev/null; }
 
 OUT="$BUILD/bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 echo "run-benchmarks: results in $OUT"
 
-# Every program states its machine; the run records the rest: date, commit, load, peers' versions.
+# What the figures come from: the cache entries that set the flags, and the flags of the compile commands of the
+# library and of a benchmark program as the generator will run them.
+cache() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
+compile_flags() {
+  # The optimisation, code-generation and definition flags of the command that compiles source $2 for target $1.
+  { ninja -C "$BUILD" -t commands "$1" 2>/dev/null | grep -m1 -- "$2" | tr ' ' '\n' |
+    grep -E '^-(O|march|mtune|f|DNDEBUG|std|g$|m[a-z0-9-]+$)' | tr '\n' ' ' | sed 's/ $//'; } || true
+}
+# Every program states its machine; the run records the rest: date, commit, build, load, peers' versions.
 {
   echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+local changes')"
@@ -76,7 +99,17 @@ echo "run-benchmarks: results in $OUT"
   echo "openblas=$(dpkg-query -W -f '${Version}' libopenblas0-pthread 2>/dev/null || echo unknown)"
   echo "rounds=$ROUNDS"
   echo "only=${ONLY:-all}"
-  echo "arch=${ARCH:-portable}"
+  echo "build_dir=$BUILD"
+  echo "build_type=$(cache CMAKE_BUILD_TYPE)"
+  echo "arch=$(cache ADGRAPH_ARCH)"
+  echo "arch_override=$([[ $ARCH_SET -eq 1 ]] && echo "--arch $ARCH" || echo "none (CMake's default)")"
+  # What -march=native means to this compiler on this CPU.
+  echo "native_cpu=$(c++ -march=native -Q --help=target 2>/dev/null |
+    sed -n 's/^[[:space:]]*-march=[[:space:]]*//p' | head -1)"
+  echo "cxx_flags_release=$(cache CMAKE_CXX_FLAGS_RELEASE)"
+  echo "cxx_flags=$(cache CMAKE_CXX_FLAGS)"
+  echo "library_flags=$(compile_flags benchmarks/bench_modes tensor/array.cpp)"
+  echo "benchmark_flags=$(compile_flags benchmarks/bench_modes benchmarks/modes.cpp)"
 } >"$OUT/run.env"
 
 round_note() {
@@ -109,6 +142,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
   fi
   # The modes table and its peers at 1 thread.
   OPENBLAS_NUM_THREADS=1 "$BIN/bench_modes" --json --csv "$R/modes.csv" --png "$R/modes.png" "${QUICK[@]}" >"$R/modes.jsonl"
+  # jacrev at m = 1000 once more with an explicit retain_freed_memory() call: the library as shipped must be as fast.
+  OPENBLAS_NUM_THREADS=1 "$BIN/bench_modes" --json --retain-freed-memory --shapes 1x1000,10x1000 --no-mlp \
+    --csv "$R/modes_retain.csv" --png "" "${QUICK[@]}" >"$R/modes_retain.jsonl"
   if have_functorch; then
     OMP_NUM_THREADS=1 "$TORCH_PY" "$ROOT/benchmarks/torch/modes.py" --json "${QUICK[@]}" >"$R/modes_functorch.jsonl"
   fi
