@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
     const nn::DataLoader loader(train, batch, !in_order, /*seed=*/1);
 
     std::size_t e = 0;
-    std::vector<std::vector<double>> t(threads.size());
+    std::vector<std::vector<double>> t(threads.size()), cpu(threads.size()), faults(threads.size());
     std::vector<double> losses;
     for (std::size_t i = 0; i < threads.size(); ++i) {  // one warm-up epoch per thread count
         set_num_threads(threads[i]);
@@ -115,7 +115,11 @@ int main(int argc, char** argv) {
             set_num_threads(threads[i]);
             bench::settle_threads();
             double loss = 0;
+            const double cpu0 = bench::process_cpu_seconds();
+            const long faults0 = bench::minor_faults();
             t[i].push_back(bench::seconds([&] { loss = train_epoch(*model, opt, loader, e++); }));
+            cpu[i].push_back(bench::process_cpu_seconds() - cpu0);
+            faults[i].push_back(static_cast<double>(bench::minor_faults() - faults0));
             losses.push_back(loss);
         }
     }
@@ -131,11 +135,17 @@ int main(int argc, char** argv) {
     out.context("steps_per_epoch", loader.batches());
     out.preamble("MLP training epoch written as a user writes it (median of " + std::to_string(epochs) +
                  " epochs per thread count)");
-    out.text(bench::format("%-14s %8s %12s", "engine", "threads", "epoch s"));
+    out.text(bench::format("%-14s %8s %12s %12s %14s", "engine", "threads", "epoch s", "cpu s", "page faults"));
     for (std::size_t i = 0; i < threads.size(); ++i) {
-        const double a = bench::median(t[i]);
-        out.row({{"engine", "adgraph-user"}, {"threads", threads[i]}, {"epoch_s", a}, {"epoch_s_all", t[i]}},
-                bench::format("%-14s %8d %12.4f", "adgraph-user", threads[i], a));
+        const double a = bench::median(t[i]), c = bench::median(cpu[i]), f = bench::median(faults[i]);
+        out.row({{"engine", "adgraph-user"},
+                 {"threads", threads[i]},
+                 {"epoch_s", a},
+                 {"epoch_s_all", t[i]},
+                 {"cpu_s", c},
+                 {"cpu_s_all", cpu[i]},
+                 {"minor_faults", f}},
+                bench::format("%-14s %8d %12.4f %12.4f %14.0f", "adgraph-user", threads[i], a, c, f));
     }
     out.text(bench::format("mean loss of the first epoch %.6f, of the last %.6f", losses.front(), losses.back()));
     // Training must make progress: a later epoch's mean loss below the first's.

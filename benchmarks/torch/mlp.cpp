@@ -116,13 +116,15 @@ int main(int argc, char** argv) {
         set_threads(threads[i]);
         epoch();
     }
-    std::vector<std::vector<double>> t(threads.size());
+    std::vector<std::vector<double>> t(threads.size()), cpu(threads.size());
     std::vector<std::vector<std::vector<double>>> split(threads.size());
     for (int e = 0; e < epochs; ++e) {
         for (std::size_t i = 0; i < threads.size(); ++i) {
             set_threads(threads[i]);
             bench::settle_threads();  // as bench_mlp does before each timed epoch
+            const double c0 = bench::process_cpu_seconds();
             t[i].push_back(bench::seconds(epoch));
+            cpu[i].push_back(bench::process_cpu_seconds() - c0);
             split[i].push_back(phases.totals());
         }
     }
@@ -145,13 +147,17 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < threads.size(); ++i) {
         const double a = bench::median(t[i]);
         const auto ph = bench::phase_medians(split[i]);
-        out.row({{"engine", "libtorch"},
-                 {"threads", threads[i]},
-                 {"epoch_s", a},
-                 {"epoch_s_all", t[i]},
-                 {"phases", bench::step_phases()},
-                 {"phase_s", ph}},
-                bench::format("%-12s %8d %12.4f", "libtorch", threads[i], a) + "\n    " + bench::phase_line(ph));
+        out.row(
+            {{"engine", "libtorch"},
+             {"threads", threads[i]},
+             {"epoch_s", a},
+             {"epoch_s_all", t[i]},
+             {"cpu_s", bench::median(cpu[i])},
+             {"cpu_s_all", cpu[i]},
+             {"phases", bench::step_phases()},
+             {"phase_s", ph}},
+            bench::format("%-12s %8d %12.4f   (CPU time %.4f s)", "libtorch", threads[i], a, bench::median(cpu[i])) +
+                "\n    " + bench::phase_line(ph));
     }
     bench::report_memory(out, "libtorch", threads.front(), rss_before, rss_peak, reset, first_loss);
     return std::isfinite(first_loss) ? 0 : 1;
