@@ -13,6 +13,58 @@ namespace {
 
 using Labels = std::shared_ptr<const std::vector<std::size_t>>;
 
+// r = s·(softmax(x) − one_hot(labels)) row by row, the cross-entropy's gradient with respect to its logits, as one
+// pass over x (the rule as separate ops was softmax, one_hot, a difference and two products: 25 µs of every MLP
+// step on 128×10 logits). With P = softmax(x), linear in the residual's softmax part:
+// ṙ = s·P ⊙ (ẋ − Σ_c P ⊙ ẋ), x̄ = s·P ⊙ (r̄ − Σ_c P ⊙ r̄) (the softmax's own rule, scaled).
+struct SoftmaxResidual {
+    using kind = Custom;
+    static constexpr const char* name = "softmax_residual";
+    Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
+        return Locality::rows;
+    }
+    Labels labels;
+    double s = 1.0;
+
+    Array forward(const Array& x) const {
+        return x.visit([&](const auto& a) {
+            using T = typename std::decay_t<decltype(a)>::value_type;
+            const std::size_t rows = a.shape()[0], cols = a.shape()[1];
+            auto out = new_xarray<T>(a.shape(), name);
+            const T* p = a.data();
+            T* q = out.data();
+            const T scale = static_cast<T>(s);
+            for (std::size_t r = 0; r < rows; ++r, p += cols, q += cols) {
+                // Shifted by the row's maximum as softmax is (NaN wins the maximum and so reaches the output).
+                T m = -std::numeric_limits<T>::infinity();
+                for (std::size_t c = 0; c < cols; ++c) m = (p[c] > m || p[c] != p[c]) ? p[c] : m;
+                T sum = 0;
+                for (std::size_t c = 0; c < cols; ++c) sum += (q[c] = std::exp(p[c] - m));
+                for (std::size_t c = 0; c < cols; ++c) q[c] = scale * (q[c] / sum);
+                q[(*labels)[r]] -= scale;
+            }
+            return Array(std::move(out));
+        });
+    }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor&, const std::vector<Tensor>& t) const {
+        const Tensor p = softmax(x[0], -1);
+        return (p * (t[0] - sum_to_core(p * t[0], x[0].shape(), {x[0].shape()[0], 1}))) * s;
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t) const {
+        const Tensor p = softmax(x[0], -1);
+        return (p * (ct - sum_to_core(ct * p, x[0].shape(), {x[0].shape()[0], 1}))) * s;
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        std::vector<OpSample> out;
+        const SoftmaxResidual op{std::make_shared<const std::vector<std::size_t>>(std::vector<std::size_t>{2, 0, 1}),
+                                 1.0 / 3.0};
+        out.push_back({std::string(name) + " (3,4)",
+                       {sample_tensor({3, 4}, {-3.0, 3.0}, gen)},
+                       [op](const std::vector<Tensor>& xs) { return apply(op, xs[0]); }});
+        return out;
+    }
+};
+
 // y = s·Σᵣ (logsumexp(xᵣ) − xᵣ,ₗᵣ) with s = 1/rows (mean) or 1, so with P = softmax(x) and Y = one_hot(labels):
 // ẏ = s·Σ (P − Y) ⊙ ẋ, x̄ = ȳ·s·(P − Y).
 struct SoftmaxCrossEntropy {
@@ -49,14 +101,15 @@ struct SoftmaxCrossEntropy {
         return rows == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 / static_cast<double>(rows);
     }
     double scale(const Tensor& x) const { return mean ? scale(x.shape()[0]) : 1.0; }
-    // P − Y, the gradient of the unscaled loss with respect to the logits.
-    Tensor residual(const Tensor& x) const { return softmax(x, -1) - one_hot(*labels, x.shape()[1], x.dtype()); }
+    // s·(P − Y): the gradient of the loss with respect to the logits for s = scale(x).
+    Tensor residual(const Tensor& x, double s) const { return apply(SoftmaxResidual{labels, s}, x); }
     Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
-        return sum_to_core(residual(x[0]) * t[0], x[0].shape(), y.shape()) * scale(x[0]);
+        // Scaled after the sum: an empty batch's mean has the tangent NaN, not a sum of nothing.
+        return sum_to_core(residual(x[0], 1.0) * t[0], x[0].shape(), y.shape()) * scale(x[0]);
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor&, const Tensor& ct, std::size_t) const {
         // ct is (k): one scalar per direction, reshaped to (k, 1, 1) to broadcast over the logits.
-        return reshape_core(ct * scale(x[0]), {}, {1, 1}) * residual(x[0]);
+        return reshape_core(ct, {}, {1, 1}) * residual(x[0], scale(x[0]));
     }
     static std::vector<OpSample> samples(Generator& gen) {
         struct Case {
@@ -99,7 +152,7 @@ Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t
 }
 
 const OpList& loss_ops() {
-    static const OpList list = op_list<SoftmaxCrossEntropy>();
+    static const OpList list = op_list<SoftmaxCrossEntropy, SoftmaxResidual>();
     return list;
 }
 

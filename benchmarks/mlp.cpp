@@ -155,8 +155,15 @@ int main(int argc, char** argv) {
     fused_epoch();
     const double fused_first_loss = fused_loss;
 
-    std::vector<std::vector<double>> t_adg(threads.size());
+    std::vector<std::vector<double>> t_adg(threads.size()), c_adg(threads.size()), c_fused(threads.size());
     std::vector<std::vector<std::vector<double>>> t_floor(threads.size(), std::vector<std::vector<double>>(2));
+    std::vector<std::vector<double>> c_floor(threads.size());  // CPU time of the floor with BLAS's threads
+    // Wall time of `f` into `wall`, and the process's CPU time over it into `cpu`.
+    const auto timed = [](const auto& f, std::vector<double>& wall, std::vector<double>& cpu) {
+        const double c0 = bench::process_cpu_seconds();
+        wall.push_back(bench::seconds(f));
+        cpu.push_back(bench::process_cpu_seconds() - c0);
+    };
     std::vector<std::vector<std::vector<double>>> split(threads.size());
     std::vector<std::vector<double>> t_fused(threads.size());
     for (std::size_t i = 0; i < threads.size(); ++i) {
@@ -176,16 +183,18 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < threads.size(); ++i) {
             adgraph_on(threads[i]);
             bench::settle_threads();
-            t_adg[i].push_back(bench::seconds(adgraph_epoch));
+            timed(adgraph_epoch, t_adg[i], c_adg[i]);
             split[i].push_back(phases.totals());
             for (FloorThreads how : floor_kinds(threads[i])) {
                 floor_on(threads[i], how);
                 bench::settle_threads();
-                t_floor[i][static_cast<std::size_t>(how)].push_back(bench::seconds([&] { floor_epoch(how); }));
+                std::vector<double> ignored;
+                timed([&] { floor_epoch(how); }, t_floor[i][static_cast<std::size_t>(how)],
+                      how == FloorThreads::blas ? c_floor[i] : ignored);
             }
             adgraph_on(threads[i]);
             bench::settle_threads();
-            t_fused[i].push_back(bench::seconds(fused_epoch));
+            timed(fused_epoch, t_fused[i], c_fused[i]);
         }
     }
 
@@ -211,6 +220,8 @@ int main(int argc, char** argv) {
                  {"threads", threads[i]},
                  {"epoch_s", a},
                  {"epoch_s_all", t_adg[i]},
+                 {"cpu_s", bench::median(c_adg[i])},
+                 {"cpu_s_all", c_adg[i]},
                  {"phases", bench::step_phases()},
                  {"phase_s", ph}},
                 bench::format("%-12s %8d %12.4f %12.3f %14.1f", "adgraph", threads[i], a, f / a, flops / a * 1e-9) +
@@ -219,7 +230,12 @@ int main(int argc, char** argv) {
             const auto& ts = t_floor[i][static_cast<std::size_t>(how)];
             const double fh = bench::median(ts);
             const char* engine = how == FloorThreads::blas ? "gemm-floor" : "gemm-floor-adgraph-threads";
-            out.row({{"engine", engine}, {"threads", threads[i]}, {"epoch_s", fh}, {"epoch_s_all", ts}},
+            nlohmann::json row{{"engine", engine}, {"threads", threads[i]}, {"epoch_s", fh}, {"epoch_s_all", ts}};
+            if (how == FloorThreads::blas) {
+                row["cpu_s"] = bench::median(c_floor[i]);
+                row["cpu_s_all"] = c_floor[i];
+            }
+            out.row(row,
                     bench::format("%-12s %8d %12.4f %12.3f %14.1f", engine, threads[i], fh, f / fh, flops / fh * 1e-9));
         }
         const double h = bench::median(t_fused[i]);
@@ -227,8 +243,16 @@ int main(int argc, char** argv) {
                  {"threads", threads[i]},
                  {"epoch_s", h},
                  {"epoch_s_all", t_fused[i]},
+                 {"cpu_s", bench::median(c_fused[i])},
+                 {"cpu_s_all", c_fused[i]},
                  {"first_epoch_loss", fused_first_loss}},
                 bench::format("%-12s %8d %12.4f %12.3f %14.1f", "hand-fused", threads[i], h, f / h, flops / h * 1e-9));
+    }
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+        out.text(
+            bench::format("CPU time per epoch at %d thread(s) (median; all threads, waiting included): adgraph "
+                          "%.4f s, gemm-floor %.4f s, hand-fused %.4f s",
+                          threads[i], bench::median(c_adg[i]), bench::median(c_floor[i]), bench::median(c_fused[i])));
     }
     bench::report_memory(out, "adgraph", threads.front(), rss_before, rss_peak, reset, first_loss);
     out.text(

@@ -1,5 +1,6 @@
 #include "mlp_setup.hpp"
 
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -129,6 +130,21 @@ std::string phase_line(const std::vector<double>& medians) {
         s += buf;
     }
     return s;
+}
+
+double process_cpu_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    const auto sec = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) + 1e-6 * static_cast<double>(tv.tv_usec);
+    };
+    return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
+long minor_faults() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
 }
 
 std::vector<int> parse_thread_list(const std::string& s) {

@@ -53,6 +53,13 @@ std::vector<double> phase_medians(const std::vector<std::vector<double>>& per_ep
 /// "batch 0.012 s, forward 0.210 s, ..." for phase_medians().
 std::string phase_line(const std::vector<double>& medians);
 
+/// The process's CPU time (user + system, all threads) in seconds. On a shared machine the CPU time of a 1-thread
+/// epoch is a steadier measure than its wall time, which also counts the time spent waiting for a core.
+double process_cpu_seconds();
+
+/// Minor page faults of the process so far.
+long minor_faults();
+
 /// Parses "1,2" into {1, 2}; throws std::invalid_argument on anything else.
 std::vector<int> parse_thread_list(const std::string& s);
 

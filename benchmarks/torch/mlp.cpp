@@ -1,6 +1,7 @@
 // libtorch peer of bench_mlp: the same 784-256-128-10 ReLU MLP, data, initial weights, batches (in order, rows
-// copied into a fresh tensor per step) and step (cross-entropy, SGD with momentum, gradients reset to none like
-// adgraph's zero_grad), float32, with intra-op and OpenBLAS threads set to the same count.
+// copied into a fresh tensor per step; or, with --shuffle, a new random order gathered by index_select) and step
+// (cross-entropy, SGD with momentum, gradients reset to none like adgraph's zero_grad), float32, with intra-op and
+// OpenBLAS threads set to the same count.
 #include <torch/torch.h>
 
 #include <CLI/CLI.hpp>
@@ -18,7 +19,7 @@ int main(int argc, char** argv) {
     std::string data_dir = "/usr/share/datasets/fashion-mnist", threads_arg = "1,2";
     std::size_t limit = 0;
     int epochs = 5, intra_op = 0;
-    bool quick = false, json = false;
+    bool quick = false, json = false, shuffle = false;
     CLI::App app{"MLP training epoch in libtorch (peer of bench_mlp); peak RSS"};
     app.add_option("--data", data_dir, "Fashion-MNIST directory (synthetic data if it holds none)")
         ->capture_default_str();
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
     app.add_option("--batch", cfg.batch, "rows per step")->capture_default_str();
     app.add_option("--intra-op", intra_op, "libtorch intra-op threads (0: the BLAS thread count)")
         ->capture_default_str();
+    app.add_flag("--shuffle", shuffle,
+                 "batches in a new random order each epoch, gathered with index_select (as bench_mlp_user shuffles)");
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
     app.add_flag("--json", json, "one JSON object per result line");
     CLI11_PARSE(app, argc, argv);
@@ -69,14 +72,24 @@ int main(int argc, char** argv) {
 
     double last_loss = 0;
     bench::Phases phases(bench::step_phases());
+    torch::manual_seed(1);
     const auto epoch = [&] {
         double sum = 0;
+        const torch::Tensor order =
+            shuffle ? torch::randperm(static_cast<long>(data.rows), torch::kInt64) : torch::Tensor();
         phases.start();
         for (std::size_t s = 0; s < data.rows; s += cfg.batch) {
             const long rows = static_cast<long>(std::min(cfg.batch, data.rows - s));
             {
-                const torch::Tensor x = images.narrow(0, static_cast<long>(s), rows).clone();
-                const torch::Tensor y = labels.narrow(0, static_cast<long>(s), rows).clone();
+                torch::Tensor x, y;
+                if (shuffle) {
+                    const torch::Tensor idx = order.narrow(0, static_cast<long>(s), rows);
+                    x = images.index_select(0, idx);
+                    y = labels.index_select(0, idx);
+                } else {
+                    x = images.narrow(0, static_cast<long>(s), rows).clone();
+                    y = labels.narrow(0, static_cast<long>(s), rows).clone();
+                }
                 phases.lap(0);
                 const torch::Tensor logits = model->forward(x);
                 phases.lap(1);
@@ -103,13 +116,15 @@ int main(int argc, char** argv) {
         set_threads(threads[i]);
         epoch();
     }
-    std::vector<std::vector<double>> t(threads.size());
+    std::vector<std::vector<double>> t(threads.size()), cpu(threads.size());
     std::vector<std::vector<std::vector<double>>> split(threads.size());
     for (int e = 0; e < epochs; ++e) {
         for (std::size_t i = 0; i < threads.size(); ++i) {
             set_threads(threads[i]);
             bench::settle_threads();  // as bench_mlp does before each timed epoch
+            const double c0 = bench::process_cpu_seconds();
             t[i].push_back(bench::seconds(epoch));
+            cpu[i].push_back(bench::process_cpu_seconds() - c0);
             split[i].push_back(phases.totals());
         }
     }
@@ -123,6 +138,7 @@ int main(int argc, char** argv) {
     out.context("data", data.source);
     out.context("steps_per_epoch", steps);
     out.context("torch", TORCH_VERSION);
+    out.context("order", shuffle ? "shuffled" : "in order");
     const char* wait = std::getenv("OMP_WAIT_POLICY");
     out.context("omp_wait_policy", wait ? wait : "default");
     out.context("intra_op_threads", intra_op > 0 ? std::to_string(intra_op) : std::string("= BLAS threads"));
@@ -131,13 +147,17 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < threads.size(); ++i) {
         const double a = bench::median(t[i]);
         const auto ph = bench::phase_medians(split[i]);
-        out.row({{"engine", "libtorch"},
-                 {"threads", threads[i]},
-                 {"epoch_s", a},
-                 {"epoch_s_all", t[i]},
-                 {"phases", bench::step_phases()},
-                 {"phase_s", ph}},
-                bench::format("%-12s %8d %12.4f", "libtorch", threads[i], a) + "\n    " + bench::phase_line(ph));
+        out.row(
+            {{"engine", "libtorch"},
+             {"threads", threads[i]},
+             {"epoch_s", a},
+             {"epoch_s_all", t[i]},
+             {"cpu_s", bench::median(cpu[i])},
+             {"cpu_s_all", cpu[i]},
+             {"phases", bench::step_phases()},
+             {"phase_s", ph}},
+            bench::format("%-12s %8d %12.4f   (CPU time %.4f s)", "libtorch", threads[i], a, bench::median(cpu[i])) +
+                "\n    " + bench::phase_line(ph));
     }
     bench::report_memory(out, "libtorch", threads.front(), rss_before, rss_peak, reset, first_loss);
     return std::isfinite(first_loss) ? 0 : 1;
