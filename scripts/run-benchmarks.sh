@@ -64,7 +64,7 @@ if [[ $ONLY == cnn ]]; then
   TARGETS=(bench_cnn)
   PEERS=(bench_cnn_torch)
 else
-  TARGETS=(bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_higher_order bench_cnn)
+  TARGETS=(bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_mlp_user bench_higher_order bench_cnn)
   PEERS=(bench_mlp_torch bench_overhead_torch bench_cnn_torch bench_modes_adolc)
 fi
 cmake --build "$BUILD" -j"${JOBS:-2}" --target "${TARGETS[@]}"
@@ -165,6 +165,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
     # here. The report compares adgraph with the faster of the two libtorch runs.
     OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive "$BIN/bench_mlp_torch" --json --threads 1,2 \
       "${QUICK[@]}" >"$R/mlp_torch_passive.jsonl"
+  fi
+  # The same epoch written as a user writes it (nn modules, DataLoader), in dataset order and shuffled; libtorch
+  # shuffled too (index_select), with passive waiting.
+  OPENBLAS_NUM_THREADS=2 "$BIN/bench_mlp_user" --json --threads 1,2 --epochs 3 --in-order "${QUICK[@]}" \
+    >"$R/mlp_user_in_order.jsonl"
+  OPENBLAS_NUM_THREADS=2 "$BIN/bench_mlp_user" --json --threads 1,2 --epochs 3 "${QUICK[@]}" >"$R/mlp_user.jsonl"
+  if have bench_mlp_torch; then
+    OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive "$BIN/bench_mlp_torch" --json --threads 1,2 \
+      --shuffle "${QUICK[@]}" >"$R/mlp_torch_shuffled.jsonl"
   fi
   cnn_round "$R"
   OPENBLAS_NUM_THREADS=1 "$BIN/bench_jacobian_chain" --json "${QUICK[@]}" >"$R/jacobian_chain.jsonl"
