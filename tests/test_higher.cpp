@@ -123,3 +123,34 @@ TEST_CASE("hvp equals jvp of grad bitwise, nests under grad and jvp, and checks 
                          "jvp: the tangent is float32 but its partner is float64; convert it with cast(v, adg::f64)",
                          dtype_error);
 }
+
+TEST_CASE(
+    "binary rules: an operand with the output's shape less leading 1s (a recorded sweep's d · ct) fuses bitwise") {
+    // a (2,4) against b (1,2,4), as a recorded reverse sweep multiplies a value by a (1, ...) cotangent. Recording
+    // off, the rules take the fused pass; recording on, they run op by op: the values must agree bit for bit.
+    Generator gen(7);
+    const Tensor a = Tensor(normal({2, 4}, 0, 1, f64, gen)).requires_grad();
+    const Tensor b = (Tensor(normal({1, 2, 4}, 0, 1, f64, gen)) + 3.0).detach().requires_grad();
+    const Tensor ta(normal({2, 2, 4}, 0, 1, f64, gen)), tb(normal({2, 1, 2, 4}, 0, 1, f64, gen));
+    const Tensor ct(normal({2, 1, 2, 4}, 0, 1, f64, gen));
+    const std::vector<std::function<Tensor(const Tensor&, const Tensor&)>> ops = {
+        [](const Tensor& p, const Tensor& q) { return p * q; }, [](const Tensor& p, const Tensor& q) { return p / q; },
+        [](const Tensor& p, const Tensor& q) { return q - p; }, [](const Tensor& p, const Tensor& q) { return q + p; }};
+    for (std::size_t o = 0; o < ops.size(); ++o) {
+        CAPTURE(o);
+        const Tensor y = ops[o](a, b);
+        REQUIRE(y.shape() == Shape{1, 2, 4});
+        const auto check = [](const Tensor& fused, const Tensor& op_by_op) {
+            REQUIRE(fused.shape() == op_by_op.shape());
+            for (std::size_t i = 0; i < fused.size(); ++i) CHECK(fused.value().flat(i) == op_by_op.value().flat(i));
+        };
+        check(forward_sweep({a, b}, {ta, tb}, {y}, {true, false})[0],
+              forward_sweep({a, b}, {ta, tb}, {y}, {true, true})[0]);
+        check(forward_sweep({a}, {ta}, {y}, {true, false})[0], forward_sweep({a}, {ta}, {y}, {true, true})[0]);
+        check(forward_sweep({b}, {tb}, {y}, {true, false})[0], forward_sweep({b}, {tb}, {y}, {true, true})[0]);
+        const auto fused = reverse_sweep({y}, {ct}, {a, b}, {true, false});
+        const auto op_by_op = reverse_sweep({y}, {ct}, {a, b}, {true, true});
+        check(fused[0], op_by_op[0]);
+        check(fused[1], op_by_op[1]);
+    }
+}
