@@ -67,15 +67,20 @@ Tensor reshaped(Tensor t, const Shape& shape) {
     return Tensor(std::move(a).reshaped(shape));
 }
 
-}  // namespace
-
-std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
+// The tangents fit the inputs: one each, of its shape and dtype.
+void check_tangents(const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
     if (vs.size() != xs.size()) {
         throw value_error("jvp: " + std::to_string(xs.size()) + (xs.size() == 1 ? " input" : " inputs") + " but " +
                           std::to_string(vs.size()) + (vs.size() == 1 ? " tangent" : " tangents") +
                           "; pass one tangent per input");
     }
     for (std::size_t i = 0; i < xs.size(); ++i) check_like(vs[i], xs[i], "jvp", "the tangent");
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
+    check_tangents(xs, vs);
     // Pure case (no outer transform, no eager jvp around): tangents ride along while f runs, nothing is recorded.
     // f that starts recording itself (a nested transform) is run again on the recorded path below.
     bool tracked = detail::dual_active();
@@ -83,6 +88,12 @@ std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, c
     if (!tracked) {
         if (auto r = detail::eager_jvp(f, xs, vs)) return *std::move(r);
     }
+    return detail::recorded_jvp(f, xs, vs);
+}
+
+std::pair<Tensor, Tensor> detail::recorded_jvp(const MultiFn& f, const std::vector<Tensor>& xs,
+                                               const std::vector<Tensor>& vs) {
+    check_tangents(xs, vs);
     const Traced t = trace(f, xs, "jvp");
     if (!t.y.needs_grad()) return {result(t.y, t.outer), Tensor::zeros(t.y.shape(), t.y.dtype())};
     std::vector<Tensor> seeds;

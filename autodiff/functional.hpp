@@ -50,4 +50,10 @@ Fn jacfwd(Fn f, JacobianOptions options = {});
 /// x ↦ ∂f/∂x of shape (f(x).shape..., x.shape...), by reverse sweeps with basis cotangents (one batched sweep).
 Fn jacrev(Fn f, JacobianOptions options = {});
 
+namespace detail {
+/// jvp on the recorded path only (trace f, one forward sweep), for callers that know f records itself (a nested
+/// transform such as hvp's grad(f)), where the eager attempt would stop at once and restart here.
+std::pair<Tensor, Tensor> recorded_jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs);
+}  // namespace detail
+
 }  // namespace adg

@@ -401,8 +401,7 @@ struct Binary {
     template <class Op>
     static Tensor jvp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) {
         if constexpr (detail::fused_partials<Op>::value) {
-            if (x[0].shape() == y.shape() && x[1].shape() == y.shape() &&
-                Elementwise::fuse(t[0].defined() ? t[0] : t[1], y)) {
+            if (same_layout(x[0], y) && same_layout(x[1], y) && Elementwise::fuse(t[0].defined() ? t[0] : t[1], y)) {
                 return fused_jvp(op, x, y, t);
             }
         }
@@ -417,16 +416,15 @@ struct Binary {
     template <class Op>
     static Tensor vjp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) {
         if constexpr (detail::fused_partials<Op>::value) {
-            if (x[0].shape() == y.shape() && x[1].shape() == y.shape() && Elementwise::fuse(ct, y)) {
+            if (same_layout(x[0], y) && same_layout(x[1], y) && Elementwise::fuse(ct, y)) {
                 const Array &a = x[0].value(), &b = x[1].value(), &yv = y.value();
-                if (i == 0) {
-                    return Tensor(map_rows<1>([&op](const auto& s, const auto& p, const auto& q,
-                                                    const auto& r) { return op.da(p, q, r) * s; },
-                                              ct.value(), a, b, yv));
-                }
-                return Tensor(map_rows<1>(
-                    [&op](const auto& s, const auto& p, const auto& q, const auto& r) { return op.db(p, q, r) * s; },
-                    ct.value(), a, b, yv));
+                Array g = i == 0 ? map_rows<1>([&op](const auto& s, const auto& p, const auto& q,
+                                                     const auto& r) { return op.da(p, q, r) * s; },
+                                               ct.value(), a, b, yv)
+                                 : map_rows<1>([&op](const auto& s, const auto& p, const auto& q,
+                                                     const auto& r) { return op.db(p, q, r) * s; },
+                                               ct.value(), a, b, yv);
+                return Tensor(std::move(g).reshaped(batched_shape(ct.shape()[0], x[i].shape())));
             }
         }
         Tensor g = partial(op, x, y, i) * ct;
@@ -453,23 +451,37 @@ struct Binary {
     }
 
 private:
-    // ẏ = ∂a ⊙ ȧ + ∂b ⊙ ḃ in one pass (recording off, operands of the output's shape).
+    // An operand whose elements lie as the output's do: its shape is the output's, or that with leading 1s dropped
+    // (a recorded sweep's (1, n...) cotangent times an (n...) value), so one flat pass serves it without a reshape.
+    static bool same_layout(const Tensor& x, const Tensor& y) {
+        const Shape &s = x.shape(), &o = y.shape();
+        if (s.size() > o.size()) return false;
+        const std::size_t lead = o.size() - s.size();
+        for (std::size_t d = 0; d < lead; ++d) {
+            if (o[d] != 1) return false;
+        }
+        return std::equal(s.begin(), s.end(), o.begin() + static_cast<std::ptrdiff_t>(lead));
+    }
+    // ẏ = ∂a ⊙ ȧ + ∂b ⊙ ḃ in one pass (recording off, operands laid out as the output), shaped (k, y.shape).
     template <class Op>
     static Tensor fused_jvp(const Op& op, const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) {
         const Array &a = x[0].value(), &b = x[1].value(), &yv = y.value();
+        Array r;
         if (t[0].defined() && t[1].defined()) {
-            return Tensor(map_rows<2>([&op](const auto& ta, const auto& tb, const auto& p, const auto& q,
-                                            const auto& r) { return op.da(p, q, r) * ta + op.db(p, q, r) * tb; },
-                                      t[0].value(), t[1].value(), a, b, yv));
+            r = map_rows<2>([&op](const auto& ta, const auto& tb, const auto& p, const auto& q,
+                                  const auto& q2) { return op.da(p, q, q2) * ta + op.db(p, q, q2) * tb; },
+                            t[0].value(), t[1].value(), a, b, yv);
+        } else if (t[0].defined()) {
+            r = map_rows<1>(
+                [&op](const auto& s, const auto& p, const auto& q, const auto& q2) { return op.da(p, q, q2) * s; },
+                t[0].value(), a, b, yv);
+        } else {
+            r = map_rows<1>(
+                [&op](const auto& s, const auto& p, const auto& q, const auto& q2) { return op.db(p, q, q2) * s; },
+                t[1].value(), a, b, yv);
         }
-        if (t[0].defined()) {
-            return Tensor(map_rows<1>(
-                [&op](const auto& s, const auto& p, const auto& q, const auto& r) { return op.da(p, q, r) * s; },
-                t[0].value(), a, b, yv));
-        }
-        return Tensor(map_rows<1>(
-            [&op](const auto& s, const auto& p, const auto& q, const auto& r) { return op.db(p, q, r) * s; },
-            t[1].value(), a, b, yv));
+        const std::size_t k = (t[0].defined() ? t[0] : t[1]).shape()[0];
+        return Tensor(std::move(r).reshaped(batched_shape(k, y.shape())));
     }
     template <class Op>
     static Tensor partial(const Op& op, const std::vector<Tensor>& x, const Tensor& y, std::size_t i) {

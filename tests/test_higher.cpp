@@ -97,3 +97,60 @@ TEST_CASE("linearize records once and gives J·v for any v") {
     CHECK_THROWS_WITH_AS(lin(Tensor::from({1.0}, f64)), doctest::Contains("linearize: the tangent must be float64 (2)"),
                          shape_error);
 }
+
+TEST_CASE("hvp equals jvp of grad bitwise, nests under grad and jvp, and checks its tangent as jvp does") {
+    // f = Σ xᵢ⁴: H = diag(12 xᵢ²), so H·v = 12 x² ⊙ v and ∂/∂x Σ (H·v)ᵢ uᵢ = 24 x ⊙ v ⊙ u.
+    const auto f = [](const Tensor& x) { return sum(x * x * x * x); };
+    const Tensor x = Tensor::from({0.5, -1.5, 2.0}, f64);
+    const Tensor v = Tensor::from({1.0, 0.25, -2.0}, f64);
+    const Tensor u = Tensor::from({-1.0, 3.0, 0.5}, f64);
+    const Tensor hv = hvp(f, x, v);
+    const Tensor via_jvp = jvp(grad(f), x, v).second;
+    for (std::size_t i = 0; i < 3; ++i) {
+        const double xi = x.value().flat(i), vi = v.value().flat(i), ui = u.value().flat(i);
+        CHECK(hv.value().flat(i) == via_jvp.value().flat(i));
+        CHECK(hv.value().flat(i) == doctest::Approx(12 * xi * xi * vi).epsilon(1e-14));
+        const double third = 24 * xi * vi * ui;
+        const Tensor by_grad = grad([&](const Tensor& z) { return sum(hvp(f, z, v) * u); })(x);
+        CHECK(by_grad.value().flat(i) == doctest::Approx(third).epsilon(1e-14));
+        const Tensor e = Tensor::from({i == 0 ? 1.0 : 0.0, i == 1 ? 1.0 : 0.0, i == 2 ? 1.0 : 0.0}, f64);
+        const Tensor by_jvp = jvp([&](const Tensor& z) { return sum(hvp(f, z, v) * u); }, x, e).second;
+        CHECK(by_jvp.value().flat(0) == doctest::Approx(third).epsilon(1e-14));
+    }
+    CHECK_THROWS_WITH_AS(hvp(f, x, Tensor::from({1.0, 2.0}, f64)),
+                         "jvp: the tangent has shape (2) but must match the shape (3) it pairs with", shape_error);
+    CHECK_THROWS_WITH_AS(hvp(f, x, Tensor::from({1.0, 2.0, 3.0}, f32)),
+                         "jvp: the tangent is float32 but its partner is float64; convert it with cast(v, adg::f64)",
+                         dtype_error);
+}
+
+TEST_CASE(
+    "binary rules: an operand with the output's shape less leading 1s (a recorded sweep's d · ct) fuses bitwise") {
+    // a (2,4) against b (1,2,4), as a recorded reverse sweep multiplies a value by a (1, ...) cotangent. Recording
+    // off, the rules take the fused pass; recording on, they run op by op: the values must agree bit for bit.
+    Generator gen(7);
+    const Tensor a = Tensor(normal({2, 4}, 0, 1, f64, gen)).requires_grad();
+    const Tensor b = (Tensor(normal({1, 2, 4}, 0, 1, f64, gen)) + 3.0).detach().requires_grad();
+    const Tensor ta(normal({2, 2, 4}, 0, 1, f64, gen)), tb(normal({2, 1, 2, 4}, 0, 1, f64, gen));
+    const Tensor ct(normal({2, 1, 2, 4}, 0, 1, f64, gen));
+    const std::vector<std::function<Tensor(const Tensor&, const Tensor&)>> ops = {
+        [](const Tensor& p, const Tensor& q) { return p * q; }, [](const Tensor& p, const Tensor& q) { return p / q; },
+        [](const Tensor& p, const Tensor& q) { return q - p; }, [](const Tensor& p, const Tensor& q) { return q + p; }};
+    for (std::size_t o = 0; o < ops.size(); ++o) {
+        CAPTURE(o);
+        const Tensor y = ops[o](a, b);
+        REQUIRE(y.shape() == Shape{1, 2, 4});
+        const auto check = [](const Tensor& fused, const Tensor& op_by_op) {
+            REQUIRE(fused.shape() == op_by_op.shape());
+            for (std::size_t i = 0; i < fused.size(); ++i) CHECK(fused.value().flat(i) == op_by_op.value().flat(i));
+        };
+        check(forward_sweep({a, b}, {ta, tb}, {y}, {true, false})[0],
+              forward_sweep({a, b}, {ta, tb}, {y}, {true, true})[0]);
+        check(forward_sweep({a}, {ta}, {y}, {true, false})[0], forward_sweep({a}, {ta}, {y}, {true, true})[0]);
+        check(forward_sweep({b}, {tb}, {y}, {true, false})[0], forward_sweep({b}, {tb}, {y}, {true, true})[0]);
+        const auto fused = reverse_sweep({y}, {ct}, {a, b}, {true, false});
+        const auto op_by_op = reverse_sweep({y}, {ct}, {a, b}, {true, true});
+        check(fused[0], op_by_op[0]);
+        check(fused[1], op_by_op[1]);
+    }
+}
