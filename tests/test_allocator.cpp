@@ -164,7 +164,7 @@ TEST_CASE("retain_freed_memory bounds the cache: beyond it the buffer freed long
     CHECK(cached_buffer_bytes() == 0);
 }
 
-TEST_CASE("release_cached_buffers empties the cache; buffer_bytes_in_use counts live large buffers") {
+TEST_CASE("release_cached_buffers empties the cache and buffer_bytes_in_use counts live large buffers") {
     const FreshCache fresh;
     const std::size_t in_use = buffer_bytes_in_use();
     {
