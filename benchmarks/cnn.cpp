@@ -5,7 +5,6 @@
 // scripts/run-benchmarks.sh alternates the two programs and puts the ratios side by side.
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/model_spec.hpp>
-#include <adgraph/tensor/allocator.hpp>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -254,8 +253,6 @@ int main(int argc, char** argv) {
             for (std::size_t s = 0; s < data.rows; s += cfg.batch) floor.step(std::min(cfg.batch, data.rows - s), how);
         };
 
-        // As `adgraph train` does: freed buffers stay in the process, so each step's arrays reuse warm pages.
-        retain_freed_memory();
         // As bench_mlp: adgraph on its own threads (BLAS single-threaded inside each part); the floor with
         // OpenBLAS's threads and, at more than one thread, in adgraph's blocks; the faster is the floor.
         const auto adgraph_on = [](int t) { set_num_threads(t); };

@@ -4,7 +4,6 @@
 // bench_mlp_torch runs the same model, data, initial weights and step in libtorch; scripts/run-benchmarks.sh alternates
 // the two programs and puts the ratios side by side.
 #include <adgraph/adgraph.hpp>
-#include <adgraph/tensor/allocator.hpp>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -124,9 +123,6 @@ int main(int argc, char** argv) {
         fused_loss = sum / static_cast<double>(steps);
     };
 
-    // As `adgraph train` does: freed buffers stay in the process, so each step's arrays reuse warm pages. Set
-    // after loading the data, whose temporaries are returned to the OS as usual.
-    retain_freed_memory();
     // adgraph runs on its own threads (BLAS single-threaded inside each part). The floor runs twice at more than
     // one thread: with OpenBLAS's threads, and in adgraph's blocks on adgraph's threads; the faster is the floor,
     // so that adgraph's own way of splitting a GEMM cannot make it look better than the floor.

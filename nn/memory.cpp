@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 
+#include <adgraph/tensor/allocator.hpp>
 #include <adgraph/tensor/error.hpp>
 #include <adgraph/tensor/parallel.hpp>
 
@@ -44,7 +45,9 @@ int blas_threads() { return std::max(std::max(num_threads(), openblas_get_num_th
 AddressSpace address_space() {
     rlimit as{};
     if (::getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY) return {};
-    return {static_cast<std::uint64_t>(as.rlim_cur), mapped_bytes()};
+    // Freed array buffers that adgraph caches are mapped but given back as soon as an allocation needs the room.
+    const std::uint64_t mapped = mapped_bytes(), cached = cached_buffer_bytes();
+    return {static_cast<std::uint64_t>(as.rlim_cur), mapped > cached ? mapped - cached : 0};
 }
 
 MemoryLimit memory_limit(int blas_threads) {

@@ -6,7 +6,6 @@
 #include <xsimd/xsimd.hpp>
 #include <xtensor/xio.hpp>
 
-#include <adgraph/tensor/allocator.hpp>
 #include <adgraph/tensor/pool.hpp>
 
 namespace adg {
@@ -14,10 +13,6 @@ namespace adg {
 namespace {
 
 std::atomic<long> live_buffers{0};
-
-// Here rather than in allocator.cpp: every program that holds an Array links this file, so the default applies
-// to every program built on adgraph, also when the library is linked statically.
-[[maybe_unused]] const bool freed_memory_policy = detail::default_freed_memory_policy();
 
 // An xarray that counts itself: shared_ptr's control block destroys it as this type, so the count stays exact.
 template <class T>

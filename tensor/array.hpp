@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -13,7 +14,14 @@
 #error \
     "adgraph is built with XTENSOR_USE_XSIMD: define it (link the CMake target adgraph::adgraph, or add -DXTENSOR_USE_XSIMD)"
 #endif
+// Likewise its allocator: adgraph's (which reuses freed buffers) must be chosen before xtensor's headers are read.
+#include <adgraph/tensor/buffer_allocator.hpp>
 #include <xtensor/xarray.hpp>
+static_assert(std::is_same_v<xt::xarray<float>::allocator_type, adg::BufferAllocator<float>>,
+              "adgraph's arrays use adg::BufferAllocator, but xt::xarray has another allocator (an xtensor header was "
+              "read first, or XTENSOR_DEFAULT_ALLOCATOR is set elsewhere): link the CMake target adgraph::adgraph "
+              "(it force-includes the header), or include <adgraph/tensor/buffer_allocator.hpp> before any xtensor "
+              "header (e.g. -include adgraph/tensor/buffer_allocator.hpp)");
 
 #include <adgraph/tensor/dtype.hpp>
 #include <adgraph/tensor/error.hpp>

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <new>
 
+#include <adgraph/tensor/buffer_allocator.hpp>  // before xtensor: it chooses xt::xarray's allocator
 #include <xtensor/xarray.hpp>
 
 #include <adgraph/tensor/dtype.hpp>

@@ -4,15 +4,9 @@
 
 #include <adgraph/nn/memory.hpp>
 
-#include <adgraph/tensor/allocator.hpp>
-
 #include "adgraph/cli.hpp"
 
 int main(int argc, char** argv) {
-    // A training step allocates and frees a few MB of activations and gradients. With glibc's defaults the freed
-    // top of the heap is returned to the OS and faulted in again on the next step (about a third of a step's
-    // time); keeping up to 512 MB of it and serving large buffers from the heap avoids that.
-    adg::retain_freed_memory();
     const int code = adg::cli::run(argc, argv, std::cout, std::cerr);
     // Under ulimit -v an OpenBLAS worker may be stuck retrying its work buffer's mmap since it started (before
     // main; `run` then refused the command), and OpenBLAS's exit handler would join it forever: end without it.

@@ -22,6 +22,7 @@
 #include <adgraph/nn/model_spec.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
+#include <adgraph/tensor/allocator.hpp>
 #include <adgraph/tensor/parallel.hpp>
 
 #include "adgraph/evaluate.hpp"
@@ -37,8 +38,8 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Resident set size and heap bytes in use now, in MiB: metrics.jsonl records both per epoch so a long run can be
-// checked for drift (benchmarks/rss_drift.sh). RSS alone would hide a slow leak: the allocator keeps freed memory
-// (main() raises its trim threshold), and a leak first fills that before RSS grows.
+// checked for drift (benchmarks/rss_drift.sh). RSS alone would hide a slow leak: the allocators keep freed memory
+// (adgraph's buffer cache, malloc's free lists), and a leak first fills that before RSS grows.
 double resident_mib() {
     std::ifstream statm("/proc/self/statm");
     long pages_total = 0, pages_resident = 0;
@@ -47,8 +48,9 @@ double resident_mib() {
 }
 
 double heap_in_use_mib() {
+    // Arrays of 64 KiB and more live in adgraph's own mappings, which malloc does not see.
     const struct mallinfo2 m = ::mallinfo2();
-    return static_cast<double>(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
+    return static_cast<double>(m.uordblks + m.hblkhd + buffer_bytes_in_use()) / (1024.0 * 1024.0);
 }
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, std::vector<nn::NamedTensor> params) {

@@ -1,5 +1,9 @@
 // Installed-package smoke test: y = sum(tanh(x) * x), reverse sweep, compare with dy/dx = tanh(x) + x * (1 -
 // tanh(x)^2).
+// xtensor first, as a user may write it: adgraph::adgraph force-includes adgraph's allocator header before it, so
+// xt::xarray is the library's type (tensor/array.hpp's static_assert stops the build otherwise).
+#include <xtensor/xarray.hpp>
+
 #include <adgraph/adgraph.hpp>
 
 #include <cmath>
