@@ -12,6 +12,7 @@
 #include <adgraph/nn/idx.hpp>
 #include <adgraph/tensor/error.hpp>
 #include <adgraph/tensor/parallel.hpp>
+#include <adgraph/tensor/size.hpp>
 
 namespace adg::nn {
 
@@ -142,7 +143,7 @@ Batch Epoch::batch(std::size_t i) const {
     const std::size_t features = data_->features();
     const float* src = data_->images.data<float>().data();
     // A fresh array per batch: the caller may still hold earlier batches (or graphs recorded on them).
-    auto x = xt::xarray<float>::from_shape({rows, features});
+    auto x = new_xarray<float>({rows, features}, "DataLoader");
     Batch b;
     b.labels.resize(rows);
     for (std::size_t r = 0; r < rows; ++r) b.labels[r] = data_->labels[order_[start + r]];
