@@ -17,3 +17,17 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/adgraphConfigVersio
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/adgraphConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/adgraphConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/adgraph)
+
+# pkg-config, for builds without CMake: g++ main.cpp $(pkg-config --cflags --libs adgraph). The library is static, so
+# Libs also names what it links (BLAS as CMake found it, libpng, zlib, threads); Cflags carry the flags the CMake
+# target passes on (xsimd, the allocator header every translation unit must see first, the instruction set).
+file(RELATIVE_PATH ADGRAPH_PC_TO_PREFIX /root/${CMAKE_INSTALL_LIBDIR}/pkgconfig /root)
+string(REGEX REPLACE "/$" "" ADGRAPH_PC_TO_PREFIX "${ADGRAPH_PC_TO_PREFIX}")
+set(ADGRAPH_PC_ARCH_FLAGS "")
+if(ADGRAPH_ARCH AND NOT ADGRAPH_ARCH STREQUAL "portable")
+  set(ADGRAPH_PC_ARCH_FLAGS "-march=${ADGRAPH_ARCH} -ffp-contract=off")
+endif()
+list(JOIN BLAS_LIBRARIES " " _adgraph_pc_blas)
+set(ADGRAPH_PC_LIBS "${_adgraph_pc_blas} -lpng -lz -pthread")
+configure_file(cmake/adgraph.pc.in ${CMAKE_CURRENT_BINARY_DIR}/adgraph.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/adgraph.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -22,6 +22,7 @@ ADGRAPH_DEB_PACKAGES=(
   libcli11-dev            # the adgraph command line
   dataset-fashion-mnist   # the default training data (/usr/share/datasets/fashion-mnist)
   gnuplot-nox             # training curves as PNG
+  pkgconf                 # the installed adgraph.pc is checked with it (tests/consumer)
 )
 
 SUDO=()
