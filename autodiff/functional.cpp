@@ -77,6 +77,17 @@ void check_tangents(const std::vector<Tensor>& xs, const std::vector<Tensor>& vs
     for (std::size_t i = 0; i < xs.size(); ++i) check_like(vs[i], xs[i], "jvp", "the tangent");
 }
 
+// jvp's recorded path for checked tangents: trace f, one forward sweep.
+std::pair<Tensor, Tensor> traced_jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
+    const Traced t = trace(f, xs, "jvp");
+    if (!t.y.needs_grad()) return {result(t.y, t.outer), Tensor::zeros(t.y.shape(), t.y.dtype())};
+    std::vector<Tensor> seeds;
+    GradMode mode(t.outer);
+    for (const auto& v : vs) seeds.push_back(batch1(v));
+    const auto out = forward_sweep(t.xs, seeds, {t.y}, {true, t.outer});
+    return {result(t.y, t.outer), unbatch(out[0])};
+}
+
 }  // namespace
 
 std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
@@ -88,19 +99,13 @@ std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, c
     if (!tracked) {
         if (auto r = detail::eager_jvp(f, xs, vs)) return *std::move(r);
     }
-    return detail::recorded_jvp(f, xs, vs);
+    return traced_jvp(f, xs, vs);
 }
 
 std::pair<Tensor, Tensor> detail::recorded_jvp(const MultiFn& f, const std::vector<Tensor>& xs,
                                                const std::vector<Tensor>& vs) {
     check_tangents(xs, vs);
-    const Traced t = trace(f, xs, "jvp");
-    if (!t.y.needs_grad()) return {result(t.y, t.outer), Tensor::zeros(t.y.shape(), t.y.dtype())};
-    std::vector<Tensor> seeds;
-    GradMode mode(t.outer);
-    for (const auto& v : vs) seeds.push_back(batch1(v));
-    const auto out = forward_sweep(t.xs, seeds, {t.y}, {true, t.outer});
-    return {result(t.y, t.outer), unbatch(out[0])};
+    return traced_jvp(f, xs, vs);
 }
 
 std::pair<Tensor, Tensor> jvp(const Fn& f, const Tensor& x, const Tensor& v) {

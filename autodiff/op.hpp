@@ -79,19 +79,6 @@ struct OpRules {
             return Kind::vjp(op, in, out, ct, i);
         }
     }
-    // The cotangents of the inputs with wanted[i] (undefined for the others): the op's vjp_all, else vjp per input.
-    static std::vector<Tensor> vjp_all(const Op& op, const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct,
-                                       const std::vector<char>& wanted) {
-        if constexpr (detail::has_vjp_all<Op>::value) {
-            return op.vjp_all(in, out, ct, wanted);
-        } else {
-            std::vector<Tensor> all(in.size());
-            for (std::size_t i = 0; i < in.size(); ++i) {
-                if (wanted[i]) all[i] = vjp(op, in, out, ct, i);
-            }
-            return all;
-        }
-    }
     // vjp() given up the cotangent: the kind's derived rule may reuse its buffer; an op's own vjp is just called.
     static Tensor vjp_reusing(const Op& op, const std::vector<Tensor>& in, const Tensor& out, Tensor ct,
                               std::size_t i) {
@@ -178,10 +165,14 @@ public:
     }
     /// True if the op defines vjp_all (the sweep then asks it once for all the inputs it needs).
     bool has_vjp_all() const override { return detail::has_vjp_all<Op>::value; }
-    /// The op's joint VJP rule (its vjp_all, else vjp per wanted input).
+    /// The op's joint VJP rule (its vjp_all, else Node's vjp per wanted input).
     std::vector<Tensor> vjp_all(const std::vector<Tensor>& in, const Tensor& out, const Tensor& ct,
                                 const std::vector<char>& wanted) const override {
-        return OpRules<Op>::vjp_all(op_, in, out, ct, wanted);
+        if constexpr (detail::has_vjp_all<Op>::value) {
+            return op_.vjp_all(in, out, ct, wanted);
+        } else {
+            return Node::vjp_all(in, out, ct, wanted);
+        }
     }
     /// The op's VJP rule, reusing the cotangent's buffer when its kind can.
     Tensor vjp_reusing(const std::vector<Tensor>& in, const Tensor& out, Tensor ct, std::size_t i) const override {

@@ -44,8 +44,8 @@ struct Reshape {
     Shape from, to;
     Array forward(const Array& x) const { return x.reshaped(concat_shapes(lead_of(x, from, name), to)); }
     Tensor transpose(const Tensor& ct) const { return reshape_core(ct, to, from); }
-    // Sparse rows (directions.hpp) stay sparse rows when axis 0 is kept, as from a vector (n) to the column (n,1)
-    // that matmul makes of it and back: each direction's values reshape from from[1:] to to[1:].
+    // Sparse rows (directions.hpp) stay sparse rows when axis 0 is kept, as from a vector (n) to a column (n,1) and
+    // back: each direction's values reshape from from[1:] to to[1:].
     Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Directions>& t) const {
         if (!t[0].sparse() || !keeps_rows(x[0], y)) return {};
         return t[0].with_values(reshape_core(t[0].values(), tail(from), tail(to)));

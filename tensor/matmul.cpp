@@ -142,11 +142,13 @@ struct Folding {
     bool a_struct = false;
 };
 
+// The extent of batch axes `s` at position d counted from the last axis (numpy alignment): 1 where s is shorter.
+std::size_t extent_from_end(const Shape& s, std::size_t d) { return d < s.size() ? s[s.size() - 1 - d] : 1; }
+
 // Folding::a_struct for these batch axes.
 bool a_struct(const Shape& ab, const Shape& bb) {
     for (std::size_t d = 0; d < ab.size(); ++d) {
-        const std::size_t da = ab[ab.size() - 1 - d], db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
-        if (d >= bb.size() || (da > 1 && db == 1)) return true;
+        if (d >= bb.size() || (extent_from_end(ab, d) > 1 && extent_from_end(bb, d) == 1)) return true;
     }
     return false;
 }
@@ -158,19 +160,15 @@ Folding fold_batches(const Shape& batch, const Shape& ab, const Shape& bb) {
     std::vector<std::size_t> sa(rank), sb(rank), sc(rank);
     for (std::size_t d = 0, pa = 1, pb = 1, pc = 1; d < rank; ++d) {
         const std::size_t axis = rank - 1 - d;
-        const std::size_t da = d < ab.size() ? ab[ab.size() - 1 - d] : 1;
-        const std::size_t db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
         sa[axis] = pa;
         sb[axis] = pb;
         sc[axis] = pc;
-        pa *= da;
-        pb *= db;
+        pa *= extent_from_end(ab, d);
+        pb *= extent_from_end(bb, d);
         pc *= batch[axis];
     }
     for (std::size_t axis = 0; axis < rank; ++axis) {
-        const std::size_t d = rank - 1 - axis;
-        const std::size_t da = d < ab.size() ? ab[ab.size() - 1 - d] : 1;
-        const std::size_t db = d < bb.size() ? bb[bb.size() - 1 - d] : 1;
+        const std::size_t da = extent_from_end(ab, rank - 1 - axis), db = extent_from_end(bb, rank - 1 - axis);
         if (da > 1 && db > 1) {
             f.shared.add(batch[axis], sa[axis], sb[axis], sc[axis]);
         } else if (da > 1) {
