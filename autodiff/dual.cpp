@@ -1,8 +1,10 @@
 #include <adgraph/autodiff/dual.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <memory_resource>
+#include <mutex>
 #include <unordered_map>
 
 #include <adgraph/autodiff/anomaly.hpp>
@@ -20,18 +22,46 @@ std::pmr::memory_resource* entry_pool() {
     return &pool;
 }
 
+std::mutex& table_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+}  // namespace
+
 // The tangents of one eager jvp, keyed by node. An entry also holds a weak reference to its node, so a node
 // that died cannot lend its tangent to a later node at the same address, and entries of dead nodes are pruned.
+// Every access holds table_mutex(): ops that f hands to other threads read and write these tangents too.
 class DualScope {
 public:
-    DualScope() : prev_(current()) { current() = this; }
-    ~DualScope() { current() = prev_; }
+    DualScope() : prev_(current()) {
+        current() = this;
+        const std::lock_guard<std::mutex> lock(table_mutex());
+        running().push_back(this);
+    }
+    ~DualScope() {
+        {
+            const std::lock_guard<std::mutex> lock(table_mutex());
+            running().erase(std::find(running().begin(), running().end(), this));
+        }
+        current() = prev_;
+    }
     DualScope(const DualScope&) = delete;
     DualScope& operator=(const DualScope&) = delete;
 
+    // This thread's eager jvp.
     static DualScope*& current() {
         thread_local DualScope* scope = nullptr;
         return scope;
+    }
+    // Every thread's (under table_mutex()); the count is read without the lock, to skip it when none runs.
+    static std::vector<DualScope*>& running() {
+        static std::vector<DualScope*> all;
+        return all;
+    }
+    static std::atomic<int>& count() {
+        static std::atomic<int> n{0};
+        return n;
     }
 
     Tensor get(const Tensor& x) const {
@@ -51,26 +81,18 @@ public:
         tangents_[x.node().get()] = {std::weak_ptr<Node>(x.node()), std::move(t)};
     }
 
-    bool fallback = false;
-
 private:
     DualScope* prev_;
     std::pmr::unordered_map<const Node*, std::pair<std::weak_ptr<Node>, Tensor>> tangents_{entry_pool()};
     std::size_t prune_at_ = 64;
 };
 
-}  // namespace
-
 namespace {
 
-// Eager jvps running in the process, and ops run meanwhile on threads without one: f may hand work to another
-// thread, whose ops would compute no tangent, so an eager jvp that sees such ops takes the recorded path.
-std::atomic<int> eager_running{0};
-std::atomic<unsigned long> foreign_ops{0};
-
+// Counts the eager jvps running in the process (other threads check it before taking the lock).
 struct EagerRunning {
-    EagerRunning() { eager_running.fetch_add(1, std::memory_order_relaxed); }
-    ~EagerRunning() { eager_running.fetch_sub(1, std::memory_order_relaxed); }
+    EagerRunning() { DualScope::count().fetch_add(1, std::memory_order_relaxed); }
+    ~EagerRunning() { DualScope::count().fetch_sub(1, std::memory_order_relaxed); }
     EagerRunning(const EagerRunning&) = delete;
     EagerRunning& operator=(const EagerRunning&) = delete;
 };
@@ -79,33 +101,33 @@ struct EagerRunning {
 
 bool dual_active() {
     if (DualScope::current() != nullptr) return grad_enabled();
-    if (eager_running.load(std::memory_order_relaxed) > 0) foreign_ops.fetch_add(1, std::memory_order_relaxed);
-    return false;
+    return DualScope::count().load(std::memory_order_relaxed) > 0 && grad_enabled();
 }
 
-void dual_fallback() {
-    DualScope* s = DualScope::current();
-    if (!s) return;
-    s->fallback = true;
-    // Stop f now rather than let it finish a run whose result is thrown away: a nested transform (hvp's inner
-    // grad) asks for recording first thing, so the restart costs almost nothing. The flag covers an f that
-    // swallows the exception.
-    throw DualRestart{};
-}
-
-bool dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t) {
-    const DualScope* s = DualScope::current();
-    bool any = false;
-    t.clear();
-    t.reserve(in.size());
-    for (const auto& x : in) {
-        t.push_back(s->get(x));
-        any |= t.back().defined();
+DualScope* dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t) {
+    const std::lock_guard<std::mutex> lock(table_mutex());
+    // On a thread of its own f's tangents are in its scope; on another thread, in the running scope that knows an
+    // input (the op belongs to that jvp's f), or in none (unrelated work, which gets no tangent).
+    std::vector<DualScope*> candidates;
+    if (DualScope::current()) {
+        candidates.push_back(DualScope::current());
+    } else {
+        candidates = DualScope::running();
     }
-    return any;
+    for (DualScope* s : candidates) {
+        t.clear();
+        t.reserve(in.size());
+        bool any = false;
+        for (const auto& x : in) {
+            t.push_back(s->get(x));
+            any |= t.back().defined();
+        }
+        if (any) return s;
+    }
+    return nullptr;
 }
 
-void dual_set(const char* name, const Tensor& out, Tensor r) {
+void dual_set(DualScope* scope, const char* name, const Tensor& out, Tensor r) {
     const Shape want = batched_shape(1, out.shape());
     if (!r.defined() || r.shape() != want || r.dtype() != out.dtype()) {
         throw graph_error(
@@ -115,7 +137,20 @@ void dual_set(const char* name, const Tensor& out, Tensor r) {
             " was expected; fix the rule (its result carries a leading axis of k directions, here k = 1)");
     }
     if (anomaly_enabled()) check_anomaly(r.value(), name, "tangent (jvp)", out.node()->site());
-    DualScope::current()->set(out, std::move(r));
+    const std::lock_guard<std::mutex> lock(table_mutex());
+    scope->set(out, std::move(r));
+}
+
+Tensor dual_tangent(const Tensor& x) {
+    DualScope* s = DualScope::current();
+    if (!s || !grad_enabled()) return Tensor();
+    const std::lock_guard<std::mutex> lock(table_mutex());
+    return s->get(x);
+}
+
+void dual_seed(const Tensor& leaf, Tensor t) {
+    const std::lock_guard<std::mutex> lock(table_mutex());
+    DualScope::current()->set(leaf, std::move(t));
 }
 
 void dual_rethrow(const char* name) {
@@ -130,8 +165,7 @@ void dual_rethrow(const char* name) {
     }
 }
 
-std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs,
-                                                   const std::vector<Tensor>& vs) {
+std::pair<Tensor, Tensor> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
     Tensor y, t;
     {
         EagerRunning running;
@@ -141,22 +175,15 @@ std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::
         for (std::size_t i = 0; i < xs.size(); ++i) {
             leaves.push_back(xs[i].detach());  // one node per input, even if the caller passes a tensor twice
             NoGrad off;
-            scope.set(leaves.back(), reshape(vs[i], batched_shape(1, vs[i].shape())));
+            dual_seed(leaves.back(), reshape(vs[i], batched_shape(1, vs[i].shape())));
         }
-        const unsigned long foreign = foreign_ops.load(std::memory_order_relaxed);
-        try {
-            y = f(leaves);
-        } catch (const DualRestart&) {
-            return std::nullopt;
-        }
-        // Work f handed to other threads happened before f returned it (join, future), so its count is seen here.
-        if (scope.fallback || foreign_ops.load(std::memory_order_relaxed) != foreign) return std::nullopt;
+        y = f(leaves);
         if (!y.defined()) throw value_error("jvp: the function returned an undefined tensor");
-        t = scope.get(y);
+        t = dual_tangent(y);
     }
     NoGrad off;
     Tensor dy = t.defined() ? reshape(t, y.shape()) : Tensor::zeros(y.shape(), y.dtype());
-    return std::make_pair(y.detach(), std::move(dy));
+    return {y.detach(), std::move(dy)};
 }
 
 }  // namespace adg::detail

@@ -3,7 +3,6 @@
 /// value (dual numbers), so no graph is recorded and no sweep follows. Engine use: apply() calls dual_propagate.
 
 #include <functional>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -13,16 +12,19 @@
 
 namespace adg::detail {
 
-/// True while an eager jvp runs f on this thread and grad mode is on (NoGrad inside f stops tangents, as it
-/// stops recording). On a thread without one while an eager jvp runs elsewhere, counts the op as foreign: that
-/// jvp then takes the recorded path, since the op may be part of f run on another thread.
+class DualScope;
+
+/// The eager jvp whose tangents this op reads, or null: this thread's own while grad mode is on (NoGrad inside f
+/// stops tangents, as it stops recording). A thread without one reads those of the eager jvps running elsewhere,
+/// since f may hand its work to another thread (whose ops then get tangents too).
 bool dual_active();
 
-/// Collects the tangents of `in` into `t` (undefined = zero, shape (1, x.shape)); false if none has one.
-bool dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t);
+/// Collects the tangents of `in` into `t` (undefined = zero, shape (1, x.shape)); returns the eager jvp they belong
+/// to, or null if none has one.
+DualScope* dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t);
 
-/// Stores `r` as the tangent of `out` (made by op `name`) after checking its shape and dtype.
-void dual_set(const char* name, const Tensor& out, Tensor r);
+/// Stores `r` as the tangent of `out` (made by op `name`) in `scope` after checking its shape and dtype.
+void dual_set(DualScope* scope, const char* name, const Tensor& out, Tensor r);
 
 /// Inside a catch block: rethrows the current exception naming op `name`'s JVP rule.
 [[noreturn]] void dual_rethrow(const char* name);
@@ -32,7 +34,8 @@ void dual_set(const char* name, const Tensor& out, Tensor r);
 template <class Rule>
 void dual_propagate(const char* name, const std::vector<Tensor>& in, const Tensor& out, Rule&& rule) {
     std::vector<Tensor> t;
-    if (!dual_tangents(in, t)) return;
+    DualScope* scope = dual_tangents(in, t);
+    if (!scope) return;
     Tensor r;
     try {
         NoGrad off;
@@ -40,20 +43,18 @@ void dual_propagate(const char* name, const std::vector<Tensor>& in, const Tenso
     } catch (...) {
         dual_rethrow(name);
     }
-    dual_set(name, out, std::move(r));
+    dual_set(scope, name, out, std::move(r));
 }
 
-/// Thrown by dual_fallback() to stop f; eager_jvp catches it (not an std::exception, so `catch (const
-/// std::exception&)` in f lets it pass).
-struct DualRestart {};
+/// The eager tangent of `x` (shape (1, x.shape)) if an eager jvp running on this thread gives it one, else undefined.
+/// A nested transform treats such an input as tracked by an outer transform (see functional.cpp's trace).
+Tensor dual_tangent(const Tensor& x);
 
-/// Marks the running eager jvp as unable to finish eagerly, since f started recording (a nested transform, or a
-/// tensor made to require grad inside f), which the recorded path handles; throws DualRestart to stop f. Does
-/// nothing outside an eager jvp.
-void dual_fallback();
+/// Gives `leaf` the eager tangent `t` in this thread's eager jvp (a nested transform's fresh leaf for an input that
+/// has one).
+void dual_seed(const Tensor& leaf, Tensor t);
 
-/// (f(xs), Σ Jᵢ·vᵢ) computed eagerly, or nothing if f needed the recorded path (see dual_fallback).
-std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs,
-                                                   const std::vector<Tensor>& vs);
+/// (f(xs), Σ Jᵢ·vᵢ) computed eagerly: f runs once, nothing is recorded for the jvp itself.
+std::pair<Tensor, Tensor> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs);
 
 }  // namespace adg::detail

@@ -26,8 +26,18 @@ Traced trace(const MultiFn& f, const std::vector<Tensor>& xs, const char* who) {
             throw value_error(std::string(who) +
                               ": an input is undefined (default-constructed or moved from); pass tensors with values");
         }
-        t.outer |= x.needs_grad();
-        t.xs.push_back(x.needs_grad() ? x : x.detach().requires_grad());
+        if (x.needs_grad()) {
+            t.outer = true;
+            t.xs.push_back(x);
+            continue;
+        }
+        t.xs.push_back(x.detach().requires_grad());
+        // Inside an eager jvp, an input with a tangent is tracked by that jvp: the fresh leaf takes the tangent and
+        // the sweeps record themselves, so their ops carry it on to the results, which stay undetached.
+        if (Tensor tangent = detail::dual_tangent(x); tangent.defined()) {
+            t.outer = true;
+            detail::dual_seed(t.xs.back(), std::move(tangent));
+        }
     }
     t.y = f(t.xs);
     if (!t.y.defined()) throw value_error(std::string(who) + ": the function returned an undefined tensor");
@@ -93,12 +103,9 @@ std::pair<Tensor, Tensor> traced_jvp(const MultiFn& f, const std::vector<Tensor>
 std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
     check_tangents(xs, vs);
     // Pure case (no outer transform, no eager jvp around): tangents ride along while f runs, nothing is recorded.
-    // f that starts recording itself (a nested transform) is run again on the recorded path below.
     bool tracked = detail::dual_active();
     for (const auto& x : xs) tracked |= x.defined() && x.needs_grad();
-    if (!tracked) {
-        if (auto r = detail::eager_jvp(f, xs, vs)) return *std::move(r);
-    }
+    if (!tracked) return detail::eager_jvp(f, xs, vs);
     return traced_jvp(f, xs, vs);
 }
 

@@ -2,7 +2,6 @@
 
 #include <ostream>
 
-#include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/tensor/dtype_range.hpp>
@@ -106,7 +105,6 @@ Tensor Tensor::requires_grad(bool on) const {
         throw graph_error(std::string("requires_grad: only leaf tensors can be marked, but this one was made by '") +
                           n.name() + "'; use detach().requires_grad() to start a new leaf from its value");
     }
-    if (on) detail::dual_fallback();  // recording starts: an eager jvp running now must take the recorded path
     node_->set_requires_grad(on);
     return *this;
 }
