@@ -29,9 +29,10 @@ public:
     Tensor() = default;
     /// A constant leaf holding `value` (shared, not copied).
     explicit Tensor(Array value);
-    /// A constant leaf adopting `a` without copying.
+    /// A constant leaf holding `a`. Only a moved-in array is adopted without copying (`Tensor(std::move(a))`);
+    /// an lvalue `a` is copied (once, into the parameter), so later changes to `a` do not reach the tensor.
     explicit Tensor(xt::xarray<float> a) : Tensor(Array(std::move(a))) {}
-    /// A constant leaf adopting `a` without copying.
+    /// As the float overload: adopts a moved-in array, copies an lvalue.
     explicit Tensor(xt::xarray<double> a) : Tensor(Array(std::move(a))) {}
     /// A handle to an existing node.
     explicit Tensor(std::shared_ptr<Node> node) : node_(std::move(node)) {}

@@ -499,6 +499,20 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "the leaves it was computed from and run the forward pass again",
                  [] { (Tensor::zeros({1}).requires_grad() * 2.0).mutable_value(); }});
     c.push_back({"graph_error",
+                 "in the VJP rule of 'off_graph' (backward): the JVP of custom function 'off_graph' does not depend on "
+                 "the tangent of input 0 as recorded (it was computed off the graph: from raw arrays or under NoGrad), "
+                 "so reverse mode cannot transpose it and would give zero gradients; write the JVP with adgraph ops "
+                 "on t, or give the function a vjp",
+                 [] {
+                     CustomFunction f;
+                     f.name = "off_graph";
+                     f.forward = [](const std::vector<Tensor>& x) { return x[0] * 2.0; };
+                     f.jvp = [](const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>& t) {
+                         return Tensor(t[0].value().clone());  // a raw array: not recorded
+                     };
+                     sum(call(f, {Tensor::from({1.0, 2.0}).requires_grad()})).backward();
+                 }});
+    c.push_back({"graph_error",
                  "reverse_sweep: input 0 does not require grad, so no op recorded its use; mark it with "
                  "requires_grad() before running the function",
                  [] {
