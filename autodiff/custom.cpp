@@ -81,8 +81,8 @@ struct UserOp {
             std::vector<Tensor> primals = xs;
             primals.push_back(ys);
             if (r.defined() && !reaches(r, t_i, primals) && !all_zero(r.value())) {
-                throw graph_error("the JVP of custom function '" + f->name + "' does not depend on the tangent of input " +
-                                  std::to_string(i) +
+                throw graph_error("the JVP of custom function '" + f->name +
+                                  "' does not depend on the tangent of input " + std::to_string(i) +
                                   " as recorded (it was computed off the graph: from raw arrays or under NoGrad), so "
                                   "reverse mode cannot transpose it and would give zero gradients; write the JVP with "
                                   "adgraph ops on t, or give the function a vjp");
