@@ -54,6 +54,8 @@ const OpList& pool_ops();
 const OpList& norm_ops();
 /// Public functions composed of other ops (sum over axes, mean, stack, ...), checked the same way.
 const OpList& composite_ops();
+/// select, min, var, std (ops_index.cpp).
+const OpList& index_ops();
 /// Every list above, concatenated.
 OpList all_ops();
 

@@ -2,7 +2,13 @@
 
 #include <ostream>
 
+#include <xtensor/xnoalias.hpp>
+
+#include <adgraph/autodiff/dual.hpp>
+#include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/node.hpp>
+#include <adgraph/autodiff/ops.hpp>
+#include <adgraph/autodiff/ops_more.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/tensor/dtype_range.hpp>
 #include <adgraph/tensor/pool.hpp>
@@ -150,6 +156,155 @@ void Tensor::backward(const BackwardOptions& options) const {
 void Tensor::backward(const Tensor& seed, const BackwardOptions& options) const {
     accumulate_grad({*this}, {seed}, options);
 }
+
+double Tensor::item_at(const std::vector<long>& index) const {
+    const Array& v = checked_node("item").value();
+    const Shape& s = v.shape();
+    if (index.size() != s.size()) {
+        throw shape_error("item: " + std::to_string(index.size()) + (index.size() == 1 ? " index" : " indices") +
+                          " given for a tensor of shape " + shape_str(s) + "; give one index per axis (" +
+                          std::to_string(s.size()) + ")");
+    }
+    std::size_t flat = 0;
+    for (std::size_t d = 0; d < s.size(); ++d) {
+        const long n = static_cast<long>(s[d]);
+        const long i = index[d];
+        if (i < -n || i >= n) {
+            throw value_error("item: index " + std::to_string(i) + " is out of range for axis " + std::to_string(d) +
+                              " of shape " + shape_str(s) + "; " +
+                              (n > 0 ? "valid: " + std::to_string(-n) + ".." + std::to_string(n - 1)
+                                     : std::string("none is valid: the axis is empty")));
+        }
+        flat = flat * s[d] + static_cast<std::size_t>(i < 0 ? i + n : i);
+    }
+    return v.flat(flat);
+}
+
+// ---- method forms ----
+
+Tensor Tensor::sum(const Axes& axes, bool keepdims, Site site) const { return adg::sum(*this, axes, keepdims, site); }
+Tensor Tensor::mean(const Axes& axes, bool keepdims, Site site) const { return adg::mean(*this, axes, keepdims, site); }
+Tensor Tensor::max(const Axes& axes, bool keepdims, Site site) const { return adg::max(*this, axes, keepdims, site); }
+Tensor Tensor::min(const Axes& axes, bool keepdims, Site site) const { return adg::min(*this, axes, keepdims, site); }
+Tensor Tensor::logsumexp(const Axes& axes, bool keepdims, Site site) const {
+    return adg::logsumexp(*this, axes, keepdims, site);
+}
+Tensor Tensor::var(const Axes& axes, double correction, bool keepdims, Site site) const {
+    return adg::var(*this, axes, correction, keepdims, site);
+}
+Tensor Tensor::var(const Axes& axes, bool unbiased, bool keepdims, Site site) const {
+    return adg::var(*this, axes, unbiased, keepdims, site);
+}
+Tensor Tensor::std(const Axes& axes, double correction, bool keepdims, Site site) const {
+    return adg::std(*this, axes, correction, keepdims, site);
+}
+Tensor Tensor::std(const Axes& axes, bool unbiased, bool keepdims, Site site) const {
+    return adg::std(*this, axes, unbiased, keepdims, site);
+}
+Tensor Tensor::argmax(std::optional<long> axis, bool keepdims, Site site) const {
+    return adg::argmax(*this, axis, keepdims, site);
+}
+Tensor Tensor::argmin(std::optional<long> axis, bool keepdims, Site site) const {
+    return adg::argmin(*this, axis, keepdims, site);
+}
+Tensor Tensor::softmax(long axis, Site site) const { return adg::softmax(*this, axis, site); }
+Tensor Tensor::log_softmax(long axis, Site site) const { return adg::log_softmax(*this, axis, site); }
+
+Tensor Tensor::neg(Site site) const { return adg::neg(*this, site); }
+Tensor Tensor::exp(Site site) const { return adg::exp(*this, site); }
+Tensor Tensor::log(Site site) const { return adg::log(*this, site); }
+Tensor Tensor::sqrt(Site site) const { return adg::sqrt(*this, site); }
+Tensor Tensor::abs(Site site) const { return adg::abs(*this, site); }
+Tensor Tensor::square(Site site) const { return adg::square(*this, site); }
+Tensor Tensor::pow(double p, Site site) const { return adg::pow(*this, p, site); }
+Tensor Tensor::sin(Site site) const { return adg::sin(*this, site); }
+Tensor Tensor::cos(Site site) const { return adg::cos(*this, site); }
+Tensor Tensor::tanh(Site site) const { return adg::tanh(*this, site); }
+Tensor Tensor::sigmoid(Site site) const { return adg::sigmoid(*this, site); }
+Tensor Tensor::relu(Site site) const { return adg::relu(*this, site); }
+Tensor Tensor::leaky_relu(double slope, Site site) const { return adg::leaky_relu(*this, slope, site); }
+Tensor Tensor::softplus(Site site) const { return adg::softplus(*this, site); }
+Tensor Tensor::clamp(double lo, double hi, Site site) const { return adg::clamp(*this, lo, hi, site); }
+Tensor Tensor::to(Dtype dtype, Site site) const { return adg::cast(*this, dtype, site); }
+Tensor Tensor::maximum(const Tensor& other, Site site) const { return adg::maximum(*this, other, site); }
+Tensor Tensor::minimum(const Tensor& other, Site site) const { return adg::minimum(*this, other, site); }
+Tensor Tensor::matmul(const Tensor& other, Site site) const { return adg::matmul(*this, other, site); }
+
+Tensor Tensor::reshape(const Shape& shape, Site site) const { return adg::reshape(*this, shape, site); }
+Tensor Tensor::permute(const std::vector<std::size_t>& perm, Site site) const {
+    return adg::permute(*this, perm, site);
+}
+Tensor Tensor::transpose(Site site) const { return adg::transpose(*this, site); }
+Tensor Tensor::broadcast_to(const Shape& shape, Site site) const { return adg::broadcast_to(*this, shape, site); }
+Tensor Tensor::slice(long axis, std::size_t start, std::size_t stop, Site site) const {
+    return adg::slice(*this, axis, start, stop, site);
+}
+Tensor Tensor::select(long axis, long index, Site site) const { return adg::select(*this, axis, index, site); }
+Tensor Tensor::operator[](long i) const { return adg::select(*this, 0, i, Site{}); }
+Tensor Tensor::index_select(long axis, const std::vector<std::size_t>& index, Site site) const {
+    return adg::index_select(*this, axis, index, site);
+}
+
+// ---- in place ----
+
+// x ← f(x, y) on x's node, after checking that nothing recorded could miss the change.
+template <class F>
+Tensor& Tensor::update(const char* op, const Tensor& y, F&& f) {
+    const Node& n = checked_node(op);
+    y.checked_node(op);
+    if (n.has_op()) {
+        throw graph_error(std::string(op) + ": this tensor was made by '" + n.name() +
+                          "' and is part of a recorded graph, whose rules read its value; compute out of place "
+                          "(x = x + y) or change a new leaf (x = x.detach())");
+    }
+    if (grad_enabled() && n.requires_grad()) {
+        throw graph_error(std::string(op) +
+                          ": this leaf requires grad and an in-place change is not recorded; change it under NoGrad "
+                          "(as an optimizer step does), or change a copy (x.detach()) or compute out of place");
+    }
+    if (grad_enabled() && y.needs_grad()) {
+        throw graph_error(std::string(op) +
+                          ": the right operand requires grad and an in-place change is not recorded; compute out of "
+                          "place (x = x + y), or pass y.detach(), or run under NoGrad");
+    }
+    if (detail::dual_tangent(*this).defined() || detail::dual_tangent(y).defined()) {
+        throw graph_error(std::string(op) +
+                          ": a running jvp carries a tangent on this tensor or the operand and an in-place change "
+                          "would lose it; compute out of place (x = x + y)");
+    }
+    Array& v = node_->value_mut();
+    check_same_dtype(v, y.value(), op);
+    if (broadcast_shape(v.shape(), y.shape(), op) != v.shape()) {
+        throw shape_error(std::string(op) + ": the operand's shape " + shape_str(y.shape()) +
+                          " does not broadcast to the tensor's shape " + shape_str(v.shape()) +
+                          ", which an in-place change keeps; compute out of place (x = x + y)");
+    }
+    // Copy on write: arrays that share this buffer (a detach() of this tensor, a value saved in a graph) keep theirs.
+    if (!v.unique()) v = v.clone();
+    v.visit_mut([&](auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        f(a, y.value().get<T>());
+    });
+    return *this;
+}
+
+Tensor& Tensor::operator+=(const Tensor& y) {
+    return update("operator+=", y, [](auto& a, const auto& b) { xt::noalias(a) += b; });
+}
+Tensor& Tensor::operator-=(const Tensor& y) {
+    return update("operator-=", y, [](auto& a, const auto& b) { xt::noalias(a) -= b; });
+}
+Tensor& Tensor::operator*=(const Tensor& y) {
+    return update("operator*=", y, [](auto& a, const auto& b) { xt::noalias(a) *= b; });
+}
+Tensor& Tensor::operator/=(const Tensor& y) {
+    return update("operator/=", y, [](auto& a, const auto& b) { xt::noalias(a) /= b; });
+}
+// A scalar is a 0-d operand of x's dtype (as in x * c), which broadcasts.
+Tensor& Tensor::operator+=(double c) { return *this += Tensor(Array::scalar(c, dtype())); }
+Tensor& Tensor::operator-=(double c) { return *this -= Tensor(Array::scalar(c, dtype())); }
+Tensor& Tensor::operator*=(double c) { return *this *= Tensor(Array::scalar(c, dtype())); }
+Tensor& Tensor::operator/=(double c) { return *this /= Tensor(Array::scalar(c, dtype())); }
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t) {
     if (!t.defined()) return os << "Tensor(undefined)";

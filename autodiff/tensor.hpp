@@ -4,8 +4,11 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <optional>
+#include <type_traits>
 #include <vector>
 
+#include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/tensor/array.hpp>
 #include <adgraph/tensor/random.hpp>
 
@@ -29,9 +32,10 @@ public:
     Tensor() = default;
     /// A constant leaf holding `value` (shared, not copied).
     explicit Tensor(Array value);
-    /// A constant leaf adopting `a` without copying.
+    /// A constant leaf holding `a`. Only a moved-in array is adopted without copying (`Tensor(std::move(a))`);
+    /// an lvalue `a` is copied (once, into the parameter), so later changes to `a` do not reach the tensor.
     explicit Tensor(xt::xarray<float> a) : Tensor(Array(std::move(a))) {}
-    /// A constant leaf adopting `a` without copying.
+    /// As the float overload: adopts a moved-in array, copies an lvalue.
     explicit Tensor(xt::xarray<double> a) : Tensor(Array(std::move(a))) {}
     /// A handle to an existing node.
     explicit Tensor(std::shared_ptr<Node> node) : node_(std::move(node)) {}
@@ -80,6 +84,13 @@ public:
     std::size_t size() const { return value().size(); }
     /// The single element as double (throws shape_error otherwise).
     double item() const { return value().item(); }
+    /// The element at (i, j, ...) as double, one index per axis, negative ones counting from the end: `x.item(1, 2)`
+    /// reads what `x.value().flat(1 * cols + 2)` does. Throws shape_error for the wrong number of indices,
+    /// value_error for one out of range.
+    template <class... I, class = std::enable_if_t<(sizeof...(I) > 0) && (std::is_integral_v<I> && ...)>>
+    double item(I... index) const {
+        return item_at({static_cast<long>(index)...});
+    }
 
     /// Marks this leaf as requiring grad (or not) and returns it; throws graph_error on a non-leaf.
     Tensor requires_grad(bool on = true) const;
@@ -103,11 +114,124 @@ public:
     /// Reverse sweep seeded with `seed` (same shape as this tensor); accumulates into leaves' grad().
     void backward(const Tensor& seed, const BackwardOptions& options = {}) const;
 
+    // ---- method forms of the free functions (ops.hpp, ops_more.hpp): x.sum() is sum(x), and so on ----
+
+    /// sum(x, axes, keepdims).
+    Tensor sum(const Axes& axes = {}, bool keepdims = false, Site site = Site::here()) const;
+    /// mean(x, axes, keepdims).
+    Tensor mean(const Axes& axes = {}, bool keepdims = false, Site site = Site::here()) const;
+    /// max(x, axes, keepdims).
+    Tensor max(const Axes& axes = {}, bool keepdims = false, Site site = Site::here()) const;
+    /// min(x, axes, keepdims).
+    Tensor min(const Axes& axes = {}, bool keepdims = false, Site site = Site::here()) const;
+    /// logsumexp(x, axes, keepdims).
+    Tensor logsumexp(const Axes& axes = {}, bool keepdims = false, Site site = Site::here()) const;
+    /// var(x, axes, correction, keepdims).
+    Tensor var(const Axes& axes, double correction, bool keepdims = false, Site site = Site::here()) const;
+    /// var(x, axes, unbiased, keepdims).
+    Tensor var(const Axes& axes = {}, bool unbiased = true, bool keepdims = false, Site site = Site::here()) const;
+    /// std(x, axes, correction, keepdims).
+    Tensor std(const Axes& axes, double correction, bool keepdims = false, Site site = Site::here()) const;
+    /// std(x, axes, unbiased, keepdims).
+    Tensor std(const Axes& axes = {}, bool unbiased = true, bool keepdims = false, Site site = Site::here()) const;
+    /// argmax(x, axis, keepdims).
+    Tensor argmax(std::optional<long> axis = std::nullopt, bool keepdims = false, Site site = Site::here()) const;
+    /// argmin(x, axis, keepdims).
+    Tensor argmin(std::optional<long> axis = std::nullopt, bool keepdims = false, Site site = Site::here()) const;
+    /// softmax(x, axis).
+    Tensor softmax(long axis = -1, Site site = Site::here()) const;
+    /// log_softmax(x, axis).
+    Tensor log_softmax(long axis = -1, Site site = Site::here()) const;
+
+    /// neg(x).
+    Tensor neg(Site site = Site::here()) const;
+    /// exp(x).
+    Tensor exp(Site site = Site::here()) const;
+    /// log(x).
+    Tensor log(Site site = Site::here()) const;
+    /// sqrt(x).
+    Tensor sqrt(Site site = Site::here()) const;
+    /// abs(x).
+    Tensor abs(Site site = Site::here()) const;
+    /// square(x).
+    Tensor square(Site site = Site::here()) const;
+    /// pow(x, p).
+    Tensor pow(double p, Site site = Site::here()) const;
+    /// sin(x).
+    Tensor sin(Site site = Site::here()) const;
+    /// cos(x).
+    Tensor cos(Site site = Site::here()) const;
+    /// tanh(x).
+    Tensor tanh(Site site = Site::here()) const;
+    /// sigmoid(x).
+    Tensor sigmoid(Site site = Site::here()) const;
+    /// relu(x).
+    Tensor relu(Site site = Site::here()) const;
+    /// leaky_relu(x, slope).
+    Tensor leaky_relu(double slope = 0.01, Site site = Site::here()) const;
+    /// softplus(x).
+    Tensor softplus(Site site = Site::here()) const;
+    /// clamp(x, lo, hi).
+    Tensor clamp(double lo, double hi, Site site = Site::here()) const;
+    /// cast(x, dtype) (libtorch's x.to(dtype)).
+    Tensor to(Dtype dtype, Site site = Site::here()) const;
+    /// maximum(x, other).
+    Tensor maximum(const Tensor& other, Site site = Site::here()) const;
+    /// minimum(x, other).
+    Tensor minimum(const Tensor& other, Site site = Site::here()) const;
+    /// matmul(x, other).
+    Tensor matmul(const Tensor& other, Site site = Site::here()) const;
+
+    /// reshape(x, shape).
+    Tensor reshape(const Shape& shape, Site site = Site::here()) const;
+    /// permute(x, perm).
+    Tensor permute(const std::vector<std::size_t>& perm, Site site = Site::here()) const;
+    /// transpose(x): the last two axes swapped.
+    Tensor transpose(Site site = Site::here()) const;
+    /// broadcast_to(x, shape).
+    Tensor broadcast_to(const Shape& shape, Site site = Site::here()) const;
+    /// slice(x, axis, start, stop).
+    Tensor slice(long axis, std::size_t start, std::size_t stop, Site site = Site::here()) const;
+    /// select(x, axis, index): entry `index` along `axis`, the axis removed (differentiable).
+    Tensor select(long axis, long index, Site site = Site::here()) const;
+    /// select(x, 0, i): `x[i]` is row i of a matrix, element i of a vector (a 0-d tensor); negative i counts from
+    /// the end. Differentiable; `x[i][j].item()` reads an element as libtorch code does.
+    Tensor operator[](long i) const;
+    /// index_select(x, axis, index).
+    Tensor index_select(long axis, const std::vector<std::size_t>& index, Site site = Site::here()) const;
+
+    // ---- in place, on tensors that need no gradient (libtorch's x.add_(y) under no_grad) ----
+
+    /// x ← x + y in place (y broadcasts to x's shape). Allowed on a leaf that needs no gradient here: one that
+    /// does not require grad, or any leaf under NoGrad (an optimizer-style update). Every handle to this tensor
+    /// sees the new value; a buffer shared with another tensor (a detach() of it, a graph's saved value) is copied
+    /// first, so those keep theirs. Throws graph_error, naming the remedy, on a recorded result, on a leaf requiring
+    /// grad while grad mode is on and for a y requiring grad; shape_error if y does not broadcast to x's shape;
+    /// dtype_error for mixed dtypes.
+    Tensor& operator+=(const Tensor& y);
+    /// x ← x − y in place (as +=).
+    Tensor& operator-=(const Tensor& y);
+    /// x ← x · y in place (as +=).
+    Tensor& operator*=(const Tensor& y);
+    /// x ← x / y in place (as +=).
+    Tensor& operator/=(const Tensor& y);
+    /// x ← x + c in place (as +=; c in x's dtype).
+    Tensor& operator+=(double c);
+    /// x ← x − c in place (as +=).
+    Tensor& operator-=(double c);
+    /// x ← x · c in place (as +=).
+    Tensor& operator*=(double c);
+    /// x ← x / c in place (as +=).
+    Tensor& operator/=(double c);
+
     /// The node (engine use).
     const std::shared_ptr<Node>& node() const { return node_; }
 
 private:
     const Node& checked_node(const char* what) const;
+    double item_at(const std::vector<long>& index) const;
+    template <class F>
+    Tensor& update(const char* op, const Tensor& y, F&& f);
     std::shared_ptr<Node> node_;
 };
 

@@ -440,6 +440,78 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
              gradcheck(f, {Tensor::zeros({3}, f32)});
          }});
 
+    // ---- indexing, creation and in place (ops_index.cpp, creation.cpp, Tensor) ----
+    c.push_back({"shape_error", "item: 1 index given for a tensor of shape (2,3); give one index per axis (2)", [] {
+                     Tensor::zeros({2, 3}).item(1);
+                 }});
+    c.push_back({"shape_error",
+                 "operator/=: the operand's shape (3,2) does not broadcast to the tensor's shape (2), which an "
+                 "in-place change keeps; compute out of place (x = x + y)",
+                 [] {
+                     Tensor x = Tensor::zeros({2});
+                     x /= Tensor::ones({3, 2});
+                 }});
+    c.push_back({"value_error", "select: index 2 is out of range for axis 0 of shape (2,3,4); valid: -2..1", [] {
+                     Tensor::zeros({2, 3, 4})[2];
+                 }});
+    c.push_back({"value_error", "item: index 3 is out of range for axis 1 of shape (2,3); valid: -3..2", [] {
+                     Tensor::zeros({2, 3}).item(0, 3);
+                 }});
+    c.push_back({"value_error", "arange: start 0, end 1 and step 0 must be finite, with a non-zero step",
+                 [] { arange(0.0, 1.0, 0.0); }});
+    c.push_back({"value_error",
+                 "arange: a step of 1 never reaches end -1 from start 0; give the step the sign of end - start",
+                 [] { arange(0.0, -1.0); }});
+    c.push_back({"value_error",
+                 "argmin: axis 1 of shape (0,16777218) has 16777218 entries, more than float32 indices count exactly "
+                 "(16777217); cast the input to float64 first (cast(x, adg::f64))",
+                 [] {
+                     argmin(Tensor::zeros({0, (std::size_t{1} << 24) + 2}), 1);
+                 }});
+    c.push_back({"value_error",
+                 "min: cannot reduce over the empty axis 1 of shape (2,0); a minimum needs at least one element per "
+                 "slice",
+                 [] {
+                     min(Tensor::zeros({2, 0}), {1});
+                 }});
+    c.push_back({"value_error",
+                 "argmax: axis 1 of shape (2,0) is empty, so it has no maximum to index; give a non-empty axis", [] {
+                     argmax(Tensor::zeros({2, 0}), 1);
+                 }});
+    c.push_back({"graph_error",
+                 "operator+=: this leaf requires grad and an in-place change is not recorded; change it under NoGrad "
+                 "(as an optimizer step does), or change a copy (x.detach()) or compute out of place",
+                 [] {
+                     Tensor w = Tensor::zeros({2}).requires_grad();
+                     w += 1.0;
+                 }});
+    c.push_back({"graph_error",
+                 "operator*=: this tensor was made by 'mul_scalar' and is part of a recorded graph, whose rules read "
+                 "its value; compute out of place (x = x + y) or change a new leaf (x = x.detach())",
+                 [] {
+                     Tensor r = Tensor::zeros({2}).requires_grad() * 2.0;
+                     r *= 2.0;
+                 }});
+    c.push_back({"graph_error",
+                 "operator+=: a running jvp carries a tangent on this tensor or the operand and an in-place change "
+                 "would lose it; compute out of place (x = x + y)",
+                 [] {
+                     jvp(
+                         [](const Tensor& x) {
+                             Tensor y = x;
+                             y += 1.0;
+                             return y;
+                         },
+                         Tensor::zeros({2}), Tensor::ones({2}));
+                 }});
+    c.push_back({"graph_error",
+                 "operator-=: the right operand requires grad and an in-place change is not recorded; compute out of "
+                 "place (x = x + y), or pass y.detach(), or run under NoGrad",
+                 [] {
+                     Tensor x = Tensor::zeros({2});
+                     x -= Tensor::zeros({2}).requires_grad();
+                 }});
+
     // ---- graph_error ----
     c.push_back({"graph_error",
                  "backward: the graph through 'reshape' was released by an earlier reverse sweep; pass retain_graph = "
@@ -498,6 +570,20 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "mutable_value: only leaves can be updated in place, but this tensor was made by 'mul_scalar'; update "
                  "the leaves it was computed from and run the forward pass again",
                  [] { (Tensor::zeros({1}).requires_grad() * 2.0).mutable_value(); }});
+    c.push_back({"graph_error",
+                 "in the VJP rule of 'off_graph' (backward): the JVP of custom function 'off_graph' does not depend on "
+                 "the tangent of input 0 as recorded (it was computed off the graph: from raw arrays or under NoGrad), "
+                 "so reverse mode cannot transpose it and would give zero gradients; write the JVP with adgraph ops "
+                 "on t, or give the function a vjp",
+                 [] {
+                     CustomFunction f;
+                     f.name = "off_graph";
+                     f.forward = [](const std::vector<Tensor>& x) { return x[0] * 2.0; };
+                     f.jvp = [](const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>& t) {
+                         return Tensor(t[0].value().clone());  // a raw array: not recorded
+                     };
+                     sum(call(f, {Tensor::from({1.0, 2.0}).requires_grad()})).backward();
+                 }});
     c.push_back({"graph_error",
                  "reverse_sweep: input 0 does not require grad, so no op recorded its use; mark it with "
                  "requires_grad() before running the function",

@@ -73,7 +73,8 @@ const Named lists[] = {{"elementwise", elementwise_ops},
                        {"conv", conv_ops},
                        {"pool", pool_ops},
                        {"norm", norm_ops},
-                       {"composite", composite_ops}};
+                       {"composite", composite_ops},
+                       {"index", index_ops}};
 
 }  // namespace
 

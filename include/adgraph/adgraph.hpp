@@ -12,6 +12,7 @@
 
 #include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/check.hpp>
+#include <adgraph/autodiff/creation.hpp>
 #include <adgraph/autodiff/custom.hpp>
 #include <adgraph/autodiff/functional.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
@@ -19,6 +20,7 @@
 #include <adgraph/autodiff/higher.hpp>
 #include <adgraph/autodiff/jacobian.hpp>
 #include <adgraph/autodiff/ops.hpp>
+#include <adgraph/autodiff/ops_more.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/autodiff/tensor.hpp>
 

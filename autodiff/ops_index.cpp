@@ -1,0 +1,289 @@
+// Indexing and small reductions. select is a composition of slice and reshape (linear, so nothing to derive);
+// argmax and argmin are constants; min is an op like max; var is a composition of ops; std is √ of var with its
+// derivative taken as 0 where std is 0.
+
+#include <adgraph/autodiff/ops_more.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <adgraph/autodiff/op.hpp>
+#include <adgraph/tensor/kernels.hpp>
+#include <adgraph/tensor/size.hpp>
+
+namespace adg {
+
+namespace {
+
+std::vector<std::size_t> positions(const std::vector<long>& neg_axes, std::size_t rank) {
+    std::vector<std::size_t> out;
+    for (long a : neg_axes) out.push_back(static_cast<std::size_t>(static_cast<long>(rank) + a));
+    return out;
+}
+
+std::vector<long> negative_axes(const Tensor& x, const Axes& axes, const char* op) {
+    std::vector<long> out;
+    for (auto p : normalize_axes(axes, x.dim(), op)) out.push_back(negative_axis(static_cast<long>(p), x.dim(), op));
+    return out;
+}
+
+Tensor drop_axes(const Tensor& r, const Tensor& x, const std::vector<long>& axes, bool keepdims) {
+    if (keepdims) return r;
+    return reshape_core(r, r.shape(), squeezed_shape(x.shape(), positions(axes, x.dim())));
+}
+
+Array negated(const Array& x) {
+    return map(x, [](const auto& a) { return -a; });
+}
+
+// A tensor of `shape` with well separated values (no ties within 0.2), for ops with kinks at ties.
+Tensor distinct_tensor(const Shape& shape, Generator& gen) {
+    const std::size_t n = numel(shape);
+    std::vector<double> v(n);
+    std::iota(v.begin(), v.end(), 0.0);
+    std::shuffle(v.begin(), v.end(), gen.engine());
+    xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+    std::uniform_real_distribution<double> jitter(0.0, 0.1);
+    for (std::size_t i = 0; i < n; ++i) a.data()[i] = 0.3 * v[i] - 1.0 + jitter(gen.engine());
+    return Tensor(std::move(a));
+}
+
+// min over axes (kept): locally linear, y = Σ w ⊙ x with w = [x = y] / #ties, so ẏ = sum_to(w ⊙ ẋ), x̄ = w ⊙ ȳ
+struct Min {
+    using kind = Custom;
+    static constexpr const char* name = "min";
+    std::vector<long> axes;
+    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
+        const long rank = static_cast<long>(in[0].size());
+        return rank >= 2 && std::find(axes.begin(), axes.end(), -rank) == axes.end() ? Locality::rows : Locality::none;
+    }
+    // −max(−x): max's kernel, NaN winning there as here.
+    Array forward(const Array& x) const {
+        const std::vector<std::size_t> pos = positions(axes, x.dim());
+        for (auto ax : pos) {
+            if (x.shape()[ax] == 0) {
+                throw value_error(std::string(name) + ": cannot reduce over the empty axis " + std::to_string(ax) +
+                                  " of shape " + shape_str(x.shape()) +
+                                  "; a minimum needs at least one element per slice");
+            }
+        }
+        return negated(kernels::max_keepdims(negated(x), pos, name));
+    }
+    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
+        return sum_to_core(weights(x[0], y) * t[0], x[0].shape(), y.shape());
+    }
+    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) const {
+        return weights(x[0], y) * broadcast_to_core(ct, y.shape(), x[0].shape());
+    }
+    static std::vector<OpSample> samples(Generator& gen) {
+        const std::vector<std::pair<Shape, std::vector<long>>> cases = {
+            {{2, 3}, {-2, -1}}, {{2, 3}, {-1}}, {{2, 3}, {-2}}, {{3}, {-1}}, {{2, 3, 2}, {-3, -1}}};
+        std::vector<OpSample> out;
+        for (const auto& [s, ax] : cases) {
+            out.push_back({std::string(name) + " " + shape_str(s) + " over " + std::to_string(ax.size()) + " axes",
+                           {distinct_tensor(s, gen)},
+                           [ax = ax](const std::vector<Tensor>& xs) { return apply(Min{ax}, xs[0]); }});
+        }
+        return out;
+    }
+
+private:
+    // Tied minima share the derivative equally: a constant (it is piecewise constant in x).
+    static Tensor weights(const Tensor& x, const Tensor& y) {
+        const Array hit = zip(x.value(), y.value(), name,
+                              [](const auto& a, const auto& b) { return xt::where(xt::equal(a, b), 1.0, 0.0); });
+        const Array count = kernels::sum_to(hit, y.shape());
+        return Tensor(zip(hit, count, name, [](const auto& a, const auto& b) { return a / b; }));
+    }
+};
+
+// std from the variance v: y = √v, ẏ = h ⊙ v̇, v̄ = h ⊙ ȳ with h = 1 / (2y) where y ≠ 0 and 0 where y = 0
+// (PyTorch's choice: a constant slice has std 0 and gradient 0, not the NaN of √′(0) · 0)
+struct StdOfVar {
+    using kind = Custom;
+    static constexpr const char* name = "std";
+    Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
+        return Locality::elementwise;
+    }
+    Array forward(const Array& v) const {
+        return map(v, [](const auto& a) { return xt::sqrt(a); });
+    }
+    Tensor jvp(const std::vector<Tensor>&, const Tensor& y, const std::vector<Tensor>& t) const {
+        return half_inverse(y) * t[0];
+    }
+    Tensor vjp(const std::vector<Tensor>&, const Tensor& y, const Tensor& ct, std::size_t) const {
+        return half_inverse(y) * ct;
+    }
+    static std::vector<OpSample> samples(Generator& gen) { return unary_samples(StdOfVar{}, Domain{0.2, 2.0}, gen); }
+
+private:
+    // 1 / (2y) where y ≠ 0, else 0, written with ops (so create_graph differentiates it) and never dividing by 0.
+    static Tensor half_inverse(const Tensor& y) {
+        const Tensor nonzero(map(y.value(), [](const auto& a) { return xt::where(xt::equal(a, 0.0), 0.0, 1.0); }));
+        const Tensor one = Tensor::scalar(1.0, y.dtype()), zero = Tensor::scalar(0.0, y.dtype());
+        return where(nonzero, 0.5 / where(nonzero, y, one), zero);
+    }
+};
+
+// argmax (want_max) or argmin over `axis` (all elements, flattened, if none), as indices in x's dtype.
+Tensor arg_extreme(const Tensor& x, std::optional<long> axis, bool keepdims, bool want_max, const char* op) {
+    const Array& v = x.value();
+    const Shape& s = v.shape();
+    std::size_t outer = 1, n = v.size(), inner = 1;
+    Shape out;
+    std::string what = "the tensor of shape " + shape_str(s);
+    if (axis) {
+        const std::size_t ax = normalize_axis(*axis, v.dim(), op);
+        n = s[ax];
+        for (std::size_t d = 0; d < ax; ++d) outer *= s[d];
+        for (std::size_t d = ax + 1; d < s.size(); ++d) inner *= s[d];
+        out = s;
+        if (keepdims) {
+            out[ax] = 1;
+        } else {
+            out.erase(out.begin() + static_cast<long>(ax));
+        }
+        what = "axis " + std::to_string(*axis) + " of shape " + shape_str(s);
+    } else if (keepdims) {
+        out.assign(s.size(), 1);
+    }
+    if (n == 0) {
+        throw value_error(std::string(op) + ": " + what + " is empty, so it has no " +
+                          (want_max ? "maximum" : "minimum") + " to index; give a non-empty axis");
+    }
+    // float32 holds every integer up to 2²⁴ exactly, so indices 0..2²⁴ (an axis of 2²⁴ + 1 entries).
+    constexpr std::size_t exact_f32 = (std::size_t{1} << 24) + 1;
+    if (v.dtype() == Dtype::f32 && n > exact_f32) {
+        throw value_error(std::string(op) + ": " + what + " has " + std::to_string(n) +
+                          " entries, more than float32 indices count exactly (16777217); cast the input to float64 "
+                          "first (cast(x, adg::f64))");
+    }
+    Array r = Array::empty(out, v.dtype(), op);
+    r.visit_mut([&](auto& res) {
+        using T = typename std::decay_t<decltype(res)>::value_type;
+        const T* a = v.get<T>().data();
+        T* o = res.data();
+        for (std::size_t i = 0; i < outer; ++i) {
+            for (std::size_t k = 0; k < inner; ++k) {
+                const T* p = a + i * n * inner + k;
+                std::size_t best = 0;
+                // The first of tied extremes wins; the first NaN wins outright (as in torch and numpy).
+                for (std::size_t j = 1; j < n && !std::isnan(p[best * inner]); ++j) {
+                    const T c = p[j * inner], b = p[best * inner];
+                    if (std::isnan(c) || (want_max ? c > b : c < b)) best = j;
+                }
+                o[i * inner + k] = static_cast<T>(best);
+            }
+        }
+    });
+    return Tensor(std::move(r));
+}
+
+OpSample composite(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
+    return {std::move(label), std::move(inputs), std::move(fn)};
+}
+
+}  // namespace
+
+Tensor select(const Tensor& x, long axis, long index, Site site) {
+    CallSite call(site);
+    const std::size_t ax = normalize_axis(axis, x.dim(), "select");
+    const long n = static_cast<long>(x.shape()[ax]);
+    if (index < -n || index >= n) {
+        throw value_error("select: index " + std::to_string(index) + " is out of range for axis " +
+                          std::to_string(axis) + " of shape " + shape_str(x.shape()) + "; " +
+                          (n > 0 ? "valid: " + std::to_string(-n) + ".." + std::to_string(n - 1)
+                                 : std::string("none is valid: the axis is empty")));
+    }
+    const auto i = static_cast<std::size_t>(index < 0 ? index + n : index);
+    Shape out = x.shape();
+    out.erase(out.begin() + static_cast<long>(ax));
+    return reshape(slice(x, static_cast<long>(ax), i, i + 1), out);
+}
+
+Tensor argmax(const Tensor& x, std::optional<long> axis, bool keepdims, Site site) {
+    CallSite call(site);
+    return arg_extreme(x, axis, keepdims, true, "argmax");
+}
+
+Tensor argmin(const Tensor& x, std::optional<long> axis, bool keepdims, Site site) {
+    CallSite call(site);
+    return arg_extreme(x, axis, keepdims, false, "argmin");
+}
+
+Tensor min(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
+    CallSite call(site);
+    const std::vector<long> ax = negative_axes(x, axes, "min");
+    return drop_axes(apply(Min{ax}, x), x, ax, keepdims);
+}
+
+Tensor var(const Tensor& x, const Axes& axes, double correction, bool keepdims, Site site) {
+    CallSite call(site);
+    std::size_t count = 1;
+    for (auto p : normalize_axes(axes, x.dim(), "var")) count *= x.shape()[p];
+    const Tensor squares = sum(square(x - mean(x, axes, true)), axes, keepdims);
+    const double divisor = std::max(0.0, static_cast<double>(count) - correction);
+    // As torch: a divisor of 0 gives NaN (0/0) or +inf, made by multiplying (the sanitizer build traps on x / 0).
+    if (divisor == 0.0) return squares * std::numeric_limits<double>::infinity();
+    return squares / divisor;
+}
+
+Tensor var(const Tensor& x, const Axes& axes, bool unbiased, bool keepdims, Site site) {
+    return var(x, axes, unbiased ? 1.0 : 0.0, keepdims, site);
+}
+
+Tensor std(const Tensor& x, const Axes& axes, double correction, bool keepdims, Site site) {
+    CallSite call(site);
+    return apply(StdOfVar{}, var(x, axes, correction, keepdims));
+}
+
+Tensor std(const Tensor& x, const Axes& axes, bool unbiased, bool keepdims, Site site) {
+    return std(x, axes, unbiased ? 1.0 : 0.0, keepdims, site);
+}
+
+const OpList& index_ops() {
+    static const OpList list = [] {
+        OpList l = op_list<Min, StdOfVar>();
+        l.push_back(
+            {"select", [](Generator& g) {
+                 return std::vector<OpSample>{
+                     composite("select axis 0 index 1 (2,3)", {sample_tensor({2, 3}, {}, g)},
+                               [](auto& x) { return select(x[0], 0, 1); }),
+                     composite("select axis -1 index -1 (2,3,2)", {sample_tensor({2, 3, 2}, {}, g)},
+                               [](auto& x) { return select(x[0], -1, -1); }),
+                     composite("x[2] of (3): a 0-d tensor", {sample_tensor({3}, {}, g)},
+                               [](auto& x) { return x[0][2]; }),
+                     composite("x[1][0] of (2,3)", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return x[0][1][0]; })};
+             }});
+        l.push_back(
+            {"min (public)", [](Generator& g) {
+                 return std::vector<OpSample>{
+                     composite("min all (2,3)", {distinct_tensor({2, 3}, g)}, [](auto& x) { return min(x[0]); }),
+                     composite("min axis 1 keepdims (2,3)", {distinct_tensor({2, 3}, g)},
+                               [](auto& x) { return min(x[0], {1}, true); })};
+             }});
+        l.push_back(
+            {"var", [](Generator& g) {
+                 return std::vector<OpSample>{
+                     composite("var all (2,3)", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return var(x[0]); }),
+                     composite("var axis 1 correction 0 (2,3)", {sample_tensor({2, 3}, {}, g)},
+                               [](auto& x) { return var(x[0], {1}, 0.0); }),
+                     composite("var axes 0,2 keepdims (2,3,2)", {sample_tensor({2, 3, 2}, {}, g)}, [](auto& x) {
+                         return var(x[0], {0, 2}, true, true);
+                     })};
+             }});
+        l.push_back(
+            {"std (public)", [](Generator& g) {
+                 return std::vector<OpSample>{
+                     composite("std all (2,3)", {sample_tensor({2, 3}, {}, g)}, [](auto& x) { return std(x[0]); }),
+                     composite("std axis 0 biased (2,3)", {sample_tensor({2, 3}, {}, g)},
+                               [](auto& x) { return std(x[0], {0}, false); })};
+             }});
+        return l;
+    }();
+    return list;
+}
+
+}  // namespace adg
