@@ -1,5 +1,6 @@
 #include <adgraph/nn/optim.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -218,12 +219,13 @@ void SGD::update(std::size_t i, Array& p, const Array& g, std::size_t) {
 }
 
 AdamFamily::AdamFamily(std::vector<NamedTensor> params, double lr, const std::tuple<double, double>& betas, double eps,
-                       double weight_decay, bool decoupled, std::string label)
+                       double weight_decay, bool amsgrad, bool decoupled, std::string label)
     : Optimizer(std::move(params), lr, std::move(label)),
       beta1_(std::get<0>(betas)),
       beta2_(std::get<1>(betas)),
       eps_(eps),
       weight_decay_(weight_decay),
+      amsgrad_(amsgrad),
       decoupled_(decoupled) {
     if (!(beta1_ >= 0 && beta1_ < 1 && beta2_ >= 0 && beta2_ < 1)) {
         throw value_error(label_ + ": betas must be in [0, 1) (got (" + number_str(beta1_) + ", " + number_str(beta2_) +
@@ -234,6 +236,10 @@ AdamFamily::AdamFamily(std::vector<NamedTensor> params, double lr, const std::tu
     check_weight_decay(weight_decay, label_);
 }
 
+std::vector<std::string> AdamFamily::slot_names() const {
+    return amsgrad_ ? std::vector<std::string>{"m", "v", "v_max"} : std::vector<std::string>{"m", "v"};
+}
+
 void AdamFamily::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
     p.visit_mut([&](auto& pa) {
         using T = typename std::decay_t<decltype(pa)>::value_type;
@@ -242,6 +248,7 @@ void AdamFamily::update(std::size_t i, Array& p, const Array& g, std::size_t t) 
         const T* gr = g.get<T>().data();
         T* m = s[0].get_mut<T>().data();
         T* v = s[1].get_mut<T>().data();
+        T* v_max = amsgrad_ ? s[2].get_mut<T>().data() : nullptr;
         const std::size_t n = pa.size();
         const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), wd = static_cast<T>(weight_decay_);
         const double td = static_cast<double>(t);
@@ -253,7 +260,9 @@ void AdamFamily::update(std::size_t i, Array& p, const Array& g, std::size_t t) 
                 const T d = gr[j] + coupled * w[j];
                 m[j] = b1 * m[j] + (T(1) - b1) * d;
                 v[j] = b2 * v[j] + (T(1) - b2) * d * d;
-                w[j] = shrink * w[j] - lr * (m[j] / c1) / (std::sqrt(v[j] / c2) + eps);
+                T denom = v[j];
+                if (v_max) denom = v_max[j] = std::max(v_max[j], v[j]);
+                w[j] = shrink * w[j] - lr * (m[j] / c1) / (std::sqrt(denom / c2) + eps);
             }
         });
     });
@@ -263,12 +272,12 @@ Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
     : Adam(named_by_position(std::move(params)), options) {}
 
 Adam::Adam(std::vector<NamedTensor> params, const AdamOptions& o)
-    : AdamFamily(std::move(params), o.lr(), o.betas(), o.eps(), o.weight_decay(), false, "Adam"), o_(o) {}
+    : AdamFamily(std::move(params), o.lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), false, "Adam"), o_(o) {}
 
 AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
     : AdamW(named_by_position(std::move(params)), options) {}
 
 AdamW::AdamW(std::vector<NamedTensor> params, const AdamWOptions& o)
-    : AdamFamily(std::move(params), o.lr(), o.betas(), o.eps(), o.weight_decay(), true, "AdamW"), o_(o) {}
+    : AdamFamily(std::move(params), o.lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), true, "AdamW"), o_(o) {}
 
 }  // namespace adg::nn

@@ -159,6 +159,11 @@ public:
         weight_decay_ = v;
         return self();
     }
+    /// Sets AMSGrad: the denominator uses the largest v seen so far (a third state slot, "v_max").
+    Self& amsgrad(bool v) {
+        amsgrad_ = v;
+        return self();
+    }
     /// The learning rate.
     double lr() const { return lr_; }
     /// (β1, β2).
@@ -167,6 +172,8 @@ public:
     double eps() const { return eps_; }
     /// The weight decay.
     double weight_decay() const { return weight_decay_; }
+    /// Whether AMSGrad is on.
+    bool amsgrad() const { return amsgrad_; }
 
 protected:
     AdamFamilyOptions(double lr, double weight_decay) : lr_(lr), weight_decay_(weight_decay) {}
@@ -177,6 +184,7 @@ private:
     std::tuple<double, double> betas_{0.9, 0.999};
     double eps_ = 1e-8;
     double weight_decay_;
+    bool amsgrad_ = false;
 };
 
 /// Adam's options, as libtorch's: `AdamOptions(1e-3).betas({0.9, 0.999}).eps(1e-8).weight_decay(0)`.
@@ -195,21 +203,21 @@ public:
         : AdamFamilyOptions(lr, 1e-2) {}
 };
 
-/// Adam's update with bias-corrected moment estimates m and v; `decoupled` makes it AdamW's.
+/// Adam's update with bias-corrected moment estimates m and v (and v_max with AMSGrad); `decoupled` makes it AdamW's.
 class AdamFamily : public Optimizer {
 protected:
     AdamFamily(std::vector<NamedTensor> params, double lr, const std::tuple<double, double>& betas, double eps,
-               double weight_decay, bool decoupled, std::string label);
+               double weight_decay, bool amsgrad, bool decoupled, std::string label);
 
 private:
     void update(std::size_t i, Array& p, const Array& g, std::size_t t) override;
-    std::vector<std::string> slot_names() const override { return {"m", "v"}; }
+    std::vector<std::string> slot_names() const override;
     double beta1_, beta2_, eps_, weight_decay_;
-    bool decoupled_;
+    bool amsgrad_, decoupled_;
 };
 
 /// Adam as PyTorch's: d = g + wd·p, m = β1·m + (1 − β1)·d, v = β2·v + (1 − β2)·d², p -= lr·m̂ / (√v̂ + eps) with
-/// m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ).
+/// m̂ = m / (1 − β1ᵗ), v̂ = v / (1 − β2ᵗ); with AMSGrad v̂ uses v_max = max(v_max, v) instead of v.
 class Adam : public AdamFamily {
 public:
     /// Adam over plain tensors (`net->parameters()`); slots named by position ("0.m", "0.v").

@@ -195,6 +195,36 @@ TEST_CASE("Adam with weight decay vs AdamW, as PyTorch's formulas") {
     CHECK(adamw.name() == "adamw");
 }
 
+TEST_CASE("Adam with AMSGrad divides by the largest second moment seen (PyTorch's formula)") {
+    // p0 = 0.5, loss p², lr 0.4, betas (0.5, 0.5): v is 0.5 after the first step and falls to 0.27 after the second,
+    // so from the second step on AMSGrad divides by v_max = 0.5 and moves less than Adam.
+    const auto reference = [](bool amsgrad) {
+        double p = 0.5, m = 0, v = 0, v_max = 0;
+        std::vector<double> out;
+        for (int t = 1; t <= 3; ++t) {
+            const double g = 2 * p;
+            m = 0.5 * m + 0.5 * g;
+            v = 0.5 * v + 0.5 * g * g;
+            v_max = std::max(v_max, v);
+            const double c = 1 - std::pow(0.5, t);
+            p -= 0.4 * (m / c) / (std::sqrt((amsgrad ? v_max : v) / c) + 1e-8);
+            out.push_back(p);
+        }
+        return out;
+    };
+    std::vector<double> got[2];
+    for (const bool amsgrad : {false, true}) {
+        const Tensor w = Tensor::from({0.5}, f64).requires_grad();
+        Adam opt({w}, AdamOptions(0.4).betas({0.5, 0.5}).amsgrad(amsgrad));
+        got[amsgrad] = run_square(opt, w, 3);
+        const auto ref = reference(amsgrad);
+        for (int t = 0; t < 3; ++t) CHECK(got[amsgrad][t] == doctest::Approx(ref[t]).epsilon(1e-13));
+        CHECK(opt.state().size() == (amsgrad ? 4 : 3));  // v_max is a third slot
+    }
+    CHECK(got[0][0] == got[1][0]);
+    CHECK(std::abs(got[0][1] - got[1][1]) > 0.05);
+}
+
 TEST_CASE("StepLR attached to an optimizer sets the rate each step uses (PyTorch's sequence)") {
     // Loss sum(w), g = 1: each SGD step moves w by exactly −lr, so w records the rates the steps used.
     const Tensor w = Tensor::from({0.0}, f64).requires_grad();
