@@ -54,16 +54,9 @@ void load_init(nn::Module& model, const bench::CnnInit& init) {
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const bench::CnnConfig& cfg, std::vector<nn::NamedTensor> params) {
     if (cfg.optimizer == "sgd") {
-        nn::SgdOptions o;
-        o.lr = cfg.lr();
-        o.momentum = cfg.momentum();
-        return std::make_unique<nn::SGD>(std::move(params), o);
+        return std::make_unique<nn::SGD>(std::move(params), nn::SGDOptions(cfg.lr()).momentum(cfg.momentum()));
     }
-    nn::AdamOptions o;
-    o.lr = cfg.lr();
-    o.weight_decay = cfg.weight_decay();
-    o.decoupled = true;
-    return std::make_unique<nn::Adam>(std::move(params), o);
+    return std::make_unique<nn::AdamW>(std::move(params), nn::AdamWOptions(cfg.lr()).weight_decay(cfg.weight_decay()));
 }
 
 nn::Dataset to_dataset(const bench::MlpData& d) {

@@ -77,10 +77,7 @@ int main(int argc, char** argv) {
     auto model = nn::Sequential::mlp(cfg.model(), gen);
     const std::vector<bench::LayerInit> init = bench::initial_layers(cfg.sizes, 7);
     load_init(*model, init);
-    nn::SgdOptions so;
-    so.lr = cfg.lr;
-    so.momentum = cfg.momentum;
-    nn::SGD opt(model->named_parameters(), so);
+    nn::SGD opt(model->parameters(), nn::SGDOptions(cfg.lr).momentum(cfg.momentum));
     const nn::DataLoader loader(ds, cfg.batch, false);
 
     double last_loss = 0;

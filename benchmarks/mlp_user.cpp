@@ -97,10 +97,7 @@ int main(int argc, char** argv) {
 
     Generator gen(1);
     auto model = build_model(gen);
-    nn::SgdOptions so;
-    so.lr = 0.01;
-    so.momentum = 0.9;
-    nn::SGD opt(model->named_parameters(), so);
+    nn::SGD opt(model->parameters(), nn::SGDOptions(0.01).momentum(0.9));
     const nn::DataLoader loader(train, batch, !in_order, /*seed=*/1);
 
     std::size_t e = 0;

@@ -29,9 +29,7 @@ int main() {
 
     // y = sin(x) on [-3, 3] with a 1-32-1 network using the custom activation; minibatches, Adam.
     const nn::Linear l1(1, 32, gen), l2(32, 1, gen);
-    nn::AdamOptions adam;
-    adam.lr = 0.01;
-    nn::Adam opt({{"l1.w", l1.weight()}, {"l1.b", l1.bias()}, {"l2.w", l2.weight()}, {"l2.b", l2.bias()}}, adam);
+    nn::Adam opt({l1.weight(), l1.bias(), l2.weight(), l2.bias()}, nn::AdamOptions(0.01));
     const Tensor x = Tensor::uniform({256, 1}, -3, 3, gen);
     const Tensor y = sin(x);
     const auto model = [&](const Tensor& in) {

@@ -69,10 +69,8 @@ Fit fit(const Target& target, bool l2, const Options& o, const std::vector<doubl
     const Tensor x_all = column(xs), y_all = column(apply_to(xs, target.f));
 
     auto net = nn::Sequential::mlp("1-32-32-1", gen, {"tanh"});
-    nn::AdamOptions ao;
-    ao.lr = 1e-2;
-    nn::Adam opt(net->named_parameters(), ao);
-    const nn::CosineLr schedule(ao.lr, o.steps);
+    nn::Adam opt(net->parameters(), nn::AdamOptions(1e-2));
+    nn::CosineAnnealingLR schedule(opt, o.steps);
 
     Fit r;
     std::vector<std::size_t> order(samples);
@@ -86,10 +84,10 @@ Fit fit(const Target& target, bool l2, const Options& o, const std::vector<doubl
         const Tensor pred = (*net)(index_select(x_all, 0, idx));
         const Tensor yb = index_select(y_all, 0, idx);
         const Tensor loss = l2 ? nn::mse_loss(pred, yb) : nn::l1_loss(pred, yb);
-        opt.set_lr(schedule.at(step));
         loss.backward();
         opt.step();
         opt.zero_grad();
+        schedule.step();
         r.batch_loss = loss.item();
     }
 

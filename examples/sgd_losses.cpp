@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
         for (Run& r : runs) {
             Generator gen(o.seed);  // the same seed: both nets start from identical weights
             r.net = nn::Sequential::mlp(o.model, gen);
-            r.opt = std::make_unique<nn::SGD>(r.net->named_parameters(), nn::SgdOptions{o.lr});
+            r.opt = std::make_unique<nn::SGD>(r.net->parameters(), nn::SGDOptions(o.lr));
         }
     } catch (const error& e) {
         std::fprintf(stderr, "sgd_losses: %s\n", e.what());

@@ -1,6 +1,8 @@
 #include <adgraph/nn/optim.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <unordered_map>
 
 #include <adgraph/nn/message_text.hpp>
 #include <adgraph/tensor/parallel.hpp>
@@ -9,27 +11,70 @@ namespace adg::nn {
 
 namespace {
 
-void check_positive(double v, const char* what, const char* who) {
-    if (!(v > 0.0) || !std::isfinite(v)) {
-        throw value_error(std::string(who) + ": " + what + " must be a finite number > 0 (got " + number_str(v) + ")");
-    }
+// Options are checked where the optimizer is made; each message names the optimizer, the option, the value and
+// the call that sets it right.
+void check_option(bool ok, const std::string& label, const std::string& what, double got, const std::string& fix) {
+    if (!ok) throw value_error(label + ": " + what + " (got " + number_str(got) + "); pass " + fix);
 }
 
-void check_unit(double v, const char* what, const char* who) {
-    if (!(v >= 0.0 && v < 1.0)) {
-        throw value_error(std::string(who) + ": " + what + " must be in [0, 1) (got " + number_str(v) + ")");
+void check_weight_decay(double wd, const std::string& label) {
+    check_option(wd >= 0 && std::isfinite(wd), label, "weight_decay must be a finite number >= 0", wd,
+                 label + "Options(lr).weight_decay(w) with w >= 0");
+}
+
+// A parameter the optimizer could never update (no value, not a leaf, no grad) or one it would update twice per
+// step is a mistake in the list the caller built, caught here rather than as a silently frozen weight.
+void check_parameters(const std::vector<NamedTensor>& params, const std::string& label) {
+    if (params.empty()) {
+        throw value_error(label +
+                          ": no parameters to optimize; pass module.parameters() or a non-empty list of tensors");
+    }
+    std::unordered_map<const Node*, std::size_t> seen;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const auto& [name, p] = params[i];
+        const std::string which = label + ": parameter '" + message_text(name) + "'";
+        if (!p.node()) {
+            throw value_error(which + " is undefined (default-constructed or moved from); pass tensors with values");
+        }
+        if (!p.is_leaf()) {
+            throw value_error(which + " is not a leaf (it was made by " + p.op_name() +
+                              "); pass the leaf tensors it is computed from");
+        }
+        if (!p.needs_grad()) {
+            throw value_error(which +
+                              " does not require grad, so it would never be updated; call requires_grad() on it or "
+                              "leave it out");
+        }
+        const auto [at, fresh] = seen.emplace(p.node().get(), i);
+        if (!fresh) {
+            throw value_error(which + " is the same tensor as parameter '" + message_text(params[at->second].first) +
+                              "'; pass each parameter once");
+        }
     }
 }
 
 }  // namespace
 
-Optimizer::Optimizer(std::vector<NamedTensor> params, double lr) : params_(std::move(params)), lr_(lr) {
+std::vector<NamedTensor> named_by_position(std::vector<Tensor> params) {
+    std::vector<NamedTensor> out;
+    out.reserve(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) out.emplace_back(std::to_string(i), std::move(params[i]));
+    return out;
+}
+
+Optimizer::Optimizer(std::vector<NamedTensor> params, double lr, std::string label)
+    : label_(std::move(label)), params_(std::move(params)), lr_(lr) {
+    check_option(lr > 0 && std::isfinite(lr), label_, "lr must be a finite number > 0", lr,
+                 label_ + "Options(lr) with lr > 0");
+    check_parameters(params_, label_);
     slots_.resize(params_.size());
-    set_lr(lr);
 }
 
 void Optimizer::set_lr(double lr) {
-    check_positive(lr, "the learning rate", "optimizer");
+    if (!(lr >= 0) || !std::isfinite(lr)) {
+        throw value_error(label_ + ": set_lr: the learning rate must be a finite number >= 0 (got " + number_str(lr) +
+                          "); pass a rate >= 0");
+    }
     lr_ = lr;
 }
 
@@ -112,16 +157,23 @@ void Optimizer::load_state(const NamedArrays& state) {
     steps_ = static_cast<std::size_t>(saved_steps);
 }
 
-SGD::SGD(std::vector<NamedTensor> params, const SgdOptions& o) : Optimizer(std::move(params), o.lr), o_(o) {
-    check_unit(o.momentum, "momentum", "sgd");
-    if (!(o.weight_decay >= 0)) {
-        throw value_error("sgd: weight_decay must be >= 0 (got " + number_str(o.weight_decay) + ")");
+SGD::SGD(std::vector<Tensor> params, const SGDOptions& options) : SGD(named_by_position(std::move(params)), options) {}
+
+SGD::SGD(std::vector<NamedTensor> params, const SGDOptions& o) : Optimizer(std::move(params), o.lr(), "SGD"), o_(o) {
+    check_option(o.momentum() >= 0 && o.momentum() < 1, label_, "momentum must be in [0, 1)", o.momentum(),
+                 "SGDOptions(lr).momentum(m) with 0 <= m < 1");
+    check_option(o.dampening() >= 0 && o.dampening() <= 1, label_, "dampening must be in [0, 1]", o.dampening(),
+                 "SGDOptions(lr).dampening(d) with 0 <= d <= 1");
+    check_weight_decay(o.weight_decay(), label_);
+    if (o.nesterov() && (o.momentum() == 0 || o.dampening() != 0)) {
+        throw value_error("SGD: nesterov needs momentum > 0 and dampening 0 (got momentum " + number_str(o.momentum()) +
+                          ", dampening " + number_str(o.dampening()) +
+                          "); pass SGDOptions(lr).momentum(m).nesterov(true) with m > 0");
     }
-    if (o.nesterov && o.momentum == 0) throw value_error("sgd: Nesterov momentum needs momentum > 0");
 }
 
 std::vector<std::string> SGD::slot_names() const {
-    return o_.momentum > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
+    return o_.momentum() > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
 }
 
 namespace {
@@ -136,42 +188,59 @@ void for_parts(std::size_t n, G&& g) {
 
 // The updates are single fused loops over raw buffers: one pass over p, g and the slots instead of one xtensor
 // assignment per line (each its own pass; the computed assignments were a sixth of a training step in perf).
-void SGD::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
+void SGD::update(std::size_t i, Array& p, const Array& g, std::size_t) {
     p.visit_mut([&](auto& pa) {
         using T = typename std::decay_t<decltype(pa)>::value_type;
         T* w = pa.data();
         const T* gr = g.get<T>().data();
         const std::size_t n = pa.size();
-        const T lr = static_cast<T>(this->lr()), wd = static_cast<T>(o_.weight_decay), mu = static_cast<T>(o_.momentum);
-        if (o_.momentum == 0) {
+        const T lr = static_cast<T>(this->lr()), wd = static_cast<T>(o_.weight_decay());
+        const T mu = static_cast<T>(o_.momentum());
+        if (o_.momentum() == 0) {
             for_parts(n, [&](std::size_t j0, std::size_t j1) {
                 for (std::size_t j = j0; j < j1; ++j) w[j] -= lr * (gr[j] + wd * w[j]);
             });
             return;
         }
+        // A parameter's first update starts its buffer at d, undamped (PyTorch's convention); restored state
+        // (load_state) continues it.
+        const bool first = !has_slots(i);
         T* v = slots(i)[0].get_mut<T>().data();
-        const T keep = t == 1 ? T(0) : mu;  // the first step starts the buffer at g (PyTorch's convention)
-        const bool nesterov = o_.nesterov;
+        const T keep = first ? T(0) : mu, take = first ? T(1) : static_cast<T>(1.0 - o_.dampening());
+        const bool nesterov = o_.nesterov();
         for_parts(n, [&](std::size_t j0, std::size_t j1) {
             for (std::size_t j = j0; j < j1; ++j) {
                 const T d = gr[j] + wd * w[j];
-                v[j] = keep * v[j] + d;
+                v[j] = keep * v[j] + take * d;
                 w[j] -= lr * (nesterov ? d + mu * v[j] : v[j]);
             }
         });
     });
 }
 
-Adam::Adam(std::vector<NamedTensor> params, const AdamOptions& o) : Optimizer(std::move(params), o.lr), o_(o) {
-    check_unit(o.beta1, "beta1", name().c_str());
-    check_unit(o.beta2, "beta2", name().c_str());
-    check_positive(o.eps, "eps", name().c_str());
-    if (!(o.weight_decay >= 0)) {
-        throw value_error(name() + ": weight_decay must be >= 0 (got " + number_str(o.weight_decay) + ")");
+AdamFamily::AdamFamily(std::vector<NamedTensor> params, double lr, const std::tuple<double, double>& betas, double eps,
+                       double weight_decay, bool amsgrad, bool decoupled, std::string label)
+    : Optimizer(std::move(params), lr, std::move(label)),
+      beta1_(std::get<0>(betas)),
+      beta2_(std::get<1>(betas)),
+      eps_(eps),
+      weight_decay_(weight_decay),
+      amsgrad_(amsgrad),
+      decoupled_(decoupled) {
+    if (!(beta1_ >= 0 && beta1_ < 1 && beta2_ >= 0 && beta2_ < 1)) {
+        throw value_error(label_ + ": betas must be in [0, 1) (got (" + number_str(beta1_) + ", " + number_str(beta2_) +
+                          ")); pass " + label_ + "Options(lr).betas({b1, b2}) with 0 <= b1, b2 < 1");
     }
+    check_option(eps > 0 && std::isfinite(eps), label_, "eps must be a finite number > 0", eps,
+                 label_ + "Options(lr).eps(e) with e > 0");
+    check_weight_decay(weight_decay, label_);
 }
 
-void Adam::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
+std::vector<std::string> AdamFamily::slot_names() const {
+    return amsgrad_ ? std::vector<std::string>{"m", "v", "v_max"} : std::vector<std::string>{"m", "v"};
+}
+
+void AdamFamily::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
     p.visit_mut([&](auto& pa) {
         using T = typename std::decay_t<decltype(pa)>::value_type;
         auto& s = slots(i);
@@ -179,21 +248,36 @@ void Adam::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
         const T* gr = g.get<T>().data();
         T* m = s[0].get_mut<T>().data();
         T* v = s[1].get_mut<T>().data();
+        T* v_max = amsgrad_ ? s[2].get_mut<T>().data() : nullptr;
         const std::size_t n = pa.size();
-        const T b1 = static_cast<T>(o_.beta1), b2 = static_cast<T>(o_.beta2), wd = static_cast<T>(o_.weight_decay);
+        const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), wd = static_cast<T>(weight_decay_);
         const double td = static_cast<double>(t);
-        const T c1 = static_cast<T>(1.0 - std::pow(o_.beta1, td)), c2 = static_cast<T>(1.0 - std::pow(o_.beta2, td));
-        const T lr = static_cast<T>(this->lr()), eps = static_cast<T>(o_.eps);
-        const T shrink = o_.decoupled ? T(1) - lr * wd : T(1), coupled = o_.decoupled ? T(0) : wd;
+        const T c1 = static_cast<T>(1.0 - std::pow(beta1_, td)), c2 = static_cast<T>(1.0 - std::pow(beta2_, td));
+        const T lr = static_cast<T>(this->lr()), eps = static_cast<T>(eps_);
+        const T shrink = decoupled_ ? T(1) - lr * wd : T(1), coupled = decoupled_ ? T(0) : wd;
         for_parts(n, [&](std::size_t j0, std::size_t j1) {
             for (std::size_t j = j0; j < j1; ++j) {
                 const T d = gr[j] + coupled * w[j];
                 m[j] = b1 * m[j] + (T(1) - b1) * d;
                 v[j] = b2 * v[j] + (T(1) - b2) * d * d;
-                w[j] = shrink * w[j] - lr * (m[j] / c1) / (std::sqrt(v[j] / c2) + eps);
+                T denom = v[j];
+                if (v_max) denom = v_max[j] = std::max(v_max[j], v[j]);
+                w[j] = shrink * w[j] - lr * (m[j] / c1) / (std::sqrt(denom / c2) + eps);
             }
         });
     });
 }
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
+    : Adam(named_by_position(std::move(params)), options) {}
+
+Adam::Adam(std::vector<NamedTensor> params, const AdamOptions& o)
+    : AdamFamily(std::move(params), o.lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), false, "Adam"), o_(o) {}
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
+    : AdamW(named_by_position(std::move(params)), options) {}
+
+AdamW::AdamW(std::vector<NamedTensor> params, const AdamWOptions& o)
+    : AdamFamily(std::move(params), o.lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), true, "AdamW"), o_(o) {}
 
 }  // namespace adg::nn

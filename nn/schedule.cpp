@@ -8,45 +8,96 @@
 
 namespace adg::nn {
 
-std::string ConstantLr::to_string() const {
+LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer), base_lr_(optimizer.lr()) {}
+
+void LRScheduler::step() { set_step_count(steps_ + 1); }
+
+void LRScheduler::set_step_count(std::size_t n) {
+    optimizer_.set_lr(lr_at(n));
+    steps_ = n;
+}
+
+// PyTorch's sequence, not libtorch 1.13's: libtorch's StepLR counts from 0 without PyTorch's initial step, so each
+// decay there comes one step() later than step_size says (measured: step_size 2 gives 1, 1, 1, 0.5, ...).
+StepLR::StepLR(Optimizer& optimizer, std::size_t step_size, double gamma)
+    : LRScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
+    if (step_size == 0) {
+        throw value_error("StepLR: step_size must be > 0 (got 0); pass the number of steps between decays");
+    }
+    if (!(gamma > 0) || !std::isfinite(gamma)) {
+        throw value_error("StepLR: gamma must be a finite number > 0 (got " + number_str(gamma) +
+                          "); pass the factor applied every step_size steps, e.g. 0.1");
+    }
+    set_step_count(0);
+}
+
+double StepLR::lr_at(std::size_t n) const { return base_lr() * std::pow(gamma_, static_cast<double>(n / step_size_)); }
+
+std::string StepLR::to_string() const {
     std::ostringstream s;
-    s << "constant(lr=" << lr_ << ")";
+    s << "step(lr=" << base_lr() << ", every=" << step_size_ << ", gamma=" << gamma_ << ")";
     return s.str();
 }
 
-StepLr::StepLr(double lr, std::size_t every, double gamma)
-    : lr_(lr), every_(std::max<std::size_t>(every, 1)), gamma_(gamma) {}
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::size_t t_max, double eta_min, std::size_t warmup)
+    : LRScheduler(optimizer), t_max_(t_max), warmup_(warmup), eta_min_(eta_min) {
+    if (t_max == 0) {
+        throw value_error("CosineAnnealingLR: t_max must be > 0 (got 0); pass the number of steps to anneal over");
+    }
+    if (warmup > t_max) {
+        throw value_error("CosineAnnealingLR: warmup " + std::to_string(warmup) + " is longer than t_max " +
+                          std::to_string(t_max) + "; pass warmup <= t_max");
+    }
+    if (!(eta_min >= 0) || !std::isfinite(eta_min)) {
+        throw value_error("CosineAnnealingLR: eta_min must be a finite number >= 0 (got " + number_str(eta_min) +
+                          "); pass the lowest rate, e.g. 0");
+    }
+    set_step_count(0);
+}
 
-double StepLr::at(std::size_t step) const { return lr_ * std::pow(gamma_, static_cast<double>(step / every_)); }
+double CosineAnnealingLR::lr_at(std::size_t n) const {
+    const double base = base_lr();
+    if (n < warmup_) return base * static_cast<double>(n + 1) / static_cast<double>(warmup_);
+    // warmup == t_max leaves no span to anneal over: the rate drops to eta_min after the warm-up.
+    if (warmup_ == t_max_) return eta_min_;
+    const double t = std::min(1.0, static_cast<double>(n - warmup_) / static_cast<double>(t_max_ - warmup_));
+    return eta_min_ + 0.5 * (base - eta_min_) * (1.0 + std::cos(M_PI * t));
+}
 
-std::string StepLr::to_string() const {
+std::string CosineAnnealingLR::to_string() const {
     std::ostringstream s;
-    s << "step(lr=" << lr_ << ", every=" << every_ << ", gamma=" << gamma_ << ")";
+    s << "cosine(lr=" << base_lr() << ", steps=" << t_max_ << ", warmup=" << warmup_ << ", min=" << eta_min_ << ")";
     return s.str();
 }
 
-CosineLr::CosineLr(double lr, std::size_t total, std::size_t warmup, double min_lr)
-    : lr_(lr), total_(std::max<std::size_t>(total, 1)), warmup_(std::min(warmup, total)), min_(min_lr) {}
-
-double CosineLr::at(std::size_t step) const {
-    if (step < warmup_) return lr_ * static_cast<double>(step + 1) / static_cast<double>(warmup_);
-    const double span = static_cast<double>(std::max<std::size_t>(total_ - warmup_, 1));
-    const double t = std::min(1.0, static_cast<double>(step - warmup_) / span);
-    // Keep a tiny positive rate at the very end: optimizers reject lr = 0.
-    return std::max(min_ + 0.5 * (lr_ - min_) * (1.0 + std::cos(M_PI * t)), lr_ * 1e-6);
+LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(std::size_t)> factor, std::string label)
+    : LRScheduler(optimizer), factor_(std::move(factor)), label_(std::move(label)) {
+    set_step_count(0);
 }
 
-std::string CosineLr::to_string() const {
+double LambdaLR::lr_at(std::size_t n) const { return base_lr() * factor_(n); }
+
+std::string LambdaLR::to_string() const {
     std::ostringstream s;
-    s << "cosine(lr=" << lr_ << ", steps=" << total_ << ", warmup=" << warmup_ << ", min=" << min_ << ")";
+    s << label_ << "(lr=" << base_lr() << ")";
     return s.str();
 }
 
-std::unique_ptr<LrSchedule> make_schedule(const std::string& name, double lr, std::size_t total, std::size_t warmup) {
-    if (name == "constant") return std::make_unique<ConstantLr>(lr);
-    if (name == "step") return std::make_unique<StepLr>(lr, std::max<std::size_t>(total / 3, 1), 0.1);
-    if (name == "cosine") return std::make_unique<CosineLr>(lr, total, warmup);
-    throw value_error("schedule '" + name + "' is unknown; choose constant, step or cosine");
+void check_schedule_name(const std::string& name) {
+    if (name != "constant" && name != "step" && name != "cosine") {
+        throw value_error("schedule '" + name + "' is unknown; choose constant, step or cosine");
+    }
+}
+
+std::unique_ptr<LRScheduler> make_scheduler(const std::string& name, Optimizer& optimizer, std::size_t total,
+                                            std::size_t warmup) {
+    check_schedule_name(name);
+    if (name == "constant")
+        return std::make_unique<LambdaLR>(
+            optimizer, [](std::size_t) { return 1.0; }, "constant");
+    if (name == "step") return std::make_unique<StepLR>(optimizer, std::max<std::size_t>(total / 3, 1), 0.1);
+    return std::make_unique<CosineAnnealingLR>(optimizer, std::max<std::size_t>(total, 1), 0.0,
+                                               std::min(warmup, std::max<std::size_t>(total, 1)));
 }
 
 }  // namespace adg::nn

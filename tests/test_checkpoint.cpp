@@ -96,7 +96,7 @@ TEST_CASE("checkpoint: NaN or Inf in parameters or optimizer state is refused on
     const TempDir dir;
     const std::string path = dir.file("bad.safetensors");
     auto model = mlp("4-2");
-    SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+    SGD sgd(model->named_parameters(), SGDOptions(0.1).momentum(0.9));
     sum(square((*model)(Tensor::ones({1, 4})))).backward();
     sgd.step();
     const std::string good = dir.file("good.safetensors");
@@ -146,7 +146,7 @@ TEST_CASE("checkpoint: NaN or Inf in parameters or optimizer state is refused on
     const TempDir dir;
     const std::string path = dir.file("model.safetensors");
     auto model = mlp("4-2");
-    SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+    SGD sgd(model->named_parameters(), SGDOptions(0.1).momentum(0.9));
     sum(square((*model)(Tensor::ones({1, 4})))).backward();
     sgd.step();
     save_checkpoint(path, *model, &sgd, {{"model", "4-2"}});
@@ -280,7 +280,7 @@ TEST_CASE("checkpoint: an optimizer slot of 10001 dimensions is clipped in the m
     const TempDir dir;
     const std::string path = dir.file("slot.safetensors");
     auto model = mlp("4-2");
-    SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+    SGD sgd(model->named_parameters(), SGDOptions(0.1).momentum(0.9));
     sum(square((*model)(Tensor::ones({1, 4})))).backward();
     sgd.step();
     save_checkpoint(path, *model, &sgd, {{"model", "4-2"}});
@@ -298,7 +298,7 @@ TEST_CASE("checkpoint: an optimizer slot of 10001 dimensions is clipped in the m
     REQUIRE(!slot.empty());
     save_safetensors(path, f.tensors, f.metadata);
     const std::string shape_text = shape_str(deep);
-    SGD fresh(model->named_parameters(), SgdOptions{0.1, 0.9});
+    SGD fresh(model->named_parameters(), SGDOptions(0.1).momentum(0.9));
     CHECK(io_message([&] { load_checkpoint(path, *model, &fresh); }) ==
           "checkpoint " + path + ": optimizer state: slot '" + slot + "' is float32 " +
               shape_text.substr(0, message_text_bytes) + "... (" + std::to_string(shape_text.size()) +

@@ -861,28 +861,88 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      init_weight(0, 3, Init::he, gen);
                  }});
     c.push_back({"value_error", "Dropout: p must be in [0, 1) (got 1)", [] { Dropout(1.0); }});
-    c.push_back({"value_error", "optimizer: the learning rate must be a finite number > 0 (got -0.001)", [] {
-                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{-0.001});
+    c.push_back({"value_error", "SGD: lr must be a finite number > 0 (got -0.001); pass SGDOptions(lr) with lr > 0",
+                 [] { SGD({Tensor::zeros({1}).requires_grad()}, SGDOptions(-0.001)); }});
+    c.push_back(
+        {"value_error", "SGD: set_lr: the learning rate must be a finite number >= 0 (got -1); pass a rate >= 0", [] {
+             SGD sgd({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1));
+             sgd.set_lr(-1);
+         }});
+    c.push_back({"value_error",
+                 "SGD: momentum must be in [0, 1) (got 1); pass SGDOptions(lr).momentum(m) with 0 <= m < 1",
+                 [] { SGD({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1).momentum(1.0)); }});
+    c.push_back({"value_error",
+                 "SGD: dampening must be in [0, 1] (got 2); pass SGDOptions(lr).dampening(d) with 0 <= d <= 1",
+                 [] { SGD({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1).momentum(0.9).dampening(2)); }});
+    c.push_back({"value_error",
+                 "SGD: weight_decay must be a finite number >= 0 (got -1); pass SGDOptions(lr).weight_decay(w) with "
+                 "w >= 0",
+                 [] { SGD({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1).weight_decay(-1.0)); }});
+    c.push_back({"value_error",
+                 "SGD: nesterov needs momentum > 0 and dampening 0 (got momentum 0, dampening 0); pass "
+                 "SGDOptions(lr).momentum(m).nesterov(true) with m > 0",
+                 [] { SGD({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1).nesterov(true)); }});
+    c.push_back({"value_error",
+                 "Adam: betas must be in [0, 1) (got (0.9, 1)); pass AdamOptions(lr).betas({b1, b2}) with 0 <= b1, "
+                 "b2 < 1",
+                 [] {
+                     Adam({Tensor::zeros({1}).requires_grad()}, AdamOptions().betas({0.9, 1.0}));
                  }});
-    c.push_back({"value_error", "sgd: momentum must be in [0, 1) (got 1)", [] {
-                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{0.1, 1.0});
+    c.push_back({"value_error", "Adam: eps must be a finite number > 0 (got 0); pass AdamOptions(lr).eps(e) with e > 0",
+                 [] { Adam({Tensor::zeros({1}).requires_grad()}, AdamOptions().eps(0)); }});
+    c.push_back({"value_error",
+                 "AdamW: weight_decay must be a finite number >= 0 (got -0.1); pass AdamWOptions(lr).weight_decay(w) "
+                 "with w >= 0",
+                 [] { AdamW({Tensor::zeros({1}).requires_grad()}, AdamWOptions().weight_decay(-0.1)); }});
+    c.push_back({"value_error",
+                 "SGD: no parameters to optimize; pass module.parameters() or a non-empty list of tensors",
+                 [] { SGD(std::vector<Tensor>{}, SGDOptions(0.1)); }});
+    c.push_back({"value_error",
+                 "Adam: parameter '1' is undefined (default-constructed or moved from); pass tensors with values", [] {
+                     Adam({Tensor::zeros({1}).requires_grad(), Tensor()});
                  }});
-    c.push_back({"value_error", "sgd: weight_decay must be >= 0 (got -1)", [] {
-                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{0.1, 0.0, false, -1.0});
+    c.push_back({"value_error",
+                 "SGD: parameter '0' is not a leaf (it was made by mul); pass the leaf tensors it is computed from",
+                 [] {
+                     const Tensor w = Tensor::ones({2}).requires_grad();
+                     SGD({w * w}, SGDOptions(0.1));
                  }});
-    c.push_back({"value_error", "sgd: Nesterov momentum needs momentum > 0", [] {
-                     SGD({{"w", Tensor::zeros({1})}}, SgdOptions{0.1, 0.0, true});
+    c.push_back({"value_error",
+                 "SGD: parameter 'w' does not require grad, so it would never be updated; call requires_grad() on it "
+                 "or leave it out",
+                 [] {
+                     SGD({{"w", Tensor::zeros({1})}}, SGDOptions(0.1));
                  }});
-    c.push_back({"value_error", "adam: eps must be a finite number > 0 (got 0)", [] {
-                     AdamOptions o;
-                     o.eps = 0;
-                     Adam({{"w", Tensor::zeros({1})}}, o);
+    c.push_back(
+        {"value_error", "AdamW: parameter '2' is the same tensor as parameter '0'; pass each parameter once", [] {
+             const Tensor w = Tensor::ones({2}).requires_grad(), b = Tensor::ones({1}).requires_grad();
+             AdamW({w, b, w});
+         }});
+    c.push_back({"value_error", "StepLR: step_size must be > 0 (got 0); pass the number of steps between decays", [] {
+                     SGD sgd({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1));
+                     StepLR(sgd, 0);
                  }});
-    c.push_back({"value_error", "adamw: weight_decay must be >= 0 (got -0.1)", [] {
-                     AdamOptions o;
-                     o.weight_decay = -0.1;
-                     o.decoupled = true;
-                     Adam({{"w", Tensor::zeros({1})}}, o);
+    c.push_back({"value_error",
+                 "StepLR: gamma must be a finite number > 0 (got -0.5); pass the factor applied every step_size "
+                 "steps, e.g. 0.1",
+                 [] {
+                     SGD sgd({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1));
+                     StepLR(sgd, 10, -0.5);
+                 }});
+    c.push_back(
+        {"value_error", "CosineAnnealingLR: t_max must be > 0 (got 0); pass the number of steps to anneal over", [] {
+             SGD sgd({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1));
+             CosineAnnealingLR(sgd, 0);
+         }});
+    c.push_back({"value_error", "CosineAnnealingLR: warmup 20 is longer than t_max 10; pass warmup <= t_max", [] {
+                     SGD sgd({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1));
+                     CosineAnnealingLR(sgd, 10, 0.0, 20);
+                 }});
+    c.push_back({"value_error",
+                 "CosineAnnealingLR: eta_min must be a finite number >= 0 (got -0.1); pass the lowest rate, e.g. 0",
+                 [] {
+                     SGD sgd({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1));
+                     CosineAnnealingLR(sgd, 10, -0.1);
                  }});
     c.push_back({"value_error", "set_num_threads: -1 is not a thread count; pass 0 (one per core) to 4096",
                  [] { set_num_threads(-1); }});
@@ -891,7 +951,7 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "or unset it",
                  [] { detail::parse_thread_count("two"); }});
     c.push_back({"value_error", "schedule 'linear' is unknown; choose constant, step or cosine",
-                 [] { make_schedule("linear", 0.1, 10, 0); }});
+                 [] { check_schedule_name("linear"); }});
     c.push_back({"value_error", "activation 'swish' is unknown; choose relu, leaky_relu, tanh or sigmoid", [] {
                      Generator gen(0);
                      Sequential::mlp("4-2", gen, {"swish"});
@@ -1555,7 +1615,7 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     const auto saved = [=](const std::string& name, const std::string& spec, const std::string& optimizer) {
         auto model = mlp(spec);
         std::unique_ptr<Optimizer> opt;
-        if (optimizer == "sgd") opt = std::make_unique<SGD>(model->named_parameters(), SgdOptions{0.1, 0.9});
+        if (optimizer == "sgd") opt = std::make_unique<SGD>(model->named_parameters(), SGDOptions(0.1).momentum(0.9));
         if (optimizer == "adam") opt = std::make_unique<Adam>(model->named_parameters(), AdamOptions{});
         if (opt) {
             sum(square((*model)(Tensor::ones({1, 4})))).backward();
@@ -1669,7 +1729,7 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
          [=] {
              const std::string p = saved("model.safetensors", "4-2", "");
              auto model = mlp("4-2");
-             SGD sgd(model->named_parameters(), SgdOptions{0.1, 0.9});
+             SGD sgd(model->named_parameters(), SGDOptions(0.1).momentum(0.9));
              load_checkpoint(p, *model, &sgd);
          }});
     c.push_back(
@@ -1685,7 +1745,7 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
              load_checkpoint(file("model.safetensors"), *model, &adam);
          }});
     c.push_back({"io_error", "optimizer state: slot 'w.m' is float64 (1) but the parameter is float32 (2)", [] {
-                     const Tensor w = Tensor::zeros({2});
+                     const Tensor w = Tensor::zeros({2}).requires_grad();
                      Adam adam({{"w", w}}, AdamOptions{});
                      adam.load_state({{"w.m", Array::zeros({1}, f64)}, {"step", Array::scalar(1.0, f64)}});
                  }});
@@ -1693,14 +1753,14 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "optimizer state: parameter 'w' has only some of its adam slots; the state is incomplete or from "
                  "another optimizer",
                  [] {
-                     const Tensor w = Tensor::zeros({2});
+                     const Tensor w = Tensor::zeros({2}).requires_grad();
                      Adam adam({{"w", w}}, AdamOptions{});
                      adam.load_state({{"w.m", Array::zeros({2}, f32)}, {"step", Array::scalar(0.0, f64)}});
                  }});
     c.push_back({"io_error",
                  "optimizer state: the step count 'step' is 2.5, not a whole number of steps; the state is corrupt",
                  [] {
-                     SGD sgd({{"w", Tensor::zeros({2})}}, SgdOptions{});
+                     SGD sgd({{"w", Tensor::zeros({2}).requires_grad()}}, SGDOptions(0.1));
                      sgd.load_state({{"step", Array::scalar(2.5, f64)}});
                  }});
     c.push_back({"io_error",

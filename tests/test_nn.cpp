@@ -1,4 +1,5 @@
-// nn/: modules, MLP specs, initialisation, losses, optimizers, schedules, dropout.
+// nn/: modules, MLP specs, initialisation, losses, dropout, an MLP trained with SGD (optimizers and schedules:
+// test_optim.cpp).
 
 #include <doctest/doctest.h>
 
@@ -10,7 +11,6 @@
 #include <adgraph/nn/linear.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/optim.hpp>
-#include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
 
 using namespace adg;
@@ -99,81 +99,6 @@ TEST_CASE("losses: values and gradients") {
                          value_error);
 }
 
-TEST_CASE("SGD with momentum and Nesterov follows the update formulas") {
-    const Tensor w = Tensor::from({1.0, -2.0}, f64).requires_grad();
-    SGD plain({{"w", w}}, {0.1});
-    sum(w * w).backward();  // g = 2w
-    plain.step();
-    CHECK(w.value().flat(0) == doctest::Approx(1.0 - 0.1 * 2.0));
-
-    const Tensor v = Tensor::from({1.0}, f64).requires_grad();
-    SGD mom({{"v", v}}, {0.1, 0.9, true, 0.01});
-    double p = 1.0, buf = 0.0;
-    for (int k = 0; k < 3; ++k) {
-        v.zero_grad();
-        sum(v * v).backward();
-        mom.step();
-        const double g = 2 * p + 0.01 * p;
-        buf = k == 0 ? g : 0.9 * buf + g;
-        p -= 0.1 * (g + 0.9 * buf);
-        CHECK(v.value().flat(0) == doctest::Approx(p).epsilon(1e-12));
-    }
-    CHECK_THROWS_WITH_AS(SGD({{"v", v}}, {-1.0}), Contains("the learning rate must be a finite number > 0"),
-                         value_error);
-}
-
-TEST_CASE("Adam and AdamW follow the update formulas and save their state") {
-    const auto run = [](bool decoupled) {
-        const Tensor w = Tensor::from({0.5}, f64).requires_grad();
-        Adam opt({{"w", w}}, {0.01, 0.9, 0.999, 1e-8, 0.1, decoupled});
-        double p = 0.5, m = 0, v = 0;
-        for (int t = 1; t <= 3; ++t) {
-            w.zero_grad();
-            sum(square(w)).backward();
-            opt.step();
-            double g = 2 * p;
-            if (decoupled) {
-                p -= 0.01 * 0.1 * p;
-            } else {
-                g += 0.1 * p;
-            }
-            m = 0.9 * m + 0.1 * g;
-            v = 0.999 * v + 0.001 * g * g;
-            p -= 0.01 * (m / (1 - std::pow(0.9, t))) / (std::sqrt(v / (1 - std::pow(0.999, t))) + 1e-8);
-            CHECK(w.value().flat(0) == doctest::Approx(p).epsilon(1e-12));
-        }
-        return opt.state();
-    };
-    run(false);
-    const NamedArrays state = run(true);
-    REQUIRE(state.size() == 3);
-    CHECK(state[0].first == "w.m");
-    CHECK(state[2].first == "step");
-    const Tensor w2 = Tensor::from({0.5}, f64).requires_grad();
-    Adam restored({{"w", w2}}, {0.01, 0.9, 0.999, 1e-8, 0.1, true});
-    restored.load_state(state);
-    CHECK(restored.steps() == 3);
-    CHECK(restored.state()[1].second.flat(0) == state[1].second.flat(0));
-    const Tensor wrong = Tensor::from({0.5, 1.0}, f64).requires_grad();
-    Adam mismatched({{"w", wrong}}, {});
-    CHECK_THROWS_WITH_AS(mismatched.load_state(state), Contains("slot 'w.m' is float64 (1) but the parameter is"),
-                         io_error);
-}
-
-TEST_CASE("schedules: cosine with warm-up, step decay") {
-    CosineLr cos(0.1, 100, 10);
-    CHECK(cos.at(0) == doctest::Approx(0.01));
-    CHECK(cos.at(9) == doctest::Approx(0.1));
-    CHECK(cos.at(55) == doctest::Approx(0.05));
-    CHECK(cos.at(100) < 1e-6);
-    CHECK(cos.at(100) > 0);
-    StepLr step(1.0, 10, 0.5);
-    CHECK(step.at(9) == 1.0);
-    CHECK(step.at(10) == 0.5);
-    CHECK(step.at(25) == 0.25);
-    CHECK_THROWS_WITH_AS(make_schedule("linear", 0.1, 10, 0), Contains("schedule 'linear' is unknown"), value_error);
-}
-
 TEST_CASE("dropout drops about p while training, scales the rest, and is the identity in eval mode") {
     Dropout d(0.25, 3);
     const Tensor x = Tensor::ones({100, 100});
@@ -193,7 +118,7 @@ TEST_CASE("dropout drops about p while training, scales the rest, and is the ide
 TEST_CASE("minibatch SGD fits a small regression (the lecture's quadratic loss)") {
     Generator gen(9);
     auto net = Sequential::mlp("1-16-1", gen, {"tanh"});
-    SGD opt(net->named_parameters(), {0.1, 0.9});
+    SGD opt(net->parameters(), SGDOptions(0.1).momentum(0.9));
     const Tensor x = Tensor::uniform({64, 1}, -2, 2, gen);
     const Tensor y = sin(x);
     double first = 0, last = 0;

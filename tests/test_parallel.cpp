@@ -187,7 +187,7 @@ TEST_CASE("training on several threads gives the 1-thread batches, and parameter
         [&] {
             Generator gen(6);
             auto net = nn::Sequential::mlp("784-256-10", gen);
-            nn::SGD opt(net->named_parameters(), {0.1, 0.9});
+            nn::SGD opt(net->parameters(), nn::SGDOptions(0.1).momentum(0.9));
             const nn::DataLoader loader(ds, 64, true, 9);
             std::vector<Tensor> out;
             for (const nn::Batch& b : loader.epoch(0)) {
@@ -204,7 +204,7 @@ TEST_CASE("training on several threads gives the 1-thread batches, and parameter
     same_at_any_thread_count([&] {
         Generator gen(7);
         const Tensor w = Tensor::normal({300, 300}, 0, 1, gen).requires_grad();
-        nn::SGD opt({{"w", w}}, {0.1, 0.9});
+        nn::SGD opt({w}, nn::SGDOptions(0.1).momentum(0.9));
         for (int step = 0; step < 3; ++step) {
             sum(w * w * 0.5).backward();
             opt.step();

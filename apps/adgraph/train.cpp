@@ -54,13 +54,14 @@ double heap_in_use_mib() {
 }
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, std::vector<nn::NamedTensor> params) {
-    if (o.optimizer == "sgd")
-        return std::make_unique<nn::SGD>(params, nn::SgdOptions{o.lr, o.momentum, o.nesterov, o.weight_decay});
-    nn::AdamOptions a;
-    a.lr = o.lr;
-    a.weight_decay = o.weight_decay;
-    a.decoupled = o.optimizer == "adamw";
-    return std::make_unique<nn::Adam>(params, a);
+    if (o.optimizer == "sgd") {
+        return std::make_unique<nn::SGD>(
+            params, nn::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.nesterov).weight_decay(o.weight_decay));
+    }
+    if (o.optimizer == "adamw") {
+        return std::make_unique<nn::AdamW>(params, nn::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+    }
+    return std::make_unique<nn::Adam>(params, nn::AdamOptions(o.lr).weight_decay(o.weight_decay));
 }
 
 nn::Metadata metadata_of(const TrainOptions& o, std::size_t epoch, const Generator& gen) {
@@ -223,7 +224,7 @@ void validate(const TrainOptions& o) {
         Generator g(0);
         nn::Sequential::mlp("1-1-1", g, {o.activation});
     });
-    check("--schedule", [&] { nn::make_schedule(o.schedule, 1.0, 1, 0); });
+    check("--schedule", [&] { nn::check_schedule_name(o.schedule); });
 }
 
 int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
@@ -247,8 +248,8 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     auto opt = make_optimizer(o, model->named_parameters());
     const nn::DataLoader loader(train_set, o.batch, true, o.seed);
     const std::size_t steps = o.epochs * loader.batches();
-    const auto schedule = nn::make_schedule(
-        o.schedule, o.lr, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
+    const auto schedule = nn::make_scheduler(
+        o.schedule, *opt, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
     out << "adgraph train: " << model->to_string() << ", " << model->parameter_count() << " parameters\n"
         << "  " << opt->name() << ", " << schedule->to_string() << ", batch " << o.batch << ", " << o.epochs
         << " epochs, seed " << o.seed << ", " << threads << " thread(s), float32\n"
@@ -264,6 +265,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     std::vector<EpochRow> rows;
     EvalResult last;
     std::size_t step = 0;
+    double last_lr = opt->lr();  // the rate of the last step taken, reported per epoch
     for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
         const auto t_epoch = Clock::now();
         progress.start_epoch(epoch);
@@ -271,7 +273,6 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
         double loss_sum = 0;
         std::size_t seen = 0, hits = 0, batch_index = 0;
         for (const nn::Batch& b : loader.epoch(epoch)) {
-            opt->set_lr(schedule->at(step));
             const Tensor logits = (*model)(model_batch(b.x, plan.input));
             const Tensor loss = nn::cross_entropy(logits, b.labels);
             const double l = loss.item();
@@ -287,8 +288,10 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                 return 1;
             }
             loss.backward();
+            last_lr = opt->lr();
             opt->step();
             opt->zero_grad();
+            schedule->step();
             const auto pred = nn::argmax_rows(logits);
             for (std::size_t i = 0; i < pred.size(); ++i) hits += pred[i] == b.labels[i];
             loss_sum += l * static_cast<double>(b.labels.size());
@@ -303,7 +306,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                      static_cast<double>(hits) / static_cast<double>(seen),
                      last.loss,
                      last.accuracy,
-                     opt->lr(),
+                     last_lr,
                      seconds_since(t_epoch)};
         rows.push_back(row);
         char summary[200];

@@ -30,7 +30,7 @@ int main() {
 
     // Minibatch SGD: each step follows the gradient of the loss on 50 shuffled samples.
     nn::DataLoader loader(data, 50, /*shuffle=*/true, /*seed=*/1);
-    nn::SGD sgd(net->named_parameters(), {/*lr=*/0.1});
+    nn::SGD sgd(net->parameters(), nn::SGDOptions(/*lr=*/0.1));
     double acc = 0;
     for (std::size_t epoch = 0; epoch < 60; ++epoch) {
         double total = 0;
