@@ -4,7 +4,7 @@
 /// An op is a struct with `name`, `using kind = ...;`, and what its kind does not derive: `forward(const
 /// Array&...)` (leading axes beyond the op's own are kept: that is how one op applies to a batch of k tangents),
 /// `jvp(in, out, t)` and `vjp(in, out, ct, i)`. Kinds derive rules: Elementwise from `d(x, y)`, Binary from
-/// `da`/`db`, Linear from `transpose`; an op may still define any member itself, which then wins.
+/// `da`/`db`, LinearMap from `transpose`; an op may still define any member itself, which then wins.
 /// An op whose input cotangents share work (batch_norm's x̄, γ̄ and β̄ all need the per-channel sums Σȳ and Σȳ·x̂)
 /// may define `vjp_all(in, out, ct, wanted)` instead of `vjp`: one call returns the cotangent of every input i with
 /// wanted[i] (undefined for the others), like PyTorch's backward formulas with an output mask. The reverse sweep
@@ -29,7 +29,7 @@ namespace adg {
 /// Kinds an op can declare with `using kind = ...;`; each derives what the op does not define itself.
 struct Elementwise;
 struct Binary;
-struct Linear;
+struct LinearMap;
 /// The op defines forward, jvp and vjp itself.
 struct Custom {};
 
@@ -118,7 +118,7 @@ struct OpRules {
             return op.locality(in, out, varies);
         } else if constexpr (detail::has_pointwise<Op>::value) {
             return Locality::elementwise;
-        } else if constexpr (std::is_same_v<Kind, Custom> || std::is_same_v<Kind, Linear>) {
+        } else if constexpr (std::is_same_v<Kind, Custom> || std::is_same_v<Kind, LinearMap>) {
             return Locality::none;
         } else {
             return Kind::locality(in, out, varies);
@@ -481,11 +481,11 @@ private:
     static bool separated(const Tensor& a, const Tensor& b, double gap);
 };
 
-/// Linear op: the op gives `forward` (keeping leading axes) and `transpose(ct)`, its adjoint written with ops;
-/// derived: jvp = the op applied to ẋ, vjp = transpose(ȳ). Linear ops give their own `samples`. A pointwise op that
+/// LinearMap op (a linear map of its one input: neg, reshape, sum, …): the op gives `forward` (keeping leading axes) and `transpose(ct)`, its adjoint written with ops;
+/// derived: jvp = the op applied to ẋ, vjp = transpose(ȳ). LinearMap ops give their own `samples`. A pointwise op that
 /// is its own transpose may instead give `f(expr)` (as Elementwise ops do) and `static constexpr bool
 /// self_adjoint = true`: forward maps f, transpose applies the op, and an eager sweep maps f over ȳ in place.
-struct Linear {
+struct LinearMap {
     template <class Op>
     static Array forward(const Op& op, const Array& x) {
         return map(x, [&op](const auto& a) { return op.f(a); });

@@ -55,9 +55,10 @@ Tensor sub(const Tensor& a, const Tensor& b, Site site = Site::here());
 Tensor mul(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// a / b elementwise.
 Tensor div(const Tensor& a, const Tensor& b, Site site = Site::here());
-/// Elementwise maximum; at ties the gradient goes to a.
+/// Elementwise maximum; at ties (a = b) each operand gets half the gradient, as in PyTorch and JAX (so results
+/// compare with theirs, and maximum(x, x) has derivative 1 like x itself).
 Tensor maximum(const Tensor& a, const Tensor& b, Site site = Site::here());
-/// Elementwise minimum; at ties the gradient goes to a.
+/// Elementwise minimum; at ties each operand gets half the gradient, as for maximum.
 Tensor minimum(const Tensor& a, const Tensor& b, Site site = Site::here());
 /// a where cond ≠ 0, else b (cond is a constant mask; no gradient flows to it).
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site = Site::here());

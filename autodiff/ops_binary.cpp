@@ -13,6 +13,15 @@ Tensor constant_zip(const Tensor& a, const Tensor& b, const char* op, F&& f) {
     return Tensor(zip(a.value(), b.value(), op, std::forward<F>(f)));
 }
 
+// The mask [p > q] + ½[p = q] of the operand p of maximum(p, q), or its complement (the other operand's). A NaN
+// compares false both ways, so its mask is 0 and the complement's 1.
+Tensor tie_split(const Tensor& p, const Tensor& q, const char* op, bool complement) {
+    const double gt = complement ? 0.0 : 1.0, lt = 1.0 - gt;
+    return constant_zip(p, q, op, [gt, lt](const auto& u, const auto& v) {
+        return xt::where(u > v, gt, xt::where(xt::equal(u, v), 0.5, lt));
+    });
+}
+
 // ẏ = ±ȧ ± ḃ for the linear ops add and sub (signs sa, sb), broadcast to the output.
 Tensor signed_sum(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t, bool negate_b) {
     Tensor r;
@@ -98,7 +107,7 @@ struct Div {
     static Domain domain_b() { return {-2.0, 2.0, {0.0}, 0.3}; }
 };
 
-// ∂max(a,b)/∂a = [a >= b], ∂/∂b = [a < b] (ties go to a)
+// ∂max(a,b)/∂a = [a > b] + ½[a = b], ∂/∂b = 1 − ∂/∂a (a tie splits the gradient equally, as in PyTorch and JAX)
 struct Maximum {
     using kind = Binary;
     static constexpr const char* name = "maximum";
@@ -107,16 +116,12 @@ struct Maximum {
         // Not xt::maximum: its SIMD form returns b when a is NaN; a NaN operand must reach the output.
         return xt::where(a < b || xt::isnan(b), b, a);
     }
-    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 1.0, 0.0); });
-    }
-    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 0.0, 1.0); });
-    }
+    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(a, b, name, false); }
+    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(a, b, name, true); }
     static double separation() { return 0.05; }
 };
 
-// ∂min(a,b)/∂a = [a <= b], ∂/∂b = [a > b] (ties go to a)
+// ∂min(a,b)/∂a = [a < b] + ½[a = b], ∂/∂b = 1 − ∂/∂a (ties split equally, as in maximum)
 struct Minimum {
     using kind = Binary;
     static constexpr const char* name = "minimum";
@@ -124,12 +129,9 @@ struct Minimum {
     auto f(const A& a, const B& b) const {
         return xt::where(b < a || xt::isnan(b), b, a);  // NaN-propagating, as in maximum
     }
-    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 1.0, 0.0); });
-    }
-    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 0.0, 1.0); });
-    }
+    // min(a, b) = −max(−a, −b), so its mask for a is maximum's with the operands swapped.
+    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(b, a, name, false); }
+    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(b, a, name, true); }
     static double separation() { return 0.05; }
 };
 

@@ -119,7 +119,7 @@ struct Conv2dWeight {
 
 // b̄ = Σ_{N,Ho,Wo} ȳ, linear; its transpose broadcasts each channel's value back over the output (y's shape `core`).
 struct Conv2dBiasGrad {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "conv2d_bias_grad";
     Shape core;
     Array forward(const Array& g) const { return kernels::conv2d_bias_grad(g, core); }

@@ -257,7 +257,7 @@ struct AddScalar {
 
 // -x: linear, its own transpose
 struct Neg {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "neg";
     static constexpr bool pointwise = true;  // element i of the output depends on element i only
     Array forward(const Array& x) const {
@@ -269,7 +269,7 @@ struct Neg {
 
 // c·x: linear, its own transpose
 struct MulScalar {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "mul_scalar";
     static constexpr bool pointwise = true;  // element i of the output depends on element i only
     static constexpr bool self_adjoint = true;
@@ -283,7 +283,7 @@ struct MulScalar {
 
 // x / c: linear, its own transpose
 struct DivScalar {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "div_scalar";
     static constexpr bool pointwise = true;  // element i of the output depends on element i only
     static constexpr bool self_adjoint = true;
@@ -297,7 +297,7 @@ struct DivScalar {
 
 // dtype conversion: linear; the transpose converts back
 struct Cast {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "cast";
     static constexpr bool pointwise = true;  // element i of the output depends on element i only
     Dtype from = Dtype::f64, to = Dtype::f64;

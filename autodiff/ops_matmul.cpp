@@ -161,7 +161,7 @@ struct MatMul {
 };
 
 // y = x·Wᵀ + b: ẏ = ẋ·Wᵀ + x·Ẇᵀ + ḃ; x̄ = ȳ·W, W̄ = ȳᵀ·x, b̄ = Σ_rows ȳ
-struct LinearOp {
+struct Linear {
     using kind = Custom;
     static constexpr const char* name = "linear";
     // Rows of x·Wᵀ + b come from the same rows of x when only x varies.
@@ -222,10 +222,10 @@ struct LinearOp {
     static std::vector<OpSample> samples(Generator& gen) {
         return {{"linear (2,3)·(4,3)ᵀ+(4)",
                  {sample_tensor({2, 3}, {}, gen), sample_tensor({4, 3}, {}, gen), sample_tensor({4}, {}, gen)},
-                 [](const std::vector<Tensor>& xs) { return apply(LinearOp{}, xs[0], xs[1], xs[2]); }},
+                 [](const std::vector<Tensor>& xs) { return apply(Linear{}, xs[0], xs[1], xs[2]); }},
                 {"linear (3)·(2,3)ᵀ+(2)",
                  {sample_tensor({3}, {}, gen), sample_tensor({2, 3}, {}, gen), sample_tensor({2}, {}, gen)},
-                 [](const std::vector<Tensor>& xs) { return apply(LinearOp{}, xs[0], xs[1], xs[2]); }}};
+                 [](const std::vector<Tensor>& xs) { return apply(Linear{}, xs[0], xs[1], xs[2]); }}};
     }
 };
 
@@ -258,7 +258,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site) {
     CallSite call(site);
     check_linear_input(x, w);
-    return apply(LinearOp{}, x, w, b);
+    return apply(Linear{}, x, w, b);
 }
 
 Tensor linear(const Tensor& x, const Tensor& w, Site site) {
@@ -271,7 +271,7 @@ Tensor linear(const Tensor& x, const Tensor& w, Site site) {
 }
 
 const OpList& matmul_ops() {
-    static const OpList list = op_list<MatMul, LinearOp>();
+    static const OpList list = op_list<MatMul, Linear>();
     return list;
 }
 

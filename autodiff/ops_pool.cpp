@@ -21,7 +21,7 @@ OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
 
 // y[p, o] = x[p, i*(p, o)], a linear map once the argmax i* is fixed; transpose: the scatter-add below
 struct PoolGather {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "max_pool2d_gather";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -35,7 +35,7 @@ struct PoolGather {
 
 // x̄[p, i*(p, o)] += ȳ[p, o]; transpose: the gather above
 struct PoolScatter {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "max_pool2d_scatter";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -73,7 +73,7 @@ struct MaxPool2d {
 // y = Σ_window x / (kh·kw) (padded zeros counted); transpose: each ȳ spread back as ȳ / (kh·kw) over its window
 struct AvgPool2dT;
 struct AvgPool2d {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "avg_pool2d";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -86,7 +86,7 @@ struct AvgPool2d {
 
 // the transpose of avg_pool2d; its transpose: avg_pool2d
 struct AvgPool2dT {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "avg_pool2d_transpose";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;

@@ -36,7 +36,7 @@ OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
 
 // (from) → (to), equal element counts; transpose: (to) → (from)
 struct Reshape {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "reshape";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return rows_if(from.size() >= 2 && to.size() >= 2 && from[0] == to[0]);
@@ -74,7 +74,7 @@ struct Reshape {
 
 // axes permuted by perm; transpose: the inverse permutation
 struct Permute {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "permute";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && perm[0] == 0);
@@ -106,7 +106,7 @@ struct Permute {
 
 // (from) broadcast to (to); transpose: sum_to (to) → (from)
 struct BroadcastTo {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "broadcast_to";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return rows_if(leading_kept(from, to));
@@ -137,7 +137,7 @@ struct BroadcastTo {
 
 // (from) summed down to (to); transpose: broadcast (to) → (from)
 struct SumTo {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "sum_to";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return rows_if(leading_kept(from, to));
@@ -164,7 +164,7 @@ struct SumTo {
 
 // entries start..stop-1 along axis (negative); transpose: zero-pad back to size
 struct Slice {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "slice";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
@@ -178,7 +178,7 @@ struct Slice {
 
 // x placed at start along axis (negative) in zeros of length total; transpose: the slice it fills
 struct Pad {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "pad";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
@@ -249,7 +249,7 @@ struct Concat {
 
 // entries `index` along axis (negative); transpose: index_add back into `size` entries
 struct IndexSelect {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "index_select";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
@@ -264,7 +264,7 @@ struct IndexSelect {
 
 // zeros of `size` entries along axis with entry j of x added at index[j]; transpose: index_select
 struct IndexAdd {
-    using kind = Linear;
+    using kind = LinearMap;
     static constexpr const char* name = "index_add";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
