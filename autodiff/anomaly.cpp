@@ -1,6 +1,7 @@
 #include <adgraph/autodiff/anomaly.hpp>
 
 #include <cmath>
+#include <cstring>
 
 #include <adgraph/tensor/array.hpp>
 
@@ -10,6 +11,7 @@ namespace {
 
 thread_local bool anomaly = false;
 thread_local Site current_site{};
+thread_local bool site_active = false;
 
 }  // namespace
 
@@ -18,15 +20,26 @@ bool anomaly_enabled() { return anomaly; }
 DetectAnomaly::DetectAnomaly(bool on) : prev_(anomaly) { anomaly = on; }
 DetectAnomaly::~DetectAnomaly() { anomaly = prev_; }
 
-CallSite::CallSite(Site site) : owner_(current_site.file == nullptr) {
-    if (owner_) current_site = site;
+CallSite::CallSite(Site site, const char* op) : owner_(!site_active) {
+    if (!owner_) return;
+    if (op) site.op = op;
+    current_site = site;
+    site_active = true;
 }
 
 CallSite::~CallSite() {
-    if (owner_) current_site = Site{};
+    if (!owner_) return;
+    current_site = Site{};
+    site_active = false;
 }
 
 Site CallSite::current() { return current_site; }
+
+std::string op_label(const char* op, const Site& site) {
+    const std::string own = std::string("'") + op + "'";
+    if (!site.op || std::strcmp(site.op, op) == 0) return own;
+    return std::string("'") + site.op + "' (its internal " + own + ")";
+}
 
 std::string site_str(const Site& s) {
     if (!s.file)
@@ -46,7 +59,7 @@ void check_anomaly(const Array& a, const char* op, const char* what, const Site&
     for (std::size_t i = bad; i < n; i = n) {
         const double v = a.flat(i);
         {
-            throw value_error("anomaly: '" + std::string(op) + "' produced " + (std::isnan(v) ? "NaN" : "Inf") +
+            throw value_error("anomaly: " + op_label(op, site) + " produced " + (std::isnan(v) ? "NaN" : "Inf") +
                               " in its " + what + " at element " + std::to_string(i) + " of shape " +
                               shape_str(a.shape()) + "; the op was created at " + site_str(site));
         }

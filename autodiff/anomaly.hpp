@@ -8,13 +8,16 @@ namespace adg {
 
 class Array;
 
-/// A source location, captured at the call of a public op by a default argument (__builtin_FILE/LINE).
+/// A source location, captured at the call of a public op by a default argument (__builtin_FILE/LINE), and the
+/// public op called there (set by CallSite).
 struct Site {
     const char* file = nullptr;
     int line = 0;
+    /// The public function the user called ("sum"), or nullptr.
+    const char* op = nullptr;
     /// The caller's location when used as a default argument.
     static constexpr Site here(const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
-        return {file, line};
+        return {file, line, nullptr};
     }
 };
 
@@ -35,22 +38,27 @@ private:
     bool prev_;
 };
 
-/// Marks the user's call of a public op: ops recorded while it lives carry `site` (the outermost mark wins, so
-/// ops a public function composes internally report the user's line, not the library's).
+/// Marks the user's call of a public op: ops recorded while it lives carry `site` and the name `op` of the public
+/// function (the outermost mark wins, so ops a public function composes internally report the user's line and
+/// the user's op, not the library's).
 class CallSite {
 public:
-    /// Records `site` unless an outer CallSite is active.
-    explicit CallSite(Site site);
+    /// Records `site`, with `op` as its public op when given, unless an outer CallSite is active.
+    explicit CallSite(Site site, const char* op = nullptr);
     /// Clears the mark if this one set it.
     ~CallSite();
     CallSite(const CallSite&) = delete;
     CallSite& operator=(const CallSite&) = delete;
-    /// The active call site ({nullptr, 0} outside any).
+    /// The active call site ({nullptr, 0, nullptr} outside any).
     static Site current();
 
 private:
     bool owner_;
 };
+
+/// How errors name an op: "'sum'" for the op `op` recorded at `site`, or "'sum' (its internal 'reshape')" when the
+/// public function the user called there (site.op) is another.
+std::string op_label(const char* op, const Site& site);
 
 /// "file:line", or a note that the op was written with an operator (which cannot take a call site).
 std::string site_str(const Site& s);

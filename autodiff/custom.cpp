@@ -41,7 +41,7 @@ bool all_zero(const Array& a) {
 
 // The recorded form of a CustomFunction: a Custom op whose rules call the user's.
 struct UserOp {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "custom";
     std::shared_ptr<const CustomFunction> f;
     const char* display_name() const { return f->name.c_str(); }

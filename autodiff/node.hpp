@@ -82,8 +82,11 @@ public:
     /// The op's locality when the inputs flagged in `varies` vary and the others are constants.
     virtual Locality locality(const std::vector<char>& varies) const;
 
-    /// Where the user created this op (recorded by the public op functions; see anomaly.hpp).
+    /// Where the user created this op and the public function called there (recorded by the public op functions;
+    /// see anomaly.hpp).
     const Site& site() const { return site_; }
+    /// How errors name this node's op: the user's op, with this node's own op if that differs (op_label()).
+    std::string label() const { return op_label(name(), site_); }
 
     /// Accumulated gradient of a leaf (undefined if none).
     Tensor grad;

@@ -2,11 +2,11 @@
 
 #include <cmath>
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 
 namespace adg {
 
-Tensor sample_tensor(const Shape& shape, const Domain& d, Generator& gen) {
+Tensor sample_tensor(const Shape& shape, const detail::SampleRange& d, Generator& gen) {
     std::uniform_real_distribution<double> u(d.lo, d.hi);
     xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
     for (auto& v : a) {
@@ -14,23 +14,13 @@ Tensor sample_tensor(const Shape& shape, const Domain& d, Generator& gen) {
         while (near_kink) {
             v = u(gen.engine());
             near_kink = false;
-            for (double k : d.kinks) near_kink |= std::abs(v - k) < d.margin;
+            for (std::size_t k = 0; k < d.kink_count; ++k) near_kink |= std::abs(v - d.kinks[k]) < d.margin;
         }
     }
     return Tensor(std::move(a));
 }
 
-Locality Binary::locality(const std::vector<Shape>& in, const Shape& out, const std::vector<char>& varies) {
-    Locality l = Locality::elementwise;
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (!varies[i] || in[i] == out) continue;
-        const bool keeps_rows = !out.empty() && in[i].size() == out.size() && in[i][0] == out[0];
-        l = keeps_rows ? std::min(l, Locality::rows) : Locality::none;
-    }
-    return l;
-}
-
-bool Binary::separated(const Tensor& a, const Tensor& b, double gap) {
+bool detail::separated(const Tensor& a, const Tensor& b, double gap) {
     const Array diff = zip(a.value(), b.value(), "separation", [](const auto& p, const auto& q) { return p - q; });
     for (std::size_t i = 0; i < diff.size(); ++i) {
         if (std::abs(diff.flat(i)) < gap) return false;

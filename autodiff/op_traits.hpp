@@ -1,6 +1,9 @@
 #pragma once
 /// \file What an op defines itself, tested at compile time: op.hpp's OpRules take the op's own member where there is
-/// one and derive the rest from its kind.
+/// one and derive the rest from its kind. Only rules and hooks are detected by name here: each has a correct
+/// fallback (the kind's derived rule, or no fast path). Settings that change what is tested or computed
+/// (domain, examples, constant_d, self_adjoint, pointwise, ...) are calls on the op's `kind` value (op_kinds.hpp),
+/// so a misspelt one is a compile error rather than a silent default.
 
 #include <type_traits>
 #include <utility>
@@ -22,21 +25,10 @@ ADG_HAS_MEMBER(jvp)
 ADG_HAS_MEMBER(vjp)
 ADG_HAS_MEMBER(vjp_all)
 ADG_HAS_MEMBER(samples)
-ADG_HAS_MEMBER(domain)
-ADG_HAS_MEMBER(examples)
-ADG_HAS_MEMBER(domain_b)
-ADG_HAS_MEMBER(separation)
 ADG_HAS_MEMBER(display_name)
 ADG_HAS_MEMBER(locality)
-ADG_HAS_MEMBER(pointwise)
 ADG_HAS_MEMBER(transpose)
 #undef ADG_HAS_MEMBER
-
-// self_adjoint<Op>: Op declares `static constexpr bool self_adjoint = true` (a Linear op that is its own transpose).
-template <class Op, class = void>
-struct self_adjoint : std::false_type {};
-template <class Op>
-struct self_adjoint<Op, std::enable_if_t<Op::self_adjoint>> : std::true_type {};
 
 // Sparse-row rules (directions.hpp): the op's own member, or its kind's template for Op.
 template <class Op, class = void>
@@ -81,11 +73,11 @@ struct fused_partials<
             decltype(std::declval<const Op&>().db(std::declval<const FloatView&>(), std::declval<const FloatView&>(),
                                                   std::declval<const FloatView&>()))>> : std::true_type {};
 
-// constant_d<Op>: the derivative is piecewise constant (a mask): evaluated on values only, never recorded.
-template <class Op, class = void>
-struct constant_d : std::false_type {};
-template <class Op>
-struct constant_d<Op, std::void_t<decltype(Op::constant_d)>> : std::bool_constant<Op::constant_d> {};
+// kind_locality<Kind>: the kind derives a locality from the shapes (Elementwise, Binary).
+template <class Kind, class = void>
+struct kind_locality : std::false_type {};
+template <class Kind>
+struct kind_locality<Kind, std::void_t<decltype(&Kind::locality)>> : std::true_type {};
 
 }  // namespace detail
 

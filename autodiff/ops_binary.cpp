@@ -1,7 +1,7 @@
 // Binary ops with numpy broadcasting: each states its value and its partials ∂y/∂a, ∂y/∂b; the Binary kind
 // aligns tangents to the output and sums cotangents back to each input's shape (sum_to).
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 
 namespace adg {
 
@@ -11,6 +11,15 @@ namespace {
 template <class F>
 Tensor constant_zip(const Tensor& a, const Tensor& b, const char* op, F&& f) {
     return Tensor(zip(a.value(), b.value(), op, std::forward<F>(f)));
+}
+
+// The mask [p > q] + ½[p = q] of the operand p of maximum(p, q), or its complement (the other operand's). A NaN
+// compares false both ways, so its mask is 0 and the complement's 1.
+Tensor tie_split(const Tensor& p, const Tensor& q, const char* op, bool complement) {
+    const double gt = complement ? 0.0 : 1.0, lt = 1.0 - gt;
+    return constant_zip(p, q, op, [gt, lt](const auto& u, const auto& v) {
+        return xt::where(u > v, gt, xt::where(xt::equal(u, v), 0.5, lt));
+    });
 }
 
 // ẏ = ±ȧ ± ḃ for the linear ops add and sub (signs sa, sb), broadcast to the output.
@@ -30,7 +39,7 @@ Tensor signed_sum(const std::vector<Tensor>& x, const Tensor& y, const std::vect
 
 // a + b: linear; ẏ = ȧ + ḃ, āᵢ = sum_to(ȳ)
 struct Add {
-    using kind = Binary;
+    static constexpr Binary kind{};
     static constexpr const char* name = "add";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
@@ -46,7 +55,7 @@ struct Add {
 
 // a - b: linear; ẏ = ȧ - ḃ, ā = sum_to(ȳ), b̄ = -sum_to(ȳ)
 struct Sub {
-    using kind = Binary;
+    static constexpr Binary kind{};
     static constexpr const char* name = "sub";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
@@ -63,7 +72,7 @@ struct Sub {
 
 // ∂(a·b)/∂a = b, ∂(a·b)/∂b = a
 struct Mul {
-    using kind = Binary;
+    static constexpr Binary kind{};
     static constexpr const char* name = "mul";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
@@ -81,7 +90,7 @@ struct Mul {
 
 // ∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = -a/b² = -y/b
 struct Div {
-    using kind = Binary;
+    static constexpr Binary kind = Binary().domain_b(-2.0, 2.0, {0.0}, 0.3);
     static constexpr const char* name = "div";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
@@ -95,47 +104,37 @@ struct Div {
     auto db(const X&, const X& b, const X& y) const {
         return -y / b;
     }
-    static Domain domain_b() { return {-2.0, 2.0, {0.0}, 0.3}; }
 };
 
-// ∂max(a,b)/∂a = [a >= b], ∂/∂b = [a < b] (ties go to a)
+// ∂max(a,b)/∂a = [a > b] + ½[a = b], ∂/∂b = 1 − ∂/∂a (a tie splits the gradient equally, as in PyTorch and JAX)
 struct Maximum {
-    using kind = Binary;
+    static constexpr Binary kind = Binary().separation(0.05);
     static constexpr const char* name = "maximum";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
         // Not xt::maximum: its SIMD form returns b when a is NaN; a NaN operand must reach the output.
         return xt::where(a < b || xt::isnan(b), b, a);
     }
-    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 1.0, 0.0); });
-    }
-    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p >= q, 0.0, 1.0); });
-    }
-    static double separation() { return 0.05; }
+    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(a, b, name, false); }
+    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(a, b, name, true); }
 };
 
-// ∂min(a,b)/∂a = [a <= b], ∂/∂b = [a > b] (ties go to a)
+// ∂min(a,b)/∂a = [a < b] + ½[a = b], ∂/∂b = 1 − ∂/∂a (ties split equally, as in maximum)
 struct Minimum {
-    using kind = Binary;
+    static constexpr Binary kind = Binary().separation(0.05);
     static constexpr const char* name = "minimum";
     template <class A, class B>
     auto f(const A& a, const B& b) const {
         return xt::where(b < a || xt::isnan(b), b, a);  // NaN-propagating, as in maximum
     }
-    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 1.0, 0.0); });
-    }
-    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const {
-        return constant_zip(a, b, name, [](const auto& p, const auto& q) { return xt::where(p <= q, 0.0, 1.0); });
-    }
-    static double separation() { return 0.05; }
+    // min(a, b) = −max(−a, −b), so its mask for a is maximum's with the operands swapped.
+    Tensor da(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(b, a, name, false); }
+    Tensor db(const Tensor& a, const Tensor& b, const Tensor&) const { return tie_split(b, a, name, true); }
 };
 
 // where(c, a, b): ∂/∂a = [c ≠ 0], ∂/∂b = [c = 0]; the condition is a constant held by the op
 struct Where {
-    using kind = Binary;
+    static constexpr Binary kind{};
     static constexpr const char* name = "where";
     Array cond;
     Array forward(const Array& a, const Array& b) const {
@@ -177,34 +176,8 @@ private:
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
-    return apply(Add{}, a, b);
-}
-Tensor sub(const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
-    return apply(Sub{}, a, b);
-}
-Tensor mul(const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
-    return apply(Mul{}, a, b);
-}
-Tensor div(const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
-    return apply(Div{}, a, b);
-}
-Tensor maximum(const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
-    return apply(Maximum{}, a, b);
-}
-Tensor minimum(const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
-    return apply(Minimum{}, a, b);
-}
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
-    return apply(Where{cond.value()}, a, b);
-}
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_binary.def>
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b, Site{}); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b, Site{}); }
@@ -212,7 +185,10 @@ Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b, Site{}); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b, Site{}); }
 
 const OpList& binary_ops() {
-    static const OpList list = op_list<Add, Sub, Mul, Div, Maximum, Minimum, Where>();
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_binary.def>
+    };
     return list;
 }
 

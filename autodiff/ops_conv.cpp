@@ -8,7 +8,7 @@
 // broadcast as matmul's batch axes do (tensor/conv.hpp): a batch of k tangents on the image folds into the samples
 // (one GEMM sweep over k·N samples), a batch on the weight into the GEMM's rows.
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 #include <adgraph/tensor/conv.hpp>
 
 namespace adg {
@@ -41,7 +41,7 @@ std::size_t axis_from_end(const Tensor& t, std::size_t i) { return t.shape()[t.d
 // y = x ⋆ w + b: ẏ = ẋ ⋆ w + x ⋆ ẇ + ḃ; x̄ = convᵀ(ȳ, w), w̄ = corr(x, ȳ), b̄ = Σ_{N,Ho,Wo} ȳ.
 // Inputs (x, w) or (x, w, b).
 struct Conv2d {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "conv2d";
     ConvParams p;
     // Each sample's output depends on its own input only when just x varies.
@@ -73,7 +73,7 @@ struct Conv2d {
 
 // x̄ = convᵀ(g, w), the adjoint of x ↦ x ⋆ w: ẋ̄ = convᵀ(ġ, w) + convᵀ(g, ẇ); ḡ = c ⋆ w, w̄ = corr(c, g).
 struct Conv2dTranspose {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "conv2d_transpose";
     ConvParams p;
     std::size_t h = 0, w = 0;  // the spatial size of the convolution's input (several give one output size)
@@ -98,7 +98,7 @@ struct Conv2dTranspose {
 
 // w̄ = corr(x, g) = Σₙ gₙ ⋆ xₙ, the adjoint of w ↦ x ⋆ w: ẇ̄ = corr(ẋ, g) + corr(x, ġ); x̄ = convᵀ(g, c), ḡ = x ⋆ c.
 struct Conv2dWeight {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "conv2d_weight";
     ConvParams p;
     std::size_t kh = 0, kw = 0;
@@ -119,7 +119,7 @@ struct Conv2dWeight {
 
 // b̄ = Σ_{N,Ho,Wo} ȳ, linear; its transpose broadcasts each channel's value back over the output (y's shape `core`).
 struct Conv2dBiasGrad {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "conv2d_bias_grad";
     Shape core;
     Array forward(const Array& g) const { return kernels::conv2d_bias_grad(g, core); }
@@ -270,18 +270,23 @@ void check_conv_args(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
     }
 }
 
-}  // namespace
-
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, Size2 stride, Size2 padding, Size2 dilation,
-              std::size_t groups, Site site) {
-    CallSite call(site);
+Tensor convolved(const Tensor& x, const Tensor& w, const Tensor& b, Size2 stride, Size2 padding, Size2 dilation,
+                 std::size_t groups) {
     check_conv_args(x, w, b, stride, padding, dilation, groups);
     const ConvParams p{stride.h, stride.w, padding.h, padding.w, dilation.h, dilation.w, groups};
     return b.defined() ? apply_list(Conv2d{p}, {x, w, b}) : apply_list(Conv2d{p}, {x, w});
 }
 
+}  // namespace
+
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_conv.def>
+
 const OpList& conv_ops() {
-    static const OpList list = op_list<Conv2d, Conv2dTranspose, Conv2dWeight, Conv2dBiasGrad>();
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_conv.def>
+    };
     return list;
 }
 

@@ -5,7 +5,7 @@
 #include <limits>
 #include <memory>
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 
 namespace adg {
 
@@ -18,7 +18,7 @@ using Labels = std::shared_ptr<const std::vector<std::size_t>>;
 // step on 128×10 logits). With P = softmax(x), linear in the residual's softmax part:
 // ṙ = s·P ⊙ (ẋ − Σ_c P ⊙ ẋ), x̄ = s·P ⊙ (r̄ − Σ_c P ⊙ r̄) (the softmax's own rule, scaled).
 struct SoftmaxResidual {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "softmax_residual";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -68,7 +68,7 @@ struct SoftmaxResidual {
 // y = s·Σᵣ (logsumexp(xᵣ) − xᵣ,ₗᵣ) with s = 1/rows (mean) or 1, so with P = softmax(x) and Y = one_hot(labels):
 // ẏ = s·Σ (P − Y) ⊙ ẋ, x̄ = ȳ·s·(P − Y).
 struct SoftmaxCrossEntropy {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "softmax_cross_entropy";
     Labels labels;
     bool mean = true;
@@ -130,10 +130,7 @@ struct SoftmaxCrossEntropy {
     }
 };
 
-}  // namespace
-
-Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels, bool mean, Site site) {
-    CallSite call(site);
+Tensor cross_entropy(const Tensor& logits, const std::vector<std::size_t>& labels, bool mean) {
     if (logits.dim() != 2 || logits.shape()[0] != labels.size() || logits.shape()[1] == 0) {
         throw shape_error("softmax_cross_entropy: logits " + shape_str(logits.shape()) + " and " +
                           std::to_string(labels.size()) +
@@ -151,8 +148,16 @@ Tensor softmax_cross_entropy(const Tensor& logits, const std::vector<std::size_t
     return apply(SoftmaxCrossEntropy{std::make_shared<const std::vector<std::size_t>>(labels), mean}, logits);
 }
 
+}  // namespace
+
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_loss.def>
+
 const OpList& loss_ops() {
-    static const OpList list = op_list<SoftmaxCrossEntropy, SoftmaxResidual>();
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_loss.def>
+    };
     return list;
 }
 

@@ -1,6 +1,6 @@
 // Bilinear ops: matmul (BLAS, transposes as flags) and the fused linear layer x·Wᵀ + b.
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 #include <adgraph/tensor/matmul.hpp>
 
 namespace adg {
@@ -43,7 +43,7 @@ bool recording(const Tensor& a, const Tensor& b) { return grad_enabled() && (a.n
 // for a vector x is this op on x itself (no reshape to a column and back, which would copy every batch of
 // directions twice), and the rules pass vectors on as vectors.
 struct MatMul {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "matmul";
     // Rows of op(A)·B come from the same rows of A when only A varies.
     Locality locality(const std::vector<Shape>& in, const Shape& out, const std::vector<char>& varies) const {
@@ -161,8 +161,8 @@ struct MatMul {
 };
 
 // y = x·Wᵀ + b: ẏ = ẋ·Wᵀ + x·Ẇᵀ + ḃ; x̄ = ȳ·W, W̄ = ȳᵀ·x, b̄ = Σ_rows ȳ
-struct LinearOp {
-    using kind = Custom;
+struct Linear {
+    static constexpr Custom kind{};
     static constexpr const char* name = "linear";
     // Rows of x·Wᵀ + b come from the same rows of x when only x varies.
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>& varies) const {
@@ -222,10 +222,10 @@ struct LinearOp {
     static std::vector<OpSample> samples(Generator& gen) {
         return {{"linear (2,3)·(4,3)ᵀ+(4)",
                  {sample_tensor({2, 3}, {}, gen), sample_tensor({4, 3}, {}, gen), sample_tensor({4}, {}, gen)},
-                 [](const std::vector<Tensor>& xs) { return apply(LinearOp{}, xs[0], xs[1], xs[2]); }},
+                 [](const std::vector<Tensor>& xs) { return apply(Linear{}, xs[0], xs[1], xs[2]); }},
                 {"linear (3)·(2,3)ᵀ+(2)",
                  {sample_tensor({3}, {}, gen), sample_tensor({2, 3}, {}, gen), sample_tensor({2}, {}, gen)},
-                 [](const std::vector<Tensor>& xs) { return apply(LinearOp{}, xs[0], xs[1], xs[2]); }}};
+                 [](const std::vector<Tensor>& xs) { return apply(Linear{}, xs[0], xs[1], xs[2]); }}};
     }
 };
 
@@ -236,10 +236,7 @@ void check_linear_input(const Tensor& x, const Tensor& w) {
     }
 }
 
-}  // namespace
-
-Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
-    CallSite call(site);
+Tensor numpy_matmul(const Tensor& a, const Tensor& b) {
     if (a.dim() == 0 || b.dim() == 0) {
         throw shape_error("matmul: shapes " + shape_str(a.shape()) + " and " + shape_str(b.shape()) +
                           " include a scalar; use * to scale");
@@ -255,14 +252,12 @@ Tensor matmul(const Tensor& a, const Tensor& b, Site site) {
     return reshape(r, s);
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, Site site) {
-    CallSite call(site);
+Tensor affine(const Tensor& x, const Tensor& w, const Tensor& b) {
     check_linear_input(x, w);
-    return apply(LinearOp{}, x, w, b);
+    return apply(Linear{}, x, w, b);
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, Site site) {
-    CallSite call(site);
+Tensor affine(const Tensor& x, const Tensor& w) {
     check_linear_input(x, w);
     if (x.dim() == 2) return apply(MatMul{false, true}, x, w);
     // A vector x is W·x, not the row of x·Wᵀ: basis directions of x stay sparse rows and take MatMul's gather of
@@ -270,8 +265,16 @@ Tensor linear(const Tensor& x, const Tensor& w, Site site) {
     return apply(MatMul{false, false, true}, w, x);
 }
 
+}  // namespace
+
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_matmul.def>
+
 const OpList& matmul_ops() {
-    static const OpList list = op_list<MatMul, LinearOp>();
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_matmul.def>
+    };
     return list;
 }
 

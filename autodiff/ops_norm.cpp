@@ -8,7 +8,7 @@
 #include <cmath>
 #include <memory>
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 #include <adgraph/tensor/batch_norm.hpp>
 
 namespace adg {
@@ -87,7 +87,7 @@ std::pair<Tensor, Tensor> normalized(const Tensor& x, double eps) {
 // ẏ = γ·r·(ẋ − mean ẋ − x̂·mean(ẋ·x̂)) + γ̇·x̂ + β̇ (means per channel over N, H, W);
 // x̄ = γ·r·(ȳ − mean ȳ − x̂·mean(ȳ·x̂)), γ̄ = Σ ȳ·x̂, β̄ = Σ ȳ.
 struct BatchNormTrain {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "batch_norm";
     double eps = 1e-5;
     // The batch's statistics, filled by forward (a fresh object per call, made with the op) and read by the rules.
@@ -161,7 +161,7 @@ Tensor batch_norm_training(const Tensor& x, const Tensor& running_mean, const Te
 // Evaluation mode: y = x·s + t per channel (s and t of shape (C)): ẏ = ẋ·s + x·ṡ + ṫ; x̄ = ȳ·s, s̄ = Σ ȳ·x,
 // t̄ = Σ ȳ (sums per channel over N, H, W).
 struct ChannelAffine {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "batch_norm_eval";
     // The number of x's axes (2 or 4): a tangent carries direction axes in front of them.
     std::size_t rank = 4;
@@ -230,12 +230,11 @@ struct BatchNormEvaluation {
     static constexpr const char* name = "batch_norm evaluation";
     static std::vector<OpSample> samples(Generator& gen) {
         std::vector<OpSample> out;
-        const Domain positive{0.5, 2.0};
         for (const Shape& s : {Shape{2, 3}, Shape{2, 2, 2, 3}}) {
             const Shape c{s[1]};
             out.push_back(sample(
                 "batch_norm evaluation " + shape_str(s),
-                {sample_tensor(s, {}, gen), sample_tensor(c, {}, gen), sample_tensor(c, positive, gen),
+                {sample_tensor(s, {}, gen), sample_tensor(c, {}, gen), sample_tensor(c, {0.5, 2.0}, gen),
                  sample_tensor(c, {}, gen), sample_tensor(c, {}, gen)},
                 [](const std::vector<Tensor>& xs) { return batch_norm(xs[0], xs[1], xs[2], xs[3], xs[4], false); }));
         }
@@ -243,19 +242,23 @@ struct BatchNormEvaluation {
     }
 };
 
-}  // namespace
-
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps, Site site) {
-    CallSite call(site);
+Tensor normalized(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
     check_batch_norm(x, running_mean, running_var, weight, bias, training);
     return training ? batch_norm_training(x, running_mean, running_var, weight, bias, momentum, eps)
                     : batch_norm_eval(x, running_mean, running_var, weight, bias, eps);
 }
 
+}  // namespace
+
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_norm.def>
+
 const OpList& norm_ops() {
-    static const OpList list = {OpInfo{BatchNormTraining::name, BatchNormTraining::samples},
-                                OpInfo{BatchNormEvaluation::name, BatchNormEvaluation::samples}};
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_norm.def>
+    };
     return list;
 }
 

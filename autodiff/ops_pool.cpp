@@ -5,7 +5,7 @@
 #include <memory>
 #include <numeric>
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 #include <adgraph/tensor/pool2d.hpp>
 
 namespace adg {
@@ -21,7 +21,7 @@ OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
 
 // y[p, o] = x[p, i*(p, o)], a linear map once the argmax i* is fixed; transpose: the scatter-add below
 struct PoolGather {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "max_pool2d_gather";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -35,7 +35,7 @@ struct PoolGather {
 
 // x̄[p, i*(p, o)] += ȳ[p, o]; transpose: the gather above
 struct PoolScatter {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "max_pool2d_scatter";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -51,7 +51,7 @@ Tensor PoolGather::transpose(const Tensor& ct) const { return apply(PoolScatter{
 
 // y = max over each window; with i* the (first) argmax, ẏ = gather(ẋ, i*) and x̄ = scatter(ȳ, i*)
 struct MaxPool2d {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "max_pool2d";
     // Each sample's output comes from the same sample's input.
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
@@ -73,7 +73,7 @@ struct MaxPool2d {
 // y = Σ_window x / (kh·kw) (padded zeros counted); transpose: each ȳ spread back as ȳ / (kh·kw) over its window
 struct AvgPool2dT;
 struct AvgPool2d {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "avg_pool2d";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -86,7 +86,7 @@ struct AvgPool2d {
 
 // the transpose of avg_pool2d; its transpose: avg_pool2d
 struct AvgPool2dT {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "avg_pool2d_transpose";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::rows;
@@ -247,20 +247,7 @@ struct GlobalAvgPool2d {
     }
 };
 
-}  // namespace
-
-Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding, Site site) {
-    CallSite call(site);
-    return apply(MaxPool2d{geometry("max_pool2d", x, kernel, stride, padding)}, x);
-}
-
-Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride, Size2 padding, Site site) {
-    CallSite call(site);
-    return apply(AvgPool2d{geometry("avg_pool2d", x, kernel, stride, padding)}, x);
-}
-
-Tensor global_avg_pool2d(const Tensor& x, Site site) {
-    CallSite call(site);
+Tensor global_mean(const Tensor& x) {
     if (x.dim() != 4) {
         throw shape_error("global_avg_pool2d: input " + shape_str(x.shape()) +
                           " is not a batch of images (N, C, H, W); reshape it to 4 axes");
@@ -268,10 +255,16 @@ Tensor global_avg_pool2d(const Tensor& x, Site site) {
     return mean(x, {2, 3});
 }
 
+}  // namespace
+
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_pool.def>
+
 const OpList& pool_ops() {
-    static const OpList list = {op_info<MaxPool2d>(),   op_info<PoolGather>(),
-                                op_info<PoolScatter>(), op_info<AvgPool2d>(),
-                                op_info<AvgPool2dT>(),  OpInfo{GlobalAvgPool2d::name, GlobalAvgPool2d::samples}};
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_pool.def>
+    };
     return list;
 }
 

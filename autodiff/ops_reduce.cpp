@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 #include <adgraph/tensor/kernels.hpp>
 
 namespace adg {
@@ -97,7 +97,7 @@ std::vector<OpSample> axis_samples(Generator& gen) {
 
 // max over axes (kept): locally linear, y = Σ w ⊙ x with w = [x = y] / #ties, so ẏ = sum_to(w ⊙ ẋ), x̄ = w ⊙ ȳ
 struct Max {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "max";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         const long rank = static_cast<long>(in[0].size());
@@ -125,7 +125,7 @@ private:
 
 // logsumexp over axes (kept): ∂y/∂x = s = exp(x - y) (the softmax), so ẏ = sum_to(s ⊙ ẋ), x̄ = s ⊙ ȳ
 struct LogSumExp {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "logsumexp";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         const long rank = static_cast<long>(in[0].size());
@@ -152,7 +152,7 @@ private:
 
 // softmax along axis: ẏ = y ⊙ (ẋ - Σ y ⊙ ẋ), x̄ = y ⊙ (ȳ - Σ ȳ ⊙ y)
 struct Softmax {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "softmax";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()) ? Locality::rows : Locality::none;
@@ -176,7 +176,7 @@ struct Softmax {
 
 // log_softmax along axis: with s = exp(y), ẏ = ẋ - Σ s ⊙ ẋ, x̄ = ȳ - s ⊙ Σ ȳ
 struct LogSoftmax {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "log_softmax";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()) ? Locality::rows : Locality::none;
@@ -208,16 +208,13 @@ long one_axis(const Tensor& x, long axis, const char* op) {
     return negative_axis(axis, x.dim(), op);
 }
 
-}  // namespace
-
-Tensor sum(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
-    CallSite call(site);
+// sum over axes: the sum down to the kept shape, then the reduced axes dropped unless keepdims.
+Tensor summed(const Tensor& x, const Axes& axes, bool keepdims) {
     const std::vector<long> ax = negative_axes(x, axes, "sum");
     return drop_axes(sum_to_core(x, x.shape(), kept_shape(x.shape(), ax)), x, ax, keepdims);
 }
 
-Tensor mean(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
-    CallSite call(site);
+Tensor averaged(const Tensor& x, const Axes& axes, bool keepdims) {
     const std::vector<long> ax = negative_axes(x, axes, "mean");
     std::size_t count = 1;
     for (auto p : positions(ax, x.dim())) count *= x.shape()[p];
@@ -227,29 +224,23 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
     return sum(x, axes, keepdims) / static_cast<double>(count);
 }
 
-Tensor max(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
-    CallSite call(site);
-    const std::vector<long> ax = negative_axes(x, axes, "max");
-    return drop_axes(apply(Max{ax}, x), x, ax, keepdims);
+// A reduction op (Max, LogSumExp) over axes, which it keeps as 1s; they are dropped unless keepdims.
+template <class Op>
+Tensor reduced(const Tensor& x, const Axes& axes, bool keepdims) {
+    const std::vector<long> ax = negative_axes(x, axes, Op::name);
+    return drop_axes(apply(Op{ax}, x), x, ax, keepdims);
 }
 
-Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
-    CallSite call(site);
-    const std::vector<long> ax = negative_axes(x, axes, "logsumexp");
-    return drop_axes(apply(LogSumExp{ax}, x), x, ax, keepdims);
-}
+}  // namespace
 
-Tensor softmax(const Tensor& x, long axis, Site site) {
-    CallSite call(site);
-    return apply(Softmax{one_axis(x, axis, "softmax")}, x);
-}
-Tensor log_softmax(const Tensor& x, long axis, Site site) {
-    CallSite call(site);
-    return apply(LogSoftmax{one_axis(x, axis, "log_softmax")}, x);
-}
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_reduce.def>
 
 const OpList& reduction_ops() {
-    static const OpList list = op_list<Max, LogSumExp, Softmax, LogSoftmax>();
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_reduce.def>
+    };
     return list;
 }
 

@@ -3,7 +3,7 @@
 
 #include <numeric>
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 #include <adgraph/tensor/kernels.hpp>
 
 namespace adg {
@@ -36,7 +36,7 @@ OpSample sample(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
 
 // (from) → (to), equal element counts; transpose: (to) → (from)
 struct Reshape {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "reshape";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return rows_if(from.size() >= 2 && to.size() >= 2 && from[0] == to[0]);
@@ -74,7 +74,7 @@ struct Reshape {
 
 // axes permuted by perm; transpose: the inverse permutation
 struct Permute {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "permute";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && perm[0] == 0);
@@ -106,7 +106,7 @@ struct Permute {
 
 // (from) broadcast to (to); transpose: sum_to (to) → (from)
 struct BroadcastTo {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "broadcast_to";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return rows_if(leading_kept(from, to));
@@ -137,7 +137,7 @@ struct BroadcastTo {
 
 // (from) summed down to (to); transpose: broadcast (to) → (from)
 struct SumTo {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "sum_to";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return rows_if(leading_kept(from, to));
@@ -164,7 +164,7 @@ struct SumTo {
 
 // entries start..stop-1 along axis (negative); transpose: zero-pad back to size
 struct Slice {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "slice";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
@@ -178,7 +178,7 @@ struct Slice {
 
 // x placed at start along axis (negative) in zeros of length total; transpose: the slice it fills
 struct Pad {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "pad";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
@@ -216,7 +216,7 @@ std::vector<OpSample> Slice::samples(Generator& gen) {
 
 // inputs joined along axis (negative); transpose: the slice of ȳ each input filled
 struct Concat {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "concat";
     long axis = -1;
     Array forward(const std::vector<Array>& xs) const { return kernels::concat(xs, at(axis, xs.at(0).dim()), name); }
@@ -249,7 +249,7 @@ struct Concat {
 
 // entries `index` along axis (negative); transpose: index_add back into `size` entries
 struct IndexSelect {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "index_select";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
@@ -264,7 +264,7 @@ struct IndexSelect {
 
 // zeros of `size` entries along axis with entry j of x added at index[j]; transpose: index_select
 struct IndexAdd {
-    using kind = Linear;
+    static constexpr LinearMap kind{};
     static constexpr const char* name = "index_add";
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
         return rows_if(in[0].size() >= 2 && axis != -static_cast<long>(in[0].size()));
@@ -291,6 +291,104 @@ std::vector<OpSample> IndexSelect::samples(Generator& gen) {
             sample("index_select (2,4) axis -1", {sample_tensor({2, 4}, {}, gen)}, [](const std::vector<Tensor>& xs) {
                 return apply(IndexSelect{-1, {3, 1}, 4}, xs[0]);
             })};
+}
+
+Tensor permuted(const Tensor& x, const std::vector<std::size_t>& perm) {
+    std::vector<std::size_t> sorted = perm;
+    std::sort(sorted.begin(), sorted.end());
+    bool ok = perm.size() == x.dim();
+    for (std::size_t i = 0; ok && i < sorted.size(); ++i) ok = sorted[i] == i;
+    if (!ok) {
+        throw value_error("permute: the permutation must list each of the " + std::to_string(x.dim()) +
+                          " axes of shape " + shape_str(x.shape()) + " exactly once");
+    }
+    return apply(Permute{perm}, x);
+}
+
+Tensor transposed(const Tensor& x) {
+    if (x.dim() < 2) {
+        throw shape_error("transpose: shape " + shape_str(x.shape()) +
+                          " has fewer than 2 axes; transpose swaps the last two (use reshape for vectors)");
+    }
+    std::vector<std::size_t> perm(x.dim());
+    std::iota(perm.begin(), perm.end(), std::size_t{0});
+    std::swap(perm[x.dim() - 1], perm[x.dim() - 2]);
+    return apply(Permute{perm}, x);
+}
+
+Tensor sliced(const Tensor& x, long axis, std::size_t start, std::size_t stop) {
+    const long ax = negative_axis(axis, x.dim(), "slice");
+    const std::size_t size = x.shape()[at(ax, x.dim())];
+    if (start > stop || stop > size) {
+        throw value_error("slice: range [" + std::to_string(start) + ", " + std::to_string(stop) +
+                          ") does not fit axis " + std::to_string(axis) + " of size " + std::to_string(size) +
+                          " in shape " + shape_str(x.shape()) + "; need start <= stop <= size");
+    }
+    return apply(Slice{ax, start, stop, size}, x);
+}
+
+Tensor padded(const Tensor& x, long axis, std::size_t start, std::size_t total) {
+    const long ax = negative_axis(axis, x.dim(), "pad");
+    const std::size_t len = x.shape()[at(ax, x.dim())];
+    if (start > total || len > total - start) {
+        throw value_error("pad: " + std::to_string(len) + " entries at offset " + std::to_string(start) +
+                          " do not fit in length " + std::to_string(total) + " (axis " + std::to_string(axis) +
+                          " of shape " + shape_str(x.shape()) + "); need offset + entries <= length");
+    }
+    return apply(Pad{ax, start, len, total}, x);
+}
+
+Tensor concatenated(const std::vector<Tensor>& xs, long axis) {
+    if (xs.empty()) throw value_error("concat: needs at least one tensor");
+    return apply_list(Concat{negative_axis(axis, xs[0].dim(), "concat")}, xs);
+}
+
+Tensor stacked(const std::vector<Tensor>& xs, long axis) {
+    if (xs.empty()) throw value_error("stack: needs at least one tensor");
+    const std::size_t ax = normalize_axis(axis, xs[0].dim() + 1, "stack");
+    std::vector<Tensor> parts;
+    for (const auto& x : xs) {
+        if (x.shape() != xs[0].shape()) {
+            throw shape_error("stack: shapes " + shape_str(xs[0].shape()) + " and " + shape_str(x.shape()) +
+                              " differ; stack needs tensors of one shape");
+        }
+        const auto cut = x.shape().begin() + static_cast<long>(ax);
+        Shape s(x.shape().begin(), cut);
+        s.push_back(1);
+        s.insert(s.end(), cut, x.shape().end());
+        parts.push_back(reshape(x, s));
+    }
+    return concat(parts, static_cast<long>(ax));
+}
+
+Tensor selected(const Tensor& x, long axis, const std::vector<std::size_t>& index) {
+    const long ax = negative_axis(axis, x.dim(), "index_select");
+    return apply(IndexSelect{ax, index, x.shape()[at(ax, x.dim())]}, x);
+}
+
+Tensor added_at(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size) {
+    const long ax = negative_axis(axis, x.dim(), "index_add");
+    return apply(IndexAdd{ax, index, size}, x);
+}
+
+Tensor one_hot_rows(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype) {
+    // Labels first: a bad label is refused before the (possibly large) array is allocated.
+    if (classes == 0 && !labels.empty()) {
+        throw value_error("one_hot: classes is 0, so none of the " + std::to_string(labels.size()) +
+                          " labels has a column; pass the number of classes (at least 1)");
+    }
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (labels[i] >= classes) {
+            throw value_error("one_hot: label " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
+                              " is out of range for " + std::to_string(classes) + " classes (" +
+                              index_range_str(classes) + ")");
+        }
+    }
+    Array out = Array::zeros({labels.size(), classes}, dtype, "one_hot");
+    out.visit_mut([&](auto& a) {
+        for (std::size_t i = 0; i < labels.size(); ++i) a.data()[i * classes + labels[i]] = 1;
+    });
+    return Tensor(std::move(out));
 }
 
 }  // namespace
@@ -320,138 +418,14 @@ Tensor align_core(const Tensor& t, const Shape& in, const Shape& out) {
     return reshape_core(t, in, padded);
 }
 
-Tensor reshape(const Tensor& x, const Shape& shape, Site site) {
-    CallSite call(site);
-    return reshape_core(x, x.shape(), shape);
-}
-Tensor broadcast_to(const Tensor& x, const Shape& shape, Site site) {
-    CallSite call(site);
-    return broadcast_to_core(x, x.shape(), shape);
-}
-Tensor sum_to(const Tensor& x, const Shape& shape, Site site) {
-    CallSite call(site);
-    return sum_to_core(x, x.shape(), shape);
-}
-
-Tensor permute(const Tensor& x, const std::vector<std::size_t>& perm, Site site) {
-    CallSite call(site);
-    std::vector<std::size_t> sorted = perm;
-    std::sort(sorted.begin(), sorted.end());
-    bool ok = perm.size() == x.dim();
-    for (std::size_t i = 0; ok && i < sorted.size(); ++i) ok = sorted[i] == i;
-    if (!ok) {
-        throw value_error("permute: the permutation must list each of the " + std::to_string(x.dim()) +
-                          " axes of shape " + shape_str(x.shape()) + " exactly once");
-    }
-    return apply(Permute{perm}, x);
-}
-
-Tensor transpose(const Tensor& x, Site site) {
-    CallSite call(site);
-    if (x.dim() < 2) {
-        throw shape_error("transpose: shape " + shape_str(x.shape()) +
-                          " has fewer than 2 axes; transpose swaps the last two (use reshape for vectors)");
-    }
-    std::vector<std::size_t> perm(x.dim());
-    std::iota(perm.begin(), perm.end(), std::size_t{0});
-    std::swap(perm[x.dim() - 1], perm[x.dim() - 2]);
-    return apply(Permute{perm}, x);
-}
-
-Tensor slice(const Tensor& x, long axis, std::size_t start, std::size_t stop, Site site) {
-    CallSite call(site);
-    const long ax = negative_axis(axis, x.dim(), "slice");
-    const std::size_t size = x.shape()[at(ax, x.dim())];
-    if (start > stop || stop > size) {
-        throw value_error("slice: range [" + std::to_string(start) + ", " + std::to_string(stop) +
-                          ") does not fit axis " + std::to_string(axis) + " of size " + std::to_string(size) +
-                          " in shape " + shape_str(x.shape()) + "; need start <= stop <= size");
-    }
-    return apply(Slice{ax, start, stop, size}, x);
-}
-
-Tensor pad(const Tensor& x, long axis, std::size_t start, std::size_t total, Site site) {
-    CallSite call(site);
-    const long ax = negative_axis(axis, x.dim(), "pad");
-    const std::size_t len = x.shape()[at(ax, x.dim())];
-    if (start > total || len > total - start) {
-        throw value_error("pad: " + std::to_string(len) + " entries at offset " + std::to_string(start) +
-                          " do not fit in length " + std::to_string(total) + " (axis " + std::to_string(axis) +
-                          " of shape " + shape_str(x.shape()) + "); need offset + entries <= length");
-    }
-    return apply(Pad{ax, start, len, total}, x);
-}
-
-Tensor concat(const std::vector<Tensor>& xs, long axis, Site site) {
-    CallSite call(site);
-    if (xs.empty()) throw value_error("concat: needs at least one tensor");
-    return apply_list(Concat{negative_axis(axis, xs[0].dim(), "concat")}, xs);
-}
-
-Tensor stack(const std::vector<Tensor>& xs, long axis, Site site) {
-    CallSite call(site);
-    if (xs.empty()) throw value_error("stack: needs at least one tensor");
-    const std::size_t ax = normalize_axis(axis, xs[0].dim() + 1, "stack");
-    std::vector<Tensor> parts;
-    for (const auto& x : xs) {
-        if (x.shape() != xs[0].shape()) {
-            throw shape_error("stack: shapes " + shape_str(xs[0].shape()) + " and " + shape_str(x.shape()) +
-                              " differ; stack needs tensors of one shape");
-        }
-        const auto cut = x.shape().begin() + static_cast<long>(ax);
-        Shape s(x.shape().begin(), cut);
-        s.push_back(1);
-        s.insert(s.end(), cut, x.shape().end());
-        parts.push_back(reshape(x, s));
-    }
-    return concat(parts, static_cast<long>(ax));
-}
-
-Tensor index_select(const Tensor& x, long axis, const std::vector<std::size_t>& index, Site site) {
-    CallSite call(site);
-    const long ax = negative_axis(axis, x.dim(), "index_select");
-    return apply(IndexSelect{ax, index, x.shape()[at(ax, x.dim())]}, x);
-}
-
-Tensor index_add(const Tensor& x, long axis, const std::vector<std::size_t>& index, std::size_t size, Site site) {
-    CallSite call(site);
-    const long ax = negative_axis(axis, x.dim(), "index_add");
-    return apply(IndexAdd{ax, index, size}, x);
-}
-
-Tensor zeros_like(const Tensor& x, Site site) {
-    CallSite call(site);
-    return Tensor::zeros(x.shape(), x.dtype());
-}
-Tensor ones_like(const Tensor& x, Site site) {
-    CallSite call(site);
-    return Tensor::ones(x.shape(), x.dtype());
-}
-
-Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes, Dtype dtype, Site site) {
-    CallSite call(site);
-    // Labels first: a bad label is refused before the (possibly large) array is allocated.
-    if (classes == 0 && !labels.empty()) {
-        throw value_error("one_hot: classes is 0, so none of the " + std::to_string(labels.size()) +
-                          " labels has a column; pass the number of classes (at least 1)");
-    }
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (labels[i] >= classes) {
-            throw value_error("one_hot: label " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
-                              " is out of range for " + std::to_string(classes) + " classes (" +
-                              index_range_str(classes) + ")");
-        }
-    }
-    Array out = Array::zeros({labels.size(), classes}, dtype, "one_hot");
-    out.visit_mut([&](auto& a) {
-        for (std::size_t i = 0; i < labels.size(); ++i) a.data()[i * classes + labels[i]] = 1;
-    });
-    return Tensor(std::move(out));
-}
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_shape.def>
 
 const OpList& shape_ops() {
-    static const OpList list =
-        op_list<Reshape, Permute, BroadcastTo, SumTo, Slice, Pad, Concat, IndexSelect, IndexAdd>();
+    static const OpList list = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_shape.def>
+    };
     return list;
 }
 

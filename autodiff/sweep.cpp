@@ -19,23 +19,24 @@ using detail::Order;
 using detail::topo_order;
 
 std::string released_message(const Node& n, const char* sweep) {
-    return std::string(sweep) + ": the graph through '" + n.name() +
-           "' was released by an earlier reverse sweep; pass retain_graph = true to the first backward()/sweep to "
+    return std::string(sweep) + ": the graph through " + n.label() +
+           " was released by an earlier reverse sweep; pass retain_graph = true to the first backward()/sweep to "
            "sweep it again, or recompute the forward pass (to use the value as a constant, detach() it)";
 }
 
 // Calls a rule and names the op, the rule and the sweep in any error it raises.
 template <class Rule>
 auto call_rule(const Node& n, const char* rule, const char* sweep, Rule&& r) {
-    // Ops a rule records (create_graph) report the site of the op whose rule made them.
-    CallSite at(n.site());
+    // Ops a rule records (create_graph) report the site of the op whose rule made them, under their own names (an
+    // error in the rule already names the op, through the context added below).
+    CallSite at(Site{n.site().file, n.site().line, nullptr});
     try {
         return r();
     } catch (error& e) {
-        e.add_context(std::string("in the ") + rule + " rule of '" + n.name() + "' (" + sweep + ")");
+        e.add_context(std::string("in the ") + rule + " rule of " + n.label() + " (" + sweep + ")");
         throw;
     } catch (const std::exception& e) {
-        throw graph_error(std::string("in the ") + rule + " rule of '" + n.name() + "' (" + sweep + "): " + e.what());
+        throw graph_error(std::string("in the ") + rule + " rule of " + n.label() + " (" + sweep + "): " + e.what());
     }
 }
 
@@ -48,7 +49,7 @@ void check_rule_result(const Tensor& r, std::size_t k, const Array& like, const 
     if (!r.defined() || r.dtype() != like.dtype() || !fits()) {
         const Shape want = batched_shape(k, like.shape());
         throw graph_error(
-            std::string("in the ") + rule + " rule of '" + n.name() + "' (" + sweep + "): the rule returned " +
+            std::string("in the ") + rule + " rule of " + n.label() + " (" + sweep + "): the rule returned " +
             (r.defined() ? std::string(dtype_name(r.dtype())) + " " + shape_str(r.shape()) : std::string("nothing")) +
             " where " + dtype_name(like.dtype()) + " " + shape_str(want) +
             " was expected; fix the rule (its result carries a leading axis of k directions, here k = " +
@@ -64,7 +65,7 @@ void check_rule_result(const Directions& r, std::size_t k, const Array& like, co
     const bool ok = r.values().defined() && !s.empty() && r.rows() == s[0] && r.index().size() == k &&
                     r.values().shape() == batched_shape(k, Shape(s.begin() + 1, s.end()));
     if (!ok || r.values().dtype() != like.dtype()) {
-        throw graph_error(std::string("in the sparse ") + rule + " rule of '" + n.name() + "' (" + sweep +
+        throw graph_error(std::string("in the sparse ") + rule + " rule of " + n.label() + " (" + sweep +
                           "): the rule returned sparse rows that do not fit " + dtype_name(like.dtype()) + " " +
                           shape_str(batched_shape(k, s)) + "; fix the rule");
     }

@@ -6,8 +6,11 @@ install(TARGETS adgraph EXPORT adgraphTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+# Headers and op tables (autodiff/ops_*.def, which ops.hpp includes); not the private headers under internal/ (the
+# samples the op tests draw).
 foreach(part tensor autodiff nn)
-  install(DIRECTORY ${part}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/adgraph/${part} FILES_MATCHING PATTERN "*.hpp")
+  install(DIRECTORY ${part}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/adgraph/${part} FILES_MATCHING PATTERN "*.hpp"
+    PATTERN "*.def" PATTERN "internal" EXCLUDE)
 endforeach()
 install(FILES include/adgraph/adgraph.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/adgraph)
 install(EXPORT adgraphTargets NAMESPACE adgraph:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/adgraph)

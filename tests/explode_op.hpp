@@ -10,7 +10,7 @@ namespace adg::testing {
 
 /// Forward is the identity; the JVP rule throws value_error("boom in jvp"), the VJP rule "boom in vjp".
 struct Explode {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "explode";
     Array forward(const Array& x) const { return x; }
     Tensor jvp(const std::vector<Tensor>&, const Tensor&, const std::vector<Tensor>&) const {

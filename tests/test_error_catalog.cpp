@@ -514,9 +514,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
 
     // ---- graph_error ----
     c.push_back({"graph_error",
-                 "backward: the graph through 'reshape' was released by an earlier reverse sweep; pass retain_graph = "
-                 "true to the first backward()/sweep to sweep it again, or recompute the forward pass (to use the "
-                 "value as a constant, detach() it)",
+                 "backward: the graph through 'sum' (its internal 'reshape') was released by an earlier reverse sweep; "
+                 "pass retain_graph = true to the first backward()/sweep to sweep it again, or recompute the forward "
+                 "pass (to use the value as a constant, detach() it)",
                  [] {
                      const Tensor x = Tensor::from({1.0, 2.0}).requires_grad();
                      const Tensor y = sum(tanh(x));
@@ -524,9 +524,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      y.backward();
                  }});
     c.push_back({"graph_error",
-                 "forward_sweep: the graph through 'reshape' was released by an earlier reverse sweep; pass "
-                 "retain_graph = true to the first backward()/sweep to sweep it again, or recompute the forward pass "
-                 "(to use the value as a constant, detach() it)",
+                 "forward_sweep: the graph through 'sum' (its internal 'reshape') was released by an earlier reverse "
+                 "sweep; pass retain_graph = true to the first backward()/sweep to sweep it again, or recompute the "
+                 "forward pass (to use the value as a constant, detach() it)",
                  [] {
                      const Tensor x = Tensor::from({1.0, 2.0}).requires_grad();
                      const Tensor y = sum(tanh(x));

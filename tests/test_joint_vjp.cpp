@@ -7,7 +7,7 @@
 #include <vector>
 
 #include <adgraph/adgraph.hpp>
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 
 using namespace adg;
 
@@ -17,7 +17,7 @@ using Masks = std::vector<std::vector<char>>;
 
 // y = a·b + c elementwise: ẏ = ȧ·b + a·ḃ + ċ; ā = ȳ·b, b̄ = ȳ·a, c̄ = ȳ. Logs the mask of every vjp_all call.
 struct MulAdd {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "mul_add";
     std::shared_ptr<Masks> log = std::make_shared<Masks>();
     Array forward(const Array& a, const Array& b, const Array& c) const {

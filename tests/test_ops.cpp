@@ -83,10 +83,14 @@ TEST_CASE("op lists: every op has a unique name and samples") {
     std::size_t listed = 0;
     for (const auto& l : lists) listed += l.list().size();
     CHECK(all.size() == listed);
-    CHECK(elementwise_ops().size() == 20);
-    CHECK(shape_ops().size() == 9);
     std::set<std::string> names;
     for (const auto& op : all) CHECK_MESSAGE(names.insert(op.name).second, "listed twice: " << op.name);
+    // Each form of op-table line lists its op: ADG_UNARY (atan, tanh), ADG_OP (clamp, reshape), ADG_BINARY (maximum),
+    // ADG_LISTED (add_scalar, max_pool2d_gather); ADG_FN lists nothing (sum is a composite).
+    for (const char* name : {"atan", "tanh", "clamp", "reshape", "maximum", "add_scalar", "max_pool2d_gather"}) {
+        CHECK_MESSAGE(names.count(name) == 1, name << " is not listed");
+    }
+    CHECK(names.count("sum") == 1);  // from composite_ops(), not from the table's ADG_FN line
 }
 
 TEST_CASE("ops: gradcheck of JVP and VJP against central differences (float64)") {
@@ -128,16 +132,69 @@ TEST_CASE("softmax, log_softmax and logsumexp stay finite for logits of ±1e4") 
     }
 }
 
-TEST_CASE("max: tied maxima share the gradient equally, maximum gives ties to its first argument") {
+TEST_CASE("max: tied maxima share the gradient equally") {
     const Tensor x = Tensor::from({2.0, 5.0, 5.0, 1.0}, f64).requires_grad();
     max(x).backward();
     CHECK(x.grad().value().flat(1) == 0.5);
     CHECK(x.grad().value().flat(2) == 0.5);
     CHECK(x.grad().value().flat(0) == 0.0);
-    const Tensor a = Tensor::from({1.0, 3.0}, f64).requires_grad(), b = Tensor::from({1.0, 2.0}, f64).requires_grad();
-    sum(maximum(a, b)).backward();
-    CHECK(a.grad().value().flat(0) == 1.0);
-    CHECK(b.grad().value().flat(0) == 0.0);
+}
+
+// PyTorch's and JAX's rule: at a = b, maximum and minimum pass half the tangent of each operand and half the
+// cotangent to each. Entries: a tie, a above b, a below b.
+TEST_CASE("maximum and minimum split ties equally in forward and reverse mode") {
+    const Tensor a = Tensor::from({1.5, 3.0, -1.0}, f64), b = Tensor::from({1.5, 2.0, 0.5}, f64);
+    const Tensor ta = Tensor::from({0.2, 0.4, 0.8}, f64), tb = Tensor::from({1.0, 3.0, 5.0}, f64);
+    const Tensor u = Tensor::from({4.0, 6.0, 10.0}, f64);
+    for (const bool is_max : {true, false}) {
+        CAPTURE(is_max);
+        const MultiFn f = [is_max](const std::vector<Tensor>& x) {
+            return is_max ? maximum(x[0], x[1]) : minimum(x[0], x[1]);
+        };
+        // Which operand the untied entries follow: a at entry 1 for maximum (3 > 2), b for minimum; the reverse at 2.
+        const std::vector<double> want_t =
+            is_max ? std::vector<double>{0.6, 0.4, 5.0} : std::vector<double>{0.6, 3.0, 0.8};
+        const std::vector<double> want_a =
+            is_max ? std::vector<double>{2.0, 6.0, 0.0} : std::vector<double>{2.0, 0.0, 10.0};
+        const std::vector<double> want_b =
+            is_max ? std::vector<double>{2.0, 0.0, 10.0} : std::vector<double>{2.0, 6.0, 0.0};
+        const auto eager = jvp(f, {a, b}, {ta, tb});
+        const auto recorded = detail::recorded_jvp(f, {a, b}, {ta, tb});
+        const auto [y, bars] = vjp(f, {a, b}, u);
+        for (std::size_t i = 0; i < 3; ++i) {
+            CAPTURE(i);
+            CHECK(eager.second.value().flat(i) == doctest::Approx(want_t[i]).epsilon(1e-15));
+            CHECK(recorded.second.value().flat(i) == doctest::Approx(want_t[i]).epsilon(1e-15));
+            CHECK(bars[0].value().flat(i) == want_a[i]);
+            CHECK(bars[1].value().flat(i) == want_b[i]);
+        }
+    }
+}
+
+TEST_CASE("maximum at ties: batched Jacobians equal single directions, and second order holds") {
+    // c ties x at entries 0 and 2.
+    const Tensor x = Tensor::from({0.5, 2.0, -1.0, 3.0}, f64), c = Tensor::from({0.5, 1.0, -1.0, 4.0}, f64);
+    const Fn f = [c](const Tensor& v) { return maximum(v, c); };
+    const std::vector<double> mask = {0.5, 1.0, 0.5, 0.0};
+    const Tensor jf = jacfwd(f)(x), jr = jacrev(f)(x);
+    for (std::size_t i = 0; i < 4; ++i) {
+        xt::xarray<double> e = xt::zeros<double>({4});
+        e(i) = 1.0;
+        const Tensor col = jvp(f, x, Tensor(xt::xarray<double>(e))).second;
+        const Tensor row = vjp(f, x).second(Tensor(xt::xarray<double>(e)));
+        for (std::size_t j = 0; j < 4; ++j) {
+            CAPTURE(i);
+            CAPTURE(j);
+            CHECK(jf.value().flat(j * 4 + i) == col.value().flat(j));
+            CHECK(jr.value().flat(i * 4 + j) == row.value().flat(j));
+            CHECK(jf.value().flat(j * 4 + i) == (i == j ? mask[i] : 0.0));
+        }
+    }
+    // sum(maximum(x, c)²): gradient 2·max(x, c)·m, Hessian diag(2·m²) since the mask m is constant.
+    const Tensor h = hessian([c](const Tensor& v) { return sum(square(maximum(v, c))); })(x);
+    for (std::size_t i = 0; i < 4; ++i) {
+        for (std::size_t j = 0; j < 4; ++j) CHECK(h.value().flat(i * 4 + j) == (i == j ? 2 * mask[i] * mask[i] : 0.0));
+    }
 }
 
 TEST_CASE("cast converts values and gradients between float32 and float64") {
