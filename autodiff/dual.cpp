@@ -8,6 +8,7 @@
 #include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/ops.hpp>
+#include <adgraph/autodiff/sweep.hpp>
 
 namespace adg::detail {
 
@@ -51,8 +52,6 @@ public:
         tangents_[x.node().get()] = {std::weak_ptr<Node>(x.node()), std::move(t)};
     }
 
-    bool fallback = false;
-
 private:
     DualScope* prev_;
     std::pmr::unordered_map<const Node*, std::pair<std::weak_ptr<Node>, Tensor>> tangents_{entry_pool()};
@@ -64,7 +63,7 @@ private:
 namespace {
 
 // Eager jvps running in the process, and ops run meanwhile on threads without one: f may hand work to another
-// thread, whose ops would compute no tangent, so an eager jvp that sees such ops takes the recorded path.
+// thread, whose ops compute no tangent, so an eager jvp that sees such ops sweeps its recording instead.
 std::atomic<int> eager_running{0};
 std::atomic<unsigned long> foreign_ops{0};
 
@@ -81,16 +80,6 @@ bool dual_active() {
     if (DualScope::current() != nullptr) return grad_enabled();
     if (eager_running.load(std::memory_order_relaxed) > 0) foreign_ops.fetch_add(1, std::memory_order_relaxed);
     return false;
-}
-
-void dual_fallback() {
-    DualScope* s = DualScope::current();
-    if (!s) return;
-    s->fallback = true;
-    // Stop f now rather than let it finish a run whose result is thrown away: a nested transform (hvp's inner
-    // grad) asks for recording first thing, so the restart costs almost nothing. The flag covers an f that
-    // swallows the exception.
-    throw DualRestart{};
 }
 
 bool dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t) {
@@ -130,33 +119,36 @@ void dual_rethrow(const char* name) {
     }
 }
 
-std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs,
-                                                   const std::vector<Tensor>& vs) {
+// The leaves require grad, so f is recorded exactly as on jvp's recorded path: a nested transform inside f sees
+// its input tracked and records its own sweeps (whose ops get tangents here too), and ops f runs on other threads
+// are recorded as well. Recording costs a node's edges per op (2-7 % of a small network's jvp, bench_modes), far
+// less than running f a second time when f turns out to need the graph, and f's side effects happen once.
+std::pair<Tensor, Tensor> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
+    std::vector<Tensor> leaves, seeds;
     Tensor y, t;
+    bool foreign_seen = false;
     {
+        GradMode on(true);
+        // One leaf per input, even if the caller passes a tensor twice (each carries its own tangent).
+        for (const auto& x : xs) leaves.push_back(x.detach().requires_grad());
+        {
+            NoGrad off;
+            for (const auto& v : vs) seeds.push_back(reshape(v, batched_shape(1, v.shape())));
+        }
         EagerRunning running;
         DualScope scope;
-        GradMode on(true);
-        std::vector<Tensor> leaves;
-        for (std::size_t i = 0; i < xs.size(); ++i) {
-            leaves.push_back(xs[i].detach());  // one node per input, even if the caller passes a tensor twice
-            NoGrad off;
-            scope.set(leaves.back(), reshape(vs[i], batched_shape(1, vs[i].shape())));
-        }
+        for (std::size_t i = 0; i < xs.size(); ++i) scope.set(leaves[i], seeds[i]);
         const unsigned long foreign = foreign_ops.load(std::memory_order_relaxed);
-        try {
-            y = f(leaves);
-        } catch (const DualRestart&) {
-            return std::nullopt;
-        }
+        y = f(leaves);
         // Work f handed to other threads happened before f returned it (join, future), so its count is seen here.
-        if (scope.fallback || foreign_ops.load(std::memory_order_relaxed) != foreign) return std::nullopt;
+        foreign_seen = foreign_ops.load(std::memory_order_relaxed) != foreign;
         if (!y.defined()) throw value_error("jvp: the function returned an undefined tensor");
-        t = scope.get(y);
+        if (!foreign_seen) t = scope.get(y);
     }
     NoGrad off;
+    if (foreign_seen && y.needs_grad()) t = forward_sweep(leaves, seeds, {y})[0];
     Tensor dy = t.defined() ? reshape(t, y.shape()) : Tensor::zeros(y.shape(), y.dtype());
-    return std::make_pair(y.detach(), std::move(dy));
+    return {y.detach(), std::move(dy)};
 }
 
 }  // namespace adg::detail

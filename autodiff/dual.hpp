@@ -1,9 +1,8 @@
 #pragma once
 /// \file Eager forward mode: while a pure jvp(f, x, v) runs f, every op computes its tangent right after its
-/// value (dual numbers), so no graph is recorded and no sweep follows. Engine use: apply() calls dual_propagate.
+/// value (dual numbers), so no sweep follows. Engine use: apply() calls dual_propagate.
 
 #include <functional>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -43,17 +42,13 @@ void dual_propagate(const char* name, const std::vector<Tensor>& in, const Tenso
     dual_set(name, out, std::move(r));
 }
 
-/// Thrown by dual_fallback() to stop f; eager_jvp catches it (not an std::exception, so `catch (const
-/// std::exception&)` in f lets it pass).
-struct DualRestart {};
+/// Called when a tensor starts to require grad. Nothing to do: an eager jvp records f as it runs (its inputs
+/// require grad), so a nested transform or a new leaf inside f needs no restart. Kept for the caller in tensor.cpp.
+inline void dual_fallback() {}
 
-/// Marks the running eager jvp as unable to finish eagerly, since f started recording (a nested transform, or a
-/// tensor made to require grad inside f), which the recorded path handles; throws DualRestart to stop f. Does
-/// nothing outside an eager jvp.
-void dual_fallback();
-
-/// (f(xs), Σ Jᵢ·vᵢ) computed eagerly, or nothing if f needed the recorded path (see dual_fallback).
-std::optional<std::pair<Tensor, Tensor>> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs,
-                                                   const std::vector<Tensor>& vs);
+/// (f(xs), Σ Jᵢ·vᵢ) with f run exactly once: f is recorded on fresh leaves while every op also computes its tangent
+/// right away. The tangent of f's result is handed back without a sweep, unless some op ran on another thread
+/// meanwhile (whose tangent nobody computed): then one forward sweep over the recording gives it.
+std::pair<Tensor, Tensor> eager_jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs);
 
 }  // namespace adg::detail

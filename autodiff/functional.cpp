@@ -92,13 +92,10 @@ std::pair<Tensor, Tensor> traced_jvp(const MultiFn& f, const std::vector<Tensor>
 
 std::pair<Tensor, Tensor> jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
     check_tangents(xs, vs);
-    // Pure case (no outer transform, no eager jvp around): tangents ride along while f runs, nothing is recorded.
-    // f that starts recording itself (a nested transform) is run again on the recorded path below.
+    // Pure case (no outer transform, no eager jvp around): tangents ride along while f runs, no sweep follows.
     bool tracked = detail::dual_active();
     for (const auto& x : xs) tracked |= x.defined() && x.needs_grad();
-    if (!tracked) {
-        if (auto r = detail::eager_jvp(f, xs, vs)) return *std::move(r);
-    }
+    if (!tracked) return detail::eager_jvp(f, xs, vs);
     return traced_jvp(f, xs, vs);
 }
 

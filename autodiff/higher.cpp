@@ -6,8 +6,8 @@
 
 namespace adg {
 
-// grad(f) records itself, so jvp's eager attempt would stop at once (an exception through f's frames, ~5 % of an
-// hvp) and restart on the recorded path: go there directly.
+// grad(f) records f and its own reverse sweep whatever jvp does, so eager tangents would only duplicate the one
+// forward sweep over that recording: take the recorded path directly.
 Tensor hvp(const Fn& f, const Tensor& x, const Tensor& v) {
     const Fn g = grad(f);
     return detail::recorded_jvp([&g](const std::vector<Tensor>& xs) { return g(xs[0]); }, {x}, {v}).second;

@@ -72,3 +72,20 @@ TEST_CASE("mixing rows gives a dense Jacobian, mode by n and m, and the explanat
     // softmax over a whole vector couples every element.
     CHECK(jacobian([](const Tensor& v) { return softmax(v); }, x).structure == Structure::dense);
 }
+
+TEST_CASE("jacobian runs f exactly once per call, in every mode") {
+    const Tensor x = Tensor::from({0.5, -1.5, 2.0}, f64);
+    int calls = 0;
+    const auto f = [&](const Tensor& a) {
+        ++calls;
+        return sin(a) * a;
+    };
+    for (Mode m : {Mode::automatic, Mode::forward, Mode::reverse}) {
+        CAPTURE(mode_name(m));
+        calls = 0;
+        const Jacobian J = jacobian(f, x, m);
+        CHECK(calls == 1);
+        // d/dx sin(x)·x = cos(x)·x + sin(x), elementwise (a diagonal Jacobian, stored in x's shape)
+        check_equal(J.values, cos(x) * x + sin(x));
+    }
+}
