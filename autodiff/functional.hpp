@@ -219,7 +219,7 @@ auto jacrev(F f, I argnum, JacobianOptions options = {}) {
 
 namespace detail {
 /// jvp on the recorded path only (trace f, one forward sweep), for callers that know f records itself (a nested
-/// transform such as hvp's grad(f)), where the eager attempt would stop at once and restart here.
+/// transform such as hvp's grad(f)), where eager tangents would only repeat that one sweep's work.
 std::pair<Tensor, Tensor> recorded_jvp(const MultiFn& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& vs);
 }  // namespace detail
 
