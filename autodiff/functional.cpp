@@ -1,5 +1,7 @@
 #include <adgraph/autodiff/functional.hpp>
 
+#include <algorithm>
+
 #include <adgraph/autodiff/dual.hpp>
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/node.hpp>
@@ -18,28 +20,46 @@ struct Traced {
     bool outer = false;
 };
 
-Traced trace(const MultiFn& f, const std::vector<Tensor>& xs, const char* who) {
+// `which` lists the inputs to differentiate (all when empty); the others are passed to f unchanged, as constants
+// unless an outer transform tracks them (then the sweeps are recorded, since the results depend on them).
+Traced trace(const MultiFn& f, const std::vector<Tensor>& xs, const char* who,
+             const std::vector<std::size_t>& which = {}) {
     Traced t;
     GradMode on(true);
-    for (const auto& x : xs) {
+    std::vector<char> chosen(xs.size(), which.empty() ? 1 : 0);
+    for (const std::size_t i : which) chosen[i] = 1;
+    std::vector<Tensor> args;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        const Tensor& x = xs[i];
+        if (!chosen[i]) {
+            // Passed as it is; one tracked by an outer transform or an eager jvp makes the sweeps record.
+            t.outer |= x.defined() && (x.needs_grad() || detail::dual_tangent(x).defined());
+            args.push_back(x);
+            continue;
+        }
         if (!x.defined()) {
             throw value_error(std::string(who) +
                               ": an input is undefined (default-constructed or moved from); pass tensors with values");
         }
         if (x.needs_grad()) {
             t.outer = true;
-            t.xs.push_back(x);
+            args.push_back(x);
             continue;
         }
-        t.xs.push_back(x.detach().requires_grad());
+        args.push_back(x.detach().requires_grad());
         // Inside an eager jvp, an input with a tangent is tracked by that jvp: the fresh leaf takes the tangent and
         // the sweeps record themselves, so their ops carry it on to the results, which stay undetached.
         if (Tensor tangent = detail::dual_tangent(x); tangent.defined()) {
             t.outer = true;
-            detail::dual_seed(t.xs.back(), std::move(tangent));
+            detail::dual_seed(args.back(), std::move(tangent));
         }
     }
-    t.y = f(t.xs);
+    if (which.empty()) {
+        t.xs = args;
+    } else {
+        for (const std::size_t i : which) t.xs.push_back(args[i]);  // in argnums' order
+    }
+    t.y = f(args);
     if (!t.y.defined()) throw value_error(std::string(who) + ": the function returned an undefined tensor");
     return t;
 }
@@ -158,61 +178,146 @@ Tensor Pullback::operator()(const Tensor& u) const {
     return unbatch(batched(batch1(u)));
 }
 
+std::pair<Tensor, std::vector<Tensor>> detail::value_and_grad_at(const MultiFn& f, const std::vector<Tensor>& xs,
+                                                                 const std::vector<std::size_t>& which,
+                                                                 const char* who) {
+    const Traced t = trace(f, xs, who, which);
+    if (t.y.size() != 1) {
+        throw shape_error(std::string(who) + ": the function returned shape " + shape_str(t.y.shape()) + " but " + who +
+                          " needs a one-element output; reduce it (e.g. sum) or use vjp/jacrev");
+    }
+    std::vector<Tensor> grads;
+    if (!t.y.needs_grad()) {
+        for (const auto& x : t.xs) grads.push_back(Tensor::zeros(x.shape(), x.dtype()));
+        return {result(t.y, t.outer), grads};
+    }
+    GradMode mode(t.outer);
+    const Tensor seed = Tensor::ones(batched_shape(1, t.y.shape()), t.y.dtype());
+    for (auto& g : reverse_sweep({t.y}, {seed}, t.xs, {false, t.outer})) grads.push_back(unbatch(g));
+    return {result(t.y, t.outer), grads};
+}
+
 Fn grad(Fn f) {
     return [f = std::move(f)](const Tensor& x) {
-        const Traced t = trace([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, "grad");
-        if (t.y.size() != 1) {
-            throw shape_error("grad: the function returned shape " + shape_str(t.y.shape()) +
-                              " but grad needs a one-element output; reduce it (e.g. sum) or use vjp/jacrev");
-        }
-        if (!t.y.needs_grad()) return Tensor::zeros(x.shape(), x.dtype());
-        GradMode mode(t.outer);
-        const Tensor seed = Tensor::ones(batched_shape(1, t.y.shape()), t.y.dtype());
-        return unbatch(reverse_sweep({t.y}, {seed}, t.xs, {false, t.outer})[0]);
+        return detail::value_and_grad_at([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, {0}, "grad")
+            .second[0];
     };
 }
 
-namespace {
-
-// ∂f/∂x, shape (ys..., xs...), from sweeps whose directions are rows of an identity: n basis tangents forward
-// or m basis cotangents backward, `chunk` rows per sweep. The rows are sparse (Directions::basis): no identity is
-// allocated, and rules with a sparse form (elementwise, linear, matmul) skip its zeros.
-Tensor jacobian(const Fn& f, const Tensor& x, bool forward, const JacobianOptions& options) {
-    const char* who = forward ? "jacfwd" : "jacrev";
-    const Traced t = trace([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, who);
-    const Shape& xs = x.shape();
-    const Shape& ys = t.y.shape();
-    const std::size_t n = numel(xs), m = numel(ys), directions = forward ? n : m;
-    if (!t.y.needs_grad() || directions == 0) return Tensor::zeros(concat_shapes(ys, xs), t.y.dtype());
-    GradMode mode(t.outer);
-    const std::size_t step = chunk_size(directions, std::max(n, m), options);
-    std::vector<Tensor> parts;
-    for (std::size_t from = 0; from < directions; from += step) {
-        const std::size_t count = std::min(step, directions - from);
-        if (forward) {
-            parts.push_back(forward_sweep_directions(t.xs, {Directions::basis(xs, x.dtype(), from, count)}, {t.y},
-                                                     {true, t.outer})[0]);
-        } else {
-            const bool last = from + count >= directions;
-            parts.push_back(reverse_sweep_directions({t.y}, {Directions::basis(ys, t.y.dtype(), from, count)}, t.xs,
-                                                     {!last, t.outer})[0]);
-        }
-    }
-    Tensor rows = parts.size() == 1 ? std::move(parts[0]) : concat(parts, 0);
-    parts.clear();
-    // Forward sweeps give (n, ys...): the directions lead, so move them behind the outputs.
-    if (forward) rows = transpose(reshaped(std::move(rows), {n, m}));
-    return reshaped(std::move(rows), concat_shapes(ys, xs));
+std::function<std::pair<Tensor, Tensor>(const Tensor&)> value_and_grad(Fn f) {
+    return [f = std::move(f)](const Tensor& x) {
+        auto r = detail::value_and_grad_at([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, {0},
+                                           "value_and_grad");
+        return std::make_pair(std::move(r.first), std::move(r.second[0]));
+    };
 }
 
-}  // namespace
+std::vector<std::size_t> detail::checked_argnums(const char* who, const Argnums& a,
+                                                 const std::vector<bool>& is_tensor) {
+    const std::string w(who);
+    if (a.positions.empty()) throw value_error(w + ": argnums is empty; name at least one argument to differentiate");
+    const long n = static_cast<long>(is_tensor.size());
+    std::vector<std::size_t> out;
+    for (const long p : a.positions) {
+        if (p < 0 || p >= n) {
+            throw value_error(
+                w + ": argnums position " + std::to_string(p) + " is out of range for a function of " +
+                std::to_string(n) + (n == 1 ? " argument" : " arguments") +
+                (n == 0 ? "; pass the arguments to differentiate" : "; use positions 0 to " + std::to_string(n - 1)));
+        }
+        const auto i = static_cast<std::size_t>(p);
+        if (std::find(out.begin(), out.end(), i) != out.end()) {
+            throw value_error(w + ": argnums names position " + std::to_string(p) + " twice; name each argument once");
+        }
+        if (!is_tensor[i]) {
+            throw value_error(w + ": argnums position " + std::to_string(p) +
+                              " is not a Tensor argument; differentiate with respect to tensors only (other "
+                              "arguments are passed through as constants)");
+        }
+        out.push_back(i);
+    }
+    return out;
+}
+
+// ∂y/∂inputs[i], shapes (ys..., xs_i...), from sweeps whose directions are rows of an identity: n_i basis tangents
+// forward per input, or m basis cotangents backward for all inputs at once, `chunk` rows per sweep. The rows are
+// sparse (Directions::basis): no identity is allocated, and rules with a sparse form (elementwise, linear, matmul)
+// skip its zeros.
+std::vector<Tensor> detail::jacobians_of(const std::vector<Tensor>& inputs, const Tensor& y, bool forward,
+                                         const JacobianOptions& options, bool outer, bool retain) {
+    const Shape& ys = y.shape();
+    const std::size_t m = numel(ys);
+    std::vector<Tensor> out;
+    if (!y.needs_grad()) {
+        for (const auto& x : inputs) out.push_back(Tensor::zeros(concat_shapes(ys, x.shape()), y.dtype()));
+        return out;
+    }
+    GradMode mode(outer);
+    if (forward) {
+        for (const auto& x : inputs) {
+            const Shape& xs = x.shape();
+            const std::size_t n = numel(xs);
+            if (n == 0 || m == 0) {
+                out.push_back(Tensor::zeros(concat_shapes(ys, xs), y.dtype()));
+                continue;
+            }
+            const std::size_t step = chunk_size(n, std::max(n, m), options);
+            std::vector<Tensor> parts;
+            for (std::size_t from = 0; from < n; from += step) {
+                const std::size_t count = std::min(step, n - from);
+                parts.push_back(forward_sweep_directions({x}, {Directions::basis(xs, x.dtype(), from, count)}, {y},
+                                                         {true, outer})[0]);
+            }
+            Tensor rows = parts.size() == 1 ? std::move(parts[0]) : concat(parts, 0);
+            parts.clear();
+            // Forward sweeps give (n, ys...): the directions lead, so move them behind the outputs.
+            rows = transpose(reshaped(std::move(rows), {n, m}));
+            out.push_back(reshaped(std::move(rows), concat_shapes(ys, xs)));
+        }
+        return out;
+    }
+    std::size_t largest = m;
+    for (const auto& x : inputs) largest = std::max(largest, x.size());
+    if (m == 0 || largest == 0) {
+        for (const auto& x : inputs) out.push_back(Tensor::zeros(concat_shapes(ys, x.shape()), y.dtype()));
+        return out;
+    }
+    const std::size_t step = chunk_size(m, largest, options);
+    std::vector<std::vector<Tensor>> parts(inputs.size());
+    for (std::size_t from = 0; from < m; from += step) {
+        const std::size_t count = std::min(step, m - from);
+        const bool last = from + count >= m;
+        auto got = reverse_sweep_directions({y}, {Directions::basis(ys, y.dtype(), from, count)}, inputs,
+                                            {retain || !last, outer});
+        for (std::size_t i = 0; i < inputs.size(); ++i) parts[i].push_back(std::move(got[i]));
+    }
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+        Tensor rows = parts[i].size() == 1 ? std::move(parts[i][0]) : concat(parts[i], 0);
+        parts[i].clear();
+        out.push_back(reshaped(std::move(rows), concat_shapes(ys, inputs[i].shape())));
+    }
+    return out;
+}
+
+std::vector<Tensor> detail::jacobians_at(const MultiFn& f, const std::vector<Tensor>& xs,
+                                         const std::vector<std::size_t>& which, bool forward,
+                                         const JacobianOptions& options) {
+    const Traced t = trace(f, xs, forward ? "jacfwd" : "jacrev", which);
+    return jacobians_of(t.xs, t.y, forward, options, t.outer);
+}
 
 Fn jacfwd(Fn f, JacobianOptions options) {
-    return [f = std::move(f), options](const Tensor& x) { return jacobian(f, x, true, options); };
+    return [f = std::move(f), options](const Tensor& x) {
+        return detail::jacobians_at([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, {0}, true,
+                                    options)[0];
+    };
 }
 
 Fn jacrev(Fn f, JacobianOptions options) {
-    return [f = std::move(f), options](const Tensor& x) { return jacobian(f, x, false, options); };
+    return [f = std::move(f), options](const Tensor& x) {
+        return detail::jacobians_at([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, {0}, false,
+                                    options)[0];
+    };
 }
 
 }  // namespace adg

@@ -60,13 +60,12 @@ const char* structure_name(Structure s) {
     return s == Structure::diagonal ? "diagonal" : s == Structure::blocks ? "blocks" : "dense";
 }
 
-Jacobian jacobian(const Fn& f, const Tensor& x, Mode mode) {
-    Tensor xin, y;
-    {
-        GradMode on(true);
-        xin = x.detach().requires_grad();
-        y = f(xin);
-    }
+namespace {
+
+// The structured ∂y/∂xin for a recorded input xin; `retain` keeps the graph for another input's sweeps.
+Jacobian structured(const Tensor& xin, const Tensor& y, Mode mode, bool retain) {
+    const Tensor& x = xin;
+    const SweepOptions keep{retain, false};
     Jacobian J;
     J.x_shape = x.shape();
     J.y_shape = y.shape();
@@ -84,7 +83,7 @@ Jacobian jacobian(const Fn& f, const Tensor& x, Mode mode) {
         J.directions = 1;
         const Tensor ones = Tensor::ones(batched_shape(1, x.shape()), x.dtype());
         const Tensor d =
-            J.mode == Mode::forward ? forward_sweep({xin}, {ones}, {y})[0] : reverse_sweep({y}, {ones}, {xin})[0];
+            J.mode == Mode::forward ? forward_sweep({xin}, {ones}, {y})[0] : reverse_sweep({y}, {ones}, {xin}, keep)[0];
         J.values = reshape(d, x.shape());
         J.why = "diagonal: all " + count(a.ops, "op") + " between x and y act elementwise, so one " +
                 mode_name(J.mode) + " sweep with a ones seed gives the " + std::to_string(n) +
@@ -105,7 +104,7 @@ Jacobian jacobian(const Fn& f, const Tensor& x, Mode mode) {
         const Tensor unit(Array::basis(fwd ? xr : yr, x.dtype()));  // (k, row shape)
         const Shape row_seed = batched_shape(k, batched_shape(1, fwd ? xr : yr));
         const Tensor seed = broadcast_to(reshape(unit, row_seed), batched_shape(k, fwd ? x.shape() : y.shape()));
-        const Tensor r = fwd ? forward_sweep({xin}, {seed}, {y})[0] : reverse_sweep({y}, {seed}, {xin})[0];
+        const Tensor r = fwd ? forward_sweep({xin}, {seed}, {y})[0] : reverse_sweep({y}, {seed}, {xin}, keep)[0];
         // forward: r (nb, B, yr...) holds column j of every block; reverse: r (mb, B, xr...) holds row i.
         const Tensor blocks =
             fwd ? permute(reshape(r, {nb, b, mb}), {1, 2, 0}) : permute(reshape(r, {mb, b, nb}), {1, 0, 2});
@@ -119,14 +118,43 @@ Jacobian jacobian(const Fn& f, const Tensor& x, Mode mode) {
     J.structure = Structure::dense;
     J.mode = mode == Mode::automatic ? (n <= m ? Mode::forward : Mode::reverse) : mode;
     J.directions = J.mode == Mode::forward ? n : m;
-    GradMode keep(false);
-    J.values = J.mode == Mode::forward ? jacfwd(f)(x) : jacrev(f)(x);
+    // Swept on the graph already recorded: f runs once per call.
+    J.values = detail::jacobians_of({xin}, y, J.mode == Mode::forward, {}, false, retain)[0];
     J.why = "dense: n = " + std::to_string(n) + " inputs, m = " + std::to_string(m) + " outputs; " +
             (J.mode == Mode::forward
                  ? "forward mode needs " + std::to_string(n) + " directions, reverse " + std::to_string(m)
                  : "reverse mode needs " + std::to_string(m) + " directions, forward " + std::to_string(n));
     if (mode != Mode::automatic) J.why += " (mode forced)";
     return J;
+}
+
+}  // namespace
+
+std::vector<Jacobian> detail::jacobians_structured(const MultiFn& f, const std::vector<Tensor>& xs,
+                                                   const std::vector<std::size_t>& which, Mode mode) {
+    std::vector<Tensor> args = xs, leaves;
+    Tensor y;
+    {
+        GradMode on(true);
+        for (const std::size_t i : which) {
+            if (!xs[i].defined()) {
+                throw value_error(
+                    "jacobian: an input is undefined (default-constructed or moved from); pass tensors with values");
+            }
+            leaves.push_back(xs[i].detach().requires_grad());
+            args[i] = leaves.back();
+        }
+        y = f(args);
+    }
+    if (!y.defined()) throw value_error("jacobian: the function returned an undefined tensor");
+    std::vector<Jacobian> out;
+    for (std::size_t a = 0; a < leaves.size(); ++a)
+        out.push_back(structured(leaves[a], y, mode, a + 1 < leaves.size()));
+    return out;
+}
+
+Jacobian jacobian(const Fn& f, const Tensor& x, Mode mode) {
+    return detail::jacobians_structured([&f](const std::vector<Tensor>& xs) { return f(xs[0]); }, {x}, {0}, mode)[0];
 }
 
 Tensor Jacobian::dense() const {

@@ -3,6 +3,7 @@
 /// elementwise or row-separable graphs give their diagonal or blocks from a few directions instead of n.
 
 #include <string>
+#include <vector>
 
 #include <adgraph/autodiff/functional.hpp>
 
@@ -45,6 +46,31 @@ struct Jacobian {
 
 /// ∂f/∂x with structure and mode chosen automatically (or the mode forced); one batched sweep.
 Jacobian jacobian(const Fn& f, const Tensor& x, Mode mode = Mode::automatic);
+
+namespace detail {
+/// The structured Jacobians of f(xs) with respect to xs[i] for each i in `which`, from one run of f.
+std::vector<Jacobian> jacobians_structured(const MultiFn& f, const std::vector<Tensor>& xs,
+                                           const std::vector<std::size_t>& which, Mode mode);
+}  // namespace detail
+
+/// (x0, x1, ...) ↦ [the structured ∂f/∂x_i for i in argnums], each found as jacobian(f, x) finds it, from one run of
+/// f (the argnums form of jacobian; other arguments are constants).
+template <class F>
+auto jacobian(F f, Argnums a, Mode mode = Mode::automatic) {
+    return [f = std::move(f), a = std::move(a), mode](const auto&... args) {
+        return detail::with_argnums(
+            "jacobian", f, a,
+            [mode](const MultiFn& g, const std::vector<Tensor>& xs, const std::vector<std::size_t>& which) {
+                return detail::jacobians_structured(g, xs, which, mode);
+            },
+            args...);
+    };
+}
+/// (x0, x1, ...) ↦ the structured ∂f/∂x_argnum.
+template <class F, class I, detail::if_integral<I> = 0>
+auto jacobian(F f, I argnum, Mode mode = Mode::automatic) {
+    return [g = jacobian(std::move(f), argnums(argnum), mode)](const auto&... args) { return g(args...)[0]; };
+}
 
 /// "forward", "reverse" or "automatic".
 const char* mode_name(Mode m);

@@ -18,6 +18,14 @@ void check_close(const Tensor& a, const Tensor& b, double tol = 1e-12) {
     }
 }
 
+// The diagonal of an (n, n) matrix.
+Tensor diagonal(const Tensor& m) {
+    const std::size_t n = m.shape()[0];
+    std::vector<double> d;
+    for (std::size_t i = 0; i < n; ++i) d.push_back(m.value().flat(i * n + i));
+    return Tensor::from(d, {n}, m.dtype());
+}
+
 struct Mlp {
     Tensor w1, b1, w2;
     Tensor operator()(const Tensor& x) const { return log_softmax(linear(tanh(linear(x, w1, b1)), w2)); }
@@ -113,4 +121,35 @@ TEST_CASE("transforms work inside NoGrad and leave no graph behind") {
         CHECK_FALSE(g.needs_grad());
     }
     CHECK(live_node_count() == base);
+}
+
+TEST_CASE("grad, vjp, jacfwd and jacrev run f exactly once per call, also nested in an eager jvp") {
+    // f = Σ sin(x)·x: ∇f = cos(x)·x + sin(x), and the Jacobian of g = sin(x)·x is diag(cos(x)·x + sin(x)).
+    const Tensor x = Tensor::from({0.3, -1.2, 2.0}, f64);
+    const Tensor d = cos(x) * x + sin(x);
+    int calls = 0;
+    const auto g = [&](const Tensor& a) {
+        ++calls;
+        return sin(a) * a;
+    };
+    const auto f = [&](const Tensor& a) { return sum(g(a)); };
+    const auto once = [&](const char* what, auto&& run) {
+        CAPTURE(what);
+        calls = 0;
+        run();
+        CHECK(calls == 1);
+    };
+    once("grad", [&] { check_close(grad(f)(x), d); });
+    once("vjp", [&] { check_close(vjp(g, x).second(Tensor::ones({3}, f64)), d); });
+    once("vjp of several inputs", [&] {
+        const auto [y, gs] = vjp([&](const std::vector<Tensor>& xs) { return g(xs[0]); }, {x}, Tensor::ones({3}, f64));
+        check_close(gs[0], d);
+    });
+    once("jacfwd", [&] { check_close(diagonal(jacfwd(g)(x)), d); });
+    once("jacrev", [&] { check_close(diagonal(jacrev(g)(x)), d); });
+    once("jacrev chunked", [&] { check_close(diagonal(jacrev(g, JacobianOptions{1})(x)), d); });
+    once("jvp", [&] { check_close(jvp(g, x, Tensor::ones({3}, f64)).second, d); });
+    // Inside an eager jvp, whose leaves are tracked: the nested transform still calls f once.
+    once("grad inside jvp", [&] { jvp(grad(f), x, Tensor::ones({3}, f64)); });
+    once("jacrev inside jvp", [&] { jvp([&](const Tensor& a) { return sum(jacrev(g)(a)); }, x, x); });
 }

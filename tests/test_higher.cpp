@@ -154,3 +154,36 @@ TEST_CASE(
         check(fused[1], op_by_op[1]);
     }
 }
+
+TEST_CASE("hvp, hessian and linearize run f exactly once per call") {
+    // f = Σ xᵢ⁴: H = diag(12 xᵢ²); g = x³ elementwise has J = diag(3 x²).
+    const Tensor x = Tensor::from({0.5, -1.5, 2.0}, f64);
+    const Tensor v = Tensor::from({1.0, 0.25, -2.0}, f64);
+    int calls = 0;
+    const auto f = [&](const Tensor& a) {
+        ++calls;
+        return sum(a * a * a * a);
+    };
+    const Tensor hv = hvp(f, x, v);
+    CHECK(calls == 1);
+    calls = 0;
+    const Tensor H = hessian(f)(x);
+    CHECK(calls == 1);
+    calls = 0;
+    const auto [y, lin] = linearize(
+        [&](const Tensor& a) {
+            ++calls;
+            return a * a * a;
+        },
+        x);
+    const Tensor jv = lin(v);
+    const Tensor jv2 = lin(v * 2.0);
+    CHECK(calls == 1);
+    for (std::size_t i = 0; i < 3; ++i) {
+        const double xi = x.value().flat(i), vi = v.value().flat(i);
+        CHECK(hv.value().flat(i) == doctest::Approx(12 * xi * xi * vi).epsilon(1e-14));
+        CHECK(H.value().flat(i * 3 + i) == doctest::Approx(12 * xi * xi).epsilon(1e-14));
+        CHECK(jv.value().flat(i) == doctest::Approx(3 * xi * xi * vi).epsilon(1e-14));
+        CHECK(jv2.value().flat(i) == doctest::Approx(6 * xi * xi * vi).epsilon(1e-14));
+    }
+}

@@ -72,3 +72,41 @@ TEST_CASE("mixing rows gives a dense Jacobian, mode by n and m, and the explanat
     // softmax over a whole vector couples every element.
     CHECK(jacobian([](const Tensor& v) { return softmax(v); }, x).structure == Structure::dense);
 }
+
+TEST_CASE("jacobian runs f exactly once per call, in every mode") {
+    const Tensor x = Tensor::from({0.5, -1.5, 2.0}, f64);
+    int calls = 0;
+    const auto f = [&](const Tensor& a) {
+        ++calls;
+        return sin(a) * a;
+    };
+    for (Mode m : {Mode::automatic, Mode::forward, Mode::reverse}) {
+        CAPTURE(mode_name(m));
+        calls = 0;
+        const Jacobian J = jacobian(f, x, m);
+        CHECK(calls == 1);
+        // d/dx sin(x)·x = cos(x)·x + sin(x), elementwise (a diagonal Jacobian, stored in x's shape)
+        check_equal(J.values, cos(x) * x + sin(x));
+    }
+    // A dense Jacobian (softmax mixes every element) is swept on the recorded graph too, not by running f again.
+    const auto g = [&](const Tensor& a) {
+        ++calls;
+        return softmax(a * 2.0, -1);
+    };
+    const Tensor s = softmax(x * 2.0, -1);
+    for (Mode m : {Mode::automatic, Mode::forward, Mode::reverse}) {
+        CAPTURE(mode_name(m));
+        calls = 0;
+        const Jacobian J = jacobian(g, x, m);
+        CHECK(calls == 1);
+        CHECK(J.structure == Structure::dense);
+        // ∂sᵢ/∂xⱼ = 2·sᵢ·(δᵢⱼ - sⱼ)
+        for (std::size_t i = 0; i < 3; ++i) {
+            for (std::size_t j = 0; j < 3; ++j) {
+                const double si = s.value().flat(i), sj = s.value().flat(j);
+                CHECK(J.values.value().flat(i * 3 + j) ==
+                      doctest::Approx(2 * si * ((i == j ? 1.0 : 0.0) - sj)).epsilon(1e-13));
+            }
+        }
+    }
+}
