@@ -16,6 +16,12 @@ std::string LeakyReLU::to_string() const {
     return s.str();
 }
 
+std::string LeakyReLU::extra_repr() const {
+    std::ostringstream s;
+    s << "negative_slope=" << slope_;
+    return s.str();
+}
+
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }

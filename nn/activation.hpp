@@ -23,6 +23,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "LeakyReLU(0.01)".
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "negative_slope=0.01".
+    std::string extra_repr() const override;
 
 private:
     double slope_;
@@ -55,6 +57,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "Softmax(axis=-1)".
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "dim=-1".
+    std::string extra_repr() const override { return "dim=" + std::to_string(axis_); }
 
 private:
     long axis_;

@@ -41,4 +41,10 @@ std::string BatchNorm::to_string() const {
     return s.str();
 }
 
+std::string BatchNorm::extra_repr() const {
+    std::ostringstream s;
+    s << channels_ << ", eps=" << eps_ << ", momentum=" << momentum_;
+    return s.str();
+}
+
 }  // namespace adg::nn

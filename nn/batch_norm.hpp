@@ -15,6 +15,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "BatchNorm2d(32)" (with momentum and eps when not the defaults 0.1 and 1e-5).
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "32, eps=1e-05, momentum=0.1".
+    std::string extra_repr() const override;
     /// γ (C).
     const Tensor& weight() const { return weight_; }
     /// β (C).

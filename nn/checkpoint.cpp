@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <sstream>
 #include <unordered_map>
 
@@ -116,8 +115,7 @@ std::vector<const Array*> match_parameters(const std::string& path, const Safete
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Metadata& metadata) {
     NamedArrays tensors;
-    for (const auto& [name, p] : model.named_parameters()) tensors.emplace_back(name, p.value());
-    for (const auto& [name, b] : model.named_buffers()) tensors.emplace_back(name, b.value());
+    for (const auto& [name, t] : model.state_dict()) tensors.emplace_back(name, t.value());
     if (optimizer) {
         for (auto& [name, a] : optimizer->state()) tensors.emplace_back(optim_prefix + name, a);
     }
@@ -136,6 +134,18 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     save_safetensors(path, tensors, meta);
 }
 
+void save_checkpoint(const std::string& path, const Module& model, const Metadata& metadata) {
+    save_checkpoint(path, model, nullptr, metadata);
+}
+
+StateDict checkpoint_state_dict(const SafetensorsFile& file) {
+    StateDict state;
+    for (const auto& [name, a] : file.tensors) {
+        if (name.rfind(optim_prefix, 0) != 0) state.insert(name, Tensor(a));
+    }
+    return state;
+}
+
 SafetensorsFile read_checkpoint(const std::string& path) {
     SafetensorsFile file = load_safetensors(path);
     for (const auto& [name, a] : file.tensors) check_finite(path, name, a);
@@ -152,14 +162,12 @@ Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* opti
 }
 
 Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, Module& model, Optimizer* optimizer) {
-    auto named = model.named_parameters();
     std::vector<ParameterShape> expected;
-    for (const auto& [name, p] : named) expected.push_back({name, p.value().dtype(), p.value().shape()});
-    for (auto& [name, b] : model.named_buffers()) {
-        expected.push_back({name, b.value().dtype(), b.value().shape(), true});
-        named.emplace_back(name, b);
-    }
-    const std::vector<const Array*> found = match_parameters(path, file, expected);
+    for (const auto& [name, p] : model.named_parameters()) expected.push_back({name, p.dtype(), p.shape()});
+    for (const auto& [name, b] : model.named_buffers()) expected.push_back({name, b.dtype(), b.shape(), true});
+    // The file's own messages (its path, the model it was saved for) before load_state_dict's, which then finds
+    // every entry in place.
+    match_parameters(path, file, expected);
     if (optimizer) {
         const auto saved = file.metadata.find("optimizer");
         if (saved != file.metadata.end() && saved->second != optimizer->name()) {
@@ -179,13 +187,7 @@ Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, M
         }
     }
     // Everything matched: only now overwrite the parameters (in place, so the model's handles see them).
-    for (std::size_t i = 0; i < named.size(); ++i) {
-        Array& dst = named[i].second.mutable_value();
-        found[i]->visit([&](const auto& src) {
-            using T = typename std::decay_t<decltype(src)>::value_type;
-            std::memcpy(dst.get_mut<T>().data(), src.data(), src.size() * sizeof(T));
-        });
-    }
+    model.load_state_dict(checkpoint_state_dict(file));
     return file.metadata;
 }
 

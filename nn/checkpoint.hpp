@@ -1,7 +1,8 @@
 #pragma once
 /// \file Checkpoints: a model's parameters and buffers, its optimizer's state and a metadata block in one safetensors
-/// file. Tensor names: parameters and buffers under their module path ("0.weight", "1.running_mean"), optimizer state
-/// under "optim.<slot path>" ("optim.0.weight.m", "optim.step"). See docs/checkpoints.md.
+/// file, built on Module::state_dict() / load_state_dict(). Tensor names: parameters and buffers under their module
+/// path ("0.weight", "1.running_mean"), optimizer state under "optim.<slot path>" ("optim.0.weight.m", "optim.step").
+/// See docs/checkpoints.md.
 
 #include <string>
 #include <vector>
@@ -12,16 +13,23 @@
 
 namespace adg::nn {
 
-/// Writes `model`'s parameters and buffers, `optimizer`'s state (if given) and `metadata` to `path`, atomically; throws
-/// value_error, writing nothing, if any of them holds NaN or ±Inf (such a checkpoint would be refused on load).
-void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
-                     const Metadata& metadata);
+/// Writes `model`'s state_dict() (parameters and buffers), `optimizer`'s state (if given) and `metadata` (if any) to
+/// `path`, atomically: `save_checkpoint("model.safetensors", *net)` is enough. Throws value_error, writing nothing,
+/// if any of them holds NaN or ±Inf (such a checkpoint would be refused on load).
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer = nullptr,
+                     const Metadata& metadata = {});
+/// Same as save_checkpoint(path, model, nullptr, metadata): a model and its metadata, without optimizer state.
+void save_checkpoint(const std::string& path, const Module& model, const Metadata& metadata);
+
+/// The model part of a checkpoint file as a state dict: its tensors other than optimizer state ("optim.*"), in file
+/// order, sharing the file's arrays.
+StateDict checkpoint_state_dict(const SafetensorsFile& file);
 
 /// Loads a checkpoint into `model` (and `optimizer`, if given) and returns its metadata. Every parameter and
 /// buffer must be present with the model's dtype and shape, and the file may hold no others; otherwise io_error
 /// names the file, the tensor and both shapes. Nothing is modified unless everything matches.
 /// Same as load_checkpoint(path, read_checkpoint(path), model, optimizer).
-Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer);
+Metadata load_checkpoint(const std::string& path, Module& model, Optimizer* optimizer = nullptr);
 
 /// Reads a checkpoint file (one read, one parse of its header; see load_safetensors) and checks what every
 /// checkpoint must hold: finite values. A tensor (parameter or optimizer state) holding NaN or ±Inf is refused
@@ -38,7 +46,8 @@ void check_checkpoint_parameters(const std::string& path, const SafetensorsFile&
 
 /// Loads `file`, read from `path` by read_checkpoint, into `model` (and `optimizer`, if given) and returns its
 /// metadata; the checks and errors of load_checkpoint(path, model, optimizer).
-Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, Module& model, Optimizer* optimizer);
+Metadata load_checkpoint(const std::string& path, const SafetensorsFile& file, Module& model,
+                         Optimizer* optimizer = nullptr);
 
 /// The metadata block of a checkpoint (validates the whole file, as read_checkpoint does).
 Metadata read_checkpoint_metadata(const std::string& path);

@@ -55,4 +55,15 @@ std::string Conv2d::to_string() const {
     return s + (bias_.defined() ? ", bias)" : ")");
 }
 
+std::string Conv2d::extra_repr() const {
+    // PyTorch's fields: stride always, padding / dilation / groups / bias only when not their defaults.
+    const auto pair = [](Size2 s) { return "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")"; };
+    std::string s = std::to_string(in_) + ", " + std::to_string(out_) + ", kernel_size=" + pair(kernel_) +
+                    ", stride=" + pair(stride_);
+    if (padding_.h != 0 || padding_.w != 0) s += ", padding=" + pair(padding_);
+    if (dilation_.h != 1 || dilation_.w != 1) s += ", dilation=" + pair(dilation_);
+    if (groups_ != 1) s += ", groups=" + std::to_string(groups_);
+    return s + (bias_.defined() ? "" : ", bias=false");
+}
+
 }  // namespace adg::nn

@@ -21,6 +21,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "Conv2d(1 -> 32, 3x3, stride 1, padding 1, bias)".
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "1, 32, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1)".
+    std::string extra_repr() const override;
     /// The weight (out, in/groups, kh, kw).
     const Tensor& weight() const { return weight_; }
     /// The bias (out); undefined without bias.

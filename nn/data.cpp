@@ -2,17 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <new>
-#include <numeric>
-#include <random>
 #include <utility>
 
 #include <adgraph/nn/idx.hpp>
 #include <adgraph/tensor/error.hpp>
-#include <adgraph/tensor/parallel.hpp>
-#include <adgraph/tensor/size.hpp>
 
 namespace adg::nn {
 
@@ -117,96 +112,5 @@ const std::array<const char*, 10>& fashion_mnist_classes() {
                                                       "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
     return names;
 }
-
-// ---- batches ---------------------------------------------------------------------------------------------------
-
-Epoch::Epoch(const Dataset& data, std::size_t batch_size, std::vector<std::size_t> order)
-    : data_(&data), batch_size_(batch_size), order_(std::move(order)) {}
-
-namespace {
-
-// Batches of `batch` covering `n` rows, the last partial. Not (n + batch - 1) / batch: that wraps to 0 batches
-// for a batch size near SIZE_MAX.
-std::size_t batch_count(std::size_t n, std::size_t batch) { return n / batch + (n % batch != 0); }
-
-}  // namespace
-
-std::size_t Epoch::size() const { return batch_count(order_.size(), batch_size_); }
-
-Batch Epoch::batch(std::size_t i) const {
-    if (i >= size()) {
-        throw value_error("Epoch::batch: batch " + std::to_string(i) + " is out of range; the epoch has " +
-                          std::to_string(size()) + " batches");
-    }
-    const std::size_t start = i * batch_size_;
-    const std::size_t rows = std::min(batch_size_, order_.size() - start);
-    const std::size_t features = data_->features();
-    const float* src = data_->images.data<float>().data();
-    // A fresh array per batch: the caller may still hold earlier batches (or graphs recorded on them).
-    auto x = new_xarray<float>({rows, features}, "DataLoader");
-    Batch b;
-    b.labels.resize(rows);
-    for (std::size_t r = 0; r < rows; ++r) b.labels[r] = data_->labels[order_[start + r]];
-    parallel_rows(rows, features, [&](std::size_t r) {
-        std::memcpy(x.data() + r * features, src + order_[start + r] * features, features * sizeof(float));
-    });
-    b.x = Tensor(std::move(x));
-    return b;
-}
-
-const Batch& Epoch::iterator::operator*() const {
-    if (!loaded_) {
-        current_ = epoch_->batch(i_);
-        loaded_ = true;
-    }
-    return current_;
-}
-
-Epoch::iterator& Epoch::iterator::operator++() {
-    ++i_;
-    loaded_ = false;
-    current_ = Batch{};  // drop our handle so the batch's memory goes when the caller lets go of it
-    return *this;
-}
-
-DataLoader::DataLoader(const Dataset& data, std::size_t batch_size, bool shuffle, std::uint64_t seed)
-    : data_(&data), batch_size_(batch_size), shuffle_(shuffle), seed_(seed) {
-    if (batch_size == 0) throw value_error("DataLoader: batch_size must be at least 1 (got 0)");
-    if (!data.images.defined() || data.images.dim() != 2 || data.images.dtype() != f32 ||
-        data.images.shape()[0] != data.labels.size()) {
-        throw shape_error("DataLoader: the dataset must hold float32 images (N, features) and N labels, but has " +
-                          (data.images.defined() ? std::string(dtype_name(data.images.dtype())) + " images " +
-                                                       shape_str(data.images.shape())
-                                                 : std::string("no images")) +
-                          " and " + std::to_string(data.labels.size()) + " labels");
-    }
-}
-
-std::size_t DataLoader::batches() const { return batch_count(data_->size(), batch_size_); }
-
-std::vector<std::size_t> DataLoader::order(std::size_t e) const {
-    std::vector<std::size_t> order(data_->size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    if (!shuffle_) return order;
-    // std::seed_seq and std::mt19937_64 are specified bit for bit, std::shuffle and uniform_int_distribution are
-    // not: a hand-written Fisher-Yates keeps the order identical across standard libraries.
-    const std::uint64_t epoch = e;
-    std::seed_seq seq{static_cast<std::uint32_t>(seed_), static_cast<std::uint32_t>(seed_ >> 32),
-                      static_cast<std::uint32_t>(epoch), static_cast<std::uint32_t>(epoch >> 32)};
-    std::mt19937_64 rng(seq);
-    for (std::size_t i = order.size(); i > 1; --i) {
-        // Unbiased draw in [0, i): reject the lowest 2^64 mod i values, then reduce.
-        const std::uint64_t range = i;
-        const std::uint64_t reject_below = (0 - range) % range;
-        std::uint64_t v = rng();
-        while (v < reject_below) v = rng();
-        std::swap(order[i - 1], order[static_cast<std::size_t>(v % range)]);
-    }
-    return order;
-}
-
-Epoch DataLoader::epoch(std::size_t e) const { return Epoch(*data_, batch_size_, order(e)); }
-
-Batch DataLoader::batch(std::size_t e, std::size_t i) const { return epoch(e).batch(i); }
 
 }  // namespace adg::nn

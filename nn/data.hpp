@@ -1,14 +1,15 @@
 #pragma once
-/// \file Image classification data from IDX files (Fashion-MNIST) and a seeded minibatch loader.
+/// \file Image classification data from IDX files (Fashion-MNIST): a Dataset of images and labels, which a
+/// DataLoader (nn/data_loader.hpp) batches as a TensorDataset.
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include <adgraph/autodiff/tensor.hpp>
+#include <adgraph/nn/data_loader.hpp>
 
 namespace adg::nn {
 
@@ -37,6 +38,9 @@ struct Dataset {
     std::size_t size() const { return labels.size(); }
     /// Number of features per sample (rows·cols).
     std::size_t features() const;
+    /// The images and labels as a TensorDataset (shares the images; copies the labels), so that
+    /// `DataLoader(dataset, 64, true, seed)` batches it; throws shape_error unless there are N labels for N images.
+    operator TensorDataset() const { return TensorDataset(images, labels); }
 };
 
 /// Loads images (IDX, 3-D: N, rows, cols) and labels (IDX, 1-D: N), raw or .gz, keeping the first `limit`
@@ -58,95 +62,5 @@ Dataset load_fashion_mnist(const std::string& dir, Split split, std::size_t limi
 
 /// The ten Fashion-MNIST class names, indexed by label.
 const std::array<const char*, 10>& fashion_mnist_classes();
-
-/// One minibatch: float32 inputs (B, features) and their B labels. The tensor is freshly allocated.
-struct Batch {
-    /// float32 (B, features).
-    Tensor x;
-    /// B labels.
-    std::vector<std::size_t> labels;
-};
-
-class DataLoader;
-
-/// The batches of one epoch in a fixed order; iterate it with range-for. Refers to the loader's dataset, which
-/// must outlive it.
-class Epoch {
-public:
-    /// Number of batches (the last may be partial; 0 for an empty dataset).
-    std::size_t size() const;
-    /// Batch `i` (0 ≤ i < size()); throws value_error otherwise.
-    Batch batch(std::size_t i) const;
-    /// The dataset row visited at each position of this epoch.
-    const std::vector<std::size_t>& order() const { return order_; }
-
-    /// Input iterator over the batches; each is gathered when first dereferenced.
-    class iterator {
-    public:
-        using iterator_category = std::input_iterator_tag;
-        using value_type = Batch;
-        using difference_type = std::ptrdiff_t;
-        using pointer = const Batch*;
-        using reference = const Batch&;
-        /// The current batch.
-        const Batch& operator*() const;
-        /// The current batch.
-        const Batch* operator->() const { return &**this; }
-        /// Advances to the next batch.
-        iterator& operator++();
-        /// True if both are at the same position of the same epoch.
-        bool operator==(const iterator& o) const { return epoch_ == o.epoch_ && i_ == o.i_; }
-        /// Negation of ==.
-        bool operator!=(const iterator& o) const { return !(*this == o); }
-
-    private:
-        friend class Epoch;
-        iterator(const Epoch* epoch, std::size_t i) : epoch_(epoch), i_(i) {}
-        const Epoch* epoch_;
-        std::size_t i_;
-        mutable Batch current_;
-        mutable bool loaded_ = false;
-    };
-    /// The first batch.
-    iterator begin() const { return iterator(this, 0); }
-    /// Past the last batch.
-    iterator end() const { return iterator(this, size()); }
-
-private:
-    friend class DataLoader;
-    Epoch(const Dataset& data, std::size_t batch_size, std::vector<std::size_t> order);
-    const Dataset* data_;
-    std::size_t batch_size_;
-    std::vector<std::size_t> order_;
-};
-
-/// Splits a dataset into minibatches, in order or shuffled; the last batch may be smaller, and a batch size
-/// larger than the dataset makes one batch of all of it. The order of epoch
-/// e depends only on (seed, e), so runs repeat exactly. Holds a reference: the Dataset must outlive the loader
-/// and every Epoch it returns. Batches are new tensors that share nothing with the dataset or each other.
-class DataLoader {
-public:
-    /// A loader over `data` with batches of `batch_size` (≥ 1, else value_error); `shuffle` permutes the rows
-    /// anew each epoch with a generator seeded from (seed, epoch).
-    DataLoader(const Dataset& data, std::size_t batch_size, bool shuffle, std::uint64_t seed = 0);
-    /// Refused: the loader would outlive a temporary dataset.
-    DataLoader(Dataset&&, std::size_t, bool, std::uint64_t = 0) = delete;
-    /// Number of batches per epoch, counting the last partial one.
-    std::size_t batches() const;
-    /// Samples per full batch.
-    std::size_t batch_size() const { return batch_size_; }
-    /// The dataset row visited at each position of epoch `e` (the identity without shuffling).
-    std::vector<std::size_t> order(std::size_t e) const;
-    /// The batches of epoch `e`: `for (const Batch& b : loader.epoch(e))`.
-    Epoch epoch(std::size_t e) const;
-    /// Batch `i` of epoch `e` (computes the epoch's order; iterate epoch(e) to visit all batches).
-    Batch batch(std::size_t e, std::size_t i) const;
-
-private:
-    const Dataset* data_;
-    std::size_t batch_size_;
-    bool shuffle_;
-    std::uint64_t seed_;
-};
 
 }  // namespace adg::nn

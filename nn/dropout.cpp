@@ -34,4 +34,10 @@ std::string Dropout::to_string() const {
     return s.str();
 }
 
+std::string Dropout::extra_repr() const {
+    std::ostringstream s;
+    s << "p=" << p_;
+    return s.str();
+}
+
 }  // namespace adg::nn

@@ -14,6 +14,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "Dropout(p=0.2)".
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "p=0.5".
+    std::string extra_repr() const override;
 
 private:
     double p_;

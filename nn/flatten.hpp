@@ -12,6 +12,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "Flatten()".
     std::string to_string() const override { return "Flatten()"; }
+    /// PyTorch-style settings for operator<<: it keeps axis 0 and flattens the rest.
+    std::string extra_repr() const override { return "start_dim=1, end_dim=-1"; }
 };
 
 }  // namespace adg::nn

@@ -23,4 +23,9 @@ std::string Linear::to_string() const {
     return "Linear(" + std::to_string(in_) + " -> " + std::to_string(out_) + (bias_.defined() ? ", bias)" : ")");
 }
 
+std::string Linear::extra_repr() const {
+    return "in_features=" + std::to_string(in_) + ", out_features=" + std::to_string(out_) +
+           ", bias=" + (bias_.defined() ? "true" : "false");
+}
+
 }  // namespace adg::nn

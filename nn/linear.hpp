@@ -16,6 +16,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "Linear(784 -> 256, bias)".
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "in_features=784, out_features=128, bias=true".
+    std::string extra_repr() const override;
     /// The weight (out, in).
     const Tensor& weight() const { return weight_; }
     /// The bias (out); undefined without bias.

@@ -2,17 +2,17 @@
 /// \file Module: parameters and sub-modules registered by name; the base of every layer.
 
 #include <memory>
+#include <ostream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <adgraph/autodiff/anomaly.hpp>
 #include <adgraph/autodiff/tensor.hpp>
+#include <adgraph/nn/state_dict.hpp>
 
 namespace adg::nn {
-
-/// A named parameter ("0.weight").
-using NamedTensor = std::pair<std::string, Tensor>;
 
 /// What a parameter (or buffer) is without its values: name, dtype and shape (for checking a file before building a
 /// model).
@@ -42,6 +42,11 @@ public:
     }
     /// A one-line description, e.g. "Linear(784 -> 256, bias)".
     virtual std::string to_string() const = 0;
+    /// The name operator<< prints for this module ("Linear"); by default the C++ class name without namespaces.
+    virtual std::string type_name() const;
+    /// The settings operator<< prints in the parentheses, PyTorch's extra_repr ("in_features=784,
+    /// out_features=128, bias=true"); empty by default.
+    virtual std::string extra_repr() const { return ""; }
 
     /// All parameters, depth first in registration order.
     std::vector<Tensor> parameters() const;
@@ -51,6 +56,16 @@ public:
     std::vector<Tensor> buffers() const;
     /// All buffers with their dotted paths ("1.running_mean").
     std::vector<NamedTensor> named_buffers() const;
+    /// Every parameter and buffer by its dotted path, each module's parameters then its buffers then its
+    /// sub-modules' (PyTorch's order). The tensors are detached handles sharing the module's arrays, as in PyTorch:
+    /// later training changes them; clone() the result for a snapshot.
+    StateDict state_dict() const;
+    /// Copies `state`'s values into the parameters and buffers of the same names (in place: the module's tensors
+    /// keep their identity, and the state dict's arrays are not shared afterwards). Every entry that matches a name
+    /// must have its dtype and shape (else dtype_error / shape_error naming it); with `strict`, the names must
+    /// match exactly (else value_error listing the missing and unexpected keys); without, the others are skipped
+    /// and returned. Nothing is changed unless every check passes.
+    LoadStateResult load_state_dict(const StateDict& state, bool strict = true);
     /// Switches this module and its sub-modules to training (true) or evaluation (false) behaviour.
     void train(bool on = true);
     /// Same as train(false).
@@ -77,11 +92,22 @@ protected:
     }
 
 private:
+    void collect_state(const std::string& prefix, StateDict& out) const;
     void collect(const std::string& prefix, bool buffers, std::vector<NamedTensor>& out) const;
     std::vector<NamedTensor> params_;
     std::vector<NamedTensor> buffers_;
     std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
     bool training_ = true;
 };
+
+/// Prints `m` as a tree, as PyTorch's repr: "Sequential(\n  (0): Linear(in_features=4, out_features=2,
+/// bias=true)\n  (1): ReLU()\n)"; a module without sub-modules on one line, "Linear(...)".
+std::ostream& operator<<(std::ostream& os, const Module& m);
+
+/// Prints the module `m` points to (not the pointer), as libtorch does for a module holder.
+template <class M, class = std::enable_if_t<std::is_convertible_v<M*, const Module*>>>
+std::ostream& operator<<(std::ostream& os, const std::shared_ptr<M>& m) {
+    return os << static_cast<const Module&>(*m);
+}
 
 }  // namespace adg::nn

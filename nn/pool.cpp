@@ -30,6 +30,13 @@ std::string PoolWindow::to_string() const {
     return s;
 }
 
+std::string PoolWindow::extra_repr() const {
+    const auto size = [](Size2 s) {
+        return s.h == s.w ? std::to_string(s.h) : "(" + std::to_string(s.h) + ", " + std::to_string(s.w) + ")";
+    };
+    return "kernel_size=" + size(kernel) + ", stride=" + size(stride) + ", padding=" + size(padding);
+}
+
 MaxPool2d::MaxPool2d(Size2 kernel, std::optional<Size2> stride, Size2 padding)
     : window_(make_window("MaxPool2d", kernel, stride, padding)) {}
 
@@ -37,11 +44,15 @@ Tensor MaxPool2d::forward(const Tensor& x) { return max_pool2d(x, window_.kernel
 
 std::string MaxPool2d::to_string() const { return "MaxPool2d(" + window_.to_string() + ")"; }
 
+std::string MaxPool2d::extra_repr() const { return window_.extra_repr(); }
+
 AvgPool2d::AvgPool2d(Size2 kernel, std::optional<Size2> stride, Size2 padding)
     : window_(make_window("AvgPool2d", kernel, stride, padding)) {}
 
 Tensor AvgPool2d::forward(const Tensor& x) { return avg_pool2d(x, window_.kernel, window_.stride, window_.padding); }
 
 std::string AvgPool2d::to_string() const { return "AvgPool2d(" + window_.to_string() + ")"; }
+
+std::string AvgPool2d::extra_repr() const { return window_.extra_repr(); }
 
 }  // namespace adg::nn

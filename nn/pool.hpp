@@ -18,6 +18,8 @@ struct PoolWindow {
     Size2 padding;
     /// "2x2" or "3x3, stride 2, padding 1".
     std::string to_string() const;
+    /// PyTorch-style settings: "kernel_size=2, stride=2, padding=0" (a pair as "(2, 3)" when its sides differ).
+    std::string extra_repr() const;
 };
 
 /// max_pool2d over (N, C, H, W): the largest value of each window (padding counts as −∞).
@@ -30,6 +32,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "MaxPool2d(2x2)".
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "kernel_size=2, stride=2, padding=0".
+    std::string extra_repr() const override;
     /// The window.
     const PoolWindow& window() const { return window_; }
 
@@ -46,6 +50,8 @@ public:
     Tensor forward(const Tensor& x) override;
     /// "AvgPool2d(2x2)".
     std::string to_string() const override;
+    /// PyTorch-style settings for operator<<: "kernel_size=2, stride=2, padding=0".
+    std::string extra_repr() const override;
     /// The window.
     const PoolWindow& window() const { return window_; }
 

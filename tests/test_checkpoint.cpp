@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include <adgraph/adgraph.hpp>
+#include <adgraph/nn/batch_norm.hpp>
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/nn/safetensors.hpp>
 
@@ -303,4 +305,198 @@ TEST_CASE("checkpoint: an optimizer slot of 10001 dimensions is clipped in the m
           "checkpoint " + path + ": optimizer state: slot '" + slot + "' is float32 " +
               shape_text.substr(0, message_text_bytes) + "... (" + std::to_string(shape_text.size()) +
               " bytes) but the parameter is float32 (2,4)");
+}
+
+// ---- state_dict / load_state_dict: the in-memory checkpoint ----------------------------------------------------
+
+namespace {
+
+// Linear(3 -> 4), BatchNorm1d(4), ReLU, Linear(4 -> 2, no bias): parameters and buffers, weights from `seed`.
+std::shared_ptr<Sequential> small_model(std::uint64_t seed, Dtype dtype = f32) {
+    Generator gen(seed);
+    auto net = std::make_shared<Sequential>();
+    net->add(std::make_shared<Linear>(3, 4, gen, true, Init::uniform, dtype));
+    net->add(std::make_shared<BatchNorm1d>(4, 0.1, 1e-5, dtype));
+    net->add(std::make_shared<ReLU>());
+    net->add(std::make_shared<Linear>(4, 2, gen, false, Init::uniform, dtype));
+    return net;
+}
+
+// True if both arrays have one dtype, one shape and the same bytes.
+bool bitwise_equal(const Array& a, const Array& b) {
+    if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+    bool same = false;
+    a.visit([&](const auto& x) {
+        using T = typename std::decay_t<decltype(x)>::value_type;
+        same = std::memcmp(x.data(), b.get<T>().data(), x.size() * sizeof(T)) == 0;
+    });
+    return same;
+}
+
+// One training forward pass, so that batch norm's running statistics move away from their initial 0 and 1.
+void move_running_stats(Sequential& net, std::uint64_t seed) {
+    Generator gen(seed);
+    net.train();
+    net(Tensor::uniform({5, 3}, -1, 1, gen, net.parameters().front().dtype()));
+}
+
+const std::vector<std::string> small_model_keys = {"0.weight",       "0.bias",        "1.weight", "1.bias",
+                                                   "1.running_mean", "1.running_var", "3.weight"};
+
+}  // namespace
+
+TEST_CASE("state_dict: parameters then buffers of each module, depth first, detached and sharing the arrays") {
+    const auto net = small_model(1);
+    const StateDict state = net->state_dict();
+    CHECK(state.keys() == small_model_keys);
+    for (const auto& [name, p] : net->named_parameters()) {
+        REQUIRE(state.contains(name));
+        CHECK(state[name].value().same_buffer(p.value()));
+        CHECK_FALSE(state[name].needs_grad());
+    }
+    for (const auto& [name, b] : net->named_buffers()) CHECK(state[name].value().same_buffer(b.value()));
+    // As in PyTorch, the state dict follows later training; clone() is a snapshot.
+    const StateDict snapshot = state.clone();
+    const double before = state["0.bias"].value().flat(0);
+    net->parameters()[1].mutable_value().get_mut<float>()(0) += 1.0f;
+    CHECK(state["0.bias"].value().flat(0) == before + 1.0);
+    CHECK(snapshot["0.bias"].value().flat(0) == before);
+    CHECK_FALSE(snapshot["0.bias"].value().same_buffer(state["0.bias"].value()));
+}
+
+TEST_CASE("load_state_dict: a fresh model equals the saved one bit for bit, and owns its values") {
+    for (const Dtype dtype : {f32, f64}) {
+        INFO(dtype_name(dtype));
+        const auto trained = small_model(1, dtype), fresh = small_model(2, dtype);
+        move_running_stats(*trained, 3);
+        const StateDict state = trained->state_dict();
+        const auto fresh_params = fresh->parameters();  // handles taken before the load see the new values
+        const LoadStateResult result = fresh->load_state_dict(state);
+        CHECK(result.missing_keys.empty());
+        CHECK(result.unexpected_keys.empty());
+        const StateDict loaded = fresh->state_dict();
+        REQUIRE(loaded.keys() == small_model_keys);
+        for (const auto& [name, t] : loaded) {
+            INFO(name);
+            CHECK(bitwise_equal(t.value(), state[name].value()));
+            CHECK_FALSE(t.value().same_buffer(state[name].value()));
+        }
+        CHECK(loaded["1.running_mean"].value().flat(0) != 0.0);  // the buffers came across too
+        for (std::size_t i = 0; i < fresh_params.size(); ++i) {
+            CHECK(fresh_params[i].value().same_buffer(fresh->parameters()[i].value()));
+        }
+        // The same function: equal outputs on one input, in evaluation mode.
+        trained->eval();
+        fresh->eval();
+        Generator gen(4);
+        const Tensor x = Tensor::uniform({2, 3}, -1, 1, gen, dtype);
+        CHECK(bitwise_equal((*trained)(x).value(), (*fresh)(x).value()));
+        // Copied, not aliased: changing the source afterwards leaves the loaded model alone.
+        const double loaded_w = fresh->state_dict()["0.weight"].value().flat(0);
+        trained->parameters()[0].mutable_value().visit_mut([](auto& w) { w(0, 0) += 1; });
+        CHECK(fresh->state_dict()["0.weight"].value().flat(0) == loaded_w);
+        // Loading a model's own state dict into itself changes nothing.
+        fresh->load_state_dict(fresh->state_dict());
+        CHECK(fresh->state_dict()["0.weight"].value().flat(0) == loaded_w);
+    }
+}
+
+TEST_CASE("load_state_dict: strict refuses missing and unexpected names, non-strict loads the rest and lists them") {
+    const auto source = small_model(1), target = small_model(2);
+    StateDict partial;
+    for (const auto& [name, t] : source->state_dict()) {
+        if (name != "0.bias" && name != "1.running_var") partial.insert(name, t);
+    }
+    partial.insert("4.weight", Tensor::zeros({2, 2}));
+    const StateDict before = target->state_dict().clone();
+    CHECK_THROWS_WITH_AS(target->load_state_dict(partial),
+                         "load_state_dict: the state dict does not match the Sequential's parameters and buffers "
+                         "(missing '0.bias', '1.running_var'; unexpected '4.weight'); load a state dict of this model "
+                         "(the names of its state_dict().keys()), or pass strict = false to load only the entries "
+                         "that match",
+                         value_error);
+    for (const auto& [name, t] : target->state_dict()) CHECK(bitwise_equal(t.value(), before[name].value()));
+
+    const LoadStateResult result = target->load_state_dict(partial, /*strict=*/false);
+    CHECK(result.missing_keys == std::vector<std::string>{"0.bias", "1.running_var"});
+    CHECK(result.unexpected_keys == std::vector<std::string>{"4.weight"});
+    for (const auto& [name, t] : target->state_dict()) {
+        INFO(name);
+        const bool loaded = partial.contains(name);
+        CHECK(bitwise_equal(t.value(), (loaded ? partial[name] : before[name]).value()));
+    }
+    // More than four names: the first four, then how many more.
+    StateDict empty;
+    CHECK_THROWS_WITH_AS(target->load_state_dict(empty),
+                         "load_state_dict: the state dict does not match the Sequential's parameters and buffers "
+                         "(missing '0.weight', '0.bias', '1.weight', '1.bias' and 3 more); load a state dict of this "
+                         "model (the names of its state_dict().keys()), or pass strict = false to load only the "
+                         "entries that match",
+                         value_error);
+}
+
+TEST_CASE("load_state_dict: a wrong shape, dtype or an undefined entry is a typed error, and nothing is loaded") {
+    const auto target = small_model(2);
+    const StateDict before = target->state_dict().clone();
+    const auto with = [&](const std::string& replaced, const Tensor& t) {
+        StateDict s;
+        for (const auto& [name, v] : small_model(1)->state_dict()) s.insert(name, name == replaced ? t : v);
+        return s;
+    };
+    // "3.weight" comes last, so every other entry was already checked fine when it fails.
+    CHECK_THROWS_WITH_AS(target->load_state_dict(with("3.weight", Tensor::zeros({2, 5}))),
+                         "load_state_dict: '3.weight' has shape (2,5) in the state dict but (2,4) in the Sequential; "
+                         "load a state dict saved from a model with the same layer sizes",
+                         shape_error);
+    CHECK_THROWS_WITH_AS(target->load_state_dict(with("3.weight", Tensor::zeros({2, 4}, f64)), false),
+                         "load_state_dict: '3.weight' is float64 in the state dict but float32 in the Sequential; "
+                         "convert the entry with cast(t, adg::f32) or build the model with float64 parameters",
+                         dtype_error);
+    CHECK_THROWS_WITH_AS(target->load_state_dict(with("3.weight", Tensor())),
+                         "load_state_dict: the entry '3.weight' is an undefined tensor; give it a float32 (2,4) value",
+                         value_error);
+    for (const auto& [name, t] : target->state_dict()) CHECK(bitwise_equal(t.value(), before[name].value()));
+}
+
+TEST_CASE("StateDict: insertion order, lookup, duplicate and missing names") {
+    StateDict s;
+    s.insert("b", Tensor::zeros({1}));
+    s.insert("a", Tensor::ones({2}));
+    CHECK(s.keys() == std::vector<std::string>{"b", "a"});
+    CHECK(s.size() == 2);
+    CHECK(s["a"].shape() == Shape{2});
+    CHECK(s.find("c") == nullptr);
+    CHECK_THROWS_WITH_AS(s.insert("a", Tensor::zeros({1})),
+                         "StateDict::insert: the name 'a' is already present; give every tensor its own name",
+                         value_error);
+    CHECK_THROWS_WITH_AS(s["c"], "StateDict: no entry named 'c' among its 2 entries; list them with keys()",
+                         value_error);
+}
+
+TEST_CASE("checkpoint: the file holds the state dict, and saving needs no metadata and no optimizer") {
+    const TempDir dir;
+    const auto trained = small_model(1);
+    move_running_stats(*trained, 3);
+    const std::string path = dir.file("model.safetensors");
+    save_checkpoint(path, *trained);  // no optimizer, no metadata
+    const SafetensorsFile file = read_checkpoint(path);
+    CHECK(file.metadata == Metadata{{"format", "adgraph-checkpoint-1"}});
+    const StateDict in_file = checkpoint_state_dict(file);
+    const StateDict state = trained->state_dict();
+    std::vector<std::string> file_keys = in_file.keys(), keys = state.keys();
+    std::sort(file_keys.begin(), file_keys.end());
+    std::sort(keys.begin(), keys.end());
+    CHECK(file_keys == keys);
+    for (const auto& [name, t] : state) CHECK(bitwise_equal(in_file[name].value(), t.value()));
+
+    // load_checkpoint gives what load_state_dict gives.
+    const auto from_file = small_model(2), from_memory = small_model(2);
+    CHECK(load_checkpoint(path, *from_file) == file.metadata);
+    from_memory->load_state_dict(state);
+    for (const auto& [name, t] : from_file->state_dict()) {
+        CHECK(bitwise_equal(t.value(), from_memory->state_dict()[name].value()));
+    }
+    // Metadata without an optimizer.
+    save_checkpoint(path, *trained, Metadata{{"epoch", "3"}});
+    CHECK(read_checkpoint_metadata(path) == Metadata{{"epoch", "3"}, {"format", "adgraph-checkpoint-1"}});
 }

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <set>
@@ -355,8 +356,7 @@ TEST_CASE("data: Fashion-MNIST from the Debian package") {
     CHECK(load_fashion_mnist(default_fashion_mnist_dir, Split::test, 100).size() == 100);
 }
 
-// ---- DataLoader: a temporary Dataset is refused (it would dangle) -------------------------------------------------
-static_assert(!std::is_constructible_v<DataLoader, Dataset&&, std::size_t, bool, std::uint64_t>, "dangling");
+// ---- DataLoader over a Dataset (Fashion-MNIST's use of TensorDataset) --------------------------------------------
 TEST_CASE("data: DataLoader batch shapes, the last partial batch, fresh buffers, bad arguments") {
     const Dataset d = indexed_dataset(10);
     const DataLoader loader(d, 4, true, 7);
@@ -379,7 +379,8 @@ TEST_CASE("data: DataLoader batch shapes, the last partial batch, fresh buffers,
     Dataset bad = d;
     bad.labels.pop_back();
     CHECK_THROWS_WITH_AS(DataLoader(bad, 2, false, 0),
-                         has("float32 images (N, features) and N labels, but has float32 images (10,3) and 9 labels"),
+                         has("TensorDataset: inputs (10,3) hold 10 samples but 9 labels were given; give one label "
+                             "per input row"),
                          shape_error);
 }
 
@@ -425,7 +426,9 @@ TEST_CASE("data: DataLoader with a batch size larger than the dataset, up to SIZ
         CHECK_THROWS_AS(epoch.batch(1), value_error);
     }
     const Dataset empty = indexed_dataset(0);
-    CHECK(DataLoader(empty, SIZE_MAX, false).batches() == 0);
+    CHECK_THROWS_WITH_AS(DataLoader(empty, SIZE_MAX, false),
+                         has("DataLoader: the dataset is empty (inputs (0,3)); give it at least one sample"),
+                         value_error);
 }
 
 TEST_CASE_FIXTURE(Scratch, "idx: a FIFO is refused at once, not read (it would block without a writer)") {
@@ -525,4 +528,163 @@ TEST_CASE("read_idx: out of memory is an error naming the file and the bytes, no
         CHECK(r.exited_ok());
         CHECK(r.output.find("1 passed") != std::string::npos);
     }
+}
+
+// ---- TensorDataset: regression targets and class labels ---------------------------------------------------------
+
+namespace {
+
+// Sample i of a regression set: input (2,3) holding 100·i + k at flat position k (float64), target (2) holding
+// -i and i / 4 (float32), so every batch row says which sample it is.
+TensorDataset regression_set(std::size_t n) {
+    auto x = xt::xarray<double>::from_shape({n, 2, 3});
+    auto y = xt::xarray<float>::from_shape({n, 2});
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < 6; ++k) x.data()[i * 6 + k] = 100.0 * double(i) + double(k);
+        y.data()[i * 2] = -float(i);
+        y.data()[i * 2 + 1] = float(i) / 4;
+    }
+    return TensorDataset(Tensor(std::move(x)), Tensor(std::move(y)));
+}
+
+// The samples of each batch of `loader`'s epoch `e`, checking that targets travel with their inputs.
+std::vector<std::vector<std::size_t>> regression_batches(const DataLoader& loader, std::size_t e) {
+    std::vector<std::vector<std::size_t>> out;
+    for (const Batch& b : loader.epoch(e)) {
+        REQUIRE(b.x.dtype() == f64);
+        REQUIRE(b.y.dtype() == f32);
+        const std::size_t rows = b.x.shape()[0];
+        REQUIRE(b.x.shape() == Shape{rows, 2, 3});
+        REQUIRE(b.y.shape() == Shape{rows, 2});
+        CHECK(b.labels.empty());
+        std::vector<std::size_t> samples;
+        for (std::size_t r = 0; r < rows; ++r) {
+            const auto i = static_cast<std::size_t>(b.x.value().flat(r * 6) / 100.0);
+            for (std::size_t k = 0; k < 6; ++k) CHECK(b.x.value().flat(r * 6 + k) == 100.0 * double(i) + double(k));
+            CHECK(b.y.value().flat(r * 2) == -double(i));
+            CHECK(b.y.value().flat(r * 2 + 1) == double(i) / 4);
+            samples.push_back(i);
+        }
+        out.push_back(samples);
+    }
+    return out;
+}
+
+std::vector<std::size_t> flatten(const std::vector<std::vector<std::size_t>>& batches) {
+    std::vector<std::size_t> all;
+    for (const auto& b : batches) all.insert(all.end(), b.begin(), b.end());
+    return all;
+}
+
+}  // namespace
+
+TEST_CASE("data: TensorDataset of float targets batches inputs and targets of any shape and dtype together") {
+    const TensorDataset data = regression_set(7);
+    CHECK(data.size() == 7);
+    CHECK_FALSE(data.has_labels());
+    // In order: 3, 3 and the uneven last batch of 1, kept by default.
+    const DataLoader in_order(data, DataLoaderOptions(3));
+    CHECK(in_order.batches() == 3);
+    CHECK(regression_batches(in_order, 0) == std::vector<std::vector<std::size_t>>{{0, 1, 2}, {3, 4, 5}, {6}});
+    // Shuffled: every sample once per epoch, each with its own target.
+    const DataLoader shuffled(data, DataLoaderOptions(3).shuffle(true).seed(5));
+    for (std::size_t e = 0; e < 3; ++e) {
+        const auto batches = regression_batches(shuffled, e);
+        REQUIRE(batches.size() == 3);
+        CHECK(batches[2].size() == 1);
+        std::vector<std::size_t> all = flatten(batches);
+        CHECK(all == shuffled.order(e));
+        std::sort(all.begin(), all.end());
+        CHECK(all == iota(7));
+    }
+    // drop_last: the partial batch goes, the full ones stay as they were.
+    const DataLoader dropped(data, DataLoaderOptions(3).shuffle(true).seed(5).drop_last(true));
+    CHECK(dropped.batches() == 2);
+    const auto kept = regression_batches(shuffled, 1), cut = regression_batches(dropped, 1);
+    REQUIRE(cut.size() == 2);
+    CHECK(cut[0] == kept[0]);
+    CHECK(cut[1] == kept[1]);
+    CHECK(DataLoader(data, DataLoaderOptions(8).drop_last(true)).batches() == 0);
+    CHECK(DataLoader(data, DataLoaderOptions(7).drop_last(true)).batches() == 1);
+    // Batches are new arrays, not views of the dataset.
+    const Batch b = in_order.batch(0, 0);
+    CHECK_FALSE(b.x.value().same_buffer(data.inputs().value()));
+    CHECK_FALSE(b.y.value().same_buffer(data.targets().value()));
+}
+
+TEST_CASE("data: TensorDataset of class labels gives each batch its labels") {
+    auto x = xt::xarray<float>::from_shape({10, 4});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(i / 4);  // row i holds i
+    std::vector<std::size_t> labels;
+    for (std::size_t i = 0; i < 10; ++i) labels.push_back((i * 3) % 5);
+    const TensorDataset data(Tensor(std::move(x)), labels);
+    CHECK(data.has_labels());
+    CHECK(data.labels() == labels);
+    const DataLoader loader(data, DataLoaderOptions(4).shuffle(true).seed(11));
+    std::vector<std::size_t> seen;
+    for (const Batch& b : loader.epoch(2)) {
+        CHECK_FALSE(b.y.defined());
+        REQUIRE(b.x.shape() == Shape{b.labels.size(), 4});
+        for (std::size_t r = 0; r < b.labels.size(); ++r) {
+            const auto i = static_cast<std::size_t>(b.x.value().flat(r * 4));
+            CHECK(b.labels[r] == (i * 3) % 5);
+            seen.push_back(i);
+        }
+    }
+    CHECK(seen == loader.order(2));
+    // The Fashion-MNIST Dataset batches as the TensorDataset of its images and labels.
+    const Dataset d = indexed_dataset(10);
+    const DataLoader from_dataset(d, 4, true, 7), from_tensors(TensorDataset(d.images, d.labels), 4, true, 7);
+    CHECK(rows_of(from_dataset, 1) == rows_of(from_tensors, 1));
+}
+
+TEST_CASE("data: DataLoaderOptions shuffle with a seed repeats, and matches the positional form") {
+    const TensorDataset data = regression_set(50);
+    const DataLoader a(data, DataLoaderOptions(8).shuffle(true).seed(42));
+    const DataLoader b(data, DataLoaderOptions(8).shuffle(true).seed(42));
+    const DataLoader positional(data, 8, true, 42);  // what `adgraph train --seed 42` builds
+    const DataLoader other(data, DataLoaderOptions(8).shuffle(true).seed(43));
+    for (std::size_t e = 0; e < 3; ++e) {
+        CHECK(regression_batches(a, e) == regression_batches(b, e));
+        CHECK(a.order(e) == positional.order(e));
+        CHECK(a.order(e) != other.order(e));
+    }
+    CHECK(a.order(0) != a.order(1));
+    CHECK(DataLoader(data, DataLoaderOptions(8)).order(3) == iota(50));
+}
+
+TEST_CASE("data: a loader keeps its dataset alive: the tensors it was built from may go") {
+    std::unique_ptr<DataLoader> loader;
+    {
+        const TensorDataset data = regression_set(5);
+        loader = std::make_unique<DataLoader>(data, DataLoaderOptions(2));
+    }
+    CHECK(flatten(regression_batches(*loader, 0)) == iota(5));
+}
+
+TEST_CASE("data: TensorDataset and DataLoader refuse mismatched samples, an empty dataset and batch size 0") {
+    const Tensor x = Tensor::zeros({4, 3}), y = Tensor::zeros({5, 1});
+    CHECK_THROWS_WITH_AS(TensorDataset(x, y),
+                         "TensorDataset: inputs (4,3) and targets (5,1) hold different numbers of samples (4 vs 5 "
+                         "along the first axis); give one target row per input row",
+                         shape_error);
+    CHECK_THROWS_WITH_AS(TensorDataset(x, std::vector<std::size_t>{0, 1, 2}),
+                         "TensorDataset: inputs (4,3) hold 4 samples but 3 labels were given; give one label per "
+                         "input row",
+                         shape_error);
+    CHECK_THROWS_WITH_AS(TensorDataset(Tensor::scalar(1.0), x),
+                         "TensorDataset: the inputs are a scalar () with no sample axis; put the samples along the "
+                         "first axis, e.g. (N, features)",
+                         shape_error);
+    CHECK_THROWS_WITH_AS(TensorDataset(x, Tensor()),
+                         "TensorDataset: the targets tensor is undefined; pass a tensor (N, ...)", value_error);
+    const TensorDataset empty(Tensor::zeros({0, 3}), Tensor::zeros({0}));
+    CHECK(empty.size() == 0);
+    CHECK_THROWS_WITH_AS(DataLoader(empty, DataLoaderOptions(4)),
+                         "DataLoader: the dataset is empty (inputs (0,3)); give it at least one sample", value_error);
+    const TensorDataset data(x, Tensor::zeros({4}));
+    CHECK_THROWS_WITH_AS(DataLoader(data, DataLoaderOptions(0)), "DataLoader: batch_size must be at least 1 (got 0)",
+                         value_error);
+    CHECK_THROWS_WITH_AS(data.gather({1, 4}),
+                         "TensorDataset::gather: row 4 is out of range; the dataset holds 4 samples", value_error);
 }

@@ -371,13 +371,34 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      block(Tensor::zeros({2, 3, 4, 5}));
                  }});
     c.push_back({"shape_error",
-                 "DataLoader: the dataset must hold float32 images (N, features) and N labels, but has float32 images "
-                 "(10,3) and 9 labels",
+                 "TensorDataset: inputs (10,3) hold 10 samples but 9 labels were given; give one label per input row",
                  [] {
                      Dataset d;
                      d.images = Tensor::zeros({10, 3});
                      d.labels.assign(9, 0);
                      DataLoader(d, 4, false);
+                 }});
+    c.push_back({"shape_error",
+                 "TensorDataset: inputs (4,3) and targets (5,1) hold different numbers of samples (4 vs 5 along the "
+                 "first axis); give one target row per input row",
+                 [] {
+                     TensorDataset(Tensor::zeros({4, 3}), Tensor::zeros({5, 1}));
+                 }});
+    c.push_back({"shape_error",
+                 "TensorDataset: the inputs are a scalar () with no sample axis; put the samples along the first "
+                 "axis, e.g. (N, features)",
+                 [] {
+                     TensorDataset(Tensor::scalar(1.0), Tensor::zeros({4, 1}));
+                 }});
+    c.push_back({"shape_error",
+                 "load_state_dict: 'weight' has shape (2,5) in the state dict but (2,4) in the Linear; load a state "
+                 "dict saved from a model with the same layer sizes",
+                 [] {
+                     Generator gen(0);
+                     Linear layer(4, 2, gen, false);
+                     StateDict s;
+                     s.insert("weight", Tensor::zeros({2, 5}));
+                     layer.load_state_dict(s);
                  }});
     c.push_back(
         {"shape_error", "max_pool2d: input (4,4) is not a batch of images (N, C, H, W); reshape it to 4 axes", [] {
@@ -416,6 +437,16 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "cast(x, adg::f32) or cast(x, adg::f64)",
                  [] {
                      conv2d(Tensor::zeros({2, 4, 5, 5}), Tensor::zeros({6, 2, 3, 3}, f64), Tensor(), 1, 0, 1, 2);
+                 }});
+    c.push_back({"dtype_error",
+                 "load_state_dict: 'weight' is float64 in the state dict but float32 in the Linear; convert the entry "
+                 "with cast(t, adg::f32) or build the model with float64 parameters",
+                 [] {
+                     Generator gen(0);
+                     Linear layer(4, 2, gen, false);
+                     StateDict s;
+                     s.insert("weight", Tensor::zeros({2, 4}, f64));
+                     layer.load_state_dict(s);
                  }});
     c.push_back({"dtype_error",
                  "Array::get: array holds float32 but float64 was requested; convert with cast(x, adg::f64) (Array::to "
@@ -1221,6 +1252,42 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      d.labels.assign(10, 0);
                      DataLoader(d, 0, false);
                  }});
+    c.push_back({"value_error", "DataLoader: the dataset is empty (inputs (0,3)); give it at least one sample", [] {
+                     DataLoader(TensorDataset(Tensor::zeros({0, 3}), Tensor::zeros({0})), DataLoaderOptions(4));
+                 }});
+    c.push_back({"value_error", "TensorDataset: the targets tensor is undefined; pass a tensor (N, ...)", [] {
+                     TensorDataset(Tensor::zeros({4, 3}), Tensor());
+                 }});
+    c.push_back({"value_error", "TensorDataset::gather: row 4 is out of range; the dataset holds 4 samples", [] {
+                     TensorDataset(Tensor::zeros({4, 3}), Tensor::zeros({4})).gather({1, 4});
+                 }});
+    c.push_back({"value_error",
+                 "load_state_dict: the state dict does not match the Linear's parameters and buffers (missing "
+                 "'weight'; unexpected '0.weight'); load a state dict of this model (the names of its "
+                 "state_dict().keys()), or pass strict = false to load only the entries that match",
+                 [] {
+                     Generator gen(0);
+                     Linear layer(4, 2, gen, false);
+                     StateDict s;
+                     s.insert("0.weight", Tensor::zeros({2, 4}));
+                     layer.load_state_dict(s);
+                 }});
+    c.push_back({"value_error",
+                 "load_state_dict: the entry 'weight' is an undefined tensor; give it a float32 (2,4) value", [] {
+                     Generator gen(0);
+                     Linear layer(4, 2, gen, false);
+                     StateDict s;
+                     s.insert("weight", Tensor());
+                     layer.load_state_dict(s);
+                 }});
+    c.push_back(
+        {"value_error", "StateDict::insert: the name 'w' is already present; give every tensor its own name", [] {
+             StateDict s;
+             s.insert("w", Tensor::zeros({1}));
+             s.insert("w", Tensor::zeros({1}));
+         }});
+    c.push_back({"value_error", "StateDict: no entry named 'w' among its 0 entries; list them with keys()",
+                 [] { StateDict()["w"]; }});
     c.push_back({"value_error",
                  "load_idx_pair: Normalization{mean 0, std 0} is invalid; mean must be finite and std finite and > 0",
                  [=] {
