@@ -93,7 +93,7 @@ std::size_t chunk_size(std::size_t directions, std::size_t largest, const Jacobi
 // just made can be large).
 Tensor reshaped(Tensor t, const Shape& shape) {
     if (t.needs_grad() || t.node().use_count() != 1 || !t.value().unique()) return reshape(t, shape);
-    Array a = std::move(t.node()->value_mut());
+    Array a = std::move(t.node()->mutable_value());
     return Tensor(std::move(a).reshaped(shape));
 }
 

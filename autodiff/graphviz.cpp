@@ -35,7 +35,7 @@ std::string to_dot(const std::vector<Tensor>& outputs, const std::vector<std::st
          "fontsize=10];\n";
     for (const Node* n : order) {
         const Array& v = n->value();
-        std::string fill = n->has_op() ? "white" : (n->requires_grad() ? "lightblue" : "lightgrey");
+        std::string fill = n->has_op() ? "white" : (n->needs_grad() ? "lightblue" : "lightgrey");
         std::string label = std::string(n->name()) + "\\n" + dtype_name(v.dtype()) + " " + shape_str(v.shape());
         const auto o = out_label.find(n);
         if (o != out_label.end()) {

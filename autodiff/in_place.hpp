@@ -12,7 +12,7 @@ namespace adg {
 /// constant (no op, no requires_grad) whose buffer no other Array shares.
 inline bool sole_owner(const Tensor& t) {
     const std::shared_ptr<Node>& n = t.node();
-    return n && n.use_count() == 1 && !n->has_op() && !n->requires_grad() && n->value().unique();
+    return n && n.use_count() == 1 && !n->has_op() && !n->needs_grad() && n->value().unique();
 }
 
 /// map_rows() writing into `first`'s own buffer, which it also reads as operand 0: bitwise the values map_rows

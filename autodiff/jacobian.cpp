@@ -28,7 +28,7 @@ Analysis analyse(const Tensor& x, const Tensor& y) {
         auto& [n, next] = stack.back();
         if (n != xn && next < n->inputs().size()) {
             const Node* c = n->inputs()[next++].get();
-            if (c->requires_grad() && seen.insert(c).second) stack.emplace_back(c, 0);
+            if (c->needs_grad() && seen.insert(c).second) stack.emplace_back(c, 0);
             continue;
         }
         bool any = n == xn;

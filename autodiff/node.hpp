@@ -32,9 +32,9 @@ public:
     /// The value.
     const Array& value() const { return value_; }
     /// The value, mutable (optimizers update leaves in place).
-    Array& value_mut() { return value_; }
-    /// True if gradients flow to or through this node.
-    bool requires_grad() const { return requires_grad_; }
+    Array& mutable_value() { return value_; }
+    /// True if gradients flow to or through this node (Tensor::needs_grad reads it; Tensor::requires_grad sets it).
+    bool needs_grad() const { return requires_grad_; }
     /// Sets the flag (leaves only; op nodes get it from their inputs).
     void set_requires_grad(bool on) { requires_grad_ = on; }
     /// True for nodes made by an op.

@@ -125,7 +125,7 @@ struct Elementwise {
     static Tensor vjp_reusing(const Op& op, const std::vector<Tensor>& x, const Tensor& y, Tensor ct, std::size_t) {
         if constexpr (detail::fused_d<Op>::value) {
             if (fuse(ct, x[0]) && sole_owner(ct) &&
-                map_rows_in_place<1>(times_d_kernel(op), ct.node()->value_mut(), x[0].value(), y.value())) {
+                map_rows_in_place<1>(times_d_kernel(op), ct.node()->mutable_value(), x[0].value(), y.value())) {
                 return ct;
             }
         }
@@ -316,7 +316,7 @@ struct LinearMap {
                               std::size_t i) {
         if constexpr (Op::kind.is_self_adjoint) {
             if (!grad_enabled() && !anomaly_enabled() && sole_owner(ct) &&
-                map_rows_in_place<0>([&op](const auto& a) { return op.f(a); }, ct.node()->value_mut())) {
+                map_rows_in_place<0>([&op](const auto& a) { return op.f(a); }, ct.node()->mutable_value())) {
                 return ct;
             }
         }

@@ -55,6 +55,10 @@ Tensor operator/(double c, const Tensor& x);
 
 #include <adgraph/autodiff/ops_shape.def>
 
+// ---- indexing and small reductions -----------------------------------------------------------------------------
+
+#include <adgraph/autodiff/ops_index.def>
+
 // ---- linear algebra --------------------------------------------------------------------------------------------
 
 #include <adgraph/autodiff/ops_matmul.def>

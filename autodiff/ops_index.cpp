@@ -2,14 +2,12 @@
 // argmax and argmin are constants; min is an op like max; var is a composition of ops; std is √ of var with its
 // derivative taken as 0 where std is 0.
 
-#include <adgraph/autodiff/ops_more.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 
-#include <adgraph/autodiff/op.hpp>
+#include <adgraph/autodiff/internal/op_samples.hpp>
 #include <adgraph/tensor/kernels.hpp>
 #include <adgraph/tensor/size.hpp>
 
@@ -52,7 +50,7 @@ Tensor distinct_tensor(const Shape& shape, Generator& gen) {
 
 // min over axes (kept): locally linear, y = Σ w ⊙ x with w = [x = y] / #ties, so ẏ = sum_to(w ⊙ ẋ), x̄ = w ⊙ ȳ
 struct Min {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "min";
     std::vector<long> axes;
     Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
@@ -102,7 +100,7 @@ private:
 // std from the variance v: y = √v, ẏ = h ⊙ v̇, v̄ = h ⊙ ȳ with h = 1 / (2y) where y ≠ 0 and 0 where y = 0
 // (PyTorch's choice: a constant slice has std 0 and gradient 0, not the NaN of √′(0) · 0)
 struct StdOfVar {
-    using kind = Custom;
+    static constexpr Custom kind{};
     static constexpr const char* name = "std";
     Locality locality(const std::vector<Shape>&, const Shape&, const std::vector<char>&) const {
         return Locality::elementwise;
@@ -116,7 +114,7 @@ struct StdOfVar {
     Tensor vjp(const std::vector<Tensor>&, const Tensor& y, const Tensor& ct, std::size_t) const {
         return half_inverse(y) * ct;
     }
-    static std::vector<OpSample> samples(Generator& gen) { return unary_samples(StdOfVar{}, Domain{0.2, 2.0}, gen); }
+    static std::vector<OpSample> samples(Generator& gen) { return unary_samples(StdOfVar{}, {0.2, 2.0}, gen); }
 
 private:
     // 1 / (2y) where y ≠ 0, else 0, written with ops (so create_graph differentiates it) and never dividing by 0.
@@ -185,10 +183,8 @@ OpSample composite(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
     return {std::move(label), std::move(inputs), std::move(fn)};
 }
 
-}  // namespace
 
-Tensor select(const Tensor& x, long axis, long index, Site site) {
-    CallSite call(site);
+Tensor selected(const Tensor& x, long axis, long index) {
     const std::size_t ax = normalize_axis(axis, x.dim(), "select");
     const long n = static_cast<long>(x.shape()[ax]);
     if (index < -n || index >= n) {
@@ -203,24 +199,12 @@ Tensor select(const Tensor& x, long axis, long index, Site site) {
     return reshape(slice(x, static_cast<long>(ax), i, i + 1), out);
 }
 
-Tensor argmax(const Tensor& x, std::optional<long> axis, bool keepdims, Site site) {
-    CallSite call(site);
-    return arg_extreme(x, axis, keepdims, true, "argmax");
-}
-
-Tensor argmin(const Tensor& x, std::optional<long> axis, bool keepdims, Site site) {
-    CallSite call(site);
-    return arg_extreme(x, axis, keepdims, false, "argmin");
-}
-
-Tensor min(const Tensor& x, const Axes& axes, bool keepdims, Site site) {
-    CallSite call(site);
+Tensor minimum_over(const Tensor& x, const Axes& axes, bool keepdims) {
     const std::vector<long> ax = negative_axes(x, axes, "min");
     return drop_axes(apply(Min{ax}, x), x, ax, keepdims);
 }
 
-Tensor var(const Tensor& x, const Axes& axes, double correction, bool keepdims, Site site) {
-    CallSite call(site);
+Tensor variance(const Tensor& x, const Axes& axes, double correction, bool keepdims) {
     std::size_t count = 1;
     for (auto p : normalize_axes(axes, x.dim(), "var")) count *= x.shape()[p];
     const Tensor squares = sum(square(x - mean(x, axes, true)), axes, keepdims);
@@ -230,22 +214,17 @@ Tensor var(const Tensor& x, const Axes& axes, double correction, bool keepdims, 
     return squares / divisor;
 }
 
-Tensor var(const Tensor& x, const Axes& axes, bool unbiased, bool keepdims, Site site) {
-    return var(x, axes, unbiased ? 1.0 : 0.0, keepdims, site);
-}
+}  // namespace
 
-Tensor std(const Tensor& x, const Axes& axes, double correction, bool keepdims, Site site) {
-    CallSite call(site);
-    return apply(StdOfVar{}, var(x, axes, correction, keepdims));
-}
-
-Tensor std(const Tensor& x, const Axes& axes, bool unbiased, bool keepdims, Site site) {
-    return std(x, axes, unbiased ? 1.0 : 0.0, keepdims, site);
-}
+#define ADG_OP_FUNCTIONS  // the public functions of the op table
+#include <adgraph/autodiff/ops_index.def>
 
 const OpList& index_ops() {
     static const OpList list = [] {
-        OpList l = op_list<Min, StdOfVar>();
+        OpList l = {
+#define ADG_OP_LIST  // the entries of the op table
+#include <adgraph/autodiff/ops_index.def>
+        };
         l.push_back(
             {"select", [](Generator& g) {
                  return std::vector<OpSample>{

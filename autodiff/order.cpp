@@ -43,14 +43,14 @@ Order topo_order(const std::vector<Tensor>& roots, const std::unordered_set<cons
     };
     const bool no_stop = stop.empty();
     for (const auto& root : roots) {
-        if (!root.defined() || !root.node()->requires_grad()) continue;
+        if (!root.defined() || !root.node()->needs_grad()) continue;
         reach(root.node(), false);
         while (!stack.empty()) {
             auto& [n, next] = stack.back();
             const bool follow = no_stop || !stop.count(n.get());
             if (follow && next < n->inputs().size()) {
                 const auto& child = n->inputs()[next++];
-                const std::size_t id = child->requires_grad() ? reach(child, child.use_count() == 1) : NodeIndex::none;
+                const std::size_t id = child->needs_grad() ? reach(child, child.use_count() == 1) : NodeIndex::none;
                 pending.push_back(id);  // (`n` may dangle now: reach() can grow the stack)
                 continue;
             }

@@ -150,7 +150,7 @@ std::size_t check_batches(const std::vector<Directions>& batches, const std::vec
 Tensor drop_direction_axis(Tensor ct) {
     const Shape core(ct.shape().begin() + 1, ct.shape().end());
     if (ct.node().use_count() != 1 || ct.node()->has_op()) return reshape(ct, core);
-    Array a = std::move(ct.node()->value_mut());
+    Array a = std::move(ct.node()->mutable_value());
     ct = Tensor();
     return Tensor(std::move(a).reshaped(core));
 }

@@ -8,7 +8,6 @@
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/ops.hpp>
-#include <adgraph/autodiff/ops_more.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/tensor/dtype_range.hpp>
 #include <adgraph/tensor/pool.hpp>
@@ -102,7 +101,7 @@ Array& Tensor::mutable_value() const {
             std::string("mutable_value: only leaves can be updated in place, but this tensor was made by '") +
             n.name() + "'; update the leaves it was computed from and run the forward pass again");
     }
-    return node_->value_mut();
+    return node_->mutable_value();
 }
 
 Tensor Tensor::requires_grad(bool on) const {
@@ -115,7 +114,7 @@ Tensor Tensor::requires_grad(bool on) const {
     return *this;
 }
 
-bool Tensor::needs_grad() const { return checked_node("needs_grad").requires_grad(); }
+bool Tensor::needs_grad() const { return checked_node("needs_grad").needs_grad(); }
 bool Tensor::is_leaf() const { return !checked_node("is_leaf").has_op(); }
 const char* Tensor::op_name() const { return checked_node("op_name").name(); }
 
@@ -126,7 +125,7 @@ Tensor Tensor::grad() const {
     if (!n.grad) {
         throw graph_error(std::string("grad: no gradient has been accumulated in this ") +
                           (n.has_op() ? std::string("'") + n.name() + "' result (only leaves accumulate grad)"
-                                      : std::string(n.requires_grad() ? "leaf yet; call backward() on an output "
+                                      : std::string(n.needs_grad() ? "leaf yet; call backward() on an output "
                                                                         "that depends on it"
                                                                       : "leaf: it does not require grad; mark it "
                                                                         "with requires_grad() before the forward "
@@ -257,7 +256,7 @@ Tensor& Tensor::update(const char* op, const Tensor& y, F&& f) {
                           "' and is part of a recorded graph, whose rules read its value; compute out of place "
                           "(x = x + y) or change a new leaf (x = x.detach())");
     }
-    if (grad_enabled() && n.requires_grad()) {
+    if (grad_enabled() && n.needs_grad()) {
         throw graph_error(std::string(op) +
                           ": this leaf requires grad and an in-place change is not recorded; change it under NoGrad "
                           "(as an optimizer step does), or change a copy (x.detach()) or compute out of place");
@@ -272,7 +271,7 @@ Tensor& Tensor::update(const char* op, const Tensor& y, F&& f) {
                           ": a running jvp carries a tangent on this tensor or the operand and an in-place change "
                           "would lose it; compute out of place (x = x + y)");
     }
-    Array& v = node_->value_mut();
+    Array& v = node_->mutable_value();
     check_same_dtype(v, y.value(), op);
     if (broadcast_shape(v.shape(), y.shape(), op) != v.shape()) {
         throw shape_error(std::string(op) + ": the operand's shape " + shape_str(y.shape()) +

@@ -114,7 +114,7 @@ public:
     /// Reverse sweep seeded with `seed` (same shape as this tensor); accumulates into leaves' grad().
     void backward(const Tensor& seed, const BackwardOptions& options = {}) const;
 
-    // ---- method forms of the free functions (ops.hpp, ops_more.hpp): x.sum() is sum(x), and so on ----
+    // ---- method forms of the free functions (ops.hpp): x.sum() is sum(x), and so on ----
 
     /// sum(x, axes, keepdims).
     Tensor sum(const Axes& axes = {}, bool keepdims = false, Site site = Site::here()) const;

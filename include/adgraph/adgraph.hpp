@@ -20,7 +20,6 @@
 #include <adgraph/autodiff/higher.hpp>
 #include <adgraph/autodiff/jacobian.hpp>
 #include <adgraph/autodiff/ops.hpp>
-#include <adgraph/autodiff/ops_more.hpp>
 #include <adgraph/autodiff/sweep.hpp>
 #include <adgraph/autodiff/tensor.hpp>
 
