@@ -1,10 +1,25 @@
 // Sampling helpers for op lists, the list of composite functions, and the concatenation of all lists.
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include <adgraph/autodiff/internal/op_samples.hpp>
 
 namespace adg {
+
+Tensor distinct_tensor(const Shape& shape, Generator& gen) {
+    xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
+    std::vector<std::size_t> order(a.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::shuffle(order.begin(), order.end(), gen.engine());
+    const double step = 4.0 / static_cast<double>(std::max<std::size_t>(a.size(), 1));
+    std::uniform_real_distribution<double> jitter(-step / 4, step / 4);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        a.flat(i) = -2.0 + step * static_cast<double>(order[i]) + jitter(gen.engine());
+    }
+    return Tensor(std::move(a));
+}
 
 Tensor sample_tensor(const Shape& shape, const detail::SampleRange& d, Generator& gen) {
     std::uniform_real_distribution<double> u(d.lo, d.hi);

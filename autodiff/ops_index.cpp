@@ -1,5 +1,5 @@
 // Indexing and small reductions. select is a composition of slice and reshape (linear, so nothing to derive);
-// argmax and argmin are constants; min is an op like max; var is a composition of ops; std is √ of var with its
+// argmax and argmin are constants; min is −max(−x); var is a composition of ops; std is √ of var with its
 // derivative taken as 0 where std is 0.
 
 #include <algorithm>
@@ -14,88 +14,6 @@
 namespace adg {
 
 namespace {
-
-std::vector<std::size_t> positions(const std::vector<long>& neg_axes, std::size_t rank) {
-    std::vector<std::size_t> out;
-    for (long a : neg_axes) out.push_back(static_cast<std::size_t>(static_cast<long>(rank) + a));
-    return out;
-}
-
-std::vector<long> negative_axes(const Tensor& x, const Axes& axes, const char* op) {
-    std::vector<long> out;
-    for (auto p : normalize_axes(axes, x.dim(), op)) out.push_back(negative_axis(static_cast<long>(p), x.dim(), op));
-    return out;
-}
-
-Tensor drop_axes(const Tensor& r, const Tensor& x, const std::vector<long>& axes, bool keepdims) {
-    if (keepdims) return r;
-    return reshape_core(r, r.shape(), squeezed_shape(x.shape(), positions(axes, x.dim())));
-}
-
-Array negated(const Array& x) {
-    return map(x, [](const auto& a) { return -a; });
-}
-
-// A tensor of `shape` with well separated values (no ties within 0.2), for ops with kinks at ties.
-Tensor distinct_tensor(const Shape& shape, Generator& gen) {
-    const std::size_t n = numel(shape);
-    std::vector<double> v(n);
-    std::iota(v.begin(), v.end(), 0.0);
-    std::shuffle(v.begin(), v.end(), gen.engine());
-    xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
-    std::uniform_real_distribution<double> jitter(0.0, 0.1);
-    for (std::size_t i = 0; i < n; ++i) a.data()[i] = 0.3 * v[i] - 1.0 + jitter(gen.engine());
-    return Tensor(std::move(a));
-}
-
-// min over axes (kept): locally linear, y = Σ w ⊙ x with w = [x = y] / #ties, so ẏ = sum_to(w ⊙ ẋ), x̄ = w ⊙ ȳ
-struct Min {
-    static constexpr Custom kind{};
-    static constexpr const char* name = "min";
-    std::vector<long> axes;
-    Locality locality(const std::vector<Shape>& in, const Shape&, const std::vector<char>&) const {
-        const long rank = static_cast<long>(in[0].size());
-        return rank >= 2 && std::find(axes.begin(), axes.end(), -rank) == axes.end() ? Locality::rows : Locality::none;
-    }
-    // −max(−x): max's kernel, NaN winning there as here.
-    Array forward(const Array& x) const {
-        const std::vector<std::size_t> pos = positions(axes, x.dim());
-        for (auto ax : pos) {
-            if (x.shape()[ax] == 0) {
-                throw value_error(std::string(name) + ": cannot reduce over the empty axis " + std::to_string(ax) +
-                                  " of shape " + shape_str(x.shape()) +
-                                  "; a minimum needs at least one element per slice");
-            }
-        }
-        return negated(kernels::max_keepdims(negated(x), pos, name));
-    }
-    Tensor jvp(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Tensor>& t) const {
-        return sum_to_core(weights(x[0], y) * t[0], x[0].shape(), y.shape());
-    }
-    Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t) const {
-        return weights(x[0], y) * broadcast_to_core(ct, y.shape(), x[0].shape());
-    }
-    static std::vector<OpSample> samples(Generator& gen) {
-        const std::vector<std::pair<Shape, std::vector<long>>> cases = {
-            {{2, 3}, {-2, -1}}, {{2, 3}, {-1}}, {{2, 3}, {-2}}, {{3}, {-1}}, {{2, 3, 2}, {-3, -1}}};
-        std::vector<OpSample> out;
-        for (const auto& [s, ax] : cases) {
-            out.push_back({std::string(name) + " " + shape_str(s) + " over " + std::to_string(ax.size()) + " axes",
-                           {distinct_tensor(s, gen)},
-                           [ax = ax](const std::vector<Tensor>& xs) { return apply(Min{ax}, xs[0]); }});
-        }
-        return out;
-    }
-
-private:
-    // Tied minima share the derivative equally: a constant (it is piecewise constant in x).
-    static Tensor weights(const Tensor& x, const Tensor& y) {
-        const Array hit = zip(x.value(), y.value(), name,
-                              [](const auto& a, const auto& b) { return xt::where(xt::equal(a, b), 1.0, 0.0); });
-        const Array count = kernels::sum_to(hit, y.shape());
-        return Tensor(zip(hit, count, name, [](const auto& a, const auto& b) { return a / b; }));
-    }
-};
 
 // std from the variance v: y = √v, ẏ = h ⊙ v̇, v̄ = h ⊙ ȳ with h = 1 / (2y) where y ≠ 0 and 0 where y = 0
 // (PyTorch's choice: a constant slice has std 0 and gradient 0, not the NaN of √′(0) · 0)
@@ -183,7 +101,6 @@ OpSample composite(std::string label, std::vector<Tensor> inputs, MultiFn fn) {
     return {std::move(label), std::move(inputs), std::move(fn)};
 }
 
-
 Tensor selected(const Tensor& x, long axis, long index) {
     const std::size_t ax = normalize_axis(axis, x.dim(), "select");
     const long n = static_cast<long>(x.shape()[ax]);
@@ -199,9 +116,15 @@ Tensor selected(const Tensor& x, long axis, long index) {
     return reshape(slice(x, static_cast<long>(ax), i, i + 1), out);
 }
 
+// −max(−x): max's rule, so tied minima share the gradient and a NaN wins, as there.
 Tensor minimum_over(const Tensor& x, const Axes& axes, bool keepdims) {
-    const std::vector<long> ax = negative_axes(x, axes, "min");
-    return drop_axes(apply(Min{ax}, x), x, ax, keepdims);
+    for (auto ax : normalize_axes(axes, x.dim(), "min")) {
+        if (x.shape()[ax] == 0) {
+            throw value_error("min: cannot reduce over the empty axis " + std::to_string(ax) + " of shape " +
+                              shape_str(x.shape()) + "; a minimum needs at least one element per slice");
+        }
+    }
+    return neg(max(neg(x), axes, keepdims));
 }
 
 Tensor variance(const Tensor& x, const Axes& axes, double correction, bool keepdims) {

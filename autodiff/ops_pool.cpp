@@ -137,21 +137,6 @@ Pool2d geometry(const char* op, const Tensor& x, Size2 kernel, std::optional<Siz
     return g;
 }
 
-// A float64 tensor of `shape` in [-2, 2] with distinct values at least half a grid step (4 / size) apart: a random
-// order of the grid, jittered by at most a quarter step, so no window of a max pool has a near tie.
-Tensor distinct_tensor(const Shape& shape, Generator& gen) {
-    xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
-    std::vector<std::size_t> order(a.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::shuffle(order.begin(), order.end(), gen.engine());
-    const double step = 4.0 / static_cast<double>(std::max<std::size_t>(a.size(), 1));
-    std::uniform_real_distribution<double> jitter(-step / 4, step / 4);
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        a.flat(i) = -2.0 + step * static_cast<double>(order[i]) + jitter(gen.engine());
-    }
-    return Tensor(std::move(a));
-}
-
 struct Case {
     Shape x;
     Size2 kernel;

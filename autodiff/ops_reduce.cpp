@@ -57,18 +57,6 @@ Array logsumexp_value(const Array& x, const std::vector<std::size_t>& pos, const
     return zip(p.log_s, p.m, op, [](const auto& a, const auto& b) { return a + b; });
 }
 
-// A tensor of `shape` with well separated values (no ties within 0.2), for ops with kinks at ties.
-Tensor distinct_tensor(const Shape& shape, Generator& gen) {
-    const std::size_t n = numel(shape);
-    std::vector<double> v(n);
-    std::iota(v.begin(), v.end(), 0.0);
-    std::shuffle(v.begin(), v.end(), gen.engine());
-    xt::xarray<double> a = xt::xarray<double>::from_shape(shape);
-    std::uniform_real_distribution<double> jitter(0.0, 0.1);
-    for (std::size_t i = 0; i < n; ++i) a.data()[i] = 0.3 * v[i] - 1.0 + jitter(gen.engine());
-    return Tensor(std::move(a));
-}
-
 template <class Op>
 std::vector<OpSample> axes_samples(Generator& gen, bool distinct) {
     const std::vector<std::pair<Shape, std::vector<long>>> cases = {

@@ -9,17 +9,12 @@
 
 #include <adgraph/adgraph.hpp>
 
+#include "same_bits.hpp"
+
 using namespace adg;
+using adg::testing::same_bits;
 
 namespace {
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a.value().flat(i) != b.value().flat(i)) return false;
-    }
-    return true;
-}
 
 void check_close(const Tensor& a, const Tensor& b, double tol = 1e-12) {
     REQUIRE(a.shape() == b.shape());

@@ -9,9 +9,12 @@
 
 #include <adgraph/adgraph.hpp>
 
+#include "same_bits.hpp"
+
 #include "explode_op.hpp"
 
 using namespace adg;
+using adg::testing::same_bits;
 
 namespace {
 
@@ -19,14 +22,6 @@ std::vector<Tensor> as_dtype(const std::vector<Tensor>& xs, Dtype d) {
     std::vector<Tensor> out;
     for (const auto& x : xs) out.push_back(Tensor(x.value().to(d)));
     return out;
-}
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a.value().flat(i) != b.value().flat(i)) return false;
-    }
-    return true;
 }
 
 // The forward sweep over f recorded on fresh leaves.

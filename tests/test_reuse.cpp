@@ -5,19 +5,14 @@
 #include <doctest/doctest.h>
 
 #include <adgraph/adgraph.hpp>
+
+#include "same_bits.hpp"
 #include <adgraph/autodiff/node.hpp>
 
 using namespace adg;
+using adg::testing::same_bits;
 
 namespace {
-
-bool same_bits(const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        if (a.value().flat(i) != b.value().flat(i)) return false;
-    }
-    return true;
-}
 
 Tensor fresh_copy(const Tensor& t) { return Tensor(t.value().clone()); }
 

@@ -14,6 +14,9 @@ namespace adg {
 
 /// A float64 tensor of `shape` drawn from `range` (e.g. `{}` for U(-2, 2), `{0.5, 2.0}`).
 Tensor sample_tensor(const Shape& shape, const detail::SampleRange& range, Generator& gen);
+/// A float64 tensor of `shape` in [-2, 2] with distinct values at least half a grid step (4 / size) apart (a random
+/// order of the grid, jittered by at most a quarter step), for ops with kinks at ties (max, min, max_pool2d).
+Tensor distinct_tensor(const Shape& shape, Generator& gen);
 
 /// Shapes every unary op is sampled at: {}, {3}, {2,3}.
 const std::vector<Shape>& unary_sample_shapes();
