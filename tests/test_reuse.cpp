@@ -6,8 +6,8 @@
 
 #include <adgraph/adgraph.hpp>
 
-#include "same_bits.hpp"
 #include <adgraph/autodiff/node.hpp>
+#include "same_bits.hpp"
 
 using namespace adg;
 using adg::testing::same_bits;
