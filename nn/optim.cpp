@@ -208,11 +208,15 @@ void SGD::update(std::size_t i, Array& p, const Array& g, std::size_t) {
         T* v = slots(i)[0].get_mut<T>().data();
         const T keep = first ? T(0) : mu, take = first ? T(1) : static_cast<T>(1.0 - o_.dampening());
         const bool nesterov = o_.nesterov();
-        for_parts(n, [&](std::size_t j0, std::size_t j1) {
+        // The loop reads its constants from locals: through the captures, every store to v or w might change them
+        // (all floats), which keeps the loop scalar and reloading (13 % of a training step instead of 3 %, perf).
+        for_parts(n, [=](std::size_t j0, std::size_t j1) {
+            const T k = keep, a = take, m = mu, l = lr, dw = wd;
+            const bool nest = nesterov;
             for (std::size_t j = j0; j < j1; ++j) {
-                const T d = gr[j] + wd * w[j];
-                v[j] = keep * v[j] + take * d;
-                w[j] -= lr * (nesterov ? d + mu * v[j] : v[j]);
+                const T d = gr[j] + dw * w[j];
+                v[j] = k * v[j] + a * d;
+                w[j] -= l * (nest ? d + m * v[j] : v[j]);
             }
         });
     });
