@@ -106,23 +106,20 @@ bool dual_active() {
 
 DualScope* dual_tangents(const std::vector<Tensor>& in, std::vector<Tensor>& t) {
     const std::lock_guard<std::mutex> lock(table_mutex());
-    // On a thread of its own f's tangents are in its scope; on another thread, in the running scope that knows an
-    // input (the op belongs to that jvp's f), or in none (unrelated work, which gets no tangent).
-    std::vector<DualScope*> candidates;
-    if (DualScope::current()) {
-        candidates.push_back(DualScope::current());
-    } else {
-        candidates = DualScope::running();
-    }
-    for (DualScope* s : candidates) {
+    const auto known_to = [&](const DualScope* s) {
         t.clear();
-        t.reserve(in.size());
         bool any = false;
         for (const auto& x : in) {
             t.push_back(s->get(x));
             any |= t.back().defined();
         }
-        if (any) return s;
+        return any;
+    };
+    // On a thread of its own f's tangents are in its scope; on another thread, in the running scope that knows an
+    // input (the op belongs to that jvp's f), or in none (unrelated work, which gets no tangent).
+    if (DualScope* own = DualScope::current()) return known_to(own) ? own : nullptr;
+    for (DualScope* s : DualScope::running()) {
+        if (known_to(s)) return s;
     }
     return nullptr;
 }

@@ -97,6 +97,13 @@ Tensor reshaped(Tensor t, const Shape& shape) {
     return Tensor(std::move(a).reshaped(shape));
 }
 
+// The chunks of a Jacobian's rows as one tensor (the only chunk itself, so a single sweep's result is not copied);
+// the chunks are freed before the caller reshapes.
+Tensor joined(std::vector<Tensor> parts) {
+    if (parts.size() == 1) return std::move(parts[0]);
+    return concat(parts, 0);
+}
+
 // The tangents fit the inputs: one each, of its shape and dtype.
 void check_tangents(const std::vector<Tensor>& xs, const std::vector<Tensor>& vs) {
     if (vs.size() != xs.size()) {
@@ -268,10 +275,8 @@ std::vector<Tensor> detail::jacobians_of(const std::vector<Tensor>& inputs, cons
                 parts.push_back(forward_sweep_directions({x}, {Directions::basis(xs, x.dtype(), from, count)}, {y},
                                                          {true, outer})[0]);
             }
-            Tensor rows = parts.size() == 1 ? std::move(parts[0]) : concat(parts, 0);
-            parts.clear();
             // Forward sweeps give (n, ys...): the directions lead, so move them behind the outputs.
-            rows = transpose(reshaped(std::move(rows), {n, m}));
+            Tensor rows = transpose(reshaped(joined(std::move(parts)), {n, m}));
             out.push_back(reshaped(std::move(rows), concat_shapes(ys, xs)));
         }
         return out;
@@ -292,9 +297,7 @@ std::vector<Tensor> detail::jacobians_of(const std::vector<Tensor>& inputs, cons
         for (std::size_t i = 0; i < inputs.size(); ++i) parts[i].push_back(std::move(got[i]));
     }
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-        Tensor rows = parts[i].size() == 1 ? std::move(parts[i][0]) : concat(parts[i], 0);
-        parts[i].clear();
-        out.push_back(reshaped(std::move(rows), concat_shapes(ys, inputs[i].shape())));
+        out.push_back(reshaped(joined(std::move(parts[i])), concat_shapes(ys, inputs[i].shape())));
     }
     return out;
 }

@@ -126,10 +126,10 @@ Tensor Tensor::grad() const {
         throw graph_error(std::string("grad: no gradient has been accumulated in this ") +
                           (n.has_op() ? std::string("'") + n.name() + "' result (only leaves accumulate grad)"
                                       : std::string(n.needs_grad() ? "leaf yet; call backward() on an output "
-                                                                        "that depends on it"
-                                                                      : "leaf: it does not require grad; mark it "
-                                                                        "with requires_grad() before the forward "
-                                                                        "pass")));
+                                                                     "that depends on it"
+                                                                   : "leaf: it does not require grad; mark it "
+                                                                     "with requires_grad() before the forward "
+                                                                     "pass")));
     }
     return n.grad;
 }

@@ -9,20 +9,13 @@
 
 #include <adgraph/adgraph.hpp>
 
-#include "same_bits.hpp"
+#include "tensor_checks.hpp"
 
 using namespace adg;
+using adg::testing::check_close;
 using adg::testing::same_bits;
 
 namespace {
-
-void check_close(const Tensor& a, const Tensor& b, double tol = 1e-12) {
-    REQUIRE(a.shape() == b.shape());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        CAPTURE(i);
-        CHECK(a.value().flat(i) == doctest::Approx(b.value().flat(i)).epsilon(tol).scale(1.0));
-    }
-}
 
 // One layer and a scalar loss of it: arguments x (3), W (4, 3), b (4).
 Tensor layer(const Tensor& x, const Tensor& W, const Tensor& b) { return tanh(matmul(W, x) + b); }

@@ -9,7 +9,7 @@
 
 #include <adgraph/adgraph.hpp>
 
-#include "same_bits.hpp"
+#include "tensor_checks.hpp"
 
 #include "explode_op.hpp"
 

@@ -876,16 +876,21 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     // argnums: f of (x, W), with a non-tensor third argument.
     const auto two = [](const Tensor& x, const Tensor& W, double s) { return sum(matmul(W, x)) * s; };
     c.push_back({"value_error",
-                 "grad: argnums position 3 is out of range for a function of 3 arguments; use positions 0 to 2",
-                 [two] { grad(two, argnums(0, 3))(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0); }});
-    c.push_back({"value_error", "hessian: argnums names position 1 twice; name each argument once",
-                 [two] { hessian(two, argnums(1, 0, 1))(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0); }});
-    c.push_back({"value_error", "jacfwd: argnums is empty; name at least one argument to differentiate",
-                 [two] { jacfwd(two, argnums())(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0); }});
+                 "grad: argnums position 3 is out of range for a function of 3 arguments; use positions 0 to 2", [two] {
+                     grad(two, argnums(0, 3))(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0);
+                 }});
+    c.push_back({"value_error", "hessian: argnums names position 1 twice; name each argument once", [two] {
+                     hessian(two, argnums(1, 0, 1))(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0);
+                 }});
+    c.push_back({"value_error", "jacfwd: argnums is empty; name at least one argument to differentiate", [two] {
+                     jacfwd(two, argnums())(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0);
+                 }});
     c.push_back({"value_error",
                  "jacrev: argnums position 2 is not a Tensor argument; differentiate with respect to tensors only "
                  "(other arguments are passed through as constants)",
-                 [two] { jacrev(two, 2)(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0); }});
+                 [two] {
+                     jacrev(two, 2)(Tensor::zeros({2}), Tensor::zeros({2, 2}), 1.0);
+                 }});
     c.push_back({"value_error", "grad: the function returned an undefined tensor",
                  [] { grad([](const Tensor&) { return Tensor(); })(Tensor::zeros({1})); }});
     c.push_back({"value_error", "custom function 'half': needs a forward and a jvp rule (the vjp is optional)", [] {

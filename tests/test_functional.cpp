@@ -6,17 +6,12 @@
 
 #include <adgraph/adgraph.hpp>
 
+#include "tensor_checks.hpp"
+
 using namespace adg;
+using adg::testing::check_close;
 
 namespace {
-
-void check_close(const Tensor& a, const Tensor& b, double tol = 1e-12) {
-    REQUIRE(a.shape() == b.shape());
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        CAPTURE(i);
-        CHECK(a.value().flat(i) == doctest::Approx(b.value().flat(i)).epsilon(tol).scale(1.0));
-    }
-}
 
 // The diagonal of an (n, n) matrix.
 Tensor diagonal(const Tensor& m) {

@@ -7,7 +7,7 @@
 #include <adgraph/adgraph.hpp>
 
 #include <adgraph/autodiff/node.hpp>
-#include "same_bits.hpp"
+#include "tensor_checks.hpp"
 
 using namespace adg;
 using adg::testing::same_bits;
