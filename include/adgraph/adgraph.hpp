@@ -24,15 +24,24 @@
 #include <adgraph/autodiff/tensor.hpp>
 
 #include <adgraph/nn/activation.hpp>
+#include <adgraph/nn/batch_norm.hpp>
 #include <adgraph/nn/checkpoint.hpp>
+#include <adgraph/nn/conv.hpp>
 #include <adgraph/nn/data.hpp>
+#include <adgraph/nn/data_loader.hpp>
 #include <adgraph/nn/dropout.hpp>
+#include <adgraph/nn/flatten.hpp>
 #include <adgraph/nn/init.hpp>
 #include <adgraph/nn/linear.hpp>
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/memory.hpp>
 #include <adgraph/nn/metrics.hpp>
+#include <adgraph/nn/model_spec.hpp>
 #include <adgraph/nn/module.hpp>
 #include <adgraph/nn/optim.hpp>
+#include <adgraph/nn/pool.hpp>
+#include <adgraph/nn/residual.hpp>
+#include <adgraph/nn/rnn.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
+#include <adgraph/nn/state_dict.hpp>
