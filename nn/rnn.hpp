@@ -9,6 +9,16 @@
 
 namespace adg::nn {
 
+namespace detail {
+/// One layer's parameters of RNN or GRU (the bias tensors are undefined without bias).
+struct RecurrentWeights {
+    /// (gates·hidden, input) and (gates·hidden, hidden).
+    Tensor weight_ih, weight_hh;
+    /// (gates·hidden) each.
+    Tensor bias_ih, bias_hh;
+};
+}  // namespace detail
+
 /// One step of an Elman RNN (PyTorch's RNNCell with tanh): h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh).
 /// Parameters weight_ih (hidden, input), weight_hh (hidden, hidden), bias_ih (hidden), bias_hh (hidden), all drawn
 /// from U(−1/√hidden, 1/√hidden).
@@ -31,7 +41,7 @@ public:
 
 private:
     std::size_t input_, hidden_;
-    Tensor weight_ih_, weight_hh_, bias_ih_, bias_hh_;
+    detail::RecurrentWeights w_;
 };
 
 /// One step of a gated recurrent unit (PyTorch's GRUCell): with gates in the order r, z, n along the 3·hidden rows,
@@ -58,7 +68,7 @@ public:
 
 private:
     std::size_t input_, hidden_;
-    Tensor weight_ih_, weight_hh_, bias_ih_, bias_hh_;
+    detail::RecurrentWeights w_;
 };
 
 /// What a recurrent layer returns: every step's output of the last layer and every layer's last state.
@@ -126,7 +136,7 @@ public:
 
 private:
     RNNOptions options_;
-    std::vector<std::shared_ptr<RNNCell>> cells_;
+    std::vector<detail::RecurrentWeights> layers_;
 };
 
 /// A multi-layer GRU over batch-first sequences (PyTorch's GRU with batch_first=true); the gate equations are
@@ -149,7 +159,7 @@ public:
 
 private:
     RNNOptions options_;
-    std::vector<std::shared_ptr<GRUCell>> cells_;
+    std::vector<detail::RecurrentWeights> layers_;
 };
 
 }  // namespace adg::nn
