@@ -1,0 +1,432 @@
+// Forward vs reverse accumulation through time. For a GRU (input 28) of hidden size h and sequence length T, the
+// gradient of a loss at the last step with respect to all parameters by BPTT (record every step, one reverse
+// sweep), RTRL (one step recorded at a time, a chunk of parameter directions carried forward through it by a
+// forward sweep, the step's graph released behind it; one direction per parameter) and truncated BPTT (the state
+// detached every `window` steps). Reports time, peak memory, and the gradients' differences; checks that BPTT and
+// RTRL agree (1e-5 in float32, 1e-10 in float64) and exits 1 if not. Writes a CSV and a PNG of time and memory
+// against T. Where the whole RTRL would take longer than --rtrl-budget, only a sample of its chunks runs and the
+// time is extrapolated from them (marked so in every output).
+#include <adgraph/adgraph.hpp>
+#include <adgraph/nn/atomic_file.hpp>
+#include <adgraph/nn/gnuplot.hpp>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <sstream>
+
+#include "machine.hpp"
+#include "output.hpp"
+#include "rnn_grads.hpp"
+
+using namespace adg;
+using bench::Grads;
+
+namespace {
+
+struct Settings {
+    std::size_t input = 28, batch = 8, window = 20, chunk = 256, rtrl_sample = 2, f64_max_hidden = 32,
+                f64_max_steps = 1000;
+    double budget = 2, rtrl_budget = 120;
+    bool rtrl_full = false;
+};
+
+struct ModeResult {
+    std::string mode;
+    double seconds = 0;
+    int reps = 1;
+    bool extrapolated = false;
+    std::size_t chunks_run = 0, chunks = 0;
+    bench::MemoryUse mem;
+    double diff = 0, rel = 0;  // max |g − g_BPTT| and that over max |g_BPTT| (RTRL: over the directions run)
+    std::vector<double> us_per_direction_step;  // RTRL: by parameter tensor, microseconds per direction and step
+};
+
+struct ConfigResult {
+    Dtype dtype = f32;
+    std::size_t hidden = 0, steps = 0, params = 0;
+    std::vector<ModeResult> modes;
+};
+
+// Median time of `run` over about `budget` seconds, given one call's time `first` (the measured call before).
+double timed(const std::function<void()>& run, double first, double budget, int& reps) {
+    reps = bench::reps_for(first, budget, 1, 15);
+    if (reps <= 1) return first;
+    std::vector<double> t{first};
+    for (int i = 1; i < reps; ++i) t.push_back(bench::seconds(run));
+    return bench::median(t);
+}
+
+ModeResult recorded_mode(const char* name, bench::RnnProblem& p, std::size_t window, const Settings& s,
+                         const Grads* reference, Grads& g) {
+    ModeResult r;
+    r.mode = name;
+    const auto run = [&](bench::MemoryMeter* m) {
+        return window ? bench::truncated_grads(p, window, m) : bench::bptt_grads(p, m);
+    };
+    {
+        bench::MemoryMeter meter;
+        const double first = bench::seconds([&] { g = run(&meter); });
+        r.mem = meter.finish();
+        r.seconds = timed([&] { run(nullptr); }, first, s.budget, r.reps);
+    }
+    if (reference) {
+        r.diff = bench::max_abs_diff(g, *reference);
+        r.rel = r.diff / bench::max_abs(*reference);
+    }
+    return r;
+}
+
+// Chunks evenly spread over each parameter's, `per_param` of each (all where it has fewer).
+std::vector<std::size_t> sample_of(const std::vector<bench::RtrlChunk>& chunks, std::size_t per_param) {
+    std::vector<std::size_t> picked;
+    for (std::size_t a = 0; a < chunks.size();) {
+        std::size_t b = a;
+        while (b < chunks.size() && chunks[b].param == chunks[a].param) ++b;
+        const std::size_t n = b - a, take = std::min(n, per_param);
+        for (std::size_t i = 0; i < take; ++i) picked.push_back(a + (take == 1 ? 0 : i * (n - 1) / (take - 1)));
+        a = b;
+    }
+    return picked;
+}
+
+ModeResult rtrl_mode(bench::RnnProblem& p, const Settings& s, const Grads& reference) {
+    ModeResult r;
+    r.mode = "RTRL";
+    const auto chunks = bench::rtrl_chunks(p, s.chunk);
+    r.chunks = chunks.size();
+    const std::size_t n_params = p.cell->parameters().size();
+    Grads g = bench::zero_grads(p);
+    std::vector<std::vector<char>> done;
+    for (const auto& v : g) done.emplace_back(v.size(), 0);
+    std::vector<double> secs(n_params, 0), dirs(n_params, 0), total(n_params, 0);
+    for (const auto& c : chunks) total[c.param] += static_cast<double>(c.count);
+    std::vector<char> ran(chunks.size(), 0);
+    const auto run_chunk = [&](std::size_t i, bench::MemoryMeter* m) {
+        const auto& c = chunks[i];
+        secs[c.param] += bench::rtrl_chunk(p, c, g, m);
+        dirs[c.param] += static_cast<double>(c.count);
+        for (std::size_t d = 0; d < c.count; ++d) done[c.param][c.from + d] = 1;
+        ran[i] = 1;
+        ++r.chunks_run;
+    };
+    double estimate = 0;
+    {
+        bench::MemoryMeter meter;
+        // The sample first: every chunk carries the same state and sweeps the same step, so its memory is the run's.
+        bool first = true;
+        for (const std::size_t i : sample_of(chunks, s.rtrl_sample)) {
+            run_chunk(i, first ? &meter : nullptr);
+            first = false;
+        }
+        for (std::size_t j = 0; j < n_params; ++j) estimate += secs[j] / dirs[j] * total[j];
+        r.extrapolated = !s.rtrl_full && estimate > s.rtrl_budget;
+        if (!r.extrapolated) {
+            for (std::size_t i = 0; i < chunks.size(); ++i) {
+                if (!ran[i]) run_chunk(i, nullptr);
+            }
+        }
+        r.mem = meter.finish();
+    }
+    for (std::size_t j = 0; j < n_params; ++j) {
+        r.us_per_direction_step.push_back(1e6 * secs[j] / dirs[j] / static_cast<double>(p.xs.size()));
+    }
+    if (r.extrapolated) {
+        r.seconds = estimate;
+    } else {
+        double sum = 0;
+        for (const double x : secs) sum += x;
+        // Short runs again, as the other modes, for a median.
+        r.seconds = timed(
+            [&] {
+                for (const auto& c : chunks) bench::rtrl_chunk(p, c, g, nullptr);
+            },
+            sum, s.budget, r.reps);
+    }
+    r.diff = bench::max_abs_diff(g, reference, done);
+    r.rel = r.diff / bench::max_abs(reference);
+    return r;
+}
+
+ConfigResult run_config(Dtype dtype, std::size_t hidden, std::size_t steps, bool with_rtrl, const Settings& s) {
+    bench::RnnProblem p = bench::make_rnn_problem(s.input, hidden, steps, s.batch, dtype, 17 + hidden + steps);
+    ConfigResult c;
+    c.dtype = dtype;
+    c.hidden = hidden;
+    c.steps = steps;
+    c.params = p.cell->parameter_count();
+    Grads exact, truncated;
+    c.modes.push_back(recorded_mode("BPTT", p, 0, s, nullptr, exact));
+    if (with_rtrl) c.modes.push_back(rtrl_mode(p, s, exact));
+    c.modes.push_back(recorded_mode("truncated BPTT", p, s.window, s, &exact, truncated));
+    return c;
+}
+
+// The PNG: time and peak memory against T (float32), one line per mode and hidden size; extrapolated RTRL points
+// drawn open.
+std::string write_plot(const std::vector<ConfigResult>& rs, const Settings& s, const std::string& png) {
+    std::vector<std::size_t> hiddens;
+    for (const auto& c : rs) {
+        if (c.dtype == f32 && std::find(hiddens.begin(), hiddens.end(), c.hidden) == hiddens.end())
+            hiddens.push_back(c.hidden);
+    }
+    const std::vector<std::string> modes = {"BPTT", "RTRL", "truncated BPTT"};
+    const std::vector<std::string> colors = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"};
+    std::ostringstream d;
+    struct Series {
+        std::string block, title;
+        std::size_t mode, hidden;  // indices into modes and hiddens
+    };
+    std::vector<Series> series;
+    for (std::size_t m = 0; m < modes.size(); ++m) {
+        for (std::size_t hi = 0; hi < hiddens.size(); ++hi) {
+            const std::string name = "$m" + std::to_string(m) + "h" + std::to_string(hi);
+            d << name << " << EOD\n# T seconds peak_MB extrapolated\n";
+            bool any = false;
+            for (const auto& c : rs) {
+                if (c.dtype != f32 || c.hidden != hiddens[hi]) continue;
+                for (const auto& r : c.modes) {
+                    if (r.mode != modes[m]) continue;
+                    // Log axes: a rise under 0.01 MB (a few pages) is drawn at 0.01.
+                    d << c.steps << ' ' << r.seconds << ' ' << std::max(r.mem.peak_rss_bytes / 1e6, 0.01) << ' '
+                      << (r.extrapolated ? 1 : 0) << '\n';
+                    any = true;
+                }
+            }
+            d << "EOD\n";
+            if (any) series.push_back({name, modes[m] + " h=" + std::to_string(hiddens[hi]), m, hi});
+        }
+    }
+    std::ostringstream sc;
+    sc << "set terminal pngcairo size 1200,520 font 'sans,10'\n" << d.str();
+    sc << "set multiplot layout 1,2 title 'GRU (input " << s.input << ", batch " << s.batch
+       << ", float32): gradient of a last-step loss; RTRL open circles = extrapolated from a sample of chunks'\n"
+          "set logscale xy\nset grid\nset key top left font ',8'\nset xlabel 'sequence length T'\n";
+    const auto panel = [&](int column, const char* ylabel, const char* title) {
+        sc << "set ylabel '" << ylabel << "'\nset title '" << title << "'\nplot ";
+        for (std::size_t i = 0; i < series.size(); ++i) {
+            const Series& e = series[i];
+            const std::string color = colors[e.hidden % colors.size()];
+            // Line style by mode (solid, dashed, dotted), colour by hidden size; filled points measured, open ones
+            // extrapolated.
+            sc << (i ? ", " : "") << e.block << " using 1:" << column << " with lines lw 2 dt " << e.mode + 1
+               << " lc rgb '" << color << "' title '" << e.title << "', " << e.block << " using 1:($4 > 0 ? 1/0 : $"
+               << column << ") with points pt 7 ps 0.8 lc rgb '" << color << "' notitle, " << e.block
+               << " using 1:($4 > 0 ? $" << column << " : 1/0) with points pt 6 ps 1.4 lc rgb '" << color
+               << "' notitle";
+        }
+        sc << "\n";
+    };
+    panel(2, "seconds", "time");
+    panel(3, "peak RSS rise (MB)", "peak memory");
+    sc << "unset multiplot\n";
+    return nn::plot_png(sc.str(), png);
+}
+
+std::string csv_of(const std::vector<ConfigResult>& rs, const Settings& s) {
+    std::ostringstream o;
+    o << "dtype,hidden,steps,batch,params,mode,seconds,reps,extrapolated,chunks_run,chunks,chunk,peak_rss_mb,held_mb,"
+         "max_abs_diff_vs_bptt,rel_diff_vs_bptt\n";
+    for (const auto& c : rs) {
+        for (const auto& r : c.modes) {
+            o << dtype_name(c.dtype) << ',' << c.hidden << ',' << c.steps << ',' << s.batch << ',' << c.params << ",\""
+              << r.mode << "\"," << r.seconds << ',' << r.reps << ',' << (r.extrapolated ? 1 : 0) << ',' << r.chunks_run
+              << ',' << r.chunks << ',' << (r.mode == "RTRL" ? s.chunk : 0) << ',' << r.mem.peak_rss_bytes / 1e6 << ','
+              << r.mem.held_bytes / 1e6 << ',' << r.diff << ',' << r.rel << '\n';
+        }
+    }
+    return o.str();
+}
+
+bool parse_sizes(const std::string& list, std::vector<std::size_t>& out) {
+    out.clear();
+    std::stringstream in(list);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        try {
+            std::size_t used = 0;
+            const unsigned long v = std::stoul(item, &used);
+            if (used != item.size() || v == 0) return false;
+            out.push_back(v);
+        } catch (const std::exception&) {
+            return false;
+        }
+    }
+    return !out.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Settings s;
+    std::string hidden_arg = "8,32,128", steps_arg = "10,100,1000", dtypes_arg = "f32,f64", csv = "rnn_modes.csv",
+                png = "rnn_modes.png";
+    int threads = 1;
+    bool quick = false, json = false;
+    CLI::App app{"forward vs reverse accumulation through time: BPTT, RTRL and truncated BPTT on a GRU"};
+    app.add_option("--hidden", hidden_arg, "hidden sizes, comma-separated")->capture_default_str();
+    app.add_option("--steps", steps_arg, "sequence lengths T, comma-separated")->capture_default_str();
+    app.add_option("--dtypes", dtypes_arg, "f32 and/or f64, comma-separated")->capture_default_str();
+    app.add_option("--f64-max-hidden", s.f64_max_hidden, "float64 runs only up to this hidden size")
+        ->capture_default_str();
+    app.add_option("--f64-max-steps", s.f64_max_steps, "float64 runs only up to this T")->capture_default_str();
+    app.add_option("--batch", s.batch, "sequences per batch")->capture_default_str()->check(CLI::PositiveNumber);
+    app.add_option("--window", s.window, "truncated BPTT's window (steps)")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--chunk", s.chunk, "RTRL directions per forward sweep")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_option("--rtrl-budget", s.rtrl_budget,
+                   "seconds: an RTRL run estimated longer than this runs only a sample of its chunks and is "
+                   "extrapolated")
+        ->capture_default_str();
+    app.add_option("--rtrl-sample", s.rtrl_sample, "chunks per parameter tensor in RTRL's sample")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    app.add_flag("--rtrl-full", s.rtrl_full, "always run every RTRL chunk (no extrapolation)");
+    app.add_option("--budget", s.budget, "seconds of timing per mode (sets the repetitions)")->capture_default_str();
+    app.add_option("--threads", threads, "adgraph and OpenBLAS threads")->capture_default_str();
+    app.add_option("--csv", csv, "results (CSV); empty: none")->capture_default_str();
+    app.add_option("--png", png, "time and memory against T (PNG, gnuplot); empty: none")->capture_default_str();
+    app.add_flag("--quick", quick, "tiny sizes (CTest smoke run; still checks BPTT against RTRL)");
+    app.add_flag("--json", json, "one JSON object per result line");
+    CLI11_PARSE(app, argc, argv);
+    std::vector<std::size_t> hiddens, steps;
+    if (!parse_sizes(hidden_arg, hiddens) || !parse_sizes(steps_arg, steps)) {
+        std::fprintf(stderr, "bench_rnn_modes: --hidden and --steps want positive integers, comma-separated\n");
+        return 2;
+    }
+    std::vector<Dtype> dtypes;
+    {
+        std::stringstream in(dtypes_arg);
+        std::string d;
+        while (std::getline(in, d, ',')) {
+            if (d != "f32" && d != "f64") {
+                std::fprintf(stderr, "bench_rnn_modes: --dtypes wants f32 and/or f64, got '%s'\n", d.c_str());
+                return 2;
+            }
+            dtypes.push_back(d == "f32" ? f32 : f64);
+        }
+    }
+    if (quick) {
+        hiddens = {4};
+        steps = {3, 25};
+        s.batch = 2;
+        s.chunk = 16;
+        s.budget = 0.01;
+        s.rtrl_full = true;
+        s.f64_max_hidden = 4;
+        s.f64_max_steps = 25;
+    }
+    set_num_threads(threads);
+    bench::set_blas_threads(threads);
+    {
+        // First calls (thread pools, BLAS buffers, malloc's arenas) are not any configuration's cost.
+        Settings warm = s;
+        warm.budget = 0;
+        warm.rtrl_full = true;
+        for (const Dtype dtype : dtypes) run_config(dtype, hiddens.front(), 2, true, warm);
+    }
+
+    std::vector<ConfigResult> rs;
+    for (const Dtype dtype : dtypes) {
+        for (const std::size_t h : hiddens) {
+            for (const std::size_t t : steps) {
+                if (dtype == f64 && (h > s.f64_max_hidden || t > s.f64_max_steps)) continue;
+                rs.push_back(run_config(dtype, h, t, true, s));
+            }
+        }
+    }
+
+    bench::Output out("rnn_modes", json);
+    out.context("simd", simd_arch());
+    out.context("engine", "adgraph");
+    out.context("threads", threads);
+    out.context("batch", s.batch);
+    out.context("input", s.input);
+    out.context("window", s.window);
+    out.context("chunk", s.chunk);
+    out.preamble("gradient of a GRU's last-step loss: BPTT, RTRL (forward sweeps of " + std::to_string(s.chunk) +
+                 " parameter directions, one step recorded at a time), truncated BPTT (state detached every " +
+                 std::to_string(s.window) + " steps); batch " + std::to_string(s.batch) +
+                 ", input 28; time = median of runs, * = extrapolated from a sample of chunks; peak = rise of peak "
+                 "RSS; held = most live bytes at a step's end; diff = vs BPTT (RTRL: over the directions run)");
+    out.text(bench::format("%-7s %4s %5s %7s %-15s %11s %6s %10s %10s %10s %10s", "dtype", "h", "T", "params", "mode",
+                           "seconds", "chunks", "peak MB", "held MB", "max|diff|", "rel diff"));
+    for (const auto& c : rs) {
+        for (const auto& r : c.modes) {
+            const std::string chunks =
+                r.mode == "RTRL" ? std::to_string(r.chunks_run) + "/" + std::to_string(r.chunks) : std::string("-");
+            out.row(
+                {{"table", "modes"},
+                 {"dtype", dtype_name(c.dtype)},
+                 {"hidden", c.hidden},
+                 {"steps", c.steps},
+                 {"params", c.params},
+                 {"mode", r.mode},
+                 {"seconds", r.seconds},
+                 {"reps", r.reps},
+                 {"extrapolated", r.extrapolated},
+                 {"chunks_run", r.chunks_run},
+                 {"chunks", r.chunks},
+                 {"peak_rss_mb", r.mem.peak_rss_bytes / 1e6},
+                 {"held_mb", r.mem.held_bytes / 1e6},
+                 {"max_abs_diff_vs_bptt", r.diff},
+                 {"rel_diff_vs_bptt", r.rel}},
+                bench::format("%-7s %4zu %5zu %7zu %-15s %10.4g%s %6s %10.2f %10.2f %10.2e %10.2e", dtype_name(c.dtype),
+                              c.hidden, c.steps, c.params, r.mode.c_str(), r.seconds, r.extrapolated ? "*" : " ",
+                              chunks.c_str(), r.mem.peak_rss_bytes / 1e6, r.mem.held_bytes / 1e6, r.diff, r.rel));
+        }
+    }
+    out.text("");
+    out.text("RTRL by parameter tensor: microseconds per direction and step (the chunks that ran)");
+    std::vector<std::string> names;
+    {
+        Generator gen(0);
+        for (const auto& np : nn::GRUCell(1, 1, gen).named_parameters()) names.push_back(np.first);
+    }
+    std::string head = bench::format("%-7s %4s %5s", "dtype", "h", "T");
+    for (const auto& n : names) head += bench::format(" %10s", n.c_str());
+    out.text(head);
+    for (const auto& c : rs) {
+        for (const auto& r : c.modes) {
+            if (r.us_per_direction_step.empty()) continue;
+            nlohmann::json by = nlohmann::json::object();
+            std::string line = bench::format("%-7s %4zu %5zu", dtype_name(c.dtype), c.hidden, c.steps);
+            for (std::size_t j = 0; j < r.us_per_direction_step.size() && j < names.size(); ++j) {
+                by[names[j]] = r.us_per_direction_step[j];
+                line += bench::format(" %10.3f", r.us_per_direction_step[j]);
+            }
+            out.row({{"table", "rtrl_by_parameter"},
+                     {"dtype", dtype_name(c.dtype)},
+                     {"hidden", c.hidden},
+                     {"steps", c.steps},
+                     {"us_per_direction_step", by}},
+                    line);
+        }
+    }
+    int status = 0;
+    try {
+        if (!csv.empty()) nn::write_file_atomically(csv, csv_of(rs, s));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_rnn_modes: %s\n", e.what());
+        status = 1;
+    }
+    if (!png.empty()) {
+        const std::string problem = write_plot(rs, s, png);
+        if (!problem.empty()) std::fprintf(stderr, "bench_rnn_modes: no plot: %s\n", problem.c_str());
+    }
+    out.text("");
+    out.text("results: " + (csv.empty() ? std::string("(no CSV)") : csv) + (png.empty() ? "" : ", " + png));
+    for (const auto& c : rs) {
+        for (const auto& r : c.modes) {
+            const double tol = c.dtype == f32 ? 1e-5 : 1e-10;
+            if (r.mode == "RTRL" && !(r.diff <= tol)) {
+                std::fprintf(stderr, "bench_rnn_modes: BPTT and RTRL differ by %g (> %g) at %s h=%zu T=%zu\n", r.diff,
+                             tol, dtype_name(c.dtype), c.hidden, c.steps);
+                status = 1;
+            }
+        }
+    }
+    return status;
+}
