@@ -146,4 +146,40 @@ double rtrl_chunk(RnnProblem& p, const RtrlChunk& c, Grads& g, MemoryMeter* mete
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+namespace {
+
+// The first chunk of each parameter tensor.
+std::vector<RtrlChunk> first_chunks(RnnProblem& p, std::size_t chunk) {
+    std::vector<RtrlChunk> firsts;
+    for (const auto& c : rtrl_chunks(p, chunk)) {
+        if (c.from == 0) firsts.push_back(c);
+    }
+    return firsts;
+}
+
+}  // namespace
+
+MemoryUse measure_memory(RnnProblem& p, const std::string& mode, std::size_t window, std::size_t chunk) {
+    const std::vector<RtrlChunk> chunks = first_chunks(p, chunk);
+    Grads g = zero_grads(p);
+    MemoryMeter meter;
+    if (mode == "bptt") {
+        bptt_grads(p, &meter);
+    } else if (mode == "truncated") {
+        truncated_grads(p, window, &meter);
+    } else {
+        for (const auto& c : chunks) rtrl_chunk(p, c, g, &meter);
+    }
+    return meter.finish();
+}
+
+void warm_up(const RnnProblem& p, std::size_t window, std::size_t chunk) {
+    RnnProblem w = p;
+    w.xs.resize(std::min<std::size_t>(2, w.xs.size()));
+    bptt_grads(w, nullptr);
+    truncated_grads(w, window, nullptr);
+    Grads g = zero_grads(w);
+    for (const auto& c : first_chunks(w, chunk)) rtrl_chunk(w, c, g, nullptr);
+}
+
 }  // namespace adg::bench

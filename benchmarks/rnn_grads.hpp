@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <adgraph/adgraph.hpp>
@@ -77,5 +78,15 @@ double rtrl_chunk(RnnProblem& p, const RtrlChunk& c, Grads& g, MemoryMeter* mete
 
 /// Zero gradients shaped as the problem's parameters.
 Grads zero_grads(RnnProblem& p);
+
+/// The memory of one run of `mode` ("bptt", "truncated" or "rtrl") on `p` in this process: for RTRL, the first chunk
+/// of `chunk` directions of each parameter tensor (every chunk carries the same state through the same steps, so
+/// the chunks after them repeat their memory). Meant for a fresh process (bench_rnn_modes --memory-of), whose
+/// earlier frees cannot hide the run's own use; warm_up first.
+MemoryUse measure_memory(RnnProblem& p, const std::string& mode, std::size_t window, std::size_t chunk);
+
+/// Runs every mode once on a two-step problem like `p`, so first-call allocations (BLAS buffers, thread pools,
+/// malloc's arenas) are not counted as the measured run's.
+void warm_up(const RnnProblem& p, std::size_t window, std::size_t chunk);
 
 }  // namespace adg::bench

@@ -9,6 +9,7 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/gnuplot.hpp>
+#include <adgraph/nn/process.hpp>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -27,7 +28,8 @@ struct Settings {
     std::size_t input = 28, batch = 8, window = 20, chunk = 256, rtrl_sample = 2, f64_max_hidden = 32,
                 f64_max_steps = 1000;
     double budget = 2, rtrl_budget = 120;
-    bool rtrl_full = false;
+    bool rtrl_full = false, measure_memory = true;
+    int threads = 1;
 };
 
 struct ModeResult {
@@ -45,6 +47,7 @@ struct ConfigResult {
     Dtype dtype = f32;
     std::size_t hidden = 0, steps = 0, params = 0;
     std::vector<ModeResult> modes;
+    std::string problems;  // memory runs that failed
 };
 
 // Median time of `run` over about `budget` seconds, given one call's time `first` (the measured call before).
@@ -60,15 +63,11 @@ ModeResult recorded_mode(const char* name, bench::RnnProblem& p, std::size_t win
                          const Grads* reference, Grads& g) {
     ModeResult r;
     r.mode = name;
-    const auto run = [&](bench::MemoryMeter* m) {
-        return window ? bench::truncated_grads(p, window, m) : bench::bptt_grads(p, m);
+    const auto run = [&] {
+        return window ? bench::truncated_grads(p, window, nullptr) : bench::bptt_grads(p, nullptr);
     };
-    {
-        bench::MemoryMeter meter;
-        const double first = bench::seconds([&] { g = run(&meter); });
-        r.mem = meter.finish();
-        r.seconds = timed([&] { run(nullptr); }, first, s.budget, r.reps);
-    }
+    const double first = bench::seconds([&] { g = run(); });
+    r.seconds = timed([&] { run(); }, first, s.budget, r.reps);
     if (reference) {
         r.diff = bench::max_abs_diff(g, *reference);
         r.rel = r.diff / bench::max_abs(*reference);
@@ -101,31 +100,23 @@ ModeResult rtrl_mode(bench::RnnProblem& p, const Settings& s, const Grads& refer
     std::vector<double> secs(n_params, 0), dirs(n_params, 0), total(n_params, 0);
     for (const auto& c : chunks) total[c.param] += static_cast<double>(c.count);
     std::vector<char> ran(chunks.size(), 0);
-    const auto run_chunk = [&](std::size_t i, bench::MemoryMeter* m) {
+    const auto run_chunk = [&](std::size_t i) {
         const auto& c = chunks[i];
-        secs[c.param] += bench::rtrl_chunk(p, c, g, m);
+        secs[c.param] += bench::rtrl_chunk(p, c, g, nullptr);
         dirs[c.param] += static_cast<double>(c.count);
         for (std::size_t d = 0; d < c.count; ++d) done[c.param][c.from + d] = 1;
         ran[i] = 1;
         ++r.chunks_run;
     };
+    // The sample first; the rest only if the whole would fit in the budget.
+    for (const std::size_t i : sample_of(chunks, s.rtrl_sample)) run_chunk(i);
     double estimate = 0;
-    {
-        bench::MemoryMeter meter;
-        // The sample first: every chunk carries the same state and sweeps the same step, so its memory is the run's.
-        bool first = true;
-        for (const std::size_t i : sample_of(chunks, s.rtrl_sample)) {
-            run_chunk(i, first ? &meter : nullptr);
-            first = false;
+    for (std::size_t j = 0; j < n_params; ++j) estimate += secs[j] / dirs[j] * total[j];
+    r.extrapolated = !s.rtrl_full && estimate > s.rtrl_budget;
+    if (!r.extrapolated) {
+        for (std::size_t i = 0; i < chunks.size(); ++i) {
+            if (!ran[i]) run_chunk(i);
         }
-        for (std::size_t j = 0; j < n_params; ++j) estimate += secs[j] / dirs[j] * total[j];
-        r.extrapolated = !s.rtrl_full && estimate > s.rtrl_budget;
-        if (!r.extrapolated) {
-            for (std::size_t i = 0; i < chunks.size(); ++i) {
-                if (!ran[i]) run_chunk(i, nullptr);
-            }
-        }
-        r.mem = meter.finish();
     }
     for (std::size_t j = 0; j < n_params; ++j) {
         r.us_per_direction_step.push_back(1e6 * secs[j] / dirs[j] / static_cast<double>(p.xs.size()));
@@ -147,8 +138,48 @@ ModeResult rtrl_mode(bench::RnnProblem& p, const Settings& s, const Grads& refer
     return r;
 }
 
+bench::RnnProblem problem_of(Dtype dtype, std::size_t hidden, std::size_t steps, const Settings& s) {
+    return bench::make_rnn_problem(s.input, hidden, steps, s.batch, dtype, 17 + hidden + steps);
+}
+
+const char* child_mode(const std::string& mode) {
+    return mode == "BPTT" ? "bptt" : mode == "RTRL" ? "rtrl" : "truncated";
+}
+
+// One mode's memory, measured in a fresh process (this program with --memory-of): in this one, the pages earlier
+// runs freed but malloc kept would hide part of the run's own use. Empty on success, else why not.
+std::string child_memory(const ConfigResult& c, ModeResult& r, const Settings& s) {
+    const std::vector<std::string> argv = {"/proc/self/exe",
+                                           "--memory-of",
+                                           child_mode(r.mode),
+                                           "--hidden",
+                                           std::to_string(c.hidden),
+                                           "--steps",
+                                           std::to_string(c.steps),
+                                           "--dtypes",
+                                           c.dtype == f32 ? "f32" : "f64",
+                                           "--batch",
+                                           std::to_string(s.batch),
+                                           "--window",
+                                           std::to_string(s.window),
+                                           "--chunk",
+                                           std::to_string(s.chunk),
+                                           "--threads",
+                                           std::to_string(s.threads)};
+    const nn::ProcessResult pr = nn::run_process(argv);
+    if (!pr.succeeded()) return "the memory run " + pr.how_it_ended() + ": " + pr.err;
+    try {
+        const auto j = nlohmann::json::parse(pr.out);
+        r.mem.peak_rss_bytes = j.at("peak_rss_bytes").get<double>();
+        r.mem.held_bytes = j.at("held_bytes").get<double>();
+    } catch (const std::exception& e) {
+        return std::string("the memory run printed no result: ") + e.what();
+    }
+    return "";
+}
+
 ConfigResult run_config(Dtype dtype, std::size_t hidden, std::size_t steps, bool with_rtrl, const Settings& s) {
-    bench::RnnProblem p = bench::make_rnn_problem(s.input, hidden, steps, s.batch, dtype, 17 + hidden + steps);
+    bench::RnnProblem p = problem_of(dtype, hidden, steps, s);
     ConfigResult c;
     c.dtype = dtype;
     c.hidden = hidden;
@@ -158,6 +189,12 @@ ConfigResult run_config(Dtype dtype, std::size_t hidden, std::size_t steps, bool
     c.modes.push_back(recorded_mode("BPTT", p, 0, s, nullptr, exact));
     if (with_rtrl) c.modes.push_back(rtrl_mode(p, s, exact));
     c.modes.push_back(recorded_mode("truncated BPTT", p, s.window, s, &exact, truncated));
+    if (s.measure_memory) {
+        for (auto& r : c.modes) {
+            const std::string problem = child_memory(c, r, s);
+            if (!problem.empty()) c.problems += r.mode + ": " + problem + "\n";
+        }
+    }
     return c;
 }
 
@@ -260,7 +297,7 @@ int main(int argc, char** argv) {
     Settings s;
     std::string hidden_arg = "8,32,128", steps_arg = "10,100,1000", dtypes_arg = "f32,f64", csv = "rnn_modes.csv",
                 png = "rnn_modes.png";
-    int threads = 1;
+    std::string memory_of;
     bool quick = false, json = false;
     CLI::App app{"forward vs reverse accumulation through time: BPTT, RTRL and truncated BPTT on a GRU"};
     app.add_option("--hidden", hidden_arg, "hidden sizes, comma-separated")->capture_default_str();
@@ -285,7 +322,11 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     app.add_flag("--rtrl-full", s.rtrl_full, "always run every RTRL chunk (no extrapolation)");
     app.add_option("--budget", s.budget, "seconds of timing per mode (sets the repetitions)")->capture_default_str();
-    app.add_option("--threads", threads, "adgraph and OpenBLAS threads")->capture_default_str();
+    app.add_option("--threads", s.threads, "adgraph and OpenBLAS threads")->capture_default_str();
+    app.add_option("--memory-of", memory_of,
+                   "internal: measure one mode's memory for one --hidden, --steps and --dtypes in this (fresh) "
+                   "process and print it as JSON")
+        ->check(CLI::IsMember({"bptt", "truncated", "rtrl"}));
     app.add_option("--csv", csv, "results (CSV); empty: none")->capture_default_str();
     app.add_option("--png", png, "time and memory against T (PNG, gnuplot); empty: none")->capture_default_str();
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run; still checks BPTT against RTRL)");
@@ -318,13 +359,22 @@ int main(int argc, char** argv) {
         s.f64_max_hidden = 4;
         s.f64_max_steps = 25;
     }
-    set_num_threads(threads);
-    bench::set_blas_threads(threads);
+    set_num_threads(s.threads);
+    bench::set_blas_threads(s.threads);
+    if (!memory_of.empty()) {
+        bench::RnnProblem p = problem_of(dtypes.front(), hiddens.front(), steps.front(), s);
+        bench::warm_up(p, s.window, s.chunk);
+        const bench::MemoryUse m = bench::measure_memory(p, memory_of, s.window, s.chunk);
+        std::printf("%s\n",
+                    nlohmann::json{{"peak_rss_bytes", m.peak_rss_bytes}, {"held_bytes", m.held_bytes}}.dump().c_str());
+        return 0;
+    }
     {
         // First calls (thread pools, BLAS buffers, malloc's arenas) are not any configuration's cost.
         Settings warm = s;
         warm.budget = 0;
         warm.rtrl_full = true;
+        warm.measure_memory = false;
         for (const Dtype dtype : dtypes) run_config(dtype, hiddens.front(), 2, true, warm);
     }
 
@@ -341,7 +391,7 @@ int main(int argc, char** argv) {
     bench::Output out("rnn_modes", json);
     out.context("simd", simd_arch());
     out.context("engine", "adgraph");
-    out.context("threads", threads);
+    out.context("threads", s.threads);
     out.context("batch", s.batch);
     out.context("input", s.input);
     out.context("window", s.window);
@@ -349,8 +399,9 @@ int main(int argc, char** argv) {
     out.preamble("gradient of a GRU's last-step loss: BPTT, RTRL (forward sweeps of " + std::to_string(s.chunk) +
                  " parameter directions, one step recorded at a time), truncated BPTT (state detached every " +
                  std::to_string(s.window) + " steps); batch " + std::to_string(s.batch) +
-                 ", input 28; time = median of runs, * = extrapolated from a sample of chunks; peak = rise of peak "
-                 "RSS; held = most live bytes at a step's end; diff = vs BPTT (RTRL: over the directions run)");
+                 ", input 28; time = median of runs, * = extrapolated from a sample of chunks; peak = peak RSS "
+                 "over the RSS before the run, in a fresh process per mode (RTRL: the first chunk of each parameter); "
+                 "held = most live bytes at a step's end there; diff = vs BPTT (RTRL: over the directions run)");
     out.text(bench::format("%-7s %4s %5s %7s %-15s %11s %6s %10s %10s %10s %10s", "dtype", "h", "T", "params", "mode",
                            "seconds", "chunks", "peak MB", "held MB", "max|diff|", "rel diff"));
     for (const auto& c : rs) {
@@ -417,6 +468,13 @@ int main(int argc, char** argv) {
         if (!problem.empty()) std::fprintf(stderr, "bench_rnn_modes: no plot: %s\n", problem.c_str());
     }
     out.text("");
+    for (const auto& c : rs) {
+        if (!c.problems.empty()) {
+            std::fprintf(stderr, "bench_rnn_modes: %s h=%zu T=%zu: %s", dtype_name(c.dtype), c.hidden, c.steps,
+                         c.problems.c_str());
+            status = 1;
+        }
+    }
     out.text("results: " + (csv.empty() ? std::string("(no CSV)") : csv) + (png.empty() ? "" : ", " + png));
     for (const auto& c : rs) {
         for (const auto& r : c.modes) {
