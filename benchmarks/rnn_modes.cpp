@@ -41,6 +41,7 @@ struct ModeResult {
     bench::MemoryUse mem;
     double diff = 0, rel = 0;  // max |g − g_BPTT| and that over max |g_BPTT| (RTRL: over the directions run)
     std::vector<double> us_per_direction_step;  // RTRL: by parameter tensor, microseconds per direction and step
+    double sample_estimate = 0;                 // RTRL: the whole run's time as extrapolated from the sample
 };
 
 struct ConfigResult {
@@ -112,6 +113,7 @@ ModeResult rtrl_mode(bench::RnnProblem& p, const Settings& s, const Grads& refer
     for (const std::size_t i : sample_of(chunks, s.rtrl_sample)) run_chunk(i);
     double estimate = 0;
     for (std::size_t j = 0; j < n_params; ++j) estimate += secs[j] / dirs[j] * total[j];
+    r.sample_estimate = estimate;
     r.extrapolated = !s.rtrl_full && estimate > s.rtrl_budget;
     if (!r.extrapolated) {
         for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -430,7 +432,8 @@ int main(int argc, char** argv) {
         }
     }
     out.text("");
-    out.text("RTRL by parameter tensor: microseconds per direction and step (the chunks that ran)");
+    out.text("RTRL by parameter tensor: microseconds per direction and step (the chunks that ran); the sample's");
+    out.text("estimate of the whole run against the run (where it ran whole) checks the extrapolation");
     std::vector<std::string> names;
     {
         Generator gen(0);
@@ -438,7 +441,7 @@ int main(int argc, char** argv) {
     }
     std::string head = bench::format("%-7s %4s %5s", "dtype", "h", "T");
     for (const auto& n : names) head += bench::format(" %10s", n.c_str());
-    out.text(head);
+    out.text(head + bench::format(" %12s %12s", "estimate s", "measured s"));
     for (const auto& c : rs) {
         for (const auto& r : c.modes) {
             if (r.us_per_direction_step.empty()) continue;
@@ -448,7 +451,10 @@ int main(int argc, char** argv) {
                 by[names[j]] = r.us_per_direction_step[j];
                 line += bench::format(" %10.3f", r.us_per_direction_step[j]);
             }
+            line += bench::format(" %12.4g %12s", r.sample_estimate,
+                                  r.extrapolated ? "-" : bench::format("%.4g", r.seconds).c_str());
             out.row({{"table", "rtrl_by_parameter"},
+                     {"sample_estimate_seconds", r.sample_estimate},
                      {"dtype", dtype_name(c.dtype)},
                      {"hidden", c.hidden},
                      {"steps", c.steps},
