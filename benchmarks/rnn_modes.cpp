@@ -216,8 +216,8 @@ std::string write_plot(const std::vector<ConfigResult>& rs, const Settings& s, c
         std::size_t mode, hidden;  // indices into modes and hiddens
     };
     std::vector<Series> series;
-    for (std::size_t m = 0; m < modes.size(); ++m) {
-        for (std::size_t hi = 0; hi < hiddens.size(); ++hi) {
+    for (std::size_t hi = 0; hi < hiddens.size(); ++hi) {
+        for (std::size_t m = 0; m < modes.size(); ++m) {
             const std::string name = "$m" + std::to_string(m) + "h" + std::to_string(hi);
             d << name << " << EOD\n# T seconds peak_MB extrapolated\n";
             bool any = false;
@@ -236,27 +236,35 @@ std::string write_plot(const std::vector<ConfigResult>& rs, const Settings& s, c
         }
     }
     std::ostringstream sc;
-    sc << "set terminal pngcairo size 1200,520 font 'sans,10'\n" << d.str();
+    sc << "set terminal pngcairo size 1200,640 font 'sans,10'\n" << d.str();
     sc << "set multiplot layout 1,2 title 'GRU (input " << s.input << ", batch " << s.batch
-       << ", float32): gradient of a last-step loss; RTRL open circles = extrapolated from a sample of chunks'\n"
-          "set logscale xy\nset grid\nset key top left font ',8'\nset xlabel 'sequence length T'\n";
-    const auto panel = [&](int column, const char* ylabel, const char* title) {
-        sc << "set ylabel '" << ylabel << "'\nset title '" << title << "'\nplot ";
+       << ", float32): the gradient of a last-step loss by BPTT, RTRL (chunks of " << s.chunk
+       << " directions) and truncated BPTT (window " << s.window
+       << ")'\nset logscale xy\nset grid\nset xlabel 'sequence length T'\nset bmargin 10\n";
+    // One key for both panels, below them: a column per hidden size (a row per mode), then the open circle.
+    const auto panel = [&](int column, const char* ylabel, const char* title, bool key) {
+        sc << "set ylabel '" << ylabel << "'\nset title '" << title << "'\n";
+        if (key) {
+            sc << "set key at screen 0.5, 0.01 center bottom vertical maxrows " << modes.size()
+               << " width 2 font ',9'\n";
+        } else {
+            sc << "unset key\n";
+        }
+        sc << "plot ";
         for (std::size_t i = 0; i < series.size(); ++i) {
             const Series& e = series[i];
             const std::string color = colors[e.hidden % colors.size()];
             // Line style by mode (solid, dashed, dotted), colour by hidden size; filled points measured, open ones
-            // extrapolated.
-            sc << (i ? ", " : "") << e.block << " using 1:" << column << " with lines lw 2 dt " << e.mode + 1
-               << " lc rgb '" << color << "' title '" << e.title << "', " << e.block << " using 1:($4 > 0 ? 1/0 : $"
-               << column << ") with points pt 7 ps 0.8 lc rgb '" << color << "' notitle, " << e.block
-               << " using 1:($4 > 0 ? $" << column << " : 1/0) with points pt 6 ps 1.4 lc rgb '" << color
-               << "' notitle";
+            // extrapolated (time only: memory is always measured).
+            const std::string open = column == 2 ? "$4 > 0" : "0";
+            sc << (i ? ", " : "") << e.block << " using 1:" << column << " with linespoints lw 2 dt " << e.mode + 1
+               << " pt 7 ps 0.8 lc rgb '" << color << "' title '" << e.title << "', " << e.block << " using 1:(" << open
+               << " ? $" << column << " : 1/0) with points pt 6 ps 2 lw 2 lc rgb '" << color << "' notitle";
         }
-        sc << "\n";
+        sc << ", 1/0 with points pt 6 ps 2 lw 2 lc rgb 'black' title 'RTRL extrapolated from a sample of chunks'\n";
     };
-    panel(2, "seconds", "time");
-    panel(3, "peak RSS rise (MB)", "peak memory");
+    panel(2, "seconds", "time", true);
+    panel(3, "peak RSS rise (MB)", "peak memory (measured; RTRL: one chunk at a time)", false);
     sc << "unset multiplot\n";
     return nn::plot_png(sc.str(), png);
 }
