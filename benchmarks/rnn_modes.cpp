@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 
 #include "machine.hpp"
@@ -261,9 +262,9 @@ std::string write_plot(const std::vector<ConfigResult>& rs, const Settings& s, c
                << " pt 7 ps 0.8 lc rgb '" << color << "' title '" << e.title << "', " << e.block << " using 1:(" << open
                << " ? $" << column << " : 1/0) with points pt 6 ps 2 lw 2 lc rgb '" << color << "' notitle";
         }
-        sc << ", 1/0 with points pt 6 ps 2 lw 2 lc rgb 'black' title 'RTRL extrapolated from a sample of chunks'\n";
+        sc << "\n";
     };
-    panel(2, "seconds", "time", true);
+    panel(2, "seconds", "time (open circles: RTRL extrapolated from a sample of chunks)", true);
     panel(3, "peak RSS rise (MB)", "peak memory (measured; RTRL: one chunk at a time)", false);
     sc << "unset multiplot\n";
     return nn::plot_png(sc.str(), png);
@@ -282,6 +283,46 @@ std::string csv_of(const std::vector<ConfigResult>& rs, const Settings& s) {
         }
     }
     return o.str();
+}
+
+// The results a CSV of csv_of() holds (for --replot): what the plot needs, and the settings it names.
+std::vector<ConfigResult> read_csv(const std::string& path, Settings& s) {
+    std::ifstream in(path);
+    if (!in) throw io_error("'" + path + "': cannot read it; pass a CSV bench_rnn_modes wrote");
+    std::string line;
+    std::getline(in, line);
+    std::vector<ConfigResult> rs;
+    while (std::getline(in, line)) {
+        std::vector<std::string> f;
+        std::stringstream cells(line);
+        std::string cell;
+        while (std::getline(cells, cell, ',')) {
+            if (cell.size() >= 2 && cell.front() == '"') cell = cell.substr(1, cell.size() - 2);
+            f.push_back(cell);
+        }
+        if (f.size() < 16)
+            throw value_error("'" + path + "': a row has " + std::to_string(f.size()) +
+                              " fields, not 16; pass a CSV bench_rnn_modes wrote");
+        const Dtype dtype = f[0] == "float64" ? f64 : f32;
+        const std::size_t hidden = std::stoul(f[1]), steps = std::stoul(f[2]);
+        s.batch = std::stoul(f[3]);
+        if (rs.empty() || rs.back().dtype != dtype || rs.back().hidden != hidden || rs.back().steps != steps) {
+            rs.emplace_back();
+            rs.back().dtype = dtype;
+            rs.back().hidden = hidden;
+            rs.back().steps = steps;
+            rs.back().params = std::stoul(f[4]);
+        }
+        ModeResult r;
+        r.mode = f[5];
+        r.seconds = std::stod(f[6]);
+        r.extrapolated = f[8] == "1";
+        if (r.mode == "RTRL") s.chunk = std::stoul(f[11]);
+        r.mem.peak_rss_bytes = std::stod(f[12]) * 1e6;
+        r.mem.held_bytes = std::stod(f[13]) * 1e6;
+        rs.back().modes.push_back(r);
+    }
+    return rs;
 }
 
 bool parse_sizes(const std::string& list, std::vector<std::size_t>& out) {
@@ -307,7 +348,7 @@ int main(int argc, char** argv) {
     Settings s;
     std::string hidden_arg = "8,32,128", steps_arg = "10,100,1000", dtypes_arg = "f32,f64", csv = "rnn_modes.csv",
                 png = "rnn_modes.png";
-    std::string memory_of;
+    std::string memory_of, replot;
     bool quick = false, json = false;
     CLI::App app{"forward vs reverse accumulation through time: BPTT, RTRL and truncated BPTT on a GRU"};
     app.add_option("--hidden", hidden_arg, "hidden sizes, comma-separated")->capture_default_str();
@@ -339,6 +380,8 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"bptt", "truncated", "rtrl"}));
     app.add_option("--csv", csv, "results (CSV); empty: none")->capture_default_str();
     app.add_option("--png", png, "time and memory against T (PNG, gnuplot); empty: none")->capture_default_str();
+    app.add_option("--replot", replot,
+                   "draw --png from this CSV of an earlier run (its batch and chunk; --window as given) and exit");
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run; still checks BPTT against RTRL)");
     app.add_flag("--json", json, "one JSON object per result line");
     CLI11_PARSE(app, argc, argv);
@@ -368,6 +411,16 @@ int main(int argc, char** argv) {
         s.rtrl_full = true;
         s.f64_max_hidden = 4;
         s.f64_max_steps = 25;
+    }
+    if (!replot.empty()) {
+        try {
+            const std::string problem = write_plot(read_csv(replot, s), s, png);
+            if (problem.empty()) return 0;
+            std::fprintf(stderr, "bench_rnn_modes: no plot: %s\n", problem.c_str());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "bench_rnn_modes: %s\n", e.what());
+        }
+        return 1;
     }
     set_num_threads(s.threads);
     bench::set_blas_threads(s.threads);
