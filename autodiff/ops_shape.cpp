@@ -219,7 +219,15 @@ struct Concat {
     static constexpr Custom kind{};
     static constexpr const char* name = "concat";
     long axis = -1;
-    Array forward(const std::vector<Array>& xs) const { return kernels::concat(xs, at(axis, xs.at(0).dim()), name); }
+    // Where each input starts along the axis, noted by forward (which runs on the op before the node copies it), so
+    // the reverse sweep over T inputs costs O(T), not O(T²) (a recurrent net stacks one output per step).
+    mutable std::vector<std::size_t> starts;
+    Array forward(const std::vector<Array>& xs) const {
+        const std::size_t ax = at(axis, xs.at(0).dim());
+        starts.assign(1, 0);
+        for (const Array& x : xs) starts.push_back(starts.back() + (x.dim() > ax ? x.shape()[ax] : 0));
+        return kernels::concat(xs, ax, name);
+    }
     // ẏ = concat(ẋᵢ), absent tangents as zeros
     Tensor jvp(const std::vector<Tensor>& x, const Tensor&, const std::vector<Tensor>& t) const {
         std::size_t k = 0;
@@ -235,7 +243,11 @@ struct Concat {
     Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
         const std::size_t ax = at(axis, x[i].dim());
         std::size_t offset = 0;
-        for (std::size_t j = 0; j < i; ++j) offset += x[j].shape()[ax];
+        if (starts.size() == x.size() + 1) {
+            offset = starts[i];
+        } else {
+            for (std::size_t j = 0; j < i; ++j) offset += x[j].shape()[ax];
+        }
         return apply(Slice{axis, offset, offset + x[i].shape()[ax], y.shape()[ax]}, ct);
     }
     static std::vector<OpSample> samples(Generator& gen) {
