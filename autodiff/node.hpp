@@ -70,6 +70,13 @@ public:
     virtual Tensor vjp_reusing(const std::vector<Tensor>& in, const Tensor& out, Tensor ct, std::size_t i) const {
         return vjp(in, out, ct, i);
     }
+    /// Adds the cotangent of input `i` into `acc` (shape (k, in[i].shape)) in place, with the values of acc + vjp(),
+    /// where the op can do so without forming vjp() (slice adds ȳ into its block instead of padding it with
+    /// zeros). Only for an eager sweep that holds the only handle to `acc`'s buffer. Returns false, touching
+    /// nothing, when the op has no such rule or the shapes do not fit (the sweep then calls vjp() and adds).
+    virtual bool vjp_add(const std::vector<Tensor>&, const Tensor&, const Tensor&, std::size_t, Tensor&) const {
+        return false;
+    }
     /// JVP rule for tangents of which some are sparse rows (directions.hpp); undefined when the op has no such rule
     /// for this case, and the sweep then makes the tangents dense and calls jvp().
     virtual Directions jvp_sparse(const std::vector<Tensor>&, const Tensor&, const std::vector<Directions>&) const {

@@ -78,6 +78,15 @@ struct OpRules {
             return vjp(op, in, out, ct, i);
         }
     }
+    // vjp() added into `acc`: a linear op's transpose_add, while the op keeps its kind's rule (vjp = transpose).
+    static bool vjp_add(const Op& op, const Tensor& ct, Tensor& acc) {
+        if constexpr (detail::has_transpose_add<Op>::value && !own_vjp) {
+            return op.transpose_add(ct, acc.node()->mutable_value());
+        } else {
+            (void)op, (void)ct, (void)acc;
+            return false;
+        }
+    }
     // Rules for sparse-row directions: the op's own, else its kind's (derived from the same maths as the kind's
     // dense rule, so only while the op keeps that rule), else none: undefined, and the sweep makes them dense.
     static Directions jvp_sparse(const Op& op, const std::vector<Tensor>& in, const Tensor& out,
@@ -158,6 +167,10 @@ public:
     /// The op's VJP rule, reusing the cotangent's buffer when its kind can.
     Tensor vjp_reusing(const std::vector<Tensor>& in, const Tensor& out, Tensor ct, std::size_t i) const override {
         return OpRules<Op>::vjp_reusing(op_, in, out, std::move(ct), i);
+    }
+    /// The op's VJP rule added into `acc` in place, when it has such a form.
+    bool vjp_add(const std::vector<Tensor>&, const Tensor&, const Tensor& ct, std::size_t, Tensor& acc) const override {
+        return OpRules<Op>::vjp_add(op_, ct, acc);
     }
     /// The op's JVP rule for sparse-row tangents (undefined if it has none).
     Directions jvp_sparse(const std::vector<Tensor>& in, const Tensor& out,

@@ -52,6 +52,8 @@ const OpList& conv_ops();
 const OpList& pool_ops();
 /// batch_norm in training and evaluation mode.
 const OpList& norm_ops();
+/// Recurrent cells (gru_gates).
+const OpList& rnn_ops();
 /// Public functions composed of other ops (sum over axes, mean, stack, ...), checked the same way.
 const OpList& composite_ops();
 /// select, min, var, std (ops_index.cpp).

@@ -36,6 +36,10 @@ struct has_jvp_sparse : std::false_type {};
 template <class Op>
 struct has_jvp_sparse<Op, std::void_t<decltype(&Op::jvp_sparse)>> : std::true_type {};
 template <class Op, class = void>
+struct has_transpose_add : std::false_type {};
+template <class Op>
+struct has_transpose_add<Op, std::void_t<decltype(&Op::transpose_add)>> : std::true_type {};
+template <class Op, class = void>
 struct has_vjp_sparse : std::false_type {};
 template <class Op>
 struct has_vjp_sparse<Op, std::void_t<decltype(&Op::vjp_sparse)>> : std::true_type {};

@@ -82,6 +82,10 @@ struct Size2 {
 #include <adgraph/autodiff/ops_norm.def>
 #include <adgraph/autodiff/ops_pool.def>
 
+// ---- recurrent cells -------------------------------------------------------------------------------------------
+
+#include <adgraph/autodiff/ops_rnn.def>
+
 // ---- losses ----------------------------------------------------------------------------------------------------
 
 #include <adgraph/autodiff/ops_loss.def>

@@ -173,6 +173,15 @@ struct Slice {
     std::size_t start = 0, stop = 0, size = 0;
     Array forward(const Array& x) const { return kernels::slice(x, at(axis, x.dim()), start, stop); }
     Tensor transpose(const Tensor& ct) const;
+    // ā += transpose(ȳ): ȳ added into its block of ā, no padded copy
+    bool transpose_add(const Tensor& ct, Array& acc) const {
+        const std::size_t rank = acc.dim();
+        if (axis >= 0 || static_cast<std::size_t>(-axis) > rank || ct.value().dim() != rank ||
+            acc.shape()[at(axis, rank)] != size || ct.value().shape()[at(axis, rank)] != stop - start) {
+            return false;
+        }
+        return kernels::add_into_slice(acc, ct.value(), at(axis, rank), start);
+    }
     static std::vector<OpSample> samples(Generator& gen);
 };
 

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include <adgraph/autodiff/grad_mode.hpp>
+#include <adgraph/autodiff/in_place.hpp>
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/autodiff/ops.hpp>
 #include <adgraph/autodiff/order.hpp>
@@ -181,6 +182,18 @@ void densify_if_recorded(std::vector<Directions>& ds, const SweepOptions& option
     }
 }
 
+// acc += g in acc's own buffer when the sweep is eager (nothing recorded), both are dense with one shape and acc
+// is the only handle to its buffer: the values of acc + g (IEEE addition commutes) without a new array per
+// accumulation. False, touching nothing, otherwise.
+bool add_in_place(Directions& acc, const Directions& g) {
+    if (grad_enabled() || acc.sparse() || g.sparse()) return false;
+    const Tensor& a = acc.values();
+    const Tensor& b = g.values();
+    if (!sole_owner(a) || a.shape() != b.shape()) return false;
+    return map_rows_in_place<1>([](const auto& x, const auto& y) { return x + y; }, a.node()->mutable_value(),
+                                b.value());
+}
+
 // The reverse sweep shared by reverse_sweep and accumulate_grad. `is_target(node)` selects where cotangents are
 // delivered (to `deliver(node, cotangent)`); the sweep visits only nodes on a path to a target.
 //
@@ -249,6 +262,8 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
         cot[p] = cot[p].defined() ? cot[p] + seeds[i] : seeds[i];
     }
 
+    // vjp_add() only where check_rule_result and the anomaly check would have nothing to add.
+    const bool eager_adds = !options.create_graph && !anomaly_enabled();
     std::vector<Tensor> in;
     for (std::size_t i = n_nodes; i-- > 0;) {
         if (!cot[i].defined() || !(reach[i] || may_hide_target(i))) continue;
@@ -284,6 +299,15 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
         for (std::size_t j = 0; j < node->inputs().size(); ++j) {
             const std::size_t p = edge[first[i] + j];
             if (!needed(j)) continue;
+            // A cotangent already accumulated for this input and held only here: the rule may add into it.
+            if (!joint && !ct.sparse() && eager_adds && cot[p].defined() && !cot[p].sparse() &&
+                sole_owner(cot[p].values())) {
+                Tensor acc = cot[p].values();
+                cot[p] = Directions();
+                const bool added = node->vjp_add(in, out, ct.values(), j, acc);
+                cot[p] = Directions(std::move(acc));
+                if (added) continue;
+            }
             Directions g;
             if (joint) g = Directions(std::move(joint_ct[j]));
             if (ct.sparse()) g = call_rule(*node, "VJP", sweep, [&] { return node->vjp_sparse(in, out, ct, j); });
@@ -303,7 +327,11 @@ void reverse_core(const std::vector<Tensor>& outputs, const std::vector<Directio
                 const std::string what = "cotangent for input " + std::to_string(j) + " (" + sweep + ")";
                 check_anomaly(g.values().value(), node->name(), what.c_str(), node->site());
             }
-            cot[p] = cot[p].defined() ? cot[p] + g : std::move(g);
+            if (!cot[p].defined()) {
+                cot[p] = std::move(g);
+            } else if (!add_in_place(cot[p], g)) {
+                cot[p] = cot[p] + g;
+            }
         }
         if (release) node->release();
         // Nothing below needs the op node again: without other owners it is freed now, while it is in cache, not

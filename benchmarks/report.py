@@ -2,11 +2,12 @@
 """Turns the JSON lines of scripts/run-benchmarks.sh into docs/benchmarks.md: tables, the issue's target ratios
 (each the median over rounds of the ratio measured within a round) and plots (gnuplot).
 
-    benchmarks/report.py RESULTS_DIR [--docs DOCS_DIR] [--section cnn]
+    benchmarks/report.py RESULTS_DIR [--docs DOCS_DIR] [--section cnn|gru]
 
 Without --docs the page is printed. With --section cnn only the CNN section is made from RESULTS_DIR (a run of
 `scripts/run-benchmarks.sh --only cnn`) and, with --docs, spliced into the existing page in place of its CNN
-section, the rest of the page untouched. Only the standard library is used."""
+section, the rest of the page untouched; --section gru likewise for the GRU section (after the CNN one). Only the
+standard library is used."""
 import argparse
 import json
 import os
@@ -752,6 +753,154 @@ def cnn_section(run, lines):
     lines.append("")
 
 
+GRU_HEADING = "## GRU training vs libtorch (`bench_gru`, `bench_gru_torch`)"
+
+
+def gru_section(run, lines):
+    """The GRU classifier's epoch against libtorch's torch::nn::GRU (issue 17), with and without gradient clipping,
+    its GEMM floor, CPU time per epoch (how many cores each side kept busy), where an epoch goes, and the issue 17
+    targets, so the section can be spliced into an existing page (--section gru)."""
+    adg = run.per_round("gru")
+    if not any(adg):
+        return
+    ep = lambda rows: [r for r in rows if r.get("table") == "epoch"]
+    first = next((r for r in ep(adg[0]) if "epoch_s" in r), None)
+    if not first:
+        return
+    targets = Targets()
+    lines.append(GRU_HEADING + "\n")
+    lines.append(f"Measured {run.env.get('date', '?')} at commit {run.env.get('commit', '?')}, {len(run.rounds)} "
+                 "rounds of `bench_gru` and `bench_gru_torch` alternating (load per round: "
+                 + "; ".join(l.split(': ', 1)[-1] for l in run.load) + f"); adgraph's {build_line(run)}.\n")
+    steps = first["steps_per_epoch"]
+    full = -(-60000 // first["batch"])
+    lines.append(f"One epoch of a GRU classifier ({first['model']}): each Fashion-MNIST image read as 28 steps of "
+                 f"28 pixels, batch {first['batch']}, softmax cross-entropy, {first['optimizer']}, {first['dtype']}, "
+                 f"data {first['data']} ({steps} steps; the full 60000-sample epoch has {full}, ≈ "
+                 f"{full / steps:.1f}× as long: the *per full epoch* columns are the measured time scaled by "
+                 "that factor). adgraph's side is written as a user writes it (`benchmarks/gru.cpp`: `nn::GRU`, "
+                 "`nn::Linear` on the last state, `nn::cross_entropy`, `nn::clip_grad_norm`, `nn::Adam`) on "
+                 "`set_num_threads(t)`; libtorch's (`benchmarks/torch/gru.cpp`) is `torch::nn::GRU` (batch-first) "
+                 "and `torch::nn::Linear` with the same initial weights, batches and step "
+                 "(`torch::nn::utils::clip_grad_norm_`, `torch::optim::Adam`), intra-op and OpenBLAS threads both "
+                 "t, once with libgomp's default waiting (one timed epoch per round: at 2 threads its spinning "
+                 "workers fight OpenBLAS's for the 2 cores) and once with `OMP_WAIT_POLICY=passive`; ratios use the "
+                 "faster of each round. Both report the first epoch's mean loss, the check that they do the same "
+                 "work. *cores busy* is the process's CPU time over an epoch divided by its wall time: how many cores a "
+                 "side really kept busy; on a loaded machine the CPU-time ratio at 1 thread is the steadier measure (wall time also "
+                 "counts the time spent waiting for a core). The GEMM floor is only the GEMMs of each step (per time step x·W_ihᵀ and h·W_hhᵀ "
+                 "forward, dW_ih, dW_hh and dh backward; the Linear's three), with OpenBLAS's threads and in "
+                 "adgraph's blocks (the faster is the floor). The rows *gru_gates loop* run the same step as a loop "
+                 "over `linear` and the fused `gru_gates` op on the same parameters (`bench_gru --gates-loop`): "
+                 "the recurrence without `nn::GRU`'s six slices and eight elementwise ops per step.\n")
+    lines.append("Reproduce this section alone: `scripts/run-benchmarks.sh --only gru --rounds 3` (it runs only the "
+                 "GRU programs, in the same alternating rounds, and splices this section into the page with "
+                 "`benchmarks/report.py RESULTS_DIR --docs docs --section gru`, the rest of the page untouched).\n")
+
+    def field(rounds, engine, threads, key="epoch_s"):
+        return [next((r.get(key) for r in ep(rs) if r.get("engine") == engine and r.get("threads") == threads),
+                     None) for rs in rounds]
+
+    scale = full / steps
+    thread_counts = sorted({r["threads"] for r in ep(adg[0])})
+    rows = []
+    for clip, suffix in (("5", ""), ("none", "_noclip")):
+        a_r, t_r, p_r = run.per_round("gru" + suffix), run.per_round("gru_torch" + suffix), \
+            run.per_round("gru_torch_passive" + suffix)
+        if not any(a_r):
+            continue
+        for t in thread_counts:
+            a = field(a_r, "adgraph", t)
+            fl = faster(field(a_r, "gemm-floor", t), field(a_r, "gemm-floor-adgraph-threads", t))
+            lt, lp = field(t_r, "libtorch", t), field(p_r, "libtorch", t)
+            lb = faster(lt, lp)
+            vs = med([x / y for x, y in zip(a, lb) if x and y])
+            ac, tc = med(field(a_r, "adgraph", t, "cpu_s")), med(field(p_r, "libtorch", t, "cpu_s"))
+            cpu_vs = med([x / y for x, y in zip(field(a_r, "adgraph", t, "cpu_s"),
+                                                faster(field(t_r, "libtorch", t, "cpu_s"),
+                                                       field(p_r, "libtorch", t, "cpu_s"))) if x and y])
+            rng = lambda xs: f"{min(x for x in xs if x) * scale:.2f}–{max(x for x in xs if x) * scale:.2f}" \
+                if any(xs) else "–"
+            rows.append([clip, t, fmt(med(a) * scale, 2), rng(a), fmt(med(fl) * scale, 2) if any(fl) else "–",
+                         fmt(med(lt) * scale, 2) if any(lt) else "–", fmt(med(lp) * scale, 2) if any(lp) else "–",
+                         rng(lb), fmt(vs, 2), fmt(cpu_vs, 2),
+                         f"{ac / med(a):.2f}" if ac and med(a) else "–",
+                         f"{tc / med(lp):.2f}" if tc and any(lp) else "–"])
+            if any(lb):
+                targets.add(f"gru, clip {clip}, {t} thread(s): adgraph epoch / libtorch epoch", fmt(vs, 3), "≤ 0.85",
+                            vs is not None and vs <= 0.85,
+                            "against the faster libtorch configuration, per-round ratios")
+    # The same step as a loop over linear and gru_gates, against the same libtorch runs (clip 5).
+    g_r = run.per_round("gru_gates_loop")
+    if any(g_r):
+        lb_by_t = {t: faster(field(run.per_round("gru_torch"), "libtorch", t),
+                             field(run.per_round("gru_torch_passive"), "libtorch", t)) for t in thread_counts}
+        for t in thread_counts:
+            a = field(g_r, "adgraph-gates-loop", t)
+            lb = lb_by_t[t]
+            vs = med([x / y for x, y in zip(a, lb) if x and y])
+            ac = med(field(g_r, "adgraph-gates-loop", t, "cpu_s"))
+            cpu_vs = med([x / y for x, y in zip(field(g_r, "adgraph-gates-loop", t, "cpu_s"),
+                                                faster(field(run.per_round("gru_torch"), "libtorch", t, "cpu_s"),
+                                                       field(run.per_round("gru_torch_passive"), "libtorch", t,
+                                                             "cpu_s"))) if x and y])
+            rows.append(["5, gru_gates loop", t, fmt(med(a) * scale, 2) if any(a) else "–",
+                         f"{min(x for x in a if x) * scale:.2f}–{max(x for x in a if x) * scale:.2f}" if any(a) else "–",
+                         "–", "–", "–", "–", fmt(vs, 2), fmt(cpu_vs, 2), f"{ac / med(a):.2f}" if ac and any(a) else "–",
+                         "–"])
+            if any(lb):
+                targets.add(f"gru, clip 5, {t} thread(s), gru_gates loop: adgraph epoch / libtorch epoch", fmt(vs, 3),
+                            "≤ 0.85", vs is not None and vs <= 0.85,
+                            "the step as a loop over linear and gru_gates; per-round ratios")
+    lines.append(table(["clip", "threads", "adgraph s per full epoch", "adgraph range",
+                        "GEMM floor s per full epoch", "libtorch s per full epoch", "libtorch passive s per full epoch",
+                        "best libtorch range", "adgraph / best libtorch", "CPU time adgraph / libtorch",
+                        "adgraph cores busy (cpu / wall)",
+                        "libtorch passive cores busy"], rows))
+
+    names = next((r["phases"] for r in ep(adg[0]) if "phases" in r), None)
+    if names:
+        rows = []
+        for t in thread_counts:
+            for engine, prog in [("adgraph", "gru"), ("libtorch", "gru_torch"), ("libtorch passive", "gru_torch_passive")]:
+                ph = [next((r["phase_s"] for r in ep(rs) if r.get("engine") == engine.split()[0]
+                            and r.get("threads") == t and "phase_s" in r), None) for rs in run.per_round(prog)]
+                ph = [p for p in ph if p]
+                if ph:
+                    rows.append([engine, t] + [f"{med([p[i] for p in ph]) * scale:.2f}" for i in range(len(names))])
+        lines.append("\nWhere an epoch goes (seconds per full epoch, clip 5, both engines timing the same "
+                     "boundaries; the optimizer phase includes clipping):\n")
+        lines.append(table(["engine", "threads"] + names, rows))
+
+    def rss(rounds, engine):
+        rs = [next((r for r in rows if r.get("metric") == "rss" and r.get("engine") == engine), None) for rows in rounds]
+        rs = [r for r in rs if r]
+        return (med([r["rss_peak_bytes"] for r in rs]), med([r["rss_peak_bytes"] - r["rss_before_bytes"] for r in rs]),
+                med([r["first_epoch_loss"] for r in rs])) if rs else (None, None, None)
+
+    mib = lambda b: f"{b / 1048576:.1f}" if b is not None else "–"
+    mem = [[e, mib(p), mib(g), fmt(l, 6)] for e, (p, g, l) in
+           [("adgraph", rss(adg, "adgraph")), ("libtorch", rss(run.per_round("gru_torch_passive"), "libtorch"))] if p]
+    if mem:
+        lines.append("\nMemory: the peak RSS over the first epoch (reset just before it) and its rise above the RSS "
+                     "before it; the first epoch's mean loss of both (same data, weights and step):\n")
+        lines.append(table(["engine", "peak RSS MiB", "growth while training MiB", "first-epoch mean loss"], mem))
+    lines.append("\n### Targets (issue 17)\n")
+    lines.append(targets.markdown())
+    lines.append("")
+
+
+def splice_after(page, heading, section, after):
+    """page with the section under `heading` replaced by `section`, or `section` inserted before the first '## '
+    section after the one headed `after` (at the end if there is none)."""
+    lines = page.splitlines()
+    if heading in lines:
+        return splice_section(page, heading, section)
+    prev = next((i for i, l in enumerate(lines) if l == after), None)
+    at = next((i for i, l in enumerate(lines) if prev is not None and i > prev and l.startswith("## ")), len(lines))
+    return "\n".join(lines[:at] + section.rstrip("\n").splitlines() + [""] + lines[at:]) + "\n"
+
+
 def splice_section(page, heading, section):
     """page with the section under `heading` (up to the next '## ' heading) replaced by `section`, or `section`
     inserted before the first section after the MLP one (or at the end) if the page has none yet."""
@@ -893,7 +1042,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("results", type=Path)
     ap.add_argument("--docs", type=Path, help="write DOCS/benchmarks.md and DOCS/benchmarks/*.png")
-    ap.add_argument("--section", choices=["cnn", "higher-order"],
+    ap.add_argument("--section", choices=["cnn", "gru", "higher-order"],
                     help="only this section: printed, or with --docs spliced into the existing DOCS/benchmarks.md "
                          "(cnn) or DOCS/higher-order.md's measured block (higher-order)")
     a = ap.parse_args()
@@ -910,6 +1059,19 @@ def main():
             page = a.docs / "benchmarks.md"
             page.write_text(splice_section(page.read_text() if page.exists() else "# Benchmarks\n", CNN_HEADING,
                                            section))
+        else:
+            sys.stdout.write(section)
+        return
+    if a.section == "gru":
+        body = []
+        gru_section(run, body)
+        if not body:
+            sys.exit(f"report: no bench_gru results in {a.results}")
+        section = "\n".join(body) + "\n"
+        if a.docs:
+            page = a.docs / "benchmarks.md"
+            page.write_text(splice_after(page.read_text() if page.exists() else "# Benchmarks\n", GRU_HEADING,
+                                         section, CNN_HEADING))
         else:
             sys.stdout.write(section)
         return
@@ -934,6 +1096,7 @@ def main():
     overhead_section(run, targets, targets22, body)
     mlp_section(run, targets, targets22, plots_dir, body)
     cnn_section(run, body)
+    gru_section(run, body)
     chain = run.per_round("jacobian_chain")
     if any(chain):
         c0 = chain[0][0]
@@ -968,7 +1131,7 @@ def main():
             "Generated by `scripts/run-benchmarks.sh` (do not edit by hand; rerun it). Programs: `benchmarks/`; each "
             "prints a table, or JSON lines with `--json`, and `--help` lists its options; `--quick` is the tiny "
             "CTest smoke run (`ctest -L benchmarks`). The libtorch peers (`bench_mlp_torch`, `bench_overhead_torch`, "
-            "`bench_cnn_torch`) "
+            "`bench_cnn_torch`, `bench_gru_torch`) "
             "are built when CMake finds libtorch (Debian: libtorch-dev), the ADOL-C peer (`bench_modes_adolc`) when "
             "it finds ADOL-C (libadolc-dev); the functorch peer is `benchmarks/torch/modes.py` (python3-torch).", "",
             "Reproduce: `scripts/run-benchmarks.sh --rounds 3` on a quiet machine (it configures `build/bench` as "

@@ -3,10 +3,12 @@
 # interleaved rounds, then regenerates docs/benchmarks.md (tables, ratios against the targets, plots).
 #
 #   scripts/run-benchmarks.sh [--rounds N] [--build DIR] [--arch ARCH] [--docs DIR] [--quick] [--no-docs]
-#                             [--only cnn] [--cnn-limit N]
+#                             [--only cnn|gru] [--cnn-limit N] [--gru-limit N]
 #
 # --only cnn runs only bench_cnn and its libtorch peer and splices their section into the existing page (the rest
 # of the page is left as it is); --cnn-limit is the number of training samples in their epoch (default 6400).
+# --only gru does the same for bench_gru and its libtorch peer (GRU section, after the CNN one); --gru-limit is the
+# number of training samples in their epoch (default 6400).
 #
 # It measures the build scripts/setup.sh produces: it configures DIR (default build/bench) with
 # `cmake --preset release` (Release, CMake's default ADGRAPH_ARCH, i.e. -march=native, tests, examples and
@@ -30,6 +32,7 @@ DOCS=1
 DOCS_DIR="$ROOT/docs"
 ONLY=""
 CNN_LIMIT=6400
+GRU_LIMIT=6400
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -40,13 +43,14 @@ while [[ $# -gt 0 ]]; do
     --no-docs) DOCS=0; shift ;;
     --only) ONLY=$2; shift 2 ;;
     --cnn-limit) CNN_LIMIT=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --gru-limit) GRU_LIMIT=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run-benchmarks: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
-if [[ -n $ONLY && $ONLY != cnn ]]; then
-  echo "run-benchmarks: --only takes cnn (got $ONLY)" >&2
+if [[ -n $ONLY && $ONLY != cnn && $ONLY != gru ]]; then
+  echo "run-benchmarks: --only takes cnn or gru (got $ONLY)" >&2
   exit 2
 fi
 BUILD=$(realpath -m "$BUILD")
@@ -63,9 +67,12 @@ if [[ $ARCH_SET -eq 1 ]]; then CONFIGURE+=(-DADGRAPH_ARCH="$ARCH"); else CONFIGU
 if [[ $ONLY == cnn ]]; then
   TARGETS=(bench_cnn)
   PEERS=(bench_cnn_torch)
+elif [[ $ONLY == gru ]]; then
+  TARGETS=(bench_gru)
+  PEERS=(bench_gru_torch)
 else
-  TARGETS=(bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_mlp_user bench_higher_order bench_cnn)
-  PEERS=(bench_mlp_torch bench_overhead_torch bench_cnn_torch bench_modes_adolc)
+  TARGETS=(bench_modes bench_jacobian_chain bench_overhead bench_mlp bench_mlp_user bench_higher_order bench_cnn bench_gru)
+  PEERS=(bench_mlp_torch bench_overhead_torch bench_cnn_torch bench_gru_torch bench_modes_adolc)
 fi
 cmake --build "$BUILD" -j"${JOBS:-2}" --target "${TARGETS[@]}"
 # The peers exist only where libtorch / ADOL-C were found at configure time.
@@ -132,12 +139,39 @@ cnn_round() {
   fi
 }
 
+# The GRU classifier (a GRU_LIMIT-sample epoch at 1 and 2 threads), with gradient clipping (the step's default,
+# clip 5) and without, and its libtorch peer: passive waiting for every timed epoch, libgomp's default for one with
+# clipping (at 2 threads its spinning workers and OpenBLAS's fight for the cores, which makes its epochs minutes long).
+gru_round() {
+  local R=$1 clip suffix
+  # The same step written as a loop over linear and the fused gru_gates op (what nn::GRU's step is without slices).
+  OPENBLAS_NUM_THREADS=2 "$BIN/bench_gru" --json --threads 1,2 --limit "$GRU_LIMIT" --gates-loop "${QUICK[@]}" \
+    >"$R/gru_gates_loop.jsonl"
+  for clip in 5 0; do
+    suffix=$([[ $clip == 0 ]] && echo _noclip || echo "")
+    OPENBLAS_NUM_THREADS=2 "$BIN/bench_gru" --json --threads 1,2 --limit "$GRU_LIMIT" --clip "$clip" "${QUICK[@]}" \
+      >"$R/gru$suffix.jsonl"
+    if have bench_gru_torch; then
+      OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 OMP_WAIT_POLICY=passive "$BIN/bench_gru_torch" --json --threads 1,2 \
+        --limit "$GRU_LIMIT" --clip "$clip" "${QUICK[@]}" >"$R/gru_torch_passive$suffix.jsonl"
+      if [[ $clip == 5 ]]; then
+        OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$BIN/bench_gru_torch" --json --threads 1,2 --epochs 1 \
+          --limit "$GRU_LIMIT" --clip "$clip" "${QUICK[@]}" >"$R/gru_torch$suffix.jsonl"
+      fi
+    fi
+  done
+}
+
 for ((r = 1; r <= ROUNDS; r++)); do
   round_note "$r"
   R="$OUT/round-$r"
   mkdir -p "$R"
   if [[ $ONLY == cnn ]]; then
     cnn_round "$R"
+    continue
+  fi
+  if [[ $ONLY == gru ]]; then
+    gru_round "$R"
     continue
   fi
   # The modes table and its peers at 1 thread.
@@ -176,17 +210,18 @@ for ((r = 1; r <= ROUNDS; r++)); do
       --shuffle "${QUICK[@]}" >"$R/mlp_torch_shuffled.jsonl"
   fi
   cnn_round "$R"
+  gru_round "$R"
   OPENBLAS_NUM_THREADS=1 "$BIN/bench_jacobian_chain" --json "${QUICK[@]}" >"$R/jacobian_chain.jsonl"
   OPENBLAS_NUM_THREADS=1 "$BIN/bench_higher_order" --json "${QUICK[@]}" >"$R/higher_order.jsonl"
 done
 round_note end
 
-if [[ $ONLY == cnn ]]; then
+if [[ -n $ONLY ]]; then
   if [[ $DOCS -eq 1 ]]; then
-    python3 "$ROOT/benchmarks/report.py" "$OUT" --docs "$DOCS_DIR" --section cnn
-    echo "run-benchmarks: spliced the CNN section into $DOCS_DIR/benchmarks.md"
+    python3 "$ROOT/benchmarks/report.py" "$OUT" --docs "$DOCS_DIR" --section "$ONLY"
+    echo "run-benchmarks: spliced the $ONLY section into $DOCS_DIR/benchmarks.md"
   else
-    python3 "$ROOT/benchmarks/report.py" "$OUT" --section cnn
+    python3 "$ROOT/benchmarks/report.py" "$OUT" --section "$ONLY"
   fi
 elif [[ $DOCS -eq 1 ]]; then
   python3 "$ROOT/benchmarks/report.py" "$OUT" --docs "$DOCS_DIR"

@@ -189,6 +189,29 @@ Array pad(const Array& x, std::size_t axis, std::size_t start, std::size_t total
     });
 }
 
+bool add_into_slice(Array& acc, const Array& part, std::size_t axis, std::size_t start) {
+    const Shape &as = acc.shape(), &ps = part.shape();
+    if (acc.dtype() != part.dtype() || as.size() != ps.size() || axis >= as.size() || start > as[axis] ||
+        ps[axis] > as[axis] - start) {
+        return false;
+    }
+    for (std::size_t i = 0; i < as.size(); ++i) {
+        if (i != axis && as[i] != ps[i]) return false;
+    }
+    const Split p = split_at(as, axis);
+    const std::size_t len = ps[axis] * p.inner;
+    acc.visit_mut([&](auto& a) {
+        using T = typename std::decay_t<decltype(a)>::value_type;
+        const T* src = part.get<T>().data();
+        for (std::size_t o = 0; o < p.outer; ++o) {
+            T* __restrict dst = a.data() + (o * p.mid + start) * p.inner;
+            const T* __restrict s = src + o * len;
+            for (std::size_t e = 0; e < len; ++e) dst[e] += s[e];
+        }
+    });
+    return true;
+}
+
 Array concat(const std::vector<Array>& xs, std::size_t axis, const char* op) {
     if (xs.empty()) throw value_error(std::string(op) + ": needs at least one tensor");
     const Shape& first = xs[0].shape();

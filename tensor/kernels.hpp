@@ -26,6 +26,12 @@ Array slice(const Array& x, std::size_t axis, std::size_t start, std::size_t sto
 /// `x` placed at `start` along `axis` of a zero array whose size along that axis is `total`.
 Array pad(const Array& x, std::size_t axis, std::size_t start, std::size_t total);
 
+/// Adds `part` into the elements `start..start + part.shape()[axis] - 1` along `axis` of `acc`, in place: the
+/// values of acc + pad(part, axis, start, acc.shape()[axis]) (IEEE addition commutes; outside the block acc keeps
+/// its elements, where the padded sum would turn a −0 into +0). Returns false, touching nothing, if the dtypes
+/// differ or the shapes do not fit (equal ranks, equal sizes off `axis`, the block inside acc).
+bool add_into_slice(Array& acc, const Array& part, std::size_t axis, std::size_t start);
+
 /// Joins `xs` along `axis`; all other axes must match (throws shape_error naming `op`).
 Array concat(const std::vector<Array>& xs, std::size_t axis, const char* op = "concat");
 

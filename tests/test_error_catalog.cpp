@@ -403,6 +403,10 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      GRUCell(3, 4, gen).forward(Tensor::zeros({2, 3}), Tensor::zeros({3, 4}));
                  }});
     c.push_back({"shape_error",
+                 "gru_gates: gi (2,6), gh (2,6) and h (2,3) do not fit; pass gi and gh of shape (batch, 3·hidden) and h "
+                 "of shape (batch, hidden)",
+                 [] { gru_gates(Tensor::zeros({2, 6}), Tensor::zeros({2, 6}), Tensor::zeros({2, 3})); }});
+    c.push_back({"shape_error",
                  "TensorDataset: inputs (10,3) hold 10 samples but 9 labels were given; give one label per input row",
                  [] {
                      Dataset d;

@@ -73,6 +73,7 @@ const Named lists[] = {{"elementwise", elementwise_ops},
                        {"conv", conv_ops},
                        {"pool", pool_ops},
                        {"norm", norm_ops},
+                       {"rnn", rnn_ops},
                        {"composite", composite_ops},
                        {"index", index_ops}};
 
