@@ -230,7 +230,7 @@ struct Concat {
     long axis = -1;
     // Where each input starts along the axis, noted by forward (which runs on the op before the node copies it), so
     // the reverse sweep over T inputs costs O(T), not O(T²) (a recurrent net stacks one output per step).
-    mutable std::vector<std::size_t> starts;
+    mutable std::vector<std::size_t> starts{};
     Array forward(const std::vector<Array>& xs) const {
         const std::size_t ax = at(axis, xs.at(0).dim());
         starts.assign(1, 0);
