@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <ostream>
 
 #include <malloc.h>
@@ -20,6 +21,7 @@
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/memory.hpp>
 #include <adgraph/nn/model_spec.hpp>
+#include <adgraph/nn/optim.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
 #include <adgraph/tensor/allocator.hpp>
@@ -62,6 +64,27 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, std::vector
         return std::make_unique<nn::AdamW>(params, nn::AdamWOptions(o.lr).weight_decay(o.weight_decay));
     }
     return std::make_unique<nn::Adam>(params, nn::AdamOptions(o.lr).weight_decay(o.weight_decay));
+}
+
+// TEMPORARY until nn::clip_grad_norm lands from the rnn helper: scales every gradient by max_norm / ‖g‖ when the
+// global norm ‖g‖ exceeds max_norm.
+void clip_gradients(const std::vector<Tensor>& params, double max_norm) {
+    double squares = 0;
+    for (const Tensor& p : params) {
+        if (!p.has_grad()) continue;
+        p.grad().mutable_value().visit([&](const auto& g) {
+            for (const auto v : g) squares += static_cast<double>(v) * static_cast<double>(v);
+        });
+    }
+    const double norm = std::sqrt(squares);
+    if (!(norm > max_norm)) return;
+    const double scale = max_norm / (norm + 1e-6);
+    for (const Tensor& p : params) {
+        if (!p.has_grad()) continue;
+        p.grad().mutable_value().visit_mut([&](auto& g) {
+            for (auto& v : g) v = static_cast<std::decay_t<decltype(v)>>(v * scale);
+        });
+    }
 }
 
 nn::Metadata metadata_of(const TrainOptions& o, std::size_t epoch, const Generator& gen) {
@@ -129,7 +152,27 @@ TrainOptions cnn_preset_options() {
     return p;
 }
 
+TrainOptions gru_preset_options() {
+    TrainOptions p;
+    p.model = "gru";
+    p.optimizer = "adam";
+    p.weight_decay = 0;
+    p.lr = 2e-3;
+    p.epochs = 8;
+    p.clip_grad_norm = 5;
+    p.dropout = 0;       // the preset has no dropout layer; recorded in the checkpoint as such
+    p.init = "uniform";  // PyTorch's default for the linear head (the GRU always draws U(-1/sqrt(h), 1/sqrt(h)))
+    return p;
+}
+
 namespace {
+
+// The preset `model` names, or nullopt.
+std::optional<TrainOptions> preset_of(const std::string& model) {
+    if (model == "cnn") return cnn_preset_options();
+    if (model == "gru") return gru_preset_options();
+    return std::nullopt;
+}
 
 // The options a preset sets, each with how to copy it and how --help shows it.
 struct PresetOption {
@@ -144,6 +187,8 @@ std::vector<PresetOption> preset_options() {
          [](const TrainOptions& p) { return std::to_string(p.epochs); }},
         {"--batch", [](TrainOptions& o, const TrainOptions& p) { o.batch = p.batch; },
          [](const TrainOptions& p) { return std::to_string(p.batch); }},
+        {"--clip-grad-norm", [](TrainOptions& o, const TrainOptions& p) { o.clip_grad_norm = p.clip_grad_norm; },
+         [](const TrainOptions& p) { return number_str(p.clip_grad_norm); }},
         {"--optimizer", [](TrainOptions& o, const TrainOptions& p) { o.optimizer = p.optimizer; },
          [](const TrainOptions& p) { return p.optimizer; }},
         {"--lr", [](TrainOptions& o, const TrainOptions& p) { o.lr = p.lr; },
@@ -164,15 +209,15 @@ std::vector<PresetOption> preset_options() {
 }  // namespace
 
 void apply_preset_defaults(TrainOptions& o, const std::function<bool(const std::string&)>& given) {
-    if (o.model != "cnn") return;
-    const TrainOptions preset = cnn_preset_options();
+    const std::optional<TrainOptions> preset = preset_of(o.model);
+    if (!preset) return;
     for (const PresetOption& p : preset_options()) {
-        if (!given(p.name)) p.copy(o, preset);
+        if (!given(p.name)) p.copy(o, *preset);
     }
 }
 
-std::string preset_defaults_text() {
-    const TrainOptions mlp, preset = cnn_preset_options();
+std::string preset_defaults_text(const std::string& name) {
+    const TrainOptions mlp, preset = preset_of(name).value();
     std::string text;
     for (const PresetOption& p : preset_options()) {
         if (p.text(preset) != p.text(mlp))
@@ -251,8 +296,10 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     const auto schedule = nn::make_scheduler(
         o.schedule, *opt, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
     out << "adgraph train: " << model->to_string() << ", " << model->parameter_count() << " parameters\n"
-        << "  " << opt->name() << ", " << schedule->to_string() << ", batch " << o.batch << ", " << o.epochs
-        << " epochs, seed " << o.seed << ", " << threads << " thread(s), float32\n"
+        << "  " << opt->name() << ", " << schedule->to_string()
+        << (o.clip_grad_norm > 0 ? ", gradients clipped to norm " + number_str(o.clip_grad_norm) : std::string())
+        << ", batch " << o.batch << ", " << o.epochs << " epochs, seed " << o.seed << ", " << threads
+        << " thread(s), float32\n"
         << "  data " << o.data << ": " << train_set.size() << " train / " << test_set.size() << " test images\n"
         << std::flush;
 
@@ -288,6 +335,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                 return 1;
             }
             loss.backward();
+            if (o.clip_grad_norm > 0) clip_gradients(model->parameters(), o.clip_grad_norm);
             last_lr = opt->lr();
             opt->step();
             opt->zero_grad();
