@@ -4,6 +4,7 @@
 #include <cmath>
 #include <unordered_map>
 
+#include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/nn/message_text.hpp>
 #include <adgraph/tensor/parallel.hpp>
 
@@ -283,5 +284,133 @@ AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
 
 AdamW::AdamW(std::vector<NamedTensor> params, const AdamWOptions& o)
     : AdamFamily(std::move(params), o.lr(), o.betas(), o.eps(), o.weight_decay(), o.amsgrad(), true, "AdamW"), o_(o) {}
+
+}  // namespace adg::nn
+
+namespace adg::nn {
+
+namespace {
+
+// Σ|g|^p over one gradient in double, or max|g| for p = ∞ (then plus Σ(g − g), which is NaN exactly when g holds a
+// NaN or an infinity, since max would skip a NaN). Eight partial sums (or maxima) make independent chains the compiler
+// can vectorise without reassociating anything (no -ffast-math); p = 2 and p = 1 avoid pow.
+template <class T>
+double power_sum(const T* g, std::size_t n, double p) {
+    constexpr std::size_t lanes = 8;
+    double acc[lanes] = {}, probe[lanes] = {};
+    const auto run = [&](auto term) {
+        std::size_t i = 0;
+        for (; i + lanes <= n; i += lanes) {
+            for (std::size_t j = 0; j < lanes; ++j) acc[j] += term(static_cast<double>(g[i + j]));
+        }
+        for (; i < n; ++i) acc[0] += term(static_cast<double>(g[i]));
+    };
+    if (std::isinf(p)) {
+        std::size_t i = 0;
+        for (; i + lanes <= n; i += lanes) {
+            for (std::size_t j = 0; j < lanes; ++j) {
+                const double v = static_cast<double>(g[i + j]);
+                acc[j] = std::max(acc[j], std::abs(v));
+                probe[j] += v - v;
+            }
+        }
+        for (; i < n; ++i) {
+            const double v = static_cast<double>(g[i]);
+            acc[0] = std::max(acc[0], std::abs(v));
+            probe[0] += v - v;
+        }
+        double m = 0, s = 0;
+        for (std::size_t j = 0; j < lanes; ++j) {
+            m = std::max(m, acc[j]);
+            s += probe[j];
+        }
+        return m + s;
+    }
+    if (p == 2) {
+        run([](double v) { return v * v; });
+    } else if (p == 1) {
+        run([](double v) { return std::abs(v); });
+    } else {
+        run([p](double v) { return std::pow(std::abs(v), p); });
+    }
+    double s = 0;
+    for (std::size_t j = 0; j < lanes; ++j) s += acc[j];
+    return s;
+}
+
+double power_sum(const Array& g, double p) {
+    return g.visit([&](const auto& a) { return power_sum(a.data(), a.size(), p); });
+}
+
+bool all_finite(const Array& g) {
+    return g.visit(
+        [](const auto& a) { return std::all_of(a.begin(), a.end(), [](auto v) { return std::isfinite(v); }); });
+}
+
+double max_abs(const Array& g) {
+    return g.visit([](const auto& a) {
+        double m = 0;
+        for (const auto v : a) m = std::max(m, std::abs(static_cast<double>(v)));
+        return m;
+    });
+}
+
+// The norm of finite gradients whose Σ|g|^p overflowed a double (float64 gradients beyond ~1e154 for p = 2): every
+// element divided by the largest |g| first.
+double scaled_norm(const std::vector<Tensor>& grads, double p) {
+    double m = 0;
+    for (const auto& g : grads) m = std::max(m, max_abs(g.value()));
+    if (m == 0) return 0;
+    double s = 0;
+    for (const auto& g : grads) {
+        g.value().visit([&](const auto& a) {
+            for (const auto v : a) s += std::pow(std::abs(static_cast<double>(v)) / m, p);
+        });
+    }
+    return m * std::pow(s, 1.0 / p);
+}
+
+}  // namespace
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double norm_type) {
+    if (!(max_norm > 0) || !std::isfinite(max_norm)) {
+        throw value_error("clip_grad_norm: max_norm must be a finite number > 0 (got " + number_str(max_norm) +
+                          "); pass the largest total gradient norm to allow, e.g. 5");
+    }
+    if (!(norm_type > 0)) {
+        throw value_error("clip_grad_norm: norm_type must be a number > 0 or INFINITY (got " + number_str(norm_type) +
+                          "); pass 2 for the Euclidean norm");
+    }
+    const bool inf = std::isinf(norm_type);
+    NoGrad off;
+    // Every check comes before the first gradient is scaled, so a failure changes nothing.
+    std::vector<Tensor> grads;
+    double acc = 0;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        if (!params[i].has_grad()) continue;
+        Tensor g = params[i].grad();
+        if (!g.is_leaf()) {
+            throw graph_error("clip_grad_norm: the gradient of parameter " + std::to_string(i) +
+                              " was recorded (backward with create_graph), and scaling it in place would change a "
+                              "recorded graph; clip a detached copy or scale it out of place");
+        }
+        const double s = power_sum(g.value(), norm_type);
+        if (!std::isfinite(s) && !all_finite(g.value())) {
+            throw value_error("clip_grad_norm: the gradient of parameter " + std::to_string(i) + " " +
+                              shape_str(g.shape()) +
+                              " holds NaN or infinity, so the total norm is not finite (nothing was scaled); find "
+                              "the op that made it with anomaly mode, or lower the learning rate");
+        }
+        acc = inf ? std::max(acc, s) : acc + s;
+        grads.push_back(std::move(g));
+    }
+    double total = inf ? acc : norm_type == 2 ? std::sqrt(acc) : norm_type == 1 ? acc : std::pow(acc, 1 / norm_type);
+    if (!std::isfinite(total)) total = scaled_norm(grads, norm_type);
+    const double coef = max_norm / (total + 1e-6);
+    if (coef < 1) {
+        for (auto& g : grads) g *= coef;
+    }
+    return total;
+}
 
 }  // namespace adg::nn

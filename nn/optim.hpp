@@ -249,4 +249,14 @@ private:
     AdamWOptions o_;
 };
 
+/// Gradient clipping by global norm, as PyTorch's clip_grad_norm_: the total norm of all the gradients of `params`
+/// together (order `norm_type`: 2 by default, any p > 0, or INFINITY for the largest |g|; parameters without a grad
+/// are skipped), and, if it exceeds max_norm, every gradient scaled in place by max_norm / (total + 1e-6). Returns
+/// the total norm before scaling (accumulated in double, also for float32 gradients). Unrecorded; one pass over each
+/// gradient for the norm and one to scale. Throws value_error for max_norm <= 0 or not finite and for a norm_type
+/// that is not > 0, and, unlike PyTorch's default (which scales by NaN), for a gradient holding NaN or ±inf: it names
+/// the parameter and changes nothing, so a diverged step cannot silently corrupt the weights. Throws graph_error for
+/// a gradient recorded by backward with create_graph (clip a detached copy instead).
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double norm_type = 2);
+
 }  // namespace adg::nn

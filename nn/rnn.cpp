@@ -8,7 +8,7 @@ namespace adg::nn {
 
 namespace {
 
-using detail::RecurrentWeights;
+using rnn_detail::RecurrentWeights;
 
 // PyTorch's RNNBase and RNNCellBase draw every weight and bias from U(−1/√hidden, 1/√hidden), in the order
 // weight_ih, weight_hh, bias_ih, bias_hh.

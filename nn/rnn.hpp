@@ -9,7 +9,7 @@
 
 namespace adg::nn {
 
-namespace detail {
+namespace rnn_detail {
 /// One layer's parameters of RNN or GRU (the bias tensors are undefined without bias).
 struct RecurrentWeights {
     /// (gates·hidden, input) and (gates·hidden, hidden).
@@ -17,7 +17,7 @@ struct RecurrentWeights {
     /// (gates·hidden) each.
     Tensor bias_ih, bias_hh;
 };
-}  // namespace detail
+}  // namespace rnn_detail
 
 /// One step of an Elman RNN (PyTorch's RNNCell with tanh): h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh).
 /// Parameters weight_ih (hidden, input), weight_hh (hidden, hidden), bias_ih (hidden), bias_hh (hidden), all drawn
@@ -41,7 +41,7 @@ public:
 
 private:
     std::size_t input_, hidden_;
-    detail::RecurrentWeights w_;
+    rnn_detail::RecurrentWeights w_;
 };
 
 /// One step of a gated recurrent unit (PyTorch's GRUCell): with gates in the order r, z, n along the 3·hidden rows,
@@ -68,7 +68,7 @@ public:
 
 private:
     std::size_t input_, hidden_;
-    detail::RecurrentWeights w_;
+    rnn_detail::RecurrentWeights w_;
 };
 
 /// What a recurrent layer returns: every step's output of the last layer and every layer's last state.
@@ -136,7 +136,7 @@ public:
 
 private:
     RNNOptions options_;
-    std::vector<detail::RecurrentWeights> layers_;
+    std::vector<rnn_detail::RecurrentWeights> layers_;
 };
 
 /// A multi-layer GRU over batch-first sequences (PyTorch's GRU with batch_first=true); the gate equations are
@@ -159,7 +159,7 @@ public:
 
 private:
     RNNOptions options_;
-    std::vector<detail::RecurrentWeights> layers_;
+    std::vector<rnn_detail::RecurrentWeights> layers_;
 };
 
 }  // namespace adg::nn

@@ -372,6 +372,38 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      block(Tensor::zeros({2, 3, 4, 5}));
                  }});
     c.push_back({"shape_error",
+                 "GRU(3 -> 4, layers 1, bias): input shape (2,3) is not (batch, steps, 3); pass a batch-first "
+                 "sequence (batch, steps, 3)",
+                 [] {
+                     Generator gen(0);
+                     GRU(RNNOptions(3, 4), gen).forward(Tensor::zeros({2, 3}), Tensor());
+                 }});
+    c.push_back({"shape_error",
+                 "GRU(3 -> 4, layers 1, bias): input shape (2,0,3) has no steps; pass a sequence of at least one step",
+                 [] {
+                     Generator gen(0);
+                     GRU(RNNOptions(3, 4), gen).forward(Tensor::zeros({2, 0, 3}), Tensor());
+                 }});
+    c.push_back(
+        {"shape_error",
+         "RNN(3 -> 4, layers 2, bias): initial state shape (1,2,4) does not fit input (2,5,3); pass h0 of "
+         "shape (layers, batch, hidden) = (2,2,4) or none for zeros",
+         [] {
+             Generator gen(0);
+             RNN(RNNOptions(3, 4).num_layers(2), gen).forward(Tensor::zeros({2, 5, 3}), Tensor::zeros({1, 2, 4}));
+         }});
+    c.push_back({"shape_error",
+                 "GRUCell(3 -> 4, bias): input shape (3) is not (batch, 3); pass one step of a batch as (batch, 3)",
+                 [] {
+                     Generator gen(0);
+                     GRUCell(3, 4, gen).forward(Tensor::zeros({3}));
+                 }});
+    c.push_back({"shape_error",
+                 "GRUCell(3 -> 4, bias): state shape (3,4) does not fit input (2,3); pass a state of shape (2,4)", [] {
+                     Generator gen(0);
+                     GRUCell(3, 4, gen).forward(Tensor::zeros({2, 3}), Tensor::zeros({3, 4}));
+                 }});
+    c.push_back({"shape_error",
                  "Rows: input shape (2,28,28) is not a batch of images (N, C, H, W); pass images, e.g. (N, 1, 28, 28)",
                  [] {
                      Rows rows;
@@ -463,6 +495,13 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      layer.load_state_dict(s);
                  }});
     c.push_back({"dtype_error",
+                 "GRU(3 -> 4, layers 1, bias): the input is float64 but the parameters are float32; convert it with "
+                 "cast(x, adg::f32) or build the layer with dtype f64",
+                 [] {
+                     Generator gen(0);
+                     GRU(RNNOptions(3, 4), gen).forward(Tensor::zeros({2, 5, 3}, f64), Tensor());
+                 }});
+    c.push_back({"dtype_error",
                  "Array::get: array holds float32 but float64 was requested; convert with cast(x, adg::f64) (Array::to "
                  "for arrays)",
                  [] { Tensor::zeros({3}, f32).data<double>(); }});
@@ -548,6 +587,14 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                              return y;
                          },
                          Tensor::zeros({2}), Tensor::ones({2}));
+                 }});
+    c.push_back({"graph_error",
+                 "clip_grad_norm: the gradient of parameter 0 was recorded (backward with create_graph), and scaling "
+                 "it in place would change a recorded graph; clip a detached copy or scale it out of place",
+                 [] {
+                     const Tensor x = Tensor::from({1.0, 2.0}, f64).requires_grad();
+                     sum(x * x * x).backward(BackwardOptions{false, true});
+                     clip_grad_norm({x}, 1.0);
                  }});
     c.push_back({"graph_error",
                  "operator-=: the right operand requires grad and an in-place change is not recorded; compute out of "
@@ -1007,6 +1054,21 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      SGD sgd({Tensor::zeros({1}).requires_grad()}, SGDOptions(0.1));
                      CosineAnnealingLR(sgd, 10, -0.1);
                  }});
+    c.push_back({"value_error",
+                 "clip_grad_norm: max_norm must be a finite number > 0 (got 0); pass the largest total gradient norm "
+                 "to allow, e.g. 5",
+                 [] { clip_grad_norm({}, 0.0); }});
+    c.push_back({"value_error",
+                 "clip_grad_norm: norm_type must be a number > 0 or INFINITY (got -1); pass 2 for the Euclidean norm",
+                 [] { clip_grad_norm({}, 1.0, -1.0); }});
+    c.push_back({"value_error",
+                 "clip_grad_norm: the gradient of parameter 1 (1) holds NaN or infinity, so the total norm is not "
+                 "finite (nothing was scaled); find the op that made it with anomaly mode, or lower the learning rate",
+                 [] {
+                     const Tensor w = Tensor::from({1.0, 2.0}).requires_grad(), b = Tensor::from({1.0}).requires_grad();
+                     (sum(w) + sum(b * std::numeric_limits<double>::infinity())).backward();
+                     clip_grad_norm({w, b}, 1.0);
+                 }});
     c.push_back({"value_error", "set_num_threads: -1 is not a thread count; pass 0 (one per core) to 4096",
                  [] { set_num_threads(-1); }});
     c.push_back({"value_error",
@@ -1072,6 +1134,15 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back(
         {"value_error", "BatchNorm2d(4): eps must be a positive number (got 0)", [] { BatchNorm2d bn(4, 0.1, 0.0); }});
     c.push_back({"value_error", "Residual: the inner module is null; pass a module", [] { Residual block(nullptr); }});
+    c.push_back({"value_error",
+                 "GRU(0 -> 4, layers 1, bias): input size, hidden size and number of layers must be positive", [] {
+                     Generator gen(0);
+                     GRU(RNNOptions(0, 4), gen);
+                 }});
+    c.push_back({"value_error", "GRUCell(3 -> 0, bias): input and hidden sizes must be positive", [] {
+                     Generator gen(0);
+                     GRUCell(3, 0, gen);
+                 }});
     c.push_back({"value_error",
                  "model spec 'conv32k3,foo,linear10': unknown layer 'foo'; write layers joined by ',' from "
                  "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "

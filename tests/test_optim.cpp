@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -372,4 +373,94 @@ TEST_CASE("bad options and parameters name the optimizer, the option and the rem
     CHECK_THROWS_AS(opt.set_lr(std::nan("")), value_error);
     opt.set_lr(0);  // a schedule may end at 0
     CHECK(opt.lr() == 0);
+}
+
+namespace {
+
+constexpr double inf_norm = std::numeric_limits<double>::infinity();
+
+// w (2) and b (1) in float64 whose gradients are g_w and g_b, by one backward of Σ w·g_w + Σ b·g_b.
+std::pair<Tensor, Tensor> with_grads(const std::vector<double>& g_w, double g_b, Dtype dtype = f64) {
+    const Tensor w = Tensor::from({0.5, -1.0}, dtype).requires_grad(), b = Tensor::from({2.0}, dtype).requires_grad();
+    (sum(w * Tensor::from(g_w, {2}, dtype)) + sum(b * g_b)).backward();
+    return {w, b};
+}
+
+}  // namespace
+
+TEST_CASE("clip_grad_norm: the total norm over all gradients, scaled by max_norm / (total + 1e-6) as PyTorch's") {
+    // Gradients (3, 4) and (12): total 2-norm 13, 1-norm 19, ∞-norm 12; a parameter without grad is skipped.
+    auto [w, b] = with_grads({3, 4}, 12);
+    const Tensor frozen = Tensor::from({1.0, 2.0}, f64).requires_grad();
+    CHECK(clip_grad_norm({w, frozen, b}, 20.0) == 13.0);  // below max_norm: nothing changes
+    CHECK(w.grad().value().flat(0) == 3.0);
+    CHECK(w.grad().value().flat(1) == 4.0);
+    CHECK(b.grad().value().flat(0) == 12.0);
+    CHECK(clip_grad_norm({w, b}, 20.0, 1) == 19.0);
+    CHECK(clip_grad_norm({w, b}, 20.0, inf_norm) == 12.0);
+    CHECK(clip_grad_norm({w, b}, 2000.0, 3) == doctest::Approx(std::cbrt(27.0 + 64.0 + 1728.0)).epsilon(1e-15));
+    CHECK(!frozen.has_grad());
+
+    const Tensor before = w.grad().detach();  // shares the gradient's buffer, which clipping copies before writing
+    CHECK(clip_grad_norm({w, frozen, b}, 6.5) == 13.0);
+    const double coef = 6.5 / (13.0 + 1e-6);
+    CHECK(w.grad().value().flat(0) == 3.0 * coef);
+    CHECK(w.grad().value().flat(1) == 4.0 * coef);
+    CHECK(b.grad().value().flat(0) == 12.0 * coef);
+    CHECK(before.value().flat(0) == 3.0);
+    // Clipped once, the norm is max_norm·13/(13 + 1e-6), still above max_norm − 1e-6, so (as in PyTorch) a second
+    // call scales once more, by a factor just below 1.
+    const double total = 13.0 * coef, coef2 = 6.5 / (total + 1e-6);
+    CHECK(clip_grad_norm({w, b}, 6.5) == doctest::Approx(total).epsilon(1e-15));
+    CHECK(w.grad().value().flat(0) == doctest::Approx(3.0 * coef * coef2).epsilon(1e-15));
+    CHECK(coef2 < 1);
+    // By the ∞-norm: 12 → 6.
+    auto [w2, b2] = with_grads({3, -4}, -12);
+    CHECK(clip_grad_norm({w2, b2}, 6.0, inf_norm) == 12.0);
+    CHECK(b2.grad().value().flat(0) == -12.0 * (6.0 / (12.0 + 1e-6)));
+    CHECK(clip_grad_norm({frozen}, 1.0) == 0.0);
+}
+
+TEST_CASE("clip_grad_norm: float32 gradients, and float64 gradients whose squares overflow") {
+    auto [w, b] = with_grads({3, 4}, 0, f32);
+    CHECK(clip_grad_norm({w, b}, 1.0) == 5.0);
+    CHECK(w.grad().dtype() == f32);
+    CHECK(w.grad().value().flat(0) == doctest::Approx(0.6).epsilon(1e-6));
+    CHECK(w.grad().value().flat(1) == doctest::Approx(0.8).epsilon(1e-6));
+    // 1e200² overflows a double; the norm is still 1e200·√2 and the gradients end at norm 1.
+    auto [u, c] = with_grads({1e200, -1e200}, 0);
+    CHECK(clip_grad_norm({u, c}, 1.0) == doctest::Approx(1e200 * std::sqrt(2.0)).epsilon(1e-14));
+    CHECK(u.grad().value().flat(0) == doctest::Approx(1 / std::sqrt(2.0)).epsilon(1e-14));
+    CHECK(u.grad().value().flat(1) == doctest::Approx(-1 / std::sqrt(2.0)).epsilon(1e-14));
+}
+
+TEST_CASE("clip_grad_norm: NaN or infinite gradients and bad arguments raise errors and change nothing") {
+    for (double bad : {std::nan(""), inf_norm}) {
+        for (double p : {2.0, 1.0, inf_norm}) {
+            CAPTURE(bad);
+            CAPTURE(p);
+            auto [w, b] = with_grads({1, 2}, bad);
+            CHECK_THROWS_WITH_AS(clip_grad_norm({w, b}, 1.0, p),
+                                 "clip_grad_norm: the gradient of parameter 1 (1) holds NaN or infinity, so the total "
+                                 "norm is not finite (nothing was scaled); find the op that made it with anomaly "
+                                 "mode, or lower the learning rate",
+                                 value_error);
+            CHECK(w.grad().value().flat(1) == 2.0);
+        }
+    }
+    auto [w, b] = with_grads({1, 2}, 3);
+    for (double m : {0.0, -1.0, std::nan(""), inf_norm}) {
+        CHECK_THROWS_WITH_AS(clip_grad_norm({w, b}, m),
+                             Contains("clip_grad_norm: max_norm must be a finite number > 0"), value_error);
+    }
+    for (double p : {0.0, -2.0, std::nan("")}) {
+        CHECK_THROWS_WITH_AS(clip_grad_norm({w, b}, 1.0, p),
+                             Contains("clip_grad_norm: norm_type must be a number > 0 or INFINITY"), value_error);
+    }
+    CHECK(w.grad().value().flat(1) == 2.0);
+    // A gradient recorded for higher order (create_graph) is part of a graph: not scaled in place.
+    const Tensor x = Tensor::from({1.0, 2.0}, f64).requires_grad();
+    sum(x * x * x).backward(BackwardOptions{false, true});
+    CHECK_THROWS_WITH_AS(clip_grad_norm({x}, 1.0), Contains("clip_grad_norm: the gradient of parameter 0 was recorded"),
+                         graph_error);
 }

@@ -66,27 +66,6 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const TrainOptions& o, std::vector
     return std::make_unique<nn::Adam>(params, nn::AdamOptions(o.lr).weight_decay(o.weight_decay));
 }
 
-// TEMPORARY until nn::clip_grad_norm lands from the rnn helper: scales every gradient by max_norm / ‖g‖ when the
-// global norm ‖g‖ exceeds max_norm.
-void clip_gradients(const std::vector<Tensor>& params, double max_norm) {
-    double squares = 0;
-    for (const Tensor& p : params) {
-        if (!p.has_grad()) continue;
-        p.grad().mutable_value().visit([&](const auto& g) {
-            for (const auto v : g) squares += static_cast<double>(v) * static_cast<double>(v);
-        });
-    }
-    const double norm = std::sqrt(squares);
-    if (!(norm > max_norm)) return;
-    const double scale = max_norm / (norm + 1e-6);
-    for (const Tensor& p : params) {
-        if (!p.has_grad()) continue;
-        p.grad().mutable_value().visit_mut([&](auto& g) {
-            for (auto& v : g) v = static_cast<std::decay_t<decltype(v)>>(v * scale);
-        });
-    }
-}
-
 nn::Metadata metadata_of(const TrainOptions& o, std::size_t epoch, const Generator& gen) {
     return {{"model", o.model},
             {"activation", o.activation},
@@ -158,7 +137,7 @@ TrainOptions gru_preset_options() {
     p.optimizer = "adam";
     p.weight_decay = 0;
     p.lr = 2e-3;
-    p.epochs = 8;
+    p.epochs = 12;  // 90.4 % in 12 (about 100 s on 2 quiet cores), 89.6 % in 8: a margin over 88 % either way
     p.clip_grad_norm = 5;
     p.dropout = 0;       // the preset has no dropout layer; recorded in the checkpoint as such
     p.init = "uniform";  // PyTorch's default for the linear head (the GRU always draws U(-1/sqrt(h), 1/sqrt(h)))
@@ -335,7 +314,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                 return 1;
             }
             loss.backward();
-            if (o.clip_grad_norm > 0) clip_gradients(model->parameters(), o.clip_grad_norm);
+            if (o.clip_grad_norm > 0) nn::clip_grad_norm(model->parameters(), o.clip_grad_norm);
             last_lr = opt->lr();
             opt->step();
             opt->zero_grad();
