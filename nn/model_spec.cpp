@@ -29,6 +29,7 @@ namespace {
 const char* const cnn_layers =
     "conv32k3p1,bn,relu,maxpool2,conv64k3p1,bn,relu,maxpool2,flatten,linear128,relu,dropout,linear10";
 const char* const gru_layers = "rows,gru128,last,linear10";
+constexpr std::size_t max_recurrent_layers = 1000;
 
 enum class Kind {
     conv,
@@ -150,6 +151,11 @@ struct Parser {
         } else if (starts("rnn") || starts("gru")) {
             l.kind = starts("rnn") ? Kind::rnn : Kind::gru;
             sized(l, 3, "x", "hidden size");
+            // The plan lists four tensors per layer: a count of millions would exhaust memory before any check.
+            if (l.layers > max_recurrent_layers) {
+                throw bad("layer '" + message_text(token) + "': number of layers is too large (max " +
+                          std::to_string(max_recurrent_layers) + ")");
+            }
         } else if (starts("linear")) {
             l.kind = Kind::linear;
             sized(l, 6, "", "number of outputs");

@@ -1257,6 +1257,15 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
          [] { plan_model("res(relu)x,flatten,linear10"); }});
     c.push_back(
         {"value_error",
+         "model spec 'rows,gru8x1001,last,linear10': layer 'gru8x1001': number of layers is too large (max 1000); "
+         "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("rows,gru8x1001,last,linear10"); }});
+    c.push_back(
+        {"value_error",
          "model spec 'linear10': layer 'linear10' gets images (1,28,28): a linear layer takes features; put flatten "
          "before it; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
          "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "

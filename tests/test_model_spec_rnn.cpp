@@ -179,4 +179,6 @@ TEST_CASE("model spec rnn: recurrent layers given the wrong kind of sample name 
     fails("rows,gru8x,last,linear10", "layer 'gru8x' lacks its number of layers");
     fails("rows,gru8k3,last,linear10", "layer 'gru8k3' has 'k3' left over");
     fails("rowz,gru8,last,linear10", "unknown layer 'rowz'");
+    fails("rows,rnn8x1001,last,linear10", "layer 'rnn8x1001': number of layers is too large (max 1000)");
+    CHECK(plan_model("rows,rnn2x1000,last,linear10").tensors.size() == 4 * 1000 + 2);
 }
