@@ -62,8 +62,8 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
         "; options given on the command line win)\n"
         "  gru             the preset GRU: " +
         nn::preset_layers("gru") +
-        "\n                  (each image read as 28 rows of 28 pixels, classified from the last state; its\n"
-        "                  defaults: " +
+        " (each image read as 28 steps of 28 pixels,\n"
+        "                  classified from the GRU's last state; its defaults: " +
         preset_defaults_text("gru") +
         ")\n"
         "  layer list      layers joined by ',', applied to the images as (1, 28, 28):\n"
