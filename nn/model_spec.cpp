@@ -12,27 +12,50 @@
 #include <adgraph/nn/memory.hpp>
 #include <adgraph/nn/pool.hpp>
 #include <adgraph/nn/residual.hpp>
+#include <adgraph/nn/rnn.hpp>
+#include <adgraph/nn/sequence.hpp>
 
 namespace adg::nn {
 
 const char* const layer_spec_grammar =
     "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
     "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, dropout[<p>], "
-    "res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes "
-    "joined by '-', e.g. 784-256-128-10";
+    "res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+    "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or gru; or "
+    "give MLP sizes joined by '-', e.g. 784-256-128-10";
 
 namespace {
 
 const char* const cnn_layers =
     "conv32k3p1,bn,relu,maxpool2,conv64k3p1,bn,relu,maxpool2,flatten,linear128,relu,dropout,linear10";
+const char* const gru_layers = "rows,gru128,last,linear10";
+constexpr std::size_t max_recurrent_layers = 1000;
 
-enum class Kind { conv, maxpool, avgpool, bn, relu, leaky_relu, tanh, sigmoid, flatten, linear, dropout, res };
+enum class Kind {
+    conv,
+    maxpool,
+    avgpool,
+    bn,
+    relu,
+    leaky_relu,
+    tanh,
+    sigmoid,
+    flatten,
+    linear,
+    dropout,
+    res,
+    rows,
+    rnn,
+    gru,
+    last
+};
 
 // One layer of a list as written: "conv32k3p1" is Kind::conv with size 32, kernel 3, padding 1.
 struct Layer {
     std::string token;
     Kind kind = Kind::relu;
     std::size_t size = 0, kernel = 0, stride = 0, padding = 0;  // stride 0: the default
+    std::size_t layers = 1;                                     // rnn/gru: stacked layers
     double p = -1;                                              // dropout's p; -1: the options' dropout
     std::vector<Layer> inner;                                   // res(...)
 };
@@ -63,8 +86,11 @@ struct Parser {
         for (const char key : keys) {
             if (pos < l.token.size() && l.token[pos] == key) {
                 ++pos;
-                std::size_t& field = key == 'k' ? l.kernel : key == 's' ? l.stride : l.padding;
-                const char* what = key == 'k' ? "kernel size" : key == 's' ? "stride" : "padding";
+                std::size_t& field = key == 'k' ? l.kernel : key == 's' ? l.stride : key == 'x' ? l.layers : l.padding;
+                const char* what = key == 'k'   ? "kernel size"
+                                   : key == 's' ? "stride"
+                                   : key == 'x' ? "number of layers"
+                                                : "padding";
                 if (key == 'p') {
                     // Padding may be 0.
                     const std::size_t start = pos;
@@ -103,9 +129,10 @@ struct Parser {
             const char* name;
             Kind kind;
         };
-        for (const Plain& p : {Plain{"bn", Kind::bn}, Plain{"relu", Kind::relu}, Plain{"leaky_relu", Kind::leaky_relu},
-                               Plain{"tanh", Kind::tanh}, Plain{"sigmoid", Kind::sigmoid},
-                               Plain{"flatten", Kind::flatten}, Plain{"dropout", Kind::dropout}}) {
+        for (const Plain& p :
+             {Plain{"bn", Kind::bn}, Plain{"relu", Kind::relu}, Plain{"leaky_relu", Kind::leaky_relu},
+              Plain{"tanh", Kind::tanh}, Plain{"sigmoid", Kind::sigmoid}, Plain{"flatten", Kind::flatten},
+              Plain{"dropout", Kind::dropout}, Plain{"rows", Kind::rows}, Plain{"last", Kind::last}}) {
             if (token == p.name) {
                 l.kind = p.kind;
                 return l;
@@ -120,6 +147,14 @@ struct Parser {
             l.kernel = l.size;
             if (2 * l.padding > l.kernel) {
                 throw bad("layer '" + message_text(token) + "': the padding is more than half the window");
+            }
+        } else if (starts("rnn") || starts("gru")) {
+            l.kind = starts("rnn") ? Kind::rnn : Kind::gru;
+            sized(l, 3, "x", "hidden size");
+            // The plan lists four tensors per layer: a count of millions would exhaust memory before any check.
+            if (l.layers > max_recurrent_layers) {
+                throw bad("layer '" + message_text(token) + "': number of layers is too large (max " +
+                          std::to_string(max_recurrent_layers) + ")");
             }
         } else if (starts("linear")) {
             l.kind = Kind::linear;
@@ -183,12 +218,15 @@ struct Walker {
     ModelPlan& plan;
     Generator* gen;
 
-    void param(const std::string& prefix, const char* name, Shape shape, bool buffer = false) {
+    void param(const std::string& prefix, const std::string& name, Shape shape, bool buffer = false) {
         plan.tensors.push_back({prefix + name, options.dtype, std::move(shape), buffer});
     }
 
-    // A shape as the message shows it: "images (32,14,14)" or "features (128)".
-    static std::string describe(const Shape& s) { return (s.size() == 3 ? "images " : "features ") + shape_str(s); }
+    // A shape as the message shows it: "images (32,14,14)", "sequences (28,128)" (steps, features) or
+    // "features (128)".
+    static std::string describe(const Shape& s) {
+        return (s.size() == 3 ? "images " : s.size() == 2 ? "sequences " : "features ") + shape_str(s);
+    }
 
     value_error misfit(const Layer& l, const Shape& shape, const std::string& why) const {
         return parser.bad("layer '" + message_text(l.token) + "' gets " + describe(shape) + ": " + why);
@@ -200,10 +238,14 @@ struct Walker {
             const std::string at = prefix + std::to_string(index++) + ".";
             std::shared_ptr<Module> m;
             Shape out = shape;
-            const bool image = shape.size() == 3;
+            const bool image = shape.size() == 3, sequence = shape.size() == 2;
             switch (l.kind) {
                 case Kind::conv: {
-                    if (!image) throw misfit(l, shape, "a convolution takes images (C,H,W); put it before flatten");
+                    if (!image) {
+                        throw misfit(l, shape,
+                                     std::string("a convolution takes images (C,H,W); put it before ") +
+                                         (sequence ? "rows" : "flatten"));
+                    }
                     const std::size_t stride = l.stride ? l.stride : 1, span = l.kernel;
                     if (span > shape[1] + 2 * l.padding || span > shape[2] + 2 * l.padding) {
                         throw misfit(l, shape,
@@ -225,7 +267,11 @@ struct Walker {
                 }
                 case Kind::maxpool:
                 case Kind::avgpool: {
-                    if (!image) throw misfit(l, shape, "pooling takes images (C,H,W); put it before flatten");
+                    if (!image) {
+                        throw misfit(l, shape,
+                                     std::string("pooling takes images (C,H,W); put it before ") +
+                                         (sequence ? "rows" : "flatten"));
+                    }
                     const std::size_t stride = l.stride ? l.stride : l.kernel;
                     if (l.kernel > shape[1] + 2 * l.padding || l.kernel > shape[2] + 2 * l.padding) {
                         throw misfit(l, shape, "the window is larger than the padded image; use a smaller window");
@@ -239,6 +285,10 @@ struct Walker {
                     break;
                 }
                 case Kind::bn:
+                    if (sequence) {
+                        throw misfit(l, shape,
+                                     "batch norm takes images (C,H,W) or features; put it before rows or after last");
+                    }
                     param(at, "weight", {shape[0]});
                     param(at, "bias", {shape[0]});
                     param(at, "running_mean", {shape[0]}, true);
@@ -264,6 +314,9 @@ struct Walker {
                     break;
                 case Kind::linear:
                     if (image) throw misfit(l, shape, "a linear layer takes features; put flatten before it");
+                    if (sequence) {
+                        throw misfit(l, shape, "a linear layer takes features; put last (or flatten) before it");
+                    }
                     out = {l.size};
                     param(at, "weight", {l.size, shape[0]});
                     param(at, "bias", {l.size});
@@ -271,6 +324,47 @@ struct Walker {
                     break;
                 case Kind::dropout:
                     if (net) m = std::make_shared<Dropout>(l.p >= 0 ? l.p : options.dropout, gen->engine()());
+                    break;
+                case Kind::rows:
+                    if (!image) {
+                        throw misfit(l, shape,
+                                     "rows reads images (C,H,W) as sequences of their H rows; put it before "
+                                     "flatten and the recurrent layers");
+                    }
+                    out = {shape[1], shape[0] * shape[2]};
+                    if (net) m = std::make_shared<Rows>();
+                    break;
+                case Kind::rnn:
+                case Kind::gru: {
+                    if (!sequence) {
+                        throw misfit(l, shape,
+                                     "a recurrent layer takes sequences (T,F); put rows before it to read images "
+                                     "as sequences of rows");
+                    }
+                    // PyTorch's layout: per layer k, weight_ih_lk (gates·hidden, its input), weight_hh_lk,
+                    // bias_ih_lk, bias_hh_lk, the gates stacked along the rows (r, z, n for a GRU).
+                    const std::size_t gates = l.kind == Kind::gru ? 3 : 1;
+                    for (std::size_t k = 0; k < l.layers; ++k) {
+                        const std::string suffix = "_l" + std::to_string(k);
+                        param(at, "weight_ih" + suffix, {gates * l.size, k == 0 ? shape[1] : l.size});
+                        param(at, "weight_hh" + suffix, {gates * l.size, l.size});
+                        param(at, "bias_ih" + suffix, {gates * l.size});
+                        param(at, "bias_hh" + suffix, {gates * l.size});
+                        // Per step each layer keeps its input's and its state's gate pre-activations and its state.
+                        plan.activation_values = add(plan.activation_values, mul(shape[0], mul(2 * gates + 1, l.size)));
+                    }
+                    out = {shape[0], l.size};
+                    if (net) {
+                        const RNNOptions o = RNNOptions(shape[1], l.size).num_layers(l.layers).dtype(options.dtype);
+                        if (l.kind == Kind::gru) m = std::make_shared<GRU>(o, *gen);
+                        if (l.kind == Kind::rnn) m = std::make_shared<RNN>(o, *gen);
+                    }
+                    break;
+                }
+                case Kind::last:
+                    if (!sequence) throw misfit(l, shape, "last takes sequences (T,F); put it after a recurrent layer");
+                    out = {shape[1]};
+                    if (net) m = std::make_shared<LastStep>();
                     break;
                 case Kind::res: {
                     std::shared_ptr<Sequential> inner = net ? std::make_shared<Sequential>() : nullptr;
@@ -301,7 +395,11 @@ bool is_mlp_spec(const std::string& spec) {
     return spec.empty() || (spec[0] >= '0' && spec[0] <= '9') || spec.find('-') != std::string::npos;
 }
 
-std::string preset_layers(const std::string& spec) { return spec == "cnn" ? cnn_layers : ""; }
+std::string preset_layers(const std::string& spec) {
+    if (spec == "cnn") return cnn_layers;
+    if (spec == "gru") return gru_layers;
+    return "";
+}
 
 namespace {
 
@@ -328,8 +426,8 @@ ModelPlan plan_into(const std::string& spec, const MlpOptions& options, const Sh
     Walker walker{parser, options, plan, gen};
     plan.output = walker.walk(layers, image, "", net);
     if (plan.output.size() != 1) {
-        throw parser.bad("the model ends in " + Walker::describe(plan.output) +
-                         ", not features; end it with flatten and linear<classes>");
+        throw parser.bad("the model ends in " + Walker::describe(plan.output) + ", not features; end it with " +
+                         (plan.output.size() == 2 ? "last" : "flatten") + " and linear<classes>");
     }
     return plan;
 }

@@ -2,8 +2,10 @@
 /// \file Model specs: the text that names a network on the command line and in a checkpoint. Three forms:
 ///  - MLP layer sizes joined by '-': "784-256-128-10" (Sequential::mlp);
 ///  - a layer list joined by ',', applied to images (C, H, W), e.g.
-///    "conv32k3p1,bn,relu,maxpool2,flatten,linear10" (see layer_spec_grammar);
-///  - a preset name: "cnn" (see preset_layers).
+///    "conv32k3p1,bn,relu,maxpool2,flatten,linear10" or "rows,gru128,last,linear10" (see layer_spec_grammar);
+///    between its layers a sample is an image (C, H, W), a sequence (T, F) (`rows` makes one of an image, a
+///    recurrent layer maps one to another, `last` keeps its last step) or features (F);
+///  - a preset name: "cnn" or "gru" (see preset_layers).
 
 #include <cstdint>
 #include <memory>
@@ -21,9 +23,10 @@ extern const char* const layer_spec_grammar;
 /// holds a '-' (so "784-x-10" is a malformed MLP, "linear10" a layer list).
 bool is_mlp_spec(const std::string& spec);
 
-/// The layer list a preset stands for, with `dropout` as the p of its bare "dropout" layers, or "" if `spec` is no
-/// preset. The preset "cnn": conv32k3p1,bn,relu,maxpool2,conv64k3p1,bn,relu,maxpool2,flatten,linear128,relu,
-/// dropout,linear10.
+/// The layer list a preset stands for, or "" if `spec` is no preset. The preset "cnn": conv32k3p1,bn,relu,maxpool2,
+/// conv64k3p1,bn,relu,maxpool2,flatten,linear128,relu,dropout,linear10 (its bare "dropout" takes the options' p);
+/// the preset "gru": rows,gru128,last,linear10 (an image read as a sequence of its rows, classified from a GRU's
+/// last state).
 std::string preset_layers(const std::string& spec);
 
 /// What a spec builds, worked out without allocating any parameter.
@@ -37,15 +40,17 @@ struct ModelPlan {
     Shape output;
     /// Every parameter and buffer the model will hold, with its name, dtype and shape.
     std::vector<ParameterShape> tensors;
-    /// Values one sample keeps for the backward pass over all layers (outputs, and for convolutions their unfolded
-    /// inputs): an estimate for memory checks.
+    /// Values one sample keeps for the backward pass over all layers (outputs, for convolutions their unfolded
+    /// inputs, for recurrent layers every step's gate pre-activations and state): an estimate for memory checks.
     std::uint64_t activation_values = 0;
 };
 
 /// Plans `spec` (any of the three forms) for samples of shape `image` (layer lists) with `options` (MLP: all of
 /// them; layer lists: the init, the dtype and the p of a bare "dropout"). Throws value_error naming the spec, the
 /// layer at fault and what is allowed: an unknown or malformed layer, sizes that do not fit (e.g. linear on
-/// images without flatten, a kernel larger than its input, a res(...) block that changes the shape).
+/// images without flatten, a kernel larger than its input, a res(...) block that changes the shape), a layer given
+/// the wrong kind of sample (e.g. gru on images without rows). Parameter names are those of the built Sequential,
+/// PyTorch's inside each layer ("1.weight_ih_l0" for the GRU of rows,gru128,last,linear10).
 ModelPlan plan_model(const std::string& spec, const MlpOptions& options = {}, const Shape& image = {1, 28, 28});
 
 /// Bytes the model of `plan` needs: its parameters and buffers, `state_copies` more copies of the parameters

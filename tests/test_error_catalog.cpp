@@ -31,6 +31,7 @@
 #include <adgraph/nn/process.hpp>
 #include <adgraph/nn/residual.hpp>
 #include <adgraph/nn/safetensors.hpp>
+#include <adgraph/nn/sequence.hpp>
 #include <adgraph/tensor/conv.hpp>
 #include <adgraph/tensor/matmul.hpp>
 
@@ -406,6 +407,19 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "gru_gates: gi (2,6), gh (2,6) and h (2,3) do not fit; pass gi and gh of shape (batch, 3·hidden) and h "
                  "of shape (batch, hidden)",
                  [] { gru_gates(Tensor::zeros({2, 6}), Tensor::zeros({2, 6}), Tensor::zeros({2, 3})); }});
+    c.push_back({"shape_error",
+                 "Rows: input shape (2,28,28) is not a batch of images (N, C, H, W); pass images, e.g. (N, 1, 28, 28)",
+                 [] {
+                     Rows rows;
+                     rows(Tensor::zeros({2, 28, 28}));
+                 }});
+    c.push_back({"shape_error",
+                 "LastStep: input shape (2,0,8) is not a batch of sequences (N, T, F) with T >= 1; pass a recurrent "
+                 "layer's output",
+                 [] {
+                     LastStep last;
+                     last(Tensor::zeros({2, 0, 8}));
+                 }});
     c.push_back({"shape_error",
                  "TensorDataset: inputs (10,3) hold 10 samples but 9 labels were given; give one label per input row",
                  [] {
@@ -1069,7 +1083,7 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error",
                  "ADGRAPH_NUM_THREADS='two' is not a thread count: set a whole number from 0 (one per core) to 4096, "
                  "or unset it",
-                 [] { detail::parse_thread_count("two"); }});
+                 [] { adg::detail::parse_thread_count("two"); }});
     c.push_back({"value_error", "schedule 'linear' is unknown; choose constant, step or cosine",
                  [] { check_schedule_name("linear"); }});
     c.push_back({"value_error", "activation 'swish' is unknown; choose relu, leaky_relu, tanh or sigmoid", [] {
@@ -1142,140 +1156,167 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "model spec 'conv32k3,foo,linear10': unknown layer 'foo'; write layers joined by ',' from "
                  "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("conv32k3,foo,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'conv32,linear10': layer 'conv32' lacks its kernel size (k<kernel>, e.g. conv32k3p1); "
-                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("conv32,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'conv32,linear10': layer 'conv32' lacks its kernel size (k<kernel>, e.g. conv32k3p1); write "
+         "layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+         "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, dropout[<p>], "
+         "res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+         "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or gru; or "
+         "give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("conv32,linear10"); }});
     c.push_back({"value_error",
                  "model spec 'convk3,linear10': layer 'convk3' lacks its number of output channels; write layers "
                  "joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("convk3,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'conv0k3,flatten,linear10': layer 'conv0k3': number of output channels must be positive; "
-                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("conv0k3,flatten,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'linear12345678': layer 'linear12345678': number of outputs is too large (max 9999999); "
-                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("linear12345678"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'conv0k3,flatten,linear10': layer 'conv0k3': number of output channels must be positive; write "
+         "layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+         "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, dropout[<p>], "
+         "res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+         "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or gru; or "
+         "give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("conv0k3,flatten,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'linear12345678': layer 'linear12345678': number of outputs is too large (max 9999999); write "
+         "layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+         "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, dropout[<p>], "
+         "res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+         "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or gru; or "
+         "give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("linear12345678"); }});
     c.push_back({"value_error",
                  "model spec 'conv8k3x,flatten,linear10': layer 'conv8k3x' has 'x' left over; write layers joined by "
                  "',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("conv8k3x,flatten,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'conv8k3p,flatten,linear10': layer 'conv8k3p': the padding after 'p' must be a whole "
-                 "number up to 9999999; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("conv8k3p,flatten,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'conv8k3p,flatten,linear10': layer 'conv8k3p': the padding after 'p' must be a whole number up to "
+         "9999999; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("conv8k3p,flatten,linear10"); }});
     c.push_back({"value_error",
                  "model spec 'conv8k3,,linear10': empty layer at character 8; write layers joined by ',' from "
                  "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("conv8k3,,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'maxpool2p2,flatten,linear10': layer 'maxpool2p2': the padding is more than half the "
-                 "window; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("maxpool2p2,flatten,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'flatten,dropout1.5,linear10': layer 'dropout1.5': the dropout probability must be a "
-                 "number in [0, 1), e.g. dropout0.3; write layers joined by ',' from "
-                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
-                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
-                 [] { plan_model("flatten,dropout1.5,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'conv8k3p1,res(conv8k3p1,flatten,linear10': unbalanced '(': a res( lacks its ')'; write "
-                 "layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("conv8k3p1,res(conv8k3p1,flatten,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'maxpool2p2,flatten,linear10': layer 'maxpool2p2': the padding is more than half the window; "
+         "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("maxpool2p2,flatten,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'flatten,dropout1.5,linear10': layer 'dropout1.5': the dropout probability must be a number in "
+         "[0, 1), e.g. dropout0.3; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("flatten,dropout1.5,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'conv8k3p1,res(conv8k3p1,flatten,linear10': unbalanced '(': a res( lacks its ')'; write layers "
+         "joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+         "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, dropout[<p>], "
+         "res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+         "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or gru; or "
+         "give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("conv8k3p1,res(conv8k3p1,flatten,linear10"); }});
     c.push_back({"value_error",
                  "model spec 'conv8k3p1),flatten,linear10': unbalanced ')' at character 9; write layers joined by ',' "
                  "from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("conv8k3p1),flatten,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'res(relu)x,flatten,linear10': layer 'res(relu)x' must end at its closing ')'; write layers "
+         "joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+         "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, dropout[<p>], "
+         "res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+         "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or gru; or "
+         "give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("res(relu)x,flatten,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'rows,gru8x1001,last,linear10': layer 'gru8x1001': number of layers is too large (max 1000); "
+         "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("rows,gru8x1001,last,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'linear10': layer 'linear10' gets images (1,28,28): a linear layer takes features; put flatten "
+         "before it; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'flatten,conv8k3': layer 'conv8k3' gets features (784): a convolution takes images (C,H,W); put "
+         "it before flatten; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("flatten,conv8k3"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'flatten,maxpool2': layer 'maxpool2' gets features (784): pooling takes images (C,H,W); put it "
+         "before flatten; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("flatten,maxpool2"); }});
     c.push_back({"value_error",
-                 "model spec 'res(relu)x,flatten,linear10': layer 'res(relu)x' must end at its closing ')'; "
-                 "write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("res(relu)x,flatten,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'linear10': layer 'linear10' gets images (1,28,28): a linear layer takes features; put "
-                 "flatten before it; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'flatten,conv8k3': layer 'conv8k3' gets features (784): a convolution takes images "
-                 "(C,H,W); put it before flatten; write layers joined by ',' from "
+                 "model spec 'conv8k29,flatten,linear10': layer 'conv8k29' gets images (1,28,28): the kernel is larger "
+                 "than the padded image; use a smaller kernel or more padding; write layers joined by ',' from "
                  "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
-                 [] { plan_model("flatten,conv8k3"); }});
-    c.push_back({"value_error",
-                 "model spec 'flatten,maxpool2': layer 'maxpool2' gets features (784): pooling takes images (C,H,W); "
-                 "put it before flatten; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("flatten,maxpool2"); }});
-    c.push_back({"value_error",
-                 "model spec 'conv8k29,flatten,linear10': layer 'conv8k29' gets images (1,28,28): the kernel is "
-                 "larger than the padded image; use a smaller kernel or more padding; write layers joined by ',' from "
-                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
-                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("conv8k29,flatten,linear10"); }});
     c.push_back({"value_error",
                  "model spec 'maxpool29,flatten,linear10': layer 'maxpool29' gets images (1,28,28): the window is "
                  "larger than the padded image; use a smaller window; write layers joined by ',' from "
                  "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("maxpool29,flatten,linear10"); }});
     c.push_back({"value_error",
                  "model spec 'conv8k3p1,res(conv16k3p1),flatten,linear10': layer 'res(conv16k3p1)' gets images "
@@ -1283,20 +1324,94 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "and size (e.g. conv<C>k3p1 with C the input's channels); write layers joined by ',' from "
                  "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
                  "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
                  [] { plan_model("conv8k3p1,res(conv16k3p1),flatten,linear10"); }});
-    c.push_back({"value_error",
-                 "model spec 'conv8k3p1': the model ends in images (8,28,28), not features; end it with flatten and "
-                 "linear<classes>; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
-                 "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, "
-                 "sigmoid, flatten, linear<out>, dropout[<p>], res(<layers>), e.g. "
-                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset cnn; or give MLP sizes joined by "
-                 "'-', e.g. 784-256-128-10",
-                 [] { plan_model("conv8k3p1"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'conv8k3p1': the model ends in images (8,28,28), not features; end it with flatten and "
+         "linear<classes>; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("conv8k3p1"); }});
     c.push_back({"value_error",
                  "model spec 'flatten,linear10': a layer list takes images (C,H,W), not (784); pass the image shape",
                  [] { plan_model("flatten,linear10", {}, {784}); }});
+    c.push_back({"value_error",
+                 "model spec 'gru16,last,linear10': layer 'gru16' gets images (1,28,28): a recurrent layer takes "
+                 "sequences (T,F); put rows before it to read images as sequences of rows; write layers joined by ',' "
+                 "from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("gru16,last,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'rows,last,rows,linear10': layer 'rows' gets features (28): rows reads images (C,H,W) as "
+                 "sequences of their H rows; put it before flatten and the recurrent layers; write layers joined by "
+                 "',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("rows,last,rows,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'flatten,last,linear10': layer 'last' gets features (784): last takes sequences (T,F); put it "
+         "after a recurrent layer; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("flatten,last,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'rows,gru8,linear10': layer 'linear10' gets sequences (28,8): a linear layer takes features; put "
+         "last (or flatten) before it; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("rows,gru8,linear10"); }});
+    c.push_back({"value_error",
+                 "model spec 'rows,bn,gru8,last,linear10': layer 'bn' gets sequences (28,28): batch norm takes images "
+                 "(C,H,W) or features; put it before rows or after last; write layers joined by ',' from "
+                 "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
+                 "dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+                 "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or "
+                 "gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+                 [] { plan_model("rows,bn,gru8,last,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'rows,conv8k3,last,linear10': layer 'conv8k3' gets sequences (28,28): a convolution takes images "
+         "(C,H,W); put it before rows; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("rows,conv8k3,last,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'rows,avgpool2,last,linear10': layer 'avgpool2' gets sequences (28,28): pooling takes images "
+         "(C,H,W); put it before rows; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("rows,avgpool2,last,linear10"); }});
+    c.push_back(
+        {"value_error",
+         "model spec 'rows,gru8': the model ends in sequences (28,8), not features; end it with last and "
+         "linear<classes>; write layers joined by ',' from conv<out>k<kernel>[s<stride>][p<padding>], "
+         "maxpool<k>[s<stride>][p<padding>], avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, "
+         "flatten, linear<out>, dropout[<p>], res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], "
+         "last, e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn "
+         "or gru; or give MLP sizes joined by '-', e.g. 784-256-128-10",
+         [] { plan_model("rows,gru8"); }});
     c.push_back({"value_error",
                  "build_model: model spec 'conv2000k3,flatten,linear2000' with float32 parameters needs about 10.8 GB "
                  "(10816088000 bytes) of memory but 8.0 GB (8000000000 bytes) are available (physical memory); use "
@@ -2033,14 +2148,15 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  2,
                  "adgraph: --model 100-10: Fashion-MNIST needs 784 inputs and 10 outputs, e.g. 784-256-128-10\nRun "
                  "'adgraph train --help' for the options.\n"});
-    c.push_back({{"train", "--model", "conv8k3,pool,linear10"},
-                 2,
-                 "adgraph: --model: model spec 'conv8k3,pool,linear10': unknown layer 'pool'; write layers joined by "
-                 "',' from conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
-                 "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, "
-                 "dropout[<p>], res(<layers>), e.g. conv32k3p1,bn,relu,maxpool2,flatten,linear10; or name the preset "
-                 "cnn; or give MLP sizes joined by '-', e.g. 784-256-128-10\nRun 'adgraph train --help' for the "
-                 "options.\n"});
+    c.push_back(
+        {{"train", "--model", "conv8k3,pool,linear10"},
+         2,
+         "adgraph: --model: model spec 'conv8k3,pool,linear10': unknown layer 'pool'; write layers joined by ',' from "
+         "conv<out>k<kernel>[s<stride>][p<padding>], maxpool<k>[s<stride>][p<padding>], "
+         "avgpool<k>[s<stride>][p<padding>], bn, relu, leaky_relu, tanh, sigmoid, flatten, linear<out>, dropout[<p>], "
+         "res(<layers>), rows, rnn<hidden>[x<layers>], gru<hidden>[x<layers>], last, e.g. "
+         "conv32k3p1,bn,relu,maxpool2,flatten,linear10 or rows,gru128,last,linear10; or name a preset, cnn or gru; or "
+         "give MLP sizes joined by '-', e.g. 784-256-128-10\nRun 'adgraph train --help' for the options.\n"});
     c.push_back({{"train", "--model", "conv8k3,flatten,linear5"},
                  2,
                  "adgraph: --model conv8k3,flatten,linear5: Fashion-MNIST has 10 classes but the model ends in 5 "

@@ -23,7 +23,7 @@ constexpr double infinity = std::numeric_limits<double>::infinity();
 
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
     cmd.add_option("--model", o.model,
-                   "model spec: MLP layer sizes (784-256-128-10), the preset cnn, or a layer list (see below)")
+                   "model spec: MLP layer sizes (784-256-128-10), the preset cnn or gru, or a layer list (see below)")
         ->capture_default_str();
     cmd.add_option("--activation", o.activation, "MLP: relu, leaky_relu, tanh or sigmoid")->capture_default_str();
     add_number(cmd, "--dropout", o.dropout, "dropout after each hidden layer (layer lists: p of a bare 'dropout')",
@@ -40,6 +40,9 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
     add_number(cmd, "--warmup-epochs", o.warmup_epochs, "linear warm-up (cosine schedule), at most --epochs",
                real_range(0, static_cast<double>(max_epochs)));
     add_number(cmd, "--epochs", o.epochs, "passes over the training set", whole_range(1, max_epochs));
+    add_number(cmd, "--clip-grad-norm", o.clip_grad_norm,
+               "scale the gradients down to this global norm before each step when larger (0: never)",
+               real_range(0, infinity));
     add_number(cmd, "--batch", o.batch, "minibatch size (larger than the training set: one batch of all of it)",
                whole_range(1, max_count));
     add_number(cmd, "--seed", o.seed, "seed of initialisation, shuffling and dropout",
@@ -55,8 +58,14 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
         std::string("Model specs:\n"
                     "  784-256-128-10  an MLP: layer sizes joined by '-' (--activation after each hidden layer)\n"
                     "  cnn             the preset CNN: ") +
-        nn::preset_layers("cnn") + "\n                  (its defaults: " + preset_defaults_text() +
+        nn::preset_layers("cnn") + "\n                  (its defaults: " + preset_defaults_text("cnn") +
         "; options given on the command line win)\n"
+        "  gru             the preset GRU: " +
+        nn::preset_layers("gru") +
+        " (each image read as 28 steps of 28 pixels,\n"
+        "                  classified from the GRU's last state; its defaults: " +
+        preset_defaults_text("gru") +
+        ")\n"
         "  layer list      layers joined by ',', applied to the images as (1, 28, 28):\n"
         "    conv<out>k<kernel>[s<stride>][p<padding>]  convolution with bias (e.g. conv32k3p1)\n"
         "    maxpool<k>[s<stride>][p<padding>]          max pooling (stride: k unless given)\n"
@@ -67,20 +76,27 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
         "    linear<out>                                fully connected layer\n"
         "    dropout[<p>]                               dropout (p: --dropout unless given)\n"
         "    res(<layers>)                              residual block x + f(x), f keeping the shape\n"
+        "    rows                                       images (C, H, W) to sequences of H steps of C*W features\n"
+        "    rnn<hidden>[x<layers>]                     tanh RNN over a sequence (T, F), giving (T, hidden)\n"
+        "    gru<hidden>[x<layers>]                     GRU over a sequence (e.g. gru128x2: two stacked layers)\n"
+        "    last                                       a sequence's last step: (T, F) to features F\n"
         "  e.g. --model conv16k3p1,bn,relu,res(conv16k3p1,bn,relu),maxpool2,flatten,linear10\n"
-        "  --init applies to the weights of both conv and linear layers (uniform is PyTorch's default).");
+        "       --model rows,gru64x2,last,linear10\n"
+        "  --init applies to the weights of both conv and linear layers (uniform is PyTorch's default); recurrent\n"
+        "  layers always draw PyTorch's U(-1/sqrt(hidden), 1/sqrt(hidden)).");
 }
 
 }  // namespace
 
 int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
-    CLI::App app{"adgraph: automatic differentiation in C++; trains an MLP or a CNN on Fashion-MNIST"};
+    CLI::App app{"adgraph: automatic differentiation in C++; trains an MLP, a CNN or a GRU on Fashion-MNIST"};
     app.name("adgraph");
     app.require_subcommand(1);
 
     TrainOptions train_options;
-    CLI::App* train_cmd =
-        app.add_subcommand("train", "train an MLP or a CNN (defaults: the best known setting; --model cnn: a CNN)");
+    CLI::App* train_cmd = app.add_subcommand(
+        "train",
+        "train an MLP, a CNN or a GRU (defaults: the best known setting; --model cnn: a CNN, --model gru: a GRU)");
     add_train_options(*train_cmd, train_options);
 
     std::string model_path, spec, data = nn::default_fashion_mnist_dir;
@@ -100,7 +116,7 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     std::string graph_spec = "784-256-128-10", graph_out;
     std::size_t graph_batch = 2;
     CLI::App* graph_cmd = app.add_subcommand("graph", "print the recorded graph of one training step as Graphviz DOT");
-    graph_cmd->add_option("--spec", graph_spec, "model spec: MLP layer sizes, the preset cnn or a layer list")
+    graph_cmd->add_option("--spec", graph_spec, "model spec: MLP layer sizes, a preset (cnn, gru) or a layer list")
         ->capture_default_str();
     add_number(*graph_cmd, "--batch", graph_batch, "rows of the dummy batch", whole_range(1, max_count));
     graph_cmd->add_option("--out", graph_out, "write the DOT text to this file (default: stdout)");

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <ostream>
 
 #include <malloc.h>
@@ -20,6 +21,7 @@
 #include <adgraph/nn/loss.hpp>
 #include <adgraph/nn/memory.hpp>
 #include <adgraph/nn/model_spec.hpp>
+#include <adgraph/nn/optim.hpp>
 #include <adgraph/nn/schedule.hpp>
 #include <adgraph/nn/sequential.hpp>
 #include <adgraph/tensor/allocator.hpp>
@@ -129,7 +131,27 @@ TrainOptions cnn_preset_options() {
     return p;
 }
 
+TrainOptions gru_preset_options() {
+    TrainOptions p;
+    p.model = "gru";
+    p.optimizer = "adam";
+    p.weight_decay = 0;
+    p.lr = 2e-3;
+    p.epochs = 12;  // 90.4 % in 12 (about 100 s on 2 quiet cores), 89.6 % in 8: a margin over 88 % either way
+    p.clip_grad_norm = 5;
+    p.dropout = 0;       // the preset has no dropout layer; recorded in the checkpoint as such
+    p.init = "uniform";  // PyTorch's default for the linear head (the GRU always draws U(-1/sqrt(h), 1/sqrt(h)))
+    return p;
+}
+
 namespace {
+
+// The preset `model` names, or nullopt.
+std::optional<TrainOptions> preset_of(const std::string& model) {
+    if (model == "cnn") return cnn_preset_options();
+    if (model == "gru") return gru_preset_options();
+    return std::nullopt;
+}
 
 // The options a preset sets, each with how to copy it and how --help shows it.
 struct PresetOption {
@@ -144,6 +166,8 @@ std::vector<PresetOption> preset_options() {
          [](const TrainOptions& p) { return std::to_string(p.epochs); }},
         {"--batch", [](TrainOptions& o, const TrainOptions& p) { o.batch = p.batch; },
          [](const TrainOptions& p) { return std::to_string(p.batch); }},
+        {"--clip-grad-norm", [](TrainOptions& o, const TrainOptions& p) { o.clip_grad_norm = p.clip_grad_norm; },
+         [](const TrainOptions& p) { return number_str(p.clip_grad_norm); }},
         {"--optimizer", [](TrainOptions& o, const TrainOptions& p) { o.optimizer = p.optimizer; },
          [](const TrainOptions& p) { return p.optimizer; }},
         {"--lr", [](TrainOptions& o, const TrainOptions& p) { o.lr = p.lr; },
@@ -164,15 +188,15 @@ std::vector<PresetOption> preset_options() {
 }  // namespace
 
 void apply_preset_defaults(TrainOptions& o, const std::function<bool(const std::string&)>& given) {
-    if (o.model != "cnn") return;
-    const TrainOptions preset = cnn_preset_options();
+    const std::optional<TrainOptions> preset = preset_of(o.model);
+    if (!preset) return;
     for (const PresetOption& p : preset_options()) {
-        if (!given(p.name)) p.copy(o, preset);
+        if (!given(p.name)) p.copy(o, *preset);
     }
 }
 
-std::string preset_defaults_text() {
-    const TrainOptions mlp, preset = cnn_preset_options();
+std::string preset_defaults_text(const std::string& name) {
+    const TrainOptions mlp, preset = preset_of(name).value();
     std::string text;
     for (const PresetOption& p : preset_options()) {
         if (p.text(preset) != p.text(mlp))
@@ -251,8 +275,10 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     const auto schedule = nn::make_scheduler(
         o.schedule, *opt, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
     out << "adgraph train: " << model->to_string() << ", " << model->parameter_count() << " parameters\n"
-        << "  " << opt->name() << ", " << schedule->to_string() << ", batch " << o.batch << ", " << o.epochs
-        << " epochs, seed " << o.seed << ", " << threads << " thread(s), float32\n"
+        << "  " << opt->name() << ", " << schedule->to_string()
+        << (o.clip_grad_norm > 0 ? ", gradients clipped to norm " + number_str(o.clip_grad_norm) : std::string())
+        << ", batch " << o.batch << ", " << o.epochs << " epochs, seed " << o.seed << ", " << threads
+        << " thread(s), float32\n"
         << "  data " << o.data << ": " << train_set.size() << " train / " << test_set.size() << " test images\n"
         << std::flush;
 
@@ -288,6 +314,7 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                 return 1;
             }
             loss.backward();
+            if (o.clip_grad_norm > 0) nn::clip_grad_norm(model->parameters(), o.clip_grad_norm);
             last_lr = opt->lr();
             opt->step();
             opt->zero_grad();

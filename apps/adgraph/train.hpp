@@ -24,6 +24,7 @@ struct TrainOptions {
     std::string schedule = "cosine";
     double warmup_epochs = 0.0;
     std::size_t epochs = 30;
+    double clip_grad_norm = 0.0;  ///< 0: no clipping
     std::size_t batch = 128;
     std::uint64_t seed = 1;
     int threads = 0;  ///< 0: all cores
@@ -37,12 +38,17 @@ struct TrainOptions {
 /// own epochs, learning rate, dropout and initialisation.
 TrainOptions cnn_preset_options();
 
-/// For a preset model (`o.model` is "cnn"), sets each option that `given(name)` (e.g. "--epochs") says was not on
-/// the command line to the preset's value; leaves `o` alone for any other model.
+/// The options `--model gru` trains with unless they are given: Adam without weight decay, its own epochs and
+/// learning rate, gradient clipping, PyTorch's initialisation for the linear head.
+TrainOptions gru_preset_options();
+
+/// For a preset model (`o.model` is "cnn" or "gru"), sets each option that `given(name)` (e.g. "--epochs") says
+/// was not on the command line to the preset's value; leaves `o` alone for any other model.
 void apply_preset_defaults(TrainOptions& o, const std::function<bool(const std::string&)>& given);
 
-/// The preset's defaults as --help shows them ("--epochs 8 --lr 0.002 ...": only those that differ from the MLP's).
-std::string preset_defaults_text();
+/// The defaults of the preset `preset` ("cnn" or "gru") as --help shows them ("--epochs 8 --lr 0.002 ...": only
+/// those that differ from the MLP's).
+std::string preset_defaults_text(const std::string& preset);
 
 /// A bad option value (reported with exit code 2).
 struct UsageError {

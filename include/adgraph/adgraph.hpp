@@ -43,5 +43,6 @@
 #include <adgraph/nn/residual.hpp>
 #include <adgraph/nn/rnn.hpp>
 #include <adgraph/nn/schedule.hpp>
+#include <adgraph/nn/sequence.hpp>
 #include <adgraph/nn/sequential.hpp>
 #include <adgraph/nn/state_dict.hpp>
