@@ -1,7 +1,6 @@
 // Training-epoch time of a GRU classifier (gru_setup.hpp: Fashion-MNIST rows as 28 steps of 28 pixels, nn::GRU,
 // nn::Linear on the last state, nn::cross_entropy, gradient clipping, nn::Adam), written as a user writes it from the
-// public API (or, with --gates-loop, as a loop over linear and the fused gru_gates op on the same parameters), beside
-// its GEMM floor (only the GEMMs of each step, on preallocated buffers), epochs interleaved so
+// public API, beside its GEMM floor (only the GEMMs of each step, on preallocated buffers), epochs interleaved so
 // that load changes hit both alike; the peak RSS while training. bench_gru_torch runs the same model, data, initial
 // weights and step in libtorch; scripts/run-benchmarks.sh alternates the two programs and puts the ratios side by
 // side.
@@ -85,7 +84,7 @@ int main(int argc, char** argv) {
     std::string data_dir = nn::default_fashion_mnist_dir, threads_arg = "1,2";
     std::size_t limit = 0;
     int epochs = 3;
-    bool quick = false, json = false, no_floor = false, gates_loop = false;
+    bool quick = false, json = false, no_floor = false;
     CLI::App app{"GRU classifier training epoch in adgraph beside its GEMM floor; peak RSS"};
     app.add_option("--data", data_dir, "Fashion-MNIST directory (synthetic data if it holds none)")
         ->capture_default_str();
@@ -98,9 +97,6 @@ int main(int argc, char** argv) {
     app.add_option("--hidden", cfg.hidden, "GRU state features")->capture_default_str();
     app.add_option("--clip", cfg.clip, "clip gradients to this global norm before each step (0: no clipping)")
         ->capture_default_str();
-    app.add_flag("--gates-loop", gates_loop,
-                 "run the steps as a loop over linear and the fused gru_gates op on nn::GRU's parameters instead of "
-                 "nn::GRU::forward (engine 'adgraph-gates-loop')");
     app.add_flag("--no-floor", no_floor, "skip the GEMM floor (e.g. to profile adgraph's epochs alone)");
     app.add_flag("--quick", quick, "tiny sizes (CTest smoke run)");
     app.add_flag("--json", json, "one JSON object per result line");
@@ -113,7 +109,7 @@ int main(int argc, char** argv) {
         cfg.hidden = 16;
     }
     const auto threads = bench::parse_thread_list(threads_arg);
-    const char* engine_name = gates_loop ? "adgraph-gates-loop" : "adgraph";
+    const char* engine_name = "adgraph";
 
     bench::Output out("gru", json);
     out.context("simd", simd_arch());
@@ -129,9 +125,7 @@ int main(int argc, char** argv) {
     nn::Linear fc(cfg.hidden, cfg.classes, gen);
     const bench::GruInit init = bench::initial_gru(cfg, 7);
     std::vector<nn::NamedTensor> params;
-    Tensor w_ih, w_hh, b_ih, b_hh;  // for --gates-loop
     for (const auto& [name, p] : gru.named_parameters()) {
-        (name == "weight_ih_l0" ? w_ih : name == "weight_hh_l0" ? w_hh : name == "bias_ih_l0" ? b_ih : b_hh) = p;
         if (name == "weight_ih_l0")
             copy_into(p, init.ih.weight, name);
         else if (name == "bias_ih_l0")
@@ -164,16 +158,7 @@ int main(int argc, char** argv) {
             {
                 const std::size_t rows = b.x.shape()[0];
                 const Tensor x = reshape(b.x, {rows, cfg.steps, cfg.input});
-                Tensor last;
-                if (gates_loop) {
-                    last = Tensor::zeros({rows, cfg.hidden});
-                    for (std::size_t t = 0; t < cfg.steps; ++t) {
-                        const Tensor gi = linear(select(x, 1, static_cast<long>(t)), w_ih, b_ih);
-                        last = gru_gates(gi, linear(last, w_hh, b_hh), last);
-                    }
-                } else {
-                    last = reshape(gru.forward(x, Tensor()).h_n, {rows, cfg.hidden});
-                }
+                const Tensor last = reshape(gru.forward(x, Tensor()).h_n, {rows, cfg.hidden});
                 const Tensor logits = fc(last);
                 phases.lap(1);
                 const Tensor loss = nn::cross_entropy(logits, b.labels);

@@ -790,9 +790,8 @@ def gru_section(run, lines):
                  "side really kept busy; on a loaded machine the CPU-time ratio at 1 thread is the steadier measure (wall time also "
                  "counts the time spent waiting for a core). The GEMM floor is only the GEMMs of each step (per time step x·W_ihᵀ and h·W_hhᵀ "
                  "forward, dW_ih, dW_hh and dh backward; the Linear's three), with OpenBLAS's threads and in "
-                 "adgraph's blocks (the faster is the floor). The rows *gru_gates loop* run the same step as a loop "
-                 "over `linear` and the fused `gru_gates` op on the same parameters (`bench_gru --gates-loop`): "
-                 "the recurrence without `nn::GRU`'s six slices and eight elementwise ops per step.\n")
+                 "adgraph's blocks (the faster is the floor). `nn::GRU` runs each step as two `linear` ops and the "
+                 "fused `gru_gates` op.\n")
     lines.append("Reproduce this section alone: `scripts/run-benchmarks.sh --only gru --rounds 3` (it runs only the "
                  "GRU programs, in the same alternating rounds, and splices this section into the page with "
                  "`benchmarks/report.py RESULTS_DIR --docs docs --section gru`, the rest of the page untouched).\n")
@@ -830,28 +829,6 @@ def gru_section(run, lines):
                 targets.add(f"gru, clip {clip}, {t} thread(s): adgraph epoch / libtorch epoch", fmt(vs, 3), "≤ 0.85",
                             vs is not None and vs <= 0.85,
                             "against the faster libtorch configuration, per-round ratios")
-    # The same step as a loop over linear and gru_gates, against the same libtorch runs (clip 5).
-    g_r = run.per_round("gru_gates_loop")
-    if any(g_r):
-        lb_by_t = {t: faster(field(run.per_round("gru_torch"), "libtorch", t),
-                             field(run.per_round("gru_torch_passive"), "libtorch", t)) for t in thread_counts}
-        for t in thread_counts:
-            a = field(g_r, "adgraph-gates-loop", t)
-            lb = lb_by_t[t]
-            vs = med([x / y for x, y in zip(a, lb) if x and y])
-            ac = med(field(g_r, "adgraph-gates-loop", t, "cpu_s"))
-            cpu_vs = med([x / y for x, y in zip(field(g_r, "adgraph-gates-loop", t, "cpu_s"),
-                                                faster(field(run.per_round("gru_torch"), "libtorch", t, "cpu_s"),
-                                                       field(run.per_round("gru_torch_passive"), "libtorch", t,
-                                                             "cpu_s"))) if x and y])
-            rows.append(["5, gru_gates loop", t, fmt(med(a) * scale, 2) if any(a) else "–",
-                         f"{min(x for x in a if x) * scale:.2f}–{max(x for x in a if x) * scale:.2f}" if any(a) else "–",
-                         "–", "–", "–", "–", fmt(vs, 2), fmt(cpu_vs, 2), f"{ac / med(a):.2f}" if ac and any(a) else "–",
-                         "–"])
-            if any(lb):
-                targets.add(f"gru, clip 5, {t} thread(s), gru_gates loop: adgraph epoch / libtorch epoch", fmt(vs, 3),
-                            "≤ 0.85", vs is not None and vs <= 0.85,
-                            "the step as a loop over linear and gru_gates; per-round ratios")
     lines.append(table(["clip", "threads", "adgraph s per full epoch", "adgraph range",
                         "GEMM floor s per full epoch", "libtorch s per full epoch", "libtorch passive s per full epoch",
                         "best libtorch range", "adgraph / best libtorch", "CPU time adgraph / libtorch",
@@ -888,6 +865,22 @@ def gru_section(run, lines):
     lines.append("\n### Targets (issue 17)\n")
     lines.append(targets.markdown())
     lines.append("")
+
+
+# Sections measured by a long run of their own (bench_rnn_modes takes minutes and writes its own CSV and plot; its
+# section gives the command): a regenerated page keeps them from the existing one, as they are.
+KEPT_HEADINGS = ["## Forward vs reverse through time (`bench_rnn_modes`)"]
+
+
+def kept_sections(page):
+    """The sections under KEPT_HEADINGS in `page` (each up to the next '## ' heading), as lines."""
+    lines, out = page.splitlines(), []
+    for heading in KEPT_HEADINGS:
+        if heading in lines:
+            start = lines.index(heading)
+            end = next((i for i, l in enumerate(lines) if i > start and l.startswith("## ")), len(lines))
+            out += lines[start:end]
+    return out
 
 
 def splice_after(page, heading, section, after):
@@ -1152,12 +1145,13 @@ def main():
              "scripts/setup.sh makes, freed memory kept by the library itself. Each row is computed from this run.",
              "", targets22.markdown(), ""]
     head += ["## Targets (issue 4)", "", targets.markdown(), ""]
-    page = "\n".join(head + body) + "\n"
     if a.docs:
+        old = a.docs / "benchmarks.md"
+        page = "\n".join(head + body + kept_sections(old.read_text() if old.exists() else "")).rstrip("\n") + "\n"
         (a.docs / "benchmarks.md").write_text(page)
         write_higher_order_doc(run, a.docs)
     else:
-        sys.stdout.write(page)
+        sys.stdout.write("\n".join(head + body) + "\n")
 
 
 if __name__ == "__main__":

@@ -144,9 +144,6 @@ cnn_round() {
 # clipping (at 2 threads its spinning workers and OpenBLAS's fight for the cores, which makes its epochs minutes long).
 gru_round() {
   local R=$1 clip suffix
-  # The same step written as a loop over linear and the fused gru_gates op (what nn::GRU's step is without slices).
-  OPENBLAS_NUM_THREADS=2 "$BIN/bench_gru" --json --threads 1,2 --limit "$GRU_LIMIT" --gates-loop "${QUICK[@]}" \
-    >"$R/gru_gates_loop.jsonl"
   for clip in 5 0; do
     suffix=$([[ $clip == 0 ]] && echo _noclip || echo "")
     OPENBLAS_NUM_THREADS=2 "$BIN/bench_gru" --json --threads 1,2 --limit "$GRU_LIMIT" --clip "$clip" "${QUICK[@]}" \
