@@ -36,6 +36,9 @@ Tensor scaled_slices(const Tensor& w, const Directions& d, bool columns, bool co
 
 bool recording(const Tensor& a, const Tensor& b) { return grad_enabled() && (a.needs_grad() || b.needs_grad()); }
 
+// Defined after MatMul, which it uses.
+Tensor times_sparse_b(const Tensor& a, bool ta, const Directions& d, bool tb);
+
 // C = op(A)·op(B) over the last two axes, leading axes broadcast.
 // Ȧ-term: op(Ȧ)·op(B); Ḃ-term: op(A)·op(Ḃ). Cotangents: for C = A·B, Ā = C̄·Bᵀ and B̄ = Aᵀ·C̄; the flag cases
 // below are the same identities with the transposes moved into the flags (no transposed copies).
@@ -104,6 +107,9 @@ struct MatMul {
     // A matrix times a column B (a vector x, or a (K,1) matrix): direction r of Ḃ is vᵣ·e_{index r}, so
     // Ċᵣ = vᵣ·op(A)[:, index r], and for C̄ᵣ = vᵣ·e_{index r}, B̄ᵣ = vᵣ·op(A)[index r, :]ᵀ: columns or rows of A,
     // gathered without a GEMM (scaled_slices; only when nothing is recorded).
+    //
+    // A matrix B otherwise (A a matrix, or a batch of them folded into rows): Ḃ's term is times_sparse_b, dense;
+    // Ȧ's (if any) is added by the dense rule.
     bool rows_follow_a(const std::vector<Tensor>& x) const {
         return x[1].dim() == (vb ? 1u : 2u) && (x[0].dim() > 2 || !ta);
     }
@@ -111,9 +117,17 @@ struct MatMul {
         if (x[0].dim() != 2) return false;
         return vb ? x[1].dim() == 1 : x[1].dim() == 2 && !tb && x[1].shape()[1] == 1;
     }
-    Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor&, const std::vector<Directions>& t) const {
+    Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Directions>& t) const {
         if (!t[0].defined() && t[1].sparse() && column_b(x) && !recording(x[0], t[1].values())) {
             return Directions(scaled_slices(x[0], t[1], !ta, !vb));
+        }
+        if (t[1].sparse() && !vb && x[1].dim() == 2 && (x[0].dim() == 2 || !ta)) {
+            const Tensor& a = x[0];
+            const std::size_t inner = a.shape().back();
+            const Tensor b_term =
+                times_sparse_b(a.dim() == 2 ? a : reshape(a, {a.size() / inner, inner}), ta, t[1], tb);
+            const Directions r(reshape(b_term, batched_shape(t[1].count(), y.shape())));
+            return t[0].defined() ? r + Directions(jvp(x, y, {t[0].dense(), Tensor()})) : r;
         }
         if (t[1].defined() || !t[0].sparse() || !rows_follow_a(x)) return {};
         return t[0].with_values(mm(t[0].values(), x[1], ta, tb, vb));
@@ -160,6 +174,28 @@ struct MatMul {
     }
 };
 
+// op(A)·op(Ḃ) for a matrix A (M, K) and sparse rows d of a matrix B (direction r is vᵣ in row i = index r), a dense
+// (k, M, N) batch made without making Ḃ dense: Ċᵣ = (op(A)·vᵣ) ⊗ e_i if op(B) = Bᵀ, else op(A)[:, i] ⊗ vᵣ.
+// O(k·M·(K + N)) against the dense rule's O(k·M·K·N); ops, so it records like the dense rule.
+Tensor times_sparse_b(const Tensor& a, bool ta, const Directions& d, bool tb) {
+    const Tensor& v = d.values();
+    const std::vector<std::size_t>& index = d.index();
+    const std::size_t k = d.count(), m = a.shape()[ta ? 1 : 0];
+    if (!tb) {
+        const Tensor cols = index_select(ta ? a : transpose(a), 0, index);
+        // The outer products as k GEMMs of inner size 1 (exact; a broadcast multiply is several times slower).
+        return apply(MatMul{}, reshape(cols, {k, m, 1}), reshape(v, {k, 1, v.shape()[1]}));
+    }
+    // Row r of op(A)·vᵣ scattered into column index r of (M, N), flat.
+    const std::size_t n = d.rows();
+    std::vector<std::size_t> at(k * m);
+    for (std::size_t r = 0; r < k; ++r) {
+        for (std::size_t j = 0; j < m; ++j) at[r * m + j] = (r * m + j) * n + index[r];
+    }
+    const Tensor p = apply(MatMul{false, !ta}, v, a);
+    return reshape(index_add(reshape(p, {k * m}), 0, at, k * m * n), {k, m, n});
+}
+
 // y = x·Wᵀ + b: ẏ = ẋ·Wᵀ + x·Ẇᵀ + ḃ; x̄ = ȳ·W, W̄ = ȳᵀ·x, b̄ = Σ_rows ȳ
 struct Linear {
     static constexpr Custom kind{};
@@ -190,10 +226,12 @@ struct Linear {
     }
     static Tensor as_rows(const Tensor& x) { return x.dim() == 1 ? reshape(x, {1, x.shape()[0]}) : x; }
 
-    // Sparse rows (directions.hpp), one varying input at a time. A batch x (B, in) keeps its rows: ẏ's values are
-    // ẋ's values·Wᵀ, x̄'s are ȳ's·W. A vector x (in): direction r of ẋ is vᵣ·e_{index r}, so ẏᵣ = vᵣ·W[:, index r]
-    // and x̄ᵣ = vᵣ·W[index r, :], columns or rows of W without a GEMM. Ẇ with rows in W's rows gives ẏ those rows
-    // (x a vector); b passes straight through; for a vector y, W̄ᵣ = vᵣ·e_{index r} ⊗ x, sparse rows of W.
+    // Sparse rows (directions.hpp), one varying input at a time except for Ẇ. A batch x (B, in) keeps its rows: ẏ's
+    // values are ẋ's values·Wᵀ, x̄'s are ȳ's·W. A vector x (in): direction r of ẋ is vᵣ·e_{index r}, so ẏᵣ = vᵣ·W[:,
+    // index r] and x̄ᵣ = vᵣ·W[index r, :], columns or rows of W without a GEMM. Ẇ with rows in W's rows gives ẏ those
+    // rows (x a vector), or for a batch x ẏᵣ = (x·vᵣ) ⊗ e_{index r} (times_sparse_b, dense), with ẋ's and ḃ's terms (if
+    // any) added by the dense rule; b passes straight through; for a vector y, W̄ᵣ = vᵣ·e_{index r} ⊗ x, sparse
+    // rows of W.
     Directions jvp_sparse(const std::vector<Tensor>& x, const Tensor& y, const std::vector<Directions>& t) const {
         const bool tx = t[0].defined(), tw = t[1].defined(), tbias = t[2].defined();
         if (tx && !tw && !tbias && t[0].sparse()) {
@@ -201,8 +239,12 @@ struct Linear {
             if (x[0].dim() == 2) return t[0].with_values(apply(MatMul{false, true}, v, x[1]));
             return recording(x[1], v) ? Directions() : Directions(scaled_slices(x[1], t[0], true));
         }
-        if (tw && !tx && !tbias && t[1].sparse() && x[0].dim() == 1) {
-            return t[1].with_values(matmul(t[1].values(), x[0]), y.shape()[0]);
+        if (tw && t[1].sparse()) {
+            const Directions w_term = x[0].dim() == 1 ? t[1].with_values(matmul(t[1].values(), x[0]), y.shape()[0])
+                                                      : Directions(times_sparse_b(x[0], false, t[1], true));
+            if (!tx && !tbias) return w_term;
+            return w_term +
+                   Directions(jvp(x, y, {tx ? t[0].dense() : Tensor(), Tensor(), tbias ? t[2].dense() : Tensor()}));
         }
         if (tbias && !tx && !tw && t[2].sparse() && y.dim() == 1) return t[2];
         return {};

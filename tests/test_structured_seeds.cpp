@@ -96,11 +96,13 @@ TEST_CASE("structured seeds: each sparse rule is taken and equals its op's dense
         {"linear W, x vector", [](const auto& x) { return linear(x[0], x[1], x[2]); }, {v, w, b}, 1, true, true},
         {"linear b, x vector", [](const auto& x) { return linear(x[0], x[1], x[2]); }, {v, w, b}, 2, true, true},
         {"linear b, x batch", [](const auto& x) { return linear(x[0], x[1], x[2]); }, {m, w, b}, 2, false, true},
-        {"linear W, x batch", [](const auto& x) { return linear(x[0], x[1], x[2]); }, {m, w, b}, 1, false, false},
+        {"linear W, x batch", [](const auto& x) { return linear(x[0], x[1], x[2]); }, {m, w, b}, 1, true, false},
         {"matmul A (3,4)·B", [](const auto& x) { return matmul(x[0], x[1]); }, {m, bm}, 0, true, true},
         {"matmul A (2,3,4)·B", [](const auto& x) { return matmul(x[0], x[1]); }, {a3, bm}, 0, true, true},
-        {"matmul B", [](const auto& x) { return matmul(x[0], x[1]); }, {m, bm}, 1, false, false},
+        {"matmul B", [](const auto& x) { return matmul(x[0], x[1]); }, {m, bm}, 1, true, false},
+        {"matmul (2,3,4)·B, B varies", [](const auto& x) { return matmul(x[0], x[1]); }, {a3, bm}, 1, true, false},
         {"linear no bias, batch", [](const auto& x) { return linear(x[0], x[1]); }, {m, w}, 0, true, true},
+        {"linear no bias W, x batch", [](const auto& x) { return linear(x[0], x[1]); }, {m, w}, 1, true, false},
     };
     for (const auto& c : cases) {
         CAPTURE(c.label);
@@ -126,6 +128,83 @@ TEST_CASE("structured seeds: each sparse rule is taken and equals its op's dense
         CHECK(r.defined() == c.reverse);
         if (r.defined()) check_equal(r.dense(), n.vjp(in, node_out, ct.dense(), j));
     }
+}
+
+// Sparse rows of a weight B through a matrix or batch input A (what RTRL seeds: basis rows of weight_hh against a
+// batch of states): the sparse rule of every matmul and linear sample, given random sparse rows (repeated rows)
+// alone or with dense tangents of the other inputs, equals the dense rule on the same tangents made dense.
+TEST_CASE(
+    "structured seeds: sparse weight rows against a batch input, alone or with other tangents, equal the dense "
+    "rule") {
+    Generator gen(23);
+    const auto close = [](const Tensor& a, const Tensor& b) {
+        REQUIRE(a.shape() == b.shape());
+        for (std::size_t e = 0; e < a.size(); ++e) {
+            CAPTURE(e);
+            const double want = b.value().flat(e);
+            CHECK(std::abs(a.value().flat(e) - want) <= 1e-12 * (1 + std::abs(want)));
+        }
+    };
+    const std::size_t k = 5;
+    std::size_t taken = 0;
+    for (const auto& op : matmul_ops()) {
+        for (const auto& s : op.samples(gen)) {
+            const Tensor y = s.fn([&] {
+                std::vector<Tensor> xs;
+                for (const auto& x : s.inputs) xs.push_back(x.detach().requires_grad());
+                return xs;
+            }());
+            const Node& n = *y.node();
+            std::vector<Tensor> in;
+            for (const auto& p : n.inputs()) in.emplace_back(p);
+            NoGrad off;
+            for (std::size_t i = 0; i < in.size(); ++i) {
+                if (in[i].dim() < 1) continue;
+                const Shape& xs = in[i].shape();
+                const std::size_t rows = xs[0];
+                auto index = std::make_shared<const std::vector<std::size_t>>(
+                    std::vector<std::size_t>{rows - 1, 0, rows - 1, rows / 2, 0});
+                const Directions seed = Directions::sparse_rows(
+                    index, Tensor::uniform(batched_shape(k, Shape(xs.begin() + 1, xs.end())), -1, 1, gen, f64), rows);
+                for (bool others : {false, true}) {
+                    CAPTURE(s.label);
+                    CAPTURE(i);
+                    CAPTURE(others);
+                    std::vector<Directions> t(in.size());
+                    std::vector<Tensor> td(in.size());
+                    for (std::size_t j = 0; j < in.size(); ++j) {
+                        if (j == i) {
+                            t[j] = seed;
+                        } else if (others) {
+                            t[j] = Directions(Tensor::uniform(batched_shape(k, in[j].shape()), -1, 1, gen, f64));
+                        }
+                        if (t[j].defined()) td[j] = t[j].dense();
+                    }
+                    const Directions f = n.jvp_sparse(in, y, t);
+                    // Ẇ of linear (x a vector or a batch) and Ḃ of a matrix B (not a batch of vectors): the rule
+                    // must be taken.
+                    const bool matrix_b = in[1].dim() == 2 && s.label.find("vectors") == std::string::npos;
+                    if (i == 1 && (op.name == "linear" || matrix_b)) CHECK(f.defined());
+                    if (!f.defined()) continue;
+                    ++taken;
+                    close(f.dense(), n.jvp(in, y, td));
+                }
+            }
+        }
+    }
+    CHECK(taken >= 14);  // at least the 14 required above (5 matmul samples with a matrix B, 2 linear; twice)
+
+    // In a sweep: basis rows of W seeded with a dense tangent of a batch x, as RTRL does at every step after the
+    // first, through two layers; against the same sweep with W's seed made dense.
+    const Tensor x = Tensor::uniform({3, 4}, -1, 1, gen, f64).requires_grad();
+    const Tensor w = Tensor::uniform({5, 4}, -1, 1, gen, f64).requires_grad();
+    const Tensor b = Tensor::uniform({5}, -1, 1, gen, f64), w2 = Tensor::uniform({2, 5}, -1, 1, gen, f64);
+    const Tensor y = linear(tanh(linear(x, w, b)), w2);
+    const Directions seed = Directions::basis(w.shape(), f64, 3, 7);
+    const Tensor dx = Tensor::uniform({7, 3, 4}, -1, 1, gen, f64);
+    const Tensor sparse = forward_sweep_directions({w, x}, {seed, Directions(dx)}, {y})[0];
+    const Tensor dense = forward_sweep_directions({w, x}, {Directions(seed.dense()), Directions(dx)}, {y})[0];
+    close(sparse, dense);
 }
 
 TEST_CASE("structured seeds: jacfwd and jacrev of a tanh network and an MLP loss equal dense seeds, chunked too") {
