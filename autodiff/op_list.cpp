@@ -151,8 +151,9 @@ const OpList& composite_ops() {
 
 OpList all_ops() {
     OpList out;
-    for (const OpList* l : {&elementwise_ops(), &binary_ops(), &shape_ops(), &reduction_ops(), &matmul_ops(),
-                            &loss_ops(), &conv_ops(), &pool_ops(), &norm_ops(), &rnn_ops(), &composite_ops(), &index_ops()}) {
+    for (const OpList* l :
+         {&elementwise_ops(), &binary_ops(), &shape_ops(), &reduction_ops(), &matmul_ops(), &loss_ops(), &conv_ops(),
+          &pool_ops(), &norm_ops(), &rnn_ops(), &composite_ops(), &index_ops()}) {
         out.insert(out.end(), l->begin(), l->end());
     }
     return out;

@@ -403,10 +403,13 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      Generator gen(0);
                      GRUCell(3, 4, gen).forward(Tensor::zeros({2, 3}), Tensor::zeros({3, 4}));
                  }});
-    c.push_back({"shape_error",
-                 "gru_gates: gi (2,6), gh (2,6) and h (2,3) do not fit; pass gi and gh of shape (batch, 3·hidden) and h "
-                 "of shape (batch, hidden)",
-                 [] { gru_gates(Tensor::zeros({2, 6}), Tensor::zeros({2, 6}), Tensor::zeros({2, 3})); }});
+    c.push_back(
+        {"shape_error",
+         "gru_gates: gi (2,6), gh (2,6) and h (2,3) do not fit; pass gi and gh of shape (batch, 3·hidden) and h "
+         "of shape (batch, hidden)",
+         [] {
+             gru_gates(Tensor::zeros({2, 6}), Tensor::zeros({2, 6}), Tensor::zeros({2, 3}));
+         }});
     c.push_back({"shape_error",
                  "Rows: input shape (2,28,28) is not a batch of images (N, C, H, W); pass images, e.g. (N, 1, 28, 28)",
                  [] {
