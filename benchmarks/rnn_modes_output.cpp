@@ -46,7 +46,7 @@ std::string write_plot(const std::vector<ConfigResult>& rs, const Settings& s, c
     sc << "set multiplot layout 1,2 title 'GRU (input " << s.input << ", batch " << s.batch
        << ", float32): the gradient of a last-step loss by BPTT, RTRL (chunks of " << s.chunk
        << " directions) and truncated BPTT (window " << s.window
-       << ")'\nset logscale xy\nset grid\nset xlabel 'sequence length T'\nset bmargin 10\n";
+       << ")'\nset logscale xy\nset format y '%g'\nset grid\nset xlabel 'sequence length T'\nset bmargin 10\n";
     // One key for both panels, below them: a column per hidden size (a row per mode), then the open circle.
     const auto panel = [&](int column, const char* ylabel, const char* title, bool key) {
         sc << "set ylabel '" << ylabel << "'\nset title '" << title << "'\n";
