@@ -247,7 +247,7 @@ struct Concat {
         for (std::size_t i = 0; i < x.size(); ++i) {
             parts.push_back(t[i].defined() ? t[i] : Tensor::zeros(batched_shape(k, x[i].shape()), x[i].dtype()));
         }
-        return apply_list(*this, parts);
+        return apply_list(Concat{axis}, parts);  // a fresh op: forward notes starts, and this node's op stays as it is
     }
     Tensor vjp(const std::vector<Tensor>& x, const Tensor& y, const Tensor& ct, std::size_t i) const {
         const std::size_t ax = at(axis, x[i].dim());

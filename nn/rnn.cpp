@@ -142,6 +142,19 @@ RNNOutput run_layers(const std::string& who, const RNNOptions& o, const std::vec
     return {stack(outputs, 1), stack(h, 0)};
 }
 
+// `w` registered through `reg` as weight_ih<suffix>, weight_hh<suffix> and, with biases, bias_ih<suffix> and
+// bias_hh<suffix> (PyTorch's names: no suffix in a cell, _l<k> in a layer stack).
+template <class Register>
+RecurrentWeights registered(RecurrentWeights w, const std::string& suffix, Register reg) {
+    w.weight_ih = reg("weight_ih" + suffix, w.weight_ih);
+    w.weight_hh = reg("weight_hh" + suffix, w.weight_hh);
+    if (w.bias_ih.defined()) {
+        w.bias_ih = reg("bias_ih" + suffix, w.bias_ih);
+        w.bias_hh = reg("bias_hh" + suffix, w.bias_hh);
+    }
+    return w;
+}
+
 // Registers layer l's parameters under PyTorch's names weight_ih_l<l>, ... directly on the module, so the state dict
 // reads as nn.GRU's.
 template <class Register>
@@ -153,15 +166,8 @@ std::vector<RecurrentWeights> make_layers(const std::string& who, const RNNOptio
     std::vector<RecurrentWeights> layers;
     for (std::size_t l = 0; l < o.num_layers(); ++l) {
         const std::size_t in = l == 0 ? o.input_size() : o.hidden_size();
-        RecurrentWeights w = draw_weights(gates, in, o.hidden_size(), o.bias(), gen, o.dtype());
-        const std::string suffix = "_l" + std::to_string(l);
-        w.weight_ih = reg("weight_ih" + suffix, w.weight_ih);
-        w.weight_hh = reg("weight_hh" + suffix, w.weight_hh);
-        if (o.bias()) {
-            w.bias_ih = reg("bias_ih" + suffix, w.bias_ih);
-            w.bias_hh = reg("bias_hh" + suffix, w.bias_hh);
-        }
-        layers.push_back(std::move(w));
+        layers.push_back(registered(draw_weights(gates, in, o.hidden_size(), o.bias(), gen, o.dtype()),
+                                    "_l" + std::to_string(l), reg));
     }
     return layers;
 }
@@ -188,13 +194,8 @@ RNNCell::RNNCell(std::size_t input, std::size_t hidden, Generator& gen, bool bia
         throw value_error(cell_name("RNNCell", input, hidden, ", tanh", bias) +
                           ": input and hidden sizes must be positive");
     }
-    w_ = draw_weights(1, input, hidden, bias, gen, dtype);
-    w_.weight_ih = register_parameter("weight_ih", w_.weight_ih);
-    w_.weight_hh = register_parameter("weight_hh", w_.weight_hh);
-    if (bias) {
-        w_.bias_ih = register_parameter("bias_ih", w_.bias_ih);
-        w_.bias_hh = register_parameter("bias_hh", w_.bias_hh);
-    }
+    w_ = registered(draw_weights(1, input, hidden, bias, gen, dtype), "",
+                    [this](const std::string& name, Tensor t) { return register_parameter(name, std::move(t)); });
 }
 
 Tensor RNNCell::forward(const Tensor& x, const Tensor& h) {
@@ -216,13 +217,8 @@ GRUCell::GRUCell(std::size_t input, std::size_t hidden, Generator& gen, bool bia
     if (input == 0 || hidden == 0) {
         throw value_error(cell_name("GRUCell", input, hidden, "", bias) + ": input and hidden sizes must be positive");
     }
-    w_ = draw_weights(3, input, hidden, bias, gen, dtype);
-    w_.weight_ih = register_parameter("weight_ih", w_.weight_ih);
-    w_.weight_hh = register_parameter("weight_hh", w_.weight_hh);
-    if (bias) {
-        w_.bias_ih = register_parameter("bias_ih", w_.bias_ih);
-        w_.bias_hh = register_parameter("bias_hh", w_.bias_hh);
-    }
+    w_ = registered(draw_weights(3, input, hidden, bias, gen, dtype), "",
+                    [this](const std::string& name, Tensor t) { return register_parameter(name, std::move(t)); });
 }
 
 Tensor GRUCell::forward(const Tensor& x, const Tensor& h) {
