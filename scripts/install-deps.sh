@@ -22,7 +22,12 @@ ADGRAPH_DEB_PACKAGES=(
   libcli11-dev            # the adgraph command line
   dataset-fashion-mnist   # the default training data (/usr/share/datasets/fashion-mnist)
   gnuplot-nox             # training curves as PNG
-  pkgconf                 # the installed adgraph.pc is checked with it (tests/consumer)
+  pkgconf                 # the installed adgraph.pc is checked with it (tests/consumer); finds cpp-httplib
+  libcpp-httplib-dev      # adgraph playground's web server
+  chromium                # the playground's browser test (headless)
+  chromium-driver         # ... driven through WebDriver
+  python3-selenium        # ... by tests/playground/browser_test.py
+  python3-pil             # ... which checks its screenshots
 )
 
 SUDO=()
