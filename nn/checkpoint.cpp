@@ -112,26 +112,46 @@ std::vector<const Array*> match_parameters(const std::string& path, const Safete
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
-                     const Metadata& metadata) {
+namespace {
+
+// What a checkpoint of `model` (and `optimizer`) holds: its tensors and metadata, refused with value_error (the
+// message starting with `where`, ending with `consequence`) when any tensor holds NaN or ±Inf, so that a diverged
+// model is never saved.
+std::pair<NamedArrays, Metadata> checkpoint_content(const std::string& where, const std::string& consequence,
+                                                    const Module& model, const Optimizer* optimizer,
+                                                    const Metadata& metadata) {
     NamedArrays tensors;
     for (const auto& [name, t] : model.state_dict()) tensors.emplace_back(name, t.value());
     if (optimizer) {
         for (auto& [name, a] : optimizer->state()) tensors.emplace_back(optim_prefix + name, a);
     }
-    // Checked before anything is written, so a diverged model never replaces the last good checkpoint.
     for (const auto& [name, a] : tensors) {
         const std::string found = non_finite(name, a);
-        if (!found.empty()) {
-            throw value_error("save_checkpoint: '" + path + "': " + found +
-                              "; the model diverged, so nothing was written (a previous checkpoint there is kept): "
-                              "train again with a smaller learning rate");
-        }
+        if (!found.empty()) throw value_error(where + found + "; the model diverged, so " + consequence);
     }
     Metadata meta = metadata;
     meta["format"] = "adgraph-checkpoint-1";
     if (optimizer) meta["optimizer"] = optimizer->name();
+    return {std::move(tensors), std::move(meta)};
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
+                     const Metadata& metadata) {
+    // Checked before anything is written, so a diverged model never replaces the last good checkpoint.
+    const auto [tensors, meta] = checkpoint_content(
+        "save_checkpoint: '" + path + "': ",
+        "nothing was written (a previous checkpoint there is kept): train again with a smaller learning rate", model,
+        optimizer, metadata);
     save_safetensors(path, tensors, meta);
+}
+
+std::string checkpoint_bytes(const Module& model, const Optimizer* optimizer, const Metadata& metadata) {
+    const auto [tensors, meta] =
+        checkpoint_content("checkpoint_bytes: ", "no checkpoint was made: train again with a smaller learning rate",
+                           model, optimizer, metadata);
+    return safetensors_bytes(tensors, meta);
 }
 
 void save_checkpoint(const std::string& path, const Module& model, const Metadata& metadata) {

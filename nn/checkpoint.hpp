@@ -21,6 +21,10 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
 /// Same as save_checkpoint(path, model, nullptr, metadata): a model and its metadata, without optimizer state.
 void save_checkpoint(const std::string& path, const Module& model, const Metadata& metadata);
 
+/// The bytes save_checkpoint would write for `model`, `optimizer` (if given) and `metadata`, e.g. to send a model
+/// over HTTP without a file. Throws value_error "checkpoint_bytes: ..." if any tensor holds NaN or ±Inf.
+std::string checkpoint_bytes(const Module& model, const Optimizer* optimizer = nullptr, const Metadata& metadata = {});
+
 /// The model part of a checkpoint file as a state dict: its tensors other than optimizer state ("optim.*"), in file
 /// order, sharing the file's arrays.
 StateDict checkpoint_state_dict(const SafetensorsFile& file);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <new>
 #include <numeric>
@@ -63,10 +64,17 @@ const char* format_dtype(Dtype d) { return d == Dtype::f32 ? "F32" : "F64"; }
 
 }  // namespace
 
-void save_safetensors(const std::string& path, const NamedArrays& tensors, const Metadata& metadata) {
-    const std::string where = "save_safetensors: " + path_in_quotes(path) + ": ";
+namespace {
 
-    // Everything that can be refused is checked before the temporary file exists.
+// The one encoding of a safetensors file, for save_safetensors and safetensors_bytes, in two parts: the length and
+// header (checking everything that can be refused, messages starting with `where`) and the tensors' data in the
+// order they are laid out.
+struct Layout {
+    std::string head;  // 8-byte length and the padded JSON header
+    std::vector<std::size_t> order;
+};
+
+Layout safetensors_layout(const std::string& where, const NamedArrays& tensors, const Metadata& metadata) {
     std::set<std::string> names;
     for (const auto& [name, array] : tensors) {
         if (name == metadata_key) {
@@ -107,19 +115,40 @@ void save_safetensors(const std::string& path, const NamedArrays& tensors, const
     for (int b = 0; b < 8; ++b)
         length[b] = static_cast<unsigned char>(static_cast<std::uint64_t>(text.size()) >> (8 * b));
 
+    return {std::string(reinterpret_cast<const char*>(length), sizeof length) + text, std::move(order)};
+}
+
+void write_safetensors(const Layout& layout, const NamedArrays& tensors,
+                       const std::function<void(const void*, std::size_t)>& sink) {
+    sink(layout.head.data(), layout.head.size());
+    for (const std::size_t i : layout.order) {
+        tensors[i].second.visit([&](const auto& a) {
+            if (a.size() > 0) sink(a.data(), a.size() * sizeof(*a.data()));
+        });
+    }
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const NamedArrays& tensors, const Metadata& metadata) {
+    const std::string where = "save_safetensors: " + path_in_quotes(path) + ": ";
+    // Everything that can be refused is checked before the temporary file exists.
+    const Layout layout = safetensors_layout(where, tensors, metadata);
     try {
         write_file_atomically(path, [&](const AtomicFileWriter& w) {
-            w.write(length, sizeof length);
-            w.write(text);
-            for (const std::size_t i : order) {
-                tensors[i].second.visit([&](const auto& a) {
-                    if (a.size() > 0) w.write(a.data(), a.size() * sizeof(*a.data()));
-                });
-            }
+            write_safetensors(layout, tensors, [&](const void* p, std::size_t n) { w.write(p, n); });
         });
     } catch (const io_error& e) {
         throw io_error("save_safetensors: " + std::string(e.what()));
     }
+}
+
+std::string safetensors_bytes(const NamedArrays& tensors, const Metadata& metadata) {
+    const Layout layout = safetensors_layout("safetensors_bytes: ", tensors, metadata);
+    std::string out;
+    write_safetensors(layout, tensors,
+                      [&](const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); });
+    return out;
 }
 
 namespace {

@@ -28,6 +28,11 @@ using Metadata = std::map<std::string, std::string>;
 /// or a name or metadata string that is not valid UTF-8; io_error when the file cannot be written.
 void save_safetensors(const std::string& path, const NamedArrays& tensors, const Metadata& metadata = {});
 
+/// The bytes save_safetensors would write for `tensors` and `metadata` (the same encoding), e.g. to send a model
+/// over HTTP without a file. Throws value_error as save_safetensors does, its messages starting with
+/// "safetensors_bytes: ".
+std::string safetensors_bytes(const NamedArrays& tensors, const Metadata& metadata = {});
+
 /// The content of a safetensors file.
 struct SafetensorsFile {
     /// The tensors in the order of their data in the file.
