@@ -43,7 +43,7 @@ void put(nn::Image& img, std::size_t x, std::size_t y, const Rgb& c) {
 void draw_point(nn::Image& img, const Point& p, const Rgb& outline) {
     const double side = static_cast<double>(img.width);
     const double cx = (p.x1 + domain) / (2 * domain) * side, cy = (domain - p.x2) / (2 * domain) * side;
-    const double radius = std::max(2.5, side / 110), ring = std::max(1.0, radius / 3);
+    const double radius = std::max(2.5, side / 100), ring = std::max(1.0, radius / 4);
     const auto lo = [](double v) { return static_cast<std::size_t>(std::max(0.0, std::floor(v))); };
     const auto hi = [&](double v) { return static_cast<std::size_t>(std::clamp(std::ceil(v), 0.0, side)); };
     const Rgb fill = colour_of(p.label);

@@ -109,8 +109,9 @@ struct Session::State {
         const double lr = config.learning_rate, rr = config.regularization_rate;
         const bool l1 = config.regularization == "l1", l2 = config.regularization == "l2";
         for (std::size_t l = 0; l < layers.size(); ++l) {
+            const Tensor grad_w = layers[l]->weight().grad(), grad_b = layers[l]->bias().grad();
             xt::xarray<double>& w = layers[l]->weight().mutable_value().get_mut<double>();
-            const xt::xarray<double>& gw = layers[l]->weight().grad().data<double>();
+            const xt::xarray<double>& gw = grad_w.data<double>();
             for (std::size_t i = 0; i < w.size(); ++i) {
                 if (dead[l][i]) continue;
                 const double old = w.data()[i];
@@ -125,7 +126,7 @@ struct Session::State {
                 }
             }
             xt::xarray<double>& b = layers[l]->bias().mutable_value().get_mut<double>();
-            const xt::xarray<double>& gb = layers[l]->bias().grad().data<double>();
+            const xt::xarray<double>& gb = grad_b.data<double>();
             for (std::size_t i = 0; i < b.size(); ++i) b.data()[i] -= lr * gb.data()[i];
         }
         net->zero_grad();
