@@ -36,6 +36,8 @@
 #include <adgraph/tensor/matmul.hpp>
 
 #include "cli_run.hpp"
+#include "playground/headless.hpp"
+#include "playground/session.hpp"
 #include "temp_dir.hpp"
 
 using namespace adg;
@@ -1575,6 +1577,52 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     c.push_back({"value_error",
                  "run_process: the time limit for 'true' is 0 s; pass a positive limit, or none to wait until it ends",
                  [] { run_process({"true"}, {}, std::chrono::milliseconds(0)); }});
+
+    // ---- value_error: the playground ----
+    const auto config = [](std::function<void(playground::Config&)> change) {
+        return [change] {
+            playground::Config c;
+            change(c);
+            c.validate();
+        };
+    };
+    c.push_back({"value_error",
+                 "playground: unknown dataset 'moons'; use one of circle, xor, gauss, spiral, plane, multigauss",
+                 config([](playground::Config& c) { c.dataset = "moons"; })});
+    c.push_back({"value_error", "playground: noise 60 is out of range; use 0..50 (percent)",
+                 [] { playground::generate("circle", 10, 60, 1); }});
+    c.push_back({"value_error", "playground: train_percent 5 is out of range; use 10..90",
+                 config([](playground::Config& c) { c.train_percent = 5; })});
+    c.push_back({"value_error", "playground: batch_size 0 is out of range; use 1..30",
+                 config([](playground::Config& c) { c.batch_size = 0; })});
+    c.push_back({"value_error",
+                 "playground: no input features; switch on at least one of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2",
+                 config([](playground::Config& c) { c.features.clear(); })});
+    c.push_back({"value_error",
+                 "playground: unknown feature 'cosx1'; use one of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2",
+                 [] { playground::feature_value("cosx1", 0, 0); }});
+    c.push_back({"value_error", "playground: feature 'x1' is listed twice; list each at most once",
+                 config([](playground::Config& c) {
+                     c.features = {"x1", "x2", "x1"};
+                 })});
+    c.push_back({"value_error", "playground: 7 hidden layers; use at most 6",
+                 config([](playground::Config& c) { c.layers.assign(7, 2); })});
+    c.push_back({"value_error", "playground: hidden layer 2 has 9 neurons; use 1..8", config([](playground::Config& c) {
+                     c.layers = {4, 9};
+                 })});
+    c.push_back({"value_error", "playground: unknown activation 'softmax'; use one of relu, tanh, sigmoid, linear",
+                 config([](playground::Config& c) { c.activation = "softmax"; })});
+    c.push_back({"value_error", "playground: learning_rate 0 is out of range; use a rate in (0, 10]",
+                 config([](playground::Config& c) { c.learning_rate = 0; })});
+    c.push_back({"value_error", "playground: unknown regularization 'l3'; use one of none, l1, l2",
+                 config([](playground::Config& c) { c.regularization = "l3"; })});
+    c.push_back({"value_error", "playground: regularization_rate -1 is out of range; use 0..10",
+                 config([](playground::Config& c) { c.regularization_rate = -1; })});
+    c.push_back({"value_error", "playground: a node map of side 0 is out of range; use a side of 1..1000 cells",
+                 [] { playground::Session(playground::Config{}).node_maps(0); }});
+    c.push_back({"value_error",
+                 "playground: a picture of side 5000 pixels is out of range; use a side of 1..4096 pixels",
+                 [] { playground::render_surface(playground::Session(playground::Config{}), 5000, false); }});
 
     // ---- io_error: IDX files ----
     const auto idx = [=](const std::string& name, std::vector<unsigned char> bytes) {

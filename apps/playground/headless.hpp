@@ -22,11 +22,13 @@ struct HeadlessOptions {
 };
 
 /// The output's heat map over [-domain, domain]² in the page's colours (orange −1, white 0, blue +1), with the
-/// training points (and the test points when `show_test`) drawn on it; `side` pixels square.
+/// training points (and the test points when `show_test`) drawn on it as discs of their label's colour, training
+/// points ringed white, test points dark; `side` pixels square (value_error unless 1..4096).
 nn::Image render_surface(const Session& session, std::size_t side, bool show_test);
 
-/// Trains as `options` says, printing "epoch N  train loss L  test loss L" lines to `out`, then writes the PNG
-/// (atomically, see nn::write_png). Returns 0. Throws value_error for a bad configuration.
+/// Trains as `options` says, printing "epoch N  train loss L  test loss L" lines to `out` (every report_every
+/// epochs and after the last), then writes the PNG (atomically, see nn::write_png) and prints "wrote <png>".
+/// Returns 0. Throws value_error for a bad configuration or png_side before training.
 int run_headless(const HeadlessOptions& options, std::ostream& out);
 
 }  // namespace adg::playground

@@ -107,14 +107,16 @@ class Session {
     /// Trains `epochs` epochs. An epoch is one pass over the training points in order, in batches of batch_size
     /// (the last batch may be smaller); each batch takes one plain gradient step on its mean loss plus the
     /// regularisation rate times ½‖w‖² (l2) or ‖w‖₁ (l1, where a weight the penalty pushes across zero stops at
-    /// zero).
+    /// zero and, as in the original, is not trained again until reset()). Never throws for a diverging network:
+    /// its weights and losses become NaN or ±Inf.
     void step(std::size_t epochs = 1);
     /// The initial weights again (the same as after construction) and epoch 0; the points stay.
     void reset();
 
     /// Current training and test loss.
     Losses losses() const;
-    /// Layer sizes from the input features to the output: {features, hidden..., 1}.
+    /// Layer sizes from the input features to the output: {features, hidden..., 1}. The input nodes are the
+    /// configured features in feature_names() order (whatever order Config::features lists them in).
     std::vector<std::size_t> layer_sizes() const;
     /// Current weights and biases.
     LayerValues parameters() const;
@@ -123,14 +125,17 @@ class Session {
     LayerValues gradients() const;
 
     /// The value of every node on a `side` × `side` grid over [-domain, domain]², in one batched forward pass.
-    /// Result[k] is node k's map, nodes in order: each input feature, each neuron of each hidden layer (after its
-    /// activation), the output. Each map holds side × side values row by row, row 0 at x2 = +domain (the top of
+    /// Result[k] is node k's map, nodes in order: each input feature (in feature_names() order), each neuron of
+    /// each hidden layer (after its activation), the output. value_error unless side is in 1..1000. Each map holds side × side values row by row, row 0 at x2 = +domain (the top of
     /// the picture), column 0 at x1 = −domain; cell centres are at ±domain·(1 − 1/side) at the edges.
     std::vector<std::vector<float>> node_maps(std::size_t side) const;
 
-    /// The network as a module (a Sequential of Linear and activation modules), e.g. for save_checkpoint.
+    /// The network as a module, e.g. for save_checkpoint: a float64 Sequential of Linear layers each followed by its
+    /// activation module (Identity for "linear" and for a regression output, Tanh for a classification output), so
+    /// layer l's parameters are "<2l>.weight" and "<2l>.bias". The session's own network: training changes it.
     std::shared_ptr<nn::Module> model() const;
-    /// Strings describing the session for a checkpoint's metadata: the configuration and the epoch.
+    /// Strings describing the session for a checkpoint's metadata: "playground.<field>" for each Config field
+    /// (features and layers comma-separated) and "playground.epoch".
     std::map<std::string, std::string> metadata() const;
 
    private:
