@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <new>
 #include <random>
 #include <regex>
 #include <set>
@@ -36,8 +37,13 @@
 #include <adgraph/tensor/matmul.hpp>
 
 #include "cli_run.hpp"
+#include "playground/config_json.hpp"
+#include "playground/encode.hpp"
 #include "playground/headless.hpp"
+#include "playground/routes.hpp"
+#include "playground/server.hpp"
 #include "playground/session.hpp"
+#include "playground/sessions.hpp"
 #include "temp_dir.hpp"
 
 using namespace adg;
@@ -2112,6 +2118,88 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      Generator gen(0);
                      set_generator_state(gen, "not a state");
                  }});
+    // The playground's request bodies, requests and server (apps/playground/).
+    c.push_back({"value_error", "playground: field 'noise' must be a number, not a string",
+                 [] { playground::config_from_json(nlohmann::json::parse(R"({"noise": "high"})")); }});
+    c.push_back({"value_error",
+                 "playground: field 'train_percent' must be an integer, not 50.5 (a number with a fractional part)",
+                 [] { playground::config_from_json(nlohmann::json::parse(R"({"train_percent": 50.5})")); }});
+    c.push_back({"value_error", "playground: field 'seed' must be an integer from 0 to 9007199254740991, not -1",
+                 [] { playground::config_from_json(nlohmann::json::parse(R"({"seed": -1})")); }});
+    c.push_back({"value_error", "playground: field 'epochs' must be an integer from 1 to 100, not 101",
+                 [] { playground::step_request_from_json(nlohmann::json::parse(R"({"epochs": 101})"), 100); }});
+    c.push_back({"value_error",
+                 "playground: unknown field 'nosie' in the configuration; use dataset, noise, train_percent, "
+                 "batch_size, seed, features, layers, activation, learning_rate, regularization, regularization_rate",
+                 [] { playground::config_from_json(nlohmann::json::parse(R"({"nosie": 5})")); }});
+    c.push_back({"value_error",
+                 "playground: the request body is not valid JSON: [json.exception.parse_error.101] parse error at "
+                 "line 1, column 13: syntax error while parsing object key - unexpected '}'; expected string literal",
+                 [] { playground::parse_body(R"({"noise": 0,})"); }});
+    c.push_back({"value_error",
+                 "playground: the request body must be a JSON object, not an array; send {} or an object with the "
+                 "fields of docs/playground.md",
+                 [] { playground::parse_body("[1, 2]"); }});
+    c.push_back({"value_error",
+                 "playground: unknown session '0123456789abcdef0123456789abcdef'; it may have been freed after 600 s "
+                 "without requests: reload the page",
+                 [] { playground::SessionStore(2, 600).find("0123456789abcdef0123456789abcdef"); }});
+    c.push_back({"value_error",
+                 "playground: 1 sessions are open, the most this server allows; close a tab or wait 600 s for idle "
+                 "ones to be freed",
+                 [] {
+                     playground::SessionStore store(1, 600);
+                     store.create(playground::Config{});
+                     store.create(playground::Config{});
+                 }});
+    c.push_back({"value_error", "playground: PUT is not allowed on '/api/sessions'; use POST",
+                 [] { playground::route_of("PUT", "/api/sessions"); }});
+    c.push_back({"value_error",
+                 "playground: nothing at '/nope'; the playground serves /, /app.js, /style.css and /api/sessions "
+                 "(see docs/playground.md)",
+                 [] { playground::route_of("GET", "/nope"); }});
+    c.push_back({"value_error",
+                 "playground: the request body is over 65536 bytes, more than any request of the API needs; send a "
+                 "smaller one",
+                 [] { throw playground::body_too_large(playground::max_body_bytes); }});
+    c.push_back({"value_error",
+                 "playground: the request is not well-formed HTTP/1.1; send a valid request line and headers",
+                 [] { throw playground::malformed_request(); }});
+    c.push_back({"value_error",
+                 "playground: the request was refused with HTTP status 414; check its request line (path up to 8 "
+                 "KiB) and headers",
+                 [] { throw playground::refused_request(414); }});
+    c.push_back({"value_error",
+                 "playground: internal error: std::bad_alloc; the request was not completed (other sessions are "
+                 "unaffected)",
+                 [] { throw playground::internal_error(std::bad_alloc().what()); }});
+    c.push_back({"value_error",
+                 "block_average: a map of 3 values cannot be read as 2 x 2 cells in blocks of 2; pass side² values "
+                 "with side a multiple of factor",
+                 [] { playground::block_average({1, 2, 3}, 2, 2); }});
+    c.push_back({"value_error", "safetensors_bytes: the tensor name 'w' appears twice; names must be unique", [] {
+                     safetensors_bytes({{"w", Array::zeros({1}, f32)}, {"w", Array::zeros({1}, f32)}});
+                 }});
+    c.push_back({"value_error",
+                 "checkpoint_bytes: tensor '0.bias' (float32 (2)) holds 1 non-finite value, the first inf at element "
+                 "1 (index (1)); the model diverged, so no checkpoint was made: train again with a smaller learning "
+                 "rate",
+                 [] {
+                     Generator gen(0);
+                     auto model = Sequential::mlp("4-2", gen);
+                     model->named_parameters()[1].second.mutable_value().get_mut<float>().data()[1] =
+                         std::numeric_limits<float>::infinity();
+                     checkpoint_bytes(*model);
+                 }});
+    c.push_back({"io_error",
+                 "playground: cannot listen on 192.0.2.1 port 8000: Cannot assign requested address; pick another "
+                 "--port (0: any free one) or a --host of this machine",
+                 [] {
+                     playground::ServerOptions o;
+                     o.host = "192.0.2.1";  // TEST-NET-1 (RFC 5737): never an address of this machine
+                     o.port = 8000;
+                     playground::Server server(o);
+                 }});
     return c;
 }
 
@@ -2251,7 +2339,27 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  2,
                  "adgraph: --spec: model spec '784--10': empty layer size at character 4; write layer sizes joined by "
                  "'-', e.g. 784-256-128-10\nRun 'adgraph eval --help' for the options.\n"});
+    c.push_back({{"playground", "--layers", "4,9", "--steps", "1"},
+                 2,
+                 "adgraph: playground: hidden layer 2 has 9 neurons; use 1..8\nRun 'adgraph playground --help' for "
+                 "the options.\n"});
+    c.push_back({{"playground", "--layers", "4,x", "--steps", "1"},
+                 2,
+                 "adgraph: --layers: x is not a whole number from 0 to 1000; give the neurons of each hidden layer "
+                 "joined by ',' (e.g. 8,8), or \"\" for none\nRun 'adgraph playground --help' for the options.\n"});
+    c.push_back({{"playground", "--dataset", "spiral"},
+                 2,
+                 "adgraph: --dataset: sets up a headless run; add --steps N or --png FILE (the server takes its "
+                 "settings from the page)\nRun 'adgraph playground --help' for the options.\n"});
+    c.push_back({{"playground", "--port", "9000", "--steps", "1"},
+                 2,
+                 "adgraph: --port: a server option; leave it out of a headless run (--steps or --png)\nRun 'adgraph "
+                 "playground --help' for the options.\n"});
     // runtime failures: exit 1
+    c.push_back({{"playground", "--host", "192.0.2.1", "--port", "8000"},
+                 1,
+                 "adgraph: error: playground: cannot listen on 192.0.2.1 port 8000: Cannot assign requested address; "
+                 "pick another --port (0: any free one) or a --host of this machine\n"});
     c.push_back(
         {{"train", "--data", dir.file("nowhere"), "--out", dir.file("out-nodata")},
          1,

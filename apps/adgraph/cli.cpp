@@ -13,6 +13,7 @@
 
 #include "adgraph/evaluate.hpp"
 #include "adgraph/options.hpp"
+#include "adgraph/playground_command.hpp"
 #include "adgraph/train.hpp"
 
 namespace adg::cli {
@@ -121,6 +122,12 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
     add_number(*graph_cmd, "--batch", graph_batch, "rows of the dummy batch", whole_range(1, max_count));
     graph_cmd->add_option("--out", graph_out, "write the DOT text to this file (default: stdout)");
 
+    PlaygroundOptions playground_options;
+    CLI::App* playground_cmd = app.add_subcommand(
+        "playground",
+        "the neural-network playground in a browser (a local web server), or headless with --steps/--png");
+    add_playground_options(*playground_cmd, playground_options);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp&) {
@@ -144,6 +151,8 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
         }
     };
     try {
+        // The server sets its own threads (one per request); the headless run uses the default one.
+        if (playground_cmd->parsed()) return playground_command(*playground_cmd, playground_options, out);
         if (train_cmd->parsed()) {
             apply_preset_defaults(train_options,
                                   [&](const std::string& option) { return train_cmd->count(option) > 0; });

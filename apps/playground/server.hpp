@@ -11,16 +11,18 @@ namespace adg::playground {
 
 /// How the server runs.
 struct ServerOptions {
-    std::string host = "127.0.0.1";   ///< address to bind
-    int port = 8000;                  ///< 0: any free port (see Server::port)
-    std::size_t max_sessions = 32;    ///< live sessions at most; a new one beyond it first frees the idlest idle one
-    double idle_seconds = 600;        ///< a session unused for this long is freed
+    std::string host = "127.0.0.1";  ///< address to bind
+    int port = 8000;                 ///< 0: any free port (see Server::port)
+    /// Live sessions at most: when that many are open, a new one is refused (503) unless some have been idle for
+    /// idle_seconds (those are freed first).
+    std::size_t max_sessions = 32;
+    double idle_seconds = 600;  ///< a session unused for this long is freed (at the next request to the server)
     std::size_t max_epochs_per_request = 100;  ///< the largest `epochs` a step request may ask for
 };
 
 /// The server: bound on construction, serving from start() until stop().
 class Server {
-   public:
+public:
     /// Binds host:port; io_error naming the address when it cannot (in use, not an address of this machine).
     explicit Server(ServerOptions options);
     ~Server();
@@ -33,7 +35,7 @@ class Server {
     /// Sessions alive now.
     std::size_t session_count() const;
 
-   private:
+private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

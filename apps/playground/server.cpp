@@ -1,0 +1,304 @@
+// The playground's HTTP server: cpp-httplib serving the embedded page and the JSON API over the session store.
+// Every method on every path reaches one handler, which routes itself (so a wrong method is 405, not httplib's 404)
+// and turns every exception into a JSON error; httplib's own refusals (413, malformed requests) get their JSON body
+// in the error handler.
+#include "playground/server.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+#include <thread>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <httplib.h>
+
+#include <adgraph/nn/checkpoint.hpp>
+#include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
+
+#include "playground/assets.hpp"
+#include "playground/config_json.hpp"
+#include "playground/routes.hpp"
+#include "playground/session_json.hpp"
+#include "playground/sessions.hpp"
+
+namespace adg::playground {
+
+namespace {
+
+using nlohmann::json;
+
+// Worker threads: a browser keeps up to six connections per host open, each holding a worker while it lives.
+constexpr std::size_t worker_threads = 16;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+void send_json(httplib::Response& res, int status, const json& body) {
+    res.status = status;
+    res.set_content(dump(body), "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+    send_json(res, status, {{"error", message}});
+}
+
+// A request's own mistake (a bad body or config) as 400, keeping RequestError's status.
+template <class F>
+auto checked_request(F&& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (const RequestError&) {
+        throw;
+    } catch (const value_error& e) {
+        throw RequestError(400, e.what());
+    }
+}
+
+// httplib's server, with access to its listening socket: one bound but never listened on is closed here (httplib
+// closes it only in stop(), which does nothing unless it is listening).
+struct HttpServer : httplib::Server {
+    void close_unused_socket() {
+        const socket_t s = svr_sock_.exchange(INVALID_SOCKET);
+        if (s != INVALID_SOCKET) ::close(s);
+    }
+};
+
+}  // namespace
+
+struct Server::Impl {
+    ServerOptions options;
+    HttpServer http;
+    // stop() before listen() must still stop it, and httplib's stop() only works once it is running.
+    std::mutex lifecycle;
+    bool stopped = false;
+    bool listening = false;
+    std::atomic<bool> listen_done{false};
+    SessionStore store;
+    int port = -1;
+
+    explicit Impl(ServerOptions o) : options(std::move(o)), store(options.max_sessions, options.idle_seconds) {}
+
+    json session_reply(const std::string& id, SessionEntry& entry) {
+        return {{"id", id},
+                {"config", config_to_json(entry.session.config())},
+                {"data", data_json(entry.session)},
+                {"state", state_json(entry.session, true)}};
+    }
+
+    void create(const httplib::Request& req, httplib::Response& res) {
+        const Config config = checked_request([&] { return config_from_json(parse_body(req.body)); });
+        auto [id, entry] = checked_request([&] { return store.create(config); });
+        std::lock_guard<std::mutex> lock(entry->mutex);
+        send_json(res, 200, session_reply(id, *entry));
+    }
+
+    void reconfigure(const Route& r, const httplib::Request& req, httplib::Response& res) {
+        const auto entry = store.find(r.id);
+        const Config config = checked_request([&] { return config_from_json(parse_body(req.body)); });
+        // Built before it replaces the old one, so a failure leaves the session as it was.
+        Session fresh = checked_request([&] { return Session(config); });
+        std::lock_guard<std::mutex> lock(entry->mutex);
+        entry->session = std::move(fresh);
+        send_json(res, 200, session_reply(r.id, *entry));
+    }
+
+    void step(const Route& r, const httplib::Request& req, httplib::Response& res) {
+        const auto entry = store.find(r.id);
+        const StepRequest s = checked_request(
+            [&] { return step_request_from_json(parse_body(req.body), options.max_epochs_per_request); });
+        std::lock_guard<std::mutex> lock(entry->mutex);
+        entry->session.step(s.epochs);
+        send_json(res, 200, {{"state", state_json(entry->session, s.maps)}});
+    }
+
+    void reset(const Route& r, httplib::Response& res) {
+        const auto entry = store.find(r.id);
+        std::lock_guard<std::mutex> lock(entry->mutex);
+        entry->session.reset();
+        send_json(res, 200, {{"state", state_json(entry->session, true)}});
+    }
+
+    void state(const Route& r, const httplib::Request& req, httplib::Response& res) {
+        const auto entry = store.find(r.id);
+        const bool maps = !(req.has_param("maps") && req.get_param_value("maps") == "0");
+        std::lock_guard<std::mutex> lock(entry->mutex);
+        send_json(res, 200, {{"state", state_json(entry->session, maps)}});
+    }
+
+    void data(const Route& r, httplib::Response& res) {
+        const auto entry = store.find(r.id);
+        std::lock_guard<std::mutex> lock(entry->mutex);
+        send_json(res, 200, {{"data", data_json(entry->session)}});
+    }
+
+    void model(const Route& r, httplib::Response& res) {
+        const auto entry = store.find(r.id);
+        std::string bytes, name;
+        {
+            std::lock_guard<std::mutex> lock(entry->mutex);
+            const Session& s = entry->session;
+            try {
+                bytes = nn::checkpoint_bytes(*s.model(), nullptr, s.metadata());
+            } catch (const value_error& e) {
+                throw RequestError(409, e.what());  // a diverged network: the state, not the request, is at fault
+            }
+            name = "playground-" + s.config().dataset + "-epoch" + std::to_string(s.epoch()) + ".safetensors";
+        }
+        res.status = 200;
+        res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+        res.set_content(std::move(bytes), "application/octet-stream");
+    }
+
+    void asset(const std::string& path, httplib::Response& res) {
+        const Asset* a = find_asset(path);
+        if (!a) throw std::logic_error("the page's file for " + path + " was not embedded");
+        res.status = 200;
+        res.set_content(reinterpret_cast<const char*>(a->data), a->size, a->content_type);
+    }
+
+    void handle(const httplib::Request& req, httplib::Response& res) {
+        try {
+            const Route r = route_of(req.method, req.path);
+            switch (r.endpoint) {
+                case Endpoint::page:
+                case Endpoint::script:
+                case Endpoint::style:
+                    asset(req.path, res);
+                    break;
+                case Endpoint::create:
+                    create(req, res);
+                    break;
+                case Endpoint::remove:
+                    store.remove(r.id);
+                    res.status = 204;
+                    break;
+                case Endpoint::config:
+                    reconfigure(r, req, res);
+                    break;
+                case Endpoint::step:
+                    step(r, req, res);
+                    break;
+                case Endpoint::reset:
+                    reset(r, res);
+                    break;
+                case Endpoint::state:
+                    state(r, req, res);
+                    break;
+                case Endpoint::data:
+                    data(r, res);
+                    break;
+                case Endpoint::model:
+                    model(r, res);
+                    break;
+            }
+            // "Every response to a session endpoint refreshes the session's last-use time": also when it ends.
+            if (!r.id.empty() && r.endpoint != Endpoint::remove) {
+                try {
+                    SessionStore::touch(*store.find(r.id));
+                } catch (const RequestError&) {
+                    // deleted meanwhile by another request: nothing to refresh
+                }
+            }
+        } catch (const RequestError& e) {
+            if (!e.allow().empty()) res.set_header("Allow", e.allow());
+            send_error(res, e.status(), e.what());
+        } catch (const std::exception& e) {
+            send_error(res, 500, internal_error(e.what()).what());
+        }
+    }
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+    // Each request trains on its own worker thread; one thread per session keeps them from competing for cores.
+    set_num_threads(1);
+    auto& http = impl_->http;
+    const auto handler = [this](const httplib::Request& req, httplib::Response& res) { impl_->handle(req, res); };
+    http.Get(".*", handler);
+    http.Post(".*", handler);
+    http.Put(".*", handler);
+    http.Patch(".*", handler);
+    http.Delete(".*", handler);
+    http.Options(".*", handler);
+    http.set_payload_max_length(max_body_bytes);
+    // SO_REUSEADDR only (a restart may bind while old connections linger), never SO_REUSEPORT: a second server on
+    // a port in use must fail to bind rather than share it.
+    http.set_socket_options([](socket_t sock) {
+        const int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    http.set_default_headers({{"Cache-Control", "no-store"}});
+    http.new_task_queue = [] { return new httplib::ThreadPool(worker_threads); };
+    // httplib's own refusals (a body over the limit, a request it cannot parse) come without a body: give them the
+    // API's JSON error.
+    http.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        if (res.status == 413) {
+            send_error(res, 413, body_too_large(max_body_bytes).what());
+        } else if (res.status == 400) {
+            send_error(res, 400, malformed_request().what());
+        } else {
+            send_error(res, res.status, refused_request(res.status).what());
+        }
+        return httplib::Server::HandlerResponse::Handled;
+    }));
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+            std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what = e.what();
+        } catch (...) {
+        }
+        send_error(res, 500, internal_error(what).what());
+    });
+
+    const ServerOptions& o = impl_->options;
+    errno = 0;
+    if (o.port == 0) {
+        impl_->port = http.bind_to_any_port(o.host);
+    } else if (http.bind_to_port(o.host, o.port)) {
+        impl_->port = o.port;
+    }
+    if (impl_->port < 0) {
+        const int e = errno;
+        throw io_error("playground: cannot listen on " + o.host + " port " + std::to_string(o.port) + ": " +
+                       (e != 0 ? std::generic_category().message(e) : std::string("no such address")) +
+                       "; pick another --port (0: any free one) or a --host of this machine");
+    }
+}
+
+Server::~Server() {
+    stop();
+    impl_->http.close_unused_socket();
+}
+
+int Server::port() const { return impl_->port; }
+
+void Server::listen() {
+    {
+        std::lock_guard<std::mutex> lock(impl_->lifecycle);
+        if (impl_->stopped || impl_->listening) return;
+        impl_->listening = true;
+    }
+    impl_->http.listen_after_bind();
+    impl_->listen_done = true;
+}
+
+void Server::stop() {
+    {
+        std::lock_guard<std::mutex> lock(impl_->lifecycle);
+        impl_->stopped = true;
+        if (!impl_->listening) return;
+    }
+    // listen() has begun: wait until httplib runs (or has ended), so that its stop() takes effect.
+    while (!impl_->http.is_running() && !impl_->listen_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    impl_->http.stop();
+}
+
+std::size_t Server::session_count() const { return impl_->store.size(); }
+
+}  // namespace adg::playground

@@ -1,0 +1,694 @@
+// `adgraph playground`'s server over real HTTP (cpp-httplib's client against a Server on a free port): the API of
+// docs/playground.md, every refused request with its status and message, sessions training at once, the heat maps'
+// encoding, the model export, and the headless command line.
+
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <adgraph/adgraph.hpp>
+#include <adgraph/nn/checkpoint.hpp>
+
+#include "cli_run.hpp"
+#include "playground/encode.hpp"
+#include "playground/server.hpp"
+#include "playground/session.hpp"
+#include "temp_dir.hpp"
+
+using namespace adg;
+using namespace adg::playground;
+using nlohmann::json;
+
+namespace {
+
+// A Server on 127.0.0.1 and a free port, serving on its own thread until the end of the scope.
+struct RunningServer {
+    Server server;
+    std::thread thread;
+    explicit RunningServer(ServerOptions options = {}) : server(with_any_port(options)) {
+        thread = std::thread([this] { server.listen(); });
+    }
+    ~RunningServer() {
+        server.stop();
+        thread.join();
+    }
+    static ServerOptions with_any_port(ServerOptions o) {
+        o.host = "127.0.0.1";
+        o.port = 0;
+        return o;
+    }
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", server.port());
+        c.set_connection_timeout(10);
+        c.set_read_timeout(60);
+        c.set_write_timeout(10);
+        return c;
+    }
+};
+
+struct Reply {
+    int status = 0;
+    std::string body;
+    httplib::Headers headers;
+    json j() const { return json::parse(body); }
+    std::string header(const std::string& name) const {
+        const auto it = headers.find(name);
+        return it == headers.end() ? "" : it->second;
+    }
+};
+
+Reply call(httplib::Client& c, const std::string& method, const std::string& path, const std::string& body = "") {
+    httplib::Result r = method == "GET"      ? c.Get(path.c_str())
+                        : method == "POST"   ? c.Post(path.c_str(), body, "application/json")
+                        : method == "PUT"    ? c.Put(path.c_str(), body, "application/json")
+                        : method == "PATCH"  ? c.Patch(path.c_str(), body, "application/json")
+                        : method == "DELETE" ? c.Delete(path.c_str())
+                                             : c.Options(path.c_str());
+    REQUIRE_MESSAGE(r, "no HTTP response to ", method, " ", path);
+    return {r->status, r->body, r->headers};
+}
+
+// Status and the exact {"error": message} body.
+void check_error(const Reply& r, int status, const std::string& message) {
+    CHECK(r.status == status);
+    CHECK(r.header("Content-Type") == "application/json");
+    const json j = json::parse(r.body, nullptr, false);
+    REQUIRE_MESSAGE(j.is_object(), r.body);
+    CHECK(j.size() == 1);
+    CHECK(j.value("error", std::string("<none>")) == message);
+}
+
+std::string create(httplib::Client& c, const json& config = json::object()) {
+    const Reply r = call(c, "POST", "/api/sessions", config.dump());
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    return r.j().at("id").get<std::string>();
+}
+
+// RFC 4648 base64 decoding, written here independently of the server's encoder.
+std::vector<unsigned char> decode_base64(const std::string& text) {
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    REQUIRE(text.size() % 4 == 0);
+    std::vector<unsigned char> out;
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        unsigned n = 0;
+        int pad = 0;
+        for (int k = 0; k < 4; ++k) {
+            const char ch = text[i + k];
+            if (ch == '=') {
+                ++pad;
+                n <<= 6;
+                continue;
+            }
+            const std::size_t v = alphabet.find(ch);
+            REQUIRE(v != std::string::npos);
+            n = (n << 6) | static_cast<unsigned>(v);
+        }
+        out.push_back(static_cast<unsigned char>(n >> 16));
+        if (pad < 2) out.push_back(static_cast<unsigned char>(n >> 8));
+        if (pad < 1) out.push_back(static_cast<unsigned char>(n));
+    }
+    return out;
+}
+
+// The API's quantisation, written out: clamp to [-1, 1], then round((v + 1) · 127.5).
+unsigned char quantised(float v) {
+    const double c = std::min(1.0, std::max(-1.0, static_cast<double>(v)));
+    return static_cast<unsigned char>(std::lround((c + 1) * 127.5));
+}
+
+// Checks `state`'s weights, biases, gradients and losses against `s`, number by number.
+void check_state_matches(const json& state, const Session& s) {
+    CHECK(state.at("epoch").get<std::size_t>() == s.epoch());
+    const Losses losses = s.losses();
+    CHECK(state.at("loss").at("train").get<double>() == losses.train);
+    CHECK(state.at("loss").at("test").get<double>() == losses.test);
+    const std::vector<std::size_t> sizes = s.layer_sizes();
+    CHECK(state.at("layers").get<std::vector<std::size_t>>() == sizes);
+    const auto check_values = [&](const json& weights, const json& biases, const LayerValues& v) {
+        REQUIRE(weights.size() + 1 == sizes.size());
+        for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+            REQUIRE(weights[l].size() == sizes[l + 1]);
+            for (std::size_t r = 0; r < sizes[l + 1]; ++r) {
+                REQUIRE(weights[l][r].size() == sizes[l]);
+                for (std::size_t c = 0; c < sizes[l]; ++c) {
+                    CHECK(weights[l][r][c].get<double>() == v.weights[l][r * sizes[l] + c]);
+                }
+                CHECK(biases[l][r].get<double>() == v.biases[l][r]);
+            }
+        }
+    };
+    check_values(state.at("weights"), state.at("biases"), s.parameters());
+    check_values(state.at("gradients").at("weights"), state.at("gradients").at("biases"), s.gradients());
+}
+
+// The maps of `state` decoded against s.node_maps(100): the output at 100², every node averaged over 5×5 blocks.
+void check_maps_match(const json& state, const Session& s) {
+    const json& maps = state.at("maps");
+    REQUIRE(maps.at("output_side").get<int>() == 100);
+    REQUIRE(maps.at("node_side").get<int>() == 20);
+    const std::vector<std::vector<float>> all = s.node_maps(100);
+    const std::vector<unsigned char> output = decode_base64(maps.at("output").get<std::string>());
+    REQUIRE(output.size() == 100 * 100);
+    for (std::size_t i = 0; i < output.size(); ++i) {
+        if (output[i] != quantised(all.back()[i])) FAIL_CHECK("output cell ", i);
+    }
+    REQUIRE(maps.at("nodes").size() == all.size());
+    for (std::size_t k = 0; k < all.size(); ++k) {
+        const std::vector<unsigned char> node = decode_base64(maps.at("nodes")[k].get<std::string>());
+        REQUIRE(node.size() == 20 * 20);
+        for (std::size_t r = 0; r < 20; ++r) {
+            for (std::size_t c = 0; c < 20; ++c) {
+                double sum = 0;
+                for (std::size_t i = 0; i < 5; ++i) {
+                    for (std::size_t j = 0; j < 5; ++j) sum += all[k][(r * 5 + i) * 100 + c * 5 + j];
+                }
+                if (node[r * 20 + c] != quantised(static_cast<float>(sum / 25))) {
+                    FAIL_CHECK("node ", k, " cell ", r, ",", c);
+                }
+            }
+        }
+    }
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string unknown_message(const std::string& id, const std::string& idle) {
+    return "playground: unknown session '" + id + "'; it may have been freed after " + idle +
+           " s without requests: reload the page";
+}
+
+// Sends `bytes` on a raw TCP connection and returns what comes back until the server closes it.
+std::string raw_exchange(int port, const std::string& bytes) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+    std::string got;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return got;
+}
+
+}  // namespace
+
+TEST_CASE("playground encode: base64 against RFC 4648's test vectors, quantisation and block averages by hand") {
+    CHECK(base64("") == "");
+    CHECK(base64("f") == "Zg==");
+    CHECK(base64("fo") == "Zm8=");
+    CHECK(base64("foo") == "Zm9v");
+    CHECK(base64("foob") == "Zm9vYg==");
+    CHECK(base64("fooba") == "Zm9vYmE=");
+    CHECK(base64("foobar") == "Zm9vYmFy");
+    CHECK(base64(std::string("\xff\xfe\x00", 3)) == "//4A");
+
+    const std::string q = quantise_map({-1.0f, 1.0f, 0.0f, 0.5f, -0.5f, 7.0f, -3.0f, NAN});
+    // round((v + 1) * 127.5): 0, 255, round(127.5) = 128, round(191.25) = 191, round(63.75) = 64; clamped ends.
+    CHECK(std::vector<unsigned char>(q.begin(), q.end()) ==
+          std::vector<unsigned char>{0, 255, 128, 191, 64, 255, 0, 128});
+
+    // A 4×4 map in 2×2 blocks: the means of {1, 2, 5, 6}, {3, 4, 7, 8}, {9, 10, 13, 14}, {11, 12, 15, 16}.
+    std::vector<float> m(16);
+    for (int i = 0; i < 16; ++i) m[i] = static_cast<float>(i + 1);
+    CHECK(block_average(m, 4, 2) == std::vector<float>{3.5f, 5.5f, 11.5f, 13.5f});
+    CHECK_THROWS_AS(block_average(m, 4, 3), value_error);
+    CHECK_THROWS_AS(block_average(m, 5, 5), value_error);
+}
+
+TEST_CASE("playground http: create, step, state, reset, data, config and delete against a Session in-process") {
+    RunningServer rs;
+    auto c = rs.client();
+
+    Reply r = call(c, "POST", "/api/sessions", "{}");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(r.header("Content-Type") == "application/json");
+    CHECK(r.header("Cache-Control") == "no-store");
+    json j = r.j();
+    const std::string id = j.at("id").get<std::string>();
+    CHECK(id.size() == 32);
+    CHECK(std::all_of(id.begin(), id.end(),
+                      [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); }));
+    CHECK(j.at("config") == json::parse(R"({"dataset": "circle", "noise": 0, "train_percent": 50, "batch_size": 10,
+        "seed": 1, "features": ["x1", "x2"], "layers": [4, 2], "activation": "tanh", "learning_rate": 0.03,
+        "regularization": "none", "regularization_rate": 0})"));
+    CHECK(rs.server.session_count() == 1);
+
+    Session local{Config{}};
+    const auto check_points = [](const json& points, const std::vector<Point>& expected) {
+        REQUIRE(points.size() == expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            CHECK(points[i] == json::array({expected[i].x1, expected[i].x2, expected[i].label}));
+        }
+    };
+    CHECK(j.at("data").at("problem") == "classification");
+    check_points(j.at("data").at("train"), local.train_points());
+    check_points(j.at("data").at("test"), local.test_points());
+    check_state_matches(j.at("state"), local);
+    check_maps_match(j.at("state"), local);
+
+    // Three epochs, then one with the defaults (epochs 1, maps true), then one without maps.
+    r = call(c, "POST", "/api/sessions/" + id + "/step", R"({"epochs": 3, "maps": true})");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    local.step(3);
+    check_state_matches(r.j().at("state"), local);
+    check_maps_match(r.j().at("state"), local);
+    r = call(c, "POST", "/api/sessions/" + id + "/step", "");
+    REQUIRE(r.status == 200);
+    local.step(1);
+    check_state_matches(r.j().at("state"), local);
+    CHECK(r.j().at("state").contains("maps"));
+    r = call(c, "POST", "/api/sessions/" + id + "/step", R"({"maps": false})");
+    REQUIRE(r.status == 200);
+    local.step(1);
+    check_state_matches(r.j().at("state"), local);
+    CHECK(!r.j().at("state").contains("maps"));
+    CHECK(r.j().size() == 1);
+
+    r = call(c, "GET", "/api/sessions/" + id + "/state");
+    REQUIRE(r.status == 200);
+    CHECK(r.j().at("state").at("epoch") == 5);
+    check_maps_match(r.j().at("state"), local);
+    r = call(c, "GET", "/api/sessions/" + id + "/state?maps=0");
+    REQUIRE(r.status == 200);
+    check_state_matches(r.j().at("state"), local);
+    CHECK(!r.j().at("state").contains("maps"));
+
+    r = call(c, "GET", "/api/sessions/" + id + "/data");
+    REQUIRE(r.status == 200);
+    check_points(r.j().at("data").at("train"), local.train_points());
+    check_points(r.j().at("data").at("test"), local.test_points());
+
+    r = call(c, "POST", "/api/sessions/" + id + "/reset", "ignored");
+    REQUIRE(r.status == 200);
+    local.reset();
+    CHECK(local.epoch() == 0);
+    check_state_matches(r.j().at("state"), local);
+    check_maps_match(r.j().at("state"), local);
+
+    // A new configuration rebuilds data and network: a regression set, other features, three layers.
+    const json config = {{"dataset", "plane"},
+                         {"noise", 10},
+                         {"features", {"x1", "x2", "sinx1"}},
+                         {"layers", {3, 2, 1}},
+                         {"activation", "relu"},
+                         {"seed", 7},
+                         {"batch_size", 5},
+                         {"train_percent", 70},
+                         {"learning_rate", 0.1},
+                         {"regularization", "l2"},
+                         {"regularization_rate", 0.001}};
+    r = call(c, "PUT", "/api/sessions/" + id + "/config", config.dump());
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    CHECK(r.j().at("id") == id);
+    CHECK(r.j().at("config") == config);
+    Config cfg;
+    cfg.dataset = "plane";
+    cfg.noise = 10;
+    cfg.features = {"x1", "x2", "sinx1"};
+    cfg.layers = {3, 2, 1};
+    cfg.activation = "relu";
+    cfg.seed = 7;
+    cfg.batch_size = 5;
+    cfg.train_percent = 70;
+    cfg.learning_rate = 0.1;
+    cfg.regularization = "l2";
+    cfg.regularization_rate = 0.001;
+    Session plane{cfg};
+    CHECK(r.j().at("data").at("problem") == "regression");
+    check_points(r.j().at("data").at("train"), plane.train_points());
+    check_state_matches(r.j().at("state"), plane);
+    check_maps_match(r.j().at("state"), plane);
+    r = call(c, "POST", "/api/sessions/" + id + "/step", R"({"epochs": 2})");
+    REQUIRE(r.status == 200);
+    plane.step(2);
+    check_state_matches(r.j().at("state"), plane);
+
+    // The page's files, as compiled in, equal the files in the source tree.
+    const std::string web = std::string(ADGRAPH_SOURCE_DIR) + "/apps/playground/web/";
+    for (const auto& [path, file, type] :
+         std::vector<std::array<std::string, 3>>{{"/", "index.html", "text/html; charset=utf-8"},
+                                                 {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+                                                 {"/style.css", "style.css", "text/css; charset=utf-8"}}) {
+        r = call(c, "GET", path);
+        CHECK(r.status == 200);
+        CHECK(r.header("Content-Type") == type);
+        CHECK(r.header("Cache-Control") == "no-store");
+        CHECK(r.body == read_file(web + file));
+    }
+
+    r = call(c, "DELETE", "/api/sessions/" + id);
+    CHECK(r.status == 204);
+    CHECK(rs.server.session_count() == 0);
+    check_error(call(c, "GET", "/api/sessions/" + id + "/state"), 404, unknown_message(id, "600"));
+    check_error(call(c, "DELETE", "/api/sessions/" + id), 404, unknown_message(id, "600"));
+}
+
+TEST_CASE("playground http: the model export loads into an identical network and gives the same outputs") {
+    RunningServer rs;
+    auto c = rs.client();
+    const json config = {{"dataset", "xor"}, {"layers", {3}}, {"seed", 5}};
+    const std::string id = create(c, config);
+    REQUIRE(call(c, "POST", "/api/sessions/" + id + "/step", R"({"epochs": 4, "maps": false})").status == 200);
+    const Reply r = call(c, "GET", "/api/sessions/" + id + "/model.safetensors");
+    REQUIRE(r.status == 200);
+    CHECK(r.header("Content-Type") == "application/octet-stream");
+    CHECK(r.header("Content-Disposition") == "attachment; filename=\"playground-xor-epoch4.safetensors\"");
+
+    Config cfg;
+    cfg.dataset = "xor";
+    cfg.layers = {3};
+    cfg.seed = 5;
+    Session trained{cfg};
+    trained.step(4);
+    const adg::testing::TempDir dir("adgraph-playground-model");
+    // The same bytes as save_checkpoint writes for the same network and metadata: one encoding.
+    nn::save_checkpoint(dir.file("local.safetensors"), *trained.model(), trained.metadata());
+    CHECK(r.body == read_file(dir.file("local.safetensors")));
+
+    // Loaded into a network of the same shape with other weights (another seed), it computes what the trained one
+    // does.
+    std::ofstream(dir.file("got.safetensors"), std::ios::binary) << r.body;
+    cfg.seed = 99;
+    Session other{cfg};
+    const nn::Metadata meta = nn::load_checkpoint(dir.file("got.safetensors"), *other.model());
+    for (const auto& [key, value] : trained.metadata()) CHECK(meta.at(key) == value);
+    const Dtype dtype = trained.model()->named_parameters().front().second.dtype();
+    const Tensor x(Array(xt::xarray<double>{{0.5, -1.0}, {2.0, 3.0}, {-4.0, 0.25}}).to(dtype));
+    const Array expected = trained.model()->forward(x).value();
+    const Array got = other.model()->forward(x).value();
+    REQUIRE(got.shape() == expected.shape());
+    for (std::size_t i = 0; i < got.size(); ++i) CHECK(got.flat(i) == expected.flat(i));
+}
+
+TEST_CASE("playground http: every bad request gets its status and message, and the server keeps serving") {
+    ServerOptions options;
+    options.max_sessions = 3;
+    RunningServer rs(options);
+    auto c = rs.client();
+    const std::string id = create(c);
+    const std::string session = "/api/sessions/" + id;
+
+    const auto bad_config = [&](const std::string& body, const std::string& message) {
+        INFO(body);
+        check_error(call(c, "POST", "/api/sessions", body), 400, message);
+        check_error(call(c, "PUT", session + "/config", body), 400, message);
+    };
+    bad_config(R"({"dataset": "moons"})",
+               "playground: unknown dataset 'moons'; use one of circle, xor, gauss, spiral, plane, multigauss");
+    bad_config(R"({"layers": [0]})", "playground: hidden layer 1 has 0 neurons; use 1..8");
+    bad_config(R"({"layers": [4, 9]})", "playground: hidden layer 2 has 9 neurons; use 1..8");
+    bad_config(R"({"layers": [1, 1, 1, 1, 1, 1, 1]})", "playground: 7 hidden layers; use at most 6");
+    bad_config(R"({"learning_rate": -0.1})", "playground: learning_rate -0.1 is out of range; use a rate in (0, 10]");
+    bad_config(R"({"regularization_rate": -1})", "playground: regularization_rate -1 is out of range; use 0..10");
+    bad_config(R"({"noise": 60})", "playground: noise 60 is out of range; use 0..50 (percent)");
+    bad_config(R"({"features": []})",
+               "playground: no input features; switch on at least one of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2");
+    bad_config(R"({"noise": 0,})",
+               "playground: the request body is not valid JSON: [json.exception.parse_error.101] parse error at line "
+               "1, column 13: syntax error while parsing object key - unexpected '}'; expected string literal");
+    bad_config("{\"noise\": \x01}",
+               "playground: the request body is not valid JSON: [json.exception.parse_error.101] parse error at line "
+               "1, column 11: syntax error while parsing value - invalid literal; last read: '\"noise\": <U+0001>'");
+    bad_config("[1, 2]",
+               "playground: the request body must be a JSON object, not an array; send {} or an object with the "
+               "fields of docs/playground.md");
+    bad_config("\"circle\"",
+               "playground: the request body must be a JSON object, not a string; send {} or an object with the "
+               "fields of docs/playground.md");
+    bad_config(R"({"noise": "high"})", "playground: field 'noise' must be a number, not a string");
+    bad_config(R"({"dataset": 3})", "playground: field 'dataset' must be a string, not a number");
+    bad_config(R"({"learning_rate": null})", "playground: field 'learning_rate' must be a number, not null");
+    bad_config(R"({"layers": [4, "2"]})", "playground: field 'layers[1]' must be an integer, not a string");
+    bad_config(R"({"layers": 4})", "playground: field 'layers' must be an array of integers, not a number");
+    bad_config(R"({"layers": [-1]})",
+               "playground: field 'layers[0]' must be an integer from 0 to 9007199254740991, not -1");
+    bad_config(R"({"features": "x1"})", "playground: field 'features' must be an array of strings, not a string");
+    bad_config(R"({"features": ["x1", true]})", "playground: field 'features[1]' must be a string, not a boolean");
+    bad_config(R"({"train_percent": 50.5})",
+               "playground: field 'train_percent' must be an integer, not 50.5 (a number with a fractional part)");
+    bad_config(R"({"batch_size": 1e10})",
+               "playground: field 'batch_size' must be an integer from -2147483648 to 2147483647, not 10000000000.0");
+    bad_config(R"({"seed": -1})", "playground: field 'seed' must be an integer from 0 to 9007199254740991, not -1");
+    bad_config(R"({"seed": 9007199254740992})",
+               "playground: field 'seed' must be an integer from 0 to 9007199254740991, not 9007199254740992");
+    bad_config(R"({"nosie": 5})",
+               "playground: unknown field 'nosie' in the configuration; use dataset, noise, train_percent, "
+               "batch_size, seed, features, layers, activation, learning_rate, regularization, regularization_rate");
+    // Integral numbers written as floats are the integers they equal.
+    CHECK(call(c, "PUT", session + "/config", R"({"batch_size": 5.0, "seed": 1e2})").status == 200);
+
+    // Steps: epochs 1..100, maps a boolean, nothing else.
+    check_error(call(c, "POST", session + "/step", R"({"epochs": 101})"), 400,
+                "playground: field 'epochs' must be an integer from 1 to 100, not 101");
+    check_error(call(c, "POST", session + "/step", R"({"epochs": 0})"), 400,
+                "playground: field 'epochs' must be an integer from 1 to 100, not 0");
+    check_error(call(c, "POST", session + "/step", R"({"maps": 1})"), 400,
+                "playground: field 'maps' must be a boolean, not a number");
+    check_error(call(c, "POST", session + "/step", R"({"epoch": 2})"), 400,
+                "playground: unknown field 'epoch' in the step request; use epochs, maps");
+    check_error(call(c, "POST", session + "/step", "{"), 400,
+                "playground: the request body is not valid JSON: [json.exception.parse_error.101] parse error at "
+                "line 1, column 2: syntax error while parsing object key - unexpected end of input; expected string "
+                "literal");
+
+    // A refused configuration leaves the session as it was.
+    REQUIRE(call(c, "POST", session + "/step", R"({"epochs": 2, "maps": false})").status == 200);
+    const json before = call(c, "GET", session + "/state?maps=0").j();
+    check_error(call(c, "PUT", session + "/config", R"({"layers": [9]})"), 400,
+                "playground: hidden layer 1 has 9 neurons; use 1..8");
+    CHECK(call(c, "GET", session + "/state?maps=0").j() == before);
+    CHECK(before.at("state").at("epoch") == 2);
+
+    // Unknown sessions, on every session endpoint.
+    const std::string ghost = "0123456789abcdef0123456789abcdef";
+    for (const auto& [method, tail] : std::vector<std::pair<std::string, std::string>>{{"GET", "/state"},
+                                                                                       {"GET", "/data"},
+                                                                                       {"GET", "/model.safetensors"},
+                                                                                       {"POST", "/step"},
+                                                                                       {"POST", "/reset"},
+                                                                                       {"PUT", "/config"},
+                                                                                       {"DELETE", ""}}) {
+        INFO(method, " ", tail);
+        check_error(call(c, method, "/api/sessions/" + ghost + tail, "{}"), 404, unknown_message(ghost, "600"));
+    }
+    check_error(call(c, "GET", "/api/sessions/%1b[2J/state"), 404, unknown_message("\\x1B[2J", "600"));
+
+    // A body over 64 KiB.
+    const std::string huge = "{\"noise\": \"" + std::string(70000, 'x') + "\"}";
+    check_error(call(c, "POST", "/api/sessions", huge), 413,
+                "playground: the request body is over 65536 bytes, more than any request of the API needs; send a "
+                "smaller one");
+    check_error(call(c, "POST", session + "/step", huge), 413,
+                "playground: the request body is over 65536 bytes, more than any request of the API needs; send a "
+                "smaller one");
+
+    // Wrong methods on known paths, with the Allow header.
+    const auto not_allowed = [&](const std::string& method, const std::string& path, const std::string& allowed) {
+        INFO(method, " ", path);
+        const Reply r = call(c, method, path, "{}");
+        check_error(r, 405, "playground: " + method + " is not allowed on '" + path + "'; use " + allowed);
+        CHECK(r.header("Allow") == allowed);
+    };
+    not_allowed("PUT", "/api/sessions", "POST");
+    not_allowed("GET", "/api/sessions", "POST");
+    not_allowed("GET", session + "/step", "POST");
+    not_allowed("DELETE", session + "/state", "GET");
+    not_allowed("POST", session, "DELETE");
+    not_allowed("PATCH", session + "/config", "PUT");
+    not_allowed("OPTIONS", "/", "GET");
+    not_allowed("POST", "/app.js", "GET");
+
+    // Paths the API does not have.
+    for (const std::string& path : std::vector<std::string>{"/nope", "/api", "/api/sessions/", session + "/weights",
+                                                            session + "/step/x", "/index.html"}) {
+        check_error(call(c, "GET", path), 404,
+                    "playground: nothing at '" + path +
+                        "'; the playground serves /, /app.js, /style.css and /api/sessions (see docs/playground.md)");
+    }
+
+    // Bytes that are not HTTP, and a JSON body nested 60000 deep.
+    const std::string garbage = raw_exchange(rs.server.port(), "\x01\x02 garbage\r\n\r\n");
+    CHECK(garbage.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(garbage.find("{\"error\":\"playground: the request is not well-formed HTTP/1.1; send a valid request "
+                       "line and headers\"}") != std::string::npos);
+    const std::string deep = std::string(30000, '[') + std::string(30000, ']');
+    check_error(call(c, "POST", "/api/sessions", deep), 400,
+                "playground: the request body must be a JSON object, not an array; send {} or an object with the "
+                "fields of docs/playground.md");
+
+    // The cap: 3 sessions, then 503 until one is closed.
+    const std::string second = create(c);
+    create(c);
+    check_error(call(c, "POST", "/api/sessions", "{}"), 503,
+                "playground: 3 sessions are open, the most this server allows; close a tab or wait 600 s for idle "
+                "ones to be freed");
+    CHECK(rs.server.session_count() == 3);
+    CHECK(call(c, "DELETE", "/api/sessions/" + second).status == 204);
+
+    // After all of that the server still serves: a new session trains, and the first kept its state.
+    const std::string fresh = create(c, {{"dataset", "gauss"}});
+    const Reply stepped = call(c, "POST", "/api/sessions/" + fresh + "/step", R"({"epochs": 2})");
+    REQUIRE(stepped.status == 200);
+    CHECK(stepped.j().at("state").at("epoch") == 2);
+    CHECK(call(c, "GET", session + "/state?maps=0").j() == before);
+}
+
+TEST_CASE("playground http: sessions idle for idle_seconds are freed, and their slots reused") {
+    ServerOptions options;
+    options.max_sessions = 1;
+    options.idle_seconds = 0.3;
+    RunningServer rs(options);
+    auto c = rs.client();
+    const std::string first = create(c);
+    check_error(call(c, "POST", "/api/sessions", "{}"), 503,
+                "playground: 1 sessions are open, the most this server allows; close a tab or wait 0.3 s for idle "
+                "ones to be freed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    check_error(call(c, "GET", "/api/sessions/" + first + "/state"), 404, unknown_message(first, "0.3"));
+    CHECK(rs.server.session_count() == 0);
+    const std::string second = create(c);
+    // Requests keep a session alive: five of them 0.1 s apart span more than idle_seconds.
+    for (int i = 0; i < 5; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        CHECK(call(c, "GET", "/api/sessions/" + second + "/state?maps=0").status == 200);
+    }
+}
+
+TEST_CASE("playground http: two sessions training at once end exactly as each trained alone") {
+    ServerOptions options;
+    options.max_sessions = 8;
+    RunningServer rs(options);
+    const std::vector<json> configs = {
+        {{"dataset", "spiral"}, {"features", {"x1", "x2", "sinx1", "sinx2"}}, {"layers", {8, 8}}, {"seed", 3}},
+        {{"dataset", "xor"}, {"layers", {4}}, {"activation", "relu"}, {"learning_rate", 0.1}, {"seed", 4}}};
+    // Ten requests of 3 epochs, the final state with maps.
+    const auto train = [&](const json& config) {
+        auto c = rs.client();
+        const std::string id = create(c, config);
+        for (int i = 0; i < 10; ++i) {
+            const Reply r = call(c, "POST", "/api/sessions/" + id + "/step", R"({"epochs": 3, "maps": false})");
+            REQUIRE(r.status == 200);
+        }
+        const Reply r = call(c, "GET", "/api/sessions/" + id + "/state");
+        REQUIRE(r.status == 200);
+        CHECK(call(c, "DELETE", "/api/sessions/" + id).status == 204);
+        return r.j().at("state");
+    };
+    const json alone0 = train(configs[0]);
+    const json alone1 = train(configs[1]);
+    CHECK(alone0.at("epoch") == 30);
+
+    json together0, together1;
+    std::atomic<bool> done{false};
+    std::atomic<int> churn{0};
+    std::thread t0([&] { together0 = train(configs[0]); });
+    std::thread t1([&] { together1 = train(configs[1]); });
+    // Meanwhile a third client opens, steps and closes sessions, and tries to close sessions that do not exist.
+    std::thread t2([&] {
+        auto c = rs.client();
+        while (!done) {
+            const Reply r = call(c, "POST", "/api/sessions", R"({"dataset": "circle", "layers": [2]})");
+            if (r.status != 200) continue;
+            const std::string id = r.j().at("id").get<std::string>();
+            call(c, "POST", "/api/sessions/" + id + "/step", R"({"maps": false})");
+            call(c, "DELETE", "/api/sessions/" + id);
+            call(c, "DELETE", "/api/sessions/" + id);
+            ++churn;
+        }
+    });
+    t0.join();
+    t1.join();
+    done = true;
+    t2.join();
+    CHECK(churn > 0);
+    CHECK(together0 == alone0);
+    CHECK(together1 == alone1);
+    CHECK(rs.server.session_count() == 0);
+}
+
+TEST_CASE("playground server: stop before listen, and a port in use is an io_error naming the address") {
+    {
+        Server s(RunningServer::with_any_port({}));
+        s.stop();
+        s.listen();  // returns at once
+    }
+    RunningServer rs;
+    ServerOptions taken;
+    taken.port = rs.server.port();
+    try {
+        Server second(taken);
+        FAIL("a second server bound the same port");
+    } catch (const io_error& e) {
+        CHECK(std::string(e.what()) == "playground: cannot listen on 127.0.0.1 port " + std::to_string(taken.port) +
+                                           ": Address already in use; pick another --port (0: any free one) or a "
+                                           "--host of this machine");
+    }
+}
+
+TEST_CASE("playground cli: a headless run prints its epochs and writes the PNG; bad options exit 2") {
+    const adg::testing::TempDir dir("adgraph-playground-cli");
+    const std::string png = dir.file("xor.png");
+    auto r = adg::testing::run_cli({"playground", "--dataset", "xor", "--features", "x1,x2", "--layers", "4", "--steps",
+                                    "20", "--report-every", "10", "--png", png, "--show-test"});
+    CHECK(r.code == 0);
+    CHECK(r.err == "");
+    CHECK(r.out.find("epoch 10 ") != std::string::npos);
+    CHECK(r.out.find("epoch 20 ") != std::string::npos);
+    const std::string bytes = read_file(png);
+    CHECK(bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+
+    // No hidden layers ("") is a valid network.
+    r = adg::testing::run_cli({"playground", "--layers", "", "--steps", "2", "--report-every", "0"});
+    CHECK(r.code == 0);
+    CHECK(r.out.find("epoch 2 ") != std::string::npos);
+
+    const auto usage = [](std::vector<std::string> args, const std::string& message) {
+        const auto got = adg::testing::run_cli(args);
+        CHECK(got.code == 2);
+        CHECK(got.err == "adgraph: " + message + "\nRun 'adgraph playground --help' for the options.\n");
+        CHECK(got.out == "");
+    };
+    usage({"playground", "--layers", "4,9", "--steps", "1"}, "playground: hidden layer 2 has 9 neurons; use 1..8");
+    usage({"playground", "--layers", "4,x", "--steps", "1"},
+          "--layers: x is not a whole number from 0 to 1000; give the neurons of each hidden layer joined by ',' "
+          "(e.g. 8,8), or \"\" for none");
+    usage({"playground", "--features", "x1,x3", "--steps", "1"},
+          "playground: unknown feature 'x3'; use one of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2");
+    usage({"playground", "--dataset", "spiral"},
+          "--dataset: sets up a headless run; add --steps N or --png FILE (the server takes its settings from the "
+          "page)");
+    usage({"playground", "--port", "9000", "--steps", "1"},
+          "--port: a server option; leave it out of a headless run (--steps or --png)");
+    usage({"playground", "--png", "", "--steps", "1"}, "--png: the path is empty; name a file, or leave --png out");
+    const auto parse_error = adg::testing::run_cli({"playground", "--dataset", "moons", "--steps", "1"});
+    CHECK(parse_error.code == 2);
+    CHECK(parse_error.err.find("--dataset: moons not in {circle,xor,gauss,spiral,plane,multigauss}") !=
+          std::string::npos);
+    const auto bad_lr = adg::testing::run_cli({"playground", "--lr", "-1", "--steps", "1"});
+    CHECK(bad_lr.code == 2);
+    CHECK(bad_lr.err.find("--lr: -1 is not a number in (0, 10]") != std::string::npos);
+}
