@@ -296,6 +296,33 @@ def run(page, args, out_dir):
     loss, epoch, secs = page.train_until(args.loss_bound, args.timeout)
     print("xor 4: test loss %.4f at epoch %d after %.1f s of play" % (loss, epoch, secs))
 
+    # hover: a neuron's bias and a link's weight, each with its gradient
+    from selenium.webdriver.common.action_chains import ActionChains
+    ActionChains(d).move_to_element(page.el("node-1-0")).perform()
+    card = page.wait_for("the hover card of a neuron", lambda: page.el("hovercard").is_displayed() and
+                         page.text("hovercard"))
+    check("bias" in card and "\u2202L/\u2202b" in card, "neuron hover card: " + repr(card))
+    d.execute_script("document.querySelector('.link-hit').dispatchEvent(new MouseEvent('mouseenter',"
+                     " {clientX: 300, clientY: 300}));")
+    card = page.text("hovercard")
+    check("weight" in card and "\u2202L/\u2202w" in card, "link hover card: " + repr(card))
+    ActionChains(d).move_to_element(page.el("epoch")).perform()
+    d.execute_script("document.querySelector('.link-hit').dispatchEvent(new MouseEvent('mouseleave'));")
+
+    # regression: the problem type switches the data sets offered
+    from selenium.webdriver.support.ui import Select
+    Select(page.el("problem")).select_by_value("regression")
+    page.wait_idle()
+    check("selected" in page.el("dataset-plane").get_attribute("class"), "regression did not select plane")
+    check(not page.el("dataset-circle").is_displayed() and page.el("dataset-multigauss").is_displayed(),
+          "the regression data sets must replace the classification ones")
+    page.click("step")
+    page.wait_idle()
+    check(page.epoch() == 1 and page.test_loss() is not None, "one step on plane: epoch %d" % page.epoch())
+    Select(page.el("problem")).select_by_value("classification")
+    page.wait_idle()
+    check("dataset=circle" in page.hash(), "back to classification: " + page.hash())
+
     # 3. spiral, x1 x2 sin x1 sin x2, 8,8 tanh
     page.click("dataset-spiral")
     page.wait_idle()
@@ -338,14 +365,50 @@ def run(page, args, out_dir):
     page.click("node-2-3")  # leave the gradient view
     page.wait_for("the gradient panel to close", lambda: not page.el("gradient-panel").is_displayed())
 
+    # a link restores configuration and view
+    d.get("about:blank")
+    d.get(page.url + "#dataset=gauss&layers=3&activation=relu&learning_rate=0.1&show_test=1&discretize=1&selected=1-2")
+    page.wait_ready()
+    check(not page.error_text(), "error after a good link: " + page.error_text())
+    check("selected" in page.el("dataset-gauss").get_attribute("class"), "the link's data set is not selected")
+    check(page.neuron_counts() == [3, 1], "the link's layers drawn as %s" % page.neuron_counts())
+    check(page.el("activation").get_attribute("value") == "relu", "activation not restored")
+    check(page.el("learning-rate").get_attribute("value") == "0.1", "learning rate not restored")
+    check(page.el("show-test").is_selected() and page.el("discretize").is_selected(), "view options not restored")
+    check(page.el("gradient-panel").is_displayed(), "the selected neuron's gradient view is not open")
+    check("selected=1-2" in page.hash() and "dataset=gauss" in page.hash(), "hash after the link " + page.hash())
+    page.click("node-1-2")
+    page.click("show-test")
+    page.click("discretize")
+    check("show_test=0" in page.hash() and "discretize=0" in page.hash() and "selected" not in page.hash(),
+          "hash after the view changes: " + page.hash())
+
+    # a freed session (404): the page offers a new one
+    status = d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch('/api/sessions/' + app.id, {method: 'DELETE'}).then(r => done(r.status));")
+    check(status == 204, "DELETE answered %s" % status)
+    old_id = d.execute_script("return app.id;")
+    page.click("step")
+    message = page.wait_for("the 404 message", page.error_text)
+    check("unknown session" in message and page.el("error-action").is_displayed(),
+          "after the session was freed: %r, new-session button shown: %s" % (message, page.el("error-action").is_displayed()))
+    page.click("error-action")
+    page.wait_for("a new session", lambda: d.execute_script("return app.id;") not in (None, old_id))
+    page.wait_idle()
+    check(not page.error_text(), "error after the new session: " + page.error_text())
+    page.click("step")
+    page.wait_idle()
+    check(page.epoch() == 1, "the new session steps: epoch %d" % page.epoch())
+
     # 5. bad input: a hash typed with 9 neurons
     d.execute_script("location.hash = 'layers=9';")
     message = page.wait_for("the server's message in #error", page.error_text)
     print("typed hash layers=9 shows: " + message)
     check(message.startswith("playground: ") and "9 neurons" in message, "unexpected message " + repr(message))
     page.wait_idle()
-    check(page.neuron_counts() == [8, 8, 1], "the session must keep its network after a rejected config")
-    check("layers=8,8" in page.hash(), "the hash must return to the session's config: " + page.hash())
+    check(page.neuron_counts() == [3, 1], "the session must keep its network after a rejected config")
+    check("layers=3&" in page.hash(), "the hash must return to the session's config: " + page.hash())
     page.click("error-close")
     d.get("about:blank")
     d.get(page.url + "#dataset=xor&layers=4,9")
