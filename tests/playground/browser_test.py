@@ -13,12 +13,15 @@ opens the page. Then, as a user would, through the page's controls:
   5. bad input: a hash typed with 9 neurons shows the server's message in #error, the session keeps its network,
      and a page loaded with such a hash shows the message and starts from the defaults;
   6. the export link serves a safetensors file (its 8-byte header length and JSON header).
+Also: the output map painted equals the server's map decoded and coloured here; hovers, the regression data sets, a
+link restoring a configuration, and a freed session (404) replaced through the page's button.
 Every screenshot must not be blank (many colours), and the output canvas must show both orange and blue.
 
 Exit 0 pass, 1 fail, 77 skip when chromium, chromedriver, selenium or PIL are missing (fail instead when
 ADGRAPH_REQUIRE_BROWSER=1, as .ci/run sets). Always run with /usr/bin/python3 (Debian's selenium).
 """
 import argparse
+import base64
 import io
 import json
 import os
@@ -31,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 SKIP = 77
 CHROMIUM = "/usr/bin/chromium"
@@ -254,6 +258,49 @@ def check_screenshot(page, name, out_dir):
           (path, count, 100 * orange, 100 * blue, os.path.getsize(path)))
 
 
+def scale_colour(v):
+    """The colour scale the page promises (the original's): orange at -1, #e8eaeb at 0, blue at +1, linear."""
+    orange, middle, blue = (245, 147, 34), (232, 234, 235), (8, 119, 189)
+    end = orange if v < 0 else blue
+    a = min(1.0, abs(v))
+    return tuple(round(m + (e - m) * a) for m, e in zip(middle, end))
+
+
+def check_output_colours(page):
+    """The output map the page painted (before scaling and points) against the server's bytes, decoded here as the
+    API document says (v = byte / 127.5 - 1) and coloured by the scale above."""
+    d = page.d
+    epoch, side, pixels = d.execute_script(
+        "const c = app.offscreen; const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        "return [app.state.epoch, c.width, Array.from(px)];")
+    session = d.execute_script("return app.id;")
+    with urllib.request.urlopen(page.url.rstrip("/") + "/api/sessions/%s/state" % session, timeout=30) as r:
+        state = json.load(r)["state"]
+    check(state["epoch"] == epoch, "state epoch %d, page shows %d" % (state["epoch"], epoch))
+    raw = base64.b64decode(state["maps"]["output"], validate=True)
+    check(len(raw) == side * side, "output map of %d bytes for a %d² canvas" % (len(raw), side))
+    worst = 0
+    for k, b in enumerate(raw):
+        want = scale_colour(b / 127.5 - 1)
+        got = pixels[4 * k:4 * k + 3]
+        worst = max(worst, max(abs(g - w) for g, w in zip(got, want)))
+    check(worst <= 1, "output canvas differs from the server's map by %d colour levels" % worst)
+    print("output canvas: %d² cells match the server's map and the colour scale (worst %d level)" % (side, worst))
+
+
+def check_page_helpers(page):
+    """The page's base64 decoding against Python's encoder, and its hash format read back by its parser."""
+    data = bytes(range(256)) + bytes([0, 255, 128])
+    got = page.d.execute_script("return Array.from(decodeBase64(arguments[0]));", base64.b64encode(data).decode())
+    check(bytes(got) == data, "decodeBase64 differs from Python's base64 on 0..255")
+    config = {"dataset": "spiral", "noise": 25, "train_percent": 70, "batch_size": 3, "seed": 42,
+              "features": ["x1", "sinx2"], "layers": [8, 1, 3], "activation": "relu", "learning_rate": 0.003,
+              "regularization": "l2", "regularization_rate": 0.001}
+    view = {"show_test": True, "discretize": False, "selected": "2-0"}
+    back = page.d.execute_script("return parseHash('#' + formatHash(arguments[0], arguments[1]));", config, view)
+    check(back == {"config": config, "view": view}, "hash round trip: %s" % back)
+
+
 def measure_fps(page, seconds):
     """Plays for `seconds` and returns window.playgroundStats at the end (fps over its last ~2 s)."""
     page.set_playing(True)
@@ -283,6 +330,8 @@ def run(page, args, out_dir):
     loss, epoch, secs = page.train_until(args.loss_bound, args.timeout)
     print("circle 4,2: test loss %.4f at epoch %d after %.1f s of play" % (loss, epoch, secs))
     check_screenshot(page, "playground-default.png", out_dir)
+    check_output_colours(page)
+    check_page_helpers(page)
 
     # 2. xor, one hidden layer of 4
     page.click("dataset-xor")
