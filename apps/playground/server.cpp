@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <system_error>
 #include <thread>
@@ -36,6 +38,14 @@ using nlohmann::json;
 constexpr std::size_t worker_threads = 16;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+using Clock = std::chrono::steady_clock;
+
+std::string milliseconds(Clock::time_point from, Clock::time_point to) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.3f", std::chrono::duration<double, std::milli>(to - from).count());
+    return text;
+}
 
 void send_json(httplib::Response& res, int status, const json& body) {
     res.status = status;
@@ -111,8 +121,17 @@ struct Server::Impl {
         const StepRequest s = checked_request(
             [&] { return step_request_from_json(parse_body(req.body), options.max_epochs_per_request); });
         std::lock_guard<std::mutex> lock(entry->mutex);
+        // The server's share of a frame, for the page and for measurements: training, the state with its maps, and
+        // the JSON text (Server-Timing, in milliseconds).
+        const auto t0 = Clock::now();
         entry->session.step(s.epochs);
-        send_json(res, 200, {{"state", state_json(entry->session, s.maps)}});
+        const auto t1 = Clock::now();
+        json state = {{"state", state_json(entry->session, s.maps)}};
+        const auto t2 = Clock::now();
+        send_json(res, 200, state);
+        const auto t3 = Clock::now();
+        res.set_header("Server-Timing", "step;dur=" + milliseconds(t0, t1) + ", state;dur=" + milliseconds(t1, t2) +
+                                            ", json;dur=" + milliseconds(t2, t3));
     }
 
     void reset(const Route& r, httplib::Response& res) {
@@ -224,6 +243,9 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
     http.Delete(".*", handler);
     http.Options(".*", handler);
     http.set_payload_max_length(max_body_bytes);
+    // A response goes out in two writes (headers, body): with Nagle's algorithm the second waits for the client's
+    // delayed ACK of the first, about 40 ms a request on Linux, which alone would cap the page below 30 frames/s.
+    http.set_tcp_nodelay(true);
     // SO_REUSEADDR only (a restart may bind while old connections linger), never SO_REUSEPORT: a second server on
     // a port in use must fail to bind rather than share it.
     http.set_socket_options([](socket_t sock) {
