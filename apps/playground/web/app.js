@@ -779,8 +779,13 @@ function drawOutput() {
         app.offscreen.height = side;
     }
     paintMap(app.offscreen, app.maps.output, side, app.view.discretize ? app.lutDiscrete : app.lut);
+    // The map a little lighter than the points' colours, so that points of either class stand out on it.
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.globalAlpha = 0.8;
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(app.offscreen, 0, 0, canvas.width, canvas.height);
+    ctx.globalAlpha = 1;
     const W = canvas.width;
     const H = canvas.height;
     const drawPoints = (points, stroke) => {
