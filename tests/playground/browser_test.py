@@ -516,7 +516,7 @@ def main():
     server = None
     driver = None
     try:
-        server = ServerProcess(args.adgraph, work)
+        server = ServerProcess(os.path.abspath(args.adgraph), work)  # it runs in `work`
         url = server.url(timeout=30)
         print("server: " + url)
         driver = start_browser(os.path.join(work, "profile"), width, height)

@@ -18,8 +18,9 @@
 //   output-canvas                the output heat map with the points; show-test, discretize: its checkboxes
 //   error (error-text, error-action)         the message area: API errors, and "Start a new session" after a 404
 //   export                       link to the session's model.safetensors
-// window.playgroundStats = {frames, fps, lastStepMs, epoch, trainLoss, testLoss}: training frames drawn since
-// load, frames per second over the last ~2 s, the last step request's round trip, and the last state shown.
+// window.playgroundStats = {frames, fps, lastStepMs, lastDrawMs, epoch, trainLoss, testLoss}: training frames drawn
+// since load, frames per second over the last ~2 s, the last step request's round trip (request to parsed JSON), the
+// last redraw's time in script (decode + canvases + links; the browser's own painting comes after), the last state.
 //
 // The URL hash holds the configuration and the view: #dataset=circle&noise=0&train_percent=50&batch_size=10&
 // seed=1&features=x1,x2&layers=4,2&activation=tanh&learning_rate=0.03&regularization=none&regularization_rate=0&
@@ -195,7 +196,7 @@ const app = {
     lutDiscrete: null,
 };
 
-const stats = {frames: 0, fps: 0, lastStepMs: 0, epoch: 0, trainLoss: null, testLoss: null};
+const stats = {frames: 0, fps: 0, lastStepMs: 0, lastDrawMs: 0, epoch: 0, trainLoss: null, testLoss: null};
 
 function $(id) {
     return document.getElementById(id);
@@ -329,7 +330,8 @@ async function stepOnce() {
     while (app.frameTimes.length && app.frameTimes[0] < now - 2000) app.frameTimes.shift();
     stats.frames += 1;
     stats.fps = framesPerSecond(app.frameTimes, now, 2000);
-    $('speed').textContent = `${stats.fps.toFixed(1)} frames/s, step + maps ${stats.lastStepMs.toFixed(1)} ms`;
+    $('speed').textContent = `${stats.fps.toFixed(1)} frames/s; step request ${stats.lastStepMs.toFixed(1)} ms, ` +
+        `redraw ${stats.lastDrawMs.toFixed(1)} ms`;
 }
 
 // While playing: on each animation frame, one step request when the previous one has returned.
@@ -702,6 +704,7 @@ function drawInactiveFeatures() {
 
 function render() {
     if (!app.state) return;
+    const t0 = performance.now();
     const s = app.state;
     $('epoch').textContent = formatEpoch(s.epoch);
     $('loss-train').textContent = formatLoss(s.loss.train);
@@ -712,6 +715,7 @@ function render() {
     drawLossCurve();
     drawGradientPanel();
     updateHoverCard();
+    stats.lastDrawMs = performance.now() - t0;
 }
 
 function drawNodes() {
@@ -775,8 +779,13 @@ function drawOutput() {
         app.offscreen.height = side;
     }
     paintMap(app.offscreen, app.maps.output, side, app.view.discretize ? app.lutDiscrete : app.lut);
+    // The map a little lighter than the points' colours, so that points of either class stand out on it.
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.globalAlpha = 0.8;
     ctx.imageSmoothingEnabled = true;
     ctx.drawImage(app.offscreen, 0, 0, canvas.width, canvas.height);
+    ctx.globalAlpha = 1;
     const W = canvas.width;
     const H = canvas.height;
     const drawPoints = (points, stroke) => {
