@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
     std::printf(
         "\nCompute per frame (what the server does for one frame of the page): one epoch (step), the 100 x 100 heat "
         "map\nof every node (node_maps), losses(), gradients(); medians over %d frames in us (frame: the median of "
-        "the sums,\nand their 90th percentile), and the frames per second that compute alone allows (1 / frame). "
+        "the sums,\nand their 90th percentile), and the frames per second that compute alone allows (1 / frame)."
         "\nLoad average: %s",
         frames, load_average().c_str());
     std::printf("%-24s %6s %8s %8s %8s %8s %9s %9s %9s\n", "configuration", "nodes", "step", "maps", "losses", "grads",
