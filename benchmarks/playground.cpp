@@ -4,9 +4,10 @@
 // original playground's (its own nn.ts and dataset.ts run under Node, embedded below). Then the server's compute per
 // frame of the page: one epoch, the heat maps of every node, the losses and the gradients.
 //
-// Exit code: 1 if circle or spiral misses its bound for any seed, or if xor meets its bound for a smaller share of
-// the seeds than the original's 25 of 40 (xor's bound is not met for every seed in the original either); 0
-// otherwise. --quick (the CTest smoke run: 3 seeds, few epochs) prints the same tables but judges nothing.
+// Exit code: 1 if a case meets its bound for a smaller share of the seeds than the original does (circle 196 and xor
+// 122 of 200 seeds, spiral 40 of 40: neither circle's nor xor's bound holds for every seed in the original); 0
+// otherwise. By default each case runs as many seeds as the original's share was measured on. --quick (the CTest
+// smoke run: 3 seeds, few epochs) prints the same tables but judges nothing.
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/atomic_file.hpp>
 
@@ -41,10 +42,14 @@ Spread spread_of(std::vector<double> v) {
 // The original playground: playground.tensorflow.org's own nn.ts and dataset.ts, run under Node 20 with seedrandom
 // seeds "1".."40" and the settings and epochs of each case below (measured once by a colleague for issue 16). Its
 // seeds and ours draw different points and weights, so only the spreads compare, not seed by seed. seedrandom gives
-// the same stream for "1" and "11", "2" and "22", "3" and "33", so its 40 seeds are 37 distinct runs.
+// the same stream for "1" and "11", "2" and "22", "3" and "33", so its 40 seeds are 37 distinct runs. For circle and
+// xor the share meeting the bound was also measured over seeds "1".."200" (the same program, later): circle 196,
+// xor 122; and our Session, given the original's points and initial weights, follows its nn.ts to 4e-16 in the
+// losses over 300 epochs (circle seeds 1, 28, 30, xor 1), so the two differ only in their random draws.
 struct Original {
     int meeting = 0, seeds = 40;
     Spread final_loss, first_epoch;  // first_epoch over the seeds that meet the bound
+    int judged_meeting = 0, judged_seeds = 40;  // the share a run is judged against: the largest measurement
 };
 
 struct Case {
@@ -52,7 +57,6 @@ struct Case {
     Config config;
     std::size_t epochs = 0;
     double bound = 0;
-    bool all_seeds = true;  // must every seed meet the bound (circle, spiral) or the original's share (xor)?
     Original original;
 };
 
@@ -66,9 +70,9 @@ std::vector<Case> cases() {
     spiral.features = {"x1", "x2", "sinx1", "sinx2"};
     spiral.layers = {8, 8};
     return {
-        {"circle", circle, 300, 0.05, true, {40, 40, {0.0095, 0.0168, 0.0312}, {64, 79, 120}}},
-        {"xor", xor_, 300, 0.05, false, {25, 40, {0.0156, 0.0348, 0.1491}, {41, 92, 286}}},
-        {"spiral", spiral, 2000, 0.1, true, {40, 40, {0.0008, 0.0072, 0.0660}, {53, 82, 159}}},
+        {"circle", circle, 300, 0.05, {40, 40, {0.0095, 0.0168, 0.0312}, {64, 79, 120}, 196, 200}},
+        {"xor", xor_, 300, 0.05, {25, 40, {0.0156, 0.0348, 0.1491}, {41, 92, 286}, 122, 200}},
+        {"spiral", spiral, 2000, 0.1, {40, 40, {0.0008, 0.0072, 0.0660}, {53, 82, 159}, 40, 40}},
     };
 }
 
@@ -97,7 +101,7 @@ std::string spread_text(const Spread& s, const char* fmt) {
     return bench::format(f.c_str(), s.min, s.median, s.max);
 }
 
-// Runs one case over `seeds` seeds, prints its rows; true if it meets its bound (all seeds, or xor's share).
+// Runs one case over `seeds` seeds, prints its rows; true if it meets its bound for at least the original's share.
 bool quality_case(const Case& c, int seeds, std::size_t epochs, std::string& csv) {
     std::vector<SeedResult> rs;
     for (int seed = 1; seed <= seeds; ++seed) {
@@ -125,6 +129,10 @@ bool quality_case(const Case& c, int seeds, std::size_t epochs, std::string& csv
     const Original& o = c.original;
     std::printf("%-7s %-15s %-9s %4d/%-3d %-26s %s\n", "", "", "original", o.meeting, o.seeds,
                 spread_text(o.final_loss, "%.4f").c_str(), spread_text(o.first_epoch, "%.0f").c_str());
+    if (o.judged_seeds != o.seeds) {
+        std::printf("%-7s %-15s %-9s %4d/%-3d (over seeds 1..%d)\n", "", "", "original", o.judged_meeting,
+                    o.judged_seeds, o.judged_seeds);
+    }
     if (!failing.empty()) {
         std::string line = "        seeds missing the bound (final test loss, first epoch within it):";
         for (const SeedResult* r : failing) {
@@ -134,8 +142,7 @@ bool quality_case(const Case& c, int seeds, std::size_t epochs, std::string& csv
         std::printf("%s\n", line.c_str());
     }
     std::fflush(stdout);
-    if (c.all_seeds) return meeting == seeds;
-    return meeting * o.seeds >= o.meeting * seeds;  // at least the original's share
+    return meeting * o.judged_seeds >= o.judged_meeting * seeds;  // at least the original's share
 }
 
 // The server's compute for one frame of the page: a step of one epoch, the heat maps of every node on the page's
@@ -181,15 +188,16 @@ std::string load_average() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int seeds = 40, frames = 200;
+    int seeds = 0, frames = 200;  // seeds 0: per case, as many as the original's share was measured on
     bool quick = false;
     std::string csv_path;
     std::vector<std::string> only = {"circle", "xor", "spiral"};
     CLI::App app{
         "The playground's quality bounds over seeds 1..N beside the original playground's, and the server's compute "
-        "per frame.\nExit code 1 if circle or spiral misses its bound for any seed, or xor meets its bound for a "
-        "smaller share of the seeds than the original's 25 of 40; --quick judges nothing."};
-    app.add_option("--seeds", seeds, "seeds 1..N per case")->capture_default_str()->check(CLI::Range(1, 100000));
+        "per frame.\nExit code 1 if a case meets its bound for a smaller share of the seeds than the original (circle "
+        "196/200, xor 122/200, spiral 40/40); --quick judges nothing."};
+    app.add_option("--seeds", seeds, "seeds 1..N per case (default: 200 for circle and xor, 40 for spiral)")
+        ->check(CLI::Range(1, 100000));
     app.add_option("--frames", frames, "timed frames per configuration (median)")
         ->capture_default_str()
         ->check(CLI::Range(1, 100000));
@@ -212,13 +220,12 @@ int main(int argc, char** argv) {
     out.preamble("playground: quality over seeds and compute per frame");
     // Long text goes straight to printf: bench::format holds 512 bytes.
     std::printf(
-        "\nQuality: test loss (half squared error, mean over the 250 test points) over seeds 1..%d; noise 0, ratio "
+        "\nQuality: test loss (half squared error, mean over the 250 test points) over seeds 1..N; noise 0, ratio "
         "50,\nbatch 10, tanh, learning rate 0.03. circle and xor: x1 x2, one hidden layer of 4; spiral: x1 x2 sinx1 "
         "sinx2, 8,8.\n\"first epoch\": the first epoch after which the test loss is within the bound (seeds meeting "
         "it).\n\"original\": playground.tensorflow.org's nn.ts and dataset.ts under Node 20, seedrandom seeds "
         "\"1\"..\"40\"\n(37 distinct runs: seedrandom gives \"1\" and \"11\", \"2\" and \"22\", \"3\" and \"33\" the "
-        "same stream);\nits seeds draw other points and weights than ours, so the spreads compare, not the seeds.\n\n",
-        seeds);
+        "same stream);\nits seeds draw other points and weights than ours, so the spreads compare, not the seeds.\n\n");
     std::printf("%-7s %-15s %-9s %8s %-26s %s\n", "case", "bound", "engine", "meeting", "final min / median / max",
                 "first epoch min / median / max");
     std::string csv = "case,seed,final_test_loss,first_epoch\n";
@@ -226,7 +233,7 @@ int main(int argc, char** argv) {
     for (const Case& c : cases()) {
         if (std::find(only.begin(), only.end(), c.name) == only.end()) continue;
         const std::size_t epochs = quick ? c.epochs / 10 : c.epochs;
-        const bool ok = quality_case(c, seeds, epochs, csv);
+        const bool ok = quality_case(c, seeds > 0 ? seeds : c.original.judged_seeds, epochs, csv);
         if (!ok) pass = false;
     }
     if (!csv_path.empty()) nn::write_file_atomically(csv_path, csv);
@@ -255,7 +262,7 @@ int main(int argc, char** argv) {
         std::printf("\n--quick: not judged.\n");
         return 0;
     }
-    std::printf("\nverdict: %s (circle and spiral: every seed; xor: at least the original's share, 25 of 40)\n",
+    std::printf("\nverdict: %s (each case: at least the original's share of seeds meeting the bound)\n",
                 pass ? "pass" : "FAIL");
     return pass ? 0 : 1;
 }

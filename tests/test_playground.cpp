@@ -370,21 +370,24 @@ TEST_CASE("playground Session: a diverging network gives NaN or huge losses, not
 }
 
 TEST_CASE("playground quality: circle and xor with x1, x2 and one hidden layer of 4 reach test loss 0.05 in 300") {
-    // The original's settings (tanh, learning rate 0.03, batch 10, noise 0). Measured over seeds 1..40 (test loss
-    // after 300 epochs): circle meets the bound for 38 (seed 1: 0.0197), xor for 29 (seed 5: 0.0193, seed 9:
-    // 0.0167); xor seed 1 stays at 0.080 (its four quadrants are learnt but the boundaries bend away from the axes
-    // near the centre) and seed 10 at 0.20; seed 1 stays above 0.08 with learning rates 0.01 to 0.3 and batch
-    // sizes 1 to 30 too. So the bound holds for most seeds, not all; these are seeds that meet it with a margin.
-    for (const auto& [dataset, seed] :
-         std::vector<std::pair<std::string, std::uint64_t>>{{"circle", 1}, {"xor", 5}, {"xor", 9}}) {
-        INFO(dataset, " seed ", seed);
-        Config c;
-        c.dataset = dataset;
-        c.seed = seed;
-        c.layers = {4};
-        Session s(c);
-        s.step(300);
-        CHECK(s.losses().test <= 0.05);
+    // The original's settings (tanh, learning rate 0.03, batch 10, noise 0) on the first five seeds, unpicked. The
+    // bound does not hold for every seed, in the original either: over seeds 1..200 circle meets it for 197 here and
+    // 196 in the original, xor for 141 here and 122 there (bench_playground and docs/benchmarks.md; given the same
+    // points and initial weights, this Session follows the original's nn.ts to 4e-16 in the losses). Of seeds 1..5
+    // circle meets it for all five, xor for three (seed 1 stays at 0.080, seed 2 at 0.0504).
+    for (const auto& [dataset, at_least] : std::vector<std::pair<std::string, int>>{{"circle", 5}, {"xor", 3}}) {
+        int meeting = 0;
+        for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+            Config c;
+            c.dataset = dataset;
+            c.seed = seed;
+            c.layers = {4};
+            Session s(c);
+            s.step(300);
+            if (s.losses().test <= 0.05) ++meeting;
+        }
+        INFO(dataset);
+        CHECK(meeting >= at_least);
     }
 }
 
