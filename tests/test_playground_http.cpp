@@ -649,7 +649,7 @@ TEST_CASE("playground server: stop before listen, and a port in use is an io_err
     }
 }
 
-TEST_CASE("playground cli: a headless run prints its epochs and writes the PNG; bad options exit 2") {
+TEST_CASE("playground cli: a headless run prints its epochs and writes the PNG, and bad options exit 2") {
     const adg::testing::TempDir dir("adgraph-playground-cli");
     const std::string png = dir.file("xor.png");
     auto r = adg::testing::run_cli({"playground", "--dataset", "xor", "--features", "x1,x2", "--layers", "4", "--steps",

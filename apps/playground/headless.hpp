@@ -13,12 +13,12 @@ namespace adg::playground {
 
 /// What a headless run does.
 struct HeadlessOptions {
-    Config config;                  ///< the page's settings
-    std::size_t steps = 1000;       ///< epochs to train (the page's epoch counter)
-    std::size_t report_every = 100; ///< print the losses every this many epochs (0: only at the end)
-    std::string png;                ///< write the decision surface here when not empty
-    std::size_t png_side = 400;     ///< the picture's width and height in pixels
-    bool show_test = false;         ///< draw the test points too
+    Config config;                   ///< the page's settings
+    std::size_t steps = 1000;        ///< epochs to train (the page's epoch counter)
+    std::size_t report_every = 100;  ///< print the losses every this many epochs (0: only at the end)
+    std::string png;                 ///< write the decision surface here when not empty
+    std::size_t png_side = 400;      ///< the picture's width and height in pixels
+    bool show_test = false;          ///< draw the test points too
 };
 
 /// The output's heat map over [-domain, domain]² in the page's colours (orange −1, white 0, blue +1), with the

@@ -34,8 +34,14 @@ namespace {
 
 using nlohmann::json;
 
-// Worker threads: a browser keeps up to six connections per host open, each holding a worker while it lives.
-constexpr std::size_t worker_threads = 16;
+// Worker threads: a browser keeps up to six connections per host open, each holding a worker while it lives (up to
+// the keep-alive timeout when idle), so several tabs need more workers than the machine has cores.
+constexpr std::size_t worker_threads = 32;
+// Requests per connection before httplib closes it (its default is 5): the page polls one request after another.
+constexpr std::size_t keep_alive_requests = 1000;
+// Seconds an idle connection is kept (httplib's default is 5): stop() waits for idle connections to time out, and
+// a new connection to localhost costs far less than a frame.
+constexpr time_t keep_alive_seconds = 1;
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -246,6 +252,8 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
     // A response goes out in two writes (headers, body): with Nagle's algorithm the second waits for the client's
     // delayed ACK of the first, about 40 ms a request on Linux, which alone would cap the page below 30 frames/s.
     http.set_tcp_nodelay(true);
+    http.set_keep_alive_max_count(keep_alive_requests);
+    http.set_keep_alive_timeout(keep_alive_seconds);
     // SO_REUSEADDR only (a restart may bind while old connections linger), never SO_REUSEPORT: a second server on
     // a port in use must fail to bind rather than share it.
     http.set_socket_options([](socket_t sock) {

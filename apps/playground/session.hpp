@@ -55,17 +55,17 @@ inline constexpr std::size_t regression_points = 1200;
 
 /// Everything the user sets on the page. The defaults are the original's first page.
 struct Config {
-    std::string dataset = "circle";          ///< one of dataset_names()
-    double noise = 0;                        ///< percent, 0..50
-    int train_percent = 50;                  ///< share of the points used for training, 10..90
-    int batch_size = 10;                     ///< points per update, 1..30
-    std::uint64_t seed = 1;                  ///< seeds the data and the initial weights
+    std::string dataset = "circle";                    ///< one of dataset_names()
+    double noise = 0;                                  ///< percent, 0..50
+    int train_percent = 50;                            ///< share of the points used for training, 10..90
+    int batch_size = 10;                               ///< points per update, 1..30
+    std::uint64_t seed = 1;                            ///< seeds the data and the initial weights
     std::vector<std::string> features = {"x1", "x2"};  ///< a non-empty subset of feature_names(), no repeats
-    std::vector<std::size_t> layers = {4, 2};           ///< hidden layers: 0..max_layers of 1..max_neurons
-    std::string activation = "tanh";         ///< of the hidden layers: relu, tanh, sigmoid or linear
-    double learning_rate = 0.03;             ///< > 0 and ≤ 10
-    std::string regularization = "none";     ///< none, l1 or l2 (on weights, not biases)
-    double regularization_rate = 0;          ///< 0..10
+    std::vector<std::size_t> layers = {4, 2};          ///< hidden layers: 0..max_layers of 1..max_neurons
+    std::string activation = "tanh";                   ///< of the hidden layers: relu, tanh, sigmoid or linear
+    double learning_rate = 0.03;                       ///< > 0 and ≤ 10
+    std::string regularization = "none";               ///< none, l1 or l2 (on weights, not biases)
+    double regularization_rate = 0;                    ///< 0..10
 
     /// Throws value_error naming the field, the value at fault and what is allowed.
     void validate() const;
@@ -86,7 +86,7 @@ struct LayerValues {
 
 /// One tab's data, network and optimiser state. Not thread-safe: the server locks a session per request.
 class Session {
-   public:
+public:
     /// Validates `config` (value_error), draws its points from the seed (the first train_percent % train, the rest
     /// test), and builds the network with the original's initialisation from the seed: weights U(−0.5, 0.5),
     /// biases 0.1.
@@ -126,8 +126,9 @@ class Session {
 
     /// The value of every node on a `side` × `side` grid over [-domain, domain]², in one batched forward pass.
     /// Result[k] is node k's map, nodes in order: each input feature (in feature_names() order), each neuron of
-    /// each hidden layer (after its activation), the output. value_error unless side is in 1..1000. Each map holds side × side values row by row, row 0 at x2 = +domain (the top of
-    /// the picture), column 0 at x1 = −domain; cell centres are at ±domain·(1 − 1/side) at the edges.
+    /// each hidden layer (after its activation), the output. Each map holds side × side values row by row, row 0 at
+    /// x2 = +domain (the top of the picture), column 0 at x1 = −domain; cell centres are at ±domain·(1 − 1/side) at
+    /// the edges. value_error unless side is in 1..1000.
     std::vector<std::vector<float>> node_maps(std::size_t side) const;
 
     /// The network as a module, e.g. for save_checkpoint: a float64 Sequential of Linear layers each followed by its
@@ -138,7 +139,7 @@ class Session {
     /// (features and layers comma-separated) and "playground.epoch".
     std::map<std::string, std::string> metadata() const;
 
-   private:
+private:
     struct State;
     std::unique_ptr<State> s_;
 };
