@@ -446,7 +446,8 @@ def run(page, args, out_dir):
     page.click("step")
     message = page.wait_for("the 404 message", page.error_text)
     check("unknown session" in message and page.el("error-action").is_displayed(),
-          "after the session was freed: %r, new-session button shown: %s" % (message, page.el("error-action").is_displayed()))
+          "after the session was freed: %r, new-session button shown: %s" %
+          (message, page.el("error-action").is_displayed()))
     page.click("error-action")
     page.wait_for("a new session", lambda: d.execute_script("return app.id;") not in (None, old_id))
     page.wait_idle()
