@@ -15,7 +15,8 @@ opens the page. Then, as a user would, through the page's controls:
   6. the export link serves a safetensors file (its 8-byte header length and JSON header).
 Also: the output map painted equals the server's map decoded and coloured here; hovers, the regression data sets, a
 link restoring a configuration, and a freed session (404) replaced through the page's button.
-Every screenshot must not be blank (many colours), and the output canvas must show both orange and blue.
+Every screenshot must not be blank (many colours), and the output canvas must show both orange and blue. At the end
+the server must exit 0 on SIGTERM, without a sanitizer report in its output.
 
 Exit 0 pass, 1 fail, 77 skip when chromium, chromedriver, selenium or PIL are missing (fail instead when
 ADGRAPH_REQUIRE_BROWSER=1, as .ci/run sets). Always run with /usr/bin/python3 (Debian's selenium).
@@ -95,6 +96,8 @@ class ServerProcess:
                           (timeout, "\n".join(self.lines)))
 
     def stop(self):
+        """SIGTERM (the server stops cleanly on it), SIGKILL after 10 s; returns (exit code, killed)."""
+        killed = False
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -102,7 +105,9 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+                killed = True
         self.thread.join(timeout=5)
+        return self.proc.returncode, killed
 
 
 def start_browser(profile_dir, width, height):
@@ -441,7 +446,8 @@ def run(page, args, out_dir):
     page.click("step")
     message = page.wait_for("the 404 message", page.error_text)
     check("unknown session" in message and page.el("error-action").is_displayed(),
-          "after the session was freed: %r, new-session button shown: %s" % (message, page.el("error-action").is_displayed()))
+          "after the session was freed: %r, new-session button shown: %s" %
+          (message, page.el("error-action").is_displayed()))
     page.click("error-action")
     page.wait_for("a new session", lambda: d.execute_script("return app.id;") not in (None, old_id))
     page.wait_idle()
@@ -521,6 +527,13 @@ def main():
         print("server: " + url)
         driver = start_browser(os.path.join(work, "profile"), width, height)
         run(Page(driver, url, args.timeout), args, out_dir)
+        driver.quit()
+        driver = None
+        rc, killed = server.stop()
+        check(not killed and rc == 0, "adgraph playground did not exit cleanly on SIGTERM: exit code %s%s" %
+              (rc, ", killed after 10 s" if killed else ""))
+        reports = [line for line in server.lines if "Sanitizer" in line or "runtime error:" in line]
+        check(not reports, "the server reported errors:\n" + "\n".join(server.lines))
         passed = True
         print("PASS (screenshots in %s)" % (out_dir if args.screenshots else "a temporary directory, removed"))
         return 0
