@@ -48,7 +48,7 @@ Spread spread_of(std::vector<double> v) {
 // losses over 300 epochs (circle seeds 1, 28, 30, xor 1), so the two differ only in their random draws.
 struct Original {
     int meeting = 0, seeds = 40;
-    Spread final_loss, first_epoch;  // first_epoch over the seeds that meet the bound
+    Spread final_loss, first_epoch;             // first_epoch over the seeds that meet the bound
     int judged_meeting = 0, judged_seeds = 40;  // the share a run is judged against: the largest measurement
 };
 

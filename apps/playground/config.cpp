@@ -74,7 +74,8 @@ void Config::validate() const {
     check_range("noise", noise, 0, 50, "0..50 (percent)");
     check_range("train_percent", train_percent, 10, 90, "10..90");
     check_range("batch_size", batch_size, 1, 30, "1..30");
-    if (features.empty()) throw value_error("playground: no input features; switch on at least one of " + joined(feature_names()));
+    if (features.empty())
+        throw value_error("playground: no input features; switch on at least one of " + joined(feature_names()));
     for (std::size_t i = 0; i < features.size(); ++i) {
         check_name("feature", features[i], feature_names());
         if (std::find(features.begin(), features.begin() + static_cast<std::ptrdiff_t>(i), features[i]) !=
