@@ -2174,9 +2174,11 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "unaffected)",
                  [] { throw playground::internal_error(std::bad_alloc().what()); }});
     c.push_back({"value_error",
-                 "block_average: a map of 3 values cannot be read as 2 x 2 cells in blocks of 2; pass side² values "
-                 "with side a multiple of factor",
-                 [] { playground::block_average({1, 2, 3}, 2, 2); }});
+                 "playground: block_average: a map of 3 values cannot be read as 2 x 2 cells in blocks of 2; pass "
+                 "side² values with side a multiple of factor",
+                 [] {
+                     playground::block_average({1, 2, 3}, 2, 2);
+                 }});
     c.push_back({"value_error", "safetensors_bytes: the tensor name 'w' appears twice; names must be unique", [] {
                      safetensors_bytes({{"w", Array::zeros({1}, f32)}, {"w", Array::zeros({1}, f32)}});
                  }});
@@ -2190,6 +2192,21 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      model->named_parameters()[1].second.mutable_value().get_mut<float>().data()[1] =
                          std::numeric_limits<float>::infinity();
                      checkpoint_bytes(*model);
+                 }});
+    c.push_back({"value_error",
+                 "playground: cannot export the model: checkpoint_bytes: tensor '0.bias' (float32 (2)) holds 1 "
+                 "non-finite value, the first inf at element 1 (index (1)); the model diverged, so no checkpoint was "
+                 "made: train again with a smaller learning rate",
+                 [] {
+                     Generator gen(0);
+                     auto model = Sequential::mlp("4-2", gen);
+                     model->named_parameters()[1].second.mutable_value().get_mut<float>().data()[1] =
+                         std::numeric_limits<float>::infinity();
+                     try {
+                         checkpoint_bytes(*model);
+                     } catch (const value_error& e) {
+                         throw playground::export_refused(e.what());  // as the server answers a model export
+                     }
                  }});
     c.push_back({"io_error",
                  "playground: cannot listen on 192.0.2.1 port 8000: Cannot assign requested address; pick another "

@@ -1,6 +1,7 @@
 // `adgraph playground`'s server over real HTTP (cpp-httplib's client against a Server on a free port): the API of
-// docs/playground.md, every refused request with its status and message, sessions training at once, the heat maps'
-// encoding, the model export, and the headless command line.
+// docs/playground.md, every refused request with its status and message, sessions training at once, a diverged
+// network, the model export and Server-Timing. The encoding, the session store and the command line have files of
+// their own (test_playground_encode.cpp, test_playground_sessions.cpp, test_playground_cli.cpp).
 
 #include <doctest/doctest.h>
 #include <netinet/in.h>
@@ -14,6 +15,9 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <memory>
+#include <regex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,8 +28,6 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/checkpoint.hpp>
 
-#include "cli_run.hpp"
-#include "playground/encode.hpp"
 #include "playground/server.hpp"
 #include "playground/session.hpp"
 #include "temp_dir.hpp"
@@ -215,29 +217,6 @@ std::string raw_exchange(int port, const std::string& bytes) {
 }
 
 }  // namespace
-
-TEST_CASE("playground encode: base64 against RFC 4648's test vectors, quantisation and block averages by hand") {
-    CHECK(base64("") == "");
-    CHECK(base64("f") == "Zg==");
-    CHECK(base64("fo") == "Zm8=");
-    CHECK(base64("foo") == "Zm9v");
-    CHECK(base64("foob") == "Zm9vYg==");
-    CHECK(base64("fooba") == "Zm9vYmE=");
-    CHECK(base64("foobar") == "Zm9vYmFy");
-    CHECK(base64(std::string("\xff\xfe\x00", 3)) == "//4A");
-
-    const std::string q = quantise_map({-1.0f, 1.0f, 0.0f, 0.5f, -0.5f, 7.0f, -3.0f, NAN});
-    // round((v + 1) * 127.5): 0, 255, round(127.5) = 128, round(191.25) = 191, round(63.75) = 64; clamped ends.
-    CHECK(std::vector<unsigned char>(q.begin(), q.end()) ==
-          std::vector<unsigned char>{0, 255, 128, 191, 64, 255, 0, 128});
-
-    // A 4×4 map in 2×2 blocks: the means of {1, 2, 5, 6}, {3, 4, 7, 8}, {9, 10, 13, 14}, {11, 12, 15, 16}.
-    std::vector<float> m(16);
-    for (int i = 0; i < 16; ++i) m[i] = static_cast<float>(i + 1);
-    CHECK(block_average(m, 4, 2) == std::vector<float>{3.5f, 5.5f, 11.5f, 13.5f});
-    CHECK_THROWS_AS(block_average(m, 4, 3), value_error);
-    CHECK_THROWS_AS(block_average(m, 5, 5), value_error);
-}
 
 TEST_CASE("playground http: create, step, state, reset, data, config and delete against a Session in-process") {
     RunningServer rs;
@@ -563,26 +542,18 @@ TEST_CASE("playground http: every bad request gets its status and message, and t
     CHECK(call(c, "GET", session + "/state?maps=0").j() == before);
 }
 
-TEST_CASE("playground http: sessions idle for idle_seconds are freed, and their slots reused") {
-    ServerOptions options;
-    options.max_sessions = 1;
-    options.idle_seconds = 0.3;
-    RunningServer rs(options);
-    auto c = rs.client();
-    const std::string first = create(c);
-    check_error(call(c, "POST", "/api/sessions", "{}"), 503,
-                "playground: 1 sessions are open, the most this server allows; close a tab or wait 0.3 s for idle "
-                "ones to be freed");
-    std::this_thread::sleep_for(std::chrono::milliseconds(600));
-    check_error(call(c, "GET", "/api/sessions/" + first + "/state"), 404, unknown_message(first, "0.3"));
-    CHECK(rs.server.session_count() == 0);
-    const std::string second = create(c);
-    // Requests keep a session alive: five of them 0.1 s apart span more than idle_seconds.
-    for (int i = 0; i < 5; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        CHECK(call(c, "GET", "/api/sessions/" + second + "/state?maps=0").status == 200);
-    }
+namespace {
+
+// A request from a thread of its own: doctest's REQUIRE must not fail there (it would end the whole binary), so a
+// failure is thrown as std::runtime_error, caught in the thread and checked after it joins.
+json post_in_thread(httplib::Client& c, const std::string& path, const std::string& body) {
+    const httplib::Result r = c.Post(path.c_str(), body, "application/json");
+    if (!r) throw std::runtime_error("no HTTP response to POST " + path);
+    if (r->status != 200) throw std::runtime_error("POST " + path + ": " + std::to_string(r->status) + " " + r->body);
+    return json::parse(r->body);
 }
+
+}  // namespace
 
 TEST_CASE("playground http: two sessions training at once end exactly as each trained alone") {
     ServerOptions options;
@@ -594,53 +565,146 @@ TEST_CASE("playground http: two sessions training at once end exactly as each tr
     // Ten requests of 3 epochs, the final state with maps.
     const auto train = [&](const json& config) {
         auto c = rs.client();
-        const std::string id = create(c, config);
-        for (int i = 0; i < 10; ++i) {
-            const Reply r = call(c, "POST", "/api/sessions/" + id + "/step", R"({"epochs": 3, "maps": false})");
-            REQUIRE(r.status == 200);
-        }
-        const Reply r = call(c, "GET", "/api/sessions/" + id + "/state");
-        REQUIRE(r.status == 200);
-        CHECK(call(c, "DELETE", "/api/sessions/" + id).status == 204);
-        return r.j().at("state");
+        const std::string id = post_in_thread(c, "/api/sessions", config.dump()).at("id").get<std::string>();
+        const std::string session = "/api/sessions/" + id;
+        for (int i = 0; i < 10; ++i) post_in_thread(c, session + "/step", R"({"epochs": 3, "maps": false})");
+        const httplib::Result state = c.Get((session + "/state").c_str());
+        if (!state || state->status != 200) throw std::runtime_error("GET " + session + "/state failed");
+        const httplib::Result removed = c.Delete(session.c_str());
+        if (!removed || removed->status != 204) throw std::runtime_error("DELETE " + session + " failed");
+        return json::parse(state->body).at("state");
     };
     const json alone0 = train(configs[0]);
     const json alone1 = train(configs[1]);
     CHECK(alone0.at("epoch") == 30);
 
     json together0, together1;
+    std::string error0, error1, error2;
     std::atomic<bool> done{false};
     std::atomic<int> churn{0};
-    std::thread t0([&] { together0 = train(configs[0]); });
-    std::thread t1([&] { together1 = train(configs[1]); });
+    const auto guarded = [](std::string& error, const auto& work) {
+        try {
+            work();
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+    };
+    std::thread t0([&] { guarded(error0, [&] { together0 = train(configs[0]); }); });
+    std::thread t1([&] { guarded(error1, [&] { together1 = train(configs[1]); }); });
     // Meanwhile a third client opens, steps and closes sessions, and tries to close sessions that do not exist.
     std::thread t2([&] {
-        auto c = rs.client();
-        while (!done) {
-            const Reply r = call(c, "POST", "/api/sessions", R"({"dataset": "circle", "layers": [2]})");
-            if (r.status != 200) continue;
-            const std::string id = r.j().at("id").get<std::string>();
-            call(c, "POST", "/api/sessions/" + id + "/step", R"({"maps": false})");
-            call(c, "DELETE", "/api/sessions/" + id);
-            call(c, "DELETE", "/api/sessions/" + id);
-            ++churn;
-        }
+        guarded(error2, [&] {
+            auto c = rs.client();
+            while (!done) {
+                const httplib::Result r =
+                    c.Post("/api/sessions", R"({"dataset": "circle", "layers": [2]})", "application/json");
+                if (!r) throw std::runtime_error("no HTTP response to POST /api/sessions");
+                if (r->status != 200) continue;
+                const std::string session = "/api/sessions/" + json::parse(r->body).at("id").get<std::string>();
+                post_in_thread(c, session + "/step", R"({"maps": false})");
+                const httplib::Result first = c.Delete(session.c_str());
+                const httplib::Result second = c.Delete(session.c_str());
+                if (!first || first->status != 204 || !second || second->status != 404) {
+                    throw std::runtime_error("DELETE " + session + " twice did not answer 204, then 404");
+                }
+                ++churn;
+            }
+        });
     });
     t0.join();
     t1.join();
     done = true;
     t2.join();
+    CHECK(error0 == "");
+    CHECK(error1 == "");
+    CHECK(error2 == "");
     CHECK(churn > 0);
     CHECK(together0 == alone0);
     CHECK(together1 == alone1);
     CHECK(rs.server.session_count() == 0);
 }
 
-TEST_CASE("playground server: stop before listen, and a port in use is an io_error naming the address") {
+TEST_CASE("playground http: a diverging network shows null numbers, and its export is 409 with the reason") {
+    RunningServer rs;
+    auto c = rs.client();
+    // Learning rate 10 on squared features and three ReLU layers: the weights overflow within a few epochs.
+    const json config = {{"dataset", "plane"},
+                         {"activation", "relu"},
+                         {"features", {"x1sq", "x2sq", "x1x2"}},
+                         {"layers", {8, 8, 8}},
+                         {"learning_rate", 10}};
+    const std::string session = "/api/sessions/" + create(c, config);
+    const Reply r = call(c, "POST", session + "/step", R"({"epochs": 5, "maps": false})");
+    REQUIRE_MESSAGE(r.status == 200, r.body);
+    const json state = r.j().at("state");
+    CHECK(state.at("epoch") == 5);
+    // The same run in-process diverged: the numbers JSON cannot hold are null.
+    Config cfg;
+    cfg.dataset = "plane";
+    cfg.activation = "relu";
+    cfg.features = {"x1sq", "x2sq", "x1x2"};
+    cfg.layers = {8, 8, 8};
+    cfg.learning_rate = 10;
+    Session local{cfg};
+    local.step(5);
+    REQUIRE_FALSE(std::isfinite(local.losses().train));
+    CHECK(state.at("loss").at("train").is_null());
+    CHECK(state.at("loss").at("test").is_null());
+    std::size_t null_weights = 0;
+    for (const json& layer : state.at("weights")) {
+        for (const json& row : layer) null_weights += std::count(row.begin(), row.end(), json(nullptr));
+    }
+    CHECK(null_weights > 0);
+
+    const Reply exported = call(c, "GET", session + "/model.safetensors");
+    CHECK(exported.status == 409);
+    const json j = json::parse(exported.body, nullptr, false);
+    REQUIRE_MESSAGE(j.is_object(), exported.body);
+    const std::string message = j.value("error", std::string());
+    CHECK(message.rfind("playground: cannot export the model: checkpoint_bytes: tensor '", 0) == 0);
+    CHECK(message.find("; the model diverged, so no checkpoint was made: train again with a smaller learning rate") !=
+          std::string::npos);
+    // The session still serves: after a reset its weights are finite again and export.
+    CHECK(call(c, "POST", session + "/reset").status == 200);
+    CHECK(call(c, "GET", session + "/model.safetensors").status == 200);
+}
+
+TEST_CASE("playground http: a step answers with Server-Timing, three durations in milliseconds") {
+    RunningServer rs;
+    auto c = rs.client();
+    const std::string session = "/api/sessions/" + create(c);
+    const std::regex form(R"(step;dur=(\d+\.\d{3}), state;dur=(\d+\.\d{3}), json;dur=(\d+\.\d{3}))");
+    for (const char* body : {R"({"epochs": 2})", R"({"maps": false})"}) {
+        INFO(body);
+        const Reply r = call(c, "POST", session + "/step", body);
+        REQUIRE(r.status == 200);
+        const std::string timing = r.header("Server-Timing");
+        std::smatch m;
+        REQUIRE_MESSAGE(std::regex_match(timing, m, form), timing);
+        for (int k = 1; k <= 3; ++k) CHECK(std::stod(m[k].str()) >= 0);
+    }
+    // Only steps are timed.
+    CHECK(call(c, "GET", session + "/state").header("Server-Timing") == "");
+}
+
+TEST_CASE("playground server: stop before listen, destroyed while listening, a port in use is an io_error") {
     {
         Server s(RunningServer::with_any_port({}));
         s.stop();
         s.listen();  // returns at once
+    }
+    {
+        // Destroyed on this thread while listen() serves on another: ~Server waits until listen() has returned
+        // (ASan reports a use after free if it does not).
+        auto s = std::make_unique<Server>(RunningServer::with_any_port({}));
+        Server* const raw = s.get();
+        std::thread serving([raw] { raw->listen(); });
+        httplib::Client c("127.0.0.1", s->port());
+        c.set_connection_timeout(10);
+        const httplib::Result page = c.Get("/");  // answered only once listen() runs
+        CHECK((page && page->status == 200));
+        s.reset();
+        serving.join();
     }
     RunningServer rs;
     ServerOptions taken;
@@ -653,48 +717,4 @@ TEST_CASE("playground server: stop before listen, and a port in use is an io_err
                                            ": Address already in use; pick another --port (0: any free one) or a "
                                            "--host of this machine");
     }
-}
-
-TEST_CASE("playground cli: a headless run prints its epochs and writes the PNG, and bad options exit 2") {
-    const adg::testing::TempDir dir("adgraph-playground-cli");
-    const std::string png = dir.file("xor.png");
-    auto r = adg::testing::run_cli({"playground", "--dataset", "xor", "--features", "x1,x2", "--layers", "4", "--steps",
-                                    "20", "--report-every", "10", "--png", png, "--show-test"});
-    CHECK(r.code == 0);
-    CHECK(r.err == "");
-    CHECK(r.out.find("epoch 10 ") != std::string::npos);
-    CHECK(r.out.find("epoch 20 ") != std::string::npos);
-    const std::string bytes = read_file(png);
-    CHECK(bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
-
-    // No hidden layers ("") is a valid network.
-    r = adg::testing::run_cli({"playground", "--layers", "", "--steps", "2", "--report-every", "0"});
-    CHECK(r.code == 0);
-    CHECK(r.out.find("epoch 2 ") != std::string::npos);
-
-    const auto usage = [](std::vector<std::string> args, const std::string& message) {
-        const auto got = adg::testing::run_cli(args);
-        CHECK(got.code == 2);
-        CHECK(got.err == "adgraph: " + message + "\nRun 'adgraph playground --help' for the options.\n");
-        CHECK(got.out == "");
-    };
-    usage({"playground", "--layers", "4,9", "--steps", "1"}, "playground: hidden layer 2 has 9 neurons; use 1..8");
-    usage({"playground", "--layers", "4,x", "--steps", "1"},
-          "--layers: x is not a whole number from 0 to 1000; give the neurons of each hidden layer joined by ',' "
-          "(e.g. 8,8), or \"\" for none");
-    usage({"playground", "--features", "x1,x3", "--steps", "1"},
-          "playground: unknown feature 'x3'; use one of x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2");
-    usage({"playground", "--dataset", "spiral"},
-          "--dataset: sets up a headless run; add --steps N or --png FILE (the server takes its settings from the "
-          "page)");
-    usage({"playground", "--port", "9000", "--steps", "1"},
-          "--port: a server option; leave it out of a headless run (--steps or --png)");
-    usage({"playground", "--png", "", "--steps", "1"}, "--png: the path is empty; name a file, or leave --png out");
-    const auto parse_error = adg::testing::run_cli({"playground", "--dataset", "moons", "--steps", "1"});
-    CHECK(parse_error.code == 2);
-    CHECK(parse_error.err.find("--dataset: moons not in {circle,xor,gauss,spiral,plane,multigauss}") !=
-          std::string::npos);
-    const auto bad_lr = adg::testing::run_cli({"playground", "--lr", "-1", "--steps", "1"});
-    CHECK(bad_lr.code == 2);
-    CHECK(bad_lr.err.find("--lr: -1 is not a number in (0, 10]") != std::string::npos);
 }

@@ -14,9 +14,11 @@
 #include <vector>
 
 #include <adgraph/tensor/error.hpp>
+#include <adgraph/tensor/parallel.hpp>
 
 #include "adgraph/options.hpp"
 #include "adgraph/train.hpp"
+#include "playground/config_json.hpp"
 
 namespace adg::cli {
 
@@ -76,6 +78,10 @@ extern "C" void on_stop_signal(int) {
 }
 
 int serve(const playground::ServerOptions& options, std::ostream& out) {
+    // Each request trains on its own worker thread, so one thread per request keeps tabs from competing for the
+    // cores. Process-wide and never undone, so it belongs here, where the process is the server, and not in Server
+    // (tests run servers inside a process that goes on).
+    set_num_threads(1);
     playground::Server server(options);
     // SIGINT and SIGTERM may arrive on any thread (OpenBLAS starts its own before main), so a process-wide
     // handler only writes a byte to a pipe, and a watcher thread stops the server as ordinary code.
@@ -107,12 +113,19 @@ int serve(const playground::ServerOptions& options, std::ostream& out) {
         }
         server.stop();
     });
+    // However serving ends (listen() returns when its socket fails, or the output or listen() throws), the watcher
+    // is woken and joined before the server and the pipe go: a joinable std::thread destroyed is std::terminate.
+    // After a signal it has already stopped the server, and the extra byte is never read.
+    struct JoinWatcher {
+        std::thread& thread;
+        ~JoinWatcher() {
+            on_stop_signal(0);
+            thread.join();
+        }
+    } join_watcher{watcher};
     const std::string host = options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     out << "adgraph playground: serving on http://" << host << ":" << server.port() << "/" << std::endl;
     server.listen();
-    // listen() also ends if its socket fails: wake the watcher then (after a signal it has already stopped).
-    on_stop_signal(0);
-    watcher.join();
     return 0;
 }
 
@@ -136,8 +149,9 @@ void add_playground_options(CLI::App& cmd, PlaygroundOptions& o) {
     add_number(cmd, "--train-percent", c.train_percent, "headless: share of the points used for training",
                whole_range(10, 90));
     add_number(cmd, "--batch", c.batch_size, "headless: points per update", whole_range(1, 30));
+    // The API's limit, so that every headless run can be reproduced in the page (a JavaScript number holds it).
     add_number(cmd, "--seed", c.seed, "headless: seed of the data and the initial weights",
-               whole_range(0, std::numeric_limits<std::uint64_t>::max()));
+               whole_range(0, playground::max_json_seed));
     cmd.add_option("--features", o.features,
                    "headless: input features joined by ',' (x1, x2, x1sq, x2sq, x1x2, sinx1, sinx2)")
         ->capture_default_str();

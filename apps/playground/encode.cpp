@@ -20,9 +20,10 @@ std::string quantise_map(const std::vector<float>& values) {
 
 std::vector<float> block_average(const std::vector<float>& values, std::size_t side, std::size_t factor) {
     if (factor == 0 || side % factor != 0 || values.size() != side * side) {
-        throw value_error("block_average: a map of " + std::to_string(values.size()) + " values cannot be read as " +
-                          std::to_string(side) + " x " + std::to_string(side) + " cells in blocks of " +
-                          std::to_string(factor) + "; pass side² values with side a multiple of factor");
+        throw value_error("playground: block_average: a map of " + std::to_string(values.size()) +
+                          " values cannot be read as " + std::to_string(side) + " x " + std::to_string(side) +
+                          " cells in blocks of " + std::to_string(factor) +
+                          "; pass side² values with side a multiple of factor");
     }
     const std::size_t small = side / factor;
     std::vector<float> out(small * small, 0.0f);

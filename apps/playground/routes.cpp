@@ -77,6 +77,10 @@ RequestError too_many_sessions(std::size_t open, double idle_seconds) {
                                  seconds_text(idle_seconds) + " s for idle ones to be freed");
 }
 
+RequestError export_refused(const std::string& why) {
+    return RequestError(409, "playground: cannot export the model: " + why);
+}
+
 RequestError body_too_large(std::size_t limit) {
     return RequestError(413, "playground: the request body is over " + std::to_string(limit) +
                                  " bytes, more than any request of the API needs; send a smaller one");

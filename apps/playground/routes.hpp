@@ -42,6 +42,8 @@ Route route_of(const std::string& method, const std::string& path);
 RequestError unknown_session(const std::string& id, double idle_seconds);
 /// 503 when `open` sessions, the cap, are open after freeing the idle ones.
 RequestError too_many_sessions(std::size_t open, double idle_seconds);
+/// 409 for a model export of a network that cannot be saved (it diverged); `why` is checkpoint_bytes' message.
+RequestError export_refused(const std::string& why);
 /// 413 for a body over `limit` bytes.
 RequestError body_too_large(std::size_t limit);
 /// 400 for a request httplib could not read as HTTP.

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <system_error>
@@ -20,7 +21,6 @@
 
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/tensor/error.hpp>
-#include <adgraph/tensor/parallel.hpp>
 
 #include "playground/assets.hpp"
 #include "playground/config_json.hpp"
@@ -92,7 +92,10 @@ struct Server::Impl {
     ServerOptions options;
     HttpServer http;
     // stop() before listen() must still stop it, and httplib's stop() only works once it is running.
+    // ~Server waits on `listen_ended` until a listen() on another thread has returned (listen_done), so that it
+    // never destroys what listen() still uses.
     std::mutex lifecycle;
+    std::condition_variable listen_ended;
     bool stopped = false;
     bool listening = false;
     std::atomic<bool> listen_done{false};
@@ -108,34 +111,34 @@ struct Server::Impl {
                 {"state", state_json(entry.session, true)}};
     }
 
-    void create(const httplib::Request& req, httplib::Response& res) {
+    // Each session handler gets the session, looked up once by handle(), which holds it until the request ends.
+    std::shared_ptr<SessionEntry> create(const httplib::Request& req, httplib::Response& res) {
         const Config config = checked_request([&] { return config_from_json(parse_body(req.body)); });
         auto [id, entry] = checked_request([&] { return store.create(config); });
         std::lock_guard<std::mutex> lock(entry->mutex);
         send_json(res, 200, session_reply(id, *entry));
+        return entry;
     }
 
-    void reconfigure(const Route& r, const httplib::Request& req, httplib::Response& res) {
-        const auto entry = store.find(r.id);
+    void reconfigure(const Route& r, SessionEntry& entry, const httplib::Request& req, httplib::Response& res) {
         const Config config = checked_request([&] { return config_from_json(parse_body(req.body)); });
         // Built before it replaces the old one, so a failure leaves the session as it was.
         Session fresh = checked_request([&] { return Session(config); });
-        std::lock_guard<std::mutex> lock(entry->mutex);
-        entry->session = std::move(fresh);
-        send_json(res, 200, session_reply(r.id, *entry));
+        std::lock_guard<std::mutex> lock(entry.mutex);
+        entry.session = std::move(fresh);
+        send_json(res, 200, session_reply(r.id, entry));
     }
 
-    void step(const Route& r, const httplib::Request& req, httplib::Response& res) {
-        const auto entry = store.find(r.id);
+    void step(SessionEntry& entry, const httplib::Request& req, httplib::Response& res) {
         const StepRequest s = checked_request(
             [&] { return step_request_from_json(parse_body(req.body), options.max_epochs_per_request); });
-        std::lock_guard<std::mutex> lock(entry->mutex);
+        std::lock_guard<std::mutex> lock(entry.mutex);
         // The server's share of a frame, for the page and for measurements: training, the state with its maps, and
         // the JSON text (Server-Timing, in milliseconds).
         const auto t0 = Clock::now();
-        entry->session.step(s.epochs);
+        entry.session.step(s.epochs);
         const auto t1 = Clock::now();
-        json state = {{"state", state_json(entry->session, s.maps)}};
+        json state = {{"state", state_json(entry.session, s.maps)}};
         const auto t2 = Clock::now();
         send_json(res, 200, state);
         const auto t3 = Clock::now();
@@ -143,36 +146,32 @@ struct Server::Impl {
                                             ", json;dur=" + milliseconds(t2, t3));
     }
 
-    void reset(const Route& r, httplib::Response& res) {
-        const auto entry = store.find(r.id);
-        std::lock_guard<std::mutex> lock(entry->mutex);
-        entry->session.reset();
-        send_json(res, 200, {{"state", state_json(entry->session, true)}});
+    void reset(SessionEntry& entry, httplib::Response& res) {
+        std::lock_guard<std::mutex> lock(entry.mutex);
+        entry.session.reset();
+        send_json(res, 200, {{"state", state_json(entry.session, true)}});
     }
 
-    void state(const Route& r, const httplib::Request& req, httplib::Response& res) {
-        const auto entry = store.find(r.id);
+    void state(SessionEntry& entry, const httplib::Request& req, httplib::Response& res) {
         const bool maps = !(req.has_param("maps") && req.get_param_value("maps") == "0");
-        std::lock_guard<std::mutex> lock(entry->mutex);
-        send_json(res, 200, {{"state", state_json(entry->session, maps)}});
+        std::lock_guard<std::mutex> lock(entry.mutex);
+        send_json(res, 200, {{"state", state_json(entry.session, maps)}});
     }
 
-    void data(const Route& r, httplib::Response& res) {
-        const auto entry = store.find(r.id);
-        std::lock_guard<std::mutex> lock(entry->mutex);
-        send_json(res, 200, {{"data", data_json(entry->session)}});
+    void data(SessionEntry& entry, httplib::Response& res) {
+        std::lock_guard<std::mutex> lock(entry.mutex);
+        send_json(res, 200, {{"data", data_json(entry.session)}});
     }
 
-    void model(const Route& r, httplib::Response& res) {
-        const auto entry = store.find(r.id);
+    void model(SessionEntry& entry, httplib::Response& res) {
         std::string bytes, name;
         {
-            std::lock_guard<std::mutex> lock(entry->mutex);
-            const Session& s = entry->session;
+            std::lock_guard<std::mutex> lock(entry.mutex);
+            const Session& s = entry.session;
             try {
                 bytes = nn::checkpoint_bytes(*s.model(), nullptr, s.metadata());
             } catch (const value_error& e) {
-                throw RequestError(409, e.what());  // a diverged network: the state, not the request, is at fault
+                throw export_refused(e.what());  // a diverged network: the state, not the request, is at fault
             }
             name = "playground-" + s.config().dataset + "-epoch" + std::to_string(s.epoch()) + ".safetensors";
         }
@@ -191,6 +190,10 @@ struct Server::Impl {
     void handle(const httplib::Request& req, httplib::Response& res) {
         try {
             const Route r = route_of(req.method, req.path);
+            // Held until the request ends: the store never frees a session in use as idle.
+            std::shared_ptr<SessionEntry> entry;
+            const bool session_endpoint = !r.id.empty() && r.endpoint != Endpoint::remove;
+            if (session_endpoint) entry = store.find(r.id);
             switch (r.endpoint) {
                 case Endpoint::page:
                 case Endpoint::script:
@@ -198,39 +201,34 @@ struct Server::Impl {
                     asset(req.path, res);
                     break;
                 case Endpoint::create:
-                    create(req, res);
+                    entry = create(req, res);
                     break;
                 case Endpoint::remove:
                     store.remove(r.id);
                     res.status = 204;
                     break;
                 case Endpoint::config:
-                    reconfigure(r, req, res);
+                    reconfigure(r, *entry, req, res);
                     break;
                 case Endpoint::step:
-                    step(r, req, res);
+                    step(*entry, req, res);
                     break;
                 case Endpoint::reset:
-                    reset(r, res);
+                    reset(*entry, res);
                     break;
                 case Endpoint::state:
-                    state(r, req, res);
+                    state(*entry, req, res);
                     break;
                 case Endpoint::data:
-                    data(r, res);
+                    data(*entry, res);
                     break;
                 case Endpoint::model:
-                    model(r, res);
+                    model(*entry, res);
                     break;
             }
-            // "Every response to a session endpoint refreshes the session's last-use time": also when it ends.
-            if (!r.id.empty() && r.endpoint != Endpoint::remove) {
-                try {
-                    SessionStore::touch(*store.find(r.id));
-                } catch (const RequestError&) {
-                    // deleted meanwhile by another request: nothing to refresh
-                }
-            }
+            // "Every response to a session endpoint refreshes the session's last-use time": also when it ends, so a
+            // long step counts as a use at its end. A session deleted meanwhile is only an entry nobody finds.
+            if (entry) store.touch(*entry);
         } catch (const RequestError& e) {
             if (!e.allow().empty()) res.set_header("Allow", e.allow());
             send_error(res, e.status(), e.what());
@@ -241,8 +239,6 @@ struct Server::Impl {
 };
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
-    // Each request trains on its own worker thread; one thread per session keeps them from competing for cores.
-    set_num_threads(1);
     auto& http = impl_->http;
     const auto handler = [this](const httplib::Request& req, httplib::Response& res) { impl_->handle(req, res); };
     http.Get(".*", handler);
@@ -306,6 +302,10 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 
 Server::~Server() {
     stop();
+    {
+        std::unique_lock<std::mutex> lock(impl_->lifecycle);
+        impl_->listen_ended.wait(lock, [&] { return !impl_->listening || impl_->listen_done; });
+    }
     impl_->http.close_unused_socket();
 }
 
@@ -317,8 +317,17 @@ void Server::listen() {
         if (impl_->stopped || impl_->listening) return;
         impl_->listening = true;
     }
+    // Marks the end also when httplib throws; notified under the lock, so ~Server cannot run on before the lock
+    // is released, and nothing of the server is touched after that.
+    struct Ended {
+        Impl& impl;
+        ~Ended() {
+            std::lock_guard<std::mutex> lock(impl.lifecycle);
+            impl.listen_done = true;
+            impl.listen_ended.notify_all();
+        }
+    } ended{*impl_};
     impl_->http.listen_after_bind();
-    impl_->listen_done = true;
 }
 
 void Server::stop() {

@@ -25,6 +25,7 @@ class Server {
 public:
     /// Binds host:port; io_error naming the address when it cannot (in use, not an address of this machine).
     explicit Server(ServerOptions options);
+    /// Stops the server and, when listen() runs on another thread, waits until it has returned.
     ~Server();
     /// The port bound (the chosen one when options.port is 0).
     int port() const;

@@ -5,26 +5,25 @@
 
 namespace adg::playground {
 
-namespace {
+SessionStore::SessionStore(std::size_t max_sessions, double idle_seconds, std::function<Clock::time_point()> now)
+    : max_sessions_(max_sessions), idle_seconds_(idle_seconds), now_(std::move(now)) {}
 
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+std::int64_t SessionStore::now_ns() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(now_().time_since_epoch()).count();
 }
 
-}  // namespace
-
-SessionStore::SessionStore(std::size_t max_sessions, double idle_seconds)
-    : max_sessions_(max_sessions), idle_seconds_(idle_seconds) {}
-
-void SessionStore::touch(SessionEntry& entry) { entry.last_use.store(now_ns()); }
+void SessionStore::touch(SessionEntry& entry) const { entry.last_use.store(now_ns()); }
 
 void SessionStore::free_idle_locked() {
     const std::int64_t now = now_ns();
     const double limit_ns = idle_seconds_ * 1e9;
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-        if (static_cast<double>(now - it->second->last_use.load()) > limit_ns) {
-            it = sessions_.erase(it);  // a request still holding the entry keeps it alive until it ends
+        // A request holds its own reference while it works (copied from the map only under this lock, so the count
+        // cannot grow meanwhile): a step longer than the idle limit must not lose its session to another tab's
+        // request. It counts as used again when it ends.
+        const bool in_use = it->second.use_count() > 1;
+        if (!in_use && static_cast<double>(now - it->second->last_use.load()) > limit_ns) {
+            it = sessions_.erase(it);
         } else {
             ++it;
         }
