@@ -371,10 +371,12 @@ TEST_CASE("playground Session: a diverging network gives NaN or huge losses, not
 
 TEST_CASE("playground quality: circle and xor with x1, x2 and one hidden layer of 4 reach test loss 0.05 in 300") {
     // The original's settings (tanh, learning rate 0.03, batch 10, noise 0) on the first five seeds, unpicked. The
-    // bound does not hold for every seed, in the original either: over seeds 1..200 circle meets it for 197 here and
-    // 196 in the original, xor for 141 here and 122 there (bench_playground and docs/benchmarks.md; given the same
-    // points and initial weights, this Session follows the original's nn.ts to 4e-16 in the losses). Of seeds 1..5
-    // circle meets it for all five, xor for three (seed 1 stays at 0.080, seed 2 at 0.0504).
+    // counts asserted (circle 5, xor 3 of seeds 1..5) are our own measured counts on these seeds (xor seed 1 stays
+    // at 0.080, seed 2 at 0.0504), not an independent reference: this case only guards against a regression. The
+    // independent comparison is bench_playground, which sets the share of seeds meeting the bound against the
+    // original's share (docs/benchmarks.md): the bound does not hold for every seed, in the original either; over
+    // seeds 1..200 circle meets it for 197 here and 196 in the original, xor for 141 here and 122 there (given the
+    // same points and initial weights, this Session follows the original's nn.ts to 4e-16 in the losses).
     for (const auto& [dataset, at_least] : std::vector<std::pair<std::string, int>>{{"circle", 5}, {"xor", 3}}) {
         int meeting = 0;
         for (std::uint64_t seed = 1; seed <= 5; ++seed) {

@@ -216,3 +216,37 @@ TEST_CASE("playground Config: the defaults validate and each bad field names its
                          }()),
                          "playground: hidden layer 1 has 9 neurons; use 1..8", value_error);
 }
+
+TEST_CASE("playground Config: a name from the user is quoted safely, numbers in full") {
+    // The expected texts are written out by hand: control bytes as \xNN, a long name cut after 40 bytes with its
+    // length (nn::message_text's rules).
+    const auto message = [](auto change) {
+        Config c;
+        change(c);
+        try {
+            c.validate();
+        } catch (const value_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    const std::string with_nul("mo\0ons", 6);
+    CHECK(message([&](Config& c) { c.dataset = with_nul; }) ==
+          "playground: unknown dataset 'mo\\x00ons'; use one of circle, xor, gauss, spiral, plane, multigauss");
+    CHECK(message([](Config& c) {
+              c.features = {"x1", "x1\nplayground: forged"};
+          }) ==
+          "playground: unknown feature 'x1\\x0Aplayground: forged'; use one of x1, x2, x1sq, x2sq, x1x2, sinx1, "
+          "sinx2");
+    const std::string long_name(60000, 'a');
+    CHECK(message([&](Config& c) { c.activation = long_name; }) ==
+          "playground: unknown activation '" + std::string(40, 'a') +
+              "... (60000 bytes)'; use one of relu, tanh, sigmoid, linear");
+    // Shortest round-trip text, the same in Config::validate and generate (6 significant digits would print 50).
+    CHECK(message([](Config& c) { c.noise = 50.0000001; }) ==
+          "playground: noise 50.0000001 is out of range; use 0..50 (percent)");
+    CHECK_THROWS_WITH_AS(generate("circle", 10, 50.0000001, 1),
+                         "playground: noise 50.0000001 is out of range; use 0..50 (percent)", value_error);
+    CHECK(message([](Config& c) { c.learning_rate = 12.3456789; }) ==
+          "playground: learning_rate 12.3456789 is out of range; use a rate in (0, 10]");
+}

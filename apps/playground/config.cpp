@@ -2,10 +2,13 @@
 #include "playground/session.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <sstream>
 
+#include <adgraph/nn/message_text.hpp>
 #include <adgraph/tensor/error.hpp>
+
+#include "playground/checks.hpp"
 
 namespace adg::playground {
 
@@ -21,26 +24,30 @@ bool is_one_of(const std::string& v, const std::vector<std::string>& allowed) {
     return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
 }
 
-std::string number(double v) {
-    std::ostringstream s;
-    s << v;
-    return s.str();
-}
-
 // "playground: <field> <value> is out of range; use <allowed>" for a number outside [lo, hi] (or NaN).
 void check_range(const char* field, double v, double lo, double hi, const std::string& allowed) {
     if (!(v >= lo && v <= hi)) {
-        throw value_error(std::string("playground: ") + field + " " + number(v) + " is out of range; use " + allowed);
+        throw value_error(std::string("playground: ") + field + " " + number_text(v) + " is out of range; use " +
+                          allowed);
     }
 }
 
 void check_name(const char* field, const std::string& v, const std::vector<std::string>& allowed) {
     if (!is_one_of(v, allowed)) {
-        throw value_error(std::string("playground: unknown ") + field + " '" + v + "'; use one of " + joined(allowed));
+        throw value_error(std::string("playground: unknown ") + field + " '" + nn::message_text(v) + "'; use one of " +
+                          joined(allowed));
     }
 }
 
 }  // namespace
+
+std::string number_text(double v) {
+    char buf[32];  // the longest double, -2.2250738585072014e-308, takes 24
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    return std::string(buf, end);
+}
+
+void check_noise(double noise) { check_range("noise", noise, 0, 50, "0..50 (percent)"); }
 
 const std::vector<std::string>& dataset_names() {
     static const std::vector<std::string> names = {"circle", "xor", "gauss", "spiral", "plane", "multigauss"};
@@ -71,7 +78,7 @@ double feature_value(const std::string& name, double x1, double x2) {
 
 void Config::validate() const {
     check_name("dataset", dataset, dataset_names());
-    check_range("noise", noise, 0, 50, "0..50 (percent)");
+    check_noise(noise);
     check_range("train_percent", train_percent, 10, 90, "10..90");
     check_range("batch_size", batch_size, 1, 30, "1..30");
     if (features.empty())
@@ -80,7 +87,8 @@ void Config::validate() const {
         check_name("feature", features[i], feature_names());
         if (std::find(features.begin(), features.begin() + static_cast<std::ptrdiff_t>(i), features[i]) !=
             features.begin() + static_cast<std::ptrdiff_t>(i)) {
-            throw value_error("playground: feature '" + features[i] + "' is listed twice; list each at most once");
+            throw value_error("playground: feature '" + nn::message_text(features[i]) +
+                              "' is listed twice; list each at most once");
         }
     }
     if (layers.size() > max_layers) {
@@ -95,7 +103,7 @@ void Config::validate() const {
     }
     check_name("activation", activation, {"relu", "tanh", "sigmoid", "linear"});
     if (!(learning_rate > 0 && learning_rate <= 10)) {
-        throw value_error("playground: learning_rate " + number(learning_rate) +
+        throw value_error("playground: learning_rate " + number_text(learning_rate) +
                           " is out of range; use a rate in (0, 10]");
     }
     check_name("regularization", regularization, {"none", "l1", "l2"});

@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <sstream>
 #include <utility>
 
-#include <adgraph/tensor/error.hpp>
-
+#include "playground/checks.hpp"
 #include "playground/session.hpp"
 
 namespace adg::playground {
@@ -128,11 +126,7 @@ double multigauss_label(double x, double y) {
 
 std::vector<Point> generate(const std::string& dataset, std::size_t n, double noise, std::uint64_t seed) {
     problem_of(dataset);  // value_error for an unknown name
-    if (!(noise >= 0 && noise <= 50)) {
-        std::ostringstream v;
-        v << noise;
-        throw value_error("playground: noise " + v.str() + " is out of range; use 0..50 (percent)");
-    }
+    check_noise(noise);
     Draw d(seed);
     const double f = noise / 100;
     std::vector<Point> points;

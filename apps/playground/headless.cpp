@@ -9,7 +9,8 @@
 
 #include <adgraph/autodiff/grad_mode.hpp>
 #include <adgraph/tensor/error.hpp>
-#include <adgraph/tensor/size.hpp>
+
+#include "playground/grid.hpp"
 
 namespace adg::playground {
 
@@ -55,37 +56,26 @@ void draw_point(nn::Image& img, const Point& p, const Rgb& outline) {
     }
 }
 
-}  // namespace
-
-nn::Image render_surface(const Session& session, std::size_t side, bool show_test) {
+void check_picture_side(std::size_t side) {
     if (side < 1 || side > max_picture_side) {
         throw value_error("playground: a picture of side " + std::to_string(side) +
                           " pixels is out of range; use a side of 1.." + std::to_string(max_picture_side) + " pixels");
     }
+}
+
+}  // namespace
+
+nn::Image render_surface(const Session& session, std::size_t side, bool show_test) {
+    check_picture_side(side);
     nn::Image img = nn::Image::filled(side, side, 3, 0, "render_surface");
-    // The input features in the order of the network's input nodes (feature_names() order).
-    std::vector<std::string> features;
-    for (const auto& f : feature_names()) {
-        const auto& on = session.config().features;
-        if (std::find(on.begin(), on.end(), f) != on.end()) features.push_back(f);
-    }
+    const std::vector<std::string> features = input_features(session.config());
     const std::shared_ptr<nn::Module> model = session.model();
-    const double cell = 2 * domain / static_cast<double>(side);
     // A batched forward pass per block of rows keeps the grid's memory small for large pictures.
     const std::size_t rows_per_pass = std::max<std::size_t>(1, 65536 / side);
     NoGrad no_grad;
     for (std::size_t r0 = 0; r0 < side; r0 += rows_per_pass) {
-        const std::size_t rows = std::min(rows_per_pass, side - r0), f = features.size();
-        xt::xarray<double> grid = new_xarray<double>({rows * side, f}, "render_surface");
-        for (std::size_t r = 0; r < rows; ++r) {
-            const double x2 = domain - (static_cast<double>(r0 + r) + 0.5) * cell;
-            for (std::size_t c = 0; c < side; ++c) {
-                const double x1 = -domain + (static_cast<double>(c) + 0.5) * cell;
-                for (std::size_t j = 0; j < f; ++j)
-                    grid.data()[(r * side + c) * f + j] = feature_value(features[j], x1, x2);
-            }
-        }
-        const Tensor out = model->forward(Tensor(std::move(grid)));
+        const std::size_t rows = std::min(rows_per_pass, side - r0);
+        const Tensor out = model->forward(Tensor(grid_features(features, side, r0, rows, "render_surface")));
         const double* v = out.data<double>().data();
         for (std::size_t r = 0; r < rows; ++r) {
             for (std::size_t c = 0; c < side; ++c) put(img, c, r0 + r, colour_of(v[r * side + c]));
@@ -100,10 +90,7 @@ nn::Image render_surface(const Session& session, std::size_t side, bool show_tes
 
 int run_headless(const HeadlessOptions& options, std::ostream& out) {
     Session session(options.config);
-    if (!options.png.empty() && (options.png_side < 1 || options.png_side > max_picture_side)) {
-        throw value_error("playground: a picture of side " + std::to_string(options.png_side) +
-                          " pixels is out of range; use a side of 1.." + std::to_string(max_picture_side) + " pixels");
-    }
+    if (!options.png.empty()) check_picture_side(options.png_side);  // before training, not after it
     const auto report = [&] {
         const Losses l = session.losses();
         char line[160];

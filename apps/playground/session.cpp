@@ -3,7 +3,6 @@
 #include "playground/session.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <random>
 
@@ -14,6 +13,9 @@
 #include <adgraph/nn/sequential.hpp>
 #include <adgraph/tensor/error.hpp>
 #include <adgraph/tensor/size.hpp>
+
+#include "playground/checks.hpp"
+#include "playground/grid.hpp"
 
 namespace adg::playground {
 
@@ -35,15 +37,6 @@ std::shared_ptr<nn::Module> activation_module(const std::string& name) {
     return std::make_shared<Identity>();  // "linear"; Config::validate admits no other name
 }
 
-// The configured features in feature_names() order (the order of the input nodes).
-std::vector<std::string> input_features(const Config& c) {
-    std::vector<std::string> out;
-    for (const auto& f : feature_names()) {
-        if (std::find(c.features.begin(), c.features.end(), f) != c.features.end()) out.push_back(f);
-    }
-    return out;
-}
-
 // Rows of feature values (n, features) and the labels (n, 1) of `points[from, to)`.
 std::pair<Tensor, Tensor> rows_of(const std::vector<Point>& points, std::size_t from, std::size_t to,
                                   const std::vector<std::string>& features) {
@@ -63,14 +56,30 @@ Tensor half_mse(const Tensor& out, const Tensor& label) { return mean(square(out
 
 double sign(double w) { return w > 0 ? 1.0 : w < 0 ? -1.0 : 0.0; }
 
-// The shortest text that reads back as `v`.
-std::string number(double v) {
-    char buf[32];
-    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
-    return std::string(buf, end);
+}  // namespace
+
+std::vector<std::string> input_features(const Config& c) {
+    std::vector<std::string> out;
+    for (const auto& f : feature_names()) {
+        if (std::find(c.features.begin(), c.features.end(), f) != c.features.end()) out.push_back(f);
+    }
+    return out;
 }
 
-}  // namespace
+xt::xarray<double> grid_features(const std::vector<std::string>& features, std::size_t side, std::size_t first_row,
+                                 std::size_t rows, const char* what) {
+    const std::size_t f = features.size();
+    xt::xarray<double> grid = new_xarray<double>({rows * side, f}, what);
+    for (std::size_t r = 0; r < rows; ++r) {
+        const double x2 = -grid_coordinate(first_row + r, side);
+        for (std::size_t c = 0; c < side; ++c) {
+            const double x1 = grid_coordinate(c, side);
+            for (std::size_t j = 0; j < f; ++j)
+                grid.data()[(r * side + c) * f + j] = feature_value(features[j], x1, x2);
+        }
+    }
+    return grid;
+}
 
 struct Session::State {
     Config config;
@@ -240,21 +249,10 @@ std::vector<std::vector<float>> Session::node_maps(std::size_t side) const {
         throw value_error("playground: a node map of side " + std::to_string(side) +
                           " is out of range; use a side of 1..1000 cells");
     }
-    const std::size_t n = side * side, f = s_->features.size();
+    const std::size_t n = side * side;
     // The grid's features stay the same from frame to frame: computed once per side.
     if (s_->grid_side != side) {
-        xt::xarray<double> grid = new_xarray<double>({n, f}, "playground");
-        const double cell = 2 * domain / static_cast<double>(side);
-        for (std::size_t r = 0; r < side; ++r) {
-            const double x2 = domain - (static_cast<double>(r) + 0.5) * cell;
-            for (std::size_t c = 0; c < side; ++c) {
-                const double x1 = -domain + (static_cast<double>(c) + 0.5) * cell;
-                for (std::size_t j = 0; j < f; ++j) {
-                    grid.data()[(r * side + c) * f + j] = feature_value(s_->features[j], x1, x2);
-                }
-            }
-        }
-        s_->grid = Tensor(std::move(grid));
+        s_->grid = Tensor(grid_features(s_->features, side, 0, side, "playground"));
         s_->grid_side = side;
     }
     std::vector<std::vector<float>> maps;
@@ -285,16 +283,16 @@ std::map<std::string, std::string> Session::metadata() const {
     for (const auto& f : s_->features) features += (features.empty() ? "" : ",") + f;
     for (auto n : c.layers) layers += (layers.empty() ? "" : ",") + std::to_string(n);
     return {{"playground.dataset", c.dataset},
-            {"playground.noise", number(c.noise)},
+            {"playground.noise", number_text(c.noise)},
             {"playground.train_percent", std::to_string(c.train_percent)},
             {"playground.batch_size", std::to_string(c.batch_size)},
             {"playground.seed", std::to_string(c.seed)},
             {"playground.features", features},
             {"playground.layers", layers},
             {"playground.activation", c.activation},
-            {"playground.learning_rate", number(c.learning_rate)},
+            {"playground.learning_rate", number_text(c.learning_rate)},
             {"playground.regularization", c.regularization},
-            {"playground.regularization_rate", number(c.regularization_rate)},
+            {"playground.regularization_rate", number_text(c.regularization_rate)},
             {"playground.epoch", std::to_string(s_->epoch)}};
 }
 

@@ -16,8 +16,9 @@
 
 namespace adg::playground {
 
-/// A point of a data set: the inputs x1, x2 in [-6, 6] and the target, ±1 for classification or in [-1, 1] for
-/// regression.
+/// A point of a data set: the inputs x1, x2 and the target, ±1 for classification or in [-1, 1] for regression.
+/// Every data set but gauss keeps x1, x2 in [-domain, domain]; gauss draws two normal clouds and, as the original,
+/// does not clamp them, so a few of its points (more with noise) lie outside the heat map's square.
 struct Point {
     double x1 = 0;
     double x2 = 0;
@@ -47,7 +48,7 @@ double feature_value(const std::string& name, double x1, double x2);
 /// Hidden layers at most, neurons per hidden layer at most (the original's limits).
 inline constexpr std::size_t max_layers = 6;
 inline constexpr std::size_t max_neurons = 8;
-/// Points and heat maps cover [-domain, domain]² in both inputs.
+/// Heat maps cover [-domain, domain]² in both inputs, and so do the points of every data set but gauss.
 inline constexpr double domain = 6;
 /// Points a data set has: the original's 500 for classification and 1200 for regression.
 inline constexpr std::size_t classification_points = 500;
