@@ -2,6 +2,9 @@
 
 #include <cblas.h>
 #include <adgraph/tensor/matmul.hpp>
+#include <adgraph/tensor/parallel.hpp>
+
+#include "machine.hpp"
 
 #include <algorithm>
 
@@ -57,6 +60,19 @@ double GemmFloor::flops(std::size_t rows) const {
         f += 2 * mn * (l == 0 ? 2 : 3);
     }
     return f;
+}
+
+void use_floor_threads(int threads, GemmFloor::Threads how) {
+    if (how == GemmFloor::Threads::adgraph) {
+        set_num_threads(threads);
+    } else {
+        set_blas_threads(threads);
+    }
+}
+
+std::vector<GemmFloor::Threads> floor_kinds(int threads) {
+    if (threads > 1) return {GemmFloor::Threads::blas, GemmFloor::Threads::adgraph};
+    return {GemmFloor::Threads::blas};
 }
 
 }  // namespace adg::bench

@@ -31,4 +31,11 @@ private:
 void floor_product(const float* a, std::size_t ar, std::size_t ac, const float* b, std::size_t br, std::size_t bc,
                    float* c, bool ta, bool tb, GemmFloor::Threads threads);
 
+/// Gives a floor run of kind `how` its `threads` threads: adgraph's (set_num_threads) or OpenBLAS's.
+void use_floor_threads(int threads, GemmFloor::Threads how);
+
+/// The floor's runs at `threads` threads: OpenBLAS's threads alone at one; at more, also adgraph's blocks, so that
+/// adgraph's own way of splitting a GEMM cannot make it look better than the floor (the faster run is the floor).
+std::vector<GemmFloor::Threads> floor_kinds(int threads);
+
 }  // namespace adg::bench

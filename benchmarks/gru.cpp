@@ -183,17 +183,9 @@ int main(int argc, char** argv) {
     };
     // As bench_cnn: adgraph on its own threads (BLAS single-threaded inside each part); the floor with OpenBLAS's
     // threads and, at more than one thread, in adgraph's blocks; the faster is the floor.
-    const auto floor_on = [](int t, FloorThreads how) {
-        if (how == FloorThreads::adgraph) {
-            set_num_threads(t);
-        } else {
-            bench::set_blas_threads(t);
-        }
-    };
+    const auto floor_on = bench::use_floor_threads;
     const auto floor_kinds = [no_floor](int t) {
-        if (no_floor) return std::vector<FloorThreads>{};
-        return t > 1 ? std::vector<FloorThreads>{FloorThreads::blas, FloorThreads::adgraph}
-                     : std::vector<FloorThreads>{FloorThreads::blas};
+        return no_floor ? std::vector<FloorThreads>{} : bench::floor_kinds(t);
     };
 
     set_num_threads(threads.front());

@@ -124,17 +124,8 @@ int main(int argc, char** argv) {
     // one thread: with OpenBLAS's threads, and in adgraph's blocks on adgraph's threads; the faster is the floor,
     // so that adgraph's own way of splitting a GEMM cannot make it look better than the floor.
     const auto adgraph_on = [](int t) { set_num_threads(t); };
-    const auto floor_on = [](int t, FloorThreads how) {
-        if (how == FloorThreads::adgraph) {
-            set_num_threads(t);
-        } else {
-            bench::set_blas_threads(t);
-        }
-    };
-    const auto floor_kinds = [](int t) {
-        return t > 1 ? std::vector<FloorThreads>{FloorThreads::blas, FloorThreads::adgraph}
-                     : std::vector<FloorThreads>{FloorThreads::blas};
-    };
+    const auto floor_on = bench::use_floor_threads;
+    const auto floor_kinds = bench::floor_kinds;
 
     // Peak RSS over the first (warm-up) epoch, before the floor's buffers exist: what training adds to the process.
     adgraph_on(threads.front());
