@@ -105,6 +105,10 @@ public:
     Batch batch(std::size_t i) const;
     /// The dataset row visited at each position of this epoch.
     const std::vector<std::size_t>& order() const { return order_; }
+    /// Samples per full batch: batch i covers positions [i·batch_size(), min((i + 1)·batch_size(), order().size())).
+    std::size_t batch_size() const { return batch_size_; }
+    /// The dataset the batches are gathered from.
+    const TensorDataset& dataset() const { return data_; }
 
     /// Input iterator over the batches; each is gathered when first dereferenced.
     class iterator {

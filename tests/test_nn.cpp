@@ -115,6 +115,46 @@ TEST_CASE("dropout drops about p while training, scales the rest, and is the ide
     CHECK_THROWS_WITH_AS(Dropout(1.0), Contains("Dropout: p must be in [0, 1)"), value_error);
 }
 
+TEST_CASE("dropout keyed by step and first row gives a split batch the masks of the whole batch") {
+    Generator gen(4);
+    const Tensor x = Tensor::uniform({7, 5}, 1, 2, gen);  // no zeros: a zero in the output is a dropped element
+    Dropout whole(0.5, 11), part(0.5, 11);
+    whole.key(3, 0);
+    const Array all = whole(x).value();
+    // Rows 0-2 and 3-6 as two processes would take them, each keyed with its first row.
+    part.key(3, 0);
+    const Array top = part(x.slice(0, 0, 3)).value();
+    part.key(3, 3);
+    const Array bottom = part(x.slice(0, 3, 7)).value();
+    std::size_t dropped = 0;
+    for (std::size_t i = 0; i < 35; ++i) {
+        const double expect = i < 15 ? top.flat(i) : bottom.flat(i - 15);
+        CHECK(all.flat(i) == expect);
+        dropped += all.flat(i) == 0.0;
+    }
+    CHECK(dropped > 0);
+    CHECK(dropped < 35);
+    // A second call after one key, another step or another seed draws other masks.
+    const auto differs = [&](const Array& other) {
+        for (std::size_t i = 0; i < 35; ++i) {
+            if ((other.flat(i) == 0.0) != (all.flat(i) == 0.0)) return true;
+        }
+        return false;
+    };
+    CHECK(differs(whole(x).value()));
+    whole.key(4, 0);
+    CHECK(differs(whole(x).value()));
+    Dropout other_seed(0.5, 12);
+    other_seed.key(3, 0);
+    CHECK(differs(other_seed(x).value()));
+    // key_dropout reaches a Dropout inside a Sequential.
+    auto net = std::make_shared<Sequential>();
+    net->add(std::make_shared<Dropout>(0.5, 11));
+    key_dropout(*net, 3, 0);
+    const Array via_net = (*net)(x).value();
+    for (std::size_t i = 0; i < 35; ++i) CHECK(via_net.flat(i) == all.flat(i));
+}
+
 TEST_CASE("minibatch SGD fits a small regression (the lecture's quadratic loss)") {
     Generator gen(9);
     auto net = Sequential::mlp("1-16-1", gen, {"tanh"});
