@@ -46,27 +46,6 @@ void mix(std::uint64_t& h, std::uint64_t v) {
     }
 }
 
-Layout layout_of(const nn::Module& model) {
-    Layout l;
-    l.hash = 0xcbf29ce484222325ULL;
-    const auto add = [&](const std::vector<Tensor>& tensors, std::uint64_t kind) {
-        for (const Tensor& t : tensors) {
-            mix(l.hash, kind);
-            mix(l.hash, static_cast<std::uint64_t>(t.dtype()));
-            mix(l.hash, t.dim());
-            for (std::size_t d : t.shape()) mix(l.hash, d);
-            (t.dtype() == f32 ? l.f32_elements : l.f64_elements) += t.size();
-        }
-    };
-    const std::vector<Tensor> params = model.parameters();
-    const std::vector<Tensor> buffers = model.buffers();
-    l.parameters = params.size();
-    l.buffers = buffers.size();
-    add(params, 1);
-    add(buffers, 2);
-    return l;
-}
-
 template <class T>
 void broadcast_dtype(const std::vector<Tensor>& tensors, int root, const std::string& what) {
     const bool is_root = [&] {
@@ -107,6 +86,27 @@ void check(int code, const std::string& what, const char* call) {
     throw call_failed(what, call, code, text);
 }
 
+Layout layout_of(const nn::Module& model) {
+    Layout l;
+    l.hash = 0xcbf29ce484222325ULL;
+    const auto add = [&](const std::vector<Tensor>& tensors, std::uint64_t kind) {
+        for (const Tensor& t : tensors) {
+            mix(l.hash, kind);
+            mix(l.hash, static_cast<std::uint64_t>(t.dtype()));
+            mix(l.hash, t.dim());
+            for (std::size_t d : t.shape()) mix(l.hash, d);
+            (t.dtype() == f32 ? l.f32_elements : l.f64_elements) += t.size();
+        }
+    };
+    const std::vector<Tensor> params = model.parameters();
+    const std::vector<Tensor> buffers = model.buffers();
+    l.parameters = params.size();
+    l.buffers = buffers.size();
+    add(params, 1);
+    add(buffers, 2);
+    return l;
+}
+
 void require_mpi(const std::string& what) {
     int initialised = 0, finalised = 0;
     MPI_Initialized(&initialised);
@@ -126,7 +126,7 @@ std::vector<Tensor> state_tensors(const nn::Module& model) {
     return all;
 }
 
-void check_same_layout(const nn::Module& model, const std::string& what) {
+Layout check_same_layout(const nn::Module& model, const std::string& what) {
     require_mpi(what);
     const Layout mine = layout_of(model);
     const std::uint64_t words[5] = {mine.parameters, mine.buffers, mine.f32_elements, mine.f64_elements, mine.hash};
@@ -142,11 +142,9 @@ void check_same_layout(const nn::Module& model, const std::string& what) {
     const Layout first = at(0);
     for (int r = 1; r < size; ++r) {
         const Layout l = at(r);
-        if (l.parameters != first.parameters || l.buffers != first.buffers || l.f32_elements != first.f32_elements ||
-            l.f64_elements != first.f64_elements || l.hash != first.hash) {
-            throw layout_mismatch(what, first, r, l);
-        }
+        if (!(l == first)) throw layout_mismatch(what, first, r, l);
     }
+    return mine;
 }
 
 void broadcast_values(const std::vector<Tensor>& tensors, int root, const std::string& what) {

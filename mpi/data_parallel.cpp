@@ -1,5 +1,6 @@
 #include <adgraph/mpi/data_parallel.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -56,7 +57,9 @@ void allreduce_dtype(const std::vector<Tensor>& params, double share) {
 }  // namespace
 
 DataParallel::DataParallel(nn::Module& model) : model_(model), share_(1.0 / size()) {
-    detail::check_same_layout(model_, "DataParallel");
+    const detail::Layout l = detail::check_same_layout(model_, "DataParallel");
+    const std::uint64_t words[5] = {l.parameters, l.buffers, l.f32_elements, l.f64_elements, l.hash};
+    std::copy(words, words + 5, layout_);
     detail::broadcast_values(detail::state_tensors(model_), 0, "DataParallel");
 }
 
@@ -81,7 +84,11 @@ void DataParallel::allreduce_gradients() { allreduce_gradients(share_); }
 void DataParallel::allreduce_gradients(double share) {
     const auto start = std::chrono::steady_clock::now();
     if (!std::isfinite(share)) throw detail::bad_share(share);
-    detail::check_same_layout(model_, allreduce_what);
+    // Every rank's layout was rank 0's in the constructor: unchanged here, it still is, and the flat buffers of all
+    // ranks line up.
+    const detail::Layout before{layout_[0], layout_[1], layout_[2], layout_[3], layout_[4]};
+    const detail::Layout now = detail::layout_of(model_);
+    if (!(now == before)) throw detail::layout_changed(allreduce_what, rank(), before, now);
     const std::vector<Tensor> params = model_.parameters();
     allreduce_dtype<float>(params, share);
     allreduce_dtype<double>(params, share);

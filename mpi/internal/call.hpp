@@ -28,9 +28,12 @@ void broadcast(double* data, std::size_t n, int root, const std::string& what);
 /// `model`'s parameters then buffers.
 std::vector<Tensor> state_tensors(const nn::Module& model);
 
+/// The layout of `model`'s parameters and buffers.
+Layout layout_of(const nn::Module& model);
+
 /// Checks that every rank's `model` has rank 0's layout (one MPI_Allgather); throws layout_mismatch naming the
-/// lowest rank that differs, on every rank alike.
-void check_same_layout(const nn::Module& model, const std::string& what);
+/// lowest rank that differs, on every rank alike; returns the layout.
+Layout check_same_layout(const nn::Module& model, const std::string& what);
 
 /// Copies root's values of `tensors` (the same layout everywhere) to every rank: one MPI_Bcast per dtype over a
 /// flat buffer.

@@ -20,19 +20,31 @@ struct Layout {
     std::uint64_t hash = 0;
 };
 
-inline std::string layout_str(int rank, const Layout& l) {
+inline std::string layout_str(const Layout& l) {
     char hash[24];
     std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(l.hash));
-    return "rank " + std::to_string(rank) + ": " + std::to_string(l.parameters) + " parameters, " +
-           std::to_string(l.buffers) + " buffers, " + std::to_string(l.f32_elements) + " float32 and " +
-           std::to_string(l.f64_elements) + " float64 elements, shapes " + hash;
+    return std::to_string(l.parameters) + " parameters, " + std::to_string(l.buffers) + " buffers, " +
+           std::to_string(l.f32_elements) + " float32 and " + std::to_string(l.f64_elements) +
+           " float64 elements, shapes " + hash;
+}
+
+inline bool operator==(const Layout& a, const Layout& b) {
+    return a.parameters == b.parameters && a.buffers == b.buffers && a.f32_elements == b.f32_elements &&
+           a.f64_elements == b.f64_elements && a.hash == b.hash;
 }
 
 /// value_error: rank `rank`'s model has another layout than rank 0's.
 inline value_error layout_mismatch(const std::string& what, const Layout& first, int rank, const Layout& other) {
-    return value_error(what + ": rank " + std::to_string(rank) + "'s model does not match rank 0's (" +
-                       layout_str(0, first) + "; " + layout_str(rank, other) +
+    return value_error(what + ": rank " + std::to_string(rank) + "'s model does not match rank 0's (rank 0: " +
+                       layout_str(first) + "; rank " + std::to_string(rank) + ": " + layout_str(other) +
                        "); build the same model, with the same dtypes, on every rank");
+}
+
+/// value_error: the model's layout on rank `rank` changed after its DataParallel was made.
+inline value_error layout_changed(const std::string& what, int rank, const Layout& before, const Layout& now) {
+    return value_error(what + ": rank " + std::to_string(rank) + "'s model changed after its DataParallel was made (" +
+                       layout_str(before) + " then, " + layout_str(now) +
+                       " now); make the DataParallel once the model is complete");
 }
 
 /// io_error: the MPI call `call` returned `code` (`text` is MPI_Error_string's).

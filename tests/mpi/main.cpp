@@ -6,7 +6,21 @@
 #include <adgraph/mpi/data_parallel.hpp>
 #include <adgraph/mpi/environment.hpp>
 
+#include <string>
+
+#include <adgraph/tensor/error.hpp>
+
+namespace adg::mpi_test {
+// What mpi::rank() raised before MPI was initialised (test_collectives.cpp checks it).
+std::string rank_before_init;
+}  // namespace adg::mpi_test
+
 int main(int argc, char** argv) {
+    try {
+        adg::mpi::rank();
+    } catch (const adg::value_error& e) {
+        adg::mpi_test::rank_before_init = e.what();
+    }
     adg::mpi::Environment env(&argc, &argv);
     doctest::Context context(argc, argv);
     // mpirun collects the ranks' output through pipes: no colour codes in CTest's log.

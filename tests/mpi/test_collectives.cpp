@@ -10,10 +10,15 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/mpi/data_parallel.hpp>
 #include <adgraph/mpi/environment.hpp>
+#include <adgraph/mpi/internal/call.hpp>
 #include <adgraph/mpi/internal/errors.hpp>
 #include <adgraph/nn/batch_norm.hpp>
 
 using namespace adg;
+
+namespace adg::mpi_test {
+extern std::string rank_before_init;  // main.cpp
+}
 
 namespace {
 
@@ -125,11 +130,12 @@ TEST_CASE("mpi DataParallel refuses models whose layouts differ between ranks, o
     } catch (const value_error& e) {
         what = e.what();
     }
-    CHECK(what.rfind("DataParallel: rank 1's model does not match rank 0's (rank 0: 2 parameters, 0 buffers, 15 "
-                     "float32 and 0 float64 elements, shapes ",
-                     0) == 0);
-    CHECK(what.find("; rank 1: 2 parameters, 0 buffers, 10 float32 and 0 float64 elements, shapes ") !=
-          std::string::npos);
+    // docs/errors.md quotes this message (tests/test_error_catalog.cpp).
+    CHECK(what ==
+          "DataParallel: rank 1's model does not match rank 0's (rank 0: 2 parameters, 0 buffers, 15 float32 and 0 "
+          "float64 elements, shapes b5f895d4c7fc8802; rank 1: 2 parameters, 0 buffers, 10 float32 and 0 float64 "
+          "elements, "
+          "shapes f8aeec7f9e86a9e2); build the same model, with the same dtypes, on every rank");
     // The same number of elements in other shapes (6x2 + 6 vs 3x5 + 3) is refused as well, by the shapes' hash.
     nn::Linear b(rank == 0 ? 2 : 5, rank == 0 ? 6 : 3, gen);
     CHECK_THROWS_AS(mpi::DataParallel{b}, value_error);
@@ -164,4 +170,44 @@ TEST_CASE("mpi DataParallel::local_batch takes this rank's shard of each global 
     }
     if (size == 3) CHECK(dp.local_batch(epoch, 2).labels.size() == (rank < 2 ? 1u : 0u));
     CHECK_THROWS_WITH_AS(dp.local_batch(epoch, 3), mpi::detail::batch_out_of_range(3, 3).what(), value_error);
+}
+
+TEST_CASE("mpi errors: a failed MPI call becomes io_error naming it, a bad share and MPI not running value_error") {
+    // A root that is no rank makes MPI_Bcast fail (MPI_COMM_WORLD returns errors: mpi::Environment set it so).
+    double x = 0;
+    const int code = MPI_Bcast(&x, 1, MPI_DOUBLE, mpi::size(), MPI_COMM_WORLD);
+    CHECK(code != MPI_SUCCESS);
+    // docs/errors.md quotes this message (tests/test_error_catalog.cpp).
+    CHECK_THROWS_WITH_AS(mpi::detail::check(code, "mpi::broadcast_state", "MPI_Bcast"),
+                         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); every rank "
+                         "must make the same adg::mpi calls in the same order",
+                         io_error);
+
+    Generator gen(1);
+    nn::Linear model(2, 2, gen);
+    mpi::DataParallel dp(model);
+    CHECK_THROWS_WITH_AS(dp.allreduce_gradients(std::nan("")), mpi::detail::bad_share(std::nan("")).what(),
+                         value_error);
+    CHECK(dp.allreduce_seconds() >= 0.0);
+
+    // A layer added after the DataParallel was made is refused (its gradients would not line up across ranks).
+    nn::Sequential grown;
+    grown.add(std::make_shared<nn::Linear>(4, 3, gen));
+    mpi::DataParallel grown_dp(grown);
+    grown.add(std::make_shared<nn::Linear>(3, 2, gen));
+    std::string what;
+    try {
+        grown_dp.allreduce_gradients();
+    } catch (const value_error& e) {
+        what = e.what();
+    }
+    // docs/errors.md quotes rank 0's message (tests/test_error_catalog.cpp).
+    CHECK(what ==
+          "DataParallel::allreduce_gradients: rank " + std::to_string(mpi::rank()) +
+              "'s model changed after its DataParallel was made (2 parameters, 0 buffers, 15 float32 and 0 "
+              "float64 elements, shapes b5f895d4c7fc8802 then, 4 parameters, 0 buffers, 23 float32 and 0 "
+              "float64 elements, shapes 6c494113fa1c31c2 now); make the DataParallel once the model is complete");
+
+    // main() called mpi::rank() before creating the Environment.
+    CHECK(adg::mpi_test::rank_before_init == mpi::detail::not_initialised("mpi::rank").what());
 }
