@@ -1,0 +1,16 @@
+# `adgraph train` under mpirun (tests/mpi/train_test.py, run by Debian's /usr/bin/python3): equivalence of -np 1, 2
+# and 3 with one process (checkpoints compared tensor by tensor), resume on another number of processes, and faults
+# (a rank killed mid-epoch, a non-finite loss). In a build without adgraph_mpi: the message `adgraph train` gives
+# under mpirun instead. Each exits 77 (skip) without mpirun unless ADGRAPH_REQUIRE_MPI=1 (.ci/run sets it); a build
+# without MPI fails there too. Serial: up to 3 ranks on 2 cores, and the fault case times mpirun's exit.
+if(TARGET adgraph_mpi)
+  set(_adgraph_cli_mpi_cases equivalence resume faults)
+else()
+  set(_adgraph_cli_mpi_cases nompi)
+endif()
+foreach(case IN LISTS _adgraph_cli_mpi_cases)
+  add_test(NAME mpi_cli_${case}
+    COMMAND ${ADGRAPH_SYSTEM_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/mpi/train_test.py --adgraph $<TARGET_FILE:adgraph_exe>
+            --case ${case} --work ${CMAKE_CURRENT_BINARY_DIR}/mpi_cli_${case})
+  set_tests_properties(mpi_cli_${case} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600 LABELS mpi RUN_SERIAL TRUE)
+endforeach()
