@@ -80,6 +80,9 @@ private:
     double share_;
     double allreduce_seconds_ = 0;
     std::uint64_t steps_ = 0;
+    // The layout (detail::Layout's words) all ranks agreed on in the constructor; allreduce_gradients() checks
+    // this rank's against it without another collective.
+    std::uint64_t layout_[5] = {};
 };
 
 }  // namespace adg::mpi

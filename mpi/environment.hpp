@@ -7,12 +7,15 @@ namespace adg::mpi {
 /// MPI for the life of this object (one per process, in main): initialises MPI (MPI_Init_thread with
 /// MPI_THREAD_FUNNELED: only the main thread calls MPI; OpenBLAS's threads never do) unless it already is, and
 /// finalises it on destruction if it initialised it. Run under `mpirun -np N` for N ranks; started directly, the
-/// process is one rank of one.
+/// process is one rank of one. When it initialises MPI, MPI_COMM_WORLD returns errors instead of aborting, and
+/// adg::mpi raises them as io_error naming the call.
 class Environment {
 public:
     /// Initialises MPI (passing argc/argv on to MPI_Init_thread, which may remove its own arguments).
     Environment(int* argc = nullptr, char*** argv = nullptr);
-    /// Finalises MPI if this object initialised it.
+    /// Finalises MPI if this object initialised it. Destroyed while an exception unwinds the stack with more than one
+    /// rank, it calls MPI_Abort instead, ending every rank (which may be waiting in a collective this one will never
+    /// join): catch and report errors inside its lifetime.
     ~Environment();
     Environment(const Environment&) = delete;
     Environment& operator=(const Environment&) = delete;

@@ -1,0 +1,103 @@
+#include <adgraph/mpi/data_parallel.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include <adgraph/autodiff/node.hpp>
+#include <adgraph/mpi/environment.hpp>
+#include <adgraph/mpi/internal/call.hpp>
+#include <adgraph/nn/dropout.hpp>
+
+namespace adg::mpi {
+
+namespace {
+
+constexpr const char* allreduce_what = "DataParallel::allreduce_gradients";
+
+// Σ_ranks share · grad for the parameters of dtype T: one flat buffer, one MPI_Allreduce (per INT_MAX elements),
+// and fresh gradient arrays (a gradient's array may be shared with a handle the caller still holds).
+template <class T>
+void allreduce_dtype(const std::vector<Tensor>& params, double share) {
+    std::size_t n = 0;
+    for (const Tensor& p : params) n += p.dtype() == dtype_of<T>() ? p.size() : 0;
+    // Every rank has the same layout (checked before), so every rank skips alike.
+    if (n == 0) return;
+    const std::unique_ptr<T[]> flat(new T[n]);
+    std::size_t at = 0;
+    for (const Tensor& p : params) {
+        if (p.dtype() != dtype_of<T>()) continue;
+        T* to = flat.get() + at;
+        if (p.has_grad()) {
+            const Tensor g = p.grad();
+            const T* from = g.data<T>().data();
+            // share = 1 (one rank, or all rows here) copies exactly: -np 1 is bitwise the single-process run.
+            if (share == 1.0) {
+                std::copy(from, from + p.size(), to);
+            } else {
+                for (std::size_t k = 0; k < p.size(); ++k) to[k] = static_cast<T>(static_cast<double>(from[k]) * share);
+            }
+        } else {
+            std::fill(to, to + p.size(), T(0));
+        }
+        at += p.size();
+    }
+    detail::allreduce_sum(flat.get(), n, allreduce_what);
+    at = 0;
+    for (const Tensor& p : params) {
+        if (p.dtype() != dtype_of<T>()) continue;
+        Array g = Array::empty(p.shape(), p.dtype(), allreduce_what);
+        std::copy(flat.get() + at, flat.get() + at + p.size(), g.get_mut<T>().data());
+        p.node()->grad = Tensor(std::move(g));
+        at += p.size();
+    }
+}
+
+}  // namespace
+
+DataParallel::DataParallel(nn::Module& model) : model_(model), share_(1.0 / size()) {
+    const detail::Layout l = detail::check_same_layout(model_, "DataParallel");
+    const std::uint64_t words[5] = {l.parameters, l.buffers, l.f32_elements, l.f64_elements, l.hash};
+    std::copy(words, words + 5, layout_);
+    detail::broadcast_values(detail::state_tensors(model_), 0, "DataParallel");
+}
+
+nn::Batch DataParallel::local_batch(const nn::Epoch& epoch, std::size_t i) {
+    const std::size_t batches = epoch.size();
+    if (i >= batches) throw detail::batch_out_of_range(i, batches);
+    const std::vector<std::size_t>& order = epoch.order();
+    const std::size_t start = i * epoch.batch_size();
+    const std::size_t rows = std::min(epoch.batch_size(), order.size() - start);
+    const RowRange mine = shard(rows, rank(), size());
+    nn::Batch b = epoch.dataset().gather(order.data() + start + mine.begin, mine.size());
+    // This rank's rows are rows [begin, end) of the global batch: keyed so, Dropout draws the masks one process
+    // draws for them.
+    nn::key_dropout(model_, steps_, mine.begin);
+    share_ = static_cast<double>(mine.size()) / static_cast<double>(rows);
+    ++steps_;
+    return b;
+}
+
+void DataParallel::allreduce_gradients() { allreduce_gradients(share_); }
+
+void DataParallel::allreduce_gradients(double share) {
+    const auto start = std::chrono::steady_clock::now();
+    if (!std::isfinite(share)) throw detail::bad_share(share);
+    // Every rank's layout was rank 0's in the constructor: unchanged here, it still is, and the flat buffers of all
+    // ranks line up.
+    const detail::Layout before{layout_[0], layout_[1], layout_[2], layout_[3], layout_[4]};
+    const detail::Layout now = detail::layout_of(model_);
+    if (!(now == before)) throw detail::layout_changed(allreduce_what, rank(), before, now);
+    const std::vector<Tensor> params = model_.parameters();
+    allreduce_dtype<float>(params, share);
+    allreduce_dtype<double>(params, share);
+    allreduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void DataParallel::broadcast_buffers() {
+    detail::check_same_layout(model_, "DataParallel::broadcast_buffers");
+    detail::broadcast_values(model_.buffers(), 0, "DataParallel::broadcast_buffers");
+}
+
+}  // namespace adg::mpi

@@ -1,0 +1,26 @@
+# The adgraph_mpi library's tests (tests/mpi/): one doctest program run by CTest under `mpirun -np 1`, `-np 2` and
+# `-np 3` (more ranks than this machine's 2 cores: --oversubscribe). Included from tests/CMakeLists.txt.
+if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
+  add_executable(adgraph_mpi_tests ${CMAKE_CURRENT_LIST_DIR}/main.cpp ${CMAKE_CURRENT_LIST_DIR}/test_collectives.cpp
+                                   ${CMAKE_CURRENT_LIST_DIR}/test_data_parallel.cpp)
+  target_link_libraries(adgraph_mpi_tests PRIVATE adgraph::mpi doctest::doctest)
+  # mpirun refuses root without both variables; one BLAS thread per rank (the ranks share 2 cores).
+  set(_adgraph_mpi_env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1)
+  if(ADGRAPH_SANITIZE)
+    # OpenMPI's own allocations that live until exit (hwloc topology, PMIx, ...) are not ours: tests/mpi/lsan.supp.
+    list(APPEND _adgraph_mpi_env "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
+  endif()
+  foreach(np 1 2 3)
+    add_test(NAME mpi_library_np${np}
+      COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${np} --oversubscribe ${MPIEXEC_PREFLAGS}
+              $<TARGET_FILE:adgraph_mpi_tests> ${MPIEXEC_POSTFLAGS})
+    set_tests_properties(mpi_library_np${np} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 300 LABELS mpi
+                         FAIL_REGULAR_EXPRESSION "test cases: *0 \\|")
+  endforeach()
+else()
+  # No adgraph_mpi or no mpirun: nothing to run. A skip (the message below) unless ADGRAPH_REQUIRE_MPI=1 (.ci/run),
+  # where it fails, so CI cannot pass without running the MPI tests.
+  add_test(NAME mpi_library_unavailable
+    COMMAND ${CMAKE_COMMAND} -DWHAT=adgraph_mpi -P ${CMAKE_CURRENT_LIST_DIR}/require_mpi.cmake)
+  set_tests_properties(mpi_library_unavailable PROPERTIES LABELS mpi SKIP_REGULAR_EXPRESSION "MPI tests skipped")
+endif()
