@@ -106,6 +106,10 @@ TEST_CASE("cli resume: options a run must keep are refused with both values, and
     const auto same = run_cli({"train", "--resume", ckpt, "--epochs", "2", "--batch", "64", "--seed", "1", "--threads",
                                "1", "--no-plot", "--out", dir.file("same")});
     CHECK_MESSAGE(same.code == 0, same.err);
+    // Written to another --out, the metrics start with the checkpoint's directory's earlier rows.
+    const auto rows = lines_of(read_file(dir.file("same/metrics.jsonl")));
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0] == lines_of(read_file(run + "/metrics.jsonl")).at(0));
     const auto done = run_cli({"train", "--resume", ckpt});
     CHECK(done.code == 2);
     CHECK(done.err.find("--resume: the checkpoint " + ckpt + " has trained 1 of 1 epochs; pass --epochs above 1") !=

@@ -102,10 +102,7 @@ Ranks::Ranks(const Launch& launch) {
 Ranks::~Ranks() {
     // MPI_Finalize waits for the other ranks; a rank failing alone leaves MPI as it is and exits, and the
     // launcher then ends the job.
-    if (abandoned_ && mpi_ && size_ > 1) {
-        mpi_->parallel.release();
-        mpi_.release();
-    }
+    if (abandoned_ && mpi_ && size_ > 1) static_cast<void>(mpi_.release());
 }
 
 void Ranks::attach(nn::Module& model, std::uint64_t steps) {

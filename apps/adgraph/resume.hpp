@@ -45,8 +45,8 @@ struct MetricsHistory {
     std::vector<EpochRow> rows;
 };
 
-/// The rows of epochs 1..`epochs` of the metrics.jsonl at `path` (none if there is no such file; lines that are
-/// not such a row are dropped, e.g. an epoch after the checkpoint's).
+/// The rows of epochs 1..`epochs` of the metrics.jsonl at `path`, the one beside the checkpoint (none if there is
+/// no such file; lines that are not such a row are dropped, e.g. an epoch after the checkpoint's).
 MetricsHistory read_metrics_history(const std::string& path, std::size_t epochs);
 
 }  // namespace adg::cli

@@ -297,7 +297,11 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
     // rows) replaces a previous run's rows and reports an unwritable --out before any training time is spent.
     MetricsHistory history;
     if (ranks.root()) {
-        if (!o.resume.empty()) history = read_metrics_history(metrics_path, start.epoch);
+        // The earlier rows come from the checkpoint's directory, also when --out names another one.
+        if (!o.resume.empty()) {
+            history = read_metrics_history((std::filesystem::path(o.resume).parent_path() / "metrics.jsonl").string(),
+                                           start.epoch);
+        }
         nn::write_file_atomically(metrics_path, history.text);
     }
     std::string metrics_text = history.text;
