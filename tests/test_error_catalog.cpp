@@ -36,6 +36,7 @@
 #include <adgraph/tensor/conv.hpp>
 #include <adgraph/tensor/matmul.hpp>
 
+#include "../mpi/internal/errors.hpp"  // adgraph_mpi's messages, built without MPI (tests/mpi/ raises them for real)
 #include "adgraph/ranks.hpp"
 #include "cli_run.hpp"
 #include "playground/config_json.hpp"
@@ -1585,6 +1586,42 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "run_process: the time limit for 'true' is 0 s; pass a positive limit, or none to wait until it ends",
                  [] { run_process({"true"}, {}, std::chrono::milliseconds(0)); }});
 
+    // ---- value_error: data-parallel training (adgraph_mpi; tests/mpi/ raises each under mpirun) ----
+    {
+        using mpi::detail::Layout;
+        const Layout rank0{2, 0, 15, 0, 0xb5f895d4c7fc8802ULL}, rank1{2, 0, 10, 0, 0xf8aeec7f9e86a9e2ULL};
+        const Layout grown{4, 0, 23, 0, 0x6c494113fa1c31c2ULL};
+        c.push_back(
+            {"value_error",
+             "DataParallel: rank 1's model does not match rank 0's (rank 0: 2 parameters, 0 buffers, 15 float32 "
+             "and 0 float64 elements, shapes b5f895d4c7fc8802; rank 1: 2 parameters, 0 buffers, 10 float32 and "
+             "0 float64 elements, shapes f8aeec7f9e86a9e2); build the same model, with the same dtypes, on "
+             "every rank",
+             [=] { throw mpi::detail::layout_mismatch("DataParallel", rank0, 1, rank1); }});
+        c.push_back({"value_error",
+                     "DataParallel::allreduce_gradients: rank 0's model changed after its DataParallel was made (2 "
+                     "parameters, 0 buffers, 15 float32 and 0 float64 elements, shapes b5f895d4c7fc8802 then, 4 "
+                     "parameters, 0 buffers, 23 float32 and 0 float64 elements, shapes 6c494113fa1c31c2 now); make the "
+                     "DataParallel once the model is complete",
+                     [=] { throw mpi::detail::layout_changed("DataParallel::allreduce_gradients", 0, rank0, grown); }});
+    }
+    c.push_back({"value_error",
+                 "mpi::rank: MPI is not initialised (or already finalised); create an adg::mpi::Environment at the "
+                 "start of main and use adg::mpi while it lives",
+                 [] { throw mpi::detail::not_initialised("mpi::rank"); }});
+    c.push_back({"value_error", "mpi::shard: rank -1 is out of range for 2 ranks; pass a rank in [0, 2)",
+                 [] { throw mpi::detail::bad_rank("mpi::shard", -1, 2); }});
+    c.push_back({"value_error",
+                 "mpi::sum: the ranks pass different numbers of values (from 2 to 3); pass the same number on every "
+                 "rank",
+                 [] { throw mpi::detail::sum_lengths(2, 3); }});
+    c.push_back({"value_error",
+                 "DataParallel::allreduce_gradients: share nan is not a finite number; pass this rank's rows over the "
+                 "global batch's",
+                 [] { throw mpi::detail::bad_share(std::nan("")); }});
+    c.push_back({"value_error", "DataParallel::local_batch: batch 3 is out of range; the epoch has 3 batches",
+                 [] { throw mpi::detail::batch_out_of_range(3, 3); }});
+
     // ---- value_error: the playground ----
     const auto config = [](std::function<void(playground::Config&)> change) {
         return [change] {
@@ -1821,6 +1858,13 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      OpenFileLimit none(0);
                      run_process({"cat"});
                  }});
+
+    // ---- io_error: MPI calls (adgraph_mpi; tests/mpi/ raises it from a real failed MPI_Bcast) ----
+    c.push_back(
+        {"io_error",
+         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); every rank must "
+         "make the same adg::mpi calls in the same order",
+         [] { throw mpi::detail::call_failed("mpi::broadcast_state", "MPI_Bcast", 8, "MPI_ERR_ROOT: invalid root"); }});
 
     // ---- io_error: safetensors ----
     const auto st = [=](const std::string& name, const std::string& json, std::size_t data) {

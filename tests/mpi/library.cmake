@@ -7,8 +7,13 @@ if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
   # mpirun refuses root without both variables; one BLAS thread per rank (the ranks share 2 cores).
   set(_adgraph_mpi_env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1)
   if(ADGRAPH_SANITIZE)
-    # OpenMPI's own allocations that live until exit (hwloc topology, PMIx, ...) are not ours: tests/mpi/lsan.supp.
-    list(APPEND _adgraph_mpi_env "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
+    # OpenMPI's own allocations that live until exit are not ours: tests/mpi/lsan.supp names its libraries. Their
+    # stacks reach those libraries only with the slow unwinder (OpenMPI has no frame pointers, and the innermost
+    # frames lie in MCA components unloaded by MPI_Finalize, which LSan cannot name), hence fast_unwind_on_malloc=0
+    # here; otherwise the sanitize preset's options (leak detection, halt on error) as for every test.
+    list(APPEND _adgraph_mpi_env
+         "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:fast_unwind_on_malloc=0:malloc_context_size=40"
+         "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
   endif()
   foreach(np 1 2 3)
     add_test(NAME mpi_library_np${np}
