@@ -10,8 +10,11 @@ else()
 endif()
 set(_adgraph_cli_mpi_env "")
 if(ADGRAPH_SANITIZE)
-  # OpenMPI's own allocations that live until exit are not ours (tests/mpi/lsan.supp, as the library's tests use).
-  set(_adgraph_cli_mpi_env "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/mpi/lsan.supp:print_suppressions=0")
+  # OpenMPI's own allocations that live until exit are not ours (tests/mpi/lsan.supp, with the options the library's
+  # tests use: the slow unwinder finds the OpenMPI frame of each such allocation).
+  set(_adgraph_cli_mpi_env
+      "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:fast_unwind_on_malloc=0:malloc_context_size=40"
+      "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_SOURCE_DIR}/mpi/lsan.supp:print_suppressions=0")
 endif()
 foreach(case IN LISTS _adgraph_cli_mpi_cases)
   add_test(NAME mpi_cli_${case}
