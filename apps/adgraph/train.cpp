@@ -196,7 +196,7 @@ EvalResult evaluate_ranks(nn::Module& model, const nn::Dataset& data, const Shap
     std::exception_ptr failure;
     if (end > begin) {
         try {
-            const EvalResult part = evaluate(model, rows_of(data, begin, end), 1000, input);
+            const EvalResult part = evaluate(model, rows_of(data, begin, end), 1000, input, begin);
             sums[0] = part.loss * static_cast<double>(end - begin);
             for (std::size_t t = 0; t < classes; ++t) {
                 for (std::size_t p = 0; p < classes; ++p) sums[2 + t * classes + p] = double(part.confusion.at(t, p));
