@@ -37,6 +37,7 @@
 #include <adgraph/tensor/matmul.hpp>
 
 #include "../mpi/internal/errors.hpp"  // adgraph_mpi's messages, built without MPI (tests/mpi/ raises them for real)
+#include "adgraph/ranks.hpp"
 #include "cli_run.hpp"
 #include "playground/config_json.hpp"
 #include "playground/encode.hpp"
@@ -2384,6 +2385,19 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  2,
                  "adgraph: --schedule: schedule 'linear' is unknown; choose constant, step or cosine\nRun 'adgraph "
                  "train --help' for the options.\n"});
+    c.push_back({{"train", "--resume", ckpt, "--batch", "4"},
+                 2,
+                 "adgraph: --batch 4: the checkpoint /tmp/run/trained/model.safetensors was trained with --batch 8, "
+                 "which a resumed run keeps; leave --batch out or pass 8\nRun 'adgraph train --help' for the "
+                 "options.\n"});
+    c.push_back({{"train", "--resume", ckpt},
+                 2,
+                 "adgraph: --resume: the checkpoint /tmp/run/trained/model.safetensors has trained 1 of 1 epochs; pass "
+                 "--epochs above 1 to train more\nRun 'adgraph train --help' for the options.\n"});
+    c.push_back({{"train", "--resume", ""},
+                 2,
+                 "adgraph: --resume: the path is empty; name a checkpoint written by adgraph train\nRun 'adgraph "
+                 "train --help' for the options.\n"});
     c.push_back({{"graph", "--spec", "7-x"},
                  2,
                  "adgraph: --spec: model spec '7-x': 'x' is not a whole number; write layer sizes joined by '-', e.g. "
@@ -2454,6 +2468,15 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                      CHECK_FALSE(fs::exists(dir.file("out-nan/model.safetensors")));
                      CHECK(temporaries(dir.file("out-nan")).empty());
                  }});
+    c.push_back({{"train", "--resume", dir.file("nospec.safetensors"), "--epochs", "2"},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/nospec.safetensors: the metadata has no 'train_options', so its "
+                 "run cannot be continued (it was not written by adgraph train, or by one older than --resume); train "
+                 "afresh\n"});
+    c.push_back({{"train", "--resume", dir.file("options.safetensors"), "--epochs", "2"},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/options.safetensors: metadata 'train_options' has no valid "
+                 "--model; the metadata is corrupt: resume from another checkpoint or train afresh\n"});
     c.push_back({{"eval", "--model", dir.file("missing.safetensors"), "--data", data},
                  1,
                  "adgraph: error: load_safetensors: '/tmp/run/missing.safetensors': cannot open the file: No such file "
@@ -2461,7 +2484,7 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
     c.push_back({{"eval", "--model", dir.file("cut.safetensors"), "--data", data},
                  1,
                  "adgraph: error: load_safetensors: '/tmp/run/cut.safetensors': the file is truncated: the header says "
-                 "152768 bytes of data (tensor 'optim.3.bias.v' ends there), found 72612; re-save the checkpoint\n"});
+                 "152768 bytes of data (tensor 'optim.3.bias.v' ends there), found 72428; re-save the checkpoint\n"});
     c.push_back(
         {{"eval", "--model", ckpt, "--spec", "784-8-10", "--data", data},
          1,
@@ -2547,6 +2570,8 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     save_safetensors(dir.file("nospec.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}});
     save_safetensors(dir.file("dropout.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"dropout", "ten percent"}});
+    save_safetensors(dir.file("options.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
+                     {{"model", "784-16-10"}, {"epoch", "1"}, {"global_step", "2"}, {"train_options", "{}"}});
     save_safetensors(dir.file("dropout-nan.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"dropout", "nan"}});
     // A 56-byte file whose metadata names a 31 GB layer: refused before the model is built.
@@ -2681,6 +2706,13 @@ TEST_CASE("error catalog: docs/errors.md has a section per exception type and qu
         std::istringstream lines(f.err);
         for (std::string line; std::getline(lines, line);) known.insert(line);
     }
+    // The message of a build without MPI under mpirun (raised in such a build by tests/test_cli_resume.cpp).
+    adg::cli::Launch two;
+    two.launched = true;
+    two.size = 2;
+    const std::string no_mpi = adg::cli::no_mpi_message(two);
+    CHECK(page.find("\n" + no_mpi + "```") != std::string::npos);
+    known.insert(no_mpi.substr(0, no_mpi.size() - 1));
     // And the page quotes nothing else: a message changed in the code cannot linger in the page.
     for (const auto& line : text_block_lines(page)) {
         CHECK_MESSAGE(known.count(line), ("docs/errors.md quotes a message no catalog entry raises: " + line));

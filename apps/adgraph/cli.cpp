@@ -14,6 +14,8 @@
 #include "adgraph/evaluate.hpp"
 #include "adgraph/options.hpp"
 #include "adgraph/playground_command.hpp"
+#include "adgraph/ranks.hpp"
+#include "adgraph/resume.hpp"
 #include "adgraph/train.hpp"
 
 namespace adg::cli {
@@ -21,6 +23,9 @@ namespace adg::cli {
 namespace {
 
 constexpr double infinity = std::numeric_limits<double>::infinity();
+
+// True on the ranks other than 0 of an MPI job, which leave messages every rank would print alike to rank 0.
+bool quiet_rank() { return detect_launch().rank != 0; }
 
 void add_train_options(CLI::App& cmd, TrainOptions& o) {
     cmd.add_option("--model", o.model,
@@ -55,6 +60,9 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
     add_number(cmd, "--limit", o.limit, "use only the first N training and test images (smoke tests; 0: all)",
                whole_range(0, max_count));
     cmd.add_flag("!--no-plot", o.plot, "do not draw curves.png");
+    cmd.add_option("--resume", o.resume,
+                   "continue the run of this checkpoint (model.safetensors of adgraph train) up to --epochs; options "
+                   "not given take the checkpoint's values, --out its directory");
     cmd.footer(
         std::string("Model specs:\n"
                     "  784-256-128-10  an MLP: layer sizes joined by '-' (--activation after each hidden layer)\n"
@@ -137,7 +145,10 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
         out << app.help("", CLI::AppFormatMode::All);
         return 0;
     } catch (const CLI::ParseError& e) {
-        err << "adgraph: " << e.what() << "\nRun 'adgraph --help' (or 'adgraph <command> --help') for the options.\n";
+        // Under mpirun every rank parses the same arguments: one reports.
+        if (!quiet_rank())
+            err << "adgraph: " << e.what()
+                << "\nRun 'adgraph --help' (or 'adgraph <command> --help') for the options.\n";
         return exit_usage;
     }
 
@@ -154,8 +165,17 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
         // The server sets its own threads (one per request); the headless run uses the default one.
         if (playground_cmd->parsed()) return playground_command(*playground_cmd, playground_options, out);
         if (train_cmd->parsed()) {
-            apply_preset_defaults(train_options,
-                                  [&](const std::string& option) { return train_cmd->count(option) > 0; });
+            const auto given = [&](const std::string& option) { return train_cmd->count(option) > 0; };
+            if (train_cmd->count("--resume") > 0) {
+                if (train_options.resume.empty()) {
+                    throw UsageError{"--resume: the path is empty; name a checkpoint written by adgraph train"};
+                }
+                apply_resume_options(train_options, given);
+            }
+            // A resumed run's options all come from the command line or the checkpoint, never from a preset.
+            apply_preset_defaults(train_options, [&](const std::string& option) {
+                return given(option) || !train_options.resume.empty();
+            });
             validate(train_options);
             return train(train_options, out, err);
         }
@@ -177,8 +197,11 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
         }
         return predict_command(model_path, data, index, out);
     } catch (const UsageError& e) {
-        err << "adgraph: " << e.message << "\nRun 'adgraph " << command << " --help' for the options.\n";
+        if (!quiet_rank())
+            err << "adgraph: " << e.message << "\nRun 'adgraph " << command << " --help' for the options.\n";
         return exit_usage;
+    } catch (const PeerFailure&) {
+        return exit_failure;  // the rank that failed reported it
     } catch (const std::exception& e) {
         err << "adgraph: error: " << e.what() << "\n";
         return exit_failure;

@@ -22,14 +22,15 @@ Tensor model_batch(const Tensor& x, const Shape& input) {
     return reshape(x, shape);
 }
 
-EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch, const Shape& input) {
+EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch, const Shape& input,
+                    std::size_t first_image) {
     NoGrad no_grad;
     const bool was_training = model.training();
     model.eval();
     EvalResult r;
     r.confusion = nn::ConfusionMatrix(data.classes);
     double loss_sum = 0.0;
-    std::size_t first_row = 0;
+    std::size_t first_row = first_image;
     for (const nn::Batch& b : nn::DataLoader(data, batch, false).epoch(0)) {
         const Tensor logits = model(model_batch(b.x, input));
         check_finite_outputs(logits, first_row);

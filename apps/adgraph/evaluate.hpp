@@ -22,8 +22,10 @@ struct EvalResult {
 
 /// Evaluates `model` (in eval mode, nothing recorded) on `data` in batches, each reshaped to (rows, `input`...)
 /// unless `input` is empty; throws value_error if an output is not finite (weights so large that the forward pass
-/// overflows) instead of reporting a NaN loss.
-EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch = 1000, const Shape& input = {});
+/// overflows) instead of reporting a NaN loss, naming the image as `first_image` + its row (`data` may be a part of
+/// a larger set starting at `first_image`).
+EvalResult evaluate(nn::Module& model, const nn::Dataset& data, std::size_t batch = 1000, const Shape& input = {},
+                    std::size_t first_image = 0);
 
 /// The rows `x` (B, features) as the model takes them: (B, `input`...), e.g. (B, 1, 28, 28) for a CNN; `x` itself
 /// if `input` is empty or one axis (an MLP).

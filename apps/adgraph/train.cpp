@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <thread>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -27,9 +28,12 @@
 #include <adgraph/tensor/allocator.hpp>
 #include <adgraph/tensor/parallel.hpp>
 
+#include "adgraph/cli.hpp"
 #include "adgraph/evaluate.hpp"
 #include "adgraph/plot.hpp"
 #include "adgraph/progress.hpp"
+#include "adgraph/ranks.hpp"
+#include "adgraph/resume.hpp"
 
 namespace adg::cli {
 
@@ -121,90 +125,6 @@ std::string pct(double v) {
 
 }  // namespace
 
-TrainOptions cnn_preset_options() {
-    TrainOptions p;
-    p.model = "cnn";
-    p.epochs = 12;
-    p.lr = 2e-3;
-    p.dropout = 0.3;
-    p.init = "uniform";  // PyTorch's default for convolutions and linear layers
-    return p;
-}
-
-TrainOptions gru_preset_options() {
-    TrainOptions p;
-    p.model = "gru";
-    p.optimizer = "adam";
-    p.weight_decay = 0;
-    p.lr = 2e-3;
-    p.epochs = 12;  // 90.4 % in 12 (about 100 s on 2 quiet cores), 89.6 % in 8: a margin over 88 % either way
-    p.clip_grad_norm = 5;
-    p.dropout = 0;       // the preset has no dropout layer; recorded in the checkpoint as such
-    p.init = "uniform";  // PyTorch's default for the linear head (the GRU always draws U(-1/sqrt(h), 1/sqrt(h)))
-    return p;
-}
-
-namespace {
-
-// The preset `model` names, or nullopt.
-std::optional<TrainOptions> preset_of(const std::string& model) {
-    if (model == "cnn") return cnn_preset_options();
-    if (model == "gru") return gru_preset_options();
-    return std::nullopt;
-}
-
-// The options a preset sets, each with how to copy it and how --help shows it.
-struct PresetOption {
-    const char* name;
-    std::function<void(TrainOptions&, const TrainOptions&)> copy;
-    std::function<std::string(const TrainOptions&)> text;
-};
-
-std::vector<PresetOption> preset_options() {
-    return {
-        {"--epochs", [](TrainOptions& o, const TrainOptions& p) { o.epochs = p.epochs; },
-         [](const TrainOptions& p) { return std::to_string(p.epochs); }},
-        {"--batch", [](TrainOptions& o, const TrainOptions& p) { o.batch = p.batch; },
-         [](const TrainOptions& p) { return std::to_string(p.batch); }},
-        {"--clip-grad-norm", [](TrainOptions& o, const TrainOptions& p) { o.clip_grad_norm = p.clip_grad_norm; },
-         [](const TrainOptions& p) { return number_str(p.clip_grad_norm); }},
-        {"--optimizer", [](TrainOptions& o, const TrainOptions& p) { o.optimizer = p.optimizer; },
-         [](const TrainOptions& p) { return p.optimizer; }},
-        {"--lr", [](TrainOptions& o, const TrainOptions& p) { o.lr = p.lr; },
-         [](const TrainOptions& p) { return number_str(p.lr); }},
-        {"--weight-decay", [](TrainOptions& o, const TrainOptions& p) { o.weight_decay = p.weight_decay; },
-         [](const TrainOptions& p) { return number_str(p.weight_decay); }},
-        {"--schedule", [](TrainOptions& o, const TrainOptions& p) { o.schedule = p.schedule; },
-         [](const TrainOptions& p) { return p.schedule; }},
-        {"--warmup-epochs", [](TrainOptions& o, const TrainOptions& p) { o.warmup_epochs = p.warmup_epochs; },
-         [](const TrainOptions& p) { return number_str(p.warmup_epochs); }},
-        {"--dropout", [](TrainOptions& o, const TrainOptions& p) { o.dropout = p.dropout; },
-         [](const TrainOptions& p) { return number_str(p.dropout); }},
-        {"--init", [](TrainOptions& o, const TrainOptions& p) { o.init = p.init; },
-         [](const TrainOptions& p) { return p.init; }},
-    };
-}
-
-}  // namespace
-
-void apply_preset_defaults(TrainOptions& o, const std::function<bool(const std::string&)>& given) {
-    const std::optional<TrainOptions> preset = preset_of(o.model);
-    if (!preset) return;
-    for (const PresetOption& p : preset_options()) {
-        if (!given(p.name)) p.copy(o, *preset);
-    }
-}
-
-std::string preset_defaults_text(const std::string& name) {
-    const TrainOptions mlp, preset = preset_of(name).value();
-    std::string text;
-    for (const PresetOption& p : preset_options()) {
-        if (p.text(preset) != p.text(mlp))
-            text += (text.empty() ? "" : " ") + std::string(p.name) + " " + p.text(preset);
-    }
-    return text;
-}
-
 int set_threads(int threads) {
     set_num_threads(threads);
     return num_threads();
@@ -251,90 +171,197 @@ void validate(const TrainOptions& o) {
     check("--schedule", [&] { nn::check_schedule_name(o.schedule); });
 }
 
-int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
-    const auto t_start = Clock::now();
-    const int threads = set_threads(o.threads);
-    const nn::Dataset train_set = nn::load_fashion_mnist(o.data, nn::Split::train, o.limit);
-    const nn::Dataset test_set = nn::load_fashion_mnist(o.data, nn::Split::test, o.limit);
-    const nn::ModelPlan plan = nn::plan_model(o.model, model_options(o));
-    check_fits(o, plan, train_set, test_set);
-    std::error_code made;
-    std::filesystem::create_directories(o.out, made);
-    if (made) {
-        throw io_error("'" + o.out + "': cannot create the output directory: " + made.message() +
-                       "; pass --out with a directory that can be created or written");
+namespace {
+
+// Rows [begin, end) of `data`, sharing its images.
+nn::Dataset rows_of(const nn::Dataset& data, std::size_t begin, std::size_t end) {
+    nn::Dataset part;
+    part.images = slice(data.images, 0, begin, end);
+    part.labels.assign(data.labels.begin() + static_cast<std::ptrdiff_t>(begin),
+                       data.labels.begin() + static_cast<std::ptrdiff_t>(end));
+    part.classes = data.classes;
+    part.source = data.source;
+    part.image_shape = data.image_shape;
+    return part;
+}
+
+// evaluate() over the ranks: each evaluates its shard of `data`, and the loss sums and confusion counts are summed,
+// so every rank gets the whole set's result. A rank whose evaluation fails rethrows its error; the others throw
+// PeerFailure, so no rank waits for one that is gone.
+EvalResult evaluate_ranks(nn::Module& model, const nn::Dataset& data, const Shape& input, Ranks& ranks) {
+    if (ranks.size() == 1) return evaluate(model, data, 1000, input);
+    const auto [begin, end] = ranks.shard(data.size());
+    const std::size_t classes = data.classes;
+    std::vector<double> sums(2 + classes * classes, 0.0);
+    std::exception_ptr failure;
+    if (end > begin) {
+        try {
+            const EvalResult part = evaluate(model, rows_of(data, begin, end), 1000, input, begin);
+            sums[0] = part.loss * static_cast<double>(end - begin);
+            for (std::size_t t = 0; t < classes; ++t) {
+                for (std::size_t p = 0; p < classes; ++p) sums[2 + t * classes + p] = double(part.confusion.at(t, p));
+            }
+        } catch (const std::exception&) {
+            failure = std::current_exception();
+            sums[1] = 1;
+        }
     }
-    const std::string ckpt = (std::filesystem::path(o.out) / "model.safetensors").string();
-    const std::string metrics_path = (std::filesystem::path(o.out) / "metrics.jsonl").string();
+    ranks.sum(sums);
+    if (failure) std::rethrow_exception(failure);
+    if (sums[1] > 0) throw PeerFailure{};
+    EvalResult r;
+    r.confusion = nn::ConfusionMatrix(classes);
+    for (std::size_t t = 0; t < classes; ++t) {
+        for (std::size_t p = 0; p < classes; ++p) {
+            for (auto n = static_cast<std::size_t>(sums[2 + t * classes + p]); n > 0; --n) r.confusion.add(t, p);
+        }
+    }
+    r.loss = data.size() ? sums[0] / static_cast<double>(data.size()) : 0.0;
+    r.accuracy = r.confusion.accuracy();
+    return r;
+}
+
+// The ranks whose loss of this step is not finite ("" in one process), and the first such loss: a second, rare
+// collective after the step's sums said that some rank's is not.
+std::pair<std::string, double> nonfinite_ranks(Ranks& ranks, double loss) {
+    if (ranks.size() == 1) return {"", loss};
+    const auto n = static_cast<std::size_t>(ranks.size());
+    std::vector<double> v(2 * n, 0.0);
+    if (!std::isfinite(loss)) {
+        v[static_cast<std::size_t>(ranks.rank())] = 1;
+        v[n + static_cast<std::size_t>(ranks.rank())] = loss;  // NaN or ±Inf survives a sum with zeros
+    }
+    ranks.sum(v);
+    std::vector<std::size_t> bad;
+    for (std::size_t r = 0; r < n; ++r) {
+        if (v[r] > 0) bad.push_back(r);
+    }
+    std::string text = bad.size() == 1 ? " on rank " : " on ranks ";
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+        text += (i == 0 ? "" : i + 1 == bad.size() ? " and " : ", ") + std::to_string(bad[i]);
+    }
+    return {text + " of " + std::to_string(n), bad.empty() ? loss : v[n + bad.front()]};
+}
+
+// The training run on every rank; rank 0 alone prints and writes files.
+int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Dataset& train_set,
+                const nn::Dataset& test_set, Ranks& ranks, int threads, Clock::time_point t_start,
+                std::ostream& root_out, std::ostream& root_err) {
+    std::ostream silent(nullptr);  // the other ranks' reports go nowhere
+    std::ostream& out = ranks.root() ? root_out : silent;
+    std::ostream& err = ranks.root() ? root_err : silent;
+    const std::filesystem::path dir(o.out);
+    const std::string ckpt = (dir / "model.safetensors").string(), metrics_path = (dir / "metrics.jsonl").string();
+    if (ranks.root()) {
+        std::error_code made;
+        std::filesystem::create_directories(o.out, made);
+        if (made) {
+            throw io_error("'" + o.out + "': cannot create the output directory: " + made.message() +
+                           "; pass --out with a directory that can be created or written");
+        }
+    }
 
     Generator gen(o.seed);
     auto model = nn::build_model(o.model, gen, model_options(o));
     auto opt = make_optimizer(o, model->named_parameters());
     const nn::DataLoader loader(train_set, o.batch, true, o.seed);
     const std::size_t steps = o.epochs * loader.batches();
+    // Attached before a checkpoint is loaded, so that the base rate is --lr, not the rate the checkpoint ended at.
     const auto schedule = nn::make_scheduler(
         o.schedule, *opt, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
+    ResumePoint start;
+    if (!o.resume.empty()) {
+        // Every rank reads the checkpoint (the optimizer state too, which no broadcast carries).
+        const nn::Metadata meta = nn::load_checkpoint(o.resume, *model, opt.get());
+        start = resume_point(o.resume, meta);
+        if (meta.count("rng")) nn::set_generator_state(gen, meta.at("rng"));
+    }
+    schedule->set_step_count(start.global_step);
+    ranks.attach(*model, start.global_step);
+    const std::string processes =
+        ranks.size() > 1 ? std::to_string(ranks.size()) + " processes × " + std::to_string(threads) + " thread(s)"
+                         : std::to_string(threads) + " thread(s)";
     out << "adgraph train: " << model->to_string() << ", " << model->parameter_count() << " parameters\n"
         << "  " << opt->name() << ", " << schedule->to_string()
         << (o.clip_grad_norm > 0 ? ", gradients clipped to norm " + number_str(o.clip_grad_norm) : std::string())
-        << ", batch " << o.batch << ", " << o.epochs << " epochs, seed " << o.seed << ", " << threads
-        << " thread(s), float32\n"
-        << "  data " << o.data << ": " << train_set.size() << " train / " << test_set.size() << " test images\n"
-        << std::flush;
+        << ", batch " << o.batch << ", " << o.epochs << " epochs, seed " << o.seed << ", " << processes << ", float32\n"
+        << "  data " << o.data << ": " << train_set.size() << " train / " << test_set.size() << " test images\n";
+    if (!o.resume.empty()) {
+        out << "  resumed from " << o.resume << " after epoch " << start.epoch << " (global step " << start.global_step
+            << ")\n";
+    }
+    out << std::flush;
 
     // One JSON object a line per finished epoch. The file is tiny, so after every epoch it is rewritten whole and
-    // atomically: a reader (or a crash) never sees a torn line. Writing it empty first replaces a previous run's
-    // rows and reports an unwritable --out before any training time is spent.
-    std::string metrics_text;
-    nn::write_file_atomically(metrics_path, metrics_text);
-    Progress progress(err, stderr_is_terminal(), o.epochs, train_set.size());
-    std::vector<EpochRow> rows;
+    // atomically: a reader (or a crash) never sees a torn line. Writing it first (empty, or a resumed run's earlier
+    // rows) replaces a previous run's rows and reports an unwritable --out before any training time is spent.
+    MetricsHistory history;
+    if (ranks.root()) {
+        // The earlier rows come from the checkpoint's directory, also when --out names another one.
+        if (!o.resume.empty()) {
+            history = read_metrics_history((std::filesystem::path(o.resume).parent_path() / "metrics.jsonl").string(),
+                                           start.epoch);
+        }
+        nn::write_file_atomically(metrics_path, history.text);
+    }
+    std::string metrics_text = history.text;
+    std::vector<EpochRow> rows = history.rows;
+    Progress progress(err, ranks.root() && stderr_is_terminal(), o.epochs, train_set.size());
     EvalResult last;
-    std::size_t step = 0;
     double last_lr = opt->lr();  // the rate of the last step taken, reported per epoch
-    for (std::size_t epoch = 0; epoch < o.epochs; ++epoch) {
+    for (std::size_t epoch = start.epoch; epoch < o.epochs; ++epoch) {
         const auto t_epoch = Clock::now();
+        const double allreduce_before = ranks.allreduce_seconds();
         progress.start_epoch(epoch);
         model->train();
-        double loss_sum = 0;
-        std::size_t seen = 0, hits = 0, batch_index = 0;
-        for (const nn::Batch& b : loader.epoch(epoch)) {
-            const Tensor logits = (*model)(model_batch(b.x, plan.input));
-            const Tensor loss = nn::cross_entropy(logits, b.labels);
-            const double l = loss.item();
-            if (!std::isfinite(l)) {
+        double loss_sum = 0, seen = 0, hits = 0;
+        const nn::Epoch batches = loader.epoch(epoch);
+        for (std::size_t i = 0; i < batches.size(); ++i) {
+            const nn::Batch b = ranks.local_batch(batches, i);
+            // Each rank's loss is the mean over its rows (none: it only joins the collectives).
+            Tensor loss;
+            double l = 0, local_hits = 0;
+            const auto local_rows = static_cast<double>(b.labels.size());
+            if (!b.labels.empty()) {
+                const Tensor logits = (*model)(model_batch(b.x, plan.input));
+                loss = nn::cross_entropy(logits, b.labels);
+                l = loss.item();
+                const auto pred = nn::argmax_rows(logits);
+                for (std::size_t r = 0; r < pred.size(); ++r) local_hits += pred[r] == b.labels[r];
+            }
+            // One small sum a step: the global batch's loss and hits for rank 0's report, and whether any rank's
+            // loss is not finite, so that all ranks stop at the same step.
+            std::vector<double> step{l * local_rows, local_hits, local_rows, std::isfinite(l) ? 0.0 : 1.0};
+            ranks.sum(step);
+            if (step[3] > 0) {
+                const auto [where, bad] = nonfinite_ranks(ranks, l);
                 progress.end_epoch("");
                 // A NaN's sign depends on how it arose; the message says "nan" either way.
-                err << "adgraph: error: the loss became " << (std::isnan(l) ? std::abs(l) : l) << " at epoch "
-                    << epoch + 1 << ", step " << batch_index + 1 << " (global step " << step + 1
+                err << "adgraph: error: the loss became " << (std::isnan(bad) ? std::abs(bad) : bad) << where
+                    << " at epoch " << epoch + 1 << ", step " << i + 1 << " (global step " << ranks.steps()
                     << "); training stopped. "
                     << (epoch > 0 ? "The last good checkpoint (epoch " + std::to_string(epoch) + ") is kept at " + ckpt
                                   : std::string("No checkpoint was written."))
                     << " Try a smaller --lr.\n";
-                return 1;
+                return exit_failure;
             }
-            loss.backward();
+            if (!b.labels.empty()) loss.backward();
+            ranks.allreduce_gradients();
             if (o.clip_grad_norm > 0) nn::clip_grad_norm(model->parameters(), o.clip_grad_norm);
             last_lr = opt->lr();
             opt->step();
             opt->zero_grad();
             schedule->step();
-            const auto pred = nn::argmax_rows(logits);
-            for (std::size_t i = 0; i < pred.size(); ++i) hits += pred[i] == b.labels[i];
-            loss_sum += l * static_cast<double>(b.labels.size());
-            seen += b.labels.size();
-            ++step;
-            ++batch_index;
-            progress.update(seen, loss_sum / static_cast<double>(seen));
+            loss_sum += step[0];
+            hits += step[1];
+            seen += step[2];
+            progress.update(static_cast<std::size_t>(seen), loss_sum / seen);
         }
-        last = evaluate(*model, test_set, 1000, plan.input);
-        EpochRow row{epoch + 1,
-                     loss_sum / static_cast<double>(seen),
-                     static_cast<double>(hits) / static_cast<double>(seen),
-                     last.loss,
-                     last.accuracy,
-                     last_lr,
-                     seconds_since(t_epoch)};
+        // Each rank's BatchNorm statistics saw only its rows: evaluate and save rank 0's everywhere.
+        ranks.broadcast_buffers();
+        last = evaluate_ranks(*model, test_set, plan.input, ranks);
+        EpochRow row{epoch + 1,     loss_sum / seen, hits / seen,           last.loss,
+                     last.accuracy, last_lr,         seconds_since(t_epoch)};
         rows.push_back(row);
         char summary[200];
         std::snprintf(summary, sizeof summary,
@@ -342,23 +369,29 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
                       o.epochs, row.train_loss, pct(row.train_acc).c_str(), row.test_loss, pct(row.test_acc).c_str(),
                       row.lr, row.seconds);
         progress.end_epoch(summary);
+        if (!ranks.root()) continue;
         // After the progress line is finished, so that an error message starts on a line of its own.
-        metrics_text += nlohmann::json{{"epoch", row.epoch},           {"train_loss", row.train_loss},
-                                       {"train_acc", row.train_acc},   {"test_loss", row.test_loss},
-                                       {"test_acc", row.test_acc},     {"lr", row.lr},
-                                       {"seconds", row.seconds},       {"rss_mib", resident_mib()},
-                                       {"heap_mib", heap_in_use_mib()}}
-                            .dump() +
-                        "\n";
+        nlohmann::json line{
+            {"epoch", row.epoch},         {"train_loss", row.train_loss}, {"train_acc", row.train_acc},
+            {"test_loss", row.test_loss}, {"test_acc", row.test_acc},     {"lr", row.lr},
+            {"seconds", row.seconds},     {"rss_mib", resident_mib()},    {"heap_mib", heap_in_use_mib()}};
+        if (ranks.size() > 1) {
+            line["processes"] = ranks.size();
+            line["allreduce_seconds"] = ranks.allreduce_seconds() - allreduce_before;
+        }
+        metrics_text += line.dump() + "\n";
         nn::write_file_atomically(metrics_path, metrics_text);
         nn::Metadata meta = metadata_of(o, epoch + 1, gen);
         meta["test_acc"] = std::to_string(last.accuracy);
+        meta["global_step"] = std::to_string(ranks.steps());
+        meta["train_options"] = options_json(o);
         nn::save_checkpoint(ckpt, *model, opt.get(), meta);
     }
+    if (!ranks.root()) return 0;
 
-    const std::string confusion_path = (std::filesystem::path(o.out) / "confusion.csv").string();
+    const std::string confusion_path = (dir / "confusion.csv").string();
     nn::write_file_atomically(confusion_path, last.confusion.to_csv(class_names()));
-    const std::string png = (std::filesystem::path(o.out) / "curves.png").string();
+    const std::string png = (dir / "curves.png").string();
     const std::string plot_problem = o.plot ? plot_curves(rows, png) : "plot disabled";
     out << "\n"
         << per_class_table(last.confusion) << "\nconfusion matrix (rows: true class, columns: predicted)\n"
@@ -366,10 +399,43 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     char line[200];
     std::snprintf(line, sizeof line, "test accuracy %s after %zu epochs, %.1f s in all\n", pct(last.accuracy).c_str(),
                   o.epochs, seconds_since(t_start));
-    out << line << "wrote " << ckpt << ", " << metrics_path << ", " << confusion_path
+    out << line;
+    if (ranks.size() > 1) {
+        std::snprintf(line, sizeof line, "%d processes; rank 0 spent %.2f s averaging gradients\n", ranks.size(),
+                      ranks.allreduce_seconds());
+        out << line;
+    }
+    out << "wrote " << ckpt << ", " << metrics_path << ", " << confusion_path
         << (plot_problem.empty() ? ", " + png : std::string()) << "\n";
     if (!plot_problem.empty() && o.plot) err << "adgraph train: warning: " << plot_problem << "\n";
     return 0;
+}
+
+}  // namespace
+
+int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
+    const Launch launch = detect_launch();
+    if (multi_process(launch) && !built_with_mpi()) {
+        if (launch.rank == 0) err << no_mpi_message(launch);
+        return exit_failure;
+    }
+    const auto t_start = Clock::now();
+    // Ranks on one machine share its cores: by default each takes its part of them.
+    const int threads = set_threads(
+        o.threads == 0 && launch.launched ? default_threads(launch, std::thread::hardware_concurrency()) : o.threads);
+    const nn::Dataset train_set = nn::load_fashion_mnist(o.data, nn::Split::train, o.limit);
+    const nn::Dataset test_set = nn::load_fashion_mnist(o.data, nn::Split::test, o.limit);
+    const nn::ModelPlan plan = nn::plan_model(o.model, model_options(o));
+    check_fits(o, plan, train_set, test_set);
+    Ranks ranks(launch);
+    try {
+        return train_ranks(o, plan, train_set, test_set, ranks, threads, t_start, out, err);
+    } catch (const PeerFailure&) {
+        throw;
+    } catch (...) {
+        ranks.abandon();  // the others may be waiting in a collective: let the launcher end them
+        throw;
+    }
 }
 
 }  // namespace adg::cli

@@ -32,6 +32,7 @@ struct TrainOptions {
     std::string out = "adgraph-run";
     std::size_t limit = 0;  ///< 0: all samples
     bool plot = true;
+    std::string resume;  ///< a checkpoint of adgraph train to continue from ("": start afresh)
 };
 
 /// The options `--model cnn` trains with unless they are given: the defaults of TrainOptions with the preset's
@@ -58,8 +59,9 @@ struct UsageError {
 /// Throws UsageError unless the options make sense (positive lr and batch, a valid spec, ...).
 void validate(const TrainOptions& o);
 
-/// Trains, evaluates every epoch, writes metrics.jsonl, the checkpoint, confusion matrix and curves into o.out;
-/// returns the exit code.
+/// Trains (data-parallel over the ranks of an MPI job when started by mpirun in a build with MPI; see ranks.hpp),
+/// evaluates every epoch, writes metrics.jsonl, the checkpoint, confusion matrix and curves into o.out (rank 0
+/// alone); continues the checkpoint o.resume if given; returns the exit code.
 int train(const TrainOptions& o, std::ostream& out, std::ostream& err);
 
 /// Sets OpenBLAS's thread count (0: all cores); returns the count in effect.

@@ -1,0 +1,179 @@
+#include "adgraph/ranks.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+
+#include <adgraph/nn/dropout.hpp>
+
+#if ADGRAPH_WITH_MPI
+#include <adgraph/mpi/data_parallel.hpp>
+#include <adgraph/mpi/environment.hpp>
+#endif
+
+namespace adg::cli {
+
+namespace {
+
+// The variable's value as a non-negative int, or -1 if it is absent or not one.
+int env_int(const std::function<const char*(const char*)>& env, const char* name) {
+    const char* v = env(name);
+    if (v == nullptr || *v == '\0') return -1;
+    int n = 0;
+    const char* end = v + std::strlen(v);
+    const auto [at, ec] = std::from_chars(v, end, n);
+    if (ec != std::errc() || at != end || n < 0) return -1;
+    return n;
+}
+
+}  // namespace
+
+Launch detect_launch(const std::function<const char*(const char*)>& env) {
+    Launch l;
+    // Each launcher's own variables, in order; the first that names a size wins.
+    const struct {
+        const char *size, *rank, *local_size;
+    } launchers[] = {{"OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_LOCAL_SIZE"},
+                     {"PMI_SIZE", "PMI_RANK", "MPI_LOCALNRANKS"}};
+    for (const auto& v : launchers) {
+        const int size = env_int(env, v.size);
+        if (size < 1) continue;
+        l.launched = true;
+        l.size = size;
+        l.rank = std::max(0, env_int(env, v.rank));
+        l.local_size = std::max(1, env_int(env, v.local_size));
+        return l;
+    }
+    // A PMIx launcher that sets no size: the rank alone says that the process belongs to a job.
+    const int pmix_rank = env_int(env, "PMIX_RANK");
+    if (pmix_rank >= 0) {
+        l.launched = true;
+        l.size = 0;
+        l.rank = pmix_rank;
+    }
+    return l;
+}
+
+Launch detect_launch() {
+    return detect_launch([](const char* name) { return static_cast<const char*>(std::getenv(name)); });
+}
+
+bool built_with_mpi() {
+#if ADGRAPH_WITH_MPI
+    return true;
+#else
+    return false;
+#endif
+}
+
+bool multi_process(const Launch& launch) {
+    return launch.launched && (launch.size > 1 || (launch.size == 0 && launch.rank > 0));
+}
+
+std::string no_mpi_message(const Launch& launch) {
+    const std::string processes = launch.size > 1 ? std::to_string(launch.size) + " processes" : "several processes";
+    return "adgraph: error: this adgraph was built without MPI, but an MPI launcher (mpirun) started it as " +
+           processes +
+           ", each of which would train the same model alone; install libopenmpi-dev and openmpi-bin, then "
+           "reconfigure and rebuild adgraph (CMake finds MPI and builds adgraph_mpi), or run adgraph train "
+           "without mpirun\n";
+}
+
+int default_threads(const Launch& launch, unsigned cores) {
+    const int local = launch.launched ? std::max(1, launch.local_size) : 1;
+    return std::max(1, static_cast<int>(cores) / local);
+}
+
+#if ADGRAPH_WITH_MPI
+
+struct Ranks::Mpi {
+    mpi::Environment environment;
+    std::unique_ptr<mpi::DataParallel> parallel;
+};
+
+Ranks::Ranks(const Launch& launch) {
+    if (!launch.launched) return;
+    mpi_ = std::make_unique<Mpi>();
+    rank_ = mpi::rank();
+    size_ = mpi::size();
+}
+
+Ranks::~Ranks() {
+    // MPI_Finalize waits for the other ranks; a rank failing alone leaves MPI as it is and exits, and the
+    // launcher then ends the job.
+    if (abandoned_ && mpi_ && size_ > 1) static_cast<void>(mpi_.release());
+}
+
+void Ranks::attach(nn::Module& model, std::uint64_t steps) {
+    model_ = &model;
+    steps_ = steps;
+    if (!mpi_) return;
+    mpi_->parallel = std::make_unique<mpi::DataParallel>(model);
+    mpi_->parallel->set_steps(steps);
+}
+
+nn::Batch Ranks::local_batch(const nn::Epoch& epoch, std::size_t i) {
+    if (mpi_) {
+        ++steps_;
+        return mpi_->parallel->local_batch(epoch, i);
+    }
+    nn::key_dropout(*model_, steps_++, 0);
+    return epoch.batch(i);
+}
+
+void Ranks::allreduce_gradients() {
+    if (mpi_) mpi_->parallel->allreduce_gradients();
+}
+
+void Ranks::broadcast_buffers() {
+    if (mpi_) mpi_->parallel->broadcast_buffers();
+}
+
+void Ranks::sum(std::vector<double>& values) {
+    if (mpi_) mpi::sum(values);
+}
+
+std::pair<std::size_t, std::size_t> Ranks::shard(std::size_t rows) const {
+    if (!mpi_) return {0, rows};
+    const mpi::RowRange r = mpi::shard(rows, rank_, size_);
+    return {r.begin, r.end};
+}
+
+std::uint64_t Ranks::steps() const { return mpi_ && mpi_->parallel ? mpi_->parallel->steps() : steps_; }
+
+double Ranks::allreduce_seconds() const { return mpi_ && mpi_->parallel ? mpi_->parallel->allreduce_seconds() : 0.0; }
+
+#else
+
+struct Ranks::Mpi {};
+
+Ranks::Ranks(const Launch&) {}
+
+Ranks::~Ranks() = default;
+
+void Ranks::attach(nn::Module& model, std::uint64_t steps) {
+    model_ = &model;
+    steps_ = steps;
+}
+
+nn::Batch Ranks::local_batch(const nn::Epoch& epoch, std::size_t i) {
+    nn::key_dropout(*model_, steps_++, 0);
+    return epoch.batch(i);
+}
+
+void Ranks::allreduce_gradients() {}
+
+void Ranks::broadcast_buffers() {}
+
+void Ranks::sum(std::vector<double>&) {}
+
+std::pair<std::size_t, std::size_t> Ranks::shard(std::size_t rows) const { return {0, rows}; }
+
+std::uint64_t Ranks::steps() const { return steps_; }
+
+double Ranks::allreduce_seconds() const { return 0.0; }
+
+#endif
+
+}  // namespace adg::cli

@@ -1,0 +1,104 @@
+#pragma once
+/// \file The processes an `adgraph train` run spans: this process alone, or the ranks of an MPI job started by
+/// `mpirun -np N` in a build with MPI (ADGRAPH_WITH_MPI, through adg::mpi). See docs/distributed.md.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <adgraph/nn/data_loader.hpp>
+#include <adgraph/nn/module.hpp>
+
+namespace adg::cli {
+
+/// What the environment says about the MPI job this process was started in, if any.
+struct Launch {
+    /// True if an MPI launcher (mpirun, mpiexec, srun with PMI) started this process.
+    bool launched = false;
+    /// Processes in the job (0: the launcher does not say).
+    int size = 1;
+    /// This process's rank in the job.
+    int rank = 0;
+    /// Processes of the job on this machine (1 if the launcher does not say).
+    int local_size = 1;
+};
+
+/// The launch `env` describes (`env(name)`: the variable's value or nullptr): OpenMPI's mpirun sets
+/// OMPI_COMM_WORLD_SIZE, _RANK and _LOCAL_SIZE; MPICH's Hydra and Slurm's PMI2 set PMI_SIZE and PMI_RANK (and
+/// MPI_LOCALNRANKS); a PMIx launcher sets PMIX_RANK. A value that is not a number counts as absent.
+Launch detect_launch(const std::function<const char*(const char*)>& env);
+/// The launch of this process (its environment variables).
+Launch detect_launch();
+
+/// True if this adgraph was built with MPI (the adgraph_mpi library).
+bool built_with_mpi();
+
+/// True if `launch` is a job of more than one process (a PMIx rank above 0 implies one).
+bool multi_process(const Launch& launch);
+
+/// The stderr text of `adgraph train` in a build without MPI when `launch` is a job of several processes.
+std::string no_mpi_message(const Launch& launch);
+
+/// The threads per process `--threads 0` means: all `cores`, shared among the job's processes on this machine
+/// (at least 1 each) so that ranks do not oversubscribe the cores.
+int default_threads(const Launch& launch, unsigned cores);
+
+/// Thrown on the ranks whose part of a collective step went well when another rank's failed (that rank reports
+/// its error): the command exits 1 without a message of its own.
+struct PeerFailure {};
+
+/// The processes of one training run, and the collectives between them. In one process each collective is the
+/// identity. Every rank must make the same calls in the same order.
+class Ranks {
+public:
+    /// One process; or, in a build with MPI when `launch.launched`, MPI initialised for the life of this object.
+    explicit Ranks(const Launch& launch);
+    ~Ranks();
+    Ranks(const Ranks&) = delete;
+    Ranks& operator=(const Ranks&) = delete;
+
+    /// This process's rank, 0 in one process.
+    int rank() const { return rank_; }
+    /// The number of processes.
+    int size() const { return size_; }
+    /// True on rank 0, which alone prints and writes files.
+    bool root() const { return rank_ == 0; }
+
+    /// Starts data parallelism over `model` after `steps` global steps (0, or those of a resumed checkpoint): with
+    /// several ranks, every rank gets rank 0's parameters and buffers.
+    void attach(nn::Module& model, std::uint64_t steps);
+    /// This process's rows of batch `i` of `epoch`, with the model's Dropout keyed by (global step, first row):
+    /// the whole batch in one process. Counts a global step.
+    nn::Batch local_batch(const nn::Epoch& epoch, std::size_t i);
+    /// Averages the gradients over the global batch (nothing to do in one process).
+    void allreduce_gradients();
+    /// Copies rank 0's buffers (BatchNorm's running statistics) to every rank.
+    void broadcast_buffers();
+    /// Sums `values` elementwise over the ranks, in place.
+    void sum(std::vector<double>& values);
+    /// Rows [first, second) of `rows` that this rank takes (contiguous, in rank order).
+    std::pair<std::size_t, std::size_t> shard(std::size_t rows) const;
+    /// Global steps taken so far.
+    std::uint64_t steps() const;
+    /// Seconds spent averaging gradients so far.
+    double allreduce_seconds() const;
+
+    /// Marks this process as failing alone while the others may wait in a collective: MPI is then not finalised
+    /// (MPI_Finalize would wait for them), so the process exits and the launcher ends the whole job.
+    void abandon() { abandoned_ = true; }
+
+private:
+    struct Mpi;
+    std::unique_ptr<Mpi> mpi_;
+    int rank_ = 0;
+    int size_ = 1;
+    bool abandoned_ = false;
+    nn::Module* model_ = nullptr;
+    std::uint64_t steps_ = 0;
+};
+
+}  // namespace adg::cli

@@ -1,0 +1,52 @@
+#pragma once
+/// \file `adgraph train --resume`: the options a checkpoint records, and the run it continues.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <adgraph/nn/safetensors.hpp>
+
+#include "adgraph/plot.hpp"
+#include "adgraph/train.hpp"
+
+namespace adg::cli {
+
+/// The options of `o` that shape a run (not --threads, --data, --out, --no-plot, --resume) as JSON, for the
+/// checkpoint's metadata entry "train_options".
+std::string options_json(const TrainOptions& o);
+
+/// For `o.resume`: reads the checkpoint's metadata; sets each option that `given(name)` (e.g. "--batch") says was
+/// not on the command line to the checkpoint's value (--out: the checkpoint's directory); refuses with UsageError a
+/// given option that the run must keep (--model, --activation, --dropout, --init, --optimizer, --batch, --seed,
+/// --limit) with another value, and --epochs not above the epochs done. Throws io_error if the checkpoint cannot
+/// be read or was not written by an adgraph train that records its options.
+void apply_resume_options(TrainOptions& o, const std::function<bool(const std::string&)>& given);
+
+/// Where the run of a checkpoint stands.
+struct ResumePoint {
+    /// Epochs done.
+    std::size_t epoch = 0;
+    /// Global steps (optimizer steps) done.
+    std::uint64_t global_step = 0;
+};
+
+/// The epochs and global steps done, from the metadata `meta` ("epoch", "global_step") of checkpoint `path`;
+/// throws io_error if either is missing or not a whole number.
+ResumePoint resume_point(const std::string& path, const nn::Metadata& meta);
+
+/// The metrics of an earlier run that a resumed one continues.
+struct MetricsHistory {
+    /// The lines of metrics.jsonl of epochs 1 to the checkpoint's, each ending in '\n'.
+    std::string text;
+    /// The same rows, parsed (for the curves).
+    std::vector<EpochRow> rows;
+};
+
+/// The rows of epochs 1..`epochs` of the metrics.jsonl at `path`, the one beside the checkpoint (none if there is
+/// no such file; lines that are not such a row are dropped, e.g. an epoch after the checkpoint's).
+MetricsHistory read_metrics_history(const std::string& path, std::size_t epochs);
+
+}  // namespace adg::cli
