@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     bench::WorkerOptions w;
     w.data = nn::default_fashion_mnist_dir;
     std::string np_arg = "1,2,4", cases_arg = "mlp,cnn", counts_arg, csv_path, mpirun = "mpirun";
-    double profile_budget = 1.0, alpha_us = 30, link_gbps = 10, link_efficiency = 0.9, loss_tolerance = 1e-4;
+    double profile_budget = 1.0, alpha_us = 30, link_gbps = 10, link_efficiency = 0.9, loss_tolerance = 1e-3;
     int timeout_s = 3600, rounds = 1;
     bool quick = false, no_profile = false, worker = false;
     CLI::App app{
@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0.01, 1.0))
         ->capture_default_str();
     app.add_option("--loss-tolerance", loss_tolerance,
-                   "largest relative difference of the MLP's first-epoch loss between P (else exit 1)")
+                   "largest relative difference of the MLP's first-epoch loss between P, else exit 1 (--quick: 1e-6)")
         ->capture_default_str();
     app.add_option("--csv", csv_path, "also write every table's rows as CSV to this file");
     app.add_option("--mpirun", mpirun, "the mpirun to start")->capture_default_str();
@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
         w.allreduce_reps = 5;
         w.batch = 16;
         profile_budget = 0.01;
+        // 32 steps: P = 2 and 4 measured 2e-8 from P = 1; a rank training on other rows than one process's would
+        // not stay within this.
+        if (app.count("--loss-tolerance") == 0) loss_tolerance = 1e-6;
     }
     // Children inherit this environment: one BLAS thread per rank, and mpirun's consent to run as root.
     setenv("OPENBLAS_NUM_THREADS", "1", 1);

@@ -153,8 +153,9 @@ bool print_measured(const Measured& m, unsigned cores, double loss_tolerance, Cs
                 worst = std::max(worst, std::abs(r.warmup_loss - base->warmup_loss) / std::abs(base->warmup_loss));
             }
             std::printf(
-                "   first-epoch mean loss: largest relative difference to P = 1 %.2e (limit %.0e: the same "
-                "training at every P, dropout masks keyed by global row)\n",
+                "   first-epoch mean loss: largest relative difference to P = 1 %.2e (limit %.0e; the same batches, "
+                "rows and dropout masks at every P: only the rounding of sums split over ranks differs, and AdamW "
+                "carries it on)\n",
                 worst, loss_tolerance);
         } else {
             std::printf(
