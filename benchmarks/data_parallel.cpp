@@ -114,24 +114,35 @@ int main(int argc, char** argv) {
     app.add_option("--steps", w.cnn_steps, "the CNN's timed global steps")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
-    app.add_option("--warmup-steps", w.warmup_steps, "the CNN's untimed first steps")->capture_default_str();
+    app.add_option("--warmup-steps", w.warmup_steps, "the CNN's untimed first steps")
+        ->check(CLI::Range(0, 100000))
+        ->capture_default_str();
     app.add_option("--batch", w.batch, "global batch")->check(CLI::Range(1, 1 << 20))->capture_default_str();
-    app.add_option("--rounds", rounds, "rounds over all P (a round runs each P once; medians over all rounds)")
+    app.add_option("--rounds", rounds,
+                   "rounds over all P (a round runs each P once): training medians over all rounds, MPI_Allreduce "
+                   "alone from the "
+                   "least disturbed round")
         ->check(CLI::Range(1, 100))
         ->capture_default_str();
     app.add_option("--allreduce-reps", w.allreduce_reps, "repetitions per size of MPI_Allreduce alone")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
     app.add_option("--profile-budget", profile_budget, "seconds per point of the compute profile")
+        ->check(CLI::Range(0.001, 3600.0))
         ->capture_default_str();
     app.add_flag("--no-profile", no_profile, "skip the compute profile and the model on paper");
-    app.add_option("--alpha-us", alpha_us, "the model's latency per message, microseconds")->capture_default_str();
-    app.add_option("--link-gbps", link_gbps, "the model's link speed, Gbit/s")->capture_default_str();
+    app.add_option("--alpha-us", alpha_us, "the model's latency per message, microseconds")
+        ->check(CLI::Range(0.0, 1e6))
+        ->capture_default_str();
+    app.add_option("--link-gbps", link_gbps, "the model's link speed, Gbit/s")
+        ->check(CLI::Range(1e-3, 1e6))
+        ->capture_default_str();
     app.add_option("--link-efficiency", link_efficiency, "the share of the link TCP/IP leaves for data")
         ->check(CLI::Range(0.01, 1.0))
         ->capture_default_str();
     app.add_option("--loss-tolerance", loss_tolerance,
                    "largest relative difference of the MLP's first-epoch loss between P, else exit 1 (--quick: 1e-6)")
+        ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
     app.add_option("--csv", csv_path, "also write every table's rows as CSV to this file");
     app.add_option("--mpirun", mpirun, "the mpirun to start")->capture_default_str();
@@ -259,7 +270,14 @@ int main(int argc, char** argv) {
         }
         std::printf("   load average after: %s\n", load_average().c_str());
     }
-    if (!csv_path.empty()) nn::write_file_atomically(csv_path, csv.text());
+    if (!csv_path.empty()) {
+        try {
+            nn::write_file_atomically(csv_path, csv.text());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "bench_data_parallel: %s\n", e.what());
+            return 1;
+        }
+    }
     if (!same) {
         std::fprintf(stderr,
                      "bench_data_parallel: the MLP's first-epoch loss differs between P by more than %g "
