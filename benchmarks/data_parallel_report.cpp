@@ -85,7 +85,7 @@ std::string loads_of(const Measured& m, int p) {
 void Csv::add(const std::string& table, const std::string& case_name, int p, int threads, double rows, double bytes,
               double compute_ms, double comm_ms, double step_ms, double epoch_s, double comm_share, double speedup,
               double efficiency, double loss) {
-    const auto f = [](double v) { return std::isnan(v) ? std::string() : format("%.6g", v); };
+    const auto f = [](double v) { return std::isnan(v) ? std::string() : format("%.10g", v); };
     rows_ += table + "," + case_name + "," + std::to_string(p) + "," + std::to_string(threads) + "," + f(rows) + "," +
              f(bytes) + "," + f(compute_ms) + "," + f(comm_ms) + "," + f(step_ms) + "," + f(epoch_s) + "," +
              f(comm_share) + "," + f(speedup) + "," + f(efficiency) + "," + f(loss) + "\n";
