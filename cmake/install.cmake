@@ -14,6 +14,17 @@ foreach(part tensor autodiff nn)
 endforeach()
 install(FILES include/adgraph/adgraph.hpp DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/adgraph)
 install(EXPORT adgraphTargets NAMESPACE adgraph:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/adgraph)
+# adgraph_mpi when it was built, as adgraph::mpi in its own export set: adgraphConfig.cmake includes it when the
+# consumer's CMake finds MPI too (find_package(adgraph COMPONENTS mpi) to require it).
+if(TARGET adgraph_mpi)
+  install(TARGETS adgraph_mpi EXPORT adgraphMpiTargets
+    ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+    INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  install(DIRECTORY mpi/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/adgraph/mpi FILES_MATCHING PATTERN "*.hpp"
+    PATTERN "internal" EXCLUDE)
+  install(EXPORT adgraphMpiTargets NAMESPACE adgraph:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/adgraph)
+endif()
 configure_package_config_file(cmake/adgraphConfig.cmake.in ${CMAKE_CURRENT_BINARY_DIR}/adgraphConfig.cmake
   INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/adgraph)
 write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/adgraphConfigVersion.cmake

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <memory>
 
 #include <adgraph/autodiff/node.hpp>
 #include <adgraph/mpi/environment.hpp>
@@ -19,38 +18,41 @@ constexpr const char* allreduce_what = "DataParallel::allreduce_gradients";
 // Σ_ranks share · grad for the parameters of dtype T: one flat buffer, one MPI_Allreduce (per INT_MAX elements),
 // and fresh gradient arrays (a gradient's array may be shared with a handle the caller still holds).
 template <class T>
-void allreduce_dtype(const std::vector<Tensor>& params, double share) {
+void allreduce_dtype(const std::vector<Tensor>& params, double share, std::vector<T>& scratch) {
     std::size_t n = 0;
     for (const Tensor& p : params) n += p.dtype() == dtype_of<T>() ? p.size() : 0;
     // Every rank has the same layout (checked before), so every rank skips alike.
     if (n == 0) return;
-    const std::unique_ptr<T[]> flat(new T[n]);
+    scratch.resize(n);
+    T* const flat = scratch.data();
     std::size_t at = 0;
     for (const Tensor& p : params) {
         if (p.dtype() != dtype_of<T>()) continue;
-        T* to = flat.get() + at;
+        const std::size_t m = p.size();  // once: Tensor::size() is not a free load
+        T* const to = flat + at;
         if (p.has_grad()) {
             const Tensor g = p.grad();
-            const T* from = g.data<T>().data();
+            const T* const from = g.data<T>().data();
             // share = 1 (one rank, or all rows here) copies exactly: -np 1 is bitwise the single-process run.
             if (share == 1.0) {
-                std::copy(from, from + p.size(), to);
+                std::copy(from, from + m, to);
             } else {
-                for (std::size_t k = 0; k < p.size(); ++k) to[k] = static_cast<T>(static_cast<double>(from[k]) * share);
+                for (std::size_t k = 0; k < m; ++k) to[k] = static_cast<T>(static_cast<double>(from[k]) * share);
             }
         } else {
-            std::fill(to, to + p.size(), T(0));
+            std::fill(to, to + m, T(0));
         }
-        at += p.size();
+        at += m;
     }
-    detail::allreduce_sum(flat.get(), n, allreduce_what);
+    detail::allreduce_sum(flat, n, allreduce_what);
     at = 0;
     for (const Tensor& p : params) {
         if (p.dtype() != dtype_of<T>()) continue;
+        const std::size_t m = p.size();
         Array g = Array::empty(p.shape(), p.dtype(), allreduce_what);
-        std::copy(flat.get() + at, flat.get() + at + p.size(), g.get_mut<T>().data());
+        std::copy(flat + at, flat + at + m, g.get_mut<T>().data());
         p.node()->grad = Tensor(std::move(g));
-        at += p.size();
+        at += m;
     }
 }
 
@@ -90,8 +92,8 @@ void DataParallel::allreduce_gradients(double share) {
     const detail::Layout now = detail::layout_of(model_);
     if (!(now == before)) throw detail::layout_changed(allreduce_what, rank(), before, now);
     const std::vector<Tensor> params = model_.parameters();
-    allreduce_dtype<float>(params, share);
-    allreduce_dtype<double>(params, share);
+    allreduce_dtype<float>(params, share, flat_f32_);
+    allreduce_dtype<double>(params, share, flat_f64_);
     allreduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

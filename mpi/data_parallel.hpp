@@ -83,6 +83,10 @@ private:
     // The layout (detail::Layout's words) all ranks agreed on in the constructor; allreduce_gradients() checks
     // this rank's against it without another collective.
     std::uint64_t layout_[5] = {};
+    // The flat buffers of allreduce_gradients(), kept from step to step: a fresh buffer each step costs its page
+    // faults, and MPI's shared-memory transport copies large messages faster between pages it has seen.
+    std::vector<float> flat_f32_;
+    std::vector<double> flat_f64_;
 };
 
 }  // namespace adg::mpi

@@ -1,5 +1,6 @@
 #include <adgraph/mpi/environment.hpp>
 
+#include <cstdlib>
 #include <exception>
 
 #include <adgraph/mpi/internal/call.hpp>
@@ -44,6 +45,12 @@ int size() {
     int s = 1;
     MPI_Comm_size(MPI_COMM_WORLD, &s);
     return s;
+}
+
+void abort(int code) {
+    detail::require_mpi("mpi::abort");
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::abort();  // MPI_Abort does not return; should it, the process still ends
 }
 
 }  // namespace adg::mpi

@@ -28,6 +28,8 @@ ADGRAPH_DEB_PACKAGES=(
   chromium-driver         # ... driven through WebDriver
   python3-selenium        # ... by tests/playground/browser_test.py
   python3-pil             # ... which checks its screenshots
+  libopenmpi-dev          # adgraph_mpi: data-parallel training over MPI (optional at build time, found by CMake)
+  openmpi-bin             # ... mpirun, which runs the MPI tests (tests/mpi/) and `mpirun -np N adgraph train`
 )
 
 SUDO=()

@@ -7,8 +7,13 @@ if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
   # mpirun refuses root without both variables; one BLAS thread per rank (the ranks share 2 cores).
   set(_adgraph_mpi_env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1)
   if(ADGRAPH_SANITIZE)
-    # OpenMPI's own allocations that live until exit (hwloc topology, PMIx, ...) are not ours: tests/mpi/lsan.supp.
-    list(APPEND _adgraph_mpi_env "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
+    # OpenMPI's own allocations that live until exit are not ours: tests/mpi/lsan.supp names its libraries. Their
+    # stacks reach those libraries only with the slow unwinder (OpenMPI has no frame pointers, and the innermost
+    # frames lie in MCA components unloaded by MPI_Finalize, which LSan cannot name), hence fast_unwind_on_malloc=0
+    # here; otherwise the sanitize preset's options (leak detection, halt on error) as for every test.
+    list(APPEND _adgraph_mpi_env
+         "ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:fast_unwind_on_malloc=0:malloc_context_size=40"
+         "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/lsan.supp:print_suppressions=0")
   endif()
   foreach(np 1 2 3)
     add_test(NAME mpi_library_np${np}
@@ -16,6 +21,16 @@ if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
               $<TARGET_FILE:adgraph_mpi_tests> ${MPIEXEC_POSTFLAGS})
     set_tests_properties(mpi_library_np${np} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 300 LABELS mpi
                          FAIL_REGULAR_EXPRESSION "test cases: *0 \\|")
+  endforeach()
+  # A rank failing while the others wait in a collective ends the job (MPI_Abort), naming the rank: no hang.
+  add_executable(adgraph_mpi_fault ${CMAKE_CURRENT_LIST_DIR}/fault.cpp)
+  target_link_libraries(adgraph_mpi_fault PRIVATE adgraph::mpi)
+  foreach(mode throw abort)
+    add_test(NAME mpi_library_fault_${mode}
+      COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2 --oversubscribe ${MPIEXEC_PREFLAGS}
+              $<TARGET_FILE:adgraph_mpi_fault> ${MPIEXEC_POSTFLAGS} --${mode})
+    set_tests_properties(mpi_library_fault_${mode} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 60 LABELS mpi
+                         PASS_REGULAR_EXPRESSION "MPI_ABORT was invoked on rank 1 in communicator MPI_COMM_WORLD")
   endforeach()
 else()
   # No adgraph_mpi or no mpirun: nothing to run. A skip (the message below) unless ADGRAPH_REQUIRE_MPI=1 (.ci/run),

@@ -1,0 +1,30 @@
+// A rank that fails while the others wait in a collective must end the whole job, never leave it hanging. Run
+// under mpirun -np 2 by tests/mpi/library.cmake: rank 1 fails, rank 0 waits in mpi::sum (which rank 1 never joins).
+//   --throw: an exception unwinds past the mpi::Environment (the destructor calls MPI_Abort)
+//   --abort: rank 1 calls mpi::abort(3)
+// CTest expects mpirun's report naming rank 1, within the test's TIMEOUT.
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <adgraph/mpi/data_parallel.hpp>
+#include <adgraph/mpi/environment.hpp>
+#include <adgraph/tensor/error.hpp>
+
+int main(int argc, char** argv) {
+    const bool use_abort = argc > 1 && std::strcmp(argv[1], "--abort") == 0;
+    try {
+        adg::mpi::Environment env(&argc, &argv);
+        if (adg::mpi::rank() == 1) {
+            if (use_abort) adg::mpi::abort(3);
+            throw adg::value_error("rank 1 fails");
+        }
+        std::vector<double> v{1.0};
+        adg::mpi::sum(v);
+    } catch (const adg::error& e) {
+        std::fprintf(stderr, "caught after the Environment ended: %s\n", e.what());
+        return 1;
+    }
+    std::fprintf(stderr, "rank %d: the sum returned, but rank 1 never joined it\n", adg::mpi::rank());
+    return 0;
+}
