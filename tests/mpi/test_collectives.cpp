@@ -118,6 +118,18 @@ TEST_CASE("mpi broadcast_state makes every rank's parameters and buffers the roo
                          mpi::detail::bad_rank("mpi::broadcast_state", size, size).what(), value_error);
 }
 
+TEST_CASE("mpi DataParallel::broadcast_buffers gives every rank rank 0's buffers and leaves the parameters") {
+    const int rank = mpi::rank();
+    auto model = small_model(7);
+    mpi::DataParallel dp(*model);
+    // Each rank's BatchNorm statistics as its own rows would leave them; the parameters a rank's own step made.
+    model->buffers()[0].mutable_value().get_mut<double>().fill(1.0 + rank);
+    model->parameters()[0].mutable_value().get_mut<double>().fill(2.0 + rank);
+    dp.broadcast_buffers();
+    for (double v : flat(model->buffers()[0])) CHECK(v == 1.0);
+    for (double v : flat(model->parameters()[0])) CHECK(v == 2.0 + rank);
+}
+
 TEST_CASE("mpi DataParallel refuses models whose layouts differ between ranks, on every rank") {
     const int rank = mpi::rank(), size = mpi::size();
     if (size < 2) return;
