@@ -870,7 +870,8 @@ def gru_section(run, lines):
 # Sections measured by a long run of their own (bench_rnn_modes takes minutes and writes its own CSV and plot; its
 # section gives the command): a regenerated page keeps them from the existing one, as they are.
 KEPT_HEADINGS = ["## Forward vs reverse through time (`bench_rnn_modes`)",
-                 "## Playground: quality over seeds and compute per frame"]
+                 "## Playground: quality over seeds and compute per frame",
+                 "## Data-parallel training over MPI (`bench_data_parallel`)"]
 
 
 def kept_sections(page):
