@@ -1,5 +1,6 @@
 #include <adgraph/mpi/environment.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 
@@ -29,7 +30,14 @@ Environment::~Environment() {
     // Destroyed by an exception on its way out of main: the other ranks may be waiting in a collective this rank
     // will never join, and MPI_Finalize would leave them waiting for ever. MPI_Abort ends the whole job instead
     // (mpirun names this rank).
-    if (std::uncaught_exceptions() > 0 && size > 1) MPI_Abort(MPI_COMM_WORLD, 1);
+    if (std::uncaught_exceptions() > 0 && size > 1) {
+        int r = 0;
+        MPI_Comm_rank(MPI_COMM_WORLD, &r);
+        // Said here too: mpirun's own report of the abort is sometimes lost (its help-text lookup fails under load).
+        std::fprintf(stderr, "adg::mpi: rank %d of %d aborts the job: an exception left the mpi::Environment\n", r,
+                     size);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     MPI_Finalize();
 }
 
@@ -49,6 +57,10 @@ int size() {
 
 void abort(int code) {
     detail::require_mpi("mpi::abort");
+    int r = 0, n = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &r);
+    MPI_Comm_size(MPI_COMM_WORLD, &n);
+    std::fprintf(stderr, "adg::mpi: rank %d of %d aborts the job (exit code %d)\n", r, n, code);
     MPI_Abort(MPI_COMM_WORLD, code);
     std::abort();  // MPI_Abort does not return; should it, the process still ends
 }

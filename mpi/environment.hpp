@@ -29,7 +29,8 @@ int rank();
 /// The number of processes in MPI_COMM_WORLD; MPI must be initialised.
 int size();
 
-/// Ends every rank of the job now (MPI_Abort on MPI_COMM_WORLD) with exit code `code`; mpirun names this rank. For a
+/// Ends every rank of the job now (MPI_Abort on MPI_COMM_WORLD) with exit code `code`, after printing "adg::mpi: rank
+/// R of N aborts the job (exit code C)" to stderr (mpirun names the rank too, mostly). For a
 /// rank that must stop while others may be waiting in a collective: returning from main instead would leave it
 /// waiting in MPI_Finalize for them, and them waiting for it.
 [[noreturn]] void abort(int code = 1);

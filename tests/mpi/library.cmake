@@ -22,7 +22,9 @@ if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
     set_tests_properties(mpi_library_np${np} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 300 LABELS mpi
                          FAIL_REGULAR_EXPRESSION "test cases: *0 \\|")
   endforeach()
-  # A rank failing while the others wait in a collective ends the job (MPI_Abort), naming the rank: no hang.
+  # A rank failing while the others wait in a collective ends the job (MPI_Abort), naming the rank: no hang (a hang
+# fails by TIMEOUT). The rank's own line, not mpirun's report, which is lost when its help-text lookup fails (3 of 17
+# runs under load: "ORTE_ERROR_LOG: Out of resource in file ../../../orte/util/show_help.c").
   add_executable(adgraph_mpi_fault ${CMAKE_CURRENT_LIST_DIR}/fault.cpp)
   target_link_libraries(adgraph_mpi_fault PRIVATE adgraph::mpi)
   foreach(mode throw abort)
@@ -30,7 +32,7 @@ if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
       COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2 --oversubscribe ${MPIEXEC_PREFLAGS}
               $<TARGET_FILE:adgraph_mpi_fault> ${MPIEXEC_POSTFLAGS} --${mode})
     set_tests_properties(mpi_library_fault_${mode} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 60 LABELS mpi
-                         PASS_REGULAR_EXPRESSION "MPI_ABORT was invoked on rank 1 in communicator MPI_COMM_WORLD")
+                         PASS_REGULAR_EXPRESSION "adg::mpi: rank 1 of 2 aborts the job")
   endforeach()
 else()
   # No adgraph_mpi or no mpirun: nothing to run. A skip (the message below) unless ADGRAPH_REQUIRE_MPI=1 (.ci/run),
