@@ -245,6 +245,37 @@ std::vector<std::string> AdamFamily::slot_names() const {
     return amsgrad_ ? std::vector<std::string>{"m", "v", "v_max"} : std::vector<std::string>{"m", "v"};
 }
 
+namespace {
+
+// The step's constants in T, computed once per parameter.
+template <class T>
+struct AdamConstants {
+    T b1, b2, keep1, keep2, c1, c2, lr, eps, shrink, coupled;
+};
+
+// One Adam(W) update of elements [j0, j1), with or without AMSGrad: one loop per case, the constants in locals (read
+// through a reference, a store to w, m or v might change them, which kept the loop scalar: 1 ms per step for the
+// 235k parameters of the MLP 784-256-128-10). Per element, the same operations in the same order as PyTorch's
+// formulas: AdamW's d = g + 0·w and Adam's 1·w stay, so NaN, infinite and signed-zero weights give the bits they
+// always gave (-ffp-contract=off: the vector code rounds as the scalar code).
+template <bool amsgrad, class T>
+void adam_range(const AdamConstants<T>& k, T* w, const T* g, T* m, T* v, T* v_max, std::size_t j0, std::size_t j1) {
+    const T b1 = k.b1, b2 = k.b2, keep1 = k.keep1, keep2 = k.keep2, c1 = k.c1, c2 = k.c2, lr = k.lr, eps = k.eps;
+    const T shrink = k.shrink, coupled = k.coupled;
+    for (std::size_t j = j0; j < j1; ++j) {
+        const T d = g[j] + coupled * w[j];
+        const T mj = b1 * m[j] + keep1 * d;
+        const T vj = b2 * v[j] + keep2 * d * d;
+        m[j] = mj;
+        v[j] = vj;
+        T denom = vj;
+        if constexpr (amsgrad) denom = v_max[j] = std::max(v_max[j], vj);
+        w[j] = shrink * w[j] - lr * (mj / c1) / (std::sqrt(denom / c2) + eps);
+    }
+}
+
+}  // namespace
+
 void AdamFamily::update(std::size_t i, Array& p, const Array& g, std::size_t t) {
     p.visit_mut([&](auto& pa) {
         using T = typename std::decay_t<decltype(pa)>::value_type;
@@ -255,21 +286,24 @@ void AdamFamily::update(std::size_t i, Array& p, const Array& g, std::size_t t) 
         T* v = s[1].get_mut<T>().data();
         T* v_max = amsgrad_ ? s[2].get_mut<T>().data() : nullptr;
         const std::size_t n = pa.size();
-        const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), wd = static_cast<T>(weight_decay_);
+        AdamConstants<T> k{};
+        k.b1 = static_cast<T>(beta1_);
+        k.b2 = static_cast<T>(beta2_);
+        k.keep1 = T(1) - k.b1;
+        k.keep2 = T(1) - k.b2;
+        const T wd = static_cast<T>(weight_decay_);
         const double td = static_cast<double>(t);
-        const T c1 = static_cast<T>(1.0 - std::pow(beta1_, td)), c2 = static_cast<T>(1.0 - std::pow(beta2_, td));
-        const T lr = static_cast<T>(this->lr()), eps = static_cast<T>(eps_);
-        const T shrink = decoupled_ ? T(1) - lr * wd : T(1), coupled = decoupled_ ? T(0) : wd;
-        for_parts(n, [&](std::size_t j0, std::size_t j1) {
-            for (std::size_t j = j0; j < j1; ++j) {
-                const T d = gr[j] + coupled * w[j];
-                m[j] = b1 * m[j] + (T(1) - b1) * d;
-                v[j] = b2 * v[j] + (T(1) - b2) * d * d;
-                T denom = v[j];
-                if (v_max) denom = v_max[j] = std::max(v_max[j], v[j]);
-                w[j] = shrink * w[j] - lr * (m[j] / c1) / (std::sqrt(denom / c2) + eps);
-            }
-        });
+        k.c1 = static_cast<T>(1.0 - std::pow(beta1_, td));
+        k.c2 = static_cast<T>(1.0 - std::pow(beta2_, td));
+        k.lr = static_cast<T>(this->lr());
+        k.eps = static_cast<T>(eps_);
+        k.shrink = decoupled_ ? T(1) - k.lr * wd : T(1);
+        k.coupled = decoupled_ ? T(0) : wd;
+        if (amsgrad_) {
+            for_parts(n, [=](std::size_t j0, std::size_t j1) { adam_range<true>(k, w, gr, m, v, v_max, j0, j1); });
+        } else {
+            for_parts(n, [=](std::size_t j0, std::size_t j1) { adam_range<false>(k, w, gr, m, v, v_max, j0, j1); });
+        }
     });
 }
 
