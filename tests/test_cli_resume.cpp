@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include <adgraph/nn/checkpoint.hpp>
+#include <adgraph/nn/safetensors.hpp>
+#include <adgraph/tensor/error.hpp>
 
 #include "adgraph/ranks.hpp"
 #include "adgraph/resume.hpp"
@@ -40,6 +42,29 @@ std::vector<std::string> lines_of(const std::string& text) {
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) lines.push_back(line);
     return lines;
+}
+
+// A checkpoint file holding no tensors, only the metadata of a run after epoch 1 (8 steps) whose recorded options
+// are the defaults with `option` set to `value` (raw JSON text; none when `option` is empty).
+std::string checkpoint_with(const adg::testing::TempDir& dir, const std::string& name, const std::string& option,
+                            const std::string& value) {
+    nlohmann::json options = nlohmann::json::parse(adg::cli::options_json(adg::cli::TrainOptions{}));
+    if (!option.empty()) options[option] = nlohmann::json::parse(value);
+    const std::string path = dir.file(name);
+    adg::nn::save_safetensors(path, {}, {{"epoch", "1"}, {"global_step", "8"}, {"train_options", options.dump()}});
+    return path;
+}
+
+// apply_resume_options with no option given on the command line: what it throws, or "" if it accepts.
+std::string resume_refusal(const std::string& path) {
+    adg::cli::TrainOptions o;
+    o.resume = path;
+    try {
+        adg::cli::apply_resume_options(o, [](const std::string&) { return false; });
+    } catch (const adg::io_error& e) {
+        return e.what();
+    }
+    return "";
 }
 
 // A launcher environment as a lookup function.
@@ -117,6 +142,111 @@ TEST_CASE("cli resume: options a run must keep are refused with both values, and
     CHECK(read_file(ckpt) == before);  // nothing refused touched the run
 }
 
+TEST_CASE("cli resume: a loss that diverges in the first resumed epoch names the checkpoint resumed from") {
+    if (!adg::testing::have_fashion_mnist()) return;
+    const adg::testing::TempDir dir("adgraph-resume-diverged");
+    const std::string run = dir.file("run"), ckpt = dir.file("run/model.safetensors"), out = dir.file("elsewhere");
+    REQUIRE(run_cli(tiny_run(run, 1, "constant")).code == 0);
+    // --out elsewhere: nothing is written there before the loss diverges, so the last good checkpoint is --resume's.
+    const auto r =
+        run_cli({"train", "--resume", ckpt, "--epochs", "2", "--lr", "1e30", "--threads", "1", "--out", out});
+    CHECK(r.code == 1);
+    CHECK(r.err.find("training stopped. The last good checkpoint (epoch 1) is kept at " + ckpt +
+                     ". Try a smaller --lr.") != std::string::npos);
+    CHECK_FALSE(fs::exists(out + "/model.safetensors"));
+}
+
+TEST_CASE("cli resume: every option a checkpoint records is held to the command line's range, naming the value") {
+    const adg::testing::TempDir dir("adgraph-resume-hostile");
+    // The unchanged defaults are accepted: each refusal below is the value's doing.
+    CHECK(resume_refusal(checkpoint_with(dir, "sound.safetensors", "", "")) == "");
+    CHECK(resume_refusal(checkpoint_with(dir, "sound-edges.safetensors", "--momentum", "0")) == "");
+    const std::vector<std::tuple<std::string, std::string, std::string>> hostile{
+        {"--batch", "0", "--batch 0, not a whole number from 1 to 1000000000"},
+        {"--warmup-epochs", "-5", "--warmup-epochs -5, not a number in [0, 1000000]"},
+        {"--warmup-epochs", "-5.5", "--warmup-epochs -5.5, not a number in [0, 1000000]"},
+        {"--momentum", "-2", "--momentum -2, not a number in [0, 1)"},
+        {"--momentum", "1", "--momentum 1, not a number in [0, 1)"},
+        {"--limit", "9223372036854775808", "--limit 9223372036854775808, not a whole number from 0 to 1000000000"},
+        {"--dropout", "3", "--dropout 3, not a number in [0, 1)"},
+        {"--epochs", "18446744073709551615", "--epochs 18446744073709551615, not a whole number from 1 to 1000000"},
+        {"--epochs", "0", "--epochs 0, not a whole number from 1 to 1000000"},
+        {"--lr", "0", "--lr 0, not a finite number > 0"},
+        {"--lr", "-0.001", "--lr -0.001, not a finite number > 0"},
+        {"--weight-decay", "-1", "--weight-decay -1, not a finite number >= 0"},
+        {"--clip-grad-norm", "-0.5", "--clip-grad-norm -0.5, not a finite number >= 0"},
+        {"--optimizer", "\"rmsprop\"", "--optimizer rmsprop, not one of sgd, adam, adamw"},
+    };
+    for (const auto& [option, value, problem] : hostile) {
+        const std::string path = checkpoint_with(dir, "hostile.safetensors", option, value);
+        INFO(option << " " << value);
+        CHECK(resume_refusal(path) == "checkpoint " + path + ": metadata 'train_options' has " + problem +
+                                          "; the metadata is corrupt: resume from another checkpoint or train afresh");
+    }
+}
+
+TEST_CASE("cli resume: the global step must be the epochs done times the batches an epoch") {
+    const std::string path = "run/model.safetensors";
+    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {1, 8}, 8));
+    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {3, 24}, 8));
+    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {0, 0}, 8));
+    const auto refused = [&](adg::cli::ResumePoint at, std::size_t batches) {
+        try {
+            adg::cli::check_resume_steps(path, at, batches);
+        } catch (const adg::io_error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    const std::string end = "; the metadata is corrupt: resume from another checkpoint or train afresh";
+    CHECK(refused({1, 99999999999999999}, 8) ==
+          "checkpoint run/model.safetensors: metadata 'global_step' is 99999999999999999, not 'epoch' 1 × 8 batches "
+          "an epoch" +
+              end);
+    CHECK(refused({1, 9}, 8) ==
+          "checkpoint run/model.safetensors: metadata 'global_step' is 9, not 'epoch' 1 × 8 batches an epoch" + end);
+    CHECK(refused({2, 8}, 8) ==
+          "checkpoint run/model.safetensors: metadata 'global_step' is 8, not 'epoch' 2 × 8 batches an epoch" + end);
+    // An epoch count whose product with the batches wraps around 2^64 to the recorded step.
+    CHECK(refused({(std::size_t{1} << 61) + 1, 8}, 8) ==
+          "checkpoint run/model.safetensors: metadata 'global_step' is 8, not 'epoch' 2305843009213693953 × 8 "
+          "batches an epoch" +
+              end);
+}
+
+TEST_CASE("cli resume: ranks that loaded another run than rank 0 are named") {
+    using adg::cli::resume_fingerprint;
+    using adg::cli::resume_mismatch;
+    const adg::nn::NamedArrays state{{"optim.0.weight.m", adg::Array::zeros({2, 3}, adg::f32)}};
+    const std::string options = adg::cli::options_json(adg::cli::TrainOptions{});
+    const std::uint64_t same = resume_fingerprint(options, {2, 16}, "rng-state", state);
+    CHECK(resume_fingerprint(options, {2, 16}, "rng-state", state) == same);
+    // Each part of the run changes it: the epoch, the global step, the generator, the options, one state value.
+    adg::nn::NamedArrays moved{{"optim.0.weight.m", adg::Array::zeros({2, 3}, adg::f32)}};
+    moved[0].second.get_mut<float>().data()[4] = 1e-30f;
+    adg::cli::TrainOptions faster;
+    faster.lr = 2e-3;
+    const std::vector<std::uint64_t> others{
+        resume_fingerprint(options, {1, 16}, "rng-state", state),
+        resume_fingerprint(options, {2, 8}, "rng-state", state),
+        resume_fingerprint(options, {2, 16}, "rng-stale", state),
+        resume_fingerprint(adg::cli::options_json(faster), {2, 16}, "rng-state", state),
+        resume_fingerprint(options, {2, 16}, "rng-state", moved)};
+    for (const std::uint64_t other : others) CHECK(other != same);
+
+    CHECK(resume_mismatch("ckpt", {same}) == "");
+    CHECK(resume_mismatch("ckpt", {same, same, same}) == "");
+    const std::string end =
+        " loaded another run than rank 0 (the options, epoch, global step or optimizer state "
+        "differ: another file at this path on their machine); give every rank the same "
+        "checkpoint file and resume again";
+    CHECK(resume_mismatch("run/model.safetensors", {same, others[0]}) ==
+          "checkpoint run/model.safetensors: rank 1 of 2" + end);
+    CHECK(resume_mismatch("ckpt", {same, others[4], same, others[1]}) == "checkpoint ckpt: ranks 1 and 3 of 4" + end);
+    // Measured against rank 0: when rank 0 is the odd one out, every other rank is named.
+    CHECK(resume_mismatch("ckpt", {others[2], same, same}) == "checkpoint ckpt: ranks 1 and 2 of 3" + end);
+}
+
 TEST_CASE("cli resume: the launcher's variables say how many processes a run spans") {
     using adg::cli::detect_launch;
     const auto alone = detect_launch(env_of({}));
@@ -140,7 +270,8 @@ TEST_CASE("cli resume: the launcher's variables say how many processes a run spa
     CHECK(pmix.launched);
     CHECK(pmix.size == 0);
     CHECK(adg::cli::multi_process(pmix));
-    CHECK_FALSE(adg::cli::multi_process(detect_launch(env_of({{"PMIX_RANK", "0"}}))));
+    // Rank 0 of a PMIx job that does not say its size may have peers: a build without MPI refuses there too.
+    CHECK(adg::cli::multi_process(detect_launch(env_of({{"PMIX_RANK", "0"}}))));
     CHECK_FALSE(detect_launch(env_of({{"OMPI_COMM_WORLD_SIZE", "two"}})).launched);
     // --threads 0: the machine's cores shared among its ranks, at least one each.
     CHECK(adg::cli::default_threads(alone, 8) == 8);

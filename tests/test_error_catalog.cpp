@@ -20,6 +20,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/atomic_file.hpp>
 #include <adgraph/nn/batch_norm.hpp>
@@ -38,6 +40,7 @@
 
 #include "../mpi/internal/errors.hpp"  // adgraph_mpi's messages, built without MPI (tests/mpi/ raises them for real)
 #include "adgraph/ranks.hpp"
+#include "adgraph/resume.hpp"
 #include "cli_run.hpp"
 #include "playground/config_json.hpp"
 #include "playground/encode.hpp"
@@ -2477,6 +2480,29 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  1,
                  "adgraph: error: checkpoint /tmp/run/options.safetensors: metadata 'train_options' has no valid "
                  "--model; the metadata is corrupt: resume from another checkpoint or train afresh\n"});
+    c.push_back({{"train", "--resume", dir.file("notobject.safetensors"), "--epochs", "2"},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/notobject.safetensors: metadata 'train_options' is not a JSON "
+                 "object; the metadata is corrupt: resume from another checkpoint or train afresh\n"});
+    c.push_back({{"train", "--resume", dir.file("range.safetensors"), "--epochs", "2"},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/range.safetensors: metadata 'train_options' has --batch 0, not a "
+                 "whole number from 1 to 1000000000; the metadata is corrupt: resume from another checkpoint or train "
+                 "afresh\n"});
+    c.push_back({{"train", "--resume", dir.file("noepoch.safetensors"), "--epochs", "2"},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/noepoch.safetensors: metadata 'epoch' is missing; the metadata "
+                 "is corrupt: resume from another checkpoint or train afresh\n"});
+    c.push_back({{"train", "--resume", dir.file("badstep.safetensors"), "--epochs", "2"},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/badstep.safetensors: metadata 'global_step' is 'two', not a "
+                 "whole number; the metadata is corrupt: resume from another checkpoint or train afresh\n"});
+    c.push_back({{"train", "--resume", dir.file("steps.safetensors"), "--epochs", "2", "--data", data, "--threads", "1",
+                  "--no-plot", "--out", dir.file("out-steps")},
+                 1,
+                 "adgraph: error: checkpoint /tmp/run/steps.safetensors: metadata 'global_step' is 5, not 'epoch' 1 "
+                 "× 2 batches an epoch; the metadata is corrupt: resume from another checkpoint or train afresh\n",
+                 [&] { CHECK_FALSE(fs::exists(dir.file("out-steps/model.safetensors"))); }});
     c.push_back({{"eval", "--model", dir.file("missing.safetensors"), "--data", data},
                  1,
                  "adgraph: error: load_safetensors: '/tmp/run/missing.safetensors': cannot open the file: No such file "
@@ -2572,6 +2598,21 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
                      {{"model", "784-16-10"}, {"dropout", "ten percent"}});
     save_safetensors(dir.file("options.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"epoch", "1"}, {"global_step", "2"}, {"train_options", "{}"}});
+    // Resume metadata: not an object, a recorded value out of its option's range, no epoch, a step that is not a
+    // number, and a step that is not the epochs done times the batches an epoch (16 images in batches of 8: 2).
+    const std::string recorded = adg::nn::read_checkpoint_metadata(ckpt).at("train_options");
+    nlohmann::json zero_batch = nlohmann::json::parse(recorded);
+    zero_batch["--batch"] = 0;
+    save_safetensors(dir.file("notobject.safetensors"), {},
+                     {{"epoch", "1"}, {"global_step", "2"}, {"train_options", "[1]"}});
+    save_safetensors(dir.file("range.safetensors"), {},
+                     {{"epoch", "1"}, {"global_step", "2"}, {"train_options", zero_batch.dump()}});
+    save_safetensors(dir.file("noepoch.safetensors"), {}, {{"global_step", "2"}, {"train_options", recorded}});
+    save_safetensors(dir.file("badstep.safetensors"), {},
+                     {{"epoch", "1"}, {"global_step", "two"}, {"train_options", recorded}});
+    SafetensorsFile steps = load_safetensors(ckpt);
+    steps.metadata["global_step"] = "5";
+    save_safetensors(dir.file("steps.safetensors"), steps.tensors, steps.metadata);
     save_safetensors(dir.file("dropout-nan.safetensors"), {{"0.weight", Array::zeros({16, 784}, f32)}},
                      {{"model", "784-16-10"}, {"dropout", "nan"}});
     // A 56-byte file whose metadata names a 31 GB layer: refused before the model is built.
@@ -2713,6 +2754,12 @@ TEST_CASE("error catalog: docs/errors.md has a section per exception type and qu
     const std::string no_mpi = adg::cli::no_mpi_message(two);
     CHECK(page.find("\n" + no_mpi + "```") != std::string::npos);
     known.insert(no_mpi.substr(0, no_mpi.size() - 1));
+    // The message of ranks that resumed from different files (raised under mpirun; the comparison is tested in
+    // tests/test_cli_resume.cpp and tests/mpi/train_test.py).
+    const std::string apart =
+        "adgraph: error: " + adg::cli::resume_mismatch("/tmp/run/model.safetensors", {1, 1, 2}) + "\n";
+    CHECK(page.find("\n" + apart + "```") != std::string::npos);
+    known.insert(apart.substr(0, apart.size() - 1));
     // And the page quotes nothing else: a message changed in the code cannot linger in the page.
     for (const auto& line : text_block_lines(page)) {
         CHECK_MESSAGE(known.count(line), ("docs/errors.md quotes a message no catalog entry raises: " + line));

@@ -12,6 +12,7 @@
 #include <adgraph/nn/model_spec.hpp>
 
 #include "adgraph/evaluate.hpp"
+#include "adgraph/option_table.hpp"
 #include "adgraph/options.hpp"
 #include "adgraph/playground_command.hpp"
 #include "adgraph/ranks.hpp"
@@ -22,7 +23,8 @@ namespace adg::cli {
 
 namespace {
 
-constexpr double infinity = std::numeric_limits<double>::infinity();
+// The range of a recorded option: the table's (option_table.hpp), which --resume checks a checkpoint's values by.
+const NumberRange& range_of(const char* option) { return *train_option(option).range; }
 
 // True on the ranks other than 0 of an MPI job, which leave messages every rank would print alike to rank 0.
 bool quiet_rank() { return detect_launch().rank != 0; }
@@ -33,32 +35,31 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
         ->capture_default_str();
     cmd.add_option("--activation", o.activation, "MLP: relu, leaky_relu, tanh or sigmoid")->capture_default_str();
     add_number(cmd, "--dropout", o.dropout, "dropout after each hidden layer (layer lists: p of a bare 'dropout')",
-               real_range(0, 1, false, true));
+               range_of("--dropout"));
     cmd.add_option("--init", o.init, "weight initialisation: uniform, xavier or he")->capture_default_str();
     cmd.add_option("--optimizer", o.optimizer, "sgd, adam or adamw")
-        ->check(CLI::IsMember({"sgd", "adam", "adamw"}))
+        ->check(CLI::IsMember(train_option("--optimizer").choices))
         ->capture_default_str();
-    add_number(cmd, "--lr", o.lr, "learning rate (peak of the schedule)", real_range(0, infinity, true));
-    add_number(cmd, "--momentum", o.momentum, "SGD momentum", real_range(0, 1, false, true));
+    add_number(cmd, "--lr", o.lr, "learning rate (peak of the schedule)", range_of("--lr"));
+    add_number(cmd, "--momentum", o.momentum, "SGD momentum", range_of("--momentum"));
     cmd.add_flag("--nesterov", o.nesterov, "Nesterov momentum (sgd, with --momentum > 0)");
-    add_number(cmd, "--weight-decay", o.weight_decay, "weight decay (decoupled for adamw)", real_range(0, infinity));
+    add_number(cmd, "--weight-decay", o.weight_decay, "weight decay (decoupled for adamw)", range_of("--weight-decay"));
     cmd.add_option("--schedule", o.schedule, "learning-rate schedule: constant, step or cosine")->capture_default_str();
     add_number(cmd, "--warmup-epochs", o.warmup_epochs, "linear warm-up (cosine schedule), at most --epochs",
-               real_range(0, static_cast<double>(max_epochs)));
-    add_number(cmd, "--epochs", o.epochs, "passes over the training set", whole_range(1, max_epochs));
+               range_of("--warmup-epochs"));
+    add_number(cmd, "--epochs", o.epochs, "passes over the training set", range_of("--epochs"));
     add_number(cmd, "--clip-grad-norm", o.clip_grad_norm,
                "scale the gradients down to this global norm before each step when larger (0: never)",
-               real_range(0, infinity));
+               range_of("--clip-grad-norm"));
     add_number(cmd, "--batch", o.batch, "minibatch size (larger than the training set: one batch of all of it)",
-               whole_range(1, max_count));
-    add_number(cmd, "--seed", o.seed, "seed of initialisation, shuffling and dropout",
-               whole_range(0, std::numeric_limits<std::uint64_t>::max()));
+               range_of("--batch"));
+    add_number(cmd, "--seed", o.seed, "seed of initialisation, shuffling and dropout", range_of("--seed"));
     add_number(cmd, "--threads", o.threads, "threads for GEMMs and elementwise work (0: all cores)",
                whole_range(0, static_cast<std::uint64_t>(max_threads)));
     cmd.add_option("--data", o.data, "directory of the Fashion-MNIST IDX files")->capture_default_str();
     cmd.add_option("--out", o.out, "output directory")->capture_default_str();
     add_number(cmd, "--limit", o.limit, "use only the first N training and test images (smoke tests; 0: all)",
-               whole_range(0, max_count));
+               range_of("--limit"));
     cmd.add_flag("!--no-plot", o.plot, "do not draw curves.png");
     cmd.add_option("--resume", o.resume,
                    "continue the run of this checkpoint (model.safetensors of adgraph train) up to --epochs; options "

@@ -5,6 +5,8 @@
 
 #include <adgraph/tensor/error.hpp>
 
+#include "adgraph/option_table.hpp"
+
 namespace adg::cli {
 
 TrainOptions cnn_preset_options() {
@@ -39,54 +41,23 @@ std::optional<TrainOptions> preset_of(const std::string& model) {
     return std::nullopt;
 }
 
-// The options a preset sets, each with how to copy it and how --help shows it.
-struct PresetOption {
-    const char* name;
-    std::function<void(TrainOptions&, const TrainOptions&)> copy;
-    std::function<std::string(const TrainOptions&)> text;
-};
-
-std::vector<PresetOption> preset_options() {
-    return {
-        {"--epochs", [](TrainOptions& o, const TrainOptions& p) { o.epochs = p.epochs; },
-         [](const TrainOptions& p) { return std::to_string(p.epochs); }},
-        {"--batch", [](TrainOptions& o, const TrainOptions& p) { o.batch = p.batch; },
-         [](const TrainOptions& p) { return std::to_string(p.batch); }},
-        {"--clip-grad-norm", [](TrainOptions& o, const TrainOptions& p) { o.clip_grad_norm = p.clip_grad_norm; },
-         [](const TrainOptions& p) { return number_str(p.clip_grad_norm); }},
-        {"--optimizer", [](TrainOptions& o, const TrainOptions& p) { o.optimizer = p.optimizer; },
-         [](const TrainOptions& p) { return p.optimizer; }},
-        {"--lr", [](TrainOptions& o, const TrainOptions& p) { o.lr = p.lr; },
-         [](const TrainOptions& p) { return number_str(p.lr); }},
-        {"--weight-decay", [](TrainOptions& o, const TrainOptions& p) { o.weight_decay = p.weight_decay; },
-         [](const TrainOptions& p) { return number_str(p.weight_decay); }},
-        {"--schedule", [](TrainOptions& o, const TrainOptions& p) { o.schedule = p.schedule; },
-         [](const TrainOptions& p) { return p.schedule; }},
-        {"--warmup-epochs", [](TrainOptions& o, const TrainOptions& p) { o.warmup_epochs = p.warmup_epochs; },
-         [](const TrainOptions& p) { return number_str(p.warmup_epochs); }},
-        {"--dropout", [](TrainOptions& o, const TrainOptions& p) { o.dropout = p.dropout; },
-         [](const TrainOptions& p) { return number_str(p.dropout); }},
-        {"--init", [](TrainOptions& o, const TrainOptions& p) { o.init = p.init; },
-         [](const TrainOptions& p) { return p.init; }},
-    };
-}
-
 }  // namespace
 
 void apply_preset_defaults(TrainOptions& o, const std::function<bool(const std::string&)>& given) {
     const std::optional<TrainOptions> preset = preset_of(o.model);
     if (!preset) return;
-    for (const PresetOption& p : preset_options()) {
-        if (!given(p.name)) p.copy(o, *preset);
+    for (const TrainOption& p : train_option_table()) {
+        if (p.preset && !given(p.name)) p.set(o, p.get(*preset));
     }
 }
 
 std::string preset_defaults_text(const std::string& name) {
     const TrainOptions mlp, preset = preset_of(name).value();
     std::string text;
-    for (const PresetOption& p : preset_options()) {
-        if (p.text(preset) != p.text(mlp))
-            text += (text.empty() ? "" : " ") + std::string(p.name) + " " + p.text(preset);
+    for (const TrainOption& p : train_option_table()) {
+        const std::string value = option_value_text(p.get(preset));
+        if (p.preset && value != option_value_text(p.get(mlp)))
+            text += (text.empty() ? "" : " ") + std::string(p.name) + " " + value;
     }
     return text;
 }

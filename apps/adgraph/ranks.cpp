@@ -68,7 +68,8 @@ bool built_with_mpi() {
 }
 
 bool multi_process(const Launch& launch) {
-    return launch.launched && (launch.size > 1 || (launch.size == 0 && launch.rank > 0));
+    // A launcher that does not say the size: rank 0 alone must not train while the others refuse.
+    return launch.launched && (launch.size > 1 || launch.size == 0);
 }
 
 std::string no_mpi_message(const Launch& launch) {
@@ -99,10 +100,25 @@ Ranks::Ranks(const Launch& launch) {
     size_ = mpi::size();
 }
 
-Ranks::~Ranks() {
-    // MPI_Finalize waits for the other ranks; a rank failing alone leaves MPI as it is and exits, and the
-    // launcher then ends the job.
-    if (abandoned_ && mpi_ && size_ > 1) static_cast<void>(mpi_.release());
+Ranks::~Ranks() = default;
+
+std::vector<std::uint64_t> Ranks::gather(std::uint64_t value) {
+    if (!mpi_) return {value};
+    // As two 32-bit halves, each exact in a double, in this rank's slots of a sum over zeros.
+    const auto n = static_cast<std::size_t>(size_), me = static_cast<std::size_t>(rank_);
+    std::vector<double> v(2 * n, 0.0);
+    v[2 * me] = static_cast<double>(value >> 32);
+    v[2 * me + 1] = static_cast<double>(value & 0xffffffffu);
+    mpi::sum(v);
+    std::vector<std::uint64_t> all(n);
+    for (std::size_t r = 0; r < n; ++r) {
+        all[r] = (static_cast<std::uint64_t>(v[2 * r]) << 32) | static_cast<std::uint64_t>(v[2 * r + 1]);
+    }
+    return all;
+}
+
+void Ranks::abort_job() {
+    if (mpi_ && size_ > 1) mpi::abort(1);
 }
 
 void Ranks::attach(nn::Module& model, std::uint64_t steps) {
@@ -151,6 +167,10 @@ struct Ranks::Mpi {};
 Ranks::Ranks(const Launch&) {}
 
 Ranks::~Ranks() = default;
+
+std::vector<std::uint64_t> Ranks::gather(std::uint64_t value) { return {value}; }
+
+void Ranks::abort_job() {}
 
 void Ranks::attach(nn::Module& model, std::uint64_t steps) {
     model_ = &model;

@@ -37,7 +37,8 @@ Launch detect_launch();
 /// True if this adgraph was built with MPI (the adgraph_mpi library).
 bool built_with_mpi();
 
-/// True if `launch` is a job of more than one process (a PMIx rank above 0 implies one).
+/// True if `launch` is, or may be, a job of more than one process: a size above 1, or a launcher that does not say
+/// (a PMIx rank alone), which a build without MPI must refuse on every rank.
 bool multi_process(const Launch& launch);
 
 /// The stderr text of `adgraph train` in a build without MPI when `launch` is a job of several processes.
@@ -47,9 +48,12 @@ std::string no_mpi_message(const Launch& launch);
 /// (at least 1 each) so that ranks do not oversubscribe the cores.
 int default_threads(const Launch& launch, unsigned cores);
 
-/// Thrown on the ranks whose part of a collective step went well when another rank's failed (that rank reports
-/// its error): the command exits 1 without a message of its own.
-struct PeerFailure {};
+/// Thrown on every rank when a collective step told all of them that it failed somewhere: `message` is the error
+/// this rank reports ("" on the ranks whose part went well, or that leave it to rank 0). Every rank exits 1 and
+/// MPI finalises normally (no rank is left waiting in a collective).
+struct PeerFailure {
+    std::string message;
+};
 
 /// The processes of one training run, and the collectives between them. In one process each collective is the
 /// identity. Every rank must make the same calls in the same order.
@@ -87,16 +91,19 @@ public:
     /// Seconds spent averaging gradients so far.
     double allreduce_seconds() const;
 
-    /// Marks this process as failing alone while the others may wait in a collective: MPI is then not finalised
-    /// (MPI_Finalize would wait for them), so the process exits and the launcher ends the whole job.
-    void abandon() { abandoned_ = true; }
+    /// Each rank's `value`, in rank order (one collective): {value} in one process.
+    std::vector<std::uint64_t> gather(std::uint64_t value);
+
+    /// For a rank failing alone while the others may wait in a collective it will never join: with several ranks,
+    /// ends the whole job now with exit code 1 (adg::mpi::abort; MPI_Finalize would wait for them for ever).
+    /// Returns in one process.
+    void abort_job();
 
 private:
     struct Mpi;
     std::unique_ptr<Mpi> mpi_;
     int rank_ = 0;
     int size_ = 1;
-    bool abandoned_ = false;
     nn::Module* model_ = nullptr;
     std::uint64_t steps_ = 0;
 };

@@ -5,8 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <adgraph/nn/safetensors.hpp>
+
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/tensor/error.hpp>
+
+#include "adgraph/option_table.hpp"
 
 namespace adg::cli {
 
@@ -14,54 +18,13 @@ namespace {
 
 using nlohmann::json;
 
-// One option a checkpoint records: its name on the command line, whether a resumed run must keep it (it shapes
-// the model, the data order or the optimizer state), and how to read and set it.
-struct Recorded {
-    const char* option;
-    bool kept;
-    std::function<json(const TrainOptions&)> get;
-    std::function<void(TrainOptions&, const json&)> set;
-};
-
-template <class T>
-Recorded recorded(const char* option, bool kept, T TrainOptions::*member) {
-    return {option, kept, [member](const TrainOptions& o) { return json(o.*member); },
-            [member](TrainOptions& o, const json& v) { o.*member = v.get<T>(); }};
-}
-
-std::vector<Recorded> recorded_options() {
-    return {recorded("--model", true, &TrainOptions::model),
-            recorded("--activation", true, &TrainOptions::activation),
-            recorded("--dropout", true, &TrainOptions::dropout),
-            recorded("--init", true, &TrainOptions::init),
-            recorded("--optimizer", true, &TrainOptions::optimizer),
-            recorded("--batch", true, &TrainOptions::batch),
-            recorded("--seed", true, &TrainOptions::seed),
-            recorded("--limit", true, &TrainOptions::limit),
-            recorded("--lr", false, &TrainOptions::lr),
-            recorded("--momentum", false, &TrainOptions::momentum),
-            recorded("--nesterov", false, &TrainOptions::nesterov),
-            recorded("--weight-decay", false, &TrainOptions::weight_decay),
-            recorded("--schedule", false, &TrainOptions::schedule),
-            recorded("--warmup-epochs", false, &TrainOptions::warmup_epochs),
-            recorded("--epochs", false, &TrainOptions::epochs),
-            recorded("--clip-grad-norm", false, &TrainOptions::clip_grad_norm)};
-}
-
-// A recorded value as the command line writes it.
-std::string value_text(const json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_boolean()) return v.get<bool>() ? "on" : "off";
-    if (v.is_number_float()) return number_str(v.get<double>());
-    return v.dump();
-}
-
 [[noreturn]] void corrupt(const std::string& path, const std::string& what) {
     throw io_error("checkpoint " + path + ": metadata " + what +
                    "; the metadata is corrupt: resume from another checkpoint or train afresh");
 }
 
-// The checkpoint's recorded options, each checked to be of its option's type.
+// The checkpoint's recorded options, each checked to be of its option's type and within the values the command line
+// accepts (the same table's range): a value set from the checkpoint must be as sound as one typed.
 json read_recorded(const std::string& path, const nn::Metadata& meta) {
     const auto it = meta.find("train_options");
     if (it == meta.end()) {
@@ -72,13 +35,17 @@ json read_recorded(const std::string& path, const nn::Metadata& meta) {
     json j = json::parse(it->second, nullptr, false);
     if (!j.is_object()) corrupt(path, "'train_options' is not a JSON object");
     TrainOptions probe;
-    for (const Recorded& r : recorded_options()) {
-        const auto v = j.find(r.option);
+    for (const TrainOption& r : train_option_table()) {
+        const auto v = j.find(r.name);
         const json expected = r.get(probe);
         const bool same_kind = v != j.end() && (v->is_number() && expected.is_number()
                                                     ? !(expected.is_number_integer() && !v->is_number_unsigned())
                                                     : v->type() == expected.type());
-        if (!same_kind) corrupt(path, "'train_options' has no valid " + std::string(r.option));
+        if (!same_kind) corrupt(path, "'train_options' has no valid " + std::string(r.name));
+        const std::string problem = option_value_problem(r, *v);
+        if (!problem.empty()) {
+            corrupt(path, "'train_options' has " + std::string(r.name) + " " + option_value_text(*v) + ", " + problem);
+        }
     }
     return j;
 }
@@ -87,7 +54,7 @@ json read_recorded(const std::string& path, const nn::Metadata& meta) {
 
 std::string options_json(const TrainOptions& o) {
     json j = json::object();
-    for (const Recorded& r : recorded_options()) j[r.option] = r.get(o);
+    for (const TrainOption& r : train_option_table()) j[r.name] = r.get(o);
     return j.dump();
 }
 
@@ -104,18 +71,64 @@ ResumePoint resume_point(const std::string& path, const nn::Metadata& meta) {
     return {static_cast<std::size_t>(whole("epoch")), whole("global_step")};
 }
 
+void check_resume_steps(const std::string& path, const ResumePoint& at, std::size_t batches) {
+    // Compared by division: a corrupt epoch count times the batches could wrap around.
+    const bool agree =
+        batches > 0 ? at.global_step % batches == 0 && at.global_step / batches == at.epoch : at.global_step == 0;
+    if (!agree) {
+        corrupt(path, "'global_step' is " + std::to_string(at.global_step) + ", not 'epoch' " +
+                          std::to_string(at.epoch) + " × " + std::to_string(batches) + " batches an epoch");
+    }
+}
+
+std::uint64_t resume_fingerprint(const std::string& options, const ResumePoint& at, const std::string& rng,
+                                 const nn::NamedArrays& optimizer_state) {
+    // FNV-1a over every part, each preceded by its length so that no two sequences of parts read alike.
+    std::uint64_t h = 14695981039346656037ull;
+    const auto add = [&h](const std::string& bytes) {
+        std::string part = std::to_string(bytes.size()) + ":";
+        part += bytes;
+        for (const char c : part) {
+            h ^= static_cast<unsigned char>(c);
+            h *= 1099511628211ull;
+        }
+    };
+    add(options);
+    add(std::to_string(at.epoch));
+    add(std::to_string(at.global_step));
+    add(rng);
+    add(nn::safetensors_bytes(optimizer_state, {}));
+    return h;
+}
+
+std::string resume_mismatch(const std::string& path, const std::vector<std::uint64_t>& fingerprints) {
+    std::vector<std::size_t> apart;
+    for (std::size_t r = 1; r < fingerprints.size(); ++r) {
+        if (fingerprints[r] != fingerprints.front()) apart.push_back(r);
+    }
+    if (apart.empty()) return "";
+    std::string ranks = apart.size() == 1 ? "rank " : "ranks ";
+    for (std::size_t i = 0; i < apart.size(); ++i) {
+        ranks += (i == 0 ? "" : i + 1 == apart.size() ? " and " : ", ") + std::to_string(apart[i]);
+    }
+    return "checkpoint " + path + ": " + ranks + " of " + std::to_string(fingerprints.size()) +
+           " loaded another run than rank 0 (the options, epoch, global step or optimizer state differ: another "
+           "file at this path on their machine); give every rank the same checkpoint file and resume again";
+}
+
 void apply_resume_options(TrainOptions& o, const std::function<bool(const std::string&)>& given) {
     const nn::Metadata meta = nn::read_checkpoint_metadata(o.resume);
     const json saved = read_recorded(o.resume, meta);
     const ResumePoint at = resume_point(o.resume, meta);
-    for (const Recorded& r : recorded_options()) {
-        const json& value = saved.at(r.option);
-        if (!given(r.option)) {
+    for (const TrainOption& r : train_option_table()) {
+        const json& value = saved.at(r.name);
+        if (!given(r.name)) {
             r.set(o, value);
         } else if (r.kept && r.get(o) != value) {
-            throw UsageError{std::string(r.option) + " " + value_text(r.get(o)) + ": the checkpoint " + o.resume +
-                             " was trained with " + r.option + " " + value_text(value) +
-                             ", which a resumed run keeps; leave " + r.option + " out or pass " + value_text(value)};
+            const std::string name = r.name, kept = option_value_text(value);
+            throw UsageError{name + " " + option_value_text(r.get(o)) + ": the checkpoint " + o.resume +
+                             " was trained with " + name + " " + kept + ", which a resumed run keeps; leave " + name +
+                             " out or pass " + kept};
         }
     }
     if (o.epochs <= at.epoch) {

@@ -37,6 +37,19 @@ struct ResumePoint {
 /// throws io_error if either is missing or not a whole number.
 ResumePoint resume_point(const std::string& path, const nn::Metadata& meta);
 
+/// Throws io_error naming checkpoint `path` unless `at.global_step` is `at.epoch` epochs of `batches` steps each (a
+/// resumed run keeps --batch and --limit, which fix the batches an epoch, so only a corrupt checkpoint differs).
+void check_resume_steps(const std::string& path, const ResumePoint& at, std::size_t batches);
+
+/// A fingerprint of the run this rank resumes: its options (options_json), epochs and global steps done, generator
+/// state (metadata "rng") and optimizer state. Ranks that loaded the same checkpoint have the same one.
+std::uint64_t resume_fingerprint(const std::string& options, const ResumePoint& at, const std::string& rng,
+                                 const nn::NamedArrays& optimizer_state);
+
+/// "" if every rank's fingerprint (`fingerprints[r]`: rank r's resume_fingerprint) equals rank 0's; else the error
+/// text naming checkpoint `path` and the ranks that loaded another run (e.g. a stale copy of the file on their node).
+std::string resume_mismatch(const std::string& path, const std::vector<std::uint64_t>& fingerprints);
+
 /// The metrics of an earlier run that a resumed one continues.
 struct MetricsHistory {
     /// The lines of metrics.jsonl of epochs 1 to the checkpoint's, each ending in '\n'.

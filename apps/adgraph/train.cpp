@@ -186,14 +186,14 @@ nn::Dataset rows_of(const nn::Dataset& data, std::size_t begin, std::size_t end)
 }
 
 // evaluate() over the ranks: each evaluates its shard of `data`, and the loss sums and confusion counts are summed,
-// so every rank gets the whole set's result. A rank whose evaluation fails rethrows its error; the others throw
-// PeerFailure, so no rank waits for one that is gone.
+// so every rank gets the whole set's result. After the sum every rank knows whether one failed: all throw
+// PeerFailure (the failing ones with their error), so all exit alike and no rank waits for one that is gone.
 EvalResult evaluate_ranks(nn::Module& model, const nn::Dataset& data, const Shape& input, Ranks& ranks) {
     if (ranks.size() == 1) return evaluate(model, data, 1000, input);
     const auto [begin, end] = ranks.shard(data.size());
     const std::size_t classes = data.classes;
     std::vector<double> sums(2 + classes * classes, 0.0);
-    std::exception_ptr failure;
+    std::string failure;
     if (end > begin) {
         try {
             const EvalResult part = evaluate(model, rows_of(data, begin, end), 1000, input, begin);
@@ -201,14 +201,13 @@ EvalResult evaluate_ranks(nn::Module& model, const nn::Dataset& data, const Shap
             for (std::size_t t = 0; t < classes; ++t) {
                 for (std::size_t p = 0; p < classes; ++p) sums[2 + t * classes + p] = double(part.confusion.at(t, p));
             }
-        } catch (const std::exception&) {
-            failure = std::current_exception();
+        } catch (const std::exception& e) {
+            failure = e.what();
             sums[1] = 1;
         }
     }
     ranks.sum(sums);
-    if (failure) std::rethrow_exception(failure);
-    if (sums[1] > 0) throw PeerFailure{};
+    if (sums[1] > 0) throw PeerFailure{failure};
     EvalResult r;
     r.confusion = nn::ConfusionMatrix(classes);
     for (std::size_t t = 0; t < classes; ++t) {
@@ -243,6 +242,10 @@ std::pair<std::string, double> nonfinite_ranks(Ranks& ranks, double loss) {
     return {text + " of " + std::to_string(n), bad.empty() ? loss : v[n + bad.front()]};
 }
 
+std::string last_good(std::size_t epoch, const std::string& path) {
+    return "The last good checkpoint (epoch " + std::to_string(epoch) + ") is kept at " + path + ".";
+}
+
 // The training run on every rank; rank 0 alone prints and writes files.
 int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Dataset& train_set,
                 const nn::Dataset& test_set, Ranks& ranks, int threads, Clock::time_point t_start,
@@ -267,6 +270,8 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
     const nn::DataLoader loader(train_set, o.batch, true, o.seed);
     const std::size_t steps = o.epochs * loader.batches();
     // Attached before a checkpoint is loaded, so that the base rate is --lr, not the rate the checkpoint ended at.
+    // o.epochs and o.warmup_epochs are within their ranges (checked on the command line and in the checkpoint), so
+    // these products neither wrap nor overflow.
     const auto schedule = nn::make_scheduler(
         o.schedule, *opt, steps, static_cast<std::size_t>(o.warmup_epochs * static_cast<double>(loader.batches())));
     ResumePoint start;
@@ -274,7 +279,17 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
         // Every rank reads the checkpoint (the optimizer state too, which no broadcast carries).
         const nn::Metadata meta = nn::load_checkpoint(o.resume, *model, opt.get());
         start = resume_point(o.resume, meta);
-        if (meta.count("rng")) nn::set_generator_state(gen, meta.at("rng"));
+        check_resume_steps(o.resume, start, loader.batches());
+        const std::string rng = meta.count("rng") ? meta.at("rng") : "";
+        if (!rng.empty()) nn::set_generator_state(gen, rng);
+        // Each rank read its own copy of the file: all must continue the same run (rank 0's parameters are
+        // broadcast, but not the optimizer state, the step count or the options). A stale copy on one node would
+        // otherwise drift silently, or stop its ranks at another epoch and leave the others waiting.
+        if (ranks.size() > 1) {
+            const std::string apart =
+                resume_mismatch(o.resume, ranks.gather(resume_fingerprint(options_json(o), start, rng, opt->state())));
+            if (!apart.empty()) throw PeerFailure{ranks.root() ? apart : ""};
+        }
     }
     schedule->set_step_count(start.global_step);
     ranks.attach(*model, start.global_step);
@@ -340,8 +355,9 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
                 err << "adgraph: error: the loss became " << (std::isnan(bad) ? std::abs(bad) : bad) << where
                     << " at epoch " << epoch + 1 << ", step " << i + 1 << " (global step " << ranks.steps()
                     << "); training stopped. "
-                    << (epoch > 0 ? "The last good checkpoint (epoch " + std::to_string(epoch) + ") is kept at " + ckpt
-                                  : std::string("No checkpoint was written."))
+                    << (epoch > start.epoch ? last_good(epoch, ckpt)
+                        : epoch > 0         ? last_good(epoch, o.resume)  // resumed: nothing written yet
+                                            : std::string("No checkpoint was written."))
                     << " Try a smaller --lr.\n";
                 return exit_failure;
             }
@@ -430,10 +446,21 @@ int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     Ranks ranks(launch);
     try {
         return train_ranks(o, plan, train_set, test_set, ranks, threads, t_start, out, err);
-    } catch (const PeerFailure&) {
+    } catch (const PeerFailure& f) {
+        // Every rank knows: each returns, and MPI finalises normally.
+        if (!f.message.empty()) err << "adgraph: error: " << f.message << "\n";
+        return exit_failure;
+    } catch (const std::exception& e) {
+        if (ranks.size() == 1) throw;  // run() reports it
+        // This rank fails alone (rank 0's files, a checkpoint one node cannot read, a forward pass): the others may
+        // be waiting in a collective, so say why, then end the whole job rather than rely on the launcher to.
+        err << "adgraph: error: " << e.what() << std::endl;
+        ranks.abort_job();
         throw;
     } catch (...) {
-        ranks.abandon();  // the others may be waiting in a collective: let the launcher end them
+        if (ranks.size() == 1) throw;
+        err << "adgraph: error: an unknown exception" << std::endl;
+        ranks.abort_job();
         throw;
     }
 }
