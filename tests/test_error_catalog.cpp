@@ -2760,6 +2760,10 @@ TEST_CASE("error catalog: docs/errors.md has a section per exception type and qu
         "adgraph: error: " + adg::cli::resume_mismatch("/tmp/run/model.safetensors", {1, 1, 2}) + "\n";
     CHECK(page.find("\n" + apart + "```") != std::string::npos);
     known.insert(apart.substr(0, apart.size() - 1));
+    // The message of ranks started unlike (raised under mpirun by tests/mpi/train_test.py --case faults).
+    const std::string unlike = "adgraph: error: " + adg::cli::start_mismatch({5, 5, 6}) + "\n";
+    CHECK(page.find("\n" + unlike + "```") != std::string::npos);
+    known.insert(unlike.substr(0, unlike.size() - 1));
     // And the page quotes nothing else: a message changed in the code cannot linger in the page.
     for (const auto& line : text_block_lines(page)) {
         CHECK_MESSAGE(known.count(line), ("docs/errors.md quotes a message no catalog entry raises: " + line));

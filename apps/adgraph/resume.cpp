@@ -81,27 +81,23 @@ void check_resume_steps(const std::string& path, const ResumePoint& at, std::siz
     }
 }
 
-std::uint64_t resume_fingerprint(const std::string& options, const ResumePoint& at, const std::string& rng,
-                                 const nn::NamedArrays& optimizer_state) {
-    // FNV-1a over every part, each preceded by its length so that no two sequences of parts read alike.
+namespace {
+
+// FNV-1a over every part, each preceded by its length so that no two sequences of parts read alike.
+std::uint64_t fingerprint(const std::vector<std::string>& parts) {
     std::uint64_t h = 14695981039346656037ull;
-    const auto add = [&h](const std::string& bytes) {
-        std::string part = std::to_string(bytes.size()) + ":";
-        part += bytes;
+    for (const std::string& bytes : parts) {
+        const std::string part = std::to_string(bytes.size()) + ":" + bytes;
         for (const char c : part) {
             h ^= static_cast<unsigned char>(c);
             h *= 1099511628211ull;
         }
-    };
-    add(options);
-    add(std::to_string(at.epoch));
-    add(std::to_string(at.global_step));
-    add(rng);
-    add(nn::safetensors_bytes(optimizer_state, {}));
+    }
     return h;
 }
 
-std::string resume_mismatch(const std::string& path, const std::vector<std::uint64_t>& fingerprints) {
+// "rank 2" or "ranks 1, 2 and 4": the ranks whose fingerprint differs from rank 0's; empty if none.
+std::string ranks_apart(const std::vector<std::uint64_t>& fingerprints) {
     std::vector<std::size_t> apart;
     for (std::size_t r = 1; r < fingerprints.size(); ++r) {
         if (fingerprints[r] != fingerprints.front()) apart.push_back(r);
@@ -111,7 +107,33 @@ std::string resume_mismatch(const std::string& path, const std::vector<std::uint
     for (std::size_t i = 0; i < apart.size(); ++i) {
         ranks += (i == 0 ? "" : i + 1 == apart.size() ? " and " : ", ") + std::to_string(apart[i]);
     }
-    return "checkpoint " + path + ": " + ranks + " of " + std::to_string(fingerprints.size()) +
+    return ranks + " of " + std::to_string(fingerprints.size());
+}
+
+}  // namespace
+
+std::uint64_t resume_fingerprint(const std::string& options, const ResumePoint& at, const std::string& rng,
+                                 const nn::NamedArrays& optimizer_state) {
+    return fingerprint({options, std::to_string(at.epoch), std::to_string(at.global_step), rng,
+                        nn::safetensors_bytes(optimizer_state, {})});
+}
+
+std::uint64_t start_fingerprint(const std::string& options, std::size_t train_images, std::size_t test_images) {
+    return fingerprint({options, std::to_string(train_images), std::to_string(test_images)});
+}
+
+std::string start_mismatch(const std::vector<std::uint64_t>& fingerprints) {
+    const std::string ranks = ranks_apart(fingerprints);
+    if (ranks.empty()) return "";
+    return ranks +
+           " started another run than rank 0 (the options or the number of training or test images "
+           "differ); start every rank with the same command line and the same data (--data) on every machine";
+}
+
+std::string resume_mismatch(const std::string& path, const std::vector<std::uint64_t>& fingerprints) {
+    const std::string ranks = ranks_apart(fingerprints);
+    if (ranks.empty()) return "";
+    return "checkpoint " + path + ": " + ranks +
            " loaded another run than rank 0 (the options, epoch, global step or optimizer state differ: another "
            "file at this path on their machine); give every rank the same checkpoint file and resume again";
 }

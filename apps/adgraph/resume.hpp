@@ -46,6 +46,15 @@ void check_resume_steps(const std::string& path, const ResumePoint& at, std::siz
 std::uint64_t resume_fingerprint(const std::string& options, const ResumePoint& at, const std::string& rng,
                                  const nn::NamedArrays& optimizer_state);
 
+/// A fingerprint of the run this rank starts: its options (options_json) and the number of training and test images
+/// it loaded. Ranks started with one command line on the same data have the same one.
+std::uint64_t start_fingerprint(const std::string& options, std::size_t train_images, std::size_t test_images);
+
+/// "" if every rank's fingerprint (`fingerprints[r]`: rank r's start_fingerprint) equals rank 0's; else the error
+/// text naming the ranks that were started with other options or other data (e.g. another --data copy on their
+/// node), which would otherwise train another number of steps and leave the others waiting.
+std::string start_mismatch(const std::vector<std::uint64_t>& fingerprints);
+
 /// "" if every rank's fingerprint (`fingerprints[r]`: rank r's resume_fingerprint) equals rank 0's; else the error
 /// text naming checkpoint `path` and the ranks that loaded another run (e.g. a stale copy of the file on their node).
 std::string resume_mismatch(const std::string& path, const std::vector<std::uint64_t>& fingerprints);

@@ -264,6 +264,13 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
         }
     }
 
+    // Ranks started with other options or another copy of the data would take another number of steps, and the
+    // first to finish would wait in MPI_Finalize for ranks waiting in a collective: compare before the first one.
+    if (ranks.size() > 1) {
+        const std::string apart =
+            start_mismatch(ranks.gather(start_fingerprint(options_json(o), train_set.size(), test_set.size())));
+        if (!apart.empty()) throw PeerFailure{ranks.root() ? apart : ""};
+    }
     Generator gen(o.seed);
     auto model = nn::build_model(o.model, gen, model_options(o));
     auto opt = make_optimizer(o, model->named_parameters());

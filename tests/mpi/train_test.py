@@ -368,6 +368,24 @@ def case_faults(adgraph, work):
     check("adg::mpi: rank 0 of 2 aborts the job" in err, "rank 0 must end the job:\n" + err)
     check(seconds < 30, "the job must end within seconds, took %.2f s" % seconds)
 
+    # Ranks started unlike (here rank 1 with another --limit, as another copy of the data on its node would be) would
+    # take another number of steps, and the first to finish would wait for ever in MPI_Finalize: they compare a
+    # fingerprint of the options and data sizes before training, and all exit 1 with one message from rank 0.
+    unlike_dir = os.path.join(work, "unlike")
+    rank0 = [adgraph, "train"] + TINY + ["--epochs", "1", "--out", unlike_dir]
+    rank1 = [a if a != "500" else "400" for a in rank0]
+    check(rank1 != rank0, "rank 1's command line must differ")
+    started = time.monotonic()
+    code, out, err = run(["mpirun", "--oversubscribe", "-np", "1"] + rank0 + [":", "-np", "1"] + rank1, timeout=60)
+    seconds = time.monotonic() - started
+    print("rank 1 started with another --limit: mpirun exited %d after %.2f s" % (code, seconds))
+    check(code == 1, "every rank must exit 1, mpirun exited %d:\n%s" % (code, err))
+    check(err.count("adgraph: error: rank 1 of 2 started another run than rank 0") == 1,
+          "rank 0 alone must name rank 1:\n" + err)
+    check("aborts the job" not in err and "MPI_ABORT" not in err, "no rank may need MPI_Abort:\n" + err)
+    check(not os.path.exists(os.path.join(unlike_dir, "model.safetensors")), "nothing may be trained")
+    check(seconds < 30, "the job must end within seconds, took %.2f s" % seconds)
+
 
 def case_nompi(adgraph, work):
     check(os.environ.get("ADGRAPH_REQUIRE_MPI") != "1",
