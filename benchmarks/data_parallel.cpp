@@ -228,7 +228,10 @@ int main(int argc, char** argv) {
             m.nps.push_back(p);
             m.loads.push_back(load_average());
             std::fprintf(stderr, "bench_data_parallel: round %d, P = %d ...\n", round + 1, p);
-            const nn::ProcessResult r = nn::run_process(args, {}, std::chrono::seconds(timeout_s));
+            // On timeout, SIGTERM first: mpirun then ends its ranks (each in a process group of its own, which
+            // a SIGKILL of mpirun's group would leave running), then SIGKILL after 2 s.
+            const nn::ProcessResult r =
+                nn::run_process(args, {}, std::chrono::seconds(timeout_s), std::chrono::seconds(2));
             if (!r.succeeded()) {
                 std::fprintf(stderr, "bench_data_parallel: mpirun -np %d %s:\n%s%s\n", p, r.how_it_ended().c_str(),
                              r.out.c_str(), r.err.c_str());

@@ -16,21 +16,31 @@ namespace {
 constexpr const char* allreduce_what = "DataParallel::allreduce_gradients";
 
 // Σ_ranks share · grad for the parameters of dtype T: one flat buffer, one MPI_Allreduce (per INT_MAX elements),
-// and fresh gradient arrays (a gradient's array may be shared with a handle the caller still holds).
+// and fresh gradient arrays (a gradient's array may be shared with a handle the caller still holds). The buffer ends
+// with one "has a gradient" flag per parameter (1 or 0, summed: exact in either dtype), so knowing which parameters
+// some rank has a gradient for costs no collective of its own. A parameter that does not require grad, or that no
+// rank has a gradient for, is left as it is: the optimizer then skips it, as it does in one process.
 template <class T>
 void allreduce_dtype(const std::vector<Tensor>& params, double share, std::vector<T>& scratch) {
-    std::size_t n = 0;
-    for (const Tensor& p : params) n += p.dtype() == dtype_of<T>() ? p.size() : 0;
-    // Every rank has the same layout (checked before), so every rank skips alike.
-    if (n == 0) return;
-    scratch.resize(n);
+    std::size_t n = 0, count = 0;
+    for (const Tensor& p : params) {
+        if (p.dtype() != dtype_of<T>()) continue;
+        n += p.size();
+        ++count;
+    }
+    // Every rank has the same layout (checked before), so every rank skips alike. Frozen parameters keep their
+    // place in the buffer (as zeros), so the buffers line up whatever each rank's requires_grad flags are.
+    if (count == 0) return;
+    scratch.resize(n + count);
     T* const flat = scratch.data();
-    std::size_t at = 0;
+    T* const flags = flat + n;
+    std::size_t at = 0, i = 0;
     for (const Tensor& p : params) {
         if (p.dtype() != dtype_of<T>()) continue;
         const std::size_t m = p.size();  // once: Tensor::size() is not a free load
         T* const to = flat + at;
-        if (p.has_grad()) {
+        const bool has = p.needs_grad() && p.has_grad();
+        if (has) {
             const Tensor g = p.grad();
             const T* const from = g.data<T>().data();
             // share = 1 (one rank, or all rows here) copies exactly: -np 1 is bitwise the single-process run.
@@ -42,16 +52,21 @@ void allreduce_dtype(const std::vector<Tensor>& params, double share, std::vecto
         } else {
             std::fill(to, to + m, T(0));
         }
+        flags[i++] = has ? T(1) : T(0);
         at += m;
     }
-    detail::allreduce_sum(flat, n, allreduce_what);
+    detail::allreduce_sum(flat, n + count, allreduce_what);
     at = 0;
+    i = 0;
     for (const Tensor& p : params) {
         if (p.dtype() != dtype_of<T>()) continue;
         const std::size_t m = p.size();
-        Array g = Array::empty(p.shape(), p.dtype(), allreduce_what);
-        std::copy(flat + at, flat + at + m, g.get_mut<T>().data());
-        p.node()->grad = Tensor(std::move(g));
+        const bool some_rank_has = flags[i++] > T(0);
+        if (p.needs_grad() && some_rank_has) {
+            Array g = Array::empty(p.shape(), p.dtype(), allreduce_what);
+            std::copy(flat + at, flat + at + m, g.get_mut<T>().data());
+            p.node()->grad = Tensor(std::move(g));
+        }
         at += m;
     }
 }

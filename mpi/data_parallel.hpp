@@ -58,8 +58,10 @@ public:
 
     /// Replaces every parameter's gradient by Σ_ranks share · gradient, where share is this rank's rows over the
     /// global batch's from the last local_batch() (1/size() before any): the global batch's mean gradient when
-    /// each rank's loss is the mean over its rows. A parameter without a gradient counts as zeros. One
-    /// MPI_Allreduce per dtype over one flat buffer.
+    /// each rank's loss is the mean over its rows. A rank without a gradient for a parameter counts zeros for
+    /// it; a parameter no rank has a gradient for keeps none, and one that does not require grad is left as it is
+    /// (the optimizer skips both, as in one process; requires_grad must agree on every rank). One MPI_Allreduce
+    /// per dtype over one flat buffer, which carries a "has a gradient" flag per parameter too.
     void allreduce_gradients();
     /// As allreduce_gradients(), with this rank's gradients weighted by `share` instead.
     void allreduce_gradients(double share);

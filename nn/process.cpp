@@ -115,6 +115,21 @@ struct Child {
     }
     // Until it is reaped its pid (and so its group id) cannot be reused, so this reaches only its processes.
     void kill() const { ::kill(leads_group ? -pid : pid, SIGKILL); }
+    // SIGTERM, then up to `grace` for it to exit (seen without reaping it: WNOWAIT keeps its pid and group id
+    // ours for the SIGKILL that follows). A launcher such as mpirun ends on SIGTERM what it started in process
+    // groups of their own, which a SIGKILL of its group would leave running.
+    void terminate(std::chrono::milliseconds grace) const {
+        ::kill(leads_group ? -pid : pid, SIGTERM);
+        const auto until = std::chrono::steady_clock::now() + grace;
+        while (std::chrono::steady_clock::now() < until) {
+            siginfo_t info{};
+            if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0) {
+                return;
+            }
+            const timespec nap{0, 10 * 1000000L};
+            ::nanosleep(&nap, nullptr);
+        }
+    }
 };
 
 using Clock = std::chrono::steady_clock;
@@ -167,7 +182,7 @@ std::string ProcessResult::how_it_ended() const {
 }
 
 ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input,
-                          std::optional<std::chrono::milliseconds> time_limit) {
+                          std::optional<std::chrono::milliseconds> time_limit, std::chrono::milliseconds term_grace) {
     if (argv.empty()) {
         throw value_error("run_process: the argument vector is empty; its first element must name the program");
     }
@@ -310,6 +325,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::string_view
         ::nanosleep(&nap, nullptr);
     }
     if (result.timed_out) {
+        if (term_grace.count() > 0) child.terminate(term_grace);
         child.kill();
         result.time_limit = *time_limit;
     }

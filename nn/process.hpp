@@ -20,7 +20,8 @@ struct ProcessResult {
     /// The signal that ended it, else 0.
     int signal = 0;
     /// True if it was still running (or still held its output open) when the time limit ran out: then it was
-    /// killed with SIGKILL, with every process in its process group, and reaped.
+    /// killed with SIGKILL (after SIGTERM and a grace period, if asked), with every process in its process group,
+    /// and reaped.
     bool timed_out = false;
     /// The time limit it overran, if `timed_out`.
     std::chrono::milliseconds time_limit{0};
@@ -50,7 +51,9 @@ struct ProcessResult {
 ///
 /// With a `time_limit`, the program runs in a process group of its own, and if it has not ended (or something
 /// it started still holds its stdout or stderr open) when the limit runs out, that whole group is killed with
-/// SIGKILL and the program reaped; the result says `timed_out`, with what it printed until then.
+/// SIGKILL and the program reaped; the result says `timed_out`, with what it printed until then. With a positive
+/// `term_grace`, the group is sent SIGTERM first and given that long to end before the SIGKILL: for a launcher
+/// such as mpirun, which puts what it starts in process groups of its own and ends them on SIGTERM.
 ///
 /// A program that is not there is reported in the result (`not_found`), not thrown, so callers can treat an
 /// optional tool as missing. Throws value_error if `argv` is empty, and io_error if the program cannot be
@@ -58,7 +61,8 @@ struct ProcessResult {
 /// "run_process: cannot start '/tmp/x.sh': Permission denied; check that it is an executable program".
 /// Throws value_error if `time_limit` is not positive.
 ProcessResult run_process(const std::vector<std::string>& argv, std::string_view input = {},
-                          std::optional<std::chrono::milliseconds> time_limit = std::nullopt);
+                          std::optional<std::chrono::milliseconds> time_limit = std::nullopt,
+                          std::chrono::milliseconds term_grace = std::chrono::milliseconds{0});
 
 /// `d` for a message: "60 s", "0.25 s".
 std::string seconds_str(std::chrono::milliseconds d);

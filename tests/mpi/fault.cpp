@@ -2,7 +2,7 @@
 // under mpirun -np 2 by tests/mpi/library.cmake: rank 1 fails, rank 0 waits in mpi::sum (which rank 1 never joins).
 //   --throw: an exception unwinds past the mpi::Environment (the destructor calls MPI_Abort)
 //   --abort: rank 1 calls mpi::abort(3)
-// CTest expects mpirun's report naming rank 1, within the test's TIMEOUT.
+// tests/mpi/expect_abort.cmake checks that mpirun exits non-zero and that rank 1 says it aborts the job.
 #include <cstdio>
 #include <cstring>
 #include <vector>

@@ -27,12 +27,12 @@ if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
 # runs under load: "ORTE_ERROR_LOG: Out of resource in file ../../../orte/util/show_help.c").
   add_executable(adgraph_mpi_fault ${CMAKE_CURRENT_LIST_DIR}/fault.cpp)
   target_link_libraries(adgraph_mpi_fault PRIVATE adgraph::mpi)
+  # Through expect_abort.cmake: mpirun's exit code must be non-zero too (PASS_REGULAR_EXPRESSION ignores it).
   foreach(mode throw abort)
     add_test(NAME mpi_library_fault_${mode}
-      COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 2 --oversubscribe ${MPIEXEC_PREFLAGS}
-              $<TARGET_FILE:adgraph_mpi_fault> ${MPIEXEC_POSTFLAGS} --${mode})
-    set_tests_properties(mpi_library_fault_${mode} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 60 LABELS mpi
-                         PASS_REGULAR_EXPRESSION "adg::mpi: rank 1 of 2 aborts the job")
+      COMMAND ${CMAKE_COMMAND} "-DCOMMAND=${MPIEXEC_EXECUTABLE}|${MPIEXEC_NUMPROC_FLAG}|2|--oversubscribe|$<TARGET_FILE:adgraph_mpi_fault>|--${mode}"
+              "-DEXPECT=adg::mpi: rank 1 of 2 aborts the job" -DSECONDS=50 -P ${CMAKE_CURRENT_LIST_DIR}/expect_abort.cmake)
+    set_tests_properties(mpi_library_fault_${mode} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 60 LABELS mpi)
   endforeach()
 else()
   # No adgraph_mpi or no mpirun: nothing to run. A skip (the message below) unless ADGRAPH_REQUIRE_MPI=1 (.ci/run),

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -201,4 +202,75 @@ TEST_CASE("mpi equivalence fails when the data parallelism is wrong: dropout wit
         report("share 1/size", s, even);
         CHECK(even.rel > 0.1);
     }
+}
+
+namespace {
+
+// A linear model with a frozen parameter (in the forward pass, requires_grad(false) once the optimizer holds it)
+// and an unused one (registered, never in the forward pass): neither ever has a gradient in one process, so the
+// optimizer skips both there, weight decay and momentum included.
+class PartlyTrained : public nn::Module {
+public:
+    Tensor w, frozen, unused;
+    explicit PartlyTrained(Dtype dtype) {
+        Generator gen(5);
+        w = register_parameter("w", Tensor::normal({8, 4}, 0.0, 0.5, gen, dtype));
+        frozen = register_parameter("frozen", Tensor::normal({8, 4}, 0.0, 0.5, gen, dtype));
+        unused = register_parameter("unused", Tensor::normal({4}, 0.0, 0.5, gen, dtype));
+    }
+    Tensor forward(const Tensor& x) override { return x.matmul(w) + x.matmul(frozen); }
+    std::string to_string() const override { return "PartlyTrained"; }
+};
+
+// 60 steps of SGD with momentum and weight decay over 203 rows in batches of 16, data-parallel or not. With
+// `touch_unused`, the loss adds 0 · Σ unused, which gives `unused` a zero gradient on every rank: the mistake the
+// comparison must catch (the optimizer then decays it).
+std::vector<Tensor> train_partly(bool data_parallel, bool touch_unused) {
+    PartlyTrained model(f64);
+    std::unique_ptr<mpi::DataParallel> dp;
+    if (data_parallel) dp = std::make_unique<mpi::DataParallel>(model);
+    nn::SGD opt(model.parameters(), nn::SGDOptions(0.05).momentum(0.9).weight_decay(0.1));
+    model.frozen.requires_grad(false);
+    const nn::DataLoader loader(dataset(203, f64), 16, true, 3);
+    run(loader, 60, [&](const nn::Epoch& epoch, std::size_t i, std::size_t) {
+        const nn::Batch b = dp ? dp->local_batch(epoch, i) : epoch.batch(i);
+        if (!b.labels.empty()) {
+            Tensor loss = nn::cross_entropy(model(b.x), b.labels);
+            if (touch_unused) loss = loss + (model.unused * 0.0).sum();
+            loss.backward();
+        }
+        if (dp) dp->allreduce_gradients();
+        opt.step();
+        opt.zero_grad();
+    });
+    return model.parameters();
+}
+
+bool same_values(const Tensor& a, const Tensor& b) {
+    for (std::size_t k = 0; k < a.size(); ++k) {
+        if (a.value().flat(k) != b.value().flat(k)) return false;
+    }
+    return a.size() == b.size();
+}
+
+}  // namespace
+
+TEST_CASE("mpi allreduce_gradients leaves frozen and unused parameters alone, as the one-process loop does") {
+    const std::vector<Tensor> initial = PartlyTrained(f64).parameters();
+    const std::vector<Tensor> reference = train_partly(false, false);
+    const std::vector<Tensor> parallel = train_partly(true, false);
+    const Difference d = worst_over_ranks(difference(parallel, reference));
+    if (mpi::rank() == 0) std::printf("[np %d] frozen and unused parameters: max rel diff %.3g\n", mpi::size(), d.rel);
+    CHECK(d.rel <= 1e-12);
+    CHECK(same_on_every_rank(parallel));
+    if (mpi::size() == 1) CHECK(d.abs == 0.0);
+    // parameters() is in registration order: w, frozen, unused. w trained; the other two did not move.
+    CHECK(!same_values(parallel[0], initial[0]));
+    CHECK(mpi::lowest_rank_where(!same_values(parallel[1], initial[1])) < 0);
+    CHECK(mpi::lowest_rank_where(!same_values(parallel[2], initial[2])) < 0);
+    // The check can fail: a zero gradient for `unused` (what allreduce_gradients gave every parameter before) lets
+    // weight decay and momentum move it.
+    const std::vector<Tensor> touched = train_partly(true, true);
+    CHECK(!same_values(touched[2], initial[2]));
+    CHECK(worst_over_ranks(difference(touched, reference)).rel > 1e-3);
 }
