@@ -11,6 +11,7 @@
 #include <adgraph/tensor/error.hpp>
 
 #include "adgraph/option_table.hpp"
+#include "adgraph/rank_reductions.hpp"
 
 namespace adg::cli {
 
@@ -102,12 +103,7 @@ std::string ranks_apart(const std::vector<std::uint64_t>& fingerprints) {
     for (std::size_t r = 1; r < fingerprints.size(); ++r) {
         if (fingerprints[r] != fingerprints.front()) apart.push_back(r);
     }
-    if (apart.empty()) return "";
-    std::string ranks = apart.size() == 1 ? "rank " : "ranks ";
-    for (std::size_t i = 0; i < apart.size(); ++i) {
-        ranks += (i == 0 ? "" : i + 1 == apart.size() ? " and " : ", ") + std::to_string(apart[i]);
-    }
-    return ranks + " of " + std::to_string(fingerprints.size());
+    return apart.empty() ? "" : rank_list(apart, fingerprints.size());
 }
 
 }  // namespace
