@@ -49,6 +49,10 @@ void Module::zero_grad() {
     for (auto& t : parameters()) t.zero_grad();
 }
 
+void Module::requires_grad(bool on) {
+    for (auto& t : parameters()) t.requires_grad(on);
+}
+
 std::size_t Module::parameter_count() const {
     std::size_t n = 0;
     for (auto& t : parameters()) n += t.size();

@@ -74,6 +74,10 @@ public:
     bool training() const { return training_; }
     /// Forgets the accumulated gradients of all parameters.
     void zero_grad();
+    /// Marks every parameter as requiring grad or not (PyTorch's requires_grad_): with `on` false, ops on the
+    /// parameters record nothing for them, so a backward pass through the module computes and stores no parameter
+    /// gradient (only those of its inputs), and an optimizer skips them.
+    void requires_grad(bool on = true);
     /// Sub-modules with their names.
     const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
     /// Total number of parameter elements.

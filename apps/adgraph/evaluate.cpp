@@ -92,96 +92,18 @@ std::string per_class_table(const nn::ConfusionMatrix& m) {
     return out;
 }
 
-namespace {
-
-// A --spec of the other kind than the checkpoint's model (an MLP for a CNN or the reverse) would fail on its first
-// tensor with a message about shapes; this says what is really wrong. The file's kind is its metadata spec's, or,
-// without one, whether it holds 4-D (convolution) weights or running statistics.
-void check_same_kind(const std::string& path, const nn::SafetensorsFile& file, const std::string& spec) {
-    const auto saved = file.metadata.find("model");
-    bool file_mlp = true;
-    if (saved != file.metadata.end()) {
-        file_mlp = nn::is_mlp_spec(saved->second);
-    } else {
-        for (const auto& [name, a] : file.tensors) {
-            const bool stats = name.size() > 13 && name.compare(name.size() - 13, 13, ".running_mean") == 0;
-            if (name.rfind("optim.", 0) != 0 && (a.dim() == 4 || stats)) file_mlp = false;
-        }
-    }
-    if (file_mlp == nn::is_mlp_spec(spec)) return;
-    const std::string saved_for =
-        saved != file.metadata.end() ? " (saved for model " + nn::message_text(saved->second) + ")" : "";
-    throw io_error("checkpoint " + path + ": --spec " + nn::message_text(spec) + " names " +
-                   (file_mlp ? "a layer-list model (CNN) but the checkpoint holds an MLP"
-                             : "an MLP but the checkpoint holds a layer-list model (CNN)") +
-                   saved_for + "; leave --spec out to use the checkpoint's model, or pass " +
-                   (file_mlp ? "MLP sizes such as 784-256-128-10" : "a layer list or the preset it was trained as"));
-}
-
-}  // namespace
-
 LoadedModel load_model(const std::string& path, const std::string& spec) {
-    LoadedModel m;
-    // Read and parsed once; its tensors are checked against the model's spec before the model is built.
-    const nn::SafetensorsFile file = nn::read_checkpoint(path);
-    const nn::Metadata& meta = file.metadata;
-    const auto get = [&](const char* key, const char* fallback) {
-        const auto it = meta.find(key);
-        return it == meta.end() ? std::string(fallback) : it->second;
-    };
-    if (spec.empty() && meta.find("model") == meta.end()) {
-        throw io_error("checkpoint " + path + ": the metadata has no model spec; pass --spec");
-    }
-    Generator gen(0);
-    nn::MlpOptions options;
-    options.activation = get("activation", "relu");
-    // Dropout layers hold no parameters but take a place in the chain, so they shift the parameter names.
-    const std::string dropout = get("dropout", "0");
-    std::size_t used = 0;
-    try {
-        options.dropout = std::stod(dropout, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != dropout.size()) {
-        throw io_error("checkpoint " + path + ": metadata 'dropout' is '" + nn::message_text(dropout) +
-                       "', not a number; the metadata is corrupt (adgraph train writes e.g. '0.100000')");
-    }
-    // stod reads "nan" and "-0.5" too; such a value would reach Dropout only after the parameter names it shifts.
-    if (!(options.dropout >= 0 && options.dropout < 1)) {
-        throw io_error(
-            "checkpoint " + path + ": metadata 'dropout' is '" + nn::message_text(dropout) +
-            "', not a probability in [0, 1); the metadata is corrupt (adgraph train writes e.g. '0.100000')");
-    }
-    const std::string model_spec = spec.empty() ? get("model", "") : spec;
-    if (!spec.empty()) check_same_kind(path, file, spec);
-    nn::ModelPlan plan;
-    try {
-        plan = nn::plan_model(model_spec, options);
-        // The output width first: a model for another number of classes would fail later in the confusion
-        // matrix or show only some of its classes.
-        const std::size_t outputs = plan.output.front(), classes = nn::fashion_mnist_classes().size();
-        if (outputs != classes) {
-            throw shape_error("the model " + nn::message_text(model_spec) + " has " + std::to_string(outputs) +
-                              " outputs but Fashion-MNIST has " + std::to_string(classes) +
-                              " classes; use a checkpoint of a model ending in " + (plan.mlp ? "-" : "linear") +
-                              std::to_string(classes) + ", as adgraph train writes");
-        }
-    } catch (error& e) {
-        e.add_context("checkpoint " + path);  // the spec, activation or dropout came from its metadata
-        throw;
-    }
-    nn::check_checkpoint_parameters(path, file, plan.tensors);  // so a lying header never sizes the model
-    try {
-        m.model = nn::build_model(model_spec, gen, options);  // refuses a model too large for memory
-    } catch (error& e) {
+    LoadedModel m = nn::load_model(path, spec);
+    // A model for another number of classes would fail later in the confusion matrix or show only some of them.
+    const std::size_t outputs = nn::plan_model(m.spec).output.front(), classes = nn::fashion_mnist_classes().size();
+    if (outputs != classes) {
+        shape_error e("the model " + nn::message_text(m.spec) + " has " + std::to_string(outputs) +
+                      " outputs but Fashion-MNIST has " + std::to_string(classes) +
+                      " classes; use a checkpoint of a model ending in " + (nn::is_mlp_spec(m.spec) ? "-" : "linear") +
+                      std::to_string(classes) + ", as adgraph train writes");
         e.add_context("checkpoint " + path);
-        throw;
+        throw e;
     }
-    m.spec = model_spec;
-    m.input = plan.input;
-    m.metadata = nn::load_checkpoint(path, file, *m.model, nullptr);
-    m.model->eval();
     return m;
 }
 

@@ -8,10 +8,13 @@
 
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/nn/data.hpp>
+#include <adgraph/nn/load_model.hpp>
 #include <adgraph/nn/metrics.hpp>
 #include <adgraph/nn/sequential.hpp>
 
 namespace adg::cli {
+
+using nn::LoadedModel;
 
 /// Loss, accuracy and confusion matrix of a model on a dataset.
 struct EvalResult {
@@ -45,19 +48,7 @@ std::vector<std::string> class_names();
 /// "class  accuracy" lines for every class.
 std::string per_class_table(const nn::ConfusionMatrix& m);
 
-/// A model rebuilt from a checkpoint's metadata, with the checkpoint's parameters.
-struct LoadedModel {
-    std::shared_ptr<nn::Sequential> model;
-    nn::Metadata metadata;
-    /// The spec the model was built from (the checkpoint's, or the one passed in).
-    std::string spec;
-    /// The shape of one sample as the model takes it ((784) for an MLP, (1, 28, 28) for a CNN).
-    Shape input;
-};
-
-/// Reads a checkpoint written by `adgraph train`; `spec` overrides the model spec stored in it. Refuses (naming
-/// the checkpoint) a model without one output per Fashion-MNIST class, or too large for memory, and a `spec` of
-/// another kind (MLP or layer list) than the checkpoint's model, before building it.
+/// nn::load_model, refusing (naming the checkpoint) a model without one output per Fashion-MNIST class.
 LoadedModel load_model(const std::string& path, const std::string& spec = "");
 
 /// `adgraph eval`: test accuracy, per-class accuracy and confusion matrix of a checkpoint.

@@ -1,0 +1,1 @@
+# adversarial: filled in by its program's change.

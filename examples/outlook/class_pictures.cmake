@@ -1,0 +1,1 @@
+# class_pictures: filled in by its program's change.

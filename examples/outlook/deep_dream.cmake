@@ -1,0 +1,1 @@
+# deep_dream: filled in by its program's change.

@@ -1,0 +1,1 @@
+# gan: filled in by its program's change.

@@ -1,0 +1,1 @@
+# style_transfer: filled in by its program's change.
