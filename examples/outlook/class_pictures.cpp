@@ -1,7 +1,8 @@
 // Class pictures: what a trained classifier "thinks" each Fashion-MNIST class looks like. For every class, a
 // picture starts as seeded noise and Adam climbs the class's logit (or its log-softmax) with respect to the picture,
-// the classifier frozen, held back by an L2 penalty and a total-variation penalty and kept in the pixel range
-// [0, 1]; the ten pictures go into one grid, class_pictures.png.
+// the classifier frozen, held back by an L2 penalty (on pixels in [0, 1]: towards the data's black background) and
+// a total-variation penalty, and projected into the pixel range [0, 1] after every step; the ten pictures go into
+// one grid, class_pictures.png, each drawn with its own range stretched to black .. white.
 // Self-check, per class: the target logit rises from the starting noise's by at least --margin and the classifier's
 // argmax on the final picture is the target class. Also: no classifier parameter holds a gradient after any
 // backward pass, and the live graph nodes do not grow between steps (the memory report at the end).

@@ -14,7 +14,7 @@ set_tests_properties(outlook_deep_dream_factor_fails PROPERTIES PASS_REGULAR_EXP
 # ... and without the projection into [0, 1] the pixels with the largest gradients run out of the sane range.
 add_test(NAME outlook_deep_dream_range_fails
          COMMAND deep_dream --checkpoint ${OUTLOOK_CNN} --octaves 2 --steps 50 --lr 0.05 --unclipped --scale 1
-                 --out ${CMAKE_CURRENT_BINARY_DIR}/deep_dream_fail)
+                 --out ${CMAKE_CURRENT_BINARY_DIR}/deep_dream_unclipped)
 set_tests_properties(outlook_deep_dream_range_fails PROPERTIES PASS_REGULAR_EXPRESSION
                      "deep_dream: FAIL: the dream's pixels are finite, -?[0-9.]+ \\.\\. ")
 set_tests_properties(outlook_deep_dream outlook_deep_dream_factor_fails outlook_deep_dream_range_fails PROPERTIES
