@@ -13,6 +13,13 @@ add_test(NAME outlook_class_pictures_check_fails
                  --out ${CMAKE_CURRENT_BINARY_DIR}/class_pictures_fail)
 set_tests_properties(outlook_class_pictures_check_fails PROPERTIES PASS_REGULAR_EXPRESSION
                      "class_pictures: FAIL: [A-Za-z/ -]+: the target logit's rise")
-set_tests_properties(outlook_class_pictures outlook_class_pictures_check_fails PROPERTIES
+# ... and the classifier's parameters collect gradients once they require grad again (load_classifier froze them).
+add_test(NAME outlook_class_pictures_unfrozen_fails
+         COMMAND class_pictures --checkpoint ${OUTLOOK_CNN} --unfrozen --steps 2 --margin -1e9 --scale 1
+                 --out ${CMAKE_CURRENT_BINARY_DIR}/class_pictures_unfrozen)
+set_tests_properties(outlook_class_pictures_unfrozen_fails PROPERTIES PASS_REGULAR_EXPRESSION
+                     "class_pictures: FAIL: the frozen classifier's parameters collected gradients")
+set_tests_properties(outlook_class_pictures outlook_class_pictures_check_fails outlook_class_pictures_unfrozen_fails
+                     PROPERTIES
                      FIXTURES_REQUIRED cnn_checkpoint LABELS "examples;outlook" SKIP_RETURN_CODE 77
                      ENVIRONMENT OPENBLAS_NUM_THREADS=1 TIMEOUT 120)

@@ -32,7 +32,7 @@ struct Options {
     std::size_t steps = 300, scale = 4, gap = 4;
     double lr = 0.05, l2 = 5.0, tv = 60.0, noise = 0.2, margin = 2.0;
     std::uint64_t seed = 1;
-    bool unclipped = false;
+    bool unclipped = false, unfrozen = false;
 };
 
 // Total variation of (N, 1, 28, 28) pictures in its squared form: the mean squared difference of neighbours, down
@@ -91,6 +91,9 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_flag("--unclipped", o.unclipped,
                  "leave the pictures outside the pixel range [0, 1] (a weak classifier may need more contrast than "
                  "real pixels have)");
+    app.add_flag("--unfrozen", o.unfrozen,
+                 "let the classifier's parameters require grad again (shows the no-gradient check failing: the "
+                 "sweep then fills their gradients too)");
     app.add_option("--seed", o.seed, "seed of the starting noise")->capture_default_str();
     app.add_option("--scale", o.scale, "PNG pixels per picture pixel")->check(CLI::Range(1, 64))->capture_default_str();
     app.add_option("--gap", o.gap, "pixels between the pictures")->check(CLI::Range(0, 1000))->capture_default_str();
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
     if (!parse(argc, argv, o)) return 2;
     nn::LoadedModel loaded = outlook::load_classifier("class_pictures", o.checkpoint);
     nn::Module& model = *loaded.model;
+    if (o.unfrozen) model.requires_grad(true);
     std::size_t pixels = 1;
     for (std::size_t d : loaded.input) pixels *= d;
     if (pixels != outlook::side * outlook::side) {
