@@ -1,1 +1,17 @@
-# adversarial: filled in by its program's change.
+# adversarial: FGSM and PGD against the fixtures' MLP and CNN on a few test images. The attacks' self-checks hold
+# for these weak classifiers too (the fixture's CNN, barely trained, needs ε = 0.3); the second test shows the "well below clean" check
+# failing when the only ε is 0.
+adgraph_outlook_demo(adversarial)
+target_sources(adversarial PRIVATE adversarial_attack.cpp)
+add_test(NAME outlook_adversarial
+         COMMAND adversarial --mlp ${OUTLOOK_MLP} --cnn ${OUTLOOK_CNN} --limit 100 --batch 50 --eps 0 0.05 0.3
+                 --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_out)
+add_test(NAME outlook_adversarial_no_attack
+         COMMAND adversarial --mlp ${OUTLOOK_MLP} --limit 100 --batch 50 --pgd-steps 2 --eps 0
+                 --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_no_attack)
+set_tests_properties(outlook_adversarial_no_attack PROPERTIES
+                     PASS_REGULAR_EXPRESSION "FAIL: 784-64-10: PGD accuracy at the largest ε = 0 is [0-9.]+, not below")
+set_tests_properties(outlook_adversarial PROPERTIES FIXTURES_REQUIRED "outlook_mlp;cnn_checkpoint")
+set_tests_properties(outlook_adversarial_no_attack PROPERTIES FIXTURES_REQUIRED outlook_mlp)
+set_tests_properties(outlook_adversarial outlook_adversarial_no_attack PROPERTIES
+                     LABELS "examples;outlook" SKIP_RETURN_CODE 77 ENVIRONMENT OPENBLAS_NUM_THREADS=1 TIMEOUT 120)
