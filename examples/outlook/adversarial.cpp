@@ -160,7 +160,9 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--limit", o.limit, "attack the first N test images (0: all)")
         ->check(CLI::Range(0, 10000))
         ->capture_default_str();
-    app.add_option("--batch", o.batch, "images per forward/backward")->check(CLI::Range(1, 10000))->capture_default_str();
+    app.add_option("--batch", o.batch, "images per forward/backward")
+        ->check(CLI::Range(1, 10000))
+        ->capture_default_str();
     app.add_option("--eps", o.eps, "ε values in pixel units (0 is always added)")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
@@ -296,7 +298,8 @@ int main(int argc, char** argv) {
             std::printf("%s: live nodes: before %ld, after %ld (most at a step's start %ld)\n", m.label.c_str(),
                         probe.nodes_first, nodes_after, probe.nodes_most);
             if (probe.nodes_most > probe.nodes_first || nodes_after > probe.nodes_first) {
-                std::snprintf(msg, sizeof msg, "%s: live graph nodes grew over the PGD steps: %ld at the first, up to %ld",
+                std::snprintf(msg, sizeof msg,
+                              "%s: live graph nodes grew over the PGD steps: %ld at the first, up to %ld",
                               m.label.c_str(), probe.nodes_first, std::max(probe.nodes_most, nodes_after));
                 fail(msg);
             }
