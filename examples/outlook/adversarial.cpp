@@ -90,6 +90,31 @@ void clean_predictions(Model& m, const nn::Dataset& test, std::size_t batch) {
     for (std::size_t i = 0; i < test.size(); ++i) m.clean_correct += m.clean_predictions[i] == test.labels[i];
 }
 
+// The batch's one backward must give each image the gradient of its own loss: nothing in an evaluation-mode
+// classifier (batch norm uses its running statistics) may mix the images of a batch.
+template <class Fail>
+void same_gradient_alone(const Model& m, const Pixels& unit, const std::vector<std::size_t>& labels, std::size_t batch,
+                         adversarial::Probe& probe, Fail&& fail) {
+    const Pixels x = xt::view(unit, xt::range(0, batch), xt::all());
+    const std::vector<std::size_t> y(labels.begin(), labels.begin() + static_cast<long>(batch));
+    const Pixels in_batch = adversarial::input_gradient(m.loaded, x, y, probe);
+    const std::size_t last = batch - 1;
+    const Pixels alone =
+        adversarial::input_gradient(m.loaded, xt::view(x, xt::range(last, batch), xt::all()), {y[last]}, probe);
+    const double scale = xt::amax(xt::abs(alone))();
+    const double diff = xt::amax(xt::abs(alone - xt::view(in_batch, xt::range(last, batch), xt::all())))();
+    std::printf(
+        "%s: input gradient of image #%zu alone vs in its batch of %zu: largest difference %.3g "
+        "(bar 1e-4 × max |g| = %.3g)\n",
+        m.label.c_str(), last, batch, diff, 1e-4 * scale);
+    if (!(diff <= 1e-4 * scale && scale > 0)) {
+        char msg[256];
+        std::snprintf(msg, sizeof msg, "%s: image #%zu's input gradient differs by %.3g in its batch (bar %.3g)",
+                      m.label.c_str(), last, diff, 1e-4 * scale);
+        fail(msg);
+    }
+}
+
 std::string format_table(const std::vector<Model>& models, const std::vector<Row>& rows,
                          const std::vector<double>& eps) {
     std::ostringstream s;
@@ -209,8 +234,8 @@ int main(int argc, char** argv) {
     }
     if (!o.flip_model_set) o.flip_model = paths.size() - 1;
     if (o.flip_model >= paths.size()) {
-        std::fprintf(stderr, "%s: --flip-model %zu is out of range; there are %zu models\n", program, o.flip_model,
-                     paths.size());
+        std::fprintf(stderr, "%s: --flip-model %zu is out of range; the models are 0 to %zu\n", program, o.flip_model,
+                     paths.size() - 1);
         return 2;
     }
     o.eps.push_back(0.0);
@@ -259,6 +284,7 @@ int main(int argc, char** argv) {
             // One probe per model: its activations set the memory the steps need.
             adversarial::Probe probe;
             const double model_t0 = seconds();
+            same_gradient_alone(m, unit, test.labels, std::min(n, o.batch), probe, fail);
             for (double eps : o.eps) {
                 for (const char* attack : {"FGSM", "PGD"}) {
                     const bool is_pgd = std::string(attack) == "PGD";
@@ -377,8 +403,7 @@ int main(int argc, char** argv) {
         if (why.empty()) {
             std::printf("wrote %s\n", png.c_str());
         } else {
-            std::fprintf(stderr, "%s: %s: no %s: %s\n", program, o.require_plot ? "FAIL" : "warning", png.c_str(),
-                         why.c_str());
+            std::fprintf(stderr, "%s: %s: %s\n", program, o.require_plot ? "FAIL" : "warning", why.c_str());
             if (o.require_plot) status = 1;
         }
 
