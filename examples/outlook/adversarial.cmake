@@ -1,11 +1,11 @@
 # adversarial: FGSM and PGD against the fixtures' MLP and CNN on a few test images. The attacks' self-checks hold
-# for these weak classifiers too (the fixture's CNN, barely trained, needs ε = 0.3). The other two show checks
+# for these weak classifiers too (the fixture's CNN, barely trained, needs ε = 0.3; PGD here starts at a random point of the ball). The other two show checks
 # failing: "well below clean" when the only ε is 0, "PGD at least as strong as FGSM" for a crippled PGD.
 adgraph_outlook_demo(adversarial)
 target_sources(adversarial PRIVATE adversarial_attack.cpp)
 add_test(NAME outlook_adversarial
-         COMMAND adversarial --mlp ${OUTLOOK_MLP} --cnn ${OUTLOOK_CNN} --limit 100 --batch 50 --eps 0 0.05 0.3
-                 --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_out)
+         COMMAND adversarial --mlp ${OUTLOOK_MLP} --cnn ${OUTLOOK_CNN} --limit 100 --batch 50 --eps 0 0.1 0.3
+                 --random-start --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_out)
 add_test(NAME outlook_adversarial_no_attack
          COMMAND adversarial --mlp ${OUTLOOK_MLP} --limit 100 --batch 50 --pgd-steps 2 --eps 0
                  --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_no_attack)

@@ -59,7 +59,7 @@ Pixels pgd(const nn::LoadedModel& model, const Pixels& x, const std::vector<std:
     // The feasible set: the L∞ ball of radius ε around x, intersected with the pixel range.
     const Pixels lo = xt::maximum(x - e, 0.0f), hi = xt::minimum(x + e, 1.0f);
     Pixels adv = x;
-    if (options.random_start) {
+    if (options.random_start && eps > 0) {
         const Tensor noise = Tensor::uniform({x.shape()[0], x.shape()[1]}, -eps, eps, gen);
         adv = xt::clip(x + noise.data<float>(), lo, hi);
     }
