@@ -7,9 +7,10 @@
 // Self-check (exit 1, with the measured number and the bar): the accuracy at ε = 0 equals the clean accuracy
 // computed separately; at each ε > 0 PGD is at least as strong as FGSM (PGD accuracy ≤ FGSM accuracy + tolerance);
 // PGD accuracy does not rise with ε beyond the tolerance; PGD accuracy at the largest ε is at most --max-ratio times
-// the clean accuracy; every adversarial image is within ε of its original in L∞ (+1e-6) and within [0, 1]; no
-// backward leaves a gradient on a parameter; the graph nodes alive between PGD steps do not grow; the flipped
-// image's two predictions are reproduced on the image alone.
+// the clean accuracy; every adversarial image is within ε of its original in L∞ (+1e-6) and within [0, 1]; an
+// image's input gradient within its batch equals its gradient alone; no backward leaves a gradient on a parameter;
+// the graph nodes alive between PGD steps do not grow; the flipped image's two predictions are reproduced on the
+// image alone. Prints the resident memory after the first PGD steps and at the end, for each model.
 #include <CLI/CLI.hpp>
 
 #include <adgraph/adgraph.hpp>
