@@ -63,6 +63,21 @@ struct Abs {
     }
 };
 
+// d/dx sign(x) = 0 (away from 0, where it jumps)
+struct Sign {
+    static constexpr Elementwise kind = Elementwise().constant_d().domain(-2.0, 2.0, {0.0});
+    static constexpr const char* name = "sign";
+    template <class E>
+    auto f(const E& x) const {
+        using T = typename E::value_type;
+        return xt::where(x > T(0), T(1), xt::where(x < T(0), T(-1), x));  // ±0 and NaN pass through, as torch.sign
+    }
+    template <class X>
+    auto d(const X& x, const X&) const {
+        return xt::zeros_like(x);
+    }
+};
+
 // d/dx x² = 2x
 struct Square {
     static constexpr Elementwise kind{};
