@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <xtensor/xmath.hpp>
-
 #include <adgraph/nn/loss.hpp>
 
 #include "support.hpp"
@@ -47,27 +45,25 @@ Pixels input_gradient(const nn::LoadedModel& model, const Pixels& pixels, const 
 
 Pixels fgsm(const nn::LoadedModel& model, const Pixels& x, const std::vector<std::size_t>& labels, double eps,
             Probe& probe) {
-    const float e = static_cast<float>(eps);
-    return xt::clip(x + e * xt::sign(input_gradient(model, x, labels, probe)), 0.0f, 1.0f);
+    const Tensor g(input_gradient(model, x, labels, probe));
+    return clamp(Tensor(x) + eps * sign(g), 0.0, 1.0).data<float>();
 }
 // [/fgsm]
 
 // [pgd]
 Pixels pgd(const nn::LoadedModel& model, const Pixels& x, const std::vector<std::size_t>& labels, double eps,
            const PgdOptions& options, Generator& gen, Probe& probe) {
-    const float e = static_cast<float>(eps), alpha = static_cast<float>(options.alpha_ratio * eps);
+    const double alpha = options.alpha_ratio * eps;
     // The feasible set: the L∞ ball of radius ε around x, intersected with the pixel range.
-    const Pixels lo = xt::maximum(x - e, 0.0f), hi = xt::minimum(x + e, 1.0f);
-    Pixels adv = x;
-    if (options.random_start && eps > 0) {
-        const Tensor noise = Tensor::uniform({x.shape()[0], x.shape()[1]}, -eps, eps, gen);
-        adv = xt::clip(x + noise.data<float>(), lo, hi);
-    }
+    const Tensor lo = clamp(Tensor(x) - eps, 0.0, 1.0), hi = clamp(Tensor(x) + eps, 0.0, 1.0);
+    const auto project = [&](const Tensor& t) { return minimum(maximum(t, lo), hi); };
+    Tensor adv(x);
+    if (options.random_start && eps > 0) adv = project(adv + Tensor::uniform(adv.shape(), -eps, eps, gen));
     for (std::size_t step = 0; step < options.steps; ++step) {
         note_step(probe);
-        adv = xt::clip(adv + alpha * xt::sign(input_gradient(model, adv, labels, probe)), lo, hi);
+        adv = project(adv + alpha * sign(Tensor(input_gradient(model, adv.data<float>(), labels, probe))));
     }
-    return adv;
+    return adv.data<float>();
 }
 // [/pgd]
 
