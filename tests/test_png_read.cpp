@@ -112,6 +112,34 @@ TEST_CASE("read_png: transparency is composited on white, gray with alpha stays 
     CHECK(std::vector<int>(gray.pixels.begin(), gray.pixels.end()) == std::vector<int>{40, 255});
 }
 
+TEST_CASE("read_png: palette and 16-bit files become 8-bit RGB and gray") {
+    TempDir dir;
+    png_image pal{};
+    pal.version = PNG_IMAGE_VERSION;
+    pal.width = 3;
+    pal.height = 1;
+    pal.format = PNG_FORMAT_RGB_COLORMAP;
+    pal.colormap_entries = 2;
+    const std::uint8_t colormap[] = {10, 200, 30, 250, 5, 90};
+    const std::uint8_t indices[] = {1, 0, 1};
+    REQUIRE(png_image_write_to_file(&pal, dir.file("pal.png").c_str(), 0, indices, 0, colormap));
+    const Image rgb = nn::read_png(dir.file("pal.png"));
+    CHECK(rgb.channels == 3);
+    CHECK(std::vector<int>(rgb.pixels.begin(), rgb.pixels.end()) ==
+          std::vector<int>{250, 5, 90, 10, 200, 30, 250, 5, 90});
+
+    png_image deep{};
+    deep.version = PNG_IMAGE_VERSION;
+    deep.width = 2;
+    deep.height = 1;
+    deep.format = PNG_FORMAT_LINEAR_Y;  // 16-bit gray
+    const std::uint16_t levels[] = {0, 65535};
+    REQUIRE(png_image_write_to_file(&deep, dir.file("deep.png").c_str(), 0, levels, 0, nullptr));
+    const Image gray = nn::read_png(dir.file("deep.png"));
+    CHECK(gray.channels == 1);
+    CHECK(std::vector<int>(gray.pixels.begin(), gray.pixels.end()) == std::vector<int>{0, 255});
+}
+
 TEST_CASE("read_png: a file cut short is an error, not a partial image") {
     TempDir dir;
     nn::write_png(dir.file("a.png"), pattern(40, 40, 3));
