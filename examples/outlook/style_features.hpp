@@ -1,8 +1,10 @@
 #pragma once
 // The feature extractor of style_transfer: a small convolutional network with fixed random weights (nothing to
 // download or train). Random filters of several sizes, rectified and pooled, already separate texture statistics
-// (their Gram matrices) from layout (the feature maps themselves); Ulyanov et al. and He et al. ("A powerful
-// generative model using random weights", 2016) used such networks for texture synthesis and style transfer.
+// (their Gram matrices) from layout (the feature maps themselves): Ustyuzhaninov et al. ("Texture synthesis using
+// shallow convolutional networks with random filters", 2016) synthesised textures with one such layer, and He,
+// Wang and Hopcroft ("A powerful generative model using random weights for the deep image representation", 2016)
+// transferred style with random deep networks.
 
 #include <cstddef>
 #include <cstdint>

@@ -24,8 +24,7 @@ nn::Image convert_to(const std::string& input, std::size_t size, const std::stri
                                                  "-gravity", "center", "-extent", side, "PNG24:" + out},
                                                 {}, convert_limit);
     if (!r.succeeded()) {
-        std::string why = r.err;
-        while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+        const std::string why = r.err.substr(0, r.err.find('\n'));  // the first line says what went wrong
         throw io_error("convert " + input + " " + r.how_it_ended() + (why.empty() ? "" : ": " + why) +
                        "; for a built-in image give one of ImageMagick's names (logo:, rose:, wizard:, granite:, "
                        "plasma:, ...), else the path of a PNG file");

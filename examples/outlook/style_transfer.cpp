@@ -239,8 +239,8 @@ int main(int argc, char** argv) {
             opt.step();
             opt.zero_grad();
             if (step % o.report == 0 || step == o.steps) {
-                std::printf("  step %6zu  total %.5f  content %.5f  style %.5f  %.1f s\n", step, l.total.item(),
-                            l.content.item(), l.style.item(),
+                std::printf("  step %6zu  total %.5f  content %.5f  style %.5f  rss %.1f MiB  %.1f s\n", step,
+                            l.total.item(), l.content.item(), l.style.item(), outlook::rss_bytes() / 1048576.0,
                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
                 std::fflush(stdout);
             }
