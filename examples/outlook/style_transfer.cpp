@@ -229,7 +229,7 @@ int main(int argc, char** argv) {
     // The steps: a graph per step, released before the next; the live nodes and RSS between steps must not grow.
     const std::size_t settle = std::min<std::size_t>(5, o.steps);
     long live_settled = -1, live_most = 0, live_last = 0;
-    std::size_t rss_settled = 0;
+    std::size_t rss_settled = 0, rss_end = 0;
     bool frozen = true;
     for (std::size_t step = 1; step <= o.steps; ++step) {
         {
@@ -251,6 +251,7 @@ int main(int argc, char** argv) {
             rss_settled = outlook::rss_bytes();
         }
         if (step >= settle) live_most = std::max(live_most, live);
+        if (step == o.steps) rss_end = outlook::rss_bytes();  // before the picture is drawn
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const Tensor result = sigmoid(z).detach();
@@ -277,8 +278,8 @@ int main(int argc, char** argv) {
     std::printf("  start (%-7s)     %12.5f  %10.5f  %.5f\n", o.init.c_str(), first.content, first.style, first.total);
     std::printf("  result              %12.5f  %10.5f  %.5f\n", last.content, last.style, last.total);
     if (o.steps >= settle && settle > 0) {
-        std::printf("rss: start %.1f MiB, end %.1f MiB over %zu steps\n", rss_settled / 1048576.0,
-                    outlook::rss_bytes() / 1048576.0, o.steps);
+        std::printf("rss: start %.1f MiB, end %.1f MiB over %zu steps\n", rss_settled / 1048576.0, rss_end / 1048576.0,
+                    o.steps);
         std::printf("live nodes: before %ld, after %ld (between steps %zu and %zu; most %ld)\n", live_settled,
                     live_last, settle, o.steps, live_most);
     }
