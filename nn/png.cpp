@@ -3,14 +3,21 @@
 #include <png.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csetjmp>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <new>
 #include <stdexcept>
+#include <system_error>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <adgraph/nn/atomic_file.hpp>
+#include <adgraph/nn/regular_file.hpp>
 #include <adgraph/tensor/error.hpp>
 #include <adgraph/tensor/shape.hpp>
 
@@ -133,6 +140,87 @@ std::string encode_png(const std::string& path, const Image& image) {
     return out;
 }
 
+// ---- reading ----
+
+// Deflate's largest expansion: a 258-byte match per 2 bits at best, about 1032:1 (RFC 1951; zlib's technical
+// details). The IDAT data is part of the file, so the file's size bounds what it can inflate to.
+constexpr std::uint64_t max_inflate_ratio = 1032;
+
+// The whole file at `path` (a regular file), as bytes.
+std::string read_file(const std::string& path, const std::string& prefix) {
+    const int fd = open_regular_file(path, prefix);
+    struct stat st {};
+    std::string data;
+    const auto fail = [&](int e) {
+        ::close(fd);
+        throw io_error(prefix + "cannot read the file: " + std::generic_category().message(e) + "; check the path");
+    };
+    if (::fstat(fd, &st) != 0) fail(errno);
+    try {
+        data.reserve(static_cast<std::size_t>(st.st_size));
+    } catch (const std::exception&) {
+        fail(ENOMEM);
+    }
+    char buffer[1 << 16];
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) fail(errno);
+        if (n == 0) break;
+        try {
+            data.append(buffer, static_cast<std::size_t>(n));
+        } catch (const std::exception&) {
+            fail(ENOMEM);
+        }
+    }
+    ::close(fd);
+    return data;
+}
+
+std::uint32_t big_endian(const std::string& data, std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<std::uint8_t>(data[at + i]);
+    return v;
+}
+
+// What the header (IHDR, which must come first) claims, checked against the file before anything is allocated
+// for the pixels: the sides, and the filtered rows against what the file's bytes can inflate to. libpng checks the
+// rest of the header (depth and colour type) and every chunk's CRC while decoding.
+void check_header(const std::string& prefix, const std::string& data) {
+    static const unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
+    if (data.size() < 8 || std::memcmp(data.data(), signature, 8) != 0) {
+        throw io_error(prefix + "not a PNG file (it does not start with the PNG signature)");
+    }
+    if (data.size() < 33 || big_endian(data, 8) != 13 || data.compare(12, 4, "IHDR") != 0) {
+        throw io_error(prefix + "truncated or corrupt PNG: no image header (IHDR chunk) after the signature");
+    }
+    // libpng stops reading after the last row, so a file cut after its image data would pass: the end chunk
+    // (IEND, empty, with its fixed CRC) must close the file.
+    static const unsigned char end[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    if (std::memcmp(data.data() + data.size() - 12, end, 12) != 0) {
+        throw io_error(prefix + "truncated or corrupt PNG: the file does not end with the end chunk (IEND)");
+    }
+    const std::uint64_t width = big_endian(data, 16), height = big_endian(data, 20);
+    if (width < 1 || height < 1 || width > max_png_side || height > max_png_side) {
+        throw io_error(prefix + "the header claims a " + std::to_string(width) + " x " + std::to_string(height) +
+                       " image; width and height must each be in 1.." + std::to_string(max_png_side));
+    }
+    // Bits per pixel: samples of the colour type (gray 1, RGB 3, palette 1, gray+alpha 2, RGBA 4) x depth.
+    const unsigned depth = static_cast<std::uint8_t>(data[24]), type = static_cast<std::uint8_t>(data[25]);
+    const unsigned samples = type == 2 ? 3 : type == 4 ? 2 : type == 6 ? 4 : 1;
+    const std::uint64_t row = (width * samples * std::min(depth, 16u) + 7) / 8;
+    // One filter byte per row; interlacing only adds rows, so this is what the IDAT data must inflate to at least.
+    // Sides <= 10^6 and at most 8 bytes a pixel: no overflow in 64 bits.
+    const std::uint64_t inflated = height * (1 + row);
+    const std::uint64_t most = static_cast<std::uint64_t>(data.size()) * max_inflate_ratio;
+    if (inflated > most) {
+        throw io_error(prefix + "the header claims a " + std::to_string(width) + " x " + std::to_string(height) +
+                       " image, " + std::to_string(inflated) + " bytes of rows, but a file of " +
+                       std::to_string(data.size()) + " bytes inflates to at most " + std::to_string(most) +
+                       "; the file is corrupt or truncated");
+    }
+}
+
 }  // namespace
 
 Image Image::filled(std::size_t width, std::size_t height, std::size_t channels, std::uint8_t value, const char* op) {
@@ -159,6 +247,36 @@ void write_png(const std::string& path, const Image& image) {
     } catch (const io_error& e) {
         throw io_error("write_png: " + std::string(e.what()));
     }
+}
+
+Image read_png(const std::string& path) {
+    const std::string prefix = "read_png: '" + path + "': ";
+    const std::string data = read_file(path, prefix);
+    check_header(prefix, data);
+    png_image png{};
+    png.version = PNG_IMAGE_VERSION;
+    const auto fail = [&](const char* what) {
+        const std::string reason = png.message[0] ? png.message : "unknown error";
+        png_image_free(&png);
+        throw io_error(prefix + what + " (libpng: " + reason + ")");
+    };
+    if (!png_image_begin_read_from_memory(&png, data.data(), data.size())) fail("truncated or corrupt PNG");
+    const std::size_t channels = (png.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1;
+    png.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    Image image;
+    try {
+        // Out of memory is the one failure left: the sides were checked. Named as the other messages are.
+        image = Image::filled(png.width, png.height, channels, 255, ("read_png: '" + path + "'").c_str());
+    } catch (const value_error& e) {
+        png_image_free(&png);
+        throw io_error(e.what());
+    }
+    const png_color white{255, 255, 255};
+    if (!png_image_finish_read(&png, &white, image.pixels.data(), static_cast<png_int_32>(png.width * channels),
+                               nullptr)) {
+        fail("truncated or corrupt PNG");
+    }
+    return image;
 }
 
 Image to_gray(const Tensor& t, GrayScale scale) {

@@ -1,6 +1,6 @@
 #pragma once
-/// \file 8-bit gray and RGB images written as PNG through libpng, and the helpers the lecture demos draw with:
-/// a float tensor as gray levels, integer upscaling, and a grid of images.
+/// \file 8-bit gray and RGB images written as PNG through libpng and read from any PNG, and the helpers the
+/// lecture demos draw with: a float tensor as gray levels, integer upscaling, and a grid of images.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,6 +34,15 @@ inline constexpr std::size_t max_png_side = 1000000;
 /// of pixels (value_error "write_png: '<path>': ..."). Failures of the file system are the atomic writer's
 /// io_error prefixed with "write_png: "; a failed encoding (out of memory) is an io_error naming `path`.
 void write_png(const std::string& path, const Image& image);
+
+/// Reads the PNG file at `path` through libpng into an 8-bit image: gray (1 channel) for a gray file, RGB (3
+/// channels) for a colour or palette file, whatever its bit depth or interlacing. Transparency is composited on
+/// white (as a picture viewer shows it on a white page); 16-bit samples are rounded to 8 bits. The file is checked
+/// before its pixels get memory: width and height in 1..max_png_side, and the rows the header claims at most what
+/// the file could inflate to (deflate expands at most 1032:1), so a tiny file claiming a huge image is refused.
+/// Throws io_error "read_png: '<path>': ..." for a missing or unreadable file, a file that is not a PNG, such a
+/// header, or a truncated or corrupt file (libpng's reason quoted): never a partial image.
+Image read_png(const std::string& path);
 
 /// How to_gray maps values to gray levels.
 enum class GrayScale {

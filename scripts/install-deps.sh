@@ -22,6 +22,7 @@ ADGRAPH_DEB_PACKAGES=(
   libcli11-dev            # the adgraph command line
   dataset-fashion-mnist   # the default training data (/usr/share/datasets/fashion-mnist)
   gnuplot-nox             # training curves as PNG
+  imagemagick             # convert: the style transfer example's pictures (its built-in rose:, wizard:, plasma:, ...)
   pkgconf                 # the installed adgraph.pc is checked with it (tests/consumer); finds cpp-httplib
   libcpp-httplib-dev      # adgraph playground's web server
   chromium                # the playground's browser test (headless)

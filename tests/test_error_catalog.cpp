@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <csignal>
@@ -90,6 +91,31 @@ struct Family {
 void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
     std::ofstream(path, std::ios::binary)
         .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// A PNG chunk: length, type, data and the CRC over type and data (read_png's families).
+std::string png_chunk(const std::string& type, const std::string& data) {
+    std::string c;
+    const auto put = [&c](std::uint32_t v) {
+        for (int b = 3; b >= 0; --b) c.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+    };
+    put(static_cast<std::uint32_t>(data.size()));
+    c += type + data;
+    const std::string over = type + data;
+    put(static_cast<std::uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(over.data()), static_cast<uInt>(over.size()))));
+    return c;
+}
+
+// A PNG file whose header claims `width` x `height` 8-bit RGB, with 8 bytes of image data (not valid deflate).
+std::string png_claiming(std::uint32_t width, std::uint32_t height) {
+    std::string ihdr;
+    for (std::uint32_t v : {width, height}) {
+        for (int b = 3; b >= 0; --b) ihdr.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+    }
+    ihdr += std::string{8, 2, 0, 0, 0};
+    return std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) + png_chunk("IDAT", std::string(8, '\0')) +
+           png_chunk("IEND", "");
 }
 
 // A safetensors file with header `json` (padded to 8 bytes) and `data` bytes of zeros.
@@ -1845,6 +1871,54 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  [=] {
                      fs::create_directories(file("grid.png"));
                      write_png(file("grid.png"), Image{1, 1, 1, {0}});
+                 }});
+    c.push_back({"io_error",
+                 "read_png: '/tmp/run/missing.png': cannot open the file: No such file or directory; check the path",
+                 [=] { read_png(file("missing.png")); }});
+    c.push_back(
+        {"io_error", "read_png: '/tmp/run/notes.png': not a PNG file (it does not start with the PNG signature)", [=] {
+             std::ofstream(file("notes.png")) << "not an image\n";
+             read_png(file("notes.png"));
+         }});
+    c.push_back({"io_error",
+                 "read_png: '/tmp/run/cut.png': truncated or corrupt PNG: no image header (IHDR chunk) after the "
+                 "signature",
+                 [=] {
+                     std::ofstream(file("cut.png"), std::ios::binary) << png_claiming(4, 4).substr(0, 20);
+                     read_png(file("cut.png"));
+                 }});
+    c.push_back({"io_error",
+                 "read_png: '/tmp/run/cut.png': truncated or corrupt PNG: the file does not end with the end chunk "
+                 "(IEND)",
+                 [=] {
+                     const std::string png = png_claiming(4, 4);
+                     std::ofstream(file("cut.png"), std::ios::binary) << png.substr(0, png.size() - 12);
+                     read_png(file("cut.png"));
+                 }});
+    c.push_back({"io_error",
+                 "read_png: '/tmp/run/zero.png': the header claims a 0 x 5 image; width and height must each be in "
+                 "1..1000000",
+                 [=] {
+                     std::ofstream(file("zero.png"), std::ios::binary) << png_claiming(0, 5);
+                     read_png(file("zero.png"));
+                 }});
+    c.push_back({"io_error",
+                 "read_png: '/tmp/run/bomb.png': the header claims a 100000 x 100000 image, 30000100000 bytes of "
+                 "rows, but a file of 65 bytes inflates to at most 67080; the file is corrupt or truncated",
+                 [=] {
+                     std::ofstream(file("bomb.png"), std::ios::binary) << png_claiming(100000, 100000);
+                     read_png(file("bomb.png"));
+                 }});
+    c.push_back({"io_error", "read_png: '/tmp/run/crc.png': truncated or corrupt PNG (libpng: IDAT: CRC error)", [=] {
+                     write_png(file("crc.png"), Image{2, 2, 1, {0, 1, 2, 3}});
+                     std::fstream f(file("crc.png"), std::ios::in | std::ios::out | std::ios::binary);
+                     std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+                     const std::size_t idat = bytes.find("IDAT") - 4;
+                     const std::size_t length = static_cast<unsigned char>(bytes[idat + 3]);  // a tiny chunk
+                     f.seekp(static_cast<std::streamoff>(idat + 8 + length));
+                     f.put(static_cast<char>(bytes[idat + 8 + length] ^ 1));  // its CRC, the data intact
+                     f.close();
+                     read_png(file("crc.png"));
                  }});
     c.push_back({"io_error",
                  "run_process: cannot start '/tmp/run/plain.sh': Permission denied; check that it is an executable "

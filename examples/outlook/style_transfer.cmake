@@ -1,1 +1,25 @@
-# style_transfer: filled in by its program's change.
+# Program 5: style transfer with a random convolutional feature extractor on ImageMagick's built-in pictures.
+adgraph_outlook_demo(style_transfer)
+target_sources(style_transfer PRIVATE style_features.cpp style_images.cpp)
+# Tiny: 48 px, 200 steps (about 2 s). Exit 77 (skip) without ImageMagick's convert, unless ADGRAPH_REQUIRE_IMAGEMAGICK=1.
+add_test(NAME style_transfer_tiny
+         COMMAND style_transfer --content wizard: --style plasma: --size 48 --steps 200 --report 50
+                 --out ${CMAKE_CURRENT_BINARY_DIR}/style_transfer_run)
+# The self-check can fail: without steps the result is the content picture, whose style is not the style's.
+# (exit 1 and that check's FAIL line, through style_expect_fail.cmake: WILL_FAIL would pass any error).
+add_test(NAME style_transfer_no_steps_fails
+         COMMAND ${CMAKE_COMMAND}
+                 "-DCOMMAND=$<TARGET_FILE:style_transfer>|--content|wizard:|--style|plasma:|--size|48|--steps|0|--out|${CMAKE_CURRENT_BINARY_DIR}/style_transfer_run0"
+                 "-DEXPECT=FAIL: style loss: the content picture's / the result's"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/style_expect_fail.cmake)
+set_tests_properties(style_transfer_no_steps_fails PROPERTIES SKIP_REGULAR_EXPRESSION "expect_fail: SKIPPED")
+set_tests_properties(style_transfer_tiny style_transfer_no_steps_fails
+                     PROPERTIES LABELS "examples;outlook" SKIP_RETURN_CODE 77 TIMEOUT 120
+                                ENVIRONMENT OPENBLAS_NUM_THREADS=1)
+# A picture that is not there: exit 1 naming the file (read_png's message), with or without ImageMagick.
+add_test(NAME style_transfer_missing_picture
+         COMMAND ${CMAKE_COMMAND}
+                 "-DCOMMAND=$<TARGET_FILE:style_transfer>|--content|${CMAKE_CURRENT_BINARY_DIR}/no-such.png|--style|${CMAKE_CURRENT_BINARY_DIR}/no-such.png|--out|${CMAKE_CURRENT_BINARY_DIR}/style_transfer_missing"
+                 "-DEXPECT=style_transfer: read_png: '[^']*no-such.png': cannot open the file: No such file or directory"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/style_expect_fail.cmake)
+set_tests_properties(style_transfer_missing_picture PROPERTIES LABELS "examples;outlook" TIMEOUT 60)
