@@ -1,7 +1,5 @@
 #include "adversarial_attack.hpp"
 
-#include <algorithm>
-
 #include <adgraph/nn/loss.hpp>
 
 #include "support.hpp"
@@ -15,19 +13,11 @@ namespace {
 // The classifier is frozen (outlook::load_classifier): a backward through it must leave its parameters without
 // a gradient, or every attack step would also pay for (and store) the parameters' gradients.
 void note_parameter_grads(const nn::LoadedModel& model, Probe& probe) {
-    ++probe.backwards;
-    for (const auto& [name, p] : model.model->named_parameters())
-        if (p.has_grad()) probe.parameter_grad = true;
+    probe.after_backward(outlook::parameters_with_grad(*model.model));
 }
 
 // Called at the start of each PGD step, when the previous step's graph should be gone.
-void note_step(Probe& probe) {
-    const long nodes = live_node_count();
-    if (probe.nodes_first < 0) probe.nodes_first = nodes;
-    probe.nodes_most = std::max(probe.nodes_most, nodes);
-    // After a few steps the allocator has its working set; growth from there on would be a leak.
-    if (++probe.steps == 3) probe.rss_start = outlook::rss_bytes();
-}
+void note_step(Probe& probe) { probe.after_step(); }
 
 }  // namespace
 

@@ -11,21 +11,17 @@
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/load_model.hpp>
 
+#include "support.hpp"
+
 namespace adversarial {
 
 /// A batch of images (B, 784) with pixels in [0, 1].
 using Pixels = xt::xarray<float>;
 
-/// What the attacks measure about the engine while they run: graph nodes alive between PGD steps (which must not
-/// grow), resident memory after the first few steps, and whether a backward ever left a gradient on a parameter.
-struct Probe {
-    long nodes_first = -1;  ///< live nodes at the start of the first PGD step
-    long nodes_most = 0;    ///< the most live nodes seen at the start of any PGD step
-    std::size_t steps = 0;  ///< PGD steps taken
-    std::size_t rss_start = 0;
-    bool parameter_grad = false;  ///< a parameter held a gradient after a backward
-    std::size_t backwards = 0;
-};
+/// What the attacks check about the engine while they run (support.hpp): graph nodes alive between PGD steps
+/// (which must not grow), resident memory after the first few steps, and whether a backward ever left a gradient
+/// on a parameter.
+using Probe = outlook::Probe;
 
 /// Settings of projected gradient descent.
 struct PgdOptions {

@@ -8,7 +8,8 @@
 // Self-check: the layer's objective on the last octave's dream exceeds its value on the resized original by
 // --min-factor; the dream is finite and its pixels stay within [-0.5, 1.5] (the pixel range [0, 1] with half of it
 // to spare on either side; the picture clips to [0, 1]). Also: no classifier parameter holds a gradient after any
-// backward pass, and the live graph nodes do not grow between steps (the memory report at the end).
+// backward pass, and the live graph nodes do not grow between steps (the memory report at the end, its RSS within
+// the last octave). A dream that is not finite is not drawn.
 #include <CLI/CLI.hpp>
 
 #include <adgraph/adgraph.hpp>
@@ -23,7 +24,6 @@
 #include <string>
 #include <vector>
 
-#include "dream_checks.hpp"
 #include "support.hpp"
 
 using namespace adg;
@@ -88,16 +88,6 @@ Tensor features(const nn::Sequential& model, const Tensor& x, std::size_t layer)
 double objective_of(const nn::Sequential& model, const std::vector<float>& image, std::size_t side, std::size_t layer) {
     NoGrad no_grad;
     return mean(square(features(model, image_tensor(image, side), layer))).item();
-}
-
-// Normalised pixels as a gray image of [0, 1] (clipped), each pixel a `scale` x `scale` block.
-nn::Image picture(const std::vector<float>& normalised, std::size_t side, std::size_t scale) {
-    NoGrad no_grad;
-    const Tensor unit = clamp(outlook::to_unit(image_tensor(normalised, side)), 0.0, 1.0);
-    nn::Image image = nn::Image::filled(side, side, 1, 0, "deep_dream");
-    for (std::size_t i = 0; i < image.pixels.size(); ++i)
-        image.pixels[i] = static_cast<std::uint8_t>(unit.value().flat(i) * 255.0 + 0.5);
-    return nn::upscale(image, scale);
 }
 
 bool parse(int argc, char** argv, Options& o) {
@@ -189,8 +179,7 @@ int main(int argc, char** argv) {
                  hi = outlook::from_unit(Tensor::scalar(1.0)).item();
     const std::vector<float> original = values_of(index_select(test.images, 0, {o.image}));
     std::vector<float> detail(original.size(), 0.0f), base = original, dream = original;
-    outlook::StepWatch watch;
-    std::size_t grads_in_model = 0;
+    outlook::Probe probe;
     double first_objective = 0, base_objective = 0, dream_objective = 0;
     const auto t0 = std::chrono::steady_clock::now();
     try {
@@ -203,8 +192,10 @@ int main(int argc, char** argv) {
             Tensor x = image_tensor(start, side).requires_grad();
             const double before = objective_of(model, start, side, o.layer);
             if (k == 1) first_objective = before;
-            std::size_t rss_settled = 0;  // after the octave's first steps: its image size's buffers are in use
+            // RSS is compared within an octave: a larger image needs larger buffers.
+            probe.new_phase("the octave at " + std::to_string(side) + " x " + std::to_string(side));
             for (std::size_t step = 0; step < o.steps; ++step) {
+                std::size_t grads_in_model = 0;
                 // [dream-step]
                 const Tensor objective = mean(square(features(model, x, o.layer)));
                 objective.backward();  // d objective / d image; the frozen weights collect nothing
@@ -217,8 +208,8 @@ int main(int argc, char** argv) {
                 }
                 x.zero_grad();
                 // [/dream-step]
-                watch.after_step();
-                if (step + 1 == std::min<std::size_t>(3, o.steps)) rss_settled = outlook::rss_bytes();
+                probe.after_backward(grads_in_model);
+                probe.after_step();
             }
             dream = values_of(x);
             for (std::size_t i = 0; i < dream.size(); ++i) detail[i] = dream[i] - base[i];
@@ -226,12 +217,11 @@ int main(int argc, char** argv) {
             dream_objective = objective_of(model, dream, side, o.layer);
             std::printf(
                 "  octave %zu (%zu x %zu): objective %.4g on the resized original, %.4g at the start, %.4g "
-                "after %zu steps; rss %.1f MiB after 3 steps, %.1f MiB at the end\n",
+                "after %zu steps; rss %.1f MiB at the end\n",
                 k, side, side, base_objective, before, dream_objective, o.steps,
-                static_cast<double>(rss_settled) / (1024.0 * 1024.0),
                 static_cast<double>(outlook::rss_bytes()) / (1024.0 * 1024.0));
         }
-    } catch (const error& e) {
+    } catch (const std::exception& e) {
         std::fprintf(stderr, "deep_dream: %s\n", e.what());
         return 1;
     }
@@ -265,21 +255,20 @@ int main(int argc, char** argv) {
         status = 1;
     }
     std::printf("%zu steps in %.1f s\n", o.octaves * o.steps, seconds);
-    std::printf("classifier parameters holding a gradient after backward: %zu\n", grads_in_model);
-    if (grads_in_model != 0) {
-        std::fprintf(stderr, "deep_dream: FAIL: the frozen classifier's parameters collected gradients\n");
-        status = 1;
+    if (!probe.report("deep_dream")) status = 1;
+    if (!finite) {
+        std::fprintf(stderr, "deep_dream: no picture drawn: the dream is not finite\n");
+        return 1;
     }
-    if (!watch.report("deep_dream")) status = 1;
 
     const std::string png = (fs::path(o.out) / "deep_dream.png").string();
     try {
         std::error_code ec;
         fs::create_directories(o.out, ec);
-        nn::write_png(
-            png,
-            nn::tile({picture(original, outlook::side, o.octaves * o.scale), picture(dream, last, o.scale)}, 2, o.gap));
-    } catch (const error& e) {
+        nn::write_png(png, nn::tile({outlook::gray_picture(image_tensor(original, outlook::side), o.octaves * o.scale),
+                                     outlook::gray_picture(image_tensor(dream, last), o.scale)},
+                                    2, o.gap));
+    } catch (const std::exception& e) {
         std::fprintf(stderr, "deep_dream: %s\n", e.what());
         return 1;
     }
