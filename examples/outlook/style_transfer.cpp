@@ -18,10 +18,13 @@
 #include <adgraph/nn/optim.hpp>
 #include <adgraph/nn/png.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -123,9 +126,13 @@ bool parse(int argc, char** argv, Options& o) {
         "style_transfer.png (content | style | result).\n"
         "Exit status: 0 ok, 1 a self-check failed or a runtime error, 2 usage, 77 ImageMagick's convert is missing "
         "(unless ADGRAPH_REQUIRE_IMAGEMAGICK=1)."};
+    // A name ending in ':' must be one of the built-ins style_images.hpp lists: nothing else reaches convert.
+    const CLI::Validator picture(style::refusal, "PNG or BUILT-IN:");
     app.add_option("--content", o.content, "the content picture: a PNG file or an ImageMagick built-in such as rose:")
+        ->check(picture)
         ->capture_default_str();
     app.add_option("--style", o.style, "the style picture: a PNG file or an ImageMagick built-in such as granite:")
+        ->check(picture)
         ->capture_default_str();
     app.add_option("--out", o.out, "where style_transfer.png goes")->capture_default_str();
     app.add_option("--size", o.size, "working side in pixels (a multiple of 8)")
@@ -170,45 +177,38 @@ bool parse(int argc, char** argv, Options& o) {
     return true;
 }
 
-// Loads both pictures through a scratch directory removed afterwards.
-bool load_pictures(const Options& o, Tensor& content, Tensor& style_image) {
-    std::string scratch = (fs::temp_directory_path() / "style_transfer-XXXXXX").string();
-    if (!::mkdtemp(scratch.data())) {
-        std::perror("style_transfer: cannot create a scratch directory");
-        return false;
-    }
-    bool ok = true;
-    try {
-        content = style::load_picture(o.content, o.size, scratch);
-        style_image = style::load_picture(o.style, o.size, scratch);
-    } catch (const error& e) {
-        std::fprintf(stderr, "style_transfer: %s\n", e.what());
-        ok = false;
-    }
-    std::error_code ec;
-    fs::remove_all(scratch, ec);
-    return ok;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-    Options o;
-    if (!parse(argc, argv, o)) return 2;
-    if (style::is_builtin(o.content) || style::is_builtin(o.style)) {
-        std::string found;
-        if (!style::have_imagemagick(found)) {
-            const char* require = std::getenv("ADGRAPH_REQUIRE_IMAGEMAGICK");
-            const bool required = require && std::string(require) == "1";
-            std::fprintf(
-                stderr, "style_transfer: %s; the built-in pictures need ImageMagick (Debian package `imagemagick`)%s\n",
-                found.c_str(), required ? "" : ": skipped");
-            return required ? 1 : 77;
+// A directory for convert's output, removed with everything in it when the program leaves its scope (also on an
+// exception). Under $TMPDIR (or /tmp) if that is usable, else under --out.
+class ScratchDirectory {
+public:
+    explicit ScratchDirectory(const std::string& out) {
+        std::error_code ec;
+        fs::path base = fs::temp_directory_path(ec);  // throws without ec if $TMPDIR does not exist
+        if (ec) {
+            fs::create_directories(out, ec);
+            base = fs::absolute(out, ec);
         }
+        std::string path = (base / "style_transfer-XXXXXX").string();
+        if (!::mkdtemp(path.data())) {
+            throw io_error("cannot create a scratch directory '" + path + "' for convert: " + std::strerror(errno) +
+                           "; set TMPDIR to a writable directory");
+        }
+        path_ = path;
     }
-    Tensor content, style_image;
-    if (!load_pictures(o, content, style_image)) return 1;
+    ~ScratchDirectory() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    ScratchDirectory(const ScratchDirectory&) = delete;
+    ScratchDirectory& operator=(const ScratchDirectory&) = delete;
+    const std::string& path() const { return path_; }
 
+private:
+    std::string path_;
+};
+
+// Transfers the style and checks the result; 0 if every check holds, else 1.
+int run(const Options& o, const Tensor& content, const Tensor& style_image) {
     const auto t0 = std::chrono::steady_clock::now();
     const style::RandomFeatures net(o.width, o.seed);
     const Targets targets = make_targets(net, content, style_image);
@@ -227,15 +227,12 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(o.seed));
 
     // The steps: a graph per step, released before the next; the live nodes and RSS between steps must not grow.
-    const std::size_t settle = std::min<std::size_t>(5, o.steps);
-    long live_settled = -1, live_most = 0, live_last = 0;
-    std::size_t rss_settled = 0, rss_end = 0;
-    bool frozen = true;
+    outlook::Probe probe("feature network", 5);
     for (std::size_t step = 1; step <= o.steps; ++step) {
         {
             const Losses l = losses(net, targets, sigmoid(z), o);
             l.total.backward();
-            for (const Tensor& w : net.weights()) frozen = frozen && !w.has_grad();
+            probe.after_backward(outlook::parameters_with_grad(net.weights()));
             opt.step();
             opt.zero_grad();
             if (step % o.report == 0 || step == o.steps) {
@@ -245,13 +242,7 @@ int main(int argc, char** argv) {
                 std::fflush(stdout);
             }
         }
-        const long live = live_last = live_node_count();
-        if (step == settle) {
-            live_settled = live;
-            rss_settled = outlook::rss_bytes();
-        }
-        if (step >= settle) live_most = std::max(live_most, live);
-        if (step == o.steps) rss_end = outlook::rss_bytes();  // before the picture is drawn
+        probe.after_step();  // the end RSS is taken at the last step, before the picture is drawn
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const Tensor result = sigmoid(z).detach();
@@ -260,15 +251,10 @@ int main(int argc, char** argv) {
     std::error_code ec;
     fs::create_directories(o.out, ec);
     const std::string png = (fs::path(o.out) / "style_transfer.png").string();
-    try {
-        const auto picture = [&](const Tensor& x) {
-            return nn::upscale(outlook::rgb_picture(reshape(x, {3, o.size, o.size})), o.scale);
-        };
-        nn::write_png(png, nn::tile({picture(content), picture(style_image), picture(result)}, 3, 8));
-    } catch (const error& e) {
-        std::fprintf(stderr, "style_transfer: %s\n", e.what());
-        return 1;
-    }
+    const auto picture = [&](const Tensor& x) {
+        return nn::upscale(outlook::rgb_picture(reshape(x, {3, o.size, o.size})), o.scale);
+    };
+    nn::write_png(png, nn::tile({picture(content), picture(style_image), picture(result)}, 3, 8));
     std::printf("wrote %s: content | style | result (%.1f s)\n", png.c_str(), seconds);
 
     std::printf("                      content loss  style loss  total\n");
@@ -277,14 +263,7 @@ int main(int argc, char** argv) {
     std::printf("  style picture       %12.5f  %10.5f  %.5f\n", style_ref.content, style_ref.style, style_ref.total);
     std::printf("  start (%-7s)     %12.5f  %10.5f  %.5f\n", o.init.c_str(), first.content, first.style, first.total);
     std::printf("  result              %12.5f  %10.5f  %.5f\n", last.content, last.style, last.total);
-    if (o.steps >= settle && settle > 0) {
-        std::printf("rss: start %.1f MiB, end %.1f MiB over %zu steps\n", rss_settled / 1048576.0, rss_end / 1048576.0,
-                    o.steps);
-        std::printf("live nodes: before %ld, after %ld (between steps %zu and %zu; most %ld)\n", live_settled,
-                    live_last, settle, o.steps, live_most);
-    }
-
-    int status = 0;
+    int status = probe.report("style_transfer") ? 0 : 1;
     const auto check = [&](bool ok, const char* what, double measured, double bar) {
         std::printf("%s: %s: %.4g (bar %.4g)\n", ok ? "ok" : "FAIL", what, measured, bar);
         if (!ok) status = 1;
@@ -295,14 +274,35 @@ int main(int argc, char** argv) {
           content_ref.style / last.style, o.min_factor);
     check(last.content * o.min_factor <= style_ref.content, "content loss: the style picture's / the result's",
           style_ref.content / last.content, o.min_factor);
-    if (!frozen) {
-        std::fprintf(stderr, "style_transfer: FAIL: a weight of the feature network received a gradient\n");
-        status = 1;
-    }
-    if (live_settled >= 0 && live_most > live_settled) {
-        std::fprintf(stderr, "style_transfer: FAIL: live graph nodes grew from %ld to %ld between steps\n",
-                     live_settled, live_most);
-        status = 1;
+    return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    if (!parse(argc, argv, o)) return 2;
+    const char* require = std::getenv("ADGRAPH_REQUIRE_IMAGEMAGICK");
+    const bool required = require && std::string(require) == "1";
+    int status = 0;
+    try {
+        style::Converter convert;
+        if ((style::is_builtin(o.content) || style::is_builtin(o.style)) && !convert.available) {
+            std::fprintf(
+                stderr, "style_transfer: %s; the built-in pictures need ImageMagick (Debian package `imagemagick`)%s\n",
+                convert.found.c_str(), required ? "" : ": skipped");
+            return required ? 1 : 77;
+        }
+        Tensor content, style_image;
+        {
+            const ScratchDirectory scratch(o.out);
+            content = style::load_picture(o.content, o.size, scratch.path(), convert);
+            style_image = style::load_picture(o.style, o.size, scratch.path(), convert);
+        }
+        status = run(o, content, style_image);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "style_transfer: %s\n", e.what());
+        return 1;
     }
     return status;
 }
