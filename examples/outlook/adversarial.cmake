@@ -7,17 +7,20 @@ target_sources(adversarial PRIVATE adversarial_attack.cpp)
 add_test(NAME outlook_adversarial
          COMMAND adversarial --mlp ${OUTLOOK_MLP} --cnn ${OUTLOOK_CNN} --limit 100 --batch 50 --eps 0 0.1 0.3
                  --random-start --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_out)
+# (exit 1 and the check's FAIL line, through expect_fail.cmake)
 add_test(NAME outlook_adversarial_no_attack
-         COMMAND adversarial --mlp ${OUTLOOK_MLP} --limit 100 --batch 50 --pgd-steps 2 --eps 0
-                 --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_no_attack)
-set_tests_properties(outlook_adversarial_no_attack PROPERTIES
-                     PASS_REGULAR_EXPRESSION "FAIL: 784-64-10: PGD accuracy at the largest ε = 0 is [0-9.]+, not")
+         COMMAND ${CMAKE_COMMAND}
+                 "-DCOMMAND=$<TARGET_FILE:adversarial>|--mlp|${OUTLOOK_MLP}|--limit|100|--batch|50|--pgd-steps|2|--eps|0|--out|${CMAKE_CURRENT_BINARY_DIR}/adversarial_no_attack"
+                 "-DEXPECT=FAIL: 784-64-10: PGD accuracy at the largest ε = 0 is [0-9.]+, not"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_fail.cmake)
 # A PGD crippled to one step of 0.01·ε is weaker than FGSM: the "PGD at least as strong" check must catch it.
 add_test(NAME outlook_adversarial_weak_pgd
-         COMMAND adversarial --mlp ${OUTLOOK_MLP} --limit 100 --batch 50 --pgd-steps 1 --pgd-alpha 0.01 --eps 0 0.1
-                 --out ${CMAKE_CURRENT_BINARY_DIR}/adversarial_weak_pgd)
-set_tests_properties(outlook_adversarial_weak_pgd PROPERTIES
-                     PASS_REGULAR_EXPRESSION "FAIL: 784-64-10 at ε = 0.1: PGD accuracy [0-9.]+ > FGSM accuracy")
+         COMMAND ${CMAKE_COMMAND}
+                 "-DCOMMAND=$<TARGET_FILE:adversarial>|--mlp|${OUTLOOK_MLP}|--limit|100|--batch|50|--pgd-steps|1|--pgd-alpha|0.01|--eps|0|0.1|--out|${CMAKE_CURRENT_BINARY_DIR}/adversarial_weak_pgd"
+                 "-DEXPECT=FAIL: 784-64-10 at ε = 0.1: PGD accuracy [0-9.]+ > FGSM accuracy"
+                 -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_fail.cmake)
+set_tests_properties(outlook_adversarial_no_attack outlook_adversarial_weak_pgd PROPERTIES
+                     SKIP_REGULAR_EXPRESSION "expect_fail: SKIPPED")
 set_tests_properties(outlook_adversarial PROPERTIES FIXTURES_REQUIRED "outlook_mlp;cnn_checkpoint")
 set_tests_properties(outlook_adversarial_no_attack outlook_adversarial_weak_pgd PROPERTIES
                      FIXTURES_REQUIRED outlook_mlp)
