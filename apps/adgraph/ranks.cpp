@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sched.h>
+
 #include <adgraph/nn/dropout.hpp>
 
 #if ADGRAPH_WITH_MPI
@@ -81,9 +83,26 @@ std::string no_mpi_message(const Launch& launch) {
            "without mpirun\n";
 }
 
-int default_threads(const Launch& launch, unsigned cores) {
+std::optional<std::string> mpi_refusal(const Launch& launch, bool with_mpi) {
+    if (with_mpi || !multi_process(launch)) return std::nullopt;
+    return launch.rank == 0 ? no_mpi_message(launch) : std::string();
+}
+
+int default_threads(const Launch& launch, unsigned cores, int usable) {
     const int local = launch.launched ? std::max(1, launch.local_size) : 1;
-    return std::max(1, static_cast<int>(cores) / local);
+    const int share = static_cast<int>(cores) / local;
+    return std::max(1, usable > 0 ? std::min(usable, share) : share);
+}
+
+int usable_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
+std::string rank_prefix(const Launch& launch) {
+    if (!launch.launched || launch.rank == 0) return "";
+    return "rank " + std::to_string(launch.rank) + (launch.size > 0 ? " of " + std::to_string(launch.size) : "") + ": ";
 }
 
 #if ADGRAPH_WITH_MPI
