@@ -121,7 +121,9 @@ TEST_CASE("cli resume: options a run must keep are refused with both values, and
                                                                         {"--model", "784-16-10", "784-32-10"},
                                                                         {"--dropout", "0.2", "0.1"},
                                                                         {"--optimizer", "sgd", "adamw"},
-                                                                        {"--limit", "400", "500"}}) {
+                                                                        {"--limit", "400", "500"},
+                                                                        {"--activation", "tanh", "relu"},
+                                                                        {"--init", "xavier", "he"}}) {
         const auto r = run_cli({"train", "--resume", ckpt, "--epochs", "2", option, value});
         CHECK(r.code == 2);
         CHECK(r.err == "adgraph: " + option + " " + value + ": the checkpoint " + ckpt + " was trained with " + option +

@@ -21,7 +21,8 @@ std::string options_json(const TrainOptions& o);
 /// For `o.resume`: reads the checkpoint's metadata; sets each option that `given(name)` (e.g. "--batch") says was
 /// not on the command line to the checkpoint's value (--out: the checkpoint's directory); refuses with UsageError a
 /// given option that the run must keep (--model, --activation, --dropout, --init, --optimizer, --batch, --seed,
-/// --limit) with another value, and --epochs not above the epochs done. Throws io_error if the checkpoint cannot
+/// --limit) with another value, --momentum > 0 for an SGD run saved without momentum (it kept no velocity), and
+/// --epochs not above the epochs done. Throws io_error if the checkpoint cannot
 /// be read or was not written by an adgraph train that records its options.
 void apply_resume_options(TrainOptions& o, const std::function<bool(const std::string&)>& given);
 

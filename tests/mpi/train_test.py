@@ -42,6 +42,7 @@ import argparse
 import array
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -250,6 +251,11 @@ def case_equivalence(adgraph, work):
         check(code == 0, eval_err)
         shown = "test accuracy %.2f %%" % (100 * rows[-1]["test_acc"])
         check(shown in eval_out, "adgraph eval says %r, the run's last epoch %s" % (eval_out.splitlines()[0], shown))
+        # And the loss (eval prints 4 decimals: within their rounding, plus the reduction's own round-off).
+        loss = re.search(r"test loss ([0-9.]+)", eval_out)
+        check(loss is not None and abs(float(loss.group(1)) - rows[-1]["test_loss"]) <= 6e-5,
+              "adgraph eval says %r, the run's last epoch test loss %s" % (eval_out.splitlines()[0],
+                                                                         rows[-1]["test_loss"]))
         if n == 1:
             with open(os.path.join(out_dir, "confusion.csv")) as f, open(os.path.join(single, "confusion.csv")) as g:
                 check(f.read() == g.read(), "-np 1's confusion matrix differs from one process's")
