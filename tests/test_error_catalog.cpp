@@ -1633,6 +1633,11 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      "parameters, 0 buffers, 23 float32 and 0 float64 elements, shapes 6c494113fa1c31c2 now); make the "
                      "DataParallel once the model is complete",
                      [=] { throw mpi::detail::layout_changed("DataParallel::allreduce_gradients", 0, rank0, grown); }});
+        c.push_back({"value_error",
+                     "DataParallel::allreduce_gradients: rank 2's model changed after its DataParallel was made, so no "
+                     "rank averaged its gradients; see rank 2's own error and make its DataParallel once the model is "
+                     "complete",
+                     [] { throw mpi::detail::peer_refused("DataParallel::allreduce_gradients", 2, false); }});
     }
     c.push_back({"value_error",
                  "mpi::rank: MPI is not initialised (or already finalised); create an adg::mpi::Environment at the "
@@ -1648,7 +1653,12 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "DataParallel::allreduce_gradients: share nan is not a finite number; pass this rank's rows over the "
                  "global batch's",
                  [] { throw mpi::detail::bad_share(std::nan("")); }});
-    c.push_back({"value_error", "DataParallel::local_batch: batch 3 is out of range; the epoch has 3 batches",
+    c.push_back({"value_error",
+                 "DataParallel::allreduce_gradients: rank 1's share is not a finite number, so no rank averaged its "
+                 "gradients; see rank 1's own error and pass it its rows over the global batch's",
+                 [] { throw mpi::detail::peer_refused("DataParallel::allreduce_gradients", 1, true); }});
+    c.push_back({"value_error",
+                 "DataParallel::local_batch: batch 3 is out of range for an epoch of 3 batches; pass i < epoch.size()",
                  [] { throw mpi::detail::batch_out_of_range(3, 3); }});
 
     // ---- value_error: the playground ----
@@ -1939,8 +1949,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     // ---- io_error: MPI calls (adgraph_mpi; tests/mpi/ raises it from a real failed MPI_Bcast) ----
     c.push_back(
         {"io_error",
-         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); every rank must "
-         "make the same adg::mpi calls in the same order",
+         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); MPI's text says "
+         "which: fix the argument it names, the rank that failed, or the ranks' calls (every rank must make the "
+         "same adg::mpi calls in the same order)",
          [] { throw mpi::detail::call_failed("mpi::broadcast_state", "MPI_Bcast", 8, "MPI_ERR_ROOT: invalid root"); }});
 
     // ---- io_error: safetensors ----
@@ -2467,6 +2478,11 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  "adgraph: --batch 4: the checkpoint /tmp/run/trained/model.safetensors was trained with --batch 8, "
                  "which a resumed run keeps; leave --batch out or pass 8\nRun 'adgraph train --help' for the "
                  "options.\n"});
+    c.push_back({{"train", "--resume", dir.file("sgd.safetensors"), "--momentum", "0.9"},
+                 2,
+                 "adgraph: --momentum 0.9: the checkpoint /tmp/run/sgd.safetensors was trained with SGD without "
+                 "momentum (--momentum 0), which keeps no velocity to continue; leave --momentum out or pass 0\nRun "
+                 "'adgraph train --help' for the options.\n"});
     c.push_back({{"train", "--resume", ckpt},
                  2,
                  "adgraph: --resume: the checkpoint /tmp/run/trained/model.safetensors has trained 1 of 1 epochs; pass "
@@ -2575,7 +2591,8 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                   "--no-plot", "--out", dir.file("out-steps")},
                  1,
                  "adgraph: error: checkpoint /tmp/run/steps.safetensors: metadata 'global_step' is 5, not 'epoch' 1 "
-                 "× 2 batches an epoch; the metadata is corrupt: resume from another checkpoint or train afresh\n",
+                 "× 2 batches an epoch (16 training images in batches of 8); resume with the run's --data and --limit, "
+                 "or from another checkpoint if this one is corrupt\n",
                  [&] { CHECK_FALSE(fs::exists(dir.file("out-steps/model.safetensors"))); }});
     c.push_back({{"eval", "--model", dir.file("missing.safetensors"), "--data", data},
                  1,
@@ -2682,6 +2699,11 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     save_safetensors(dir.file("range.safetensors"), {},
                      {{"epoch", "1"}, {"global_step", "2"}, {"train_options", zero_batch.dump()}});
     save_safetensors(dir.file("noepoch.safetensors"), {}, {{"global_step", "2"}, {"train_options", recorded}});
+    nlohmann::json sgd = nlohmann::json::parse(recorded);
+    sgd["--optimizer"] = "sgd";
+    sgd["--momentum"] = 0.0;
+    save_safetensors(dir.file("sgd.safetensors"), {},
+                     {{"epoch", "1"}, {"global_step", "2"}, {"train_options", sgd.dump()}});
     save_safetensors(dir.file("badstep.safetensors"), {},
                      {{"epoch", "1"}, {"global_step", "two"}, {"train_options", recorded}});
     SafetensorsFile steps = load_safetensors(ckpt);
@@ -2836,6 +2858,16 @@ TEST_CASE("error catalog: docs/errors.md has a section per exception type and qu
     known.insert(apart.substr(0, apart.size() - 1));
     // The message of ranks started unlike (raised under mpirun by tests/mpi/train_test.py --case faults).
     const std::string unlike = "adgraph: error: " + adg::cli::start_mismatch({5, 5, 6}) + "\n";
+    // A rank other than 0 that could not load its data while rank 0 could (raised under mpirun by
+    // tests/mpi/train_test.py --case faults): the error of the data's CLI case above, naming the rank.
+    adg::cli::Launch second = two;
+    second.rank = 1;
+    const std::string alone = "adgraph: error: " + adg::cli::rank_prefix(second) +
+                              "load_fashion_mnist: the data directory /tmp/run/nowhere does not exist; install the "
+                              "Debian package `dataset-fashion-mnist` (apt-get install dataset-fashion-mnist) or pass "
+                              "--data DIR\n";
+    CHECK(page.find("\n" + alone + "```") != std::string::npos);
+    known.insert(alone.substr(0, alone.size() - 1));
     CHECK(page.find("\n" + unlike + "```") != std::string::npos);
     known.insert(unlike.substr(0, unlike.size() - 1));
     // And the page quotes nothing else: a message changed in the code cannot linger in the page.
