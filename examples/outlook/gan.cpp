@@ -149,7 +149,9 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--data", o.data, "Fashion-MNIST directory")->capture_default_str();
     app.add_option("--out", o.out, "where the PNGs go")->capture_default_str();
     app.add_option("--classifier", o.classifier, "a checkpoint of `adgraph train` to judge the samples with");
-    app.add_option("--limit", o.limit, "train on the first N images (0: all 60000)")->capture_default_str();
+    app.add_option("--limit", o.limit, "train on the first N images (0: all 60000)")
+        ->check(CLI::Range(0, 100000000))
+        ->capture_default_str();
     app.add_option("--epochs", o.epochs, "passes over the training images (0: leave G untrained)")
         ->check(CLI::Range(0, 10000))
         ->capture_default_str();
@@ -258,12 +260,14 @@ int run(const Options& o) {
             g_sum += g_loss;
             ++step;
             ++steps_per_epoch;
+            // Measured at the same point of every step (this step's batch and fakes still alive): a graph kept
+            // from one step to the next would show here.
+            nodes_after = live_node_count();
             if (step == 3) {
-                nodes_before = live_node_count();
+                nodes_before = nodes_after;
                 rss_start = outlook::rss_bytes();
             }
         }
-        nodes_after = live_node_count();
         const auto k = static_cast<double>(std::max<std::size_t>(1, steps_per_epoch));
         write_grid(generate(*g, z_grid), o.scale, out("gan_epoch_" + std::to_string(epoch) + ".png"));
         std::printf("epoch %zu: %zu steps, mean loss D %.4f, G %.4f, %.1f s\n", epoch, steps_per_epoch, d_sum / k,
@@ -311,6 +315,7 @@ int run(const Options& o) {
                              gan::judge(*classifier, outlook::from_unit(untrained))});
     }
 
+    std::fflush(stdout);
     // The self-check on the pictures: the samples' mean image (where garments are, how bright) moves towards the
     // data's; an untrained G draws mid-gray noise everywhere.
     const double before = gan::mean_image_distance(untrained, real_unit),
