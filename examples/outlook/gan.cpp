@@ -47,7 +47,7 @@ struct Options {
     std::string data = nn::default_fashion_mnist_dir;
     std::string out = ".";
     std::string classifier;
-    std::size_t limit = 0, epochs = 5, batch = 64, z = 64, samples = 1000, scale = 2;
+    std::size_t limit = 0, epochs = 20, batch = 64, z = 64, samples = 1000, scale = 2;
     double lr = 2e-4, beta1 = 0.5, slope = 0.2, dropout = 0.3, max_ratio = 0.5;
     std::uint64_t seed = 1;
     bool no_plot = false, require_plot = false;
