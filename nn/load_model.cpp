@@ -35,7 +35,8 @@ void check_same_kind(const std::string& path, const SafetensorsFile& file, const
 
 }  // namespace
 
-LoadedModel load_model(const std::string& path, const std::string& spec) {
+LoadedModel load_model(const std::string& path, const std::string& spec,
+                       const std::function<void(const std::string& spec, const ModelPlan& plan)>& check_plan) {
     LoadedModel m;
     // Read and parsed once; its tensors are checked against the model's spec before the model is built.
     const SafetensorsFile file = read_checkpoint(path);
@@ -73,6 +74,7 @@ LoadedModel load_model(const std::string& path, const std::string& spec) {
     ModelPlan plan;
     try {
         plan = plan_model(model_spec, options);
+        if (check_plan) check_plan(model_spec, plan);
     } catch (error& e) {
         e.add_context("checkpoint " + path);  // the spec, activation or dropout came from its metadata
         throw;

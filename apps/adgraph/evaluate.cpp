@@ -93,18 +93,17 @@ std::string per_class_table(const nn::ConfusionMatrix& m) {
 }
 
 LoadedModel load_model(const std::string& path, const std::string& spec) {
-    LoadedModel m = nn::load_model(path, spec);
-    // A model for another number of classes would fail later in the confusion matrix or show only some of them.
-    const std::size_t outputs = nn::plan_model(m.spec).output.front(), classes = nn::fashion_mnist_classes().size();
-    if (outputs != classes) {
-        shape_error e("the model " + nn::message_text(m.spec) + " has " + std::to_string(outputs) +
-                      " outputs but Fashion-MNIST has " + std::to_string(classes) +
-                      " classes; use a checkpoint of a model ending in " + (nn::is_mlp_spec(m.spec) ? "-" : "linear") +
-                      std::to_string(classes) + ", as adgraph train writes");
-        e.add_context("checkpoint " + path);
-        throw e;
-    }
-    return m;
+    // The output width first: a model for another number of classes would fail later in the confusion matrix or
+    // show only some of its classes.
+    return nn::load_model(path, spec, [](const std::string& model, const nn::ModelPlan& plan) {
+        const std::size_t outputs = plan.output.front(), classes = nn::fashion_mnist_classes().size();
+        if (outputs != classes) {
+            throw shape_error("the model " + nn::message_text(model) + " has " + std::to_string(outputs) +
+                              " outputs but Fashion-MNIST has " + std::to_string(classes) +
+                              " classes; use a checkpoint of a model ending in " + (plan.mlp ? "-" : "linear") +
+                              std::to_string(classes) + ", as adgraph train writes");
+        }
+    });
 }
 
 namespace {
