@@ -4,7 +4,9 @@
 // fakes, the generator's step the non-saturating loss −log σ(D(G(z))) through a frozen D. Writes an 8 x 8 grid of
 // samples from a fixed z per epoch (gan_epoch_<k>.png, k = 0 the untrained G; gan_samples.png the last) and the
 // losses (gan_losses.png). With --classifier (a checkpoint of `adgraph train`) it reports the classifier's mean
-// confidence and per-class shares on generated samples, real test images and the untrained G's samples.
+// confidence and per-class shares on generated samples, real test images and the untrained G's samples, and a
+// Fréchet distance in the classifier's feature space (its penultimate layer; "FID", but not Inception's): to the
+// test images from the trained G's samples, the untrained G's, and as a floor from as many training images.
 //
 // Pixels: G's tanh output t in [−1, 1] is the pixel value (t + 1) / 2 in [0, 1]; D sees real images in the same
 // [−1, 1] scale, and the classifier sees both in its normalised scale (outlook::from_unit).
@@ -12,12 +14,14 @@
 // Self-checks (exit 1): on the first step, the D step left every G parameter without grad and gave every D
 // parameter one, and the G step changed G but left D's values, grads and optimizer step count as they were; the
 // mean image of the generated samples is closer to the test images' than the untrained G's was (distance at most
-// --max-ratio of it; an untrained G, --epochs 0, fails); the losses are finite; the graph's live nodes do not grow
-// between steps; the grids were written.
+// --max-ratio of it; an untrained G, --epochs 0, fails); with --classifier, so is their FID (at most --max-fid-ratio
+// of the untrained G's), computed by a Fréchet distance first checked on Gaussians of known distance; the losses are
+// finite; the graph's live nodes do not grow between steps; the grids were written.
 #include <CLI/CLI.hpp>
 
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/activation.hpp>
+#include <adgraph/nn/batch_norm.hpp>
 #include <adgraph/nn/data.hpp>
 #include <adgraph/nn/dropout.hpp>
 #include <adgraph/nn/linear.hpp>
@@ -48,15 +52,19 @@ struct Options {
     std::string out = ".";
     std::string classifier;
     std::size_t limit = 0, epochs = 20, batch = 64, z = 64, samples = 1000, scale = 2;
-    double lr = 2e-4, beta1 = 0.5, slope = 0.2, dropout = 0.3, max_ratio = 0.5;
+    double lr = 2e-4, beta1 = 0.5, slope = 0.2, dropout = 0.3, max_ratio = 0.5, max_fid_ratio = 0.5, real_label = 1.0;
+    std::size_t fid_every = 0;
     std::uint64_t seed = 1;
-    bool no_plot = false, require_plot = false;
+    bool no_plot = false, require_plot = false, g_batchnorm = false;
 };
 
 std::shared_ptr<nn::Sequential> make_generator(const Options& o, Generator& gen) {
     auto g = std::make_shared<nn::Sequential>();
-    g->add(std::make_shared<nn::Linear>(o.z, 256, gen)).add(std::make_shared<nn::LeakyReLU>(o.slope));
-    g->add(std::make_shared<nn::Linear>(256, 512, gen)).add(std::make_shared<nn::LeakyReLU>(o.slope));
+    g->add(std::make_shared<nn::Linear>(o.z, 256, gen));
+    if (o.g_batchnorm) g->add(std::make_shared<nn::BatchNorm1d>(256));
+    g->add(std::make_shared<nn::LeakyReLU>(o.slope)).add(std::make_shared<nn::Linear>(256, 512, gen));
+    if (o.g_batchnorm) g->add(std::make_shared<nn::BatchNorm1d>(512));
+    g->add(std::make_shared<nn::LeakyReLU>(o.slope));
     g->add(std::make_shared<nn::Linear>(512, outlook::side * outlook::side, gen)).add(std::make_shared<nn::Tanh>());
     return g;
 }
@@ -73,11 +81,12 @@ std::shared_ptr<nn::Sequential> make_discriminator(const Options& o, Generator& 
 }
 
 // [gan-step]
-// One discriminator step: real images towards 1, generated ones towards 0. The fakes are detached, so the backward
-// pass stops at them and never reaches G; D runs twice in this one graph. With logits l, −log σ(l) = softplus(−l)
-// and −log(1 − σ(l)) = softplus(l), stable for any l.
-double discriminator_step(nn::Module& d, nn::Adam& d_opt, const Tensor& real, const Tensor& fake) {
-    const Tensor loss = softplus(-d(real)).mean() + softplus(d(fake.detach())).mean();
+// One discriminator step: real images towards the label s (1, or 0.9 smoothed), generated ones towards 0. The fakes
+// are detached, so the backward pass stops at them and never reaches G; D runs twice in this one graph. With logits
+// l, −log σ(l) = softplus(−l) and −log(1 − σ(l)) = softplus(l), stable for any l.
+double discriminator_step(nn::Module& d, nn::Adam& d_opt, const Tensor& real, const Tensor& fake, double s) {
+    const Tensor l = d(real);
+    const Tensor loss = (softplus(-l) * s + softplus(l) * (1 - s)).mean() + softplus(d(fake.detach())).mean();
     d_opt.zero_grad();
     loss.backward();
     d_opt.step();
@@ -161,6 +170,14 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--beta1", o.beta1, "both Adams' beta1")->check(CLI::Range(0.0, 0.999))->capture_default_str();
     app.add_option("--slope", o.slope, "leaky ReLU slope")->check(CLI::Range(0.0, 1.0))->capture_default_str();
     app.add_option("--dropout", o.dropout, "D's dropout p")->check(CLI::Range(0.0, 0.99))->capture_default_str();
+    app.add_option("--real-label", o.real_label, "D's target for real images (below 1: one-sided label smoothing)")
+        ->check(CLI::Range(0.5, 1.0))
+        ->capture_default_str();
+    app.add_flag("--g-batchnorm", o.g_batchnorm, "batch norm after G's two hidden Linear layers");
+    app.add_option("--fid-every", o.fid_every,
+                   "with --classifier, print the samples' FID every N epochs (0: at the end)")
+        ->check(CLI::Range(0, 10000))
+        ->capture_default_str();
     app.add_option("--samples", o.samples, "generated and real images the figures are measured on")
         ->check(CLI::Range(1, 10000))
         ->capture_default_str();
@@ -170,6 +187,10 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--max-ratio", o.max_ratio,
                    "fail unless the samples' mean-image distance to the test images is at most this times the "
                    "untrained G's")
+        ->check(CLI::Range(0.0, 10.0))
+        ->capture_default_str();
+    app.add_option("--max-fid-ratio", o.max_fid_ratio,
+                   "with --classifier, fail unless the samples' FID is at most this times the untrained G's")
         ->check(CLI::Range(0.0, 10.0))
         ->capture_default_str();
     app.add_option("--seed", o.seed, "seed of weights, noise, dropout and batch order")->capture_default_str();
@@ -189,6 +210,17 @@ int run(const Options& o) {
     const nn::Dataset test = outlook::load_split("gan", o.data, nn::Split::test, o.samples);
     std::optional<nn::LoadedModel> classifier;
     if (!o.classifier.empty()) classifier = outlook::load_classifier("gan", o.classifier);
+    // The Fréchet distance is checked on Gaussians with known distances before any number of it is quoted.
+    if (const std::string why = gan::check_frechet_distance(); !why.empty()) {
+        std::fprintf(stderr, "gan: FAIL: the Fréchet distance: %s\n", why.c_str());
+        return 1;
+    }
+    std::optional<gan::Moments> test_moments;
+    if (classifier) test_moments = gan::moments(gan::features(*classifier, test.images));
+    // "FID" of G's samples of z_eval: the Fréchet distance to the test images in the classifier's feature space.
+    const auto fid = [&](const Tensor& unit) {
+        return gan::frechet_distance(gan::moments(gan::features(*classifier, outlook::from_unit(unit))), *test_moments);
+    };
     std::error_code ec;
     fs::create_directories(o.out, ec);
     const auto out = [&](const std::string& name) { return (fs::path(o.out) / name).string(); };
@@ -222,7 +254,7 @@ int run(const Options& o) {
         for (const nn::Batch& b : loader.epoch(epoch - 1)) {
             const Tensor real = outlook::to_unit(b.x) * 2.0 - 1.0;
             const Tensor fake = (*g)(Tensor::normal({b.x.shape()[0], o.z}, 0, 1, gen));
-            const double d_loss = discriminator_step(*d, d_opt, real, fake);
+            const double d_loss = discriminator_step(*d, d_opt, real, fake, o.real_label);
             std::vector<Array> d_values, d_grads, g_values;
             std::size_t d_steps = 0;
             if (step == 0) {
@@ -270,8 +302,11 @@ int run(const Options& o) {
         }
         const auto k = static_cast<double>(std::max<std::size_t>(1, steps_per_epoch));
         write_grid(generate(*g, z_grid), o.scale, out("gan_epoch_" + std::to_string(epoch) + ".png"));
-        std::printf("epoch %zu: %zu steps, mean loss D %.4f, G %.4f, %.1f s\n", epoch, steps_per_epoch, d_sum / k,
+        std::printf("epoch %zu: %zu steps, mean loss D %.4f, G %.4f, %.1f s", epoch, steps_per_epoch, d_sum / k,
                     g_sum / k, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (classifier && o.fid_every > 0 && epoch % o.fid_every == 0)
+            std::printf(", FID %.3f", fid(generate(*g, z_eval)));
+        std::printf("\n");
         std::fflush(stdout);
     }
     const Tensor trained = generate(*g, z_eval);
@@ -313,6 +348,23 @@ int run(const Options& o) {
         gan::print_verdicts({"G after training", "real test images", "untrained G"},
                             {gan::judge(*classifier, outlook::from_unit(trained)), gan::judge(*classifier, test.images),
                              gan::judge(*classifier, outlook::from_unit(untrained))});
+        const double fid_trained = fid(trained), fid_untrained = fid(untrained);
+        // The floor: as many training images as test images, both real, differ only by sampling.
+        const std::size_t n = std::min(o.samples, train_set.size());
+        const double floor =
+            n >= 2 ? gan::frechet_distance(gan::moments(gan::features(*classifier, slice(train_set.images, 0, 0, n))),
+                                           *test_moments)
+                   : 0.0;
+        std::printf(
+            "\nFID in the classifier's %zu features (not Inception's) to %zu test images: G after training %.3f, "
+            "untrained G %.3f, %zu training images %.3f\n",
+            test_moments->mean.size(), o.samples, fid_trained, fid_untrained, n, floor);
+        std::printf("FID ratio trained / untrained G %.3f (bar %.3f)\n", fid_trained / fid_untrained, o.max_fid_ratio);
+        if (!(fid_trained <= o.max_fid_ratio * fid_untrained)) {
+            std::fprintf(stderr, "gan: FAIL: the samples' FID %.3f is not at most %.3f x the untrained G's %.3f\n",
+                         fid_trained, o.max_fid_ratio, fid_untrained);
+            status = 1;
+        }
     }
 
     std::fflush(stdout);
