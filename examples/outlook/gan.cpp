@@ -1,12 +1,13 @@
-// A generative adversarial network on Fashion-MNIST: an MLP generator G (z of 64 → 256 → 512 → 784, tanh) learns
-// to draw garments by fooling an MLP discriminator D (784 → 512 → 256 → 1 logit) that learns to tell its pictures
-// from real ones. Two Adam optimizers over the two disjoint parameter sets; the discriminator's step sees detached
-// fakes, the generator's step the non-saturating loss −log σ(D(G(z))) through a frozen D. Writes an 8 x 8 grid of
-// samples from a fixed z per epoch (gan_epoch_<k>.png, k = 0 the untrained G; gan_samples.png the last) and the
-// losses (gan_losses.png). With --classifier (a checkpoint of `adgraph train`) it reports the classifier's mean
-// confidence and per-class shares on generated samples, real test images and the untrained G's samples, and a
-// Fréchet distance in the classifier's feature space (its penultimate layer; "FID", but not Inception's): to the
-// test images from the trained G's samples, the untrained G's, and as a floor from as many training images.
+// A generative adversarial network on Fashion-MNIST: an MLP generator G (z of 64 → 256 → 512 → 784, batch norm on
+// the hidden layers, tanh) learns to draw garments by fooling an MLP discriminator D (784 → 512 → 256 → 1 logit) that
+// learns to tell its pictures from real ones. Two Adam optimizers over the two disjoint parameter sets; the
+// discriminator's step sees detached fakes, the generator's step the non-saturating loss −log σ(D(G(z))) through a
+// frozen D. Writes an 8 x 8 grid of samples from a fixed z per epoch (gan_epoch_<k>.png, k = 0 the untrained G;
+// gan_samples.png the last) and the losses (gan_losses.png). With --classifier (a checkpoint of `adgraph train`) it
+// reports the classifier's mean confidence and per-class shares on generated samples, real test images and the
+// untrained G's samples, and a Fréchet distance in the classifier's feature space (its penultimate layer; "FID", but
+// not Inception's): to the test images from the trained G's samples, the untrained G's, and as a floor from as many
+// training images.
 //
 // Pixels: G's tanh output t in [−1, 1] is the pixel value (t + 1) / 2 in [0, 1]; D sees real images in the same
 // [−1, 1] scale, and the classifier sees both in its normalised scale (outlook::from_unit).
@@ -51,11 +52,11 @@ struct Options {
     std::string data = nn::default_fashion_mnist_dir;
     std::string out = ".";
     std::string classifier;
-    std::size_t limit = 0, epochs = 20, batch = 64, z = 64, samples = 1000, scale = 2;
+    std::size_t limit = 0, epochs = 40, batch = 64, z = 64, samples = 1000, scale = 2;
     double lr = 2e-4, beta1 = 0.5, slope = 0.2, dropout = 0.3, max_ratio = 0.5, max_fid_ratio = 0.5, real_label = 1.0;
     std::size_t fid_every = 0;
     std::uint64_t seed = 1;
-    bool no_plot = false, require_plot = false, g_batchnorm = false;
+    bool no_plot = false, require_plot = false, g_batchnorm = true;
 };
 
 std::shared_ptr<nn::Sequential> make_generator(const Options& o, Generator& gen) {
@@ -173,7 +174,8 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--real-label", o.real_label, "D's target for real images (below 1: one-sided label smoothing)")
         ->check(CLI::Range(0.5, 1.0))
         ->capture_default_str();
-    app.add_flag("--g-batchnorm", o.g_batchnorm, "batch norm after G's two hidden Linear layers");
+    app.add_flag("--g-batchnorm,!--no-g-batchnorm", o.g_batchnorm,
+                 "batch norm after G's two hidden Linear layers (the default; --no-g-batchnorm: none)");
     app.add_option("--fid-every", o.fid_every,
                    "with --classifier, print the samples' FID every N epochs (0: at the end)")
         ->check(CLI::Range(0, 10000))
