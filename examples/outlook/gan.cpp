@@ -181,7 +181,7 @@ bool parse(int argc, char** argv, Options& o) {
         ->check(CLI::Range(0, 10000))
         ->capture_default_str();
     app.add_option("--samples", o.samples, "generated and real images the figures are measured on")
-        ->check(CLI::Range(1, 10000))
+        ->check(CLI::Range(2, 10000))
         ->capture_default_str();
     app.add_option("--scale", o.scale, "pixels per sample pixel in the grids")
         ->check(CLI::Range(1, 16))
@@ -353,14 +353,14 @@ int run(const Options& o) {
         const double fid_trained = fid(trained), fid_untrained = fid(untrained);
         // The floor: as many training images as test images, both real, differ only by sampling.
         const std::size_t n = std::min(o.samples, train_set.size());
-        const double floor =
+        const double fid_floor =
             n >= 2 ? gan::frechet_distance(gan::moments(gan::features(*classifier, slice(train_set.images, 0, 0, n))),
                                            *test_moments)
                    : 0.0;
         std::printf(
             "\nFID in the classifier's %zu features (not Inception's) to %zu test images: G after training %.3f, "
             "untrained G %.3f, %zu training images %.3f\n",
-            test_moments->mean.size(), o.samples, fid_trained, fid_untrained, n, floor);
+            test_moments->mean.size(), o.samples, fid_trained, fid_untrained, n, fid_floor);
         std::printf("FID ratio trained / untrained G %.3f (bar %.3f)\n", fid_trained / fid_untrained, o.max_fid_ratio);
         if (!(fid_trained <= o.max_fid_ratio * fid_untrained)) {
             std::fprintf(stderr, "gan: FAIL: the samples' FID %.3f is not at most %.3f x the untrained G's %.3f\n",
