@@ -310,10 +310,12 @@ Image read_png(const std::string& path) {
     const std::string data = read_checked_file(path, prefix);
     png_image png{};
     png.version = PNG_IMAGE_VERSION;
-    const auto fail = [&](const std::string& what) {
-        png_image_free(&png);
-        throw io_error(prefix + what);
-    };
+    // libpng's state is freed on every way out, also a bad_alloc while a message is built (freeing twice is fine).
+    struct Free {
+        png_image& png;
+        ~Free() { png_image_free(&png); }
+    } free_png{png};
+    const auto fail = [&](const std::string& what) { throw io_error(prefix + what); };
     const auto fail_libpng = [&] {
         fail("truncated or corrupt PNG (libpng: " + std::string(png.message[0] ? png.message : "unknown error") +
              "); write the file again from its source");
@@ -344,7 +346,6 @@ Image read_png(const std::string& path) {
     } catch (const std::bad_alloc&) {
         out_of_memory();
     }
-    png_image_free(&png);
     return image;
 }
 
