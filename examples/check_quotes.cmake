@@ -1,7 +1,8 @@
 # Fails unless every ```cpp block of the DOCS pages starts with a line "// <FOLDER>/<name>.cpp" and the rest of the
 # block is exactly that file (paths relative to SOURCE_DIR), and every FOLDER/*.cpp is quoted by at least one page.
 # A block starting "// <FOLDER>/<name>.cpp [<region>]" quotes part of the file instead: exactly the lines between
-# the file's lines "// [<region>]" and "// [/<region>]" (each with any indentation), which must each occur once.
+# the file's lines "// [<region>]" and "// [/<region>]" (indented by spaces or tabs), which must each occur once;
+# every region marked in FOLDER/*.cpp must be quoted.
 # A mismatching block is written to WORK_DIR so it can be compared with `diff`.
 # Usage: cmake "-DDOCS=docs/a.md;docs/b.md" -DFOLDER=examples/features -DSOURCE_DIR=<repo> -DWORK_DIR=<dir>
 #              [-DQUOTE_PARTS=ON] -P examples/check_quotes.cmake
@@ -19,6 +20,7 @@ endif()
 string(REGEX REPLACE "/+$" "" FOLDER "${FOLDER}")
 
 set(quoted "")
+set(quoted_regions "")
 set(matched 0)
 set(errors 0)
 set(fence "```")
@@ -80,9 +82,9 @@ foreach(doc ${DOCS})
     endif()
     file(READ ${SOURCE_DIR}/${path} source)
     if(region)
-      # The text between the marker lines; each marker must occur once and in order.
-      string(REGEX MATCHALL "\n[ ]*// \\[${region}\\]\n" opens "\n${source}")
-      string(REGEX MATCHALL "\n[ ]*// \\[/${region}\\]\n" closes "\n${source}")
+      # The text between the marker lines; each marker must occur once, on a line of its own, and in order.
+      string(REGEX MATCHALL "\n[ \t]*// \\[${region}\\]" opens "\n${source}")
+      string(REGEX MATCHALL "\n[ \t]*// \\[/${region}\\]" closes "\n${source}")
       list(LENGTH opens n_open)
       list(LENGTH closes n_close)
       if(NOT n_open EQUAL 1 OR NOT n_close EQUAL 1)
@@ -94,10 +96,11 @@ foreach(doc ${DOCS})
       string(FIND "\n${source}" "${opens}" at_open)
       string(FIND "\n${source}" "${closes}" at_close)
       string(LENGTH "${opens}" open_length)
-      math(EXPR from "${at_open} + ${open_length} - 1")
+      math(EXPR from "${at_open} + ${open_length}")  # in the source: the line after the marker
       math(EXPR length "${at_close} - ${from}")
-      if(length LESS 0)
-        message(SEND_ERROR "${doc}: in ${path}, '// [/${region}]' comes before '// [${region}]'")
+      string(SUBSTRING "\n${source}" ${from} 1 after_marker)
+      if(length LESS 0 OR NOT after_marker STREQUAL "\n")
+        message(SEND_ERROR "${doc}: in ${path}, '// [${region}]' is not a line of its own before '// [/${region}]'")
         math(EXPR errors "${errors} + 1")
         continue()
       endif()
@@ -120,7 +123,9 @@ foreach(doc ${DOCS})
     else()
       math(EXPR matched "${matched} + 1")
     endif()
-    if(NOT region)
+    if(region)
+      list(APPEND quoted_regions "${path}:${region}")
+    else()
       list(APPEND quoted ${path})
     endif()
   endwhile()
@@ -141,6 +146,16 @@ foreach(path ${sources})
     message(SEND_ERROR "no page of ${pages} quotes ${path}")
     math(EXPR errors "${errors} + 1")
   endif()
+  # Every marked region is quoted somewhere, so no marker outlives its quote.
+  file(READ ${SOURCE_DIR}/${path} source)
+  string(REGEX MATCHALL "\n[ \t]*// \\[[a-z0-9_-]+\\]" markers "\n${source}")
+  foreach(marker ${markers})
+    string(REGEX REPLACE ".*\\[([a-z0-9_-]+)\\]$" "\\1" name "${marker}")
+    if(NOT "${path}:${name}" IN_LIST quoted_regions)
+      message(SEND_ERROR "no page of ${pages} quotes region [${name}] of ${path}")
+      math(EXPR errors "${errors} + 1")
+    endif()
+  endforeach()
 endforeach()
 if(errors GREATER 0)
   message(FATAL_ERROR "${errors} problem(s) between the pages and ${FOLDER}/")

@@ -76,7 +76,8 @@ public:
     void zero_grad();
     /// Marks every parameter as requiring grad or not (PyTorch's requires_grad_): with `on` false, ops on the
     /// parameters record nothing for them, so a backward pass through the module computes and stores no parameter
-    /// gradient (only those of its inputs), and an optimizer skips them.
+    /// gradient (only those of its inputs); an existing optimizer leaves them alone (they hold no grad), and a new
+    /// one refuses them (value_error) as parameters it could never update.
     void requires_grad(bool on = true);
     /// Sub-modules with their names.
     const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }

@@ -253,3 +253,21 @@ TEST_CASE("numerics: cross-entropy over an empty batch is NaN (mean) or 0 (sum) 
         CHECK(std::isnan(tangent.item()));
     }
 }
+
+TEST_CASE("numerics: sign is -1, 0 or 1 by the sign of x, keeps ±0 and NaN (torch.sign), and has derivative 0") {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    for (Dtype dtype : {f32, f64}) {
+        CAPTURE(dtype_name(dtype));
+        const Tensor x = Tensor::from({-inf, -2.5, -1e-30, -0.0, 0.0, 1e-30, 3.0, inf, nan_v}, dtype).requires_grad();
+        const Tensor y = sign(x);
+        const std::vector<double> expected{-1, -1, -1, -0.0, 0.0, 1, 1, 1};
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            CAPTURE(i);
+            CHECK(y.value().flat(i) == expected[i]);
+            CHECK(std::signbit(y.value().flat(i)) == std::signbit(expected[i]));
+        }
+        CHECK(std::isnan(y.value().flat(8)));
+        sum(y).backward();
+        for (std::size_t i = 0; i < 9; ++i) CHECK(x.grad().value().flat(i) == 0.0);
+    }
+}

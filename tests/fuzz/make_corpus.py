@@ -4,7 +4,7 @@
     python3 tests/fuzz/make_corpus.py [OUT_DIR]          # default: tests/fuzz/corpus next to this script
     python3 tests/fuzz/make_corpus.py --check [OUT_DIR]  # exit 1 if OUT_DIR differs from what would be written
 
-One directory per target (idx_raw, idx_gz, checkpoint, spec), each file named after what it holds. Seeds are tiny
+One directory per target (idx_raw, idx_gz, checkpoint, spec, png), each file named after what it holds. Seeds are tiny
 valid inputs, plus truncations and bit flips of them (chosen with a fixed seed, so the output never changes unless
 this script does). Kept small on purpose: libFuzzer grows its own corpus from these; they only have to reach every
 parser branch's neighbourhood.
@@ -15,9 +15,10 @@ import json
 import random
 import struct
 import sys
+import zlib
 from pathlib import Path
 
-TARGETS = ("idx_raw", "idx_gz", "checkpoint", "spec")
+TARGETS = ("idx_raw", "idx_gz", "checkpoint", "spec", "png")
 
 
 # --- IDX --------------------------------------------------------------------------------------------------------
@@ -186,6 +187,194 @@ def spec_seeds():
     return {"spec%02d" % i: s.encode("latin-1") for i, s in enumerate(specs)}
 
 
+# --- PNG --------------------------------------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples a pixel
+ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def png_chunk(kind, data):
+    """A chunk: big-endian length, type, data, and the CRC-32 over type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def ihdr(width, height, depth, ctype, interlace=0, compression=0, filtering=0):
+    return png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, ctype, compression, filtering,
+                                          interlace))
+
+
+def pack_row(pixels, depth):
+    """A row of pixels (tuples of samples) as bytes: sub-byte samples packed from the high bits, 16-bit big-endian."""
+    if depth == 16:
+        return b"".join(struct.pack(">H", s) for px in pixels for s in px)
+    if depth == 8:
+        return bytes(s for px in pixels for s in px)
+    out, acc, bits = bytearray(), 0, 0
+    for px in pixels:
+        for s in px:
+            acc, bits = (acc << depth) | s, bits + depth
+            if bits == 8:
+                out.append(acc)
+                acc, bits = 0, 0
+    if bits:
+        out.append(acc << (8 - bits))
+    return bytes(out)
+
+
+def paeth(a, b, c):
+    p = a + b - c
+    pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+    return a if pa <= pb and pa <= pc else b if pb <= pc else c
+
+
+def filter_rows(rows, bpp, kind):
+    """Filters packed rows with one filter type (0 none, 1 sub, 2 up, 3 average, 4 paeth), each row led by it."""
+    out, prev = b"", bytes(len(rows[0])) if rows else b""
+    for row in rows:
+        f = bytearray([kind])
+        for i, x in enumerate(row):
+            a = row[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            pred = (0, a, b, (a + b) // 2, paeth(a, b, c))[kind]
+            f.append((x - pred) & 0xFF)
+        out += bytes(f)
+        prev = row
+    return out
+
+
+def png_idat_data(image, depth, ctype, interlace=0, kind=0):
+    """The uncompressed image data: the rows (or Adam7's seven passes' rows), packed and filtered."""
+    samples = PNG_SAMPLES[ctype]
+    bpp = max(1, samples * depth // 8)
+    if not interlace:
+        return filter_rows([pack_row(r, depth) for r in image], bpp, kind)
+    height, width = len(image), len(image[0])
+    data = b""
+    for x0, y0, dx, dy in ADAM7:
+        rows = [pack_row(image[y][x0::dx], depth) for y in range(y0, height, dy) if x0 < width]
+        data += filter_rows(rows, bpp, kind) if rows else b""
+    return data
+
+
+def random_image(width, height, depth, ctype, rng):
+    top = (1 << depth) - 1
+    return [[tuple(rng.randrange(top + 1) for _ in range(PNG_SAMPLES[ctype])) for _ in range(width)]
+            for _ in range(height)]
+
+
+def png(width, height, depth, ctype, rng, interlace=0, kind=0, extra=b"", trns=b"", idat_parts=1):
+    """A PNG written here, independently of libpng: IHDR, the extra chunks, PLTE for a palette image, tRNS if
+    given, IDAT (split into `idat_parts` chunks) and IEND."""
+    image = random_image(width, height, depth, ctype, rng)
+    z = zlib.compress(png_idat_data(image, depth, ctype, interlace, kind), 9)
+    body = ihdr(width, height, depth, ctype, interlace) + extra
+    if ctype == 3:
+        body += png_chunk(b"PLTE", bytes(rng.randrange(256) for _ in range(3 << depth)))
+    if trns:
+        body += png_chunk(b"tRNS", trns)
+    step = -(-len(z) // idat_parts)
+    for i in range(0, len(z), step):
+        body += png_chunk(b"IDAT", z[i:i + step])
+    return PNG_SIGNATURE + body + png_chunk(b"IEND", b"")
+
+
+def png_seeds(rng):
+    """Valid PNGs of every colour type and bit depth read_png must read, and hostile neighbours of them."""
+    valid = {}
+    for ctype, depths in ((0, (1, 2, 4, 8, 16)), (2, (8, 16)), (3, (1, 2, 4, 8)), (4, (8, 16)), (6, (8, 16))):
+        for depth in depths:
+            valid["type%d_depth%d" % (ctype, depth)] = png(5, 3, depth, ctype, rng)
+    valid["gray8_1x1"] = png(1, 1, 8, 0, rng)
+    valid["gray8_interlaced"] = png(9, 9, 8, 0, rng, interlace=1)
+    valid["gray1_interlaced"] = png(10, 3, 1, 0, rng, interlace=1)
+    valid["rgba8_interlaced"] = png(5, 5, 8, 6, rng, interlace=1)
+    valid["palette4_interlaced"] = png(3, 7, 4, 3, rng, interlace=1)
+    for kind in (1, 2, 3, 4):
+        valid["rgb8_filter%d" % kind] = png(6, 4, 8, 2, rng, kind=kind)
+    valid["gray16_paeth"] = png(4, 4, 16, 0, rng, kind=4)
+    valid["rgb8_idat_split"] = png(6, 4, 8, 2, rng, idat_parts=3)
+    # Transparency without alpha: a tRNS colour key (gray, RGB) or palette alphas.
+    valid["gray8_trns"] = png(4, 3, 8, 0, rng, trns=struct.pack(">H", 7))
+    valid["rgb8_trns"] = png(4, 3, 8, 2, rng, trns=struct.pack(">3H", 1, 2, 3))
+    valid["palette2_trns"] = png(4, 3, 2, 3, rng, trns=b"\x00\x80")
+    # Ancillary chunks read_png's conversions look at (gamma, sRGB, background, colour space) or skip.
+    ancillary = (png_chunk(b"gAMA", struct.pack(">I", 45455)) + png_chunk(b"sRGB", b"\x00") +
+                 png_chunk(b"cHRM", struct.pack(">8I", 31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000)) +
+                 png_chunk(b"pHYs", struct.pack(">IIB", 2835, 2835, 1)) + png_chunk(b"tEXt", b"Title\x00seed") +
+                 png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"a seed for fuzz_png")) +
+                 png_chunk(b"bKGD", struct.pack(">3H", 0, 0, 255)) + png_chunk(b"prVt", b"private"))
+    valid["rgba8_ancillary"] = png(3, 3, 8, 6, rng, extra=ancillary)
+    valid["gray8_gamma"] = png(3, 3, 8, 0, rng, extra=png_chunk(b"gAMA", struct.pack(">I", 100000)))
+    # A wide 1-bit palette row: 125001 bytes of rows in a small file, read as a 1000000 x 1 RGB image (3 MB).
+    wide = zlib.compress(b"\x00" * 125001, 9)
+    valid["palette1_max_width"] = (PNG_SIGNATURE + ihdr(1000000, 1, 1, 3) + png_chunk(b"PLTE", b"\x00\x00\x00") +
+                                   png_chunk(b"IDAT", wide) + png_chunk(b"IEND", b""))
+    seeds = dict(valid)
+
+    # Hostile headers: sides out of range, a header claiming far more than the file, IHDR's other fields wrong.
+    base = valid["type0_depth8"]
+    tail = base[8 + 25:]  # the chunks after IHDR
+
+    def with_ihdr(*args, **kw):
+        return PNG_SIGNATURE + ihdr(*args, **kw) + tail
+
+    seeds["ihdr_huge"] = with_ihdr(100000, 100000, 8, 0)
+    seeds["ihdr_max_side"] = with_ihdr(1000000, 1000000, 16, 6)
+    seeds["ihdr_side_over_max"] = with_ihdr(1000001, 1, 8, 0)
+    seeds["ihdr_2p31"] = with_ihdr(0x80000000, 1, 8, 0)
+    seeds["ihdr_zero_width"] = with_ihdr(0, 3, 8, 0)
+    seeds["ihdr_zero_height"] = with_ihdr(5, 0, 8, 0)
+    seeds["ihdr_depth3"] = with_ihdr(5, 3, 3, 0)
+    seeds["ihdr_depth16_palette"] = with_ihdr(5, 3, 16, 3)
+    seeds["ihdr_type5"] = with_ihdr(5, 3, 8, 5)
+    seeds["ihdr_compression1"] = with_ihdr(5, 3, 8, 0, compression=1)
+    seeds["ihdr_filtering1"] = with_ihdr(5, 3, 8, 0, filtering=1)
+    seeds["ihdr_interlace2"] = with_ihdr(5, 3, 8, 0, interlace=2)
+    seeds["ihdr_length12"] = PNG_SIGNATURE + png_chunk(b"IHDR", struct.pack(">IIBBBB", 5, 3, 8, 0, 0, 0)) + tail
+    seeds["ihdr_not_first"] = (PNG_SIGNATURE + png_chunk(b"gAMA", struct.pack(">I", 45455)) + base[8:])
+    seeds["ihdr_twice"] = base[:8 + 25] + base[8:]
+    # Broken framing: a cut file, a bad CRC (header, data), no IEND, bytes after IEND, no IDAT, a palette image
+    # without PLTE, an empty file and the signature alone.
+    rgb = valid["rgb8_filter4"]
+    for cut in (7, 20, 33, 45, len(rgb) // 2, len(rgb) - 12, len(rgb) - 1):
+        seeds["rgb8_cut%d" % cut] = rgb[:cut]
+    seeds["ihdr_bad_crc"] = base[:8 + 21] + bytes([base[8 + 21] ^ 0x01]) + base[8 + 22:]
+    seeds["idat_bad_crc"] = base[:-13] + bytes([base[-13] ^ 0x80]) + base[-12:]
+    seeds["iend_bad_crc"] = base[:-1] + b"\x83"
+    seeds["no_iend"] = base[:-12]
+    seeds["after_iend"] = base + b"\x00" * 4
+    seeds["iend_twice"] = base + png_chunk(b"IEND", b"")
+    seeds["no_idat"] = PNG_SIGNATURE + ihdr(5, 3, 8, 0) + png_chunk(b"IEND", b"")
+    seeds["palette_no_plte"] = PNG_SIGNATURE + ihdr(2, 2, 8, 3) + png_chunk(b"IDAT", zlib.compress(
+        b"\x00\x00\x00" * 2)) + png_chunk(b"IEND", b"")
+    seeds["plte_too_long"] = PNG_SIGNATURE + ihdr(2, 2, 1, 3) + png_chunk(b"PLTE", b"\x01" * 9) + png_chunk(
+        b"IDAT", zlib.compress(b"\x00\x00" * 2)) + png_chunk(b"IEND", b"")
+    seeds["empty"] = b""
+    seeds["signature_only"] = PNG_SIGNATURE
+    # Image data that is wrong behind correct CRCs: too short, too long, a filter type 5, a zlib stream that is
+    # corrupt, cut, or asks for a preset dictionary.
+    def with_idat(z, width=5, height=3, depth=8, ctype=0):
+        return PNG_SIGNATURE + ihdr(width, height, depth, ctype) + png_chunk(b"IDAT", z) + png_chunk(b"IEND", b"")
+
+    rows = png_idat_data(random_image(5, 3, 8, 0, rng), 8, 0)
+    seeds["idat_short"] = with_idat(zlib.compress(rows[:-4]))
+    seeds["idat_long"] = with_idat(zlib.compress(rows + b"\x00" * 6))
+    seeds["idat_filter5"] = with_idat(zlib.compress(b"\x05" + rows[1:]))
+    z = zlib.compress(rows)
+    seeds["idat_zlib_bad_header"] = with_idat(b"\x78\x9d" + z[2:])
+    seeds["idat_zlib_bad_adler"] = with_idat(z[:-1] + bytes([z[-1] ^ 0x01]))
+    seeds["idat_zlib_cut"] = with_idat(z[:len(z) // 2])
+    seeds["idat_zlib_stored"] = with_idat(zlib.compress(rows, 0))
+    seeds["idat_zlib_fdict"] = with_idat(b"\x78\xbb" + struct.pack(">I", 1) + z[2:])
+    seeds["idat_empty"] = with_idat(b"")
+    for name in ("type3_depth4", "type6_depth16", "gray8_interlaced", "rgba8_ancillary"):
+        for k in range(2):
+            seeds["%s_flip%d" % (name, k)] = flip(valid[name], rng, 1 + k)
+    return seeds
+
+
 # --- output -----------------------------------------------------------------------------------------------------
 
 def corpus():
@@ -199,6 +388,8 @@ def corpus():
         "idx_gz": {**idx_files, **gz_files},
         "checkpoint": checkpoint_seeds(rng),
         "spec": spec_seeds(),
+        # Its own generator, so adding PNG seeds left the other targets' seeds as they were.
+        "png": png_seeds(random.Random(20261207)),
     }
     return out
 

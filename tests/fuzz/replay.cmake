@@ -5,7 +5,7 @@
 # Included from tests/CMakeLists.txt; building and running the fuzzers themselves: tests/fuzz/README.md.
 set(_adgraph_fuzz_dir ${CMAKE_CURRENT_LIST_DIR})
 
-foreach(_target IN ITEMS idx_raw idx_gz checkpoint spec)
+foreach(_target IN ITEMS idx_raw idx_gz checkpoint spec png)
   add_executable(fuzz_replay_${_target} ${_adgraph_fuzz_dir}/replay.cpp ${_adgraph_fuzz_dir}/fuzz_${_target}.cpp)
   target_link_libraries(fuzz_replay_${_target} PRIVATE adgraph::adgraph ZLIB::ZLIB)
   target_compile_options(fuzz_replay_${_target} PRIVATE -Wall -Wextra -Wpedantic)

@@ -3,7 +3,7 @@
 # issue 6: -malloc_limit_mb=256 (a reader that allocates what a corrupt header claims is a finding) and
 # -rss_limit_mb=2048. Build them first: cmake --preset fuzz && cmake --build --preset fuzz
 #
-#   tests/fuzz/run_fuzzers.sh [SECONDS] [TARGET...]     (default 620 s; all of idx_raw idx_gz checkpoint spec)
+#   tests/fuzz/run_fuzzers.sh [SECONDS] [TARGET...]     (default 620 s; all of idx_raw idx_gz checkpoint spec png)
 #
 # Env: FUZZ_BUILD (default build/fuzz), FUZZ_WORK (default build/fuzz/work: the growing corpus, one directory per
 # target, and crash/oom/timeout artifacts), FUZZ_LOGS (default build/fuzz/logs). The committed seeds in
@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 seconds=${1:-620}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(idx_raw idx_gz checkpoint spec)
+[[ ${#targets[@]} -gt 0 ]] || targets=(idx_raw idx_gz checkpoint spec png)
 build=${FUZZ_BUILD:-build/fuzz}
 work=${FUZZ_WORK:-$build/work}
 logs=${FUZZ_LOGS:-$build/logs}
@@ -24,8 +24,8 @@ status=0
 for t in "${targets[@]}"; do
   case $t in
     idx_raw | idx_gz) dict=tests/fuzz/idx.dict ;;
-    checkpoint | spec) dict=tests/fuzz/$t.dict ;;
-    *) echo "run_fuzzers: unknown target '$t' (idx_raw, idx_gz, checkpoint, spec)" >&2; exit 2 ;;
+    checkpoint | spec | png) dict=tests/fuzz/$t.dict ;;
+    *) echo "run_fuzzers: unknown target '$t' (idx_raw, idx_gz, checkpoint, spec, png)" >&2; exit 2 ;;
   esac
   bin=$build/tests/fuzz/fuzz_$t
   [[ -x $bin ]] || { echo "run_fuzzers: $bin is missing; build the fuzz preset first" >&2; exit 2; }
