@@ -1886,20 +1886,22 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "read_png: '/tmp/run/missing.png': cannot open the file: No such file or directory; check the path",
                  [=] { read_png(file("missing.png")); }});
     c.push_back(
-        {"io_error", "read_png: '/tmp/run/notes.png': not a PNG file (it does not start with the PNG signature)", [=] {
+        {"io_error",
+         "read_png: '/tmp/run/notes.png': not a PNG file (it does not start with the PNG signature); pass a PNG file",
+         [=] {
              std::ofstream(file("notes.png")) << "not an image\n";
              read_png(file("notes.png"));
          }});
     c.push_back({"io_error",
                  "read_png: '/tmp/run/cut.png': truncated or corrupt PNG: no image header (IHDR chunk) after the "
-                 "signature",
+                 "signature; write the file again from its source",
                  [=] {
                      std::ofstream(file("cut.png"), std::ios::binary) << png_claiming(4, 4).substr(0, 20);
                      read_png(file("cut.png"));
                  }});
     c.push_back({"io_error",
                  "read_png: '/tmp/run/cut.png': truncated or corrupt PNG: the file does not end with the end chunk "
-                 "(IEND)",
+                 "(IEND); write the file again from its source",
                  [=] {
                      const std::string png = png_claiming(4, 4);
                      std::ofstream(file("cut.png"), std::ios::binary) << png.substr(0, png.size() - 12);
@@ -1919,17 +1921,35 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      std::ofstream(file("bomb.png"), std::ios::binary) << png_claiming(100000, 100000);
                      read_png(file("bomb.png"));
                  }});
-    c.push_back({"io_error", "read_png: '/tmp/run/crc.png': truncated or corrupt PNG (libpng: IDAT: CRC error)", [=] {
-                     write_png(file("crc.png"), Image{2, 2, 1, {0, 1, 2, 3}});
-                     std::fstream f(file("crc.png"), std::ios::in | std::ios::out | std::ios::binary);
-                     std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-                     const std::size_t idat = bytes.find("IDAT") - 4;
-                     const std::size_t length = static_cast<unsigned char>(bytes[idat + 3]);  // a tiny chunk
-                     f.seekp(static_cast<std::streamoff>(idat + 8 + length));
-                     f.put(static_cast<char>(bytes[idat + 8 + length] ^ 1));  // its CRC, the data intact
-                     f.close();
-                     read_png(file("crc.png"));
+    c.push_back({"io_error",
+                 "read_png: '/tmp/run/bits.png': the header claims a 20000 x 20000 image, 1200000000 bytes of 8-bit "
+                 "RGB pixels, more than 1032 per byte of the file (51677400); the file is corrupt, or it packs its "
+                 "pixels tighter (a low bit depth or a palette): write it again as 8-bit gray or RGB",
+                 [=] {
+                     // 1-bit palette: its rows fit the file, its pixels as RGB are 24 times them.
+                     std::string ihdr = png_claiming(20000, 20000).substr(16, 8);
+                     ihdr += std::string{1, 3, 0, 0, 0};
+                     std::ofstream(file("bits.png"), std::ios::binary)
+                         << std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
+                                png_chunk("PLTE", std::string(6, '\0')) + png_chunk("IDAT", std::string(50000, '\0')) +
+                                png_chunk("IEND", "");
+                     read_png(file("bits.png"));
                  }});
+    c.push_back(
+        {"io_error",
+         "read_png: '/tmp/run/crc.png': truncated or corrupt PNG (libpng: IDAT: CRC error); write the file again "
+         "from its source",
+         [=] {
+             write_png(file("crc.png"), Image{2, 2, 1, {0, 1, 2, 3}});
+             std::fstream f(file("crc.png"), std::ios::in | std::ios::out | std::ios::binary);
+             std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+             const std::size_t idat = bytes.find("IDAT") - 4;
+             const std::size_t length = static_cast<unsigned char>(bytes[idat + 3]);  // a tiny chunk
+             f.seekp(static_cast<std::streamoff>(idat + 8 + length));
+             f.put(static_cast<char>(bytes[idat + 8 + length] ^ 1));  // its CRC, the data intact
+             f.close();
+             read_png(file("crc.png"));
+         }});
     c.push_back({"io_error",
                  "run_process: cannot start '/tmp/run/plain.sh': Permission denied; check that it is an executable "
                  "program",
