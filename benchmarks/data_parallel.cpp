@@ -241,8 +241,10 @@ int main(int argc, char** argv) {
             std::string line;
             while (std::getline(lines, line)) {
                 if (line.empty() || line.front() != '{') continue;  // anything mpirun itself prints
-                const nlohmann::json j = nlohmann::json::parse(line);
-                (j["kind"] == "train" ? m.train : m.allreduce).push_back(j);
+                // Not throwing: a line of mpirun's own that starts with '{' is not a measurement.
+                const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+                if (j.is_discarded() || !j.is_object()) continue;
+                (j.value("kind", "") == "train" ? m.train : m.allreduce).push_back(j);
             }
         }
     }

@@ -225,9 +225,9 @@ void print_allreduce(const Measured& m, Csv& csv) {
         std::printf("\n");
     }
     std::printf(
-        "   P > %u ranks share 2 cores: a rank waiting for a descheduled peer spins or yields, so those "
+        "   P > %u ranks share %u cores: a rank waiting for a descheduled peer spins or yields, so those "
         "columns measure oversubscription, not the algorithm\n",
-        cores());
+        cores(), cores());
 }
 
 void print_profile(const DpCase& c, const std::vector<ComputePoint>& profile, Csv& csv) {

@@ -40,7 +40,7 @@ double correct_on_shard(nn::Module& model, const nn::TensorDataset& data) {
     const nn::Batch b = data.gather(rows);
     if (b.labels.empty()) return 0;
     NoGrad no_grad;
-    const Tensor predicted = argmax((model)(b.x), 1);
+    const Tensor predicted = argmax(model(b.x), 1);
     double correct = 0;
     for (std::size_t i = 0; i < b.labels.size(); ++i) correct += predicted.value().flat(i) == b.labels[i];
     return correct;
@@ -48,6 +48,9 @@ double correct_on_shard(nn::Module& model, const nn::TensorDataset& data) {
 
 }  // namespace
 
+// An adg::error escaping main ends this rank (terminate, abort) and mpirun then ends the whole job. A rank that
+// caught an error only it raised and returned would wait in MPI_Finalize for ranks waiting in a collective: such a
+// handler must call mpi::abort() (DataParallel's own checks throw on every rank alike).
 int main(int argc, char** argv) {
     mpi::Environment env(&argc, &argv);  // MPI for the life of main
     std::size_t steps = 600, batch = 64, rows = 3000;
@@ -60,66 +63,62 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     const bool root = mpi::rank() == 0;
 
-    {
-        // An adg::error escaping main ends this rank (terminate, abort) and mpirun then ends the whole job; a rank
-        // that caught it and returned would wait in MPI_Finalize for ranks waiting in a collective.
-        // The same seeds on every rank: the same data, the same shuffles; DataParallel broadcasts rank 0's weights.
-        Generator gen(1);
-        nn::MlpOptions options;
-        options.dropout = 0.1;
-        auto model = nn::Sequential::mlp("2-64-64-3", gen, options);
-        mpi::DataParallel dp(*model);
-        nn::Adam opt(model->parameters(), nn::AdamOptions(0.01));
-        const nn::DataLoader loader(rings(rows, 2), batch, /*shuffle=*/true, /*seed=*/3);
+    // The same seeds on every rank: the same data, the same shuffles; DataParallel broadcasts rank 0's weights.
+    Generator gen(1);
+    nn::MlpOptions options;
+    options.dropout = 0.1;
+    auto model = nn::Sequential::mlp("2-64-64-3", gen, options);
+    mpi::DataParallel dp(*model);
+    nn::Adam opt(model->parameters(), nn::AdamOptions(0.01));
+    const nn::DataLoader loader(rings(rows, 2), batch, /*shuffle=*/true, /*seed=*/3);
 
-        for (std::size_t e = 0; dp.steps() < steps; ++e) {
-            const nn::Epoch epoch = loader.epoch(e);
-            double loss_sum = 0, seen = 0;  // this rank's rows' losses summed over the epoch, and its rows
-            for (std::size_t i = 0; i < epoch.size() && dp.steps() < steps; ++i) {
-                const nn::Batch b = dp.local_batch(epoch, i);  // this rank's rows of global batch i
-                if (!b.labels.empty()) {
-                    const Tensor loss = nn::cross_entropy((*model)(b.x), b.labels);
-                    loss.backward();
-                    loss_sum += loss.item() * static_cast<double>(b.labels.size());
-                    seen += static_cast<double>(b.labels.size());
-                }
-                dp.allreduce_gradients();  // every rank now holds the global batch's mean gradient
-                opt.step();
-                opt.zero_grad();
+    for (std::size_t e = 0; dp.steps() < steps; ++e) {
+        const nn::Epoch epoch = loader.epoch(e);
+        double loss_sum = 0, seen = 0;  // this rank's rows' losses summed over the epoch, and its rows
+        for (std::size_t i = 0; i < epoch.size() && dp.steps() < steps; ++i) {
+            const nn::Batch b = dp.local_batch(epoch, i);  // this rank's rows of global batch i
+            if (!b.labels.empty()) {
+                const Tensor loss = nn::cross_entropy((*model)(b.x), b.labels);
+                loss.backward();
+                loss_sum += loss.item() * static_cast<double>(b.labels.size());
+                seen += static_cast<double>(b.labels.size());
             }
-            std::vector<double> loss{loss_sum, seen};
-            mpi::sum(loss);
-            if (root) std::printf("epoch %zu: mean loss %.4f over %.0f rows\n", e + 1, loss[0] / loss[1], loss[1]);
+            dp.allreduce_gradients();  // every rank now holds the global batch's mean gradient
+            opt.step();
+            opt.zero_grad();
         }
-
-        // Evaluation split across ranks: each counts its shard, the counts are summed.
-        model->eval();
-        const nn::TensorDataset test = rings(1000, 4);
-        std::vector<double> correct{correct_on_shard(*model, test)};
-        mpi::sum(correct);
-        const double accuracy = correct[0] / static_cast<double>(test.size());
-
-        // Every rank must hold rank 0's parameters exactly (x + 0 + ... + 0 is x: the sum is rank 0's value).
-        std::vector<double> mine, rank0;
-        for (const Tensor& p : model->parameters()) {
-            for (std::size_t k = 0; k < p.size(); ++k) mine.push_back(p.value().flat(k));
-        }
-        rank0 = root ? mine : std::vector<double>(mine.size(), 0.0);
-        mpi::sum(rank0);
-        const int apart = mpi::lowest_rank_where(mine != rank0);
-        std::vector<double> seconds(static_cast<std::size_t>(mpi::size()), 0.0);
-        seconds[static_cast<std::size_t>(mpi::rank())] = dp.allreduce_seconds();
-        mpi::sum(seconds);
-
-        if (root) {
-            std::printf("%d ranks, %zu steps of global batch %zu: test accuracy %.3f (required %.3f)\n", mpi::size(),
-                        steps, batch, accuracy, min_accuracy);
-            for (std::size_t r = 0; r < seconds.size(); ++r) {
-                std::printf("rank %zu: %.4f s in allreduce_gradients\n", r, seconds[r]);
-            }
-            if (apart >= 0) std::printf("rank %d's parameters differ from rank 0's\n", apart);
-            std::printf("%s\n", accuracy >= min_accuracy && apart < 0 ? "ok" : "FAILED");
-        }
-        return accuracy >= min_accuracy && apart < 0 ? 0 : 1;
+        std::vector<double> loss{loss_sum, seen};
+        mpi::sum(loss);
+        if (root) std::printf("epoch %zu: mean loss %.4f over %.0f rows\n", e + 1, loss[0] / loss[1], loss[1]);
     }
+
+    // Evaluation split across ranks: each counts its shard, the counts are summed.
+    model->eval();
+    const nn::TensorDataset test = rings(1000, 4);
+    std::vector<double> correct{correct_on_shard(*model, test)};
+    mpi::sum(correct);
+    const double accuracy = correct[0] / static_cast<double>(test.size());
+
+    // Every rank must hold rank 0's parameters exactly (x + 0 + ... + 0 is x: the sum is rank 0's value).
+    std::vector<double> mine, rank0;
+    for (const Tensor& p : model->parameters()) {
+        for (std::size_t k = 0; k < p.size(); ++k) mine.push_back(p.value().flat(k));
+    }
+    rank0 = root ? mine : std::vector<double>(mine.size(), 0.0);
+    mpi::sum(rank0);
+    const int apart = mpi::lowest_rank_where(mine != rank0);
+    std::vector<double> seconds(static_cast<std::size_t>(mpi::size()), 0.0);
+    seconds[static_cast<std::size_t>(mpi::rank())] = dp.allreduce_seconds();
+    mpi::sum(seconds);
+
+    if (root) {
+        std::printf("%d ranks, %zu steps of global batch %zu: test accuracy %.3f (required %.3f)\n", mpi::size(), steps,
+                    batch, accuracy, min_accuracy);
+        for (std::size_t r = 0; r < seconds.size(); ++r) {
+            std::printf("rank %zu: %.4f s in allreduce_gradients\n", r, seconds[r]);
+        }
+        if (apart >= 0) std::printf("rank %d's parameters differ from rank 0's\n", apart);
+        std::printf("%s\n", accuracy >= min_accuracy && apart < 0 ? "ok" : "FAILED");
+    }
+    return accuracy >= min_accuracy && apart < 0 ? 0 : 1;
 }

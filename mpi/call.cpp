@@ -14,11 +14,13 @@ MPI_Datatype mpi_type() {
     return std::is_same_v<T, float> ? MPI_FLOAT : MPI_DOUBLE;
 }
 
-// MPI counts are int: a larger buffer goes in several calls of at most INT_MAX elements.
+// MPI counts are int, and some MPI implementations compute count × extent in an int inside their collectives
+// (Open MPI has had such overflows above 2 GiB): a larger buffer goes in several calls of under 2 GiB each.
 template <class T, class F>
 void in_chunks(T* data, std::size_t n, F&& call) {
+    constexpr std::size_t max_count = static_cast<std::size_t>(INT_MAX) / sizeof(T);
     for (std::size_t at = 0; at < n;) {
-        const std::size_t count = std::min<std::size_t>(n - at, static_cast<std::size_t>(INT_MAX));
+        const std::size_t count = std::min<std::size_t>(n - at, max_count);
         call(data + at, static_cast<int>(count));
         at += count;
     }

@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* allreduce_what = "DataParallel::allreduce_gradients";
 
-// Σ_ranks share · grad for the parameters of dtype T: one flat buffer, one MPI_Allreduce (per INT_MAX elements),
+// Σ_ranks share · grad for the parameters of dtype T: one flat buffer, one MPI_Allreduce (per 2 GiB),
 // and fresh gradient arrays (a gradient's array may be shared with a handle the caller still holds). The buffer ends
 // with one "has a gradient" flag per parameter (1 or 0, summed: exact in either dtype), so knowing which parameters
 // some rank has a gradient for costs no collective of its own. A parameter that does not require grad, or that no
@@ -100,12 +100,24 @@ void DataParallel::allreduce_gradients() { allreduce_gradients(share_); }
 
 void DataParallel::allreduce_gradients(double share) {
     const auto start = std::chrono::steady_clock::now();
-    if (!std::isfinite(share)) throw detail::bad_share(share);
     // Every rank's layout was rank 0's in the constructor: unchanged here, it still is, and the flat buffers of all
     // ranks line up.
     const detail::Layout before{layout_[0], layout_[1], layout_[2], layout_[3], layout_[4]};
     const detail::Layout now = detail::layout_of(model_);
-    if (!(now == before)) throw detail::layout_changed(allreduce_what, rank(), before, now);
+    const bool share_ok = std::isfinite(share), layout_ok = now == before;
+    // Checked together (one MPI_Allreduce of two ints): a rank that threw alone would leave the others waiting in
+    // the flat buffer's MPI_Allreduce, and a caller that caught the error would then hang in MPI_Finalize. So every
+    // rank throws: the rank at fault its own error, the others one naming it.
+    const int me = rank(), n = size();
+    int lowest[2] = {share_ok ? n : me, layout_ok ? n : me};
+    detail::check(MPI_Allreduce(MPI_IN_PLACE, lowest, 2, MPI_INT, MPI_MIN, MPI_COMM_WORLD), allreduce_what,
+                  "MPI_Allreduce");
+    if (!share_ok) throw detail::bad_share(share);
+    if (!layout_ok) throw detail::layout_changed(allreduce_what, me, before, now);
+    if (lowest[0] < n || lowest[1] < n) {
+        const bool share_first = lowest[0] <= lowest[1];
+        throw detail::peer_refused(allreduce_what, share_first ? lowest[0] : lowest[1], share_first);
+    }
     const std::vector<Tensor> params = model_.parameters();
     allreduce_dtype<float>(params, share, flat_f32_);
     allreduce_dtype<double>(params, share, flat_f64_);

@@ -61,7 +61,10 @@ public:
     /// each rank's loss is the mean over its rows. A rank without a gradient for a parameter counts zeros for
     /// it; a parameter no rank has a gradient for keeps none, and one that does not require grad is left as it is
     /// (the optimizer skips both, as in one process; requires_grad must agree on every rank). One MPI_Allreduce
-    /// per dtype over one flat buffer, which carries a "has a gradient" flag per parameter too.
+    /// per dtype over one flat buffer, which carries a "has a gradient" flag per parameter too, after one of two
+    /// ints that checks every rank's share and model together: a share that is not finite, or a model changed
+    /// since the constructor, on any rank makes every rank throw value_error (that rank its own error, the others
+    /// one naming it), so no rank is left waiting in the collective.
     void allreduce_gradients();
     /// As allreduce_gradients(), with this rank's gradients weighted by `share` instead.
     void allreduce_gradients(double share);

@@ -56,7 +56,17 @@ int size() {
 }
 
 void abort(int code) {
-    detail::require_mpi("mpi::abort");
+    int initialised = 0, finalised = 0;
+    MPI_Initialized(&initialised);
+    MPI_Finalized(&finalised);
+    if (!initialised || finalised) {
+        // No job to end (before the Environment, or after it): this process is all there is. A caller on an error
+        // path relies on [[noreturn]], so end the process rather than throw.
+        std::fprintf(stderr,
+                     "adg::mpi: the process ends (exit code %d); MPI is not running, so there is no job to abort\n",
+                     code);
+        std::exit(code);
+    }
     int r = 0, n = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     MPI_Comm_size(MPI_COMM_WORLD, &n);

@@ -15,7 +15,9 @@ public:
     Environment(int* argc = nullptr, char*** argv = nullptr);
     /// Finalises MPI if this object initialised it. Destroyed while an exception unwinds the stack with more than one
     /// rank, it calls MPI_Abort instead, ending every rank (which may be waiting in a collective this one will never
-    /// join): catch and report errors inside its lifetime.
+    /// join). Catch and report errors inside its lifetime; an error that only this rank raised (e.g. its own file,
+    /// not a collective's check, which every rank raises alike) must then end the job with mpi::abort(), since a
+    /// return from main would wait in MPI_Finalize for ranks that wait for this one.
     ~Environment();
     Environment(const Environment&) = delete;
     Environment& operator=(const Environment&) = delete;
@@ -32,7 +34,9 @@ int size();
 /// Ends every rank of the job now (MPI_Abort on MPI_COMM_WORLD) with exit code `code`, after printing "adg::mpi: rank
 /// R of N aborts the job (exit code C)" to stderr (mpirun names the rank too, mostly). For a
 /// rank that must stop while others may be waiting in a collective: returning from main instead would leave it
-/// waiting in MPI_Finalize for them, and them waiting for it.
+/// waiting in MPI_Finalize for them, and them waiting for it. When MPI is not running (before the Environment or
+/// after it), prints "adg::mpi: the process ends (exit code C); MPI is not running, so there is no job to abort"
+/// and calls std::exit(code).
 [[noreturn]] void abort(int code = 1);
 
 }  // namespace adg::mpi

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <system_error>
@@ -146,36 +147,8 @@ std::string encode_png(const std::string& path, const Image& image) {
 // details). The IDAT data is part of the file, so the file's size bounds what it can inflate to.
 constexpr std::uint64_t max_inflate_ratio = 1032;
 
-// The whole file at `path` (a regular file), as bytes.
-std::string read_file(const std::string& path, const std::string& prefix) {
-    const int fd = open_regular_file(path, prefix);
-    struct stat st {};
-    std::string data;
-    const auto fail = [&](int e) {
-        ::close(fd);
-        throw io_error(prefix + "cannot read the file: " + std::generic_category().message(e) + "; check the path");
-    };
-    if (::fstat(fd, &st) != 0) fail(errno);
-    try {
-        data.reserve(static_cast<std::size_t>(st.st_size));
-    } catch (const std::exception&) {
-        fail(ENOMEM);
-    }
-    char buffer[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) fail(errno);
-        if (n == 0) break;
-        try {
-            data.append(buffer, static_cast<std::size_t>(n));
-        } catch (const std::exception&) {
-            fail(ENOMEM);
-        }
-    }
-    ::close(fd);
-    return data;
-}
+// The signature and the image header (IHDR, which must come first): the first 33 bytes of a PNG file.
+constexpr std::size_t header_bytes = 33;
 
 std::uint32_t big_endian(const std::string& data, std::size_t at) {
     std::uint32_t v = 0;
@@ -183,42 +156,125 @@ std::uint32_t big_endian(const std::string& data, std::size_t at) {
     return v;
 }
 
-// What the header (IHDR, which must come first) claims, checked against the file before anything is allocated
-// for the pixels: the sides, and the filtered rows against what the file's bytes can inflate to. libpng checks the
-// rest of the header (depth and colour type) and every chunk's CRC while decoding.
-void check_header(const std::string& prefix, const std::string& data) {
+// The signature and that an image header follows it; `head` is at least the file's first header_bytes bytes, or
+// all of a shorter file.
+void check_start(const std::string& prefix, const std::string& head) {
     static const unsigned char signature[8] = {137, 80, 78, 71, 13, 10, 26, 10};
-    if (data.size() < 8 || std::memcmp(data.data(), signature, 8) != 0) {
-        throw io_error(prefix + "not a PNG file (it does not start with the PNG signature)");
+    if (head.size() < 8 || std::memcmp(head.data(), signature, 8) != 0) {
+        throw io_error(prefix + "not a PNG file (it does not start with the PNG signature); pass a PNG file");
     }
-    if (data.size() < 33 || big_endian(data, 8) != 13 || data.compare(12, 4, "IHDR") != 0) {
-        throw io_error(prefix + "truncated or corrupt PNG: no image header (IHDR chunk) after the signature");
+    if (head.size() < header_bytes || big_endian(head, 8) != 13 || head.compare(12, 4, "IHDR") != 0) {
+        throw io_error(prefix +
+                       "truncated or corrupt PNG: no image header (IHDR chunk) after the signature; write the file "
+                       "again from its source");
     }
-    // libpng stops reading after the last row, so a file cut after its image data would pass: the end chunk
-    // (IEND, empty, with its fixed CRC) must close the file.
-    static const unsigned char end[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
-    if (std::memcmp(data.data() + data.size() - 12, end, 12) != 0) {
-        throw io_error(prefix + "truncated or corrupt PNG: the file does not end with the end chunk (IEND)");
-    }
-    const std::uint64_t width = big_endian(data, 16), height = big_endian(data, 20);
+}
+
+// What the header claims, checked against a file of `size` bytes before anything is allocated for it or its
+// pixels: the sides; the filtered rows against what the file's bytes can inflate to; and the 8-bit gray or RGB
+// pixels read_png returns against the same bound, since a low bit depth or a palette makes them up to 24 times the
+// rows. libpng checks the rest of the header (depth and colour type) and every chunk's CRC while decoding.
+void check_claims(const std::string& prefix, const std::string& head, std::uint64_t size) {
+    const std::uint64_t width = big_endian(head, 16), height = big_endian(head, 20);
     if (width < 1 || height < 1 || width > max_png_side || height > max_png_side) {
         throw io_error(prefix + "the header claims a " + std::to_string(width) + " x " + std::to_string(height) +
                        " image; width and height must each be in 1.." + std::to_string(max_png_side));
     }
     // Bits per pixel: samples of the colour type (gray 1, RGB 3, palette 1, gray+alpha 2, RGBA 4) x depth.
-    const unsigned depth = static_cast<std::uint8_t>(data[24]), type = static_cast<std::uint8_t>(data[25]);
+    const unsigned depth = static_cast<std::uint8_t>(head[24]), type = static_cast<std::uint8_t>(head[25]);
     const unsigned samples = type == 2 ? 3 : type == 4 ? 2 : type == 6 ? 4 : 1;
     const std::uint64_t row = (width * samples * std::min(depth, 16u) + 7) / 8;
     // One filter byte per row; interlacing only adds rows, so this is what the IDAT data must inflate to at least.
     // Sides <= 10^6 and at most 8 bytes a pixel: no overflow in 64 bits.
     const std::uint64_t inflated = height * (1 + row);
-    const std::uint64_t most = static_cast<std::uint64_t>(data.size()) * max_inflate_ratio;
+    const std::uint64_t most = size * max_inflate_ratio;
+    const std::string claims =
+        "the header claims a " + std::to_string(width) + " x " + std::to_string(height) + " image, ";
     if (inflated > most) {
-        throw io_error(prefix + "the header claims a " + std::to_string(width) + " x " + std::to_string(height) +
-                       " image, " + std::to_string(inflated) + " bytes of rows, but a file of " +
-                       std::to_string(data.size()) + " bytes inflates to at most " + std::to_string(most) +
+        throw io_error(prefix + claims + std::to_string(inflated) + " bytes of rows, but a file of " +
+                       std::to_string(size) + " bytes inflates to at most " + std::to_string(most) +
                        "; the file is corrupt or truncated");
     }
+    // The colour bit of the type (RGB, palette, RGBA) makes the pixels RGB, as libpng's simplified API does.
+    const std::uint64_t pixels = width * height * ((type & 2) ? 3 : 1);
+    if (pixels > most) {
+        throw io_error(prefix + claims + std::to_string(pixels) + " bytes of 8-bit " + ((type & 2) ? "RGB" : "gray") +
+                       " pixels, more than " + std::to_string(max_inflate_ratio) + " per byte of the file (" +
+                       std::to_string(most) +
+                       "); the file is corrupt, or it packs its pixels tighter (a low bit depth or a palette): write "
+                       "it again as 8-bit gray or RGB");
+    }
+}
+
+// The end chunk (IEND, empty, with its fixed CRC) must close the file: libpng stops reading after the last row, so
+// a file cut after its image data would pass; bytes after it (an appended file, a botched transfer) are refused.
+// The chunks are walked by their lengths (libpng checks their CRCs) to the first end chunk.
+void check_end(const std::string& prefix, const std::string& data) {
+    static const unsigned char end[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+    std::size_t at = 8;
+    while (at + 12 <= data.size() && data.compare(at + 4, 4, "IEND") != 0) {
+        const std::size_t length = big_endian(data, at);
+        if (length > data.size() - at - 12) break;  // runs past the file's end
+        at += 12 + length;
+    }
+    if (at + 12 != data.size() || std::memcmp(data.data() + at, end, 12) != 0) {
+        throw io_error(prefix +
+                       "truncated or corrupt PNG: the file does not end with the end chunk (IEND); write the file "
+                       "again from its source");
+    }
+}
+
+// The PNG file at `path` (a regular file), as bytes: its header is read and checked against the file's size
+// before the rest gets memory, and checked again against what was read (the file may have changed in between).
+std::string read_checked_file(const std::string& path, const std::string& prefix) {
+    const int fd = open_regular_file(path, prefix);
+    std::string data;
+    const auto fail = [&](const std::string& what) {
+        ::close(fd);
+        throw io_error(prefix + what);
+    };
+    const auto fail_errno = [&](int e) {
+        fail("cannot read the file: " + std::generic_category().message(e) + "; check the path");
+    };
+    const auto out_of_memory = [&](std::uint64_t bytes) {
+        fail("out of memory for a file of " + std::to_string(bytes) +
+             " bytes; free memory or raise the memory limit (ulimit -v)");
+    };
+    char buffer[1 << 16];
+    // Reads until `data` holds `until` bytes or the file ends.
+    const auto read_until = [&](std::size_t until) {
+        while (data.size() < until) {
+            const ssize_t n = ::read(fd, buffer, std::min(sizeof buffer, until - data.size()));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) fail_errno(errno);
+            if (n == 0) break;
+            try {
+                data.append(buffer, static_cast<std::size_t>(n));
+            } catch (const std::exception&) {
+                out_of_memory(data.size() + static_cast<std::size_t>(n));
+            }
+        }
+    };
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) fail_errno(errno);
+    read_until(header_bytes);
+    try {
+        check_start(prefix, data);
+        check_claims(prefix, data, static_cast<std::uint64_t>(st.st_size));
+    } catch (const io_error&) {
+        ::close(fd);
+        throw;
+    }
+    try {
+        data.reserve(static_cast<std::size_t>(st.st_size));
+    } catch (const std::exception&) {
+        out_of_memory(static_cast<std::uint64_t>(st.st_size));
+    }
+    read_until(SIZE_MAX);  // to the end, also past st_size if the file grew since
+    ::close(fd);
+    check_claims(prefix, data, data.size());
+    check_end(prefix, data);
+    return data;
 }
 
 }  // namespace
@@ -251,30 +307,44 @@ void write_png(const std::string& path, const Image& image) {
 
 Image read_png(const std::string& path) {
     const std::string prefix = "read_png: '" + path + "': ";
-    const std::string data = read_file(path, prefix);
-    check_header(prefix, data);
+    const std::string data = read_checked_file(path, prefix);
     png_image png{};
     png.version = PNG_IMAGE_VERSION;
-    const auto fail = [&](const char* what) {
-        const std::string reason = png.message[0] ? png.message : "unknown error";
-        png_image_free(&png);
-        throw io_error(prefix + what + " (libpng: " + reason + ")");
+    // libpng's state is freed on every way out, also a bad_alloc while a message is built (freeing twice is fine).
+    struct Free {
+        png_image& png;
+        ~Free() { png_image_free(&png); }
+    } free_png{png};
+    const auto fail = [&](const std::string& what) { throw io_error(prefix + what); };
+    const auto fail_libpng = [&] {
+        fail("truncated or corrupt PNG (libpng: " + std::string(png.message[0] ? png.message : "unknown error") +
+             "); write the file again from its source");
     };
-    if (!png_image_begin_read_from_memory(&png, data.data(), data.size())) fail("truncated or corrupt PNG");
+    if (!png_image_begin_read_from_memory(&png, data.data(), data.size())) fail_libpng();
     const std::size_t channels = (png.format & PNG_FORMAT_FLAG_COLOR) ? 3 : 1;
     png.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
-    Image image;
-    try {
-        // Out of memory is the one failure left: the sides were checked. Named as the other messages are.
-        image = Image::filled(png.width, png.height, channels, 255, ("read_png: '" + path + "'").c_str());
-    } catch (const value_error& e) {
-        png_image_free(&png);
-        throw io_error(e.what());
-    }
+    // Without a gAMA, sRGB or iCCP chunk, libpng takes 16-bit samples as linear light and gamma-encodes them; like
+    // 8-bit ones they are sRGB in practice, so they are only rounded to 8 bits.
+    png.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
+    // At most max_inflate_ratio bytes per byte of the file (check_claims). Not filled: libpng writes every byte, and
+    // pages it never reaches (a file whose data fails early) are never committed.
+    const std::size_t bytes = std::size_t{png.width} * png.height * channels;
+    const auto out_of_memory = [&] {
+        fail("out of memory for a " + std::to_string(png.width) + " x " + std::to_string(png.height) + " image with " +
+             plural(channels, "channel") + " (" + plural(bytes, "byte") +
+             "); free memory or raise the memory limit (ulimit -v)");
+    };
+    std::unique_ptr<std::uint8_t[]> decoded(new (std::nothrow) std::uint8_t[bytes]);
+    if (!decoded) out_of_memory();
     const png_color white{255, 255, 255};
-    if (!png_image_finish_read(&png, &white, image.pixels.data(), static_cast<png_int_32>(png.width * channels),
-                               nullptr)) {
-        fail("truncated or corrupt PNG");
+    if (!png_image_finish_read(&png, &white, decoded.get(), static_cast<png_int_32>(png.width * channels), nullptr)) {
+        fail_libpng();
+    }
+    Image image{png.width, png.height, channels, {}};
+    try {
+        image.pixels.assign(decoded.get(), decoded.get() + bytes);
+    } catch (const std::bad_alloc&) {
+        out_of_memory();
     }
     return image;
 }

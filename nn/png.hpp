@@ -37,11 +37,18 @@ void write_png(const std::string& path, const Image& image);
 
 /// Reads the PNG file at `path` through libpng into an 8-bit image: gray (1 channel) for a gray file, RGB (3
 /// channels) for a colour or palette file, whatever its bit depth or interlacing. Transparency is composited on
-/// white (as a picture viewer shows it on a white page); 16-bit samples are rounded to 8 bits. The file is checked
-/// before its pixels get memory: width and height in 1..max_png_side, and the rows the header claims at most what
-/// the file could inflate to (deflate expands at most 1032:1), so a tiny file claiming a huge image is refused.
+/// white (as a picture viewer shows it on a white page). A file that states its gamma (a gAMA, sRGB or iCCP chunk)
+/// is converted to sRGB, as libpng's simplified API does; without one its samples are taken as sRGB: 8-bit ones
+/// unchanged, 16-bit ones rounded to the nearest of 256 levels (v x 255 / 65535, so 0x8000 is 128).
+/// The file must begin with the PNG signature and the image header and end with the end chunk (IEND; bytes after
+/// it are refused). Before the file or its pixels get memory, the header is checked against the file's size s:
+/// width and height in 1..max_png_side, and both the rows the header claims and the 8-bit pixels read_png returns
+/// (width x height x channels) at most 1032 x s bytes (deflate expands at most 1032:1; a file packing its pixels
+/// tighter, with a low bit depth or a palette, is refused: write it as 8-bit gray or RGB). So, besides libpng's few
+/// rows, read_png holds at most s + 2 x 1032 x s bytes: the file, the pixels as decoded and their copy in the Image.
+/// The decoded pixels are not filled beforehand, so a file whose image data fails early commits little of them.
 /// Throws io_error "read_png: '<path>': ..." for a missing or unreadable file, a file that is not a PNG, such a
-/// header, or a truncated or corrupt file (libpng's reason quoted): never a partial image.
+/// header, a truncated or corrupt file (libpng's reason quoted) or no memory for it: never a partial image.
 Image read_png(const std::string& path);
 
 /// How to_gray maps values to gray levels.

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -120,7 +121,9 @@ TEST_CASE("cli resume: options a run must keep are refused with both values, and
                                                                         {"--model", "784-16-10", "784-32-10"},
                                                                         {"--dropout", "0.2", "0.1"},
                                                                         {"--optimizer", "sgd", "adamw"},
-                                                                        {"--limit", "400", "500"}}) {
+                                                                        {"--limit", "400", "500"},
+                                                                        {"--activation", "tanh", "relu"},
+                                                                        {"--init", "xavier", "he"}}) {
         const auto r = run_cli({"train", "--resume", ckpt, "--epochs", "2", option, value});
         CHECK(r.code == 2);
         CHECK(r.err == "adgraph: " + option + " " + value + ": the checkpoint " + ckpt + " was trained with " + option +
@@ -187,18 +190,21 @@ TEST_CASE("cli resume: every option a checkpoint records is held to the command 
 
 TEST_CASE("cli resume: the global step must be the epochs done times the batches an epoch") {
     const std::string path = "run/model.safetensors";
-    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {1, 8}, 8));
-    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {3, 24}, 8));
-    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {0, 0}, 8));
+    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {1, 8}, 8, 500, 64));
+    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {3, 24}, 8, 500, 64));
+    CHECK_NOTHROW(adg::cli::check_resume_steps(path, {0, 0}, 8, 500, 64));
     const auto refused = [&](adg::cli::ResumePoint at, std::size_t batches) {
         try {
-            adg::cli::check_resume_steps(path, at, batches);
+            adg::cli::check_resume_steps(path, at, batches, 500, 64);
         } catch (const adg::io_error& e) {
             return std::string(e.what());
         }
         return std::string();
     };
-    const std::string end = "; the metadata is corrupt: resume from another checkpoint or train afresh";
+    // Another copy of the data (a --data with another number of images, --limit 0) or a corrupt checkpoint.
+    const std::string end =
+        " (500 training images in batches of 64); resume with the run's --data and --limit, or from another "
+        "checkpoint if this one is corrupt";
     CHECK(refused({1, 99999999999999999}, 8) ==
           "checkpoint run/model.safetensors: metadata 'global_step' is 99999999999999999, not 'epoch' 1 × 8 batches "
           "an epoch" +
@@ -212,6 +218,63 @@ TEST_CASE("cli resume: the global step must be the epochs done times the batches
           "checkpoint run/model.safetensors: metadata 'global_step' is 8, not 'epoch' 2305843009213693953 × 8 "
           "batches an epoch" +
               end);
+}
+
+TEST_CASE("cli resume: a rank that resumes and one that starts afresh do not start the same run") {
+    using adg::cli::start_fingerprint;
+    const std::string options = adg::cli::options_json(adg::cli::TrainOptions{});
+    const std::uint64_t fresh = start_fingerprint(options, 500, 500, false);
+    CHECK(start_fingerprint(options, 500, 500, false) == fresh);
+    // The same options and data: only --resume differs (mpirun's ':' syntax), which takes other collectives.
+    CHECK(start_fingerprint(options, 500, 500, true) != fresh);
+    CHECK(start_fingerprint(options, 400, 500, false) != fresh);
+    CHECK(adg::cli::start_mismatch({fresh, start_fingerprint(options, 500, 500, true)}) ==
+          "rank 1 of 2 started another run than rank 0 (the options, the number of training or test images, or "
+          "--resume differ); start every rank with the same command line and the same data (--data) on every "
+          "machine");
+}
+
+TEST_CASE("cli resume: an SGD run without momentum cannot continue with momentum, which it kept no velocity for") {
+    if (!adg::testing::have_fashion_mnist()) return;
+    const adg::testing::TempDir dir("adgraph-resume-momentum");
+    const std::string run = dir.file("run"), ckpt = dir.file("run/model.safetensors");
+    auto args = tiny_run(run, 1, "constant");
+    for (const char* a : {"--optimizer", "sgd", "--momentum", "0"}) args.push_back(a);
+    REQUIRE(run_cli(args).code == 0);
+    const auto r = run_cli({"train", "--resume", ckpt, "--epochs", "2", "--momentum", "0.9", "--threads", "1"});
+    CHECK(r.code == 2);
+    CHECK(r.err == "adgraph: --momentum 0.9: the checkpoint " + ckpt +
+                       " was trained with SGD without momentum (--momentum 0), which keeps no velocity to continue; "
+                       "leave --momentum out or pass 0\nRun 'adgraph train --help' for the options.\n");
+    // Leaving it out continues the run.
+    const auto same = run_cli({"train", "--resume", ckpt, "--epochs", "2", "--threads", "1", "--no-plot"});
+    CHECK_MESSAGE(same.code == 0, same.err);
+}
+
+TEST_CASE("cli resume: a cosine schedule resumes at the rate of the uninterrupted run's step") {
+    if (!adg::testing::have_fashion_mnist()) return;
+    const adg::testing::TempDir dir("adgraph-resume-cosine");
+    const std::string whole = dir.file("whole"), part = dir.file("part");
+    REQUIRE(run_cli(tiny_run(whole, 3, "cosine")).code == 0);
+    // Epoch 1 of a 1-epoch run, resumed with --epochs 3: the schedule is rebuilt over 3 epochs and set to the
+    // checkpoint's global step, so epochs 2 and 3 take the 3-epoch run's rates (metrics' lr: each epoch's last).
+    REQUIRE(run_cli(tiny_run(part, 1, "cosine")).code == 0);
+    const auto resumed =
+        run_cli({"train", "--resume", part + "/model.safetensors", "--epochs", "3", "--threads", "1", "--no-plot"});
+    REQUIRE_MESSAGE(resumed.code == 0, resumed.err);
+    const auto lr = [](const std::string& metrics) {
+        std::vector<double> out;
+        for (const auto& line : lines_of(metrics)) out.push_back(nlohmann::json::parse(line)["lr"].get<double>());
+        return out;
+    };
+    const std::vector<double> expected = lr(read_file(whole + "/metrics.jsonl"));
+    const std::vector<double> got = lr(read_file(part + "/metrics.jsonl"));
+    REQUIRE(expected.size() == 3);
+    REQUIRE(got.size() == 3);
+    CHECK(got[1] == expected[1]);
+    CHECK(got[2] == expected[2]);
+    // The check can fail: the 1-epoch run's own rate (cosine over 1 epoch, ending near 0) is not the 3-epoch run's.
+    CHECK(got[0] != expected[0]);
 }
 
 TEST_CASE("cli resume: ranks that loaded another run than rank 0 are named") {
@@ -273,11 +336,31 @@ TEST_CASE("cli resume: the launcher's variables say how many processes a run spa
     // Rank 0 of a PMIx job that does not say its size may have peers: a build without MPI refuses there too.
     CHECK(adg::cli::multi_process(detect_launch(env_of({{"PMIX_RANK", "0"}}))));
     CHECK_FALSE(detect_launch(env_of({{"OMPI_COMM_WORLD_SIZE", "two"}})).launched);
-    // --threads 0: the machine's cores shared among its ranks, at least one each.
-    CHECK(adg::cli::default_threads(alone, 8) == 8);
-    CHECK(adg::cli::default_threads(ompi, 8) == 2);
-    CHECK(adg::cli::default_threads(ompi, 2) == 1);
+    // --threads 0: the machine's cores shared among its ranks, at least one each ...
+    CHECK(adg::cli::default_threads(alone, 8, 8) == 8);
+    CHECK(adg::cli::default_threads(ompi, 8, 8) == 2);
+    CHECK(adg::cli::default_threads(ompi, 2, 2) == 1);
+    CHECK(adg::cli::default_threads(ompi, 8, 0) == 2);  // the mask unknown
+    // ... and no more than the CPUs a rank is bound to (mpirun binds each of -np 2 to one core).
+    CHECK(adg::cli::default_threads(ompi, 16, 1) == 1);
+    CHECK(adg::cli::default_threads(one, 2, 1) == 1);
+    CHECK(adg::cli::default_threads(ompi, 16, 8) == 5);  // a socket of 8 shared: the machine's share is smaller
+    CHECK(adg::cli::usable_cpus() >= 1);
+    // Messages only one rank may print name it.
+    CHECK(adg::cli::rank_prefix(alone) == "");
+    CHECK(adg::cli::rank_prefix(ompi) == "rank 2 of 3: ");
+    CHECK(adg::cli::rank_prefix(one) == "");
+    CHECK(adg::cli::rank_prefix(pmix) == "rank 1: ");
     CHECK(adg::cli::no_mpi_message(ompi).find("started it as 3 processes") != std::string::npos);
+    // A build without MPI refuses every process of a job of several (rank 0 says why), in every build's tests.
+    CHECK(adg::cli::mpi_refusal(ompi, false) == std::optional<std::string>(""));
+    adg::cli::Launch first = ompi;
+    first.rank = 0;
+    CHECK(adg::cli::mpi_refusal(first, false) == adg::cli::no_mpi_message(first));
+    CHECK(adg::cli::mpi_refusal(pmix, false) == std::optional<std::string>(""));
+    CHECK_FALSE(adg::cli::mpi_refusal(alone, false).has_value());
+    CHECK_FALSE(adg::cli::mpi_refusal(one, false).has_value());  // mpirun -np 1: one process, trained as one
+    CHECK_FALSE(adg::cli::mpi_refusal(ompi, true).has_value());
     CHECK(adg::cli::no_mpi_message(pmix).find("started it as several processes") != std::string::npos);
 }
 

@@ -1633,6 +1633,11 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      "parameters, 0 buffers, 23 float32 and 0 float64 elements, shapes 6c494113fa1c31c2 now); make the "
                      "DataParallel once the model is complete",
                      [=] { throw mpi::detail::layout_changed("DataParallel::allreduce_gradients", 0, rank0, grown); }});
+        c.push_back({"value_error",
+                     "DataParallel::allreduce_gradients: rank 2's model changed after its DataParallel was made, so no "
+                     "rank averaged its gradients; see rank 2's own error and make its DataParallel once the model is "
+                     "complete",
+                     [] { throw mpi::detail::peer_refused("DataParallel::allreduce_gradients", 2, false); }});
     }
     c.push_back({"value_error",
                  "mpi::rank: MPI is not initialised (or already finalised); create an adg::mpi::Environment at the "
@@ -1648,7 +1653,12 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "DataParallel::allreduce_gradients: share nan is not a finite number; pass this rank's rows over the "
                  "global batch's",
                  [] { throw mpi::detail::bad_share(std::nan("")); }});
-    c.push_back({"value_error", "DataParallel::local_batch: batch 3 is out of range; the epoch has 3 batches",
+    c.push_back({"value_error",
+                 "DataParallel::allreduce_gradients: rank 1's share is not a finite number, so no rank averaged its "
+                 "gradients; see rank 1's own error and pass it its rows over the global batch's",
+                 [] { throw mpi::detail::peer_refused("DataParallel::allreduce_gradients", 1, true); }});
+    c.push_back({"value_error",
+                 "DataParallel::local_batch: batch 3 is out of range for an epoch of 3 batches; pass i < epoch.size()",
                  [] { throw mpi::detail::batch_out_of_range(3, 3); }});
 
     // ---- value_error: the playground ----
@@ -1876,20 +1886,22 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                  "read_png: '/tmp/run/missing.png': cannot open the file: No such file or directory; check the path",
                  [=] { read_png(file("missing.png")); }});
     c.push_back(
-        {"io_error", "read_png: '/tmp/run/notes.png': not a PNG file (it does not start with the PNG signature)", [=] {
+        {"io_error",
+         "read_png: '/tmp/run/notes.png': not a PNG file (it does not start with the PNG signature); pass a PNG file",
+         [=] {
              std::ofstream(file("notes.png")) << "not an image\n";
              read_png(file("notes.png"));
          }});
     c.push_back({"io_error",
                  "read_png: '/tmp/run/cut.png': truncated or corrupt PNG: no image header (IHDR chunk) after the "
-                 "signature",
+                 "signature; write the file again from its source",
                  [=] {
                      std::ofstream(file("cut.png"), std::ios::binary) << png_claiming(4, 4).substr(0, 20);
                      read_png(file("cut.png"));
                  }});
     c.push_back({"io_error",
                  "read_png: '/tmp/run/cut.png': truncated or corrupt PNG: the file does not end with the end chunk "
-                 "(IEND)",
+                 "(IEND); write the file again from its source",
                  [=] {
                      const std::string png = png_claiming(4, 4);
                      std::ofstream(file("cut.png"), std::ios::binary) << png.substr(0, png.size() - 12);
@@ -1909,17 +1921,35 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
                      std::ofstream(file("bomb.png"), std::ios::binary) << png_claiming(100000, 100000);
                      read_png(file("bomb.png"));
                  }});
-    c.push_back({"io_error", "read_png: '/tmp/run/crc.png': truncated or corrupt PNG (libpng: IDAT: CRC error)", [=] {
-                     write_png(file("crc.png"), Image{2, 2, 1, {0, 1, 2, 3}});
-                     std::fstream f(file("crc.png"), std::ios::in | std::ios::out | std::ios::binary);
-                     std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-                     const std::size_t idat = bytes.find("IDAT") - 4;
-                     const std::size_t length = static_cast<unsigned char>(bytes[idat + 3]);  // a tiny chunk
-                     f.seekp(static_cast<std::streamoff>(idat + 8 + length));
-                     f.put(static_cast<char>(bytes[idat + 8 + length] ^ 1));  // its CRC, the data intact
-                     f.close();
-                     read_png(file("crc.png"));
+    c.push_back({"io_error",
+                 "read_png: '/tmp/run/bits.png': the header claims a 20000 x 20000 image, 1200000000 bytes of 8-bit "
+                 "RGB pixels, more than 1032 per byte of the file (51677400); the file is corrupt, or it packs its "
+                 "pixels tighter (a low bit depth or a palette): write it again as 8-bit gray or RGB",
+                 [=] {
+                     // 1-bit palette: its rows fit the file, its pixels as RGB are 24 times them.
+                     std::string ihdr = png_claiming(20000, 20000).substr(16, 8);
+                     ihdr += std::string{1, 3, 0, 0, 0};
+                     std::ofstream(file("bits.png"), std::ios::binary)
+                         << std::string("\x89PNG\r\n\x1a\n", 8) + png_chunk("IHDR", ihdr) +
+                                png_chunk("PLTE", std::string(6, '\0')) + png_chunk("IDAT", std::string(50000, '\0')) +
+                                png_chunk("IEND", "");
+                     read_png(file("bits.png"));
                  }});
+    c.push_back(
+        {"io_error",
+         "read_png: '/tmp/run/crc.png': truncated or corrupt PNG (libpng: IDAT: CRC error); write the file again "
+         "from its source",
+         [=] {
+             write_png(file("crc.png"), Image{2, 2, 1, {0, 1, 2, 3}});
+             std::fstream f(file("crc.png"), std::ios::in | std::ios::out | std::ios::binary);
+             std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+             const std::size_t idat = bytes.find("IDAT") - 4;
+             const std::size_t length = static_cast<unsigned char>(bytes[idat + 3]);  // a tiny chunk
+             f.seekp(static_cast<std::streamoff>(idat + 8 + length));
+             f.put(static_cast<char>(bytes[idat + 8 + length] ^ 1));  // its CRC, the data intact
+             f.close();
+             read_png(file("crc.png"));
+         }});
     c.push_back({"io_error",
                  "run_process: cannot start '/tmp/run/plain.sh': Permission denied; check that it is an executable "
                  "program",
@@ -1939,8 +1969,9 @@ std::vector<Family> library_catalog(const adg::testing::TempDir& dir) {
     // ---- io_error: MPI calls (adgraph_mpi; tests/mpi/ raises it from a real failed MPI_Bcast) ----
     c.push_back(
         {"io_error",
-         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); every rank must "
-         "make the same adg::mpi calls in the same order",
+         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); MPI's text says "
+         "which: fix the argument it names, the rank that failed, or the ranks' calls (every rank must make the "
+         "same adg::mpi calls in the same order)",
          [] { throw mpi::detail::call_failed("mpi::broadcast_state", "MPI_Bcast", 8, "MPI_ERR_ROOT: invalid root"); }});
 
     // ---- io_error: safetensors ----
@@ -2467,6 +2498,11 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                  "adgraph: --batch 4: the checkpoint /tmp/run/trained/model.safetensors was trained with --batch 8, "
                  "which a resumed run keeps; leave --batch out or pass 8\nRun 'adgraph train --help' for the "
                  "options.\n"});
+    c.push_back({{"train", "--resume", dir.file("sgd.safetensors"), "--momentum", "0.9"},
+                 2,
+                 "adgraph: --momentum 0.9: the checkpoint /tmp/run/sgd.safetensors was trained with SGD without "
+                 "momentum (--momentum 0), which keeps no velocity to continue; leave --momentum out or pass 0\nRun "
+                 "'adgraph train --help' for the options.\n"});
     c.push_back({{"train", "--resume", ckpt},
                  2,
                  "adgraph: --resume: the checkpoint /tmp/run/trained/model.safetensors has trained 1 of 1 epochs; pass "
@@ -2575,7 +2611,8 @@ std::vector<CliFamily> cli_catalog(const adg::testing::TempDir& dir) {
                   "--no-plot", "--out", dir.file("out-steps")},
                  1,
                  "adgraph: error: checkpoint /tmp/run/steps.safetensors: metadata 'global_step' is 5, not 'epoch' 1 "
-                 "× 2 batches an epoch; the metadata is corrupt: resume from another checkpoint or train afresh\n",
+                 "× 2 batches an epoch (16 training images in batches of 8); resume with the run's --data and --limit, "
+                 "or from another checkpoint if this one is corrupt\n",
                  [&] { CHECK_FALSE(fs::exists(dir.file("out-steps/model.safetensors"))); }});
     c.push_back({{"eval", "--model", dir.file("missing.safetensors"), "--data", data},
                  1,
@@ -2682,6 +2719,11 @@ void prepare_cli_scratch(const adg::testing::TempDir& dir) {
     save_safetensors(dir.file("range.safetensors"), {},
                      {{"epoch", "1"}, {"global_step", "2"}, {"train_options", zero_batch.dump()}});
     save_safetensors(dir.file("noepoch.safetensors"), {}, {{"global_step", "2"}, {"train_options", recorded}});
+    nlohmann::json sgd = nlohmann::json::parse(recorded);
+    sgd["--optimizer"] = "sgd";
+    sgd["--momentum"] = 0.0;
+    save_safetensors(dir.file("sgd.safetensors"), {},
+                     {{"epoch", "1"}, {"global_step", "2"}, {"train_options", sgd.dump()}});
     save_safetensors(dir.file("badstep.safetensors"), {},
                      {{"epoch", "1"}, {"global_step", "two"}, {"train_options", recorded}});
     SafetensorsFile steps = load_safetensors(ckpt);
@@ -2836,6 +2878,16 @@ TEST_CASE("error catalog: docs/errors.md has a section per exception type and qu
     known.insert(apart.substr(0, apart.size() - 1));
     // The message of ranks started unlike (raised under mpirun by tests/mpi/train_test.py --case faults).
     const std::string unlike = "adgraph: error: " + adg::cli::start_mismatch({5, 5, 6}) + "\n";
+    // A rank other than 0 that could not load its data while rank 0 could (raised under mpirun by
+    // tests/mpi/train_test.py --case faults): the error of the data's CLI case above, naming the rank.
+    adg::cli::Launch second = two;
+    second.rank = 1;
+    const std::string alone = "adgraph: error: " + adg::cli::rank_prefix(second) +
+                              "load_fashion_mnist: the data directory /tmp/run/nowhere does not exist; install the "
+                              "Debian package `dataset-fashion-mnist` (apt-get install dataset-fashion-mnist) or pass "
+                              "--data DIR\n";
+    CHECK(page.find("\n" + alone + "```") != std::string::npos);
+    known.insert(alone.substr(0, alone.size() - 1));
     CHECK(page.find("\n" + unlike + "```") != std::string::npos);
     known.insert(unlike.substr(0, unlike.size() - 1));
     // And the page quotes nothing else: a message changed in the code cannot linger in the page.

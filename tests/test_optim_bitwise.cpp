@@ -14,6 +14,7 @@
 
 #include <adgraph/adgraph.hpp>
 #include <adgraph/nn/optim.hpp>
+#include <adgraph/tensor/parallel.hpp>
 
 using namespace adg;
 using namespace adg::nn;
@@ -171,16 +172,25 @@ void check_adam_bitwise(const AdamCase& c) {
 }  // namespace
 
 TEST_CASE("Adam and AdamW: bitwise the reference loop, float32 and float64, AMSGrad and weight decay on and off") {
-    for (const bool amsgrad : {false, true}) {
-        for (const bool decoupled : {false, true}) {
-            for (const double wd : {0.0, 0.1}) {
-                CAPTURE(amsgrad);
-                CAPTURE(decoupled);
-                CAPTURE(wd);
-                const AdamCase c{amsgrad, decoupled, wd};
-                check_adam_bitwise<float>(c);
-                check_adam_bitwise<double>(c);
+    // One thread, and three: the {201, 200} parameter (40 200 elements, at least 2 · parallel_grain) is then updated
+    // in two parts, the second starting at a multiple of 16 with its own vector prologue. The thread count is 1
+    // unless set, so the split path is compared only when set here.
+    const int before = num_threads();
+    for (const int threads : {1, 3}) {
+        set_num_threads(threads);
+        for (const bool amsgrad : {false, true}) {
+            for (const bool decoupled : {false, true}) {
+                for (const double wd : {0.0, 0.1}) {
+                    CAPTURE(threads);
+                    CAPTURE(amsgrad);
+                    CAPTURE(decoupled);
+                    CAPTURE(wd);
+                    const AdamCase c{amsgrad, decoupled, wd};
+                    check_adam_bitwise<float>(c);
+                    check_adam_bitwise<double>(c);
+                }
             }
         }
     }
+    set_num_threads(before);
 }

@@ -203,6 +203,29 @@ TEST_CASE("process: a program that outlives its time limit is killed with what i
     CHECK_MESSAGE(state == "gone", ("the background sleep is still " + state));
 }
 
+TEST_CASE("process: with a grace a timed-out program gets SIGTERM first and may end on it, without one SIGKILL") {
+    using namespace std::chrono_literals;
+    // The shell exits 7 on SIGTERM (its sleep, in the same group, ends on it too). The grace is 20 s: ending long
+    // before it shows the exit was seen, not waited out.
+    const std::vector<std::string> polite = {"sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.05; done"};
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run_process(polite, {}, 300ms, 20s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(r.timed_out);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_status == 7);
+    CHECK(took < 10s);
+    // No grace: straight to SIGKILL, which no trap sees.
+    const auto k = run_process(polite, {}, 300ms);
+    CHECK(k.timed_out);
+    CHECK(k.signal == SIGKILL);
+    // A program that ignores SIGTERM (and so does its sleep: an ignored signal stays ignored across exec) is killed
+    // once the grace runs out.
+    const auto stubborn = run_process({"sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"}, {}, 300ms, 300ms);
+    CHECK(stubborn.timed_out);
+    CHECK(stubborn.signal == SIGKILL);
+}
+
 TEST_CASE("process: a program that ends within its time limit is not affected by it") {
     using namespace std::chrono_literals;
     const auto r = run_process({"cat"}, "within the limit", 30s);

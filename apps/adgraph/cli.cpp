@@ -63,7 +63,9 @@ void add_train_options(CLI::App& cmd, TrainOptions& o) {
     cmd.add_flag("!--no-plot", o.plot, "do not draw curves.png");
     cmd.add_option("--resume", o.resume,
                    "continue the run of this checkpoint (model.safetensors of adgraph train) up to --epochs; options "
-                   "not given take the checkpoint's values, --out its directory");
+                   "not given take the checkpoint's values, --out its directory. --epochs counts the whole run: "
+                   "another value than the run's stretches the schedule, and the rate resumes at the new schedule's "
+                   "value for that step (resume with the run's own --epochs to continue its curve)");
     cmd.footer(
         std::string("Model specs:\n"
                     "  784-256-128-10  an MLP: layer sizes joined by '-' (--activation after each hidden layer)\n"
@@ -171,7 +173,13 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
                 if (train_options.resume.empty()) {
                     throw UsageError{"--resume: the path is empty; name a checkpoint written by adgraph train"};
                 }
-                apply_resume_options(train_options, given);
+                try {
+                    apply_resume_options(train_options, given);
+                } catch (UsageError& e) {
+                    // Each rank read its own copy of the checkpoint: a stale copy fails on its rank alone.
+                    e.every_rank = true;
+                    throw;
+                }
             }
             // A resumed run's options all come from the command line or the checkpoint, never from a preset.
             apply_preset_defaults(train_options, [&](const std::string& option) {
@@ -198,11 +206,11 @@ int run(int argc, const char* const* argv, std::ostream& out, std::ostream& err)
         }
         return predict_command(model_path, data, index, out);
     } catch (const UsageError& e) {
-        if (!quiet_rank())
-            err << "adgraph: " << e.message << "\nRun 'adgraph " << command << " --help' for the options.\n";
+        if (!quiet_rank() || e.every_rank) {
+            err << "adgraph: " << rank_prefix(detect_launch()) << e.message << "\nRun 'adgraph " << command
+                << " --help' for the options.\n";
+        }
         return exit_usage;
-    } catch (const PeerFailure&) {
-        return exit_failure;  // the rank that failed reported it
     } catch (const std::exception& e) {
         err << "adgraph: error: " << e.what() << "\n";
         return exit_failure;

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <sched.h>
+
 #include <adgraph/nn/dropout.hpp>
 
 #if ADGRAPH_WITH_MPI
@@ -81,9 +83,26 @@ std::string no_mpi_message(const Launch& launch) {
            "without mpirun\n";
 }
 
-int default_threads(const Launch& launch, unsigned cores) {
+std::optional<std::string> mpi_refusal(const Launch& launch, bool with_mpi) {
+    if (with_mpi || !multi_process(launch)) return std::nullopt;
+    return launch.rank == 0 ? no_mpi_message(launch) : std::string();
+}
+
+int default_threads(const Launch& launch, unsigned cores, int usable) {
     const int local = launch.launched ? std::max(1, launch.local_size) : 1;
-    return std::max(1, static_cast<int>(cores) / local);
+    const int share = static_cast<int>(cores) / local;
+    return std::max(1, usable > 0 ? std::min(usable, share) : share);
+}
+
+int usable_cpus() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    return ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+}
+
+std::string rank_prefix(const Launch& launch) {
+    if (!launch.launched || launch.rank == 0) return "";
+    return "rank " + std::to_string(launch.rank) + (launch.size > 0 ? " of " + std::to_string(launch.size) : "") + ": ";
 }
 
 #if ADGRAPH_WITH_MPI
@@ -100,100 +119,97 @@ Ranks::Ranks(const Launch& launch) {
     size_ = mpi::size();
 }
 
-Ranks::~Ranks() = default;
-
-std::vector<std::uint64_t> Ranks::gather(std::uint64_t value) {
-    if (!mpi_) return {value};
-    // As two 32-bit halves, each exact in a double, in this rank's slots of a sum over zeros.
-    const auto n = static_cast<std::size_t>(size_), me = static_cast<std::size_t>(rank_);
-    std::vector<double> v(2 * n, 0.0);
-    v[2 * me] = static_cast<double>(value >> 32);
-    v[2 * me + 1] = static_cast<double>(value & 0xffffffffu);
-    mpi::sum(v);
-    std::vector<std::uint64_t> all(n);
-    for (std::size_t r = 0; r < n; ++r) {
-        all[r] = (static_cast<std::uint64_t>(v[2 * r]) << 32) | static_cast<std::uint64_t>(v[2 * r + 1]);
-    }
-    return all;
-}
-
-void Ranks::abort_job() {
-    if (mpi_ && size_ > 1) mpi::abort(1);
-}
-
-void Ranks::attach(nn::Module& model, std::uint64_t steps) {
-    model_ = &model;
-    steps_ = steps;
-    if (!mpi_) return;
-    mpi_->parallel = std::make_unique<mpi::DataParallel>(model);
-    mpi_->parallel->set_steps(steps);
-}
-
-nn::Batch Ranks::local_batch(const nn::Epoch& epoch, std::size_t i) {
-    if (mpi_) {
-        ++steps_;
-        return mpi_->parallel->local_batch(epoch, i);
-    }
-    nn::key_dropout(*model_, steps_++, 0);
-    return epoch.batch(i);
-}
-
-void Ranks::allreduce_gradients() {
-    if (mpi_) mpi_->parallel->allreduce_gradients();
-}
-
-void Ranks::broadcast_buffers() {
-    if (mpi_) mpi_->parallel->broadcast_buffers();
-}
-
-void Ranks::sum(std::vector<double>& values) {
-    if (mpi_) mpi::sum(values);
-}
-
-std::pair<std::size_t, std::size_t> Ranks::shard(std::size_t rows) const {
-    if (!mpi_) return {0, rows};
-    const mpi::RowRange r = mpi::shard(rows, rank_, size_);
-    return {r.begin, r.end};
-}
-
-std::uint64_t Ranks::steps() const { return mpi_ && mpi_->parallel ? mpi_->parallel->steps() : steps_; }
-
-double Ranks::allreduce_seconds() const { return mpi_ && mpi_->parallel ? mpi_->parallel->allreduce_seconds() : 0.0; }
-
 #else
 
 struct Ranks::Mpi {};
 
 Ranks::Ranks(const Launch&) {}
 
+#endif
+
 Ranks::~Ranks() = default;
 
-std::vector<std::uint64_t> Ranks::gather(std::uint64_t value) { return {value}; }
+// Each collective below is the identity in one process (no mpi_), which a build without MPI always is.
 
-void Ranks::abort_job() {}
+std::vector<std::uint64_t> Ranks::gather(std::uint64_t value) {
+#if ADGRAPH_WITH_MPI
+    if (mpi_) {
+        // As two 32-bit halves, each exact in a double, in this rank's slots of a sum over zeros.
+        const auto n = static_cast<std::size_t>(size_), me = static_cast<std::size_t>(rank_);
+        std::vector<double> v(2 * n, 0.0);
+        v[2 * me] = static_cast<double>(value >> 32);
+        v[2 * me + 1] = static_cast<double>(value & 0xffffffffu);
+        mpi::sum(v);
+        std::vector<std::uint64_t> all(n);
+        for (std::size_t r = 0; r < n; ++r) {
+            all[r] = (static_cast<std::uint64_t>(v[2 * r]) << 32) | static_cast<std::uint64_t>(v[2 * r + 1]);
+        }
+        return all;
+    }
+#endif
+    return {value};
+}
+
+void Ranks::abort_job() {
+#if ADGRAPH_WITH_MPI
+    if (mpi_ && size_ > 1) mpi::abort(1);
+#endif
+}
 
 void Ranks::attach(nn::Module& model, std::uint64_t steps) {
     model_ = &model;
     steps_ = steps;
+#if ADGRAPH_WITH_MPI
+    if (!mpi_) return;
+    mpi_->parallel = std::make_unique<mpi::DataParallel>(model);
+    mpi_->parallel->set_steps(steps);
+#endif
 }
 
 nn::Batch Ranks::local_batch(const nn::Epoch& epoch, std::size_t i) {
-    nn::key_dropout(*model_, steps_++, 0);
+    ++steps_;  // DataParallel counts the same steps (attach started both at the same count)
+#if ADGRAPH_WITH_MPI
+    if (mpi_) return mpi_->parallel->local_batch(epoch, i);
+#endif
+    nn::key_dropout(*model_, steps_ - 1, 0);
     return epoch.batch(i);
 }
 
-void Ranks::allreduce_gradients() {}
+void Ranks::allreduce_gradients() {
+#if ADGRAPH_WITH_MPI
+    if (mpi_) mpi_->parallel->allreduce_gradients();
+#endif
+}
 
-void Ranks::broadcast_buffers() {}
+void Ranks::broadcast_buffers() {
+#if ADGRAPH_WITH_MPI
+    if (mpi_) mpi_->parallel->broadcast_buffers();
+#endif
+}
 
-void Ranks::sum(std::vector<double>&) {}
+void Ranks::sum([[maybe_unused]] std::vector<double>& values) {
+#if ADGRAPH_WITH_MPI
+    if (mpi_) mpi::sum(values);
+#endif
+}
 
-std::pair<std::size_t, std::size_t> Ranks::shard(std::size_t rows) const { return {0, rows}; }
+std::pair<std::size_t, std::size_t> Ranks::shard(std::size_t rows) const {
+#if ADGRAPH_WITH_MPI
+    if (mpi_) {
+        const mpi::RowRange r = mpi::shard(rows, rank_, size_);
+        return {r.begin, r.end};
+    }
+#endif
+    return {0, rows};
+}
 
 std::uint64_t Ranks::steps() const { return steps_; }
 
-double Ranks::allreduce_seconds() const { return 0.0; }
-
+double Ranks::allreduce_seconds() const {
+#if ADGRAPH_WITH_MPI
+    if (mpi_ && mpi_->parallel) return mpi_->parallel->allreduce_seconds();
 #endif
+    return 0.0;
+}
 
 }  // namespace adg::cli

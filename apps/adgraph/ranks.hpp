@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,13 +45,26 @@ bool multi_process(const Launch& launch);
 /// The stderr text of `adgraph train` in a build without MPI when `launch` is a job of several processes.
 std::string no_mpi_message(const Launch& launch);
 
-/// The threads per process `--threads 0` means: all `cores`, shared among the job's processes on this machine
-/// (at least 1 each) so that ranks do not oversubscribe the cores.
-int default_threads(const Launch& launch, unsigned cores);
+/// Whether `adgraph train` must refuse to run as `launch` in a build with (`with_mpi`) or without MPI: nullopt to
+/// train; else refuse (exit 1) with this text on stderr (no_mpi_message on rank 0, "" on the other ranks).
+std::optional<std::string> mpi_refusal(const Launch& launch, bool with_mpi);
+
+/// The threads per process `--threads 0` means: the machine's `cores` shared among the job's processes on this
+/// machine, and no more than the `usable` CPUs this process may run on (its affinity mask: mpirun binds each rank
+/// to one core for -np 2 or fewer, to a socket beyond; 0 if unknown), at least 1, so that ranks oversubscribe
+/// neither the machine nor their own binding.
+int default_threads(const Launch& launch, unsigned cores, int usable);
+/// The CPUs in this process's affinity mask (sched_getaffinity), 0 if it cannot be read.
+int usable_cpus();
+
+/// "rank R of N: " on the ranks other than 0 of an MPI job ("rank R: " if the launcher does not say N), "" else:
+/// the prefix of a message that only this rank may print.
+std::string rank_prefix(const Launch& launch);
 
 /// Thrown on every rank when a collective step told all of them that it failed somewhere: `message` is the error
 /// this rank reports ("" on the ranks whose part went well, or that leave it to rank 0). Every rank exits 1 and
-/// MPI finalises normally (no rank is left waiting in a collective).
+/// MPI finalises normally (no rank is left waiting in a collective). Not a std::exception on purpose: the generic
+/// handlers, which report an error and end the job, must not catch it.
 struct PeerFailure {
     std::string message;
 };

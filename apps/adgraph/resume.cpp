@@ -5,8 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <adgraph/nn/safetensors.hpp>
-
 #include <adgraph/nn/checkpoint.hpp>
 #include <adgraph/tensor/error.hpp>
 
@@ -72,27 +70,36 @@ ResumePoint resume_point(const std::string& path, const nn::Metadata& meta) {
     return {static_cast<std::size_t>(whole("epoch")), whole("global_step")};
 }
 
-void check_resume_steps(const std::string& path, const ResumePoint& at, std::size_t batches) {
+void check_resume_steps(const std::string& path, const ResumePoint& at, std::size_t batches, std::size_t images,
+                        std::size_t batch) {
     // Compared by division: a corrupt epoch count times the batches could wrap around.
     const bool agree =
         batches > 0 ? at.global_step % batches == 0 && at.global_step / batches == at.epoch : at.global_step == 0;
     if (!agree) {
-        corrupt(path, "'global_step' is " + std::to_string(at.global_step) + ", not 'epoch' " +
-                          std::to_string(at.epoch) + " × " + std::to_string(batches) + " batches an epoch");
+        throw io_error("checkpoint " + path + ": metadata 'global_step' is " + std::to_string(at.global_step) +
+                       ", not 'epoch' " + std::to_string(at.epoch) + " × " + std::to_string(batches) +
+                       " batches an epoch (" + std::to_string(images) + " training images in batches of " +
+                       std::to_string(batch) +
+                       "); resume with the run's --data and --limit, or from another checkpoint if this one is "
+                       "corrupt");
     }
 }
 
 namespace {
 
-// FNV-1a over every part, each preceded by its length so that no two sequences of parts read alike.
+// FNV-1a over every part, each preceded by its length so that no two sequences of parts read alike. The length is
+// hashed first rather than joined to the part: a part may be the whole optimizer state, megabytes not worth copying.
 std::uint64_t fingerprint(const std::vector<std::string>& parts) {
     std::uint64_t h = 14695981039346656037ull;
-    for (const std::string& bytes : parts) {
-        const std::string part = std::to_string(bytes.size()) + ":" + bytes;
-        for (const char c : part) {
+    const auto mix = [&h](const std::string& bytes) {
+        for (const char c : bytes) {
             h ^= static_cast<unsigned char>(c);
             h *= 1099511628211ull;
         }
+    };
+    for (const std::string& bytes : parts) {
+        mix(std::to_string(bytes.size()) + ":");
+        mix(bytes);
     }
     return h;
 }
@@ -114,15 +121,17 @@ std::uint64_t resume_fingerprint(const std::string& options, const ResumePoint& 
                         nn::safetensors_bytes(optimizer_state, {})});
 }
 
-std::uint64_t start_fingerprint(const std::string& options, std::size_t train_images, std::size_t test_images) {
-    return fingerprint({options, std::to_string(train_images), std::to_string(test_images)});
+std::uint64_t start_fingerprint(const std::string& options, std::size_t train_images, std::size_t test_images,
+                                bool resumed) {
+    return fingerprint(
+        {options, std::to_string(train_images), std::to_string(test_images), resumed ? "resume" : "fresh"});
 }
 
 std::string start_mismatch(const std::vector<std::uint64_t>& fingerprints) {
     const std::string ranks = ranks_apart(fingerprints);
     if (ranks.empty()) return "";
     return ranks +
-           " started another run than rank 0 (the options or the number of training or test images "
+           " started another run than rank 0 (the options, the number of training or test images, or --resume "
            "differ); start every rank with the same command line and the same data (--data) on every machine";
 }
 
@@ -148,6 +157,13 @@ void apply_resume_options(TrainOptions& o, const std::function<bool(const std::s
                              " was trained with " + name + " " + kept + ", which a resumed run keeps; leave " + name +
                              " out or pass " + kept};
         }
+    }
+    // SGD without momentum saves no velocity, so none can be continued (load_state would call the slot missing).
+    if (o.optimizer == "sgd" && o.momentum > 0 && saved.at("--momentum").get<double>() == 0) {
+        throw UsageError{"--momentum " + option_value_text(nlohmann::json(o.momentum)) + ": the checkpoint " +
+                         o.resume +
+                         " was trained with SGD without momentum (--momentum 0), which keeps no velocity to continue; "
+                         "leave --momentum out or pass 0"};
     }
     if (o.epochs <= at.epoch) {
         throw UsageError{(given("--epochs") ? "--epochs " + std::to_string(o.epochs) : std::string("--resume")) +

@@ -199,8 +199,8 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
     // Ranks started with other options or another copy of the data would take another number of steps, and the
     // first to finish would wait in MPI_Finalize for ranks waiting in a collective: compare before the first one.
     if (ranks.size() > 1) {
-        const std::string apart =
-            start_mismatch(ranks.gather(start_fingerprint(options_json(o), train_set.size(), test_set.size())));
+        const std::string apart = start_mismatch(
+            ranks.gather(start_fingerprint(options_json(o), train_set.size(), test_set.size(), !o.resume.empty())));
         if (!apart.empty()) throw PeerFailure{ranks.root() ? apart : ""};
     }
     Generator gen(o.seed);
@@ -218,7 +218,7 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
         // Every rank reads the checkpoint (the optimizer state too, which no broadcast carries).
         const nn::Metadata meta = nn::load_checkpoint(o.resume, *model, opt.get());
         start = resume_point(o.resume, meta);
-        check_resume_steps(o.resume, start, loader.batches());
+        check_resume_steps(o.resume, start, loader.batches(), train_set.size(), o.batch);
         const std::string rng = meta.count("rng") ? meta.at("rng") : "";
         if (!rng.empty()) nn::set_generator_state(gen, rng);
         // Each rank read its own copy of the file: all must continue the same run (rank 0's parameters are
@@ -370,21 +370,47 @@ int train_ranks(const TrainOptions& o, const nn::ModelPlan& plan, const nn::Data
 
 int train(const TrainOptions& o, std::ostream& out, std::ostream& err) {
     const Launch launch = detect_launch();
-    if (multi_process(launch) && !built_with_mpi()) {
-        if (launch.rank == 0) err << no_mpi_message(launch);
+    if (const auto refusal = mpi_refusal(launch, built_with_mpi())) {
+        err << *refusal;
         return exit_failure;
     }
     const auto t_start = Clock::now();
-    // Ranks on one machine share its cores: by default each takes its part of them.
-    const int threads = set_threads(
-        o.threads == 0 && launch.launched ? default_threads(launch, std::thread::hardware_concurrency()) : o.threads);
-    const nn::Dataset train_set = nn::load_fashion_mnist(o.data, nn::Split::train, o.limit);
-    const nn::Dataset test_set = nn::load_fashion_mnist(o.data, nn::Split::test, o.limit);
-    const nn::ModelPlan plan = nn::plan_model(o.model, model_options(o));
-    check_fits(o, plan, train_set, test_set);
+    // Ranks on one machine share its cores, and a rank bound to some of them (mpirun's default) keeps to those: by
+    // default each takes its part.
+    const int threads = set_threads(o.threads == 0 && launch.launched
+                                        ? default_threads(launch, std::thread::hardware_concurrency(), usable_cpus())
+                                        : o.threads);
+    // MPI first, then the data: a rank that cannot load (its node's --data, its memory limit) must not leave the
+    // others waiting in MPI_Init for it, which a launcher that does not end the job on one failed rank (srun's
+    // default) would never end.
     Ranks ranks(launch);
+    std::optional<nn::Dataset> train_set, test_set;
+    nn::ModelPlan plan;
+    std::string failed;
     try {
-        return train_ranks(o, plan, train_set, test_set, ranks, threads, t_start, out, err);
+        train_set.emplace(nn::load_fashion_mnist(o.data, nn::Split::train, o.limit));
+        test_set.emplace(nn::load_fashion_mnist(o.data, nn::Split::test, o.limit));
+        plan = nn::plan_model(o.model, model_options(o));
+        check_fits(o, plan, *train_set, *test_set);
+    } catch (const std::exception& e) {
+        if (ranks.size() == 1) throw;  // run() reports it
+        failed = e.what();
+    }
+    if (ranks.size() > 1) {
+        // Every rank learns whether all are ready (one small sum), and all stop alike. Rank 0 reports its own
+        // failure; when rank 0 is ready, each rank that failed reports its own (every rank failing alike, e.g. no
+        // data anywhere, says it once).
+        std::vector<double> ready{failed.empty() ? 0.0 : 1.0, ranks.root() && !failed.empty() ? 1.0 : 0.0};
+        ranks.sum(ready);
+        if (ready[0] > 0) {
+            if (!failed.empty() && (ranks.root() || ready[1] == 0)) {
+                err << "adgraph: error: " << rank_prefix(launch) << failed << "\n";
+            }
+            return exit_failure;
+        }
+    }
+    try {
+        return train_ranks(o, plan, *train_set, *test_set, ranks, threads, t_start, out, err);
     } catch (const PeerFailure& f) {
         // Every rank knows: each returns, and MPI finalises normally.
         if (!f.message.empty()) err << "adgraph: error: " << f.message << "\n";

@@ -54,6 +54,10 @@ std::string preset_defaults_text(const std::string& preset);
 /// A bad option value (reported with exit code 2).
 struct UsageError {
     std::string message;
+    /// Under mpirun, whether every rank reports it (a rank other than 0 naming itself): true for what only this rank
+    /// may have found (its own copy of a --resume checkpoint); false when every rank parses the same arguments and
+    /// fails alike, so that rank 0 alone reports.
+    bool every_rank = false;
 };
 
 /// Throws UsageError unless the options make sense (positive lr and batch, a valid spec, ...).

@@ -18,10 +18,11 @@ void check(int code, const std::string& what, const char* call);
 /// Throws not_initialised unless MPI is running.
 void require_mpi(const std::string& what);
 
-/// MPI_Allreduce(MPI_IN_PLACE, data, n, MPI_SUM) in calls of at most INT_MAX elements (MPI counts are int).
+/// MPI_Allreduce(MPI_IN_PLACE, data, n, MPI_SUM) in calls of under 2 GiB each (INT_MAX bytes: MPI counts are int,
+/// and some implementations overflow an int with count × extent above that).
 void allreduce_sum(float* data, std::size_t n, const std::string& what);
 void allreduce_sum(double* data, std::size_t n, const std::string& what);
-/// MPI_Bcast(data, n, root) in calls of at most INT_MAX elements.
+/// MPI_Bcast(data, n, root) in calls of under 2 GiB each, as allreduce_sum.
 void broadcast(float* data, std::size_t n, int root, const std::string& what);
 void broadcast(double* data, std::size_t n, int root, const std::string& what);
 

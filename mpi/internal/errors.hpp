@@ -50,7 +50,8 @@ inline value_error layout_changed(const std::string& what, int rank, const Layou
 /// io_error: the MPI call `call` returned `code` (`text` is MPI_Error_string's).
 inline io_error call_failed(const std::string& what, const char* call, int code, const std::string& text) {
     return io_error(what + ": " + call + " failed (MPI error " + std::to_string(code) + ": " + text +
-                    "); every rank must make the same adg::mpi calls in the same order");
+                    "); MPI's text says which: fix the argument it names, the rank that failed, or the ranks' calls "
+                    "(every rank must make the same adg::mpi calls in the same order)");
 }
 
 /// value_error: MPI is not running in this process.
@@ -80,8 +81,19 @@ inline value_error bad_share(double share) {
 
 /// value_error: local_batch was asked for a batch past the epoch's end.
 inline value_error batch_out_of_range(std::size_t i, std::size_t batches) {
-    return value_error("DataParallel::local_batch: batch " + std::to_string(i) + " is out of range; the epoch has " +
-                       std::to_string(batches) + " batches");
+    return value_error("DataParallel::local_batch: batch " + std::to_string(i) + " is out of range for an epoch of " +
+                       std::to_string(batches) + " batches; pass i < epoch.size()");
+}
+
+/// value_error on the ranks whose own checks passed: rank `rank`'s share was not finite (`share`) or its model
+/// changed after its DataParallel was made (else), so no rank averaged (allreduce_gradients checks collectively).
+inline value_error peer_refused(const std::string& what, int rank, bool share) {
+    const std::string r = "rank " + std::to_string(rank);
+    return value_error(
+        what + ": " + r +
+        (share ? "'s share is not a finite number" : "'s model changed after its DataParallel was made") +
+        ", so no rank averaged its gradients; see " + r + "'s own error and " +
+        (share ? "pass it its rows over the global batch's" : "make its DataParallel once the model is complete"));
 }
 
 }  // namespace adg::mpi::detail

@@ -34,6 +34,14 @@ if(TARGET adgraph_mpi AND MPIEXEC_EXECUTABLE)
               "-DEXPECT=adg::mpi: rank 1 of 2 aborts the job" -DSECONDS=50 -P ${CMAKE_CURRENT_LIST_DIR}/expect_abort.cmake)
     set_tests_properties(mpi_library_fault_${mode} PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 60 LABELS mpi)
   endforeach()
+  # mpi::abort once MPI has finalised (one process, no mpirun): it still ends the process with its code, as
+  # [[noreturn]] promises, instead of throwing.
+  add_test(NAME mpi_library_fault_abort_finalised
+    COMMAND ${CMAKE_COMMAND} "-DCOMMAND=$<TARGET_FILE:adgraph_mpi_fault>|--abort-finalised"
+            "-DEXPECT=adg::mpi: the process ends .exit code 3.; MPI is not running" -DCODE=3 -DSECONDS=50
+            -P ${CMAKE_CURRENT_LIST_DIR}/expect_abort.cmake)
+  set_tests_properties(mpi_library_fault_abort_finalised PROPERTIES ENVIRONMENT "${_adgraph_mpi_env}" TIMEOUT 60
+                       LABELS mpi)
 else()
   # No adgraph_mpi or no mpirun: nothing to run. A skip (the message below) unless ADGRAPH_REQUIRE_MPI=1 (.ci/run),
   # where it fails, so CI cannot pass without running the MPI tests.

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -118,10 +120,12 @@ TEST_CASE("mpi broadcast_state makes every rank's parameters and buffers the roo
                          mpi::detail::bad_rank("mpi::broadcast_state", size, size).what(), value_error);
 }
 
-TEST_CASE("mpi DataParallel::broadcast_buffers gives every rank rank 0's buffers and leaves the parameters") {
+TEST_CASE("mpi DataParallel starts every rank from rank 0's state; broadcast_buffers copies rank 0's buffers only") {
     const int rank = mpi::rank();
-    auto model = small_model(7);
+    // Drawn from another seed on each rank: the constructor must start every rank from rank 0's state.
+    auto model = small_model(7 + rank);
     mpi::DataParallel dp(*model);
+    CHECK(state_values(*model) == state_values(*small_model(7)));
     // Each rank's BatchNorm statistics as its own rows would leave them; the parameters a rank's own step made.
     model->buffers()[0].mutable_value().get_mut<double>().fill(1.0 + rank);
     model->parameters()[0].mutable_value().get_mut<double>().fill(2.0 + rank);
@@ -191,8 +195,9 @@ TEST_CASE("mpi errors: a failed MPI call becomes io_error naming it, a bad share
     CHECK(code != MPI_SUCCESS);
     // docs/errors.md quotes this message (tests/test_error_catalog.cpp).
     CHECK_THROWS_WITH_AS(mpi::detail::check(code, "mpi::broadcast_state", "MPI_Bcast"),
-                         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); every rank "
-                         "must make the same adg::mpi calls in the same order",
+                         "mpi::broadcast_state: MPI_Bcast failed (MPI error 8: MPI_ERR_ROOT: invalid root); MPI's "
+                         "text says which: fix the argument it names, the rank that failed, or the ranks' calls (every "
+                         "rank must make the same adg::mpi calls in the same order)",
                          io_error);
 
     Generator gen(1);
@@ -222,4 +227,41 @@ TEST_CASE("mpi errors: a failed MPI call becomes io_error naming it, a bad share
 
     // main() called mpi::rank() before creating the Environment.
     CHECK(adg::mpi_test::rank_before_init == mpi::detail::not_initialised("mpi::rank").what());
+}
+
+TEST_CASE("mpi allreduce_gradients: a bad share or a changed model on one rank makes every rank throw, none waits") {
+    const int rank = mpi::rank(), size = mpi::size();
+    if (size < 2) return;
+    const auto thrown = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const value_error& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    Generator gen(1);
+    nn::Linear model(2, 2, gen);
+    mpi::DataParallel dp(model);
+    // Rank 1 alone passes a share that is not a number: it raises its own error, every other rank one naming it
+    // (before the check was collective, the others went on into the MPI_Allreduce that rank 1 never joined).
+    const std::string share_error = thrown([&] { dp.allreduce_gradients(rank == 1 ? std::nan("") : 0.5); });
+    CHECK(share_error == (rank == 1 ? mpi::detail::bad_share(std::nan("")).what()
+                                    : mpi::detail::peer_refused("DataParallel::allreduce_gradients", 1, true).what()));
+    // The last rank alone grows its model after its DataParallel was made.
+    nn::Sequential grown;
+    grown.add(std::make_shared<nn::Linear>(4, 3, gen));
+    mpi::DataParallel grown_dp(grown);
+    if (rank == size - 1) grown.add(std::make_shared<nn::Linear>(3, 2, gen));
+    const std::string layout_error = thrown([&] { grown_dp.allreduce_gradients(); });
+    if (rank == size - 1) {
+        CHECK(layout_error.find("'s model changed after its DataParallel was made (2 parameters") != std::string::npos);
+    } else {
+        CHECK(layout_error == mpi::detail::peer_refused("DataParallel::allreduce_gradients", size - 1, false).what());
+    }
+    // No rank was left in a collective: the ranks are still in step, and the next allreduce works everywhere.
+    CHECK(thrown([&] { dp.allreduce_gradients(); }).empty());
+    std::vector<double> one{1.0};
+    mpi::sum(one);
+    CHECK(one[0] == size);
 }

@@ -107,16 +107,20 @@ struct Difference {
     double rel = 0;  // max over tensors of max |a - b| / max |b|
 };
 
+// The larger of a and b, NaN if either is (std::max would drop a NaN in its second argument, and a NaN parameter in
+// either run would pass every bound).
+double worse(double a, double b) { return std::isnan(a) || std::isnan(b) ? std::nan("") : std::max(a, b); }
+
 Difference difference(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
     Difference d;
     for (std::size_t t = 0; t < a.size(); ++t) {
         double diff = 0, scale = 0;
         for (std::size_t k = 0; k < a[t].size(); ++k) {
-            diff = std::max(diff, std::abs(a[t].value().flat(k) - b[t].value().flat(k)));
-            scale = std::max(scale, std::abs(b[t].value().flat(k)));
+            diff = worse(diff, std::abs(a[t].value().flat(k) - b[t].value().flat(k)));
+            scale = worse(scale, std::abs(b[t].value().flat(k)));
         }
-        d.abs = std::max(d.abs, diff);
-        d.rel = std::max(d.rel, diff / scale);
+        d.abs = worse(d.abs, diff);
+        d.rel = worse(d.rel, diff / scale);
     }
     return d;
 }
@@ -128,7 +132,7 @@ Difference worst_over_ranks(Difference d) {
     v[2 * mpi::rank() + 1] = d.rel;
     mpi::sum(v);
     Difference w;
-    for (int r = 0; r < mpi::size(); ++r) w.abs = std::max(w.abs, v[2 * r]), w.rel = std::max(w.rel, v[2 * r + 1]);
+    for (int r = 0; r < mpi::size(); ++r) w.abs = worse(w.abs, v[2 * r]), w.rel = worse(w.rel, v[2 * r + 1]);
     return w;
 }
 
@@ -173,6 +177,11 @@ TEST_CASE("mpi equivalence: float64 data-parallel training ends with the one-pro
         report("right", s, d);
         CHECK(d.rel <= 1e-12);
         CHECK(same_on_every_rank(parallel));
+        // A NaN in either run counts as the worst difference, not as none.
+        std::vector<Tensor> broken{Tensor::from(std::vector<double>{0.0, std::nan("")}, {2}, f64)};
+        const std::vector<Tensor> finite{Tensor::from(std::vector<double>{0.0, 1.0}, {2}, f64)};
+        CHECK_FALSE(difference(finite, broken).rel <= 1e-12);
+        CHECK_FALSE(difference(broken, finite).rel <= 1e-12);
         // One rank is the one-process run itself: share 1 copies the gradient, and the masks are the same.
         if (mpi::size() == 1) CHECK(d.abs == 0.0);
     }
