@@ -144,12 +144,6 @@ std::size_t changed(const std::vector<Tensor>& ts, const std::vector<Array>& bef
     return n;
 }
 
-std::size_t count_with_grad(const std::vector<Tensor>& ts) {
-    std::size_t n = 0;
-    for (const Tensor& t : ts) n += t.has_grad() ? 1 : 0;
-    return n;
-}
-
 bool parse(int argc, char** argv, Options& o) {
     CLI::App app{
         "A GAN on Fashion-MNIST (MLP generator and discriminator, non-saturating loss); writes gan_epoch_<k>.png "
@@ -246,8 +240,7 @@ int run(const Options& o) {
     const nn::DataLoader loader(train_set, o.batch, true, o.seed);
     std::vector<double> d_losses, g_losses;
     std::size_t step = 0, steps_per_epoch = 0;
-    long nodes_before = -1, nodes_after = -1;
-    std::size_t rss_start = 0;
+    outlook::Probe probe;
     int status = 0;
     const auto t0 = std::chrono::steady_clock::now();
     for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -261,7 +254,8 @@ int run(const Options& o) {
             std::size_t d_steps = 0;
             if (step == 0) {
                 // Detached fakes: no gradient reached G; every D parameter got one.
-                const std::size_t g_with = count_with_grad(g_params), d_with = count_with_grad(d_params);
+                const std::size_t g_with = outlook::parameters_with_grad(g_params),
+                                  d_with = outlook::parameters_with_grad(d_params);
                 std::printf("check: after the D step %zu of G's %zu parameters hold a grad, %zu of D's %zu\n", g_with,
                             g_params.size(), d_with, d_params.size());
                 if (g_with != 0 || d_with != d_params.size()) {
@@ -277,7 +271,8 @@ int run(const Options& o) {
             if (step == 0) {
                 const std::size_t d_moved = changed(d_params, d_values, false),
                                   d_grad_moved = changed(d_params, d_grads, true),
-                                  g_moved = changed(g_params, g_values, false), g_with = count_with_grad(g_params);
+                                  g_moved = changed(g_params, g_values, false),
+                                  g_with = outlook::parameters_with_grad(g_params);
                 std::printf(
                     "check: the G step changed %zu of G's %zu parameters (%zu hold a grad); D: %zu values and "
                     "%zu grads changed, optimizer steps %zu -> %zu\n",
@@ -296,11 +291,7 @@ int run(const Options& o) {
             ++steps_per_epoch;
             // Measured at the same point of every step (this step's batch and fakes still alive): a graph kept
             // from one step to the next would show here.
-            nodes_after = live_node_count();
-            if (step == 3) {
-                nodes_before = nodes_after;
-                rss_start = outlook::rss_bytes();
-            }
+            probe.after_step();
         }
         const auto k = static_cast<double>(std::max<std::size_t>(1, steps_per_epoch));
         write_grid(generate(*g, z_grid), o.scale, out("gan_epoch_" + std::to_string(epoch) + ".png"));
@@ -314,16 +305,7 @@ int run(const Options& o) {
     const Tensor trained = generate(*g, z_eval);
     write_grid(generate(*g, z_grid), o.scale, out("gan_samples.png"));
     std::printf("wrote %s and gan_epoch_0..%zu.png in %s\n", out("gan_samples.png").c_str(), o.epochs, o.out.c_str());
-    if (nodes_before >= 0) {
-        std::printf("rss: start %.1f MiB, end %.1f MiB over %zu steps\nlive nodes: before %ld, after %ld\n",
-                    static_cast<double>(rss_start) / 1048576.0, static_cast<double>(outlook::rss_bytes()) / 1048576.0,
-                    step, nodes_before, nodes_after);
-        if (nodes_after > nodes_before) {
-            std::fprintf(stderr, "gan: FAIL: live graph nodes grew from %ld to %ld between steps\n", nodes_before,
-                         nodes_after);
-            status = 1;
-        }
-    }
+    if (!probe.report("gan")) status = 1;
     for (std::size_t i = 0; i < d_losses.size(); ++i) {
         if (!std::isfinite(d_losses[i]) || !std::isfinite(g_losses[i])) {
             std::fprintf(stderr, "gan: FAIL: a non-finite loss at step %zu (D %g, G %g)\n", i + 1, d_losses[i],

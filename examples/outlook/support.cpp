@@ -149,6 +149,7 @@ bool Probe::report(const std::string& program, const std::string& prefix) const 
         std::printf("%slive nodes: too few steps to compare (%zu; the first %zu settle)\n", prefix.c_str(), steps_,
                     settle_);
     }
+    if (backwards_ == 0) return ok;  // nothing frozen to check (the GAN trains its parameters)
     std::printf("%s%s parameters holding a gradient after %zu backward passes: %zu\n", prefix.c_str(), model_.c_str(),
                 backwards_, parameter_grads_);
     if (parameter_grads_ != 0) {

@@ -76,9 +76,9 @@ public:
     /// restarts with it. `what` says which (printed with the RSS line).
     void new_phase(std::string what);
 
-    /// Prints the memory report (`rss: start X MiB, end Y MiB over N steps`, `live nodes: before A, after B`) and
-    /// the frozen model's gradient count, each line after `prefix`; returns false, printing "<program>: FAIL: ..."
-    /// to stderr, if the live nodes grew or a parameter held a gradient.
+    /// Prints the memory report (`rss: start X MiB, end Y MiB over N steps`, `live nodes: before A, after B`) and,
+    /// if after_backward was called, the frozen model's gradient count, each line after `prefix`; returns false,
+    /// printing "<program>: FAIL: ..." to stderr, if the live nodes grew or a parameter held a gradient.
     bool report(const std::string& program, const std::string& prefix = "") const;
 
 private:
