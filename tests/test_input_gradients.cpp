@@ -50,7 +50,7 @@ TEST_CASE("a frozen model's backward pass gives the input's gradient and no para
     Generator gen(3);
     auto model = frozen_cnn(gen);
     const Tensor x = Tensor::normal({2, 1, 8, 8}, 0.0, 1.0, gen, f64).requires_grad();
-    sum((*model)(x) * Tensor::from({1.0, -2.0, 0.5}, f64)).backward();
+    sum((*model)(x)*Tensor::from({1.0, -2.0, 0.5}, f64)).backward();
     REQUIRE(x.grad().defined());
     for (const auto& [name, p] : model->named_parameters()) {
         CAPTURE(name);
@@ -60,7 +60,7 @@ TEST_CASE("a frozen model's backward pass gives the input's gradient and no para
     // The same gradient as with trainable parameters, whose gradients are then stored.
     model->requires_grad(true);
     const Tensor x2 = x.detach().requires_grad();
-    sum((*model)(x2) * Tensor::from({1.0, -2.0, 0.5}, f64)).backward();
+    sum((*model)(x2)*Tensor::from({1.0, -2.0, 0.5}, f64)).backward();
     CHECK(max(abs(x2.grad() - x.grad())).item() == 0.0);
     CHECK(model->parameters().front().grad().defined());
 }
@@ -95,7 +95,7 @@ TEST_CASE("a GAN's two steps: two optimizers, detached fakes, the discriminator 
     const Tensor loss_d = mean(softplus(-D(real))) + mean(softplus(D(fake)));
     loss_d.backward();
     CHECK_FALSE(g.weight().has_grad());  // the fakes were detached: nothing reaches G
-    double grad_wd = 0;                        // d/dwd of (1/3)Σ softplus(−D(r)) + (1/3)Σ softplus(D(f))
+    double grad_wd = 0;                  // d/dwd of (1/3)Σ softplus(−D(r)) + (1/3)Σ softplus(D(f))
     for (int i = 0; i < 3; ++i) {
         const double r = real.item(i, 0), f = wg * z.item(i, 0) + bg;
         grad_wd += (-sigma(-(wd * r + bd)) * r + sigma(wd * f + bd) * f) / 3.0;

@@ -114,6 +114,18 @@ std::size_t chunk_at(const std::string& file, const std::string& type) {
     return at - 4;
 }
 
+// Writes `pixels` (width x height in libpng's simplified `format`) to `path` with libpng's simplified writer.
+bool write_simplified(const std::string& path, png_uint_32 width, png_uint_32 height, png_uint_32 format,
+                      const void* pixels, const void* colormap = nullptr, png_uint_32 colormap_entries = 0) {
+    png_image image{};
+    image.version = PNG_IMAGE_VERSION;
+    image.width = width;
+    image.height = height;
+    image.format = format;
+    image.colormap_entries = colormap_entries;
+    return png_image_write_to_file(&image, path.c_str(), 0, pixels, 0, colormap) != 0;
+}
+
 }  // namespace
 
 TEST_CASE("read_png: gray and RGB images written by write_png read back unchanged") {
@@ -133,13 +145,8 @@ TEST_CASE("read_png: gray and RGB images written by write_png read back unchange
 TEST_CASE("read_png: transparency is composited on white, gray with alpha stays gray") {
     TempDir dir;
     // RGBA: opaque red, fully transparent blue, half-transparent black.
-    png_image img{};
-    img.version = PNG_IMAGE_VERSION;
-    img.width = 3;
-    img.height = 1;
-    img.format = PNG_FORMAT_RGBA;
     const std::uint8_t rgba[] = {255, 0, 0, 255, 0, 0, 255, 0, 0, 0, 0, 128};
-    REQUIRE(png_image_write_to_file(&img, dir.file("rgba.png").c_str(), 0, rgba, 0, nullptr));
+    REQUIRE(write_simplified(dir.file("rgba.png"), 3, 1, PNG_FORMAT_RGBA, rgba));
     const Image rgb = nn::read_png(dir.file("rgba.png"));
     REQUIRE(rgb.channels == 3);
     CHECK(std::vector<int>(rgb.pixels.begin(), rgb.pixels.begin() + 6) == std::vector<int>{255, 0, 0, 255, 255, 255});
@@ -147,13 +154,8 @@ TEST_CASE("read_png: transparency is composited on white, gray with alpha stays 
     CHECK(rgb.pixels[6] > 100);
     CHECK(rgb.pixels[6] < 255);
 
-    png_image ga{};
-    ga.version = PNG_IMAGE_VERSION;
-    ga.width = 2;
-    ga.height = 1;
-    ga.format = PNG_FORMAT_GA;
     const std::uint8_t gray_alpha[] = {40, 255, 40, 0};
-    REQUIRE(png_image_write_to_file(&ga, dir.file("ga.png").c_str(), 0, gray_alpha, 0, nullptr));
+    REQUIRE(write_simplified(dir.file("ga.png"), 2, 1, PNG_FORMAT_GA, gray_alpha));
     const Image gray = nn::read_png(dir.file("ga.png"));
     CHECK(gray.channels == 1);
     CHECK(std::vector<int>(gray.pixels.begin(), gray.pixels.end()) == std::vector<int>{40, 255});
@@ -161,27 +163,16 @@ TEST_CASE("read_png: transparency is composited on white, gray with alpha stays 
 
 TEST_CASE("read_png: palette and 16-bit files become 8-bit RGB and gray") {
     TempDir dir;
-    png_image pal{};
-    pal.version = PNG_IMAGE_VERSION;
-    pal.width = 3;
-    pal.height = 1;
-    pal.format = PNG_FORMAT_RGB_COLORMAP;
-    pal.colormap_entries = 2;
     const std::uint8_t colormap[] = {10, 200, 30, 250, 5, 90};
     const std::uint8_t indices[] = {1, 0, 1};
-    REQUIRE(png_image_write_to_file(&pal, dir.file("pal.png").c_str(), 0, indices, 0, colormap));
+    REQUIRE(write_simplified(dir.file("pal.png"), 3, 1, PNG_FORMAT_RGB_COLORMAP, indices, colormap, 2));
     const Image rgb = nn::read_png(dir.file("pal.png"));
     CHECK(rgb.channels == 3);
     CHECK(std::vector<int>(rgb.pixels.begin(), rgb.pixels.end()) ==
           std::vector<int>{250, 5, 90, 10, 200, 30, 250, 5, 90});
 
-    png_image deep{};
-    deep.version = PNG_IMAGE_VERSION;
-    deep.width = 2;
-    deep.height = 1;
-    deep.format = PNG_FORMAT_LINEAR_Y;  // 16-bit gray
     const std::uint16_t levels[] = {0, 65535};
-    REQUIRE(png_image_write_to_file(&deep, dir.file("deep.png").c_str(), 0, levels, 0, nullptr));
+    REQUIRE(write_simplified(dir.file("deep.png"), 2, 1, PNG_FORMAT_LINEAR_Y, levels));  // 16-bit gray
     const Image gray = nn::read_png(dir.file("deep.png"));
     CHECK(gray.channels == 1);
     CHECK(std::vector<int>(gray.pixels.begin(), gray.pixels.end()) == std::vector<int>{0, 255});

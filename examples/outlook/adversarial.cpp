@@ -32,6 +32,7 @@
 #include <xtensor/xview.hpp>
 
 #include "adversarial_attack.hpp"
+#include "command_line.hpp"
 #include "support.hpp"
 
 using namespace adg;
@@ -210,12 +211,7 @@ bool parse(int argc, char** argv, Options& o) {
         ->check(CLI::Range(1, 32))
         ->capture_default_str();
     app.add_flag("--require-plot", o.require_plot, "fail when adversarial.png cannot be drawn (gnuplot missing)");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (app.exit(e) == 0) std::exit(0);
-        return false;
-    }
+    if (!outlook::parse(app, argc, argv)) return false;
     o.flip_model_set = flip->count() > 0;
     return true;
 }

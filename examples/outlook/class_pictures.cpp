@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "support.hpp"
 
 using namespace adg;
@@ -262,12 +263,7 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--seed", o.seed, "seed of the starting noise and the jitter")->capture_default_str();
     app.add_option("--scale", o.scale, "PNG pixels per picture pixel")->check(CLI::Range(1, 64))->capture_default_str();
     app.add_option("--gap", o.gap, "pixels between the pictures")->check(CLI::Range(0, 1000))->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (app.exit(e) == 0) std::exit(0);
-        return false;
-    }
+    if (!outlook::parse(app, argc, argv)) return false;
     if (o.min_judge > 0 && o.judge.empty()) {
         std::fprintf(stderr, "class_pictures: --min-judge needs a --judge\n");
         return false;

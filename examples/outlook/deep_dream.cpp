@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "support.hpp"
 
 using namespace adg;
@@ -131,13 +132,7 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--gap", o.gap, "pixels between the two pictures")
         ->check(CLI::Range(0, 1000))
         ->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (app.exit(e) == 0) std::exit(0);
-        return false;
-    }
-    return true;
+    return outlook::parse(app, argc, argv);
 }
 
 }  // namespace

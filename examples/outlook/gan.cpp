@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "gan_report.hpp"
 #include "support.hpp"
 
@@ -192,13 +193,7 @@ bool parse(int argc, char** argv, Options& o) {
     app.add_option("--seed", o.seed, "seed of weights, noise, dropout and batch order")->capture_default_str();
     app.add_flag("--no-plot", o.no_plot, "do not draw gan_losses.png");
     app.add_flag("--require-plot", o.require_plot, "fail when gan_losses.png cannot be drawn (gnuplot missing)");
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (app.exit(e) == 0) std::exit(0);
-        return false;
-    }
-    return true;
+    return outlook::parse(app, argc, argv);
 }
 
 int run(const Options& o) {

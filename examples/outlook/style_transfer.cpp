@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
 #include "style_features.hpp"
 #include "style_images.hpp"
 #include "support.hpp"
@@ -168,13 +169,7 @@ bool parse(int argc, char** argv, Options& o) {
                    "the content (style) picture's")
         ->check(CLI::Range(1.0, 1e9))
         ->capture_default_str();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::ParseError& e) {
-        if (app.exit(e) == 0) std::exit(0);
-        return false;
-    }
-    return true;
+    return outlook::parse(app, argc, argv);
 }
 
 // A directory for convert's output, removed with everything in it when the program leaves its scope (also on an
